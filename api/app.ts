@@ -1,0 +1,101 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { requestId } from 'hono/request-id';
+import { routePath } from 'hono/route';
+import { AppError } from '../core/errors.ts';
+import type { Deps } from '../lib/deps.ts';
+import { requirePartnerToken } from './auth.ts';
+import type { App, AppEnv } from './env.ts';
+import { fieldIssues, problemResponse, toAppError } from './problem.ts';
+import { registerCreateCampaign } from './routes/campaigns/create.ts';
+import { registerGetCampaign } from './routes/campaigns/get.ts';
+import { registerListCampaigns } from './routes/campaigns/list.ts';
+import { registerListCampaignRecipients } from './routes/campaigns/recipients.ts';
+import { registerGetDelegation } from './routes/delegations/get.ts';
+import { registerListDelegations } from './routes/delegations/list.ts';
+import { registerHealth } from './routes/health.ts';
+import { registerCreateOffer } from './routes/offers/create.ts';
+import { registerListOffers } from './routes/offers/list.ts';
+import { registerRevokeOffer } from './routes/offers/revoke.ts';
+
+/** Largest body of any JSON route except campaign uploads. */
+const MAX_JSON_BYTES = 1024 * 1024;
+
+const tooLarge = (): never => {
+  throw new AppError('PAYLOAD_TOO_LARGE');
+};
+
+/**
+ * The HTTP application: the partner API under /v1, health checks and the OpenAPI
+ * document. Built per `Deps`, so tests can run several side by side in one process.
+ */
+export function createApp(deps: Deps): App {
+  const app: App = new OpenAPIHono<AppEnv>({
+    // Every schema failure (body, query, path) becomes one 422 with the field issues.
+    defaultHook: (result) => {
+      if (!result.success) {
+        throw new AppError('VALIDATION_FAILED', 'The request is not valid', { issues: fieldIssues(result.error) });
+      }
+    },
+  });
+
+  app.use('*', requestId());
+  app.use('*', async (c, next) => {
+    const started = performance.now();
+    c.set('deps', deps);
+    c.set('logger', deps.logger.child({ requestId: c.var.requestId }));
+    await next();
+    c.var.logger.info(
+      {
+        method: c.req.method,
+        route: routePath(c, -1),
+        status: c.res.status,
+        ms: Math.round(performance.now() - started),
+      },
+      'request',
+    );
+  });
+
+  const uploadLimit = bodyLimit({ maxSize: deps.config.maxUploadBytes, onError: tooLarge });
+  const jsonLimit = bodyLimit({ maxSize: MAX_JSON_BYTES, onError: tooLarge });
+  app.use('/v1/*', (c, next) =>
+    c.req.method === 'POST' && c.req.path === '/v1/campaigns' ? uploadLimit(c, next) : jsonLimit(c, next),
+  );
+  app.use('/v1/*', requirePartnerToken);
+
+  registerHealth(app);
+  registerCreateOffer(app);
+  registerListOffers(app);
+  registerRevokeOffer(app);
+  registerCreateCampaign(app);
+  registerListCampaigns(app);
+  registerGetCampaign(app);
+  registerListCampaignRecipients(app);
+  registerListDelegations(app);
+  registerGetDelegation(app);
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'A partner API token (`mdt_…`), shown once when it is created.',
+  });
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'Mandate partner API',
+      version: '1.0.0',
+      description:
+        'Delegated administration for IT service partners. Errors are RFC 9457 problem+json documents with a stable `code`.',
+    },
+    servers: [{ url: deps.config.publicUrl }],
+  });
+
+  app.notFound((c) => problemResponse(c, new AppError('NOT_FOUND', 'No such route')));
+  app.onError((error, c) => {
+    const appError = toAppError(error);
+    const logger = c.var.logger ?? deps.logger;
+    if (appError.code === 'INTERNAL') logger.error({ err: error, path: c.req.path }, 'unhandled error');
+    return problemResponse(c, appError);
+  });
+  return app;
+}

@@ -1,0 +1,18 @@
+import { createMiddleware } from 'hono/factory';
+import { AppError } from '../core/errors.ts';
+import { authenticateApiToken } from '../services/auth.ts';
+import type { AppEnv } from './env.ts';
+
+/**
+ * Requires `Authorization: Bearer <token>` of a partner user and puts the principal on
+ * `c.var.principal`. Every failure is the same 401: no hint whether a token exists.
+ */
+export const requirePartnerToken = createMiddleware<AppEnv>(async (c, next) => {
+  const header = c.req.header('authorization') ?? '';
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  const principal = match?.[1] ? await authenticateApiToken(c.var.deps.db, match[1]) : null;
+  if (!principal) throw new AppError('UNAUTHENTICATED', 'A valid partner API token is required');
+  c.set('principal', principal);
+  c.set('logger', c.var.logger.child({ userId: principal.userId, partnerId: principal.partnerId }));
+  await next();
+});

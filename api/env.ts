@@ -1,0 +1,18 @@
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { Deps } from '../lib/deps.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { PartnerPrincipal } from '../services/auth.ts';
+
+/** What every request handler can read from `c.var`. */
+export interface AppEnv {
+  Variables: {
+    deps: Deps;
+    requestId: string;
+    /** The process logger with this request's id on every line. */
+    logger: Logger;
+    /** Set by the bearer-token middleware on /v1 routes. */
+    principal: PartnerPrincipal;
+  };
+}
+
+export type App = OpenAPIHono<AppEnv>;

@@ -1,0 +1,16 @@
+/** `npm run api`: the HTTP API alone (production runs workers as separate processes). */
+
+import { loadConfigOrExit } from '../lib/config.ts';
+import { closeDeps, createDeps } from '../lib/deps.ts';
+import { onShutdown } from '../lib/shutdown.ts';
+import { createApp } from './app.ts';
+import { startServer } from './server.ts';
+
+const config = loadConfigOrExit();
+const deps = createDeps(config);
+const server = await startServer(createApp(deps), config);
+deps.logger.info({ url: server.url, publicUrl: config.publicUrl }, 'API listening');
+onShutdown(deps.logger, async () => {
+  await server.close();
+  await closeDeps(deps);
+});

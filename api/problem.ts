@@ -1,0 +1,71 @@
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ZodError } from 'zod';
+import { AppError, type ErrorCode, errorCodes, type FieldIssue } from '../core/errors.ts';
+import type { AppEnv } from './env.ts';
+
+/** An RFC 9457 problem document, with Mandate's stable `code` and the field issues. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: ErrorCode;
+  instance: string;
+  requestId?: string | undefined;
+  errors?: FieldIssue[] | undefined;
+}
+
+export function problemType(code: ErrorCode): string {
+  return `/problems/${code.toLowerCase().replaceAll('_', '-')}`;
+}
+
+/** Turns zod's issues into `{ path, message }` pairs with slash-separated paths. */
+export function fieldIssues(error: ZodError): FieldIssue[] {
+  return error.issues.slice(0, 50).map((issue) => ({
+    path: issue.path.map(String).join('/') || '(body)',
+    message: issue.message,
+  }));
+}
+
+/** Maps anything thrown inside a request to the AppError it stands for. */
+export function toAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  if (error instanceof HTTPException) {
+    switch (error.status) {
+      case 400:
+        return new AppError('MALFORMED_JSON', 'The body could not be parsed as JSON');
+      case 413:
+        return new AppError('PAYLOAD_TOO_LARGE');
+      case 415:
+        return new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send application/json (or text/csv where documented)');
+      case 401:
+        return new AppError('UNAUTHENTICATED');
+      case 404:
+        return new AppError('NOT_FOUND');
+      default:
+        return new AppError('INTERNAL', undefined, { cause: error });
+    }
+  }
+  return new AppError('INTERNAL', 'Something went wrong on our side; the request id helps us find it', {
+    cause: error,
+  });
+}
+
+export function problemResponse(c: Context<AppEnv>, error: AppError): Response {
+  const body: Problem = {
+    // Extension members first, so they can never overwrite the standard ones.
+    ...(error.details ?? {}),
+    type: problemType(error.code),
+    title: errorCodes[error.code].title,
+    status: error.status,
+    detail: error.message,
+    code: error.code,
+    instance: c.req.path,
+    requestId: c.get('requestId'),
+    ...(error.issues ? { errors: error.issues } : {}),
+  };
+  const headers: Record<string, string> = { 'content-type': 'application/problem+json' };
+  if (error.code === 'UNAUTHENTICATED') headers['www-authenticate'] = 'Bearer';
+  return new Response(JSON.stringify(body), { status: error.status, headers });
+}

@@ -1,0 +1,69 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { AppError } from '../../../core/errors.ts';
+import { parseRecipientsCsv } from '../../../core/recipients-csv.ts';
+import { type CreateCampaignInput, createCampaign } from '../../../services/campaigns.ts';
+import type { App } from '../../env.ts';
+import { bearerSecurity, problems } from '../../schemas.ts';
+import { CreateCampaignBody, CreateCampaignCsvQuery, CreatedCampaignSchema } from './schemas.ts';
+
+export const route = createRoute({
+  method: 'post',
+  path: '/v1/campaigns',
+  tags: ['Campaigns'],
+  summary: 'Send an offer to many recipients by email',
+  description:
+    'Recipients come as JSON, or as `text/csv` with the header `email,name,company` and `?offerId=`. Invalid addresses and duplicates are reported in `rejected` and not sent. The emails are sent by background workers; follow progress with `GET /v1/campaigns/{id}`.',
+  security: bearerSecurity,
+  request: {
+    query: CreateCampaignCsvQuery,
+    body: {
+      required: false,
+      content: {
+        'application/json': { schema: CreateCampaignBody },
+        'text/csv': {
+          schema: z.string().openapi({ example: 'email,name,company\nadmin@contoso.example,Alex,Contoso' }),
+        },
+      },
+    },
+  },
+  responses: {
+    202: {
+      description: 'Accepted; sending has started',
+      content: { 'application/json': { schema: CreatedCampaignSchema } },
+    },
+    ...problems(400, 401, 403, 404, 409, 413, 415, 422),
+  },
+});
+
+const isCsv = (contentType: string) => /^text\/csv\s*(;|$)/i.test(contentType);
+const isJson = (contentType: string) => /^application\/json\s*(;|$)/i.test(contentType);
+
+export const registerCreateCampaign = (app: App) =>
+  app.openapi(route, async (c) => {
+    const contentType = c.req.header('content-type') ?? '';
+    let input: CreateCampaignInput;
+    if (isCsv(contentType)) {
+      const query = c.req.valid('query');
+      if (!query.offerId) {
+        throw new AppError('VALIDATION_FAILED', 'A CSV upload needs ?offerId=', {
+          issues: [{ path: 'offerId', message: 'required with a text/csv body' }],
+        });
+      }
+      input = { offerId: query.offerId, name: query.name, recipients: parseRecipientsCsv(await c.req.text()) };
+    } else if (isJson(contentType)) {
+      // Validated by the route's JSON schema (the union type covers the CSV variant too).
+      const body = c.req.valid('json') as z.output<typeof CreateCampaignBody>;
+      input = {
+        offerId: body.offerId,
+        name: body.name,
+        recipients: body.recipients.map((r) => ({
+          email: r.email,
+          name: r.name ?? undefined,
+          company: r.company ?? undefined,
+        })),
+      };
+    } else {
+      throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send application/json or text/csv');
+    }
+    return c.json(await createCampaign(c.var.deps, c.var.principal, input, c.var.requestId), 202);
+  });

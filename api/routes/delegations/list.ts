@@ -1,0 +1,38 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { delegationStates } from '../../../core/delegation-machine.ts';
+import { listDelegations } from '../../../services/delegations.ts';
+import type { App } from '../../env.ts';
+import { bearerSecurity, PageQuery, problems } from '../../schemas.ts';
+import { DelegationSchema } from './schemas.ts';
+
+export const route = createRoute({
+  method: 'get',
+  path: '/v1/delegations',
+  tags: ['Delegations'],
+  summary: "List the partner's delegations, newest first",
+  security: bearerSecurity,
+  request: {
+    query: PageQuery.extend({
+      state: z.enum(delegationStates).optional(),
+      campaignId: z.string().max(100).optional(),
+    }),
+  },
+  responses: {
+    200: {
+      description: 'A page of delegations',
+      content: {
+        'application/json': {
+          schema: z
+            .object({ items: z.array(DelegationSchema), nextCursor: z.string().nullable() })
+            .openapi('DelegationPage'),
+        },
+      },
+    },
+    ...problems(401, 422),
+  },
+});
+
+export const registerListDelegations = (app: App) =>
+  app.openapi(route, async (c) =>
+    c.json(await listDelegations(c.var.deps.db, c.var.principal, c.req.valid('query')), 200),
+  );

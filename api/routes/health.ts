@@ -1,0 +1,37 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { checkReadiness } from '../../services/health.ts';
+import type { App } from '../env.ts';
+
+const Dependency = z.object({ ok: z.boolean(), latencyMs: z.number().optional(), error: z.string().optional() });
+const Readiness = z
+  .object({ ok: z.boolean(), checks: z.object({ postgres: Dependency, redis: Dependency }) })
+  .openapi('Readiness');
+
+export const healthzRoute = createRoute({
+  method: 'get',
+  path: '/healthz',
+  tags: ['Health'],
+  summary: 'The process is up',
+  responses: {
+    200: { description: 'Up', content: { 'application/json': { schema: z.object({ ok: z.literal(true) }) } } },
+  },
+});
+
+export const readyzRoute = createRoute({
+  method: 'get',
+  path: '/readyz',
+  tags: ['Health'],
+  summary: 'PostgreSQL and Redis are reachable',
+  responses: {
+    200: { description: 'Ready', content: { 'application/json': { schema: Readiness } } },
+    503: { description: 'A dependency is unreachable', content: { 'application/json': { schema: Readiness } } },
+  },
+});
+
+export const registerHealth = (app: App) => {
+  app.openapi(healthzRoute, (c) => c.json({ ok: true as const }, 200));
+  app.openapi(readyzRoute, async (c) => {
+    const readiness = await checkReadiness(c.var.deps);
+    return readiness.ok ? c.json(readiness, 200) : c.json(readiness, 503);
+  });
+};

@@ -1,0 +1,24 @@
+import { createRoute } from '@hono/zod-openapi';
+import { createOffer } from '../../../services/offers.ts';
+import type { App } from '../../env.ts';
+import { bearerSecurity, problems } from '../../schemas.ts';
+import { CreatedOfferSchema, CreateOfferBody } from './schemas.ts';
+
+export const route = createRoute({
+  method: 'post',
+  path: '/v1/offers',
+  tags: ['Offers'],
+  summary: 'Create an offer with a reusable link',
+  security: bearerSecurity,
+  request: { body: { required: true, content: { 'application/json': { schema: CreateOfferBody } } } },
+  responses: {
+    201: { description: 'Created', content: { 'application/json': { schema: CreatedOfferSchema } } },
+    ...problems(400, 401, 403, 413, 415, 422),
+  },
+});
+
+export const registerCreateOffer = (app: App) =>
+  app.openapi(route, async (c) => {
+    const offer = await createOffer(c.var.deps, c.var.principal, c.req.valid('json'), c.var.requestId);
+    return c.json(offer, 201);
+  });

@@ -1,0 +1,64 @@
+import { z } from '@hono/zod-openapi';
+import { errorCodes } from '../core/errors.ts';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../services/pagination.ts';
+
+export const ProblemSchema = z
+  .object({
+    type: z.string().openapi({ example: '/problems/validation-failed' }),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.enum(Object.keys(errorCodes) as [keyof typeof errorCodes, ...(keyof typeof errorCodes)[]]),
+    instance: z.string(),
+    requestId: z.string().optional(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  })
+  .openapi('Problem');
+
+const statusDescriptions: Record<number, string> = {
+  400: 'Malformed body (`MALFORMED_JSON`, `MALFORMED_CSV`)',
+  401: 'Missing or invalid bearer token (`UNAUTHENTICATED`)',
+  403: 'Your staff access does not allow this (`NOT_AUTHORIZED`)',
+  404: 'No such resource for your partner (`NOT_FOUND`)',
+  409: 'Not possible in the current state',
+  413: 'Body too large (`PAYLOAD_TOO_LARGE`)',
+  415: 'Unsupported content type (`UNSUPPORTED_MEDIA_TYPE`)',
+  422: 'Invalid input (`VALIDATION_FAILED`)',
+};
+
+/** Problem+json responses for the given statuses, for a route's `responses`. */
+export function problems(...statuses: number[]) {
+  return Object.fromEntries(
+    statuses.map((status) => [
+      status,
+      {
+        description: statusDescriptions[status] ?? 'Error',
+        content: { 'application/problem+json': { schema: ProblemSchema } },
+      },
+    ]),
+  );
+}
+
+export const PageQuery = z.object({
+  cursor: z.string().max(200).optional().openapi({ description: 'The `nextCursor` of the previous page' }),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_PAGE_SIZE)
+    .default(DEFAULT_PAGE_SIZE)
+    .openapi({ description: `Page size, 1–${MAX_PAGE_SIZE}` }),
+});
+
+export const IdParam = (name: string, example: string) =>
+  z
+    .object({
+      id: z
+        .string()
+        .min(1)
+        .max(100)
+        .openapi({ param: { name: 'id', in: 'path' }, example }),
+    })
+    .openapi(name);
+
+export const bearerSecurity = [{ bearer: [] }];

@@ -1,0 +1,40 @@
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import type { Config } from '../lib/config.ts';
+import type { App } from './env.ts';
+
+export interface RunningServer {
+  /** The port actually bound (useful with PORT=0). */
+  port: number;
+  url: string;
+  /** Stops accepting connections and waits for open requests to finish. */
+  close(): Promise<void>;
+}
+
+/** Serves `app` on HOST:PORT over plain HTTP (put TLS in front in production). */
+export function startServer(app: App, config: Pick<Config, 'host' | 'port'>): Promise<RunningServer> {
+  return new Promise((resolve, reject) => {
+    const server = serve(
+      {
+        fetch: app.fetch,
+        port: config.port,
+        hostname: config.host,
+        // Slow clients must not hold sockets forever (headers within 10 s, body within 60 s).
+        serverOptions: { headersTimeout: 10_000, requestTimeout: 60_000 },
+      },
+      (info: AddressInfo) => {
+        resolve({
+          port: info.port,
+          url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${info.port}`,
+          close: () =>
+            new Promise<void>((done) => {
+              server.close(() => done());
+              // Idle keep-alive sockets would otherwise hold close() open.
+              if ('closeIdleConnections' in server) server.closeIdleConnections();
+            }),
+        });
+      },
+    );
+    server.once('error', reject);
+  });
+}

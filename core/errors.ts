@@ -1,0 +1,67 @@
+/**
+ * The closed set of error codes Mandate reports. Each maps once to an HTTP status
+ * (api/problem.ts) and once to "retry or not" (workers). Codes are part of the API
+ * contract: clients branch on them, so they never change meaning.
+ */
+export const errorCodes = {
+  VALIDATION_FAILED: { status: 422, retryable: false, title: 'The request is not valid' },
+  MALFORMED_JSON: { status: 400, retryable: false, title: 'The body is not valid JSON' },
+  MALFORMED_CSV: { status: 400, retryable: false, title: 'The body is not valid CSV' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, retryable: false, title: 'Unsupported content type' },
+  PAYLOAD_TOO_LARGE: { status: 413, retryable: false, title: 'The body is too large' },
+  TOO_MANY_RECIPIENTS: { status: 422, retryable: false, title: 'Too many recipients in one campaign' },
+  UNAUTHENTICATED: { status: 401, retryable: false, title: 'Missing or invalid credentials' },
+  NOT_AUTHORIZED: { status: 403, retryable: false, title: 'Not allowed' },
+  NOT_FOUND: { status: 404, retryable: false, title: 'Not found' },
+  METHOD_NOT_ALLOWED: { status: 405, retryable: false, title: 'Method not allowed' },
+  OFFER_REVOKED: { status: 409, retryable: false, title: 'The offer has been revoked' },
+  OFFER_EXPIRED: { status: 409, retryable: false, title: 'The offer has expired' },
+  INVALID_TRANSITION: { status: 409, retryable: false, title: 'Not possible in the current state' },
+  CONFLICT: { status: 409, retryable: false, title: 'Conflicts with the current state' },
+  RATE_LIMITED: { status: 429, retryable: true, title: 'Too many requests' },
+  DEPENDENCY_UNAVAILABLE: { status: 503, retryable: true, title: 'A service Mandate depends on is unavailable' },
+  INTERNAL: { status: 500, retryable: true, title: 'Internal error' },
+} as const satisfies Record<string, { status: number; retryable: boolean; title: string }>;
+
+export type ErrorCode = keyof typeof errorCodes;
+
+/** One problem with one field of the input, as reported to API clients. */
+export interface FieldIssue {
+  /** Where the problem is: a JSON pointer-like path such as `recipients/3/email`. */
+  path: string;
+  message: string;
+}
+
+/**
+ * An expected failure with a stable code. Thrown by domain functions; the API maps it
+ * to problem+json and the workers to retry / no retry.
+ */
+export class AppError extends Error {
+  override name = 'AppError';
+  readonly code: ErrorCode;
+  readonly issues: FieldIssue[] | undefined;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(
+    code: ErrorCode,
+    message?: string,
+    extra: { issues?: FieldIssue[]; details?: Record<string, unknown>; cause?: unknown } = {},
+  ) {
+    super(message ?? errorCodes[code].title, extra.cause === undefined ? undefined : { cause: extra.cause });
+    this.code = code;
+    this.issues = extra.issues;
+    this.details = extra.details;
+  }
+
+  get status(): number {
+    return errorCodes[this.code].status;
+  }
+
+  get retryable(): boolean {
+    return errorCodes[this.code].retryable;
+  }
+}
+
+export function isAppError(error: unknown, code?: ErrorCode): error is AppError {
+  return error instanceof AppError && (code === undefined || error.code === code);
+}

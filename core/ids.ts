@@ -1,0 +1,30 @@
+import { uuidv7 } from 'uuidv7';
+
+/**
+ * Prefixes of every id Mandate hands out. The prefix says what an id points at
+ * (useful in logs and support tickets); the rest is a UUIDv7 without dashes, so ids
+ * sort by creation time as plain strings and can serve as pagination cursors.
+ */
+export const idPrefixes = {
+  organization: 'org',
+  user: 'usr',
+  apiToken: 'tok',
+  offer: 'ofr',
+  campaign: 'cmp',
+  delegation: 'dlg',
+  delegationEvent: 'evt',
+  auditEvent: 'aud',
+} as const;
+
+export type IdKind = keyof typeof idPrefixes;
+
+export function newId(kind: IdKind): string {
+  return `${idPrefixes[kind]}_${uuidv7().replaceAll('-', '')}`;
+}
+
+const idPattern = /^[a-z]{3}_[0-9a-f]{32}$/;
+
+/** True when `value` has the shape of an id of `kind` (it may still not exist). */
+export function isId(kind: IdKind, value: string): boolean {
+  return value.startsWith(`${idPrefixes[kind]}_`) && idPattern.test(value);
+}

@@ -1,0 +1,16 @@
+/** The parts of a partner user that decide what it may do in the partner's own account. */
+export interface PartnerRoleView {
+  isOwner: boolean;
+  /** Staff access in client organizations; empty means none. */
+  roles: readonly string[];
+}
+
+/**
+ * Sending offers (and campaigns of them) is for owners and for staff who were given
+ * administrative access to the companies the partner supports — the original's
+ * "allow the user to create trial invitations and purchase offers". Staff without
+ * access may read the partner's own records but not send anything.
+ */
+export function canSendOffers(user: PartnerRoleView): boolean {
+  return user.isOwner || user.roles.length > 0;
+}

@@ -1,0 +1,57 @@
+import { fileURLToPath } from 'node:url';
+import { drizzle } from 'drizzle-orm/postgres-js';
+import { migrate } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
+import type { Logger } from '../lib/logger.ts';
+
+export const migrationsFolder = fileURLToPath(new URL('./migrations', import.meta.url));
+
+/** Any constant will do: it only has to be the same in every process that migrates. */
+const MIGRATION_LOCK_KEY = 727_001;
+
+/**
+ * Creates the database named in `url` when it does not exist yet, so that a fresh
+ * machine needs no manual `createdb`. Needs a role allowed to create databases.
+ */
+export async function ensureDatabase(url: string, logger?: Logger): Promise<void> {
+  const probe = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10 });
+  try {
+    await probe`select 1`;
+    return;
+  } catch (error) {
+    if ((error as { code?: string }).code !== '3D000') throw error;
+  } finally {
+    await probe.end({ timeout: 1 });
+  }
+  const target = new URL(url);
+  const name = decodeURIComponent(target.pathname.slice(1));
+  const maintenance = new URL(url);
+  maintenance.pathname = '/postgres';
+  const admin = postgres(maintenance.toString(), { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`create database "${name.replaceAll('"', '""')}"`);
+    logger?.info({ database: name }, 'created the database');
+  } catch (error) {
+    // Another process created it between our probe and now.
+    if ((error as { code?: string }).code !== '42P04') throw error;
+  } finally {
+    await admin.end({ timeout: 1 });
+  }
+}
+
+/**
+ * Applies the committed migrations. Several processes may start at once (api and
+ * workers), so the work happens under a PostgreSQL advisory lock on one connection.
+ */
+export async function migrateDatabase(url: string, logger?: Logger): Promise<void> {
+  await ensureDatabase(url, logger);
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    await sql`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
+    await migrate(drizzle({ client: sql }), { migrationsFolder });
+    await sql`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`;
+    logger?.debug('database migrations applied');
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}

@@ -1,0 +1,28 @@
+import { bigint, index, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+
+/**
+ * Who did what, acting for which partner, in which organization, with what outcome.
+ * Client admins read the rows of their org; partner owners the rows of their partner.
+ */
+export const auditEvents = pgTable(
+  'audit_events',
+  {
+    id: bigint({ mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    /** The user who acted, or null for the system. */
+    actorUserId: text(),
+    /** The partner the actor acted for (null for a client's own actions). */
+    partnerId: text(),
+    /** The organization acted in. */
+    orgId: text().notNull(),
+    action: text().notNull(),
+    targetType: text().notNull(),
+    targetId: text().notNull(),
+    outcome: text({ enum: ['succeeded', 'failed', 'rejected'] }).notNull(),
+    requestId: text(),
+    detail: jsonb().$type<Record<string, unknown>>(),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('audit_events_org_idx').on(t.orgId, t.id), index('audit_events_partner_idx').on(t.partnerId, t.id)],
+);
+
+export type AuditEvent = typeof auditEvents.$inferSelect;

@@ -1,0 +1,31 @@
+import { index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import type { RejectedRecipient } from '../../core/recipients.ts';
+import { offers } from './offers.ts';
+import { organizations } from './organizations.ts';
+import { users } from './users.ts';
+
+/** One offer sent by email to many recipients; each recipient is a delegation row. */
+export const campaigns = pgTable(
+  'campaigns',
+  {
+    id: text().primaryKey(),
+    partnerId: text()
+      .notNull()
+      .references(() => organizations.id),
+    offerId: text()
+      .notNull()
+      .references(() => offers.id),
+    name: text().notNull(),
+    /** Recipients accepted for sending (rejected rows not counted). */
+    total: integer().notNull(),
+    /** Rows refused at submission, as reported in the 202 response. */
+    rejected: jsonb().$type<RejectedRecipient[]>().notNull().default([]),
+    createdBy: text()
+      .notNull()
+      .references(() => users.id),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('campaigns_partner_idx').on(t.partnerId, t.id)],
+);
+
+export type Campaign = typeof campaigns.$inferSelect;

@@ -1,0 +1,69 @@
+import { sql } from 'drizzle-orm';
+import { boolean, check, index, integer, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { delegationStates } from '../../core/delegation-machine.ts';
+import { campaigns } from './campaigns.ts';
+import { offers } from './offers.ts';
+import { organizations } from './organizations.ts';
+
+const stateList = sql.raw(delegationStates.map((s) => `'${s}'`).join(', '));
+
+/**
+ * One partner ↔ one client relationship, from the invitation to its end. `state` only
+ * changes through a guarded update that also writes a delegation_events row
+ * (services/delegation-transitions.ts).
+ */
+export const delegations = pgTable(
+  'delegations',
+  {
+    id: text().primaryKey(),
+    partnerId: text()
+      .notNull()
+      .references(() => organizations.id),
+    offerId: text()
+      .notNull()
+      .references(() => offers.id),
+    /** Null for a delegation that arrived through the reusable offer link. */
+    campaignId: text().references(() => campaigns.id),
+    /** Known once a client organization accepts. */
+    clientOrgId: text().references(() => organizations.id),
+    recipientEmail: text(),
+    recipientName: text(),
+    recipientCompany: text(),
+    state: text({ enum: delegationStates }).notNull(),
+    /** Terms copied from the offer when the delegation was created. */
+    roles: text().array().notNull(),
+    durationDays: integer().notNull(),
+    autoExtend: boolean().notNull(),
+    /** SHA-256 of the per-recipient link token (campaign delegations only). */
+    tokenHash: text(),
+    sendAttempts: integer().notNull().default(0),
+    messageId: text(),
+    /** Last reply of the SMTP server when sending failed (kept for the operator). */
+    smtpReply: text(),
+    failureReason: text(),
+    offeredAt: timestamp({ withTimezone: true }),
+    acceptedAt: timestamp({ withTimezone: true }),
+    acceptedBy: text(),
+    activatedAt: timestamp({ withTimezone: true }),
+    endsAt: timestamp({ withTimezone: true }),
+    endedAt: timestamp({ withTimezone: true }),
+    endedBy: text(),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    check('delegations_state_check', sql`${t.state} in (${stateList})`),
+    uniqueIndex('delegations_token_hash_unique').on(t.tokenHash),
+    // Keyset pagination of a partner's delegations, optionally by state.
+    index('delegations_partner_idx').on(t.partnerId, t.id),
+    index('delegations_partner_state_idx').on(t.partnerId, t.state, t.id),
+    // Campaign progress counts and per-state recipient pages.
+    index('delegations_campaign_state_idx').on(t.campaignId, t.state, t.id),
+    // One client has at most one live delegation per partner.
+    uniqueIndex('delegations_one_live_per_client')
+      .on(t.partnerId, t.clientOrgId)
+      .where(sql`${t.state} in ('accepting', 'active')`),
+  ],
+);
+
+export type Delegation = typeof delegations.$inferSelect;

@@ -1,0 +1,146 @@
+import { z } from 'zod';
+
+/** Booleans from the environment: `true/false`, `1/0`, `yes/no`. */
+const envBool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const url = (protocols: string[]) =>
+  z
+    .string()
+    .trim()
+    .refine(
+      (v) => {
+        try {
+          return protocols.includes(new URL(v).protocol);
+        } catch {
+          return false;
+        }
+      },
+      `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`,
+    );
+
+const DEV_LINK_SECRET = 'development-only-link-secret-change-me-0000000000';
+
+/**
+ * Every setting Mandate reads from the environment. Parsed once at start-up by
+ * {@link loadConfig}; nothing else reads `process.env`.
+ */
+export const configSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    /** Port of the HTTP server. Default 3000. */
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    /** Interface the HTTP server binds to. Default 127.0.0.1 (0.0.0.0 in containers). */
+    HOST: z.string().min(1).default('127.0.0.1'),
+    /** Base URL people reach the app at; offer links start with it. Default http://localhost:PORT. */
+    PUBLIC_URL: url(['http:', 'https:']).optional(),
+    DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://postgres@127.0.0.1:5432/mandate'),
+    /** Connections in the PostgreSQL pool of each process. Default 10. */
+    DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+    REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
+    /** Prefix of every queue key in Redis; lets several instances share one Redis. Default `mandate`. */
+    QUEUE_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only')
+      .default('mandate'),
+    SMTP_URL: url(['smtp:', 'smtps:']).default('smtp://127.0.0.1:1025'),
+    /** Connections the pooled SMTP transport keeps open per worker process. Default 5. */
+    SMTP_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(5),
+    /** Sender of every email, e.g. `Mandate <no-reply@example.com>`. */
+    MAIL_FROM: z.string().min(3).default('Mandate <no-reply@localhost>'),
+    /** Emails per second across all workers (BullMQ limiter); 0 turns the limit off. Default 100. */
+    SEND_RATE_PER_SECOND: z.coerce.number().int().min(0).max(100_000).default(100),
+    /** Jobs of the mail queue one worker process runs at once. Default 20. */
+    MAIL_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(20),
+    /** Jobs of the other queues one worker process runs at once. Default 10. */
+    WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(10),
+    /** Attempts at sending one email before it counts as failed for good. Default 10. */
+    MAIL_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(10),
+    /** First retry delay of an email in ms; doubles each attempt. Default 30000. */
+    MAIL_BACKOFF_MS: z.coerce.number().int().min(0).default(30_000),
+    /**
+     * Key from which per-recipient offer links are derived (HMAC-SHA256), so a resent
+     * email carries the same link. At least 32 characters; required in production.
+     */
+    LINK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** Pretty, human-readable logs instead of JSON lines. Default: on in development. */
+    LOG_PRETTY: envBool.optional(),
+    /** Largest request body in bytes for campaign uploads (JSON or CSV). Default 32 MiB. */
+    MAX_UPLOAD_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .default(32 * 1024 * 1024),
+  })
+  .transform((env, ctx) => {
+    if (env.NODE_ENV === 'production' && !env.LINK_SECRET) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['LINK_SECRET'],
+        message: 'is required in production (32+ random characters, e.g. `openssl rand -base64 48`)',
+      });
+      return z.NEVER;
+    }
+    const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, '');
+    return {
+      env: env.NODE_ENV,
+      port: env.PORT,
+      host: env.HOST,
+      publicUrl,
+      databaseUrl: env.DATABASE_URL,
+      databasePoolSize: env.DATABASE_POOL_SIZE,
+      redisUrl: env.REDIS_URL,
+      queuePrefix: env.QUEUE_PREFIX,
+      smtpUrl: env.SMTP_URL,
+      smtpPoolSize: env.SMTP_POOL_SIZE,
+      mailFrom: env.MAIL_FROM,
+      sendRatePerSecond: env.SEND_RATE_PER_SECOND,
+      mailConcurrency: env.MAIL_CONCURRENCY,
+      workerConcurrency: env.WORKER_CONCURRENCY,
+      mailAttempts: env.MAIL_ATTEMPTS,
+      mailBackoffMs: env.MAIL_BACKOFF_MS,
+      linkSecret: env.LINK_SECRET ?? DEV_LINK_SECRET,
+      linkSecretIsDefault: !env.LINK_SECRET,
+      logLevel: env.LOG_LEVEL,
+      logPretty: env.LOG_PRETTY ?? env.NODE_ENV === 'development',
+      maxUploadBytes: env.MAX_UPLOAD_BYTES,
+    };
+  });
+
+export type Config = z.output<typeof configSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/**
+ * Parses the environment once. Throws a {@link ConfigError} whose message names every
+ * bad variable, so start-up fails fast with something a person can act on.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // Empty strings count as unset: `FOO= npm start` should mean "use the default".
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = configSchema.safeParse(present);
+  if (parsed.success) return parsed.data;
+  const lines = parsed.error.issues.map((issue) => {
+    const name = issue.path.join('.') || '(environment)';
+    // Never echo values that may carry credentials (secrets, URLs with passwords).
+    const echo = typeof present[name] === 'string' && !/SECRET|URL/.test(name);
+    const value = echo ? ` (got ${JSON.stringify(present[name])})` : '';
+    return `  ${name}: ${issue.message}${value}`;
+  });
+  throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+}
+
+/** {@link loadConfig} for entry points: prints the problem and exits 2 instead of throwing. */
+export function loadConfigOrExit(env: Record<string, string | undefined> = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  }
+}

@@ -1,0 +1,35 @@
+import { createDb, createSql, type Db, type Sql } from '../db/client.ts';
+import { Queues } from '../workers/queues.ts';
+import type { Config } from './config.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { createRedis, type Redis } from './redis.ts';
+
+/**
+ * What domain functions, routes and jobs need from the outside world. Built once per
+ * process (or per test file) and passed down; there are no module-level singletons,
+ * so tests can run many isolated instances side by side.
+ */
+export interface Deps {
+  config: Config;
+  logger: Logger;
+  sql: Sql;
+  db: Db;
+  /** For the app's own use (health checks, rate limits); queues have their own. */
+  redis: Redis;
+  queues: Queues;
+}
+
+export function createDeps(config: Config, options: { logger?: Logger } = {}): Deps {
+  const logger = options.logger ?? createLogger(config);
+  const sql = createSql(config.databaseUrl, { max: config.databasePoolSize });
+  const redis = createRedis(config.redisUrl, { maxRetriesPerRequest: 2, connectionName: 'mandate-app' });
+  redis.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
+  const queues = new Queues(config, logger);
+  return { config, logger, sql, db: createDb(sql), redis, queues };
+}
+
+export async function closeDeps(deps: Deps): Promise<void> {
+  await deps.queues.close();
+  deps.redis.disconnect();
+  await deps.sql.end({ timeout: 5 });
+}

@@ -1,0 +1,38 @@
+import { and, eq, isNull } from 'drizzle-orm';
+import type { Db } from '../db/client.ts';
+import { apiTokens, organizations, staffAccess, users } from '../db/schema/index.ts';
+import { API_TOKEN_PREFIX, sha256Hex } from '../lib/secrets.ts';
+
+/** The partner user behind an API request. */
+export interface PartnerPrincipal {
+  userId: string;
+  partnerId: string;
+  email: string;
+  isOwner: boolean;
+  roles: string[];
+  tokenId: string;
+}
+
+/**
+ * Resolves a bearer token to the partner user it belongs to, or null. Revoked tokens,
+ * tokens of users without staff access and tokens of client users all resolve to null:
+ * the partner API is for partners only.
+ */
+export async function authenticateApiToken(db: Db, token: string): Promise<PartnerPrincipal | null> {
+  if (!token.startsWith(API_TOKEN_PREFIX) || token.length > 200) return null;
+  const [row] = await db
+    .select({
+      tokenId: apiTokens.id,
+      userId: users.id,
+      email: users.email,
+      partnerId: staffAccess.partnerId,
+      isOwner: staffAccess.isOwner,
+      roles: staffAccess.roles,
+    })
+    .from(apiTokens)
+    .innerJoin(users, eq(users.id, apiTokens.userId))
+    .innerJoin(staffAccess, eq(staffAccess.userId, users.id))
+    .innerJoin(organizations, and(eq(organizations.id, staffAccess.partnerId), eq(organizations.kind, 'partner')))
+    .where(and(eq(apiTokens.tokenHash, sha256Hex(token)), isNull(apiTokens.revokedAt)));
+  return row ?? null;
+}

@@ -1,0 +1,127 @@
+import { and, asc, desc, eq, lt } from 'drizzle-orm';
+import { type AccessLevel, accessForRoles } from '../core/access.ts';
+import type { DelegationState } from '../core/delegation-machine.ts';
+import { AppError } from '../core/errors.ts';
+import type { Db } from '../db/client.ts';
+import { type ActorType, type Delegation, delegationEvents, delegations } from '../db/schema/index.ts';
+import type { PartnerPrincipal } from './auth.ts';
+import { decodeCursor, type Page, toPage } from './pagination.ts';
+
+const iso = (d: Date | null) => d?.toISOString() ?? null;
+
+export interface DelegationView {
+  id: string;
+  state: DelegationState;
+  offerId: string;
+  campaignId: string | null;
+  clientOrgId: string | null;
+  recipient: { email: string | null; name: string | null; company: string | null };
+  access: AccessLevel;
+  roles: string[];
+  durationDays: number;
+  autoExtend: boolean;
+  sendAttempts: number;
+  smtpReply: string | null;
+  failureReason: string | null;
+  offeredAt: string | null;
+  acceptedAt: string | null;
+  activatedAt: string | null;
+  endsAt: string | null;
+  endedAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export function toDelegationView(d: Delegation): DelegationView {
+  return {
+    id: d.id,
+    state: d.state,
+    offerId: d.offerId,
+    campaignId: d.campaignId,
+    clientOrgId: d.clientOrgId,
+    recipient: { email: d.recipientEmail, name: d.recipientName, company: d.recipientCompany },
+    access: accessForRoles(d.roles),
+    roles: d.roles,
+    durationDays: d.durationDays,
+    autoExtend: d.autoExtend,
+    sendAttempts: d.sendAttempts,
+    smtpReply: d.smtpReply,
+    failureReason: d.failureReason,
+    offeredAt: iso(d.offeredAt),
+    acceptedAt: iso(d.acceptedAt),
+    activatedAt: iso(d.activatedAt),
+    endsAt: iso(d.endsAt),
+    endedAt: iso(d.endedAt),
+    createdAt: d.createdAt.toISOString(),
+    updatedAt: d.updatedAt.toISOString(),
+  };
+}
+
+export interface DelegationQuery {
+  state?: DelegationState | undefined;
+  campaignId?: string | undefined;
+  cursor?: string | undefined;
+  limit: number;
+}
+
+/** The partner's delegations, newest first, optionally filtered by state and campaign. */
+export async function listDelegations(
+  db: Db,
+  principal: PartnerPrincipal,
+  query: DelegationQuery,
+): Promise<Page<DelegationView>> {
+  const before = decodeCursor(query.cursor);
+  const rows = await db
+    .select()
+    .from(delegations)
+    .where(
+      and(
+        eq(delegations.partnerId, principal.partnerId),
+        query.state ? eq(delegations.state, query.state) : undefined,
+        query.campaignId ? eq(delegations.campaignId, query.campaignId) : undefined,
+        before ? lt(delegations.id, before) : undefined,
+      ),
+    )
+    .orderBy(desc(delegations.id))
+    .limit(query.limit + 1);
+  const page = toPage(rows, query.limit);
+  return { items: page.items.map(toDelegationView), nextCursor: page.nextCursor };
+}
+
+export interface DelegationEventView {
+  event: string;
+  fromState: DelegationState | null;
+  toState: DelegationState;
+  actor: { type: ActorType; id: string | null };
+  detail: Record<string, unknown> | null;
+  at: string;
+}
+
+/** One delegation of the partner with its timeline, or NOT_FOUND (also for another partner's). */
+export async function getDelegation(
+  db: Db,
+  principal: PartnerPrincipal,
+  delegationId: string,
+): Promise<DelegationView & { events: DelegationEventView[] }> {
+  const [row] = await db
+    .select()
+    .from(delegations)
+    .where(and(eq(delegations.id, delegationId), eq(delegations.partnerId, principal.partnerId)));
+  if (!row) throw new AppError('NOT_FOUND', 'No such delegation');
+  const events = await db
+    .select()
+    .from(delegationEvents)
+    .where(eq(delegationEvents.delegationId, delegationId))
+    .orderBy(asc(delegationEvents.id));
+  return {
+    ...toDelegationView(row),
+    events: events.map((e) => ({
+      event: e.event,
+      fromState: e.fromState,
+      toState: e.toState,
+      actor: { type: e.actorType, id: e.actorId },
+      detail: e.detail,
+      at: e.createdAt.toISOString(),
+    })),
+  };
+}

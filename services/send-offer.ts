@@ -1,0 +1,137 @@
+import { eq, sql } from 'drizzle-orm';
+import { accessForRoles } from '../core/access.ts';
+import { renderOfferEmail } from '../core/emails/offer-email.ts';
+import { classifySmtpError } from '../core/smtp-outcome.ts';
+import type { Db } from '../db/client.ts';
+import { delegations } from '../db/schema/index.ts';
+import type { Config } from '../lib/config.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { Mailer } from '../lib/mailer.ts';
+import { delegationLinkToken } from '../lib/secrets.ts';
+import { applyTransition, systemActor } from './delegation-transitions.ts';
+
+export type SendOfferOutcome =
+  | { outcome: 'sent'; attempt: number; messageId: string }
+  /** Nothing to do: the delegation is no longer waiting for its email (a redelivery). */
+  | { outcome: 'skipped'; state: string }
+  /** Failed for good; the delegation is now `failed` with the reason recorded. */
+  | { outcome: 'failed'; reason: string; reply: string | null };
+
+/** A failure worth another attempt (SMTP 4xx, connection trouble). */
+export class RetryableSendError extends Error {
+  override name = 'RetryableSendError';
+}
+
+interface ClaimedRow extends Record<string, unknown> {
+  recipient_email: string;
+  recipient_name: string | null;
+  recipient_company: string | null;
+  roles: string[];
+  duration_days: number;
+  auto_extend: boolean;
+  send_attempts: number;
+  offer_expires_at: string;
+  offer_revoked: boolean;
+  offer_expired: boolean;
+  partner_name: string;
+}
+
+/** The deterministic Message-ID of a delegation's offer email. */
+export function offerMessageId(delegationId: string, domain: string): string {
+  return `<${delegationId}.offer@${domain}>`;
+}
+
+export interface SendOfferDeps {
+  db: Db;
+  config: Pick<Config, 'linkSecret' | 'publicUrl'>;
+  mailer: Mailer;
+  logger: Logger;
+}
+
+/**
+ * Sends the offer email of one `invited` delegation and records the outcome.
+ *
+ * Idempotent: a delegation that is no longer `invited` (already offered, accepted,
+ * terminated…) sends nothing. The attempt is counted before the SMTP transaction so
+ * the operator sees how often a recipient was tried. A permanent SMTP failure, or a
+ * temporary one on the final attempt, moves the delegation to `failed` with the
+ * server's reply; other temporary failures throw {@link RetryableSendError}.
+ */
+export async function sendOffer(
+  deps: SendOfferDeps,
+  delegationId: string,
+  options: { isFinalAttempt: boolean },
+): Promise<SendOfferOutcome> {
+  const [row] = await deps.db.execute<ClaimedRow>(sql`
+    update delegations d
+    set send_attempts = d.send_attempts + 1, updated_at = now()
+    from offers o, organizations p
+    where d.id = ${delegationId} and d.state = 'invited' and o.id = d.offer_id and p.id = d.partner_id
+    returning d.recipient_email, d.recipient_name, d.recipient_company, d.roles, d.duration_days,
+              d.auto_extend, d.send_attempts, o.expires_at as offer_expires_at,
+              o.revoked_at is not null as offer_revoked, o.expires_at <= now() as offer_expired,
+              p.name as partner_name`);
+  if (!row) {
+    const [current] = await deps.db
+      .select({ state: delegations.state })
+      .from(delegations)
+      .where(eq(delegations.id, delegationId));
+    return { outcome: 'skipped', state: current?.state ?? 'missing' };
+  }
+
+  const fail = async (reason: string, reply: string | null): Promise<SendOfferOutcome> => {
+    await applyTransition(deps.db, {
+      delegationId,
+      from: 'invited',
+      event: 'send_failed',
+      actor: systemActor,
+      set: { failureReason: reason, smtpReply: reply },
+      detail: { reason, reply, attempt: row.send_attempts },
+    });
+    return { outcome: 'failed', reason, reply };
+  };
+
+  if (row.offer_revoked) return fail('The offer was revoked before the email was sent', null);
+  if (row.offer_expired) return fail('The offer expired before the email was sent', null);
+
+  const token = delegationLinkToken(deps.config.linkSecret, delegationId);
+  const email = renderOfferEmail({
+    partnerName: row.partner_name,
+    access: accessForRoles(row.roles),
+    durationDays: row.duration_days,
+    autoExtend: row.auto_extend,
+    link: `${deps.config.publicUrl}/offers/${token}`,
+    recipientName: row.recipient_name,
+    recipientCompany: row.recipient_company,
+    offerExpiresAt: new Date(row.offer_expires_at),
+  });
+  const messageId = offerMessageId(delegationId, deps.mailer.messageIdDomain);
+
+  let reply: string;
+  try {
+    ({ reply } = await deps.mailer.send({ to: row.recipient_email, messageId, ...email }));
+  } catch (error) {
+    const failure = classifySmtpError(error);
+    if (failure.permanent) return fail('The mail server refused the message', failure.reply);
+    if (options.isFinalAttempt) {
+      return fail(`Gave up after ${row.send_attempts} attempts; the last reply was temporary`, failure.reply);
+    }
+    await deps.db.update(delegations).set({ smtpReply: failure.reply }).where(eq(delegations.id, delegationId));
+    throw new RetryableSendError(failure.reply, { cause: error });
+  }
+
+  const recorded = await applyTransition(deps.db, {
+    delegationId,
+    from: 'invited',
+    event: 'send_succeeded',
+    actor: systemActor,
+    set: { offeredAt: sql`now()`, messageId, smtpReply: null, failureReason: null },
+    detail: { messageId, attempt: row.send_attempts, reply },
+  });
+  if (!recorded) {
+    // Accepted, declined or terminated while the email was on its way: the email went
+    // out and the newer state stands.
+    deps.logger.info({ delegationId }, 'offer email sent but the delegation moved on meanwhile');
+  }
+  return { outcome: 'sent', attempt: row.send_attempts, messageId };
+}

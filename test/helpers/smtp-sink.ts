@@ -1,0 +1,84 @@
+import type { AddressInfo } from 'node:net';
+import { type ParsedMail, simpleParser } from 'mailparser';
+import { SMTPServer, type SMTPServerAddress } from 'smtp-server';
+
+export interface ReceivedMail {
+  to: string[];
+  from: string;
+  messageId: string | undefined;
+  subject: string | undefined;
+  text: string;
+  html: string;
+  headers: ParsedMail['headers'];
+}
+
+/** What the sink answers to a recipient; undefined accepts it. */
+export type RcptRule = (address: string, attempt: number) => { code: number; message: string } | undefined;
+
+export interface SmtpSink {
+  port: number;
+  url: string;
+  messages: ReceivedMail[];
+  /** RCPT TO attempts per address (lower-cased), accepted or not. */
+  attempts: Map<string, number>;
+  waitForMessages(count: number, timeoutMs?: number): Promise<ReceivedMail[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * A real SMTP server on 127.0.0.1 and a random port that keeps what it receives.
+ * `rule` decides per RCPT TO whether to accept or reply with an error code, e.g. 550
+ * for an unknown mailbox or 421 on the first attempt only.
+ */
+export async function startSmtpSink(options: { rule?: RcptRule } = {}): Promise<SmtpSink> {
+  const messages: ReceivedMail[] = [];
+  const attempts = new Map<string, number>();
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    size: 10 * 1024 * 1024,
+    onRcptTo(address: SMTPServerAddress, _session, callback) {
+      const key = address.address.toLowerCase();
+      const attempt = (attempts.get(key) ?? 0) + 1;
+      attempts.set(key, attempt);
+      const verdict = options.rule?.(key, attempt);
+      if (!verdict) return callback();
+      return callback(Object.assign(new Error(verdict.message), { responseCode: verdict.code }));
+    },
+    onData(stream, session, callback) {
+      simpleParser(stream)
+        .then((mail) => {
+          messages.push({
+            to: session.envelope.rcptTo.map((r) => r.address.toLowerCase()),
+            from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+            messageId: mail.messageId,
+            subject: mail.subject,
+            text: mail.text ?? '',
+            html: typeof mail.html === 'string' ? mail.html : '',
+            headers: mail.headers,
+          });
+          callback();
+        })
+        .catch(callback);
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.server.address() as AddressInfo).port;
+
+  return {
+    port,
+    url: `smtp://127.0.0.1:${port}`,
+    messages,
+    attempts,
+    async waitForMessages(count, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (messages.length < count) {
+        if (Date.now() > deadline) throw new Error(`expected ${count} messages, got ${messages.length}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return messages;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

@@ -1,0 +1,32 @@
+import type { WorkerOptions } from 'bullmq';
+import type { Config } from '../lib/config.ts';
+
+/**
+ * The queues. Kept apart so each has its own concurrency and limits: the `mail`
+ * queue carries the SMTP rate limit, which must not slow campaign fan-out.
+ */
+export const queueNames = ['mail', 'campaigns'] as const;
+export type QueueName = (typeof queueNames)[number];
+
+/** Per-queue worker settings, from the configuration. */
+export function workerSettings(queue: QueueName, config: Config): Pick<WorkerOptions, 'concurrency' | 'limiter'> {
+  switch (queue) {
+    case 'mail':
+      return {
+        concurrency: config.mailConcurrency,
+        // BullMQ's limiter is global: it holds across every worker process on this Redis.
+        ...(config.sendRatePerSecond > 0 ? { limiter: { max: config.sendRatePerSecond, duration: 1000 } } : {}),
+      };
+    case 'campaigns':
+      return { concurrency: config.workerConcurrency };
+  }
+}
+
+/**
+ * How long finished jobs stay in Redis. PostgreSQL holds the record of what happened;
+ * Redis keeps recent jobs for the job board only, so its memory stays bounded.
+ */
+export const retention = {
+  removeOnComplete: { age: 3600, count: 1000 },
+  removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
+} as const;

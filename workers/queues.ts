@@ -1,0 +1,65 @@
+import { Queue } from 'bullmq';
+import type { Config } from '../lib/config.ts';
+import type { Logger } from '../lib/logger.ts';
+import { createRedis, type Redis } from '../lib/redis.ts';
+import { type QueueName, queueNames, retention } from './queue-names.ts';
+import { findJob, type JobName, type JobPayload } from './registry.ts';
+
+/**
+ * The producer side of the queues: typed `enqueue` / `enqueueBulk` that validate the
+ * payload, place the job on its queue and give it its deterministic id.
+ */
+export class Queues {
+  /** Shared by every Queue of this process. */
+  readonly connection: Redis;
+  readonly prefix: string;
+  readonly #config: Config;
+  readonly #queues = new Map<QueueName, Queue>();
+
+  constructor(config: Config, logger: Logger) {
+    this.#config = config;
+    this.prefix = config.queuePrefix;
+    // A small retry budget: an API request should fail fast, not hang, when Redis is gone.
+    this.connection = createRedis(config.redisUrl, { maxRetriesPerRequest: 2, connectionName: 'mandate-producer' });
+    this.connection.on('error', (error) => logger.warn({ err: error }, 'queue connection error'));
+  }
+
+  queue(name: QueueName): Queue {
+    let queue = this.#queues.get(name);
+    if (!queue) {
+      queue = new Queue(name, { connection: this.connection, prefix: this.prefix, defaultJobOptions: retention });
+      this.#queues.set(name, queue);
+    }
+    return queue;
+  }
+
+  /** Every queue, created if need be (for dashboards and health checks). */
+  all(): Queue[] {
+    return queueNames.map((name) => this.queue(name));
+  }
+
+  #prepare<N extends JobName>(name: N, payload: JobPayload<N>) {
+    const job = findJob(name);
+    if (!job) throw new Error(`Unknown job ${name}`);
+    const data = job.payload.parse(payload);
+    return { job, data, opts: { ...job.options?.(this.#config), jobId: job.jobId(data) } };
+  }
+
+  async enqueue<N extends JobName>(name: N, payload: JobPayload<N>): Promise<void> {
+    const { job, data, opts } = this.#prepare(name, payload);
+    await this.queue(job.queue).add(name, data, opts);
+  }
+
+  /** Adds many jobs of one kind in one round trip. */
+  async enqueueBulk<N extends JobName>(name: N, payloads: JobPayload<N>[]): Promise<void> {
+    if (payloads.length === 0) return;
+    const prepared = payloads.map((p) => this.#prepare(name, p));
+    const queue = this.queue((prepared[0] as (typeof prepared)[0]).job.queue);
+    await queue.addBulk(prepared.map(({ data, opts }) => ({ name, data, opts })));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#queues.values()].map((q) => q.close()));
+    this.connection.disconnect();
+  }
+}

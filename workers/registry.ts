@@ -1,0 +1,18 @@
+import type { z } from 'zod';
+import type { JobDefinition } from './job.ts';
+import { dispatchCampaignJob } from './jobs/dispatch-campaign.ts';
+import { sendOfferJob } from './jobs/send-offer.ts';
+
+/** Every job Mandate runs, by name. `enqueue('send-offer', payload)` is checked against it. */
+export const jobs = {
+  [sendOfferJob.name]: sendOfferJob,
+  [dispatchCampaignJob.name]: dispatchCampaignJob,
+} as const;
+
+export type Jobs = typeof jobs;
+export type JobName = keyof Jobs;
+export type JobPayload<N extends JobName> = Jobs[N] extends JobDefinition<N, infer S> ? z.input<S> : never;
+
+export function findJob(name: string): JobDefinition | undefined {
+  return Object.hasOwn(jobs, name) ? (jobs[name as JobName] as unknown as JobDefinition) : undefined;
+}
