@@ -35,6 +35,8 @@ export function parseRecipientsCsv(text: string): RawRecipient[] {
       bom: true,
       columns: checkHeader,
       skip_empty_lines: true,
+      // Spreadsheets often drop trailing empty cells; a short row means blank name/company.
+      relax_column_count_less: true,
       trim: true,
       max_record_size: MAX_LINE,
       // Read one record past the limit: enough to know the file is too long.

@@ -4,9 +4,8 @@ import { AppError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import { MAX_RECIPIENTS, type RawRecipient, type RejectedRecipient, screenRecipients } from '../core/recipients.ts';
 import type { Db } from '../db/client.ts';
-import { type Campaign, campaigns, delegationEvents, delegations } from '../db/schema/index.ts';
+import { type Campaign, campaigns, delegations } from '../db/schema/index.ts';
 import type { Deps } from '../lib/deps.ts';
-import { delegationLinkToken, sha256Hex } from '../lib/secrets.ts';
 import { recordAudit } from './audit.ts';
 import type { PartnerPrincipal } from './auth.ts';
 import { assertCanSendOffers, assertOfferOpen, getOwnOffer } from './offers.ts';
@@ -27,8 +26,8 @@ export interface CreatedCampaign {
 /**
  * Records a campaign and one `invited` delegation per valid recipient, then hands the
  * sending to the workers. Everything is written in one transaction (one statement for
- * all delegations and their creation events) and the fan-out job is enqueued after
- * commit, so the request returns quickly whatever the size of the list.
+ * all delegations) and the fan-out job is enqueued after commit, so the request
+ * returns quickly whatever the size of the list.
  */
 export async function createCampaign(
   deps: Pick<Deps, 'db' | 'config' | 'queues' | 'logger'>,
@@ -61,27 +60,20 @@ export async function createCampaign(
     });
 
     if (accepted.length > 0) {
-      const ids = accepted.map(() => newId('delegation'));
-      const hashes = ids.map((id) => sha256Hex(delegationLinkToken(deps.config.linkSecret, id)));
       // unnest() turns parallel arrays into rows: one round trip for any number of rows,
       // without the 65,535-parameter limit of a multi-row VALUES list. sql.param keeps
-      // each array one parameter (a bare array would be spread into a list).
+      // each array one parameter (a bare array would be spread into a list). No event
+      // rows: creation is not a transition, and the campaign records who created them.
       await tx.execute(sql`
-        with inserted as (
-          insert into ${delegations} (id, partner_id, offer_id, campaign_id, recipient_email, recipient_name,
-                                     recipient_company, state, roles, duration_days, auto_extend, token_hash)
-          select r.id, ${principal.partnerId}, ${offer.id}, ${campaignId}, r.email, r.name, r.company, 'invited',
-                 ${sql.param(offer.roles)}::text[], ${offer.durationDays}, ${offer.autoExtend}, r.token_hash
-          from unnest(${sql.param(ids)}::text[], ${sql.param(accepted.map((r) => r.email))}::text[],
-                      ${sql.param(accepted.map((r) => r.name))}::text[], ${sql.param(accepted.map((r) => r.company))}::text[],
-                      ${sql.param(hashes)}::text[])
-               as r(id, email, name, company, token_hash)
-          returning id
-        )
-        insert into ${delegationEvents} (delegation_id, event, from_state, to_state, actor_type, actor_id, detail)
-        select id, 'create', null, 'invited', 'partner_user', ${principal.userId},
-               ${JSON.stringify({ campaignId })}::jsonb
-        from inserted`);
+        insert into ${delegations} (id, partner_id, offer_id, campaign_id, recipient_email, recipient_name,
+                                   recipient_company, state, roles, duration_days, auto_extend)
+        select r.id, ${principal.partnerId}, ${offer.id}, ${campaignId}, r.email, r.name, r.company, 'invited',
+               ${sql.param(offer.roles)}::text[], ${offer.durationDays}, ${offer.autoExtend}
+        from unnest(${sql.param(accepted.map(() => newId('delegation')))}::text[],
+                    ${sql.param(accepted.map((r) => r.email))}::text[],
+                    ${sql.param(accepted.map((r) => r.name))}::text[],
+                    ${sql.param(accepted.map((r) => r.company))}::text[])
+             as r(id, email, name, company)`);
     }
 
     await recordAudit(tx, {

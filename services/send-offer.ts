@@ -7,7 +7,7 @@ import { delegations } from '../db/schema/index.ts';
 import type { Config } from '../lib/config.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Mailer } from '../lib/mailer.ts';
-import { delegationLinkToken } from '../lib/secrets.ts';
+import { delegationLinkToken, sha256Hex } from '../lib/secrets.ts';
 import { applyTransition, systemActor } from './delegation-transitions.ts';
 
 export type SendOfferOutcome =
@@ -62,9 +62,11 @@ export async function sendOffer(
   delegationId: string,
   options: { isFinalAttempt: boolean },
 ): Promise<SendOfferOutcome> {
+  const token = delegationLinkToken(deps.config.linkSecret, delegationId);
+  // Claim: count the attempt and make the link resolvable before the email can exist.
   const [row] = await deps.db.execute<ClaimedRow>(sql`
     update delegations d
-    set send_attempts = d.send_attempts + 1, updated_at = now()
+    set send_attempts = d.send_attempts + 1, token_hash = ${sha256Hex(token)}, updated_at = now()
     from offers o, organizations p
     where d.id = ${delegationId} and d.state = 'invited' and o.id = d.offer_id and p.id = d.partner_id
     returning d.recipient_email, d.recipient_name, d.recipient_company, d.roles, d.duration_days,
@@ -94,7 +96,6 @@ export async function sendOffer(
   if (row.offer_revoked) return fail('The offer was revoked before the email was sent', null);
   if (row.offer_expired) return fail('The offer expired before the email was sent', null);
 
-  const token = delegationLinkToken(deps.config.linkSecret, delegationId);
   const email = renderOfferEmail({
     partnerName: row.partner_name,
     access: accessForRoles(row.roles),

@@ -6,9 +6,9 @@ import { delegations } from './delegations.ts';
 export type ActorType = 'system' | 'partner_user' | 'client_user';
 
 /**
- * Every transition of a delegation, written in the same statement as the state change,
- * plus its creation (`event = 'create'`, `fromState` null). Both sides read this as the
- * delegation's timeline.
+ * Every transition of a delegation, written in the same statement as the state change.
+ * Both sides read this as the delegation's timeline. `fromState` is null only for a
+ * delegation created directly in a later state (an acceptance through a reusable link).
  */
 export const delegationEvents = pgTable(
   'delegation_events',
@@ -17,7 +17,7 @@ export const delegationEvents = pgTable(
     delegationId: text()
       .notNull()
       .references(() => delegations.id),
-    event: text().$type<DelegationEvent | 'create'>().notNull(),
+    event: text().$type<DelegationEvent>().notNull(),
     fromState: text().$type<DelegationState>(),
     toState: text().$type<DelegationState>().notNull(),
     actorType: text().$type<ActorType>().notNull(),

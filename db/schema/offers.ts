@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { boolean, check, index, integer, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { boolean, check, index, integer, pgTable, text, timestamp, unique, uniqueIndex } from 'drizzle-orm/pg-core';
 import { organizations } from './organizations.ts';
 import { users } from './users.ts';
 
@@ -29,6 +29,8 @@ export const offers = pgTable(
   },
   (t) => [
     uniqueIndex('offers_token_hash_unique').on(t.tokenHash),
+    // Target of the delegations' (offer_id, partner_id) foreign key.
+    unique('offers_id_partner_unique').on(t.id, t.partnerId),
     index('offers_partner_idx').on(t.partnerId, t.id),
     check('offers_duration_check', sql`${t.durationDays} between 1 and 730`),
     check('offers_auto_extend_check', sql`not (${t.autoExtend} and 'global_admin' = any(${t.roles}))`),

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { newApiToken, sha256Hex } from '../../lib/secrets.ts';
 import { type CreatedPartner, createPartner } from '../../services/partners.ts';
 import type { TestStack } from './stack.ts';
 
@@ -32,4 +33,70 @@ export async function waitFor<T>(check: () => Promise<T | undefined | null | fal
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+const tables = [
+  'organizations',
+  'users',
+  'api_tokens',
+  'staff_access',
+  'offers',
+  'campaigns',
+  'delegations',
+  'delegation_events',
+  'audit_events',
+] as const;
+
+/** Row counts of every table: compare before and after to show a request wrote nothing. */
+export async function rowCounts(stack: TestStack): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const table of tables) {
+    const [row] = await stack.deps.sql.unsafe(`select count(*)::int as n from ${table}`);
+    counts[table] = (row as unknown as { n: number }).n;
+  }
+  return counts;
+}
+
+/** Reads a problem+json response and checks its shape. */
+export async function readProblem(
+  response: Response,
+): Promise<{ code: string; status: number; errors?: { path: string; message: string }[] }> {
+  if (!response.headers.get('content-type')?.startsWith('application/problem+json')) {
+    throw new Error(`expected problem+json, got ${response.headers.get('content-type')}: ${await response.text()}`);
+  }
+  const body = (await response.json()) as { code: string; status: number; type: string; title: string };
+  if (body.status !== response.status || typeof body.type !== 'string' || typeof body.title !== 'string') {
+    throw new Error(`malformed problem document: ${JSON.stringify(body)}`);
+  }
+  return body;
+}
+
+/**
+ * A non-owner partner user with the given staff roles and an API token, inserted
+ * directly (the staff API arrives later). Returns its token.
+ */
+export async function createTestStaff(stack: TestStack, partnerId: string, roles: string[]): Promise<string> {
+  const tag = randomBytes(4).toString('hex');
+  const userId = `usr_${randomBytes(16).toString('hex')}`;
+  const token = newApiToken();
+  await stack.deps.sql`insert into users (id, org_id, email, display_name, password_hash)
+    values (${userId}, ${partnerId}, ${`staff-${tag}@partner.example`}, 'Staff', 'x')`;
+  await stack.deps.sql`insert into staff_access (user_id, partner_id, roles, is_owner)
+    values (${userId}, ${partnerId}, ${roles}, false)`;
+  await stack.deps.sql`insert into api_tokens (id, user_id, org_id, token_hash, label)
+    values (${`tok_${randomBytes(16).toString('hex')}`}, ${userId}, ${partnerId}, ${sha256Hex(token)}, 'test')`;
+  return token;
+}
+
+/** A client organization with a global admin who (wrongly) holds an API token. Returns the token. */
+export async function createTestClientWithToken(stack: TestStack): Promise<string> {
+  const orgId = `org_${randomBytes(16).toString('hex')}`;
+  const userId = `usr_${randomBytes(16).toString('hex')}`;
+  const token = newApiToken();
+  await stack.deps.sql`insert into organizations (id, kind, name) values (${orgId}, 'client', 'Client')`;
+  await stack.deps.sql`insert into users (id, org_id, email, display_name, password_hash, is_global_admin)
+    values (${userId}, ${orgId}, ${`admin-${orgId}@client.example`}, 'Admin', 'x', true)`;
+  await stack.deps.sql`insert into api_tokens (id, user_id, org_id, token_hash, label)
+    values (${`tok_${randomBytes(16).toString('hex')}`}, ${userId}, ${orgId}, ${sha256Hex(token)}, 'test')`;
+  return token;
 }

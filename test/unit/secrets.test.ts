@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { isId, newId } from '../../core/ids.ts';
+import {
+  delegationLinkToken,
+  generatePassword,
+  hashPassword,
+  newApiToken,
+  sha256Hex,
+  verifyPassword,
+} from '../../lib/secrets.ts';
+
+describe('secrets', () => {
+  it('hashes passwords with argon2id and verifies them', async () => {
+    const hash = await hashPassword('correct horse battery staple');
+    expect(hash.startsWith('$argon2id$')).toBe(true);
+    expect(await verifyPassword(hash, 'correct horse battery staple')).toBe(true);
+    expect(await verifyPassword(hash, 'wrong')).toBe(false);
+    expect(await verifyPassword('not a hash', 'x')).toBe(false);
+  });
+
+  it('derives the same link token for the same delegation and secret only', () => {
+    const secret = 's'.repeat(32);
+    const a = delegationLinkToken(secret, 'dlg_1');
+    expect(delegationLinkToken(secret, 'dlg_1')).toBe(a);
+    expect(delegationLinkToken(secret, 'dlg_2')).not.toBe(a);
+    expect(delegationLinkToken('t'.repeat(32), 'dlg_1')).not.toBe(a);
+    // 256 bits, URL-safe.
+    expect(a).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+
+  it('makes distinct, prefixed API tokens and passwords', () => {
+    const tokens = new Set(Array.from({ length: 100 }, newApiToken));
+    expect(tokens.size).toBe(100);
+    for (const token of tokens) expect(token).toMatch(/^mdt_[A-Za-z0-9_-]{43}$/);
+    const password = generatePassword();
+    expect(password).toMatch(/^[A-Za-z2-9]{20}$/);
+    expect(sha256Hex('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  });
+
+  it('makes prefixed ids that sort by creation', () => {
+    const ids = Array.from({ length: 50 }, () => newId('delegation'));
+    expect([...ids].sort()).toEqual(ids);
+    expect(ids.every((id) => isId('delegation', id))).toBe(true);
+    expect(isId('offer', ids[0] as string)).toBe(false);
+  });
+});
