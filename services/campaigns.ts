@@ -36,6 +36,11 @@ export async function createCampaign(
   requestId?: string,
 ): Promise<CreatedCampaign> {
   assertCanSendOffers(principal);
+  if (input.recipients.length === 0) {
+    throw new AppError('VALIDATION_FAILED', 'A campaign needs at least one recipient', {
+      issues: [{ path: 'recipients', message: 'no recipients' }],
+    });
+  }
   if (input.recipients.length > MAX_RECIPIENTS) {
     throw new AppError('TOO_MANY_RECIPIENTS', `A campaign takes at most ${MAX_RECIPIENTS} recipients`, {
       details: { max: MAX_RECIPIENTS, received: input.recipients.length },

@@ -1,0 +1,32 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestOffer, createTestPartner, readProblem } from '../../helpers/factories.ts';
+import { createTestStack, type TestStack } from '../../helpers/stack.ts';
+
+let stack: TestStack;
+
+beforeAll(async () => {
+  stack = await createTestStack();
+});
+afterAll(() => stack.close());
+
+describe("another partner's delegation", () => {
+  it('is 404 by id and absent from lists', async () => {
+    const owner = await createTestPartner(stack);
+    const other = await createTestPartner(stack);
+    const offer = await createTestOffer(stack, owner.token);
+    await stack.request('/v1/campaigns', {
+      method: 'POST',
+      token: owner.token,
+      json: { offerId: offer.id, recipients: [{ email: 'a@x.example' }] },
+    });
+    const [row] = await stack.deps.sql`select id from delegations where offer_id = ${offer.id}`;
+    const response = await stack.request(`/v1/delegations/${row?.id}`, { token: other.token });
+    expect(response.status).toBe(404);
+    expect((await readProblem(response)).code).toBe('NOT_FOUND');
+    expect(await (await stack.request('/v1/delegations', { token: other.token })).json()).toEqual({
+      items: [],
+      nextCursor: null,
+    });
+    expect((await stack.request(`/v1/delegations/${row?.id}`, { token: owner.token })).status).toBe(200);
+  });
+});
