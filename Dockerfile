@@ -1,0 +1,12 @@
+# One image for every role: the command picks api, worker or migrate (docker-compose.yml).
+FROM node:20-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev && npm cache clean --force
+COPY . .
+USER node
+EXPOSE 3000
+# node itself is PID 1's child (compose sets init: true) and gets SIGTERM directly,
+# so graceful shutdown runs; tsx is loaded as a module hook, no build step.
+CMD ["node", "--import", "tsx", "api/main.ts"]
