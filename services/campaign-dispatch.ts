@@ -1,4 +1,4 @@
-import { and, asc, eq, gt } from 'drizzle-orm';
+import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import { delegations } from '../db/schema/index.ts';
 import type { Deps } from '../lib/deps.ts';
 
@@ -28,4 +28,18 @@ export async function dispatchCampaign(deps: Pick<Deps, 'db' | 'queues'>, campai
     enqueued += rows.length;
     after = (rows.at(-1) as { id: string }).id;
   }
+}
+
+/**
+ * Enqueues the fan-out of every campaign that still has recipients waiting for their
+ * email. Run when workers start, so a campaign recorded while Redis was unreachable (or
+ * after Redis lost its data) is not left behind. Harmless when nothing is missing: job
+ * ids are deterministic. Returns how many campaigns were (re)dispatched.
+ */
+export async function resumeCampaigns(deps: Pick<Deps, 'db' | 'queues'>): Promise<number> {
+  const rows = await deps.db.execute<{ id: string }>(sql`
+    select c.id from campaigns c
+    where exists (select 1 from delegations d where d.campaign_id = c.id and d.state = 'invited')`);
+  for (const { id } of rows) await deps.queues.enqueue('dispatch-campaign', { campaignId: id });
+  return rows.length;
 }

@@ -1,9 +1,14 @@
+import { once } from 'node:events';
 import { Queue } from 'bullmq';
+import { AppError } from '../core/errors.ts';
 import type { Config } from '../lib/config.ts';
 import type { Logger } from '../lib/logger.ts';
 import { createRedis, type Redis } from '../lib/redis.ts';
 import { type QueueName, queueNames, retention } from './queue-names.ts';
 import { findJob, type JobName, type JobPayload } from './registry.ts';
+
+/** How long an enqueue may wait for Redis before giving up. */
+export const ENQUEUE_TIMEOUT_MS = 3000;
 
 /**
  * The producer side of the queues: typed `enqueue` / `enqueueBulk` that validate the
@@ -14,10 +19,12 @@ export class Queues {
   readonly connection: Redis;
   readonly prefix: string;
   readonly #config: Config;
+  readonly #logger: Logger;
   readonly #queues = new Map<QueueName, Queue>();
 
   constructor(config: Config, logger: Logger) {
     this.#config = config;
+    this.#logger = logger;
     this.prefix = config.queuePrefix;
     // A small retry budget: an API request should fail fast, not hang, when Redis is gone.
     this.connection = createRedis(config.redisUrl, { maxRetriesPerRequest: 2, connectionName: 'mandate-producer' });
@@ -28,6 +35,7 @@ export class Queues {
     let queue = this.#queues.get(name);
     if (!queue) {
       queue = new Queue(name, { connection: this.connection, prefix: this.prefix, defaultJobOptions: retention });
+      queue.on('error', (error) => this.#logger.warn({ err: error, queue: name }, 'queue error'));
       this.#queues.set(name, queue);
     }
     return queue;
@@ -45,9 +53,33 @@ export class Queues {
     return { job, data, opts: { ...job.options?.(this.#config), jobId: job.jobId(data) } };
   }
 
+  /**
+   * Runs `add` only when Redis answers, and gives up after {@link ENQUEUE_TIMEOUT_MS}
+   * with DEPENDENCY_UNAVAILABLE instead of waiting for a reconnect: callers have already
+   * committed the work to PostgreSQL and must not hang. A late add that still goes
+   * through is harmless (deterministic job ids).
+   */
+  async #withRedis(add: () => Promise<unknown>): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const unavailable = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new AppError('DEPENDENCY_UNAVAILABLE', 'The queue (Redis) did not answer')),
+        ENQUEUE_TIMEOUT_MS,
+      );
+    });
+    try {
+      if (this.connection.status !== 'ready') {
+        await Promise.race([once(this.connection, 'ready'), unavailable]);
+      }
+      await Promise.race([add(), unavailable]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   async enqueue<N extends JobName>(name: N, payload: JobPayload<N>): Promise<void> {
     const { job, data, opts } = this.#prepare(name, payload);
-    await this.queue(job.queue).add(name, data, opts);
+    await this.#withRedis(() => this.queue(job.queue).add(name, data, opts));
   }
 
   /** Adds many jobs of one kind in one round trip. */
@@ -55,7 +87,7 @@ export class Queues {
     if (payloads.length === 0) return;
     const prepared = payloads.map((p) => this.#prepare(name, p));
     const queue = this.queue((prepared[0] as (typeof prepared)[0]).job.queue);
-    await queue.addBulk(prepared.map(({ data, opts }) => ({ name, data, opts })));
+    await this.#withRedis(() => queue.addBulk(prepared.map(({ data, opts }) => ({ name, data, opts }))));
   }
 
   async close(): Promise<void> {

@@ -3,6 +3,7 @@ import { isAppError } from '../core/errors.ts';
 import type { Deps } from '../lib/deps.ts';
 import { createMailer, type Mailer } from '../lib/mailer.ts';
 import { createRedis } from '../lib/redis.ts';
+import { resumeCampaigns } from '../services/campaign-dispatch.ts';
 import type { WorkerDeps } from './job.ts';
 import { type QueueName, queueNames, retention, workerSettings } from './queue-names.ts';
 import { findJob } from './registry.ts';
@@ -43,7 +44,12 @@ async function processJob(deps: WorkerDeps, job: Job): Promise<unknown> {
  */
 export async function startWorkers(
   deps: Deps,
-  options: { queues?: readonly QueueName[]; mailer?: Mailer } = {},
+  options: {
+    queues?: readonly QueueName[];
+    mailer?: Mailer;
+    /** Re-dispatch campaigns with recipients still `invited` (default true). */
+    resume?: boolean;
+  } = {},
 ): Promise<RunningWorkers> {
   const mailer = options.mailer ?? createMailer(deps.config);
   const workerDeps: WorkerDeps = { ...deps, mailer };
@@ -62,6 +68,10 @@ export async function startWorkers(
   });
   await Promise.all(workers.map((w) => w.waitUntilReady()));
   deps.logger.debug({ queues: options.queues ?? queueNames }, 'workers started');
+  if (options.resume ?? true) {
+    const resumed = await resumeCampaigns(deps);
+    if (resumed > 0) deps.logger.info({ campaigns: resumed }, 'resumed campaigns with recipients still waiting');
+  }
 
   return {
     workers,

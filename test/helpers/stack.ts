@@ -40,9 +40,14 @@ export async function deleteQueueKeys(prefix: string): Promise<void> {
  * Redis, the app built on them, and optionally workers sending to `SMTP_URL`.
  */
 export async function createTestStack(
-  options: { env?: Record<string, string>; workers?: boolean } = {},
+  options: {
+    env?: Record<string, string>;
+    workers?: boolean;
+    /** Share another stack's database (and then its owner drops it). */
+    database?: TestDatabase;
+  } = {},
 ): Promise<TestStack> {
-  const database = await createTestDatabase();
+  const database = options.database ?? (await createTestDatabase());
   const config = loadConfig({
     NODE_ENV: 'test',
     DATABASE_URL: database.url,
@@ -84,7 +89,7 @@ export async function createTestStack(
       await stack.workers?.close();
       await closeDeps(deps);
       await deleteQueueKeys(config.queuePrefix);
-      await database.drop();
+      if (!options.database) await database.drop();
     },
   };
   if (options.workers) await stack.startWorkers();

@@ -27,13 +27,18 @@ describe('docker-compose.yml', () => {
 
   it('starts api and worker after the migration completes, with valid configuration', () => {
     for (const name of ['api', 'worker']) {
-      const service = compose.services[name] as { depends_on: Record<string, { condition: string }>; environment: Record<string, string> };
+      const service = compose.services[name] as {
+        depends_on: Record<string, { condition: string }>;
+        environment: Record<string, string>;
+      };
       expect(service.depends_on.migrate?.condition).toBe('service_completed_successfully');
       // Substitute the ${VAR:-default} forms the way compose would with nothing set.
       const env = Object.fromEntries(
         Object.entries(service.environment).map(([k, v]) => [
           k,
-          String(v).replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1').replace(/\$\{LINK_SECRET:\?[^}]*\}/, 'x'.repeat(48)),
+          String(v)
+            .replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1')
+            .replace(/\$\{LINK_SECRET:\?[^}]*\}/, 'x'.repeat(48)),
         ]),
       );
       expect(configSchema.safeParse(env).success, name).toBe(true);
