@@ -4,6 +4,7 @@ import { createApp } from '../../api/app.ts';
 import type { App } from '../../api/env.ts';
 import { type Config, loadConfig } from '../../lib/config.ts';
 import { closeDeps, createDeps, type Deps } from '../../lib/deps.ts';
+import type { Logger } from '../../lib/logger.ts';
 import { type RunningWorkers, startWorkers } from '../../workers/run.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 import { testServices } from './services.ts';
@@ -45,6 +46,8 @@ export async function createTestStack(
     workers?: boolean;
     /** Share another stack's database (and then its owner drops it). */
     database?: TestDatabase;
+    /** Log here instead of the default (silent) logger. */
+    logger?: Logger;
   } = {},
 ): Promise<TestStack> {
   const database = options.database ?? (await createTestDatabase());
@@ -63,7 +66,7 @@ export async function createTestStack(
     SEND_RATE_PER_SECOND: '0',
     ...options.env,
   });
-  const deps = createDeps(config);
+  const deps = createDeps(config, options.logger ? { logger: options.logger } : {});
   const app = createApp(deps);
 
   const stack: TestStack = {
