@@ -98,7 +98,9 @@ async function mandate(sink: Sink, n: number): Promise<{ perSecond: number; post
     SEND_RATE_PER_SECOND: '0',
     LOG_LEVEL: 'warn',
   };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'start.ts'], { cwd: root, env });
+  // BENCH_NODE_ARGS, e.g. `--cpu-prof --cpu-prof-dir=prof`, profiles the process under test.
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'start.ts'], { cwd: root, env });
   let output = '';
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));
