@@ -11,8 +11,10 @@ import { registerCreateCampaign } from './routes/campaigns/create.ts';
 import { registerGetCampaign } from './routes/campaigns/get.ts';
 import { registerListCampaigns } from './routes/campaigns/list.ts';
 import { registerListCampaignRecipients } from './routes/campaigns/recipients.ts';
+import { registerExtendDelegation } from './routes/delegations/extend.ts';
 import { registerGetDelegation } from './routes/delegations/get.ts';
 import { registerListDelegations } from './routes/delegations/list.ts';
+import { registerTerminateDelegation } from './routes/delegations/terminate.ts';
 import { registerHealth } from './routes/health.ts';
 import { registerCreateOffer } from './routes/offers/create.ts';
 import { registerListOffers } from './routes/offers/list.ts';
@@ -73,6 +75,8 @@ export function createApp(deps: Deps): App {
   registerListCampaignRecipients(app);
   registerListDelegations(app);
   registerGetDelegation(app);
+  registerTerminateDelegation(app);
+  registerExtendDelegation(app);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',

@@ -12,6 +12,8 @@ export const errorCodes = {
   TOO_MANY_RECIPIENTS: { status: 422, retryable: false, title: 'Too many recipients in one campaign' },
   UNAUTHENTICATED: { status: 401, retryable: false, title: 'Missing or invalid credentials' },
   NOT_AUTHORIZED: { status: 403, retryable: false, title: 'Not allowed' },
+  CSRF_FAILED: { status: 403, retryable: false, title: 'The form expired or did not come from this site' },
+  OFFER_LINK_GONE: { status: 410, retryable: false, title: 'This offer link can no longer be used' },
   NOT_FOUND: { status: 404, retryable: false, title: 'Not found' },
   METHOD_NOT_ALLOWED: { status: 405, retryable: false, title: 'Method not allowed' },
   OFFER_REVOKED: { status: 409, retryable: false, title: 'The offer has been revoked' },

@@ -12,8 +12,7 @@ export const idPrefixes = {
   offer: 'ofr',
   campaign: 'cmp',
   delegation: 'dlg',
-  delegationEvent: 'evt',
-  auditEvent: 'aud',
+  email: 'eml',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

@@ -14,3 +14,11 @@ export interface PartnerRoleView {
 export function canSendOffers(user: PartnerRoleView): boolean {
   return user.isOwner || user.roles.length > 0;
 }
+
+/**
+ * Ending and extending delegations changes the relationship with a client itself: for
+ * owners and for staff with full access.
+ */
+export function canManageDelegations(user: PartnerRoleView): boolean {
+  return user.isOwner || user.roles.includes('global_admin');
+}

@@ -26,3 +26,8 @@ export function classifySmtpError(error: unknown): SmtpFailure {
   if (code !== undefined && code >= 500 && code < 600 && code !== 503) return { permanent: true, reply };
   return { permanent: false, reply: code === undefined && e.code ? `${e.code}: ${reply}` : reply };
 }
+
+/** A send that failed for a reason worth another attempt (SMTP 4xx, connection trouble). */
+export class RetryableSendError extends Error {
+  override name = 'RetryableSendError';
+}

@@ -64,6 +64,10 @@ export const configSchema = z
      * email carries the same link. At least 32 characters; required in production.
      */
     LINK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    /** Take the client address from X-Forwarded-For (behind a reverse proxy). Default false. */
+    TRUST_PROXY: envBool.default(false),
+    /** How often the lifecycle sweep (expiry, auto-extend, notices) runs, in ms. Default 60000. */
+    LIFECYCLE_INTERVAL_MS: z.coerce.number().int().min(1000).default(60_000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Pretty, human-readable logs instead of JSON lines. Default: on in development. */
     LOG_PRETTY: envBool.optional(),
@@ -101,6 +105,8 @@ export const configSchema = z
       workerConcurrency: env.WORKER_CONCURRENCY,
       mailAttempts: env.MAIL_ATTEMPTS,
       mailBackoffMs: env.MAIL_BACKOFF_MS,
+      lifecycleIntervalMs: env.LIFECYCLE_INTERVAL_MS,
+      trustProxy: env.TRUST_PROXY,
       linkSecret: env.LINK_SECRET ?? DEV_LINK_SECRET,
       linkSecretIsDefault: !env.LINK_SECRET,
       logLevel: env.LOG_LEVEL,

@@ -24,7 +24,7 @@ interface Change {
  * event row per moved delegation, in a single statement: neither can exist without
  * the other. Throws `INVALID_TRANSITION` when the table forbids the event in `from`.
  */
-async function moveDelegations(db: DbOrTx, where: SQL, from: DelegationState, change: Change): Promise<number> {
+async function moveDelegations(db: DbOrTx, where: SQL, from: DelegationState, change: Change): Promise<string[]> {
   const to = nextDelegationState(from, change.event);
   const update = db
     .update(delegations)
@@ -36,8 +36,9 @@ async function moveDelegations(db: DbOrTx, where: SQL, from: DelegationState, ch
     insert into ${delegationEvents} (delegation_id, event, from_state, to_state, actor_type, actor_id, detail)
     select id, ${change.event}, ${from}, ${to}, ${change.actor.type}, ${change.actor.id},
            ${change.detail ? JSON.stringify(change.detail) : null}::jsonb
-    from updated`);
-  return result.count;
+    from updated
+    returning delegation_id`);
+  return result.map((row) => row.delegation_id as string);
 }
 
 export interface TransitionInput extends Change {
@@ -53,7 +54,7 @@ export interface TransitionInput extends Change {
  * "already done".
  */
 export async function applyTransition(db: DbOrTx, input: TransitionInput): Promise<boolean> {
-  return (await moveDelegations(db, eq(delegations.id, input.delegationId), input.from, input)) === 1;
+  return (await moveDelegations(db, eq(delegations.id, input.delegationId), input.from, input)).length === 1;
 }
 
 export interface BulkTransitionInput extends Change {
@@ -66,10 +67,10 @@ export interface BulkTransitionInput extends Change {
 /**
  * The set-based form of {@link applyTransition}, for sweeps such as revoking an offer or
  * expiring overdue delegations: one statement per `from` state, so each event row
- * knows the state it left. Returns how many delegations moved.
+ * knows the state it left. Returns the ids of the delegations that moved.
  */
-export async function applyTransitionToMany(db: DbOrTx, input: BulkTransitionInput): Promise<number> {
-  let moved = 0;
-  for (const from of input.from) moved += await moveDelegations(db, input.where, from, input);
+export async function applyTransitionToMany(db: DbOrTx, input: BulkTransitionInput): Promise<string[]> {
+  const moved: string[] = [];
+  for (const from of input.from) moved.push(...(await moveDelegations(db, input.where, from, input)));
   return moved;
 }

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, lt } from 'drizzle-orm';
+import { and, asc, desc, eq, lt, lte, sql } from 'drizzle-orm';
 import { type AccessLevel, accessForRoles } from '../core/access.ts';
 import type { DelegationState } from '../core/delegation-machine.ts';
 import { AppError } from '../core/errors.ts';
@@ -60,11 +60,13 @@ export function toDelegationView(d: Delegation): DelegationView {
 export interface DelegationQuery {
   state?: DelegationState | undefined;
   campaignId?: string | undefined;
+  /** Only active delegations ending within this many days. */
+  expiringWithinDays?: number | undefined;
   cursor?: string | undefined;
   limit: number;
 }
 
-/** The partner's delegations, newest first, optionally filtered by state and campaign. */
+/** The partner's delegations, newest first, optionally filtered by state, campaign or coming end. */
 export async function listDelegations(
   db: Db,
   principal: PartnerPrincipal,
@@ -79,6 +81,12 @@ export async function listDelegations(
         eq(delegations.partnerId, principal.partnerId),
         query.state ? eq(delegations.state, query.state) : undefined,
         query.campaignId ? eq(delegations.campaignId, query.campaignId) : undefined,
+        query.expiringWithinDays !== undefined
+          ? and(
+              eq(delegations.state, 'active'),
+              lte(delegations.endsAt, sql`now() + make_interval(days => ${query.expiringWithinDays})`),
+            )
+          : undefined,
         before ? lt(delegations.id, before) : undefined,
       ),
     )

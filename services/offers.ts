@@ -177,8 +177,8 @@ export async function revokeOffer(
       targetId: offerId,
       outcome: 'succeeded',
       requestId,
-      detail: { terminatedDelegations: terminated },
+      detail: { terminatedDelegations: terminated.length },
     });
-    return { ...toOfferView(revoked as Offer), terminatedDelegations: terminated };
+    return { ...toOfferView(revoked as Offer), terminatedDelegations: terminated.length };
   });
 }

@@ -1,7 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
 import { accessForRoles } from '../core/access.ts';
 import { renderOfferEmail } from '../core/emails/offer-email.ts';
-import { classifySmtpError } from '../core/smtp-outcome.ts';
+import { classifySmtpError, RetryableSendError } from '../core/smtp-outcome.ts';
 import type { Db } from '../db/client.ts';
 import { delegations } from '../db/schema/index.ts';
 import type { Config } from '../lib/config.ts';
@@ -16,11 +16,6 @@ export type SendOfferOutcome =
   | { outcome: 'skipped'; state: string }
   /** Failed for good; the delegation is now `failed` with the reason recorded. */
   | { outcome: 'failed'; reason: string; reply: string | null };
-
-/** A failure worth another attempt (SMTP 4xx, connection trouble). */
-export class RetryableSendError extends Error {
-  override name = 'RetryableSendError';
-}
 
 interface ClaimedRow extends Record<string, unknown> {
   recipient_email: string;

@@ -3,9 +3,10 @@ import type { Config } from '../lib/config.ts';
 
 /**
  * The queues. Kept apart so each has its own concurrency and limits: the `mail`
- * queue carries the SMTP rate limit, which must not slow campaign fan-out.
+ * queue carries the SMTP rate limit, which must not slow campaign fan-out or the
+ * granting of accepted delegations; `maintenance` runs the lifecycle scheduler.
  */
-export const queueNames = ['mail', 'campaigns'] as const;
+export const queueNames = ['mail', 'campaigns', 'delegations', 'maintenance'] as const;
 export type QueueName = (typeof queueNames)[number];
 
 /** Per-queue worker settings, from the configuration. */
@@ -18,7 +19,11 @@ export function workerSettings(queue: QueueName, config: Config): Pick<WorkerOpt
         ...(config.sendRatePerSecond > 0 ? { limiter: { max: config.sendRatePerSecond, duration: 1000 } } : {}),
       };
     case 'campaigns':
+    case 'delegations':
       return { concurrency: config.workerConcurrency };
+    case 'maintenance':
+      // Sweeps are set-based; one at a time per process is plenty.
+      return { concurrency: 1 };
   }
 }
 

@@ -1,12 +1,18 @@
 import type { z } from 'zod';
 import type { JobDefinition } from './job.ts';
 import { dispatchCampaignJob } from './jobs/dispatch-campaign.ts';
+import { lifecycleTickJob } from './jobs/lifecycle-tick.ts';
+import { processAcceptanceJob } from './jobs/process-acceptance.ts';
+import { sendEmailJob } from './jobs/send-email.ts';
 import { sendOfferJob } from './jobs/send-offer.ts';
 
 /** Every job Mandate runs, by name. `enqueue('send-offer', payload)` is checked against it. */
 export const jobs = {
   [sendOfferJob.name]: sendOfferJob,
   [dispatchCampaignJob.name]: dispatchCampaignJob,
+  [sendEmailJob.name]: sendEmailJob,
+  [processAcceptanceJob.name]: processAcceptanceJob,
+  [lifecycleTickJob.name]: lifecycleTickJob,
 } as const;
 
 export type Jobs = typeof jobs;

@@ -3,7 +3,7 @@ import { isAppError } from '../core/errors.ts';
 import type { Deps } from '../lib/deps.ts';
 import { createMailer, type Mailer } from '../lib/mailer.ts';
 import { createRedis } from '../lib/redis.ts';
-import { resumeCampaigns } from '../services/campaign-dispatch.ts';
+import { resumeUnfinishedWork } from '../services/resume.ts';
 import type { WorkerDeps } from './job.ts';
 import { type QueueName, queueNames, retention, workerSettings } from './queue-names.ts';
 import { findJob } from './registry.ts';
@@ -47,7 +47,7 @@ export async function startWorkers(
   options: {
     queues?: readonly QueueName[];
     mailer?: Mailer;
-    /** Re-dispatch campaigns with recipients still `invited` (default true). */
+    /** Re-enqueue unfinished work recorded in PostgreSQL (default true). */
     resume?: boolean;
   } = {},
 ): Promise<RunningWorkers> {
@@ -68,9 +68,21 @@ export async function startWorkers(
   });
   await Promise.all(workers.map((w) => w.waitUntilReady()));
   deps.logger.debug({ queues: options.queues ?? queueNames }, 'workers started');
+  const queues = options.queues ?? queueNames;
+  if (queues.includes('maintenance')) {
+    // Idempotent: every worker process upserts the same scheduler.
+    await deps.queues
+      .queue('maintenance')
+      .upsertJobScheduler(
+        'lifecycle',
+        { every: deps.config.lifecycleIntervalMs },
+        { name: 'lifecycle-tick', data: {} },
+      );
+  }
   if (options.resume ?? true) {
-    const resumed = await resumeCampaigns(deps);
-    if (resumed > 0) deps.logger.info({ campaigns: resumed }, 'resumed campaigns with recipients still waiting');
+    const resumed = await resumeUnfinishedWork(deps);
+    if (resumed.campaigns + resumed.acceptances + resumed.emails > 0)
+      deps.logger.info(resumed, 'resumed unfinished work');
   }
 
   return {

@@ -61,6 +61,11 @@ export const delegations = pgTable(
     index('delegations_partner_state_idx').on(t.partnerId, t.state, t.id),
     // Campaign progress counts and per-state recipient pages.
     index('delegations_campaign_state_idx').on(t.campaignId, t.state, t.id),
+    // The lifecycle scheduler's sweeps: ends of active delegations, unanswered offers.
+    index('delegations_active_ends_idx').on(t.endsAt).where(sql`${t.state} = 'active'`),
+    index('delegations_offered_at_idx').on(t.offeredAt).where(sql`${t.state} = 'offered'`),
+    // The client's own page: delegations to its organization.
+    index('delegations_client_idx').on(t.clientOrgId),
     // One client has at most one live delegation per partner.
     uniqueIndex('delegations_one_live_per_client')
       .on(t.partnerId, t.clientOrgId)

@@ -15,6 +15,13 @@ export const route = createRoute({
     query: PageQuery.extend({
       state: z.enum(delegationStates).optional(),
       campaignId: z.string().max(100).optional(),
+      expiringWithinDays: z.coerce
+        .number()
+        .int()
+        .min(0)
+        .max(3650)
+        .optional()
+        .openapi({ description: 'Only active delegations whose end is within this many days' }),
     }),
   },
   responses: {

@@ -1,0 +1,62 @@
+import { type AccessLevel, describeAccess } from '../access.ts';
+import { renderNotice } from './layout.ts';
+import type { RenderedEmail } from './offer-email.ts';
+
+const day = (d: Date) => d.toISOString().slice(0, 10);
+
+export interface DelegationFacts {
+  partnerName: string;
+  clientName: string;
+  access: AccessLevel;
+  endsAt: Date;
+  autoExtend: boolean;
+}
+
+/** To the partner's owners when a client accepted. */
+export function acceptedForPartner(f: DelegationFacts, acceptedBy: string): RenderedEmail {
+  return renderNotice(`${f.clientName} accepted your delegated administration offer`, [
+    `${f.clientName} accepted your delegated administration offer (accepted by ${acceptedBy}).`,
+    `${describeAccess(f.access)}. It is active until ${day(f.endsAt)}${f.autoExtend ? ' and renews automatically by 180 days' : ''}.`,
+  ]);
+}
+
+/** To the client's admin who accepted: what was granted and how to end it. */
+export function receiptForClient(f: DelegationFacts, manageUrl: string): RenderedEmail {
+  return renderNotice(
+    `You granted ${f.partnerName} delegated administration`,
+    [
+      `You granted ${f.partnerName} delegated administration of ${f.clientName}.`,
+      `${describeAccess(f.access)}. Device management is not included.`,
+      `It lasts until ${day(f.endsAt)}${f.autoExtend ? ', then renews automatically by 180 days unless it is ended' : ''}.`,
+      'You can end it at any time; every action the partner takes in your organization is listed on the same page.',
+    ],
+    { label: 'See and end your delegations', url: manageUrl },
+  );
+}
+
+/** To both sides when either ended a delegation. */
+export function terminatedNotice(f: Omit<DelegationFacts, 'endsAt' | 'autoExtend'>, endedBy: string): RenderedEmail {
+  return renderNotice(`Delegated administration between ${f.partnerName} and ${f.clientName} has ended`, [
+    `The delegated administration of ${f.clientName} by ${f.partnerName} was ended by ${endedBy}.`,
+    `${f.partnerName} can no longer act in ${f.clientName}.`,
+  ]);
+}
+
+/** To both sides, 30, 7 and 1 day before the end. */
+export function expiryNotice(f: DelegationFacts, daysLeft: number): RenderedEmail {
+  const when = daysLeft === 1 ? 'tomorrow' : `in ${daysLeft} days`;
+  return renderNotice(`Delegated administration of ${f.clientName} by ${f.partnerName} ends ${when}`, [
+    `The delegated administration of ${f.clientName} by ${f.partnerName} ends on ${day(f.endsAt)}.`,
+    f.autoExtend
+      ? 'It renews automatically by 180 days unless either side ends it.'
+      : 'After that date the partner can no longer act in the organization unless a new offer is accepted.',
+  ]);
+}
+
+/** To both sides when a delegation reached its end. */
+export function expiredNotice(f: Omit<DelegationFacts, 'autoExtend'>): RenderedEmail {
+  return renderNotice(`Delegated administration of ${f.clientName} by ${f.partnerName} has expired`, [
+    `The delegated administration of ${f.clientName} by ${f.partnerName} reached its end on ${day(f.endsAt)}.`,
+    `${f.partnerName} can no longer act in ${f.clientName}.`,
+  ]);
+}

@@ -1,0 +1,16 @@
+import { integer, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+
+/**
+ * One row per expiry notice sent (or deliberately skipped): at most one per delegation,
+ * threshold and end date. A new end date (after an extension) starts a new series.
+ */
+export const expiryNotices = pgTable(
+  'expiry_notices',
+  {
+    delegationId: text().notNull(),
+    thresholdDays: integer().notNull(),
+    endsAt: timestamp({ withTimezone: true }).notNull(),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.delegationId, t.thresholdDays, t.endsAt] })],
+);

@@ -1,0 +1,118 @@
+import { eq, sql } from 'drizzle-orm';
+import type { RenderedEmail } from '../core/emails/offer-email.ts';
+import { newId } from '../core/ids.ts';
+import { classifySmtpError, RetryableSendError } from '../core/smtp-outcome.ts';
+import type { Db, DbOrTx } from '../db/client.ts';
+import { emails } from '../db/schema/index.ts';
+import type { Deps } from '../lib/deps.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { Mailer } from '../lib/mailer.ts';
+
+export interface NewEmail {
+  /** Same key, same email: recording it again is a no-op. */
+  dedupeKey: string;
+  kind: string;
+  delegationId?: string | null;
+  toEmail: string;
+  content: RenderedEmail;
+}
+
+/**
+ * Writes notification emails to the outbox, inside the caller's transaction, so they
+ * exist exactly when the change they announce does. Returns the ids of the rows that
+ * are new (already recorded ones are skipped); enqueue those after commit.
+ */
+export async function recordEmails(db: DbOrTx, messageIdDomain: string, list: NewEmail[]): Promise<string[]> {
+  if (list.length === 0) return [];
+  const rows = await db
+    .insert(emails)
+    .values(
+      list.map((e) => {
+        const id = newId('email');
+        return {
+          id,
+          dedupeKey: e.dedupeKey,
+          kind: e.kind,
+          delegationId: e.delegationId ?? null,
+          toEmail: e.toEmail,
+          subject: e.content.subject,
+          textBody: e.content.text,
+          htmlBody: e.content.html,
+          messageId: `<${id}@${messageIdDomain}>`,
+        };
+      }),
+    )
+    .onConflictDoNothing({ target: emails.dedupeKey })
+    .returning({ id: emails.id });
+  return rows.map((r) => r.id);
+}
+
+/** Hands recorded emails to the mail queue; a queue outage is logged, the rows wait. */
+export async function enqueueEmails(deps: Pick<Deps, 'queues' | 'logger'>, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  try {
+    await deps.queues.enqueueBulk(
+      'send-email',
+      ids.map((emailId) => ({ emailId })),
+    );
+  } catch (error) {
+    deps.logger.warn({ err: error, emails: ids.length }, 'emails recorded but not enqueued; they will be sent later');
+  }
+}
+
+/** Re-enqueues every email still pending (run when workers start). */
+export async function resumeEmails(deps: Pick<Deps, 'db' | 'queues' | 'logger'>): Promise<number> {
+  const rows = await deps.db.select({ id: emails.id }).from(emails).where(eq(emails.state, 'pending'));
+  await enqueueEmails(
+    deps,
+    rows.map((r) => r.id),
+  );
+  return rows.length;
+}
+
+export type SendEmailOutcome =
+  | { outcome: 'sent'; attempt: number }
+  | { outcome: 'skipped'; state: string }
+  | { outcome: 'failed'; reply: string };
+
+/**
+ * Sends one outbox email. Idempotent: only a `pending` row is sent. A permanent SMTP
+ * failure, or a temporary one on the last attempt, marks it `failed` with the reply.
+ */
+export async function sendEmail(
+  deps: { db: Db; mailer: Mailer; logger: Logger },
+  emailId: string,
+  options: { isFinalAttempt: boolean },
+): Promise<SendEmailOutcome> {
+  const [row] = await deps.db
+    .update(emails)
+    .set({ attempts: sql`${emails.attempts} + 1` })
+    .where(sql`${emails.id} = ${emailId} and ${emails.state} = 'pending'`)
+    .returning();
+  if (!row) {
+    const [current] = await deps.db.select({ state: emails.state }).from(emails).where(eq(emails.id, emailId));
+    return { outcome: 'skipped', state: current?.state ?? 'missing' };
+  }
+  try {
+    await deps.mailer.send({
+      to: row.toEmail,
+      subject: row.subject,
+      text: row.textBody,
+      html: row.htmlBody,
+      messageId: row.messageId,
+    });
+  } catch (error) {
+    const failure = classifySmtpError(error);
+    if (failure.permanent || options.isFinalAttempt) {
+      await deps.db.update(emails).set({ state: 'failed', lastError: failure.reply }).where(eq(emails.id, emailId));
+      return { outcome: 'failed', reply: failure.reply };
+    }
+    await deps.db.update(emails).set({ lastError: failure.reply }).where(eq(emails.id, emailId));
+    throw new RetryableSendError(failure.reply, { cause: error });
+  }
+  await deps.db
+    .update(emails)
+    .set({ state: 'sent', sentAt: sql`now()`, lastError: null })
+    .where(eq(emails.id, emailId));
+  return { outcome: 'sent', attempt: row.attempts };
+}

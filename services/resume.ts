@@ -1,0 +1,22 @@
+import { eq } from 'drizzle-orm';
+import { delegations } from '../db/schema/index.ts';
+import type { Deps } from '../lib/deps.ts';
+import { resumeCampaigns } from './campaign-dispatch.ts';
+import { resumeEmails } from './emails.ts';
+
+/**
+ * Re-enqueues work that PostgreSQL says is unfinished — campaigns with recipients still
+ * `invited`, acceptances still `accepting`, emails still `pending` — in case it was
+ * recorded while Redis was unreachable or Redis lost it. Deterministic job ids make
+ * this harmless when nothing is missing. Run when workers start.
+ */
+export async function resumeUnfinishedWork(deps: Pick<Deps, 'db' | 'queues' | 'logger'>) {
+  const campaigns = await resumeCampaigns(deps);
+  const accepting = await deps.db
+    .select({ id: delegations.id })
+    .from(delegations)
+    .where(eq(delegations.state, 'accepting'));
+  for (const { id } of accepting) await deps.queues.enqueue('process-acceptance', { delegationId: id });
+  const emails = await resumeEmails(deps);
+  return { campaigns, acceptances: accepting.length, emails };
+}
