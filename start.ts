@@ -13,9 +13,6 @@ import { startWorkers } from './workers/run.ts';
 
 const config = loadConfigOrExit();
 const logger = createLogger(config);
-if (config.linkSecretIsDefault) {
-  logger.warn('LINK_SECRET is not set: using the development default. Set it before real use.');
-}
 try {
   await migrateDatabase(config.databaseUrl, logger);
 } catch (error) {

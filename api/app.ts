@@ -11,6 +11,7 @@ import { registerCreateCampaign } from './routes/campaigns/create.ts';
 import { registerGetCampaign } from './routes/campaigns/get.ts';
 import { registerListCampaigns } from './routes/campaigns/list.ts';
 import { registerListCampaignRecipients } from './routes/campaigns/recipients.ts';
+import { RecipientInput } from './routes/campaigns/schemas.ts';
 import { registerExtendDelegation } from './routes/delegations/extend.ts';
 import { registerGetDelegation } from './routes/delegations/get.ts';
 import { registerListDelegations } from './routes/delegations/list.ts';
@@ -41,7 +42,13 @@ export function createApp(deps: Deps): App {
     },
   });
 
-  app.use('*', requestId());
+  // Ids are always ours (a client-chosen id would end up in the audit trail); the
+  // response carries it so a client can quote it.
+  app.use('*', requestId({ headerName: '' }));
+  app.use('*', async (c, next) => {
+    c.header('X-Request-Id', c.var.requestId);
+    await next();
+  });
   app.use('*', async (c, next) => {
     const started = performance.now();
     c.set('deps', deps);
@@ -58,12 +65,14 @@ export function createApp(deps: Deps): App {
     );
   });
 
+  // Authenticate before anything reads the body: an anonymous client must not make the
+  // server buffer megabytes (the token check never touches the body).
+  app.use('/v1/*', requirePartnerToken);
   const uploadLimit = bodyLimit({ maxSize: deps.config.maxUploadBytes, onError: tooLarge });
   const jsonLimit = bodyLimit({ maxSize: MAX_JSON_BYTES, onError: tooLarge });
   app.use('/v1/*', (c, next) =>
     c.req.method === 'POST' && c.req.path === '/v1/campaigns' ? uploadLimit(c, next) : jsonLimit(c, next),
   );
-  app.use('/v1/*', requirePartnerToken);
 
   registerHealth(app);
   registerCreateOffer(app);
@@ -78,6 +87,8 @@ export function createApp(deps: Deps): App {
   registerTerminateDelegation(app);
   registerExtendDelegation(app);
 
+  // Described here because the route checks its items itself (parseRecipientItems).
+  app.openAPIRegistry.register('RecipientInput', RecipientInput);
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
     scheme: 'bearer',

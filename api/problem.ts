@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ZodError } from 'zod';
 import { AppError, type ErrorCode, errorCodes, type FieldIssue } from '../core/errors.ts';
+import { pgErrorCode } from '../db/errors.ts';
 import type { AppEnv } from './env.ts';
 
 /** An RFC 9457 problem document, with Mandate's stable `code` and the field issues. */
@@ -28,13 +29,18 @@ export function fieldIssues(error: ZodError): FieldIssue[] {
   }));
 }
 
+/** character_not_in_repertoire, untranslatable_character, invalid_text_representation. */
+const invalidInputCodes = new Set(['22021', '22P05', '22P02']);
+
 /** Maps anything thrown inside a request to the AppError it stands for. */
 export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
   if (error instanceof HTTPException) {
     switch (error.status) {
       case 400:
-        return new AppError('MALFORMED_JSON', 'The body could not be parsed as JSON');
+        return /json/i.test(error.message)
+          ? new AppError('MALFORMED_JSON', 'The body could not be parsed as JSON')
+          : new AppError('MALFORMED_BODY', 'The body could not be read');
       case 413:
         return new AppError('PAYLOAD_TOO_LARGE');
       case 415:
@@ -46,6 +52,12 @@ export function toAppError(error: unknown): AppError {
       default:
         return new AppError('INTERNAL', undefined, { cause: error });
     }
+  }
+  // A value PostgreSQL cannot store (a NUL byte, an invalid escape): input that slipped
+  // past validation is still the client's input, not our failure.
+  const pgCode = pgErrorCode(error);
+  if (pgCode && invalidInputCodes.has(pgCode)) {
+    return new AppError('VALIDATION_FAILED', 'The request contains characters that cannot be stored', { cause: error });
   }
   return new AppError('INTERNAL', 'Something went wrong on our side; the request id helps us find it', {
     cause: error,

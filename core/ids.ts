@@ -1,4 +1,5 @@
 import { uuidv7 } from 'uuidv7';
+import { AppError } from './errors.ts';
 
 /**
  * Prefixes of every id Mandate hands out. The prefix says what an id points at
@@ -26,4 +27,13 @@ const idPattern = /^[a-z]{3}_[0-9a-f]{32}$/;
 /** True when `value` has the shape of an id of `kind` (it may still not exist). */
 export function isId(kind: IdKind, value: string): boolean {
   return value.startsWith(`${idPrefixes[kind]}_`) && idPattern.test(value);
+}
+
+/**
+ * Ids come from URLs and bodies: one that cannot be an id of `kind` names nothing, so
+ * it is NOT_FOUND without asking the database (which would choke on a NUL byte).
+ */
+export function requireId(kind: IdKind, value: string, what: string): string {
+  if (!isId(kind, value)) throw new AppError('NOT_FOUND', `No such ${what}`);
+  return value;
 }

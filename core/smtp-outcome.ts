@@ -1,8 +1,12 @@
 /** What a failed SMTP attempt means for the next one. */
 export interface SmtpFailure {
-  /** True when sending the same message again cannot succeed (5xx, except 503). */
+  /** True when sending the same message to the same recipient again cannot succeed. */
   permanent: boolean;
-  /** What the server said, or what went wrong on the way, for the operator. */
+  /**
+   * What to record for the operator: the server's reply when it refused this recipient
+   * or message; a generic description for faults on our side of the connection (these
+   * can name internal hosts, which tenants should not see).
+   */
   reply: string;
 }
 
@@ -10,21 +14,32 @@ interface SmtpErrorLike {
   responseCode?: number | undefined;
   response?: string | undefined;
   code?: string | undefined;
+  command?: string | undefined;
   message?: string | undefined;
 }
 
 /**
- * Classifies an error from the SMTP client. A 5xx reply is permanent (mailbox unknown,
- * policy rejection) except 503 "bad sequence", which says more about the session than
- * the message. 4xx replies (greylisting, throttling) and errors without a reply
- * (connection refused or dropped, timeouts) are worth retrying.
+ * Classifies an error from the SMTP client. Only answers about this recipient or this
+ * message are permanent: a 5xx (except 503) to RCPT TO, or to the message itself at the
+ * end of DATA, and an address the client library refuses to use. A 5xx to MAIL FROM or
+ * AUTH means the relay or our credentials are wrong — a platform fault that every
+ * recipient would hit, so it is retried rather than failing whole campaigns. 4xx
+ * replies and connection trouble are retried too.
  */
 export function classifySmtpError(error: unknown): SmtpFailure {
   const e = (typeof error === 'object' && error !== null ? error : { message: String(error) }) as SmtpErrorLike;
   const code = typeof e.responseCode === 'number' ? e.responseCode : undefined;
-  const reply = (e.response ?? e.message ?? 'unknown error').trim().slice(0, 1000);
-  if (code !== undefined && code >= 500 && code < 600 && code !== 503) return { permanent: true, reply };
-  return { permanent: false, reply: code === undefined && e.code ? `${e.code}: ${reply}` : reply };
+  const serverReply = (e.response ?? '').trim().slice(0, 1000);
+  const fatal5xx = code !== undefined && code >= 500 && code < 600 && code !== 503;
+
+  if (e.command === 'API') return { permanent: true, reply: `Address not usable: ${(e.message ?? '').slice(0, 200)}` };
+  if (fatal5xx && e.command === 'RCPT TO') return { permanent: true, reply: serverReply };
+  if (fatal5xx && e.command === 'DATA' && e.code === 'EMESSAGE') return { permanent: true, reply: serverReply };
+  if (code !== undefined && serverReply) {
+    const during = e.command ? ` (during ${e.command})` : '';
+    return { permanent: false, reply: `${serverReply}${during}` };
+  }
+  return { permanent: false, reply: `Could not talk to the mail server (${e.code ?? 'error'}); will retry` };
 }
 
 /** A send that failed for a reason worth another attempt (SMTP 4xx, connection trouble). */

@@ -21,6 +21,9 @@ export interface Deps {
 
 export function createDeps(config: Config, options: { logger?: Logger } = {}): Deps {
   const logger = options.logger ?? createLogger(config);
+  if (config.linkSecretIsDefault && config.env !== 'test') {
+    logger.warn('LINK_SECRET is not set: offer links use the public development key. Set it before real use.');
+  }
   const sql = createSql(config.databaseUrl, { max: config.databasePoolSize });
   const redis = createRedis(config.redisUrl, { maxRetriesPerRequest: 2, connectionName: 'mandate-app' });
   redis.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));

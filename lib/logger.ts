@@ -1,4 +1,5 @@
 import { type Logger, pino } from 'pino';
+import { pgErrorCode } from '../db/errors.ts';
 import type { Config } from './config.ts';
 
 export type { Logger };
@@ -29,12 +30,18 @@ export const redactPaths = [
 const MAX_ERROR_TEXT = 2000;
 
 /**
- * Errors as pino serializes them, with message and stack cut short: a failed bulk query
- * repeats its SQL and parameters in its message, which must not become a megabyte line.
+ * Errors as pino serializes them, made safe for logs: a failed query carries its SQL and
+ * every parameter (recipients' addresses, token hashes) in `params` and in its message.
+ * Parameters are dropped (their count kept), the message cut before them, and long text
+ * cut short, so one failed bulk insert cannot become a megabyte line of personal data.
  */
-function serializeError(error: unknown) {
+export function serializeError(error: unknown) {
   const serialized = pino.stdSerializers.err(error as Error) as unknown as Record<string, unknown>;
-  for (const key of ['message', 'stack']) {
+  stripParams(serialized);
+  // The PostgreSQL code of a wrapped driver error says more than the wrapper's message.
+  const code = pgErrorCode(error);
+  if (code) serialized.pgCode = code;
+  for (const key of ['message', 'stack', 'query']) {
     const value = serialized[key];
     if (typeof value === 'string' && value.length > MAX_ERROR_TEXT) {
       serialized[key] = `${value.slice(0, MAX_ERROR_TEXT)}… [${value.length - MAX_ERROR_TEXT} more characters]`;
@@ -43,17 +50,36 @@ function serializeError(error: unknown) {
   return serialized;
 }
 
+function stripParams(serialized: Record<string, unknown>, depth = 0): void {
+  for (const key of ['params', 'parameters']) {
+    const value = serialized[key];
+    if (Array.isArray(value)) serialized[key] = `[${value.length} parameters]`;
+  }
+  for (const key of ['message', 'stack']) {
+    const value = serialized[key];
+    // drizzle puts "\nparams: …" after the SQL in the message (and so in the stack).
+    if (typeof value === 'string')
+      serialized[key] = value.replace(/\nparams: [\s\S]*?(?=\n {4}at |$)/, '\nparams: [redacted]');
+  }
+  const cause = serialized.cause;
+  if (cause && typeof cause === 'object' && depth < 3) stripParams(cause as Record<string, unknown>, depth + 1);
+}
+
 /**
  * One logger per process. JSON lines on stderr in production (stdout stays free for
  * command output such as the CLI's JSON), pretty in development.
  */
-export function createLogger(config: Pick<Config, 'logLevel' | 'logPretty'>): Logger {
+export function createLogger(
+  config: Pick<Config, 'logLevel' | 'logPretty'>,
+  destination?: NodeJS.WritableStream,
+): Logger {
   const options = {
     level: config.logLevel,
     redact: { paths: redactPaths, censor: '[redacted]' },
     base: { pid: process.pid },
     serializers: { err: serializeError },
   };
+  if (destination) return pino(options, destination);
   if (config.logPretty) {
     return pino({
       ...options,

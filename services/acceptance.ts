@@ -168,7 +168,7 @@ export async function processAcceptance(
 ): Promise<ProcessAcceptanceOutcome> {
   const { outcome, emailIds } = await deps.db.transaction(async (tx) => {
     const [d] = await tx.select().from(delegations).where(eq(delegations.id, delegationId)).for('update');
-    if (!d || d.state !== 'accepting') {
+    if (d?.state !== 'accepting') {
       return { outcome: { outcome: 'skipped', state: d?.state ?? 'missing' } as const, emailIds: [] };
     }
     const [offer] = await tx

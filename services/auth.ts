@@ -31,7 +31,7 @@ export async function authenticateApiToken(db: Db, token: string): Promise<Partn
     })
     .from(apiTokens)
     .innerJoin(users, eq(users.id, apiTokens.userId))
-    .innerJoin(staffAccess, eq(staffAccess.userId, users.id))
+    .innerJoin(staffAccess, and(eq(staffAccess.userId, users.id), eq(staffAccess.partnerId, apiTokens.orgId)))
     .innerJoin(organizations, and(eq(organizations.id, staffAccess.partnerId), eq(organizations.kind, 'partner')))
     .where(and(eq(apiTokens.tokenHash, sha256Hex(token)), isNull(apiTokens.revokedAt)));
   return row ?? null;

@@ -1,10 +1,10 @@
-import { and, asc, count, desc, eq, gt, lt, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, getTableColumns, gt, lt, sql } from 'drizzle-orm';
 import { type DelegationState, delegationStates } from '../core/delegation-machine.ts';
 import { AppError } from '../core/errors.ts';
-import { newId } from '../core/ids.ts';
+import { newId, requireId } from '../core/ids.ts';
 import { MAX_RECIPIENTS, type RawRecipient, type RejectedRecipient, screenRecipients } from '../core/recipients.ts';
 import type { Db } from '../db/client.ts';
-import { type Campaign, campaigns, delegations } from '../db/schema/index.ts';
+import { campaigns, delegations } from '../db/schema/index.ts';
 import type { Deps } from '../lib/deps.ts';
 import { recordAudit } from './audit.ts';
 import type { PartnerPrincipal } from './auth.ts';
@@ -51,7 +51,7 @@ export async function createCampaign(
 
   await deps.db.transaction(async (tx) => {
     // Locked so that a concurrent revoke cannot slip between this check and the insert.
-    const offer = await getOwnOffer(tx, principal.partnerId, input.offerId, { lock: true });
+    const offer = await getOwnOffer(tx, principal.partnerId, input.offerId, { lock: 'share' });
     assertOfferOpen(offer);
 
     await tx.insert(campaigns).values({
@@ -60,6 +60,7 @@ export async function createCampaign(
       offerId: offer.id,
       name: input.name ?? `${offer.name} – ${new Date().toISOString().slice(0, 10)}`,
       total: accepted.length,
+      rejectedCount: rejected.length,
       rejected,
       createdBy: principal.userId,
     });
@@ -136,9 +137,12 @@ async function countByState(db: Db, campaignId: string): Promise<StateCounts> {
   return counts;
 }
 
-async function getOwnCampaign(db: Db, partnerId: string, campaignId: string): Promise<Campaign> {
+/** A campaign of this partner (without its rejected rows, which can be large), or NOT_FOUND. */
+async function getOwnCampaign(db: Db, partnerId: string, campaignId: string) {
+  requireId('campaign', campaignId, 'campaign');
+  const { rejected: _rejected, ...columns } = getTableColumns(campaigns);
   const [row] = await db
-    .select()
+    .select(columns)
     .from(campaigns)
     .where(and(eq(campaigns.id, campaignId), eq(campaigns.partnerId, partnerId)));
   if (!row) throw new AppError('NOT_FOUND', 'No such campaign');
@@ -153,7 +157,7 @@ export async function getCampaign(db: Db, principal: PartnerPrincipal, campaignI
     name: campaign.name,
     offerId: campaign.offerId,
     total: campaign.total,
-    rejectedCount: campaign.rejected.length,
+    rejectedCount: campaign.rejectedCount,
     counts,
     done: counts.invited === 0,
     createdAt: campaign.createdAt.toISOString(),

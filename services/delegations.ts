@@ -2,6 +2,7 @@ import { and, asc, desc, eq, lt, lte, sql } from 'drizzle-orm';
 import { type AccessLevel, accessForRoles } from '../core/access.ts';
 import type { DelegationState } from '../core/delegation-machine.ts';
 import { AppError } from '../core/errors.ts';
+import { requireId } from '../core/ids.ts';
 import type { Db } from '../db/client.ts';
 import { type ActorType, type Delegation, delegationEvents, delegations } from '../db/schema/index.ts';
 import type { PartnerPrincipal } from './auth.ts';
@@ -111,6 +112,7 @@ export async function getDelegation(
   principal: PartnerPrincipal,
   delegationId: string,
 ): Promise<DelegationView & { events: DelegationEventView[] }> {
+  requireId('delegation', delegationId, 'delegation');
   const [row] = await db
     .select()
     .from(delegations)

@@ -7,6 +7,8 @@ import { emails } from '../db/schema/index.ts';
 import type { Deps } from '../lib/deps.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Mailer } from '../lib/mailer.ts';
+import { SEND_LEASE_SECONDS, withRetries } from '../lib/retry.ts';
+import type { EnqueueOptions } from '../workers/queues.ts';
 
 export interface NewEmail {
   /** Same key, same email: recording it again is a no-op. */
@@ -48,12 +50,17 @@ export async function recordEmails(db: DbOrTx, messageIdDomain: string, list: Ne
 }
 
 /** Hands recorded emails to the mail queue; a queue outage is logged, the rows wait. */
-export async function enqueueEmails(deps: Pick<Deps, 'queues' | 'logger'>, ids: string[]): Promise<void> {
+export async function enqueueEmails(
+  deps: Pick<Deps, 'queues' | 'logger'>,
+  ids: string[],
+  options: EnqueueOptions = {},
+): Promise<void> {
   if (ids.length === 0) return;
   try {
     await deps.queues.enqueueBulk(
       'send-email',
       ids.map((emailId) => ({ emailId })),
+      options,
     );
   } catch (error) {
     deps.logger.warn({ err: error, emails: ids.length }, 'emails recorded but not enqueued; they will be sent later');
@@ -66,6 +73,7 @@ export async function resumeEmails(deps: Pick<Deps, 'db' | 'queues' | 'logger'>)
   await enqueueEmails(
     deps,
     rows.map((r) => r.id),
+    { replaceFinished: true },
   );
   return rows.length;
 }
@@ -84,13 +92,21 @@ export async function sendEmail(
   emailId: string,
   options: { isFinalAttempt: boolean },
 ): Promise<SendEmailOutcome> {
+  // Claim with a lease, so another run of this job cannot send the same email meanwhile.
   const [row] = await deps.db
     .update(emails)
-    .set({ attempts: sql`${emails.attempts} + 1` })
-    .where(sql`${emails.id} = ${emailId} and ${emails.state} = 'pending'`)
+    .set({
+      attempts: sql`${emails.attempts} + 1`,
+      leaseUntil: sql`now() + make_interval(secs => ${SEND_LEASE_SECONDS})`,
+    })
+    .where(
+      sql`${emails.id} = ${emailId} and ${emails.state} = 'pending'
+          and (${emails.leaseUntil} is null or ${emails.leaseUntil} < now())`,
+    )
     .returning();
   if (!row) {
     const [current] = await deps.db.select({ state: emails.state }).from(emails).where(eq(emails.id, emailId));
+    if (current?.state === 'pending') throw new RetryableSendError('another attempt is sending this email');
     return { outcome: 'skipped', state: current?.state ?? 'missing' };
   }
   try {
@@ -103,16 +119,19 @@ export async function sendEmail(
     });
   } catch (error) {
     const failure = classifySmtpError(error);
-    if (failure.permanent || options.isFinalAttempt) {
-      await deps.db.update(emails).set({ state: 'failed', lastError: failure.reply }).where(eq(emails.id, emailId));
-      return { outcome: 'failed', reply: failure.reply };
-    }
-    await deps.db.update(emails).set({ lastError: failure.reply }).where(eq(emails.id, emailId));
+    const final = failure.permanent || options.isFinalAttempt;
+    await deps.db
+      .update(emails)
+      .set({ ...(final ? { state: 'failed' as const } : {}), lastError: failure.reply, leaseUntil: null })
+      .where(eq(emails.id, emailId));
+    if (final) return { outcome: 'failed', reply: failure.reply };
     throw new RetryableSendError(failure.reply, { cause: error });
   }
-  await deps.db
-    .update(emails)
-    .set({ state: 'sent', sentAt: sql`now()`, lastError: null })
-    .where(eq(emails.id, emailId));
+  await withRetries(() =>
+    deps.db
+      .update(emails)
+      .set({ state: 'sent', sentAt: sql`now()`, lastError: null, leaseUntil: null })
+      .where(eq(emails.id, emailId)),
+  );
   return { outcome: 'sent', attempt: row.attempts };
 }

@@ -1,5 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { AppError } from '../core/errors.ts';
+import { requireId } from '../core/ids.ts';
 import { MAX_DURATION_DAYS } from '../core/offer-rules.ts';
 import { canManageDelegations } from '../core/partner-permissions.ts';
 import { delegations } from '../db/schema/index.ts';
@@ -22,6 +23,7 @@ export async function extendDelegation(
   if (!canManageDelegations(principal)) {
     throw new AppError('NOT_AUTHORIZED', 'Only owners and staff with full access can extend delegations');
   }
+  requireId('delegation', delegationId, 'delegation');
   return deps.db.transaction(async (tx) => {
     const [d] = await tx
       .select({

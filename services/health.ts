@@ -26,11 +26,19 @@ async function probe(check: () => Promise<unknown>, timeoutMs: number): Promise<
   }
 }
 
-/** Whether PostgreSQL and Redis answer, each within `timeoutMs`. */
-export async function checkReadiness(deps: Pick<Deps, 'db' | 'redis'>, timeoutMs = 2000) {
+/**
+ * Whether PostgreSQL and Redis answer, each within `timeoutMs`. The answer is public,
+ * so it says only ok or not and how fast; what went wrong goes to the log.
+ */
+export async function checkReadiness(deps: Pick<Deps, 'db' | 'redis' | 'logger'>, timeoutMs = 2000) {
   const [postgres, redis] = await Promise.all([
     probe(() => deps.db.execute(sql`select 1`), timeoutMs),
     probe(() => deps.redis.ping(), timeoutMs),
   ]);
-  return { ok: postgres.ok && redis.ok, checks: { postgres, redis } };
+  const checks = { postgres, redis };
+  for (const [name, status] of Object.entries(checks)) {
+    if (!status.ok) deps.logger.warn({ dependency: name, error: status.error }, 'readiness check failed');
+    delete status.error;
+  }
+  return { ok: postgres.ok && redis.ok, checks };
 }

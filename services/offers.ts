@@ -2,7 +2,7 @@ import { and, desc, eq, getTableColumns, isNull, lt, sql } from 'drizzle-orm';
 import { type AccessLevel, accessForRoles, rolesForAccess } from '../core/access.ts';
 import { statesAccepting } from '../core/delegation-machine.ts';
 import { AppError } from '../core/errors.ts';
-import { newId } from '../core/ids.ts';
+import { newId, requireId } from '../core/ids.ts';
 import { checkOfferTerms, DEFAULT_OFFER_EXPIRY_DAYS } from '../core/offer-rules.ts';
 import { canSendOffers } from '../core/partner-permissions.ts';
 import type { Db, DbOrTx } from '../db/client.ts';
@@ -115,19 +115,21 @@ export async function listOffers(db: Db, principal: PartnerPrincipal, page: { cu
 /**
  * An offer of this partner, or NOT_FOUND (also for another partner's offer). `expired`
  * is judged by the database clock. With `lock`, the row stays locked until the end of
- * the transaction, so a concurrent revoke waits.
+ * the transaction: `share` for readers that must not overlap a revoke (which takes
+ * `update`), so several campaigns of one offer can still be recorded at once.
  */
 export async function getOwnOffer(
   db: DbOrTx,
   partnerId: string,
   offerId: string,
-  options: { lock?: boolean } = {},
+  options: { lock?: 'update' | 'share' } = {},
 ): Promise<Offer & { expired: boolean }> {
+  requireId('offer', offerId, 'offer');
   const query = db
     .select({ ...getTableColumns(offers), expired: sql<boolean>`${offers.expiresAt} <= now()` })
     .from(offers)
     .where(and(eq(offers.id, offerId), eq(offers.partnerId, partnerId)));
-  const [offer] = options.lock ? await query.for('update') : await query;
+  const [offer] = options.lock ? await query.for(options.lock) : await query;
   if (!offer) throw new AppError('NOT_FOUND', 'No such offer');
   return offer;
 }
@@ -153,7 +155,7 @@ export async function revokeOffer(
 ): Promise<OfferView & { terminatedDelegations: number }> {
   assertCanSendOffers(principal);
   return deps.db.transaction(async (tx) => {
-    const offer = await getOwnOffer(tx, principal.partnerId, offerId, { lock: true });
+    const offer = await getOwnOffer(tx, principal.partnerId, offerId, { lock: 'update' });
     if (offer.revokedAt) return { ...toOfferView(offer), terminatedDelegations: 0 };
     const [revoked] = await tx
       .update(offers)

@@ -16,7 +16,9 @@ export async function resumeUnfinishedWork(deps: Pick<Deps, 'db' | 'queues' | 'l
     .select({ id: delegations.id })
     .from(delegations)
     .where(eq(delegations.state, 'accepting'));
-  for (const { id } of accepting) await deps.queues.enqueue('process-acceptance', { delegationId: id });
+  for (const { id } of accepting) {
+    await deps.queues.enqueue('process-acceptance', { delegationId: id }, { replaceFinished: true });
+  }
   const emails = await resumeEmails(deps);
   return { campaigns, acceptances: accepting.length, emails };
 }

@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { accessForRoles } from '../core/access.ts';
 import { renderOfferEmail } from '../core/emails/offer-email.ts';
 import { classifySmtpError, RetryableSendError } from '../core/smtp-outcome.ts';
@@ -7,6 +7,7 @@ import { delegations } from '../db/schema/index.ts';
 import type { Config } from '../lib/config.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Mailer } from '../lib/mailer.ts';
+import { SEND_LEASE_SECONDS, withRetries } from '../lib/retry.ts';
 import { delegationLinkToken, sha256Hex } from '../lib/secrets.ts';
 import { applyTransition, systemActor } from './delegation-transitions.ts';
 
@@ -58,12 +59,16 @@ export async function sendOffer(
   options: { isFinalAttempt: boolean },
 ): Promise<SendOfferOutcome> {
   const token = delegationLinkToken(deps.config.linkSecret, delegationId);
-  // Claim: count the attempt and make the link resolvable before the email can exist.
+  // Claim: take the send lease (so another run of this job cannot send too), count the
+  // attempt, and make the link resolvable before the email can exist.
   const [row] = await deps.db.execute<ClaimedRow>(sql`
     update delegations d
-    set send_attempts = d.send_attempts + 1, token_hash = ${sha256Hex(token)}, updated_at = now()
+    set send_attempts = d.send_attempts + 1, token_hash = ${sha256Hex(token)}, updated_at = now(),
+        send_lease_until = now() + make_interval(secs => ${SEND_LEASE_SECONDS})
     from offers o, organizations p
-    where d.id = ${delegationId} and d.state = 'invited' and o.id = d.offer_id and p.id = d.partner_id
+    where d.id = ${delegationId} and d.state = 'invited'
+      and (d.send_lease_until is null or d.send_lease_until < now())
+      and o.id = d.offer_id and p.id = d.partner_id
     returning d.recipient_email, d.recipient_name, d.recipient_company, d.roles, d.duration_days,
               d.auto_extend, d.send_attempts, o.expires_at as offer_expires_at,
               o.revoked_at is not null as offer_revoked, o.expires_at <= now() as offer_expired,
@@ -73,6 +78,9 @@ export async function sendOffer(
       .select({ state: delegations.state })
       .from(delegations)
       .where(eq(delegations.id, delegationId));
+    // Still invited: another run holds the lease right now. Try again later rather than
+    // finishing this job, so a failure of the other run is not lost.
+    if (current?.state === 'invited') throw new RetryableSendError('another attempt is sending this email');
     return { outcome: 'skipped', state: current?.state ?? 'missing' };
   }
 
@@ -82,7 +90,7 @@ export async function sendOffer(
       from: 'invited',
       event: 'send_failed',
       actor: systemActor,
-      set: { failureReason: reason, smtpReply: reply },
+      set: { failureReason: reason, smtpReply: reply, sendLeaseUntil: null },
       detail: { reason, reply, attempt: row.send_attempts },
     });
     return { outcome: 'failed', reason, reply };
@@ -112,18 +120,25 @@ export async function sendOffer(
     if (options.isFinalAttempt) {
       return fail(`Gave up after ${row.send_attempts} attempts; the last reply was temporary`, failure.reply);
     }
-    await deps.db.update(delegations).set({ smtpReply: failure.reply }).where(eq(delegations.id, delegationId));
+    await deps.db
+      .update(delegations)
+      .set({ smtpReply: failure.reply, sendLeaseUntil: null, updatedAt: sql`now()` })
+      .where(and(eq(delegations.id, delegationId), eq(delegations.state, 'invited')));
     throw new RetryableSendError(failure.reply, { cause: error });
   }
 
-  const recorded = await applyTransition(deps.db, {
-    delegationId,
-    from: 'invited',
-    event: 'send_succeeded',
-    actor: systemActor,
-    set: { offeredAt: sql`now()`, messageId, smtpReply: null, failureReason: null },
-    detail: { messageId, attempt: row.send_attempts, reply },
-  });
+  // The message is out: record it, and do not let a passing database error send the job
+  // back to send it again.
+  const recorded = await withRetries(() =>
+    applyTransition(deps.db, {
+      delegationId,
+      from: 'invited',
+      event: 'send_succeeded',
+      actor: systemActor,
+      set: { offeredAt: sql`now()`, messageId, smtpReply: null, failureReason: null, sendLeaseUntil: null },
+      detail: { messageId, attempt: row.send_attempts, reply },
+    }),
+  );
   if (!recorded) {
     // Accepted, declined or terminated while the email was on its way: the email went
     // out and the newer state stands.

@@ -1,6 +1,7 @@
 import { and, eq, type SQL, sql } from 'drizzle-orm';
 import { canTransition } from '../core/delegation-machine.ts';
 import { AppError } from '../core/errors.ts';
+import { requireId } from '../core/ids.ts';
 import { canManageDelegations } from '../core/partner-permissions.ts';
 import { delegations } from '../db/schema/index.ts';
 import type { Deps } from '../lib/deps.ts';
@@ -28,6 +29,7 @@ interface Termination {
  * re-check the state before acting. Ending an already terminated delegation is a no-op.
  */
 async function terminate(deps: Pick<Deps, 'db' | 'queues' | 'logger' | 'config'>, t: Termination) {
+  requireId('delegation', t.delegationId, 'delegation');
   const { emailIds, state } = await deps.db.transaction(async (tx) => {
     const [d] = await tx
       .select()

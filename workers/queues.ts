@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { Queue } from 'bullmq';
 import { AppError } from '../core/errors.ts';
 import type { Config } from '../lib/config.ts';
@@ -6,6 +5,11 @@ import type { Logger } from '../lib/logger.ts';
 import { createRedis, type Redis } from '../lib/redis.ts';
 import { type QueueName, queueNames, retention } from './queue-names.ts';
 import { findJob, type JobName, type JobPayload } from './registry.ts';
+
+export interface EnqueueOptions {
+  /** Replace a completed or failed job of the same id (default false). */
+  replaceFinished?: boolean;
+}
 
 /** How long an enqueue may wait for Redis before giving up. */
 export const ENQUEUE_TIMEOUT_MS = 3000;
@@ -61,6 +65,8 @@ export class Queues {
    */
   async #withRedis(add: () => Promise<unknown>): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
+    let onReady: (() => void) | undefined;
+    let onError: ((error: Error) => void) | undefined;
     const unavailable = new Promise<never>((_, reject) => {
       timer = setTimeout(
         () => reject(new AppError('DEPENDENCY_UNAVAILABLE', 'The queue (Redis) did not answer')),
@@ -69,25 +75,63 @@ export class Queues {
     });
     try {
       if (this.connection.status !== 'ready') {
-        await Promise.race([once(this.connection, 'ready'), unavailable]);
+        await Promise.race([
+          new Promise<void>((resolve, reject) => {
+            onReady = () => resolve();
+            onError = (error: Error) => reject(error);
+            this.connection.once('ready', onReady);
+            this.connection.once('error', onError);
+          }),
+          unavailable,
+        ]);
       }
       await Promise.race([add(), unavailable]);
     } finally {
       clearTimeout(timer);
+      // Listeners must not pile up on the shared connection while Redis is down.
+      if (onReady) this.connection.off('ready', onReady);
+      if (onError) this.connection.off('error', onError);
     }
   }
 
-  async enqueue<N extends JobName>(name: N, payload: JobPayload<N>): Promise<void> {
+  /**
+   * Adds a job under its deterministic id. BullMQ ignores an add while a job with that id
+   * exists in any state, including finished ones kept for the job board; with
+   * `replaceFinished` a completed or failed job of the same id is removed first, so work
+   * that PostgreSQL says is unfinished (a resume, an operator's retry) really runs again.
+   */
+  async enqueue<N extends JobName>(name: N, payload: JobPayload<N>, options: EnqueueOptions = {}): Promise<void> {
     const { job, data, opts } = this.#prepare(name, payload);
-    await this.#withRedis(() => this.queue(job.queue).add(name, data, opts));
+    const queue = this.queue(job.queue);
+    await this.#withRedis(async () => {
+      if (options.replaceFinished) await this.#removeFinished(queue, [opts.jobId]);
+      await queue.add(name, data, opts);
+    });
   }
 
-  /** Adds many jobs of one kind in one round trip. */
-  async enqueueBulk<N extends JobName>(name: N, payloads: JobPayload<N>[]): Promise<void> {
+  /** Adds many jobs of one kind in one round trip (see {@link enqueue} for the options). */
+  async enqueueBulk<N extends JobName>(
+    name: N,
+    payloads: JobPayload<N>[],
+    options: EnqueueOptions = {},
+  ): Promise<void> {
     if (payloads.length === 0) return;
     const prepared = payloads.map((p) => this.#prepare(name, p));
     const queue = this.queue((prepared[0] as (typeof prepared)[0]).job.queue);
-    await this.#withRedis(() => queue.addBulk(prepared.map(({ data, opts }) => ({ name, data, opts }))));
+    await this.#withRedis(async () => {
+      if (options.replaceFinished)
+        await this.#removeFinished(
+          queue,
+          prepared.map((p) => p.opts.jobId),
+        );
+      await queue.addBulk(prepared.map(({ data, opts }) => ({ name, data, opts })));
+    });
+  }
+
+  async #removeFinished(queue: Queue, jobIds: string[]): Promise<void> {
+    const states = await Promise.all(jobIds.map((id) => queue.getJobState(id)));
+    const finished = jobIds.filter((_, i) => states[i] === 'completed' || states[i] === 'failed');
+    await Promise.all(finished.map((id) => queue.remove(id)));
   }
 
   async close(): Promise<void> {

@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { checkReadiness } from '../../services/health.ts';
 import type { App } from '../env.ts';
 
-const Dependency = z.object({ ok: z.boolean(), latencyMs: z.number().optional(), error: z.string().optional() });
+const Dependency = z.object({ ok: z.boolean(), latencyMs: z.number().optional() });
 const Readiness = z
   .object({ ok: z.boolean(), checks: z.object({ postgres: Dependency, redis: Dependency }) })
   .openapi('Readiness');

@@ -1,4 +1,4 @@
-import { index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { foreignKey, index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 import type { RejectedRecipient } from '../../core/recipients.ts';
 import { offers } from './offers.ts';
 import { organizations } from './organizations.ts';
@@ -12,12 +12,11 @@ export const campaigns = pgTable(
     partnerId: text()
       .notNull()
       .references(() => organizations.id),
-    offerId: text()
-      .notNull()
-      .references(() => offers.id),
+    offerId: text().notNull(),
     name: text().notNull(),
     /** Recipients accepted for sending (rejected rows not counted). */
     total: integer().notNull(),
+    rejectedCount: integer().notNull().default(0),
     /** Rows refused at submission, as reported in the 202 response. */
     rejected: jsonb().$type<RejectedRecipient[]>().notNull().default([]),
     createdBy: text()
@@ -25,7 +24,11 @@ export const campaigns = pgTable(
       .references(() => users.id),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index('campaigns_partner_idx').on(t.partnerId, t.id)],
+  (t) => [
+    index('campaigns_partner_idx').on(t.partnerId, t.id),
+    // The offer must be this partner's, as for delegations.
+    foreignKey({ columns: [t.offerId, t.partnerId], foreignColumns: [offers.id, offers.partnerId] }),
+  ],
 );
 
 export type Campaign = typeof campaigns.$inferSelect;

@@ -36,6 +36,11 @@ export const delegations = pgTable(
      */
     tokenHash: text(),
     sendAttempts: integer().notNull().default(0),
+    /**
+     * While set and in the future, one worker holds the send of this delegation's email;
+     * another run of the same job must not send it too.
+     */
+    sendLeaseUntil: timestamp({ withTimezone: true }),
     messageId: text(),
     /** Last reply of the SMTP server when sending failed (kept for the operator). */
     smtpReply: text(),
@@ -59,6 +64,8 @@ export const delegations = pgTable(
     // Keyset pagination of a partner's delegations, optionally by state.
     index('delegations_partner_idx').on(t.partnerId, t.id),
     index('delegations_partner_state_idx').on(t.partnerId, t.state, t.id),
+    // Revoking an offer sweeps its waiting delegations.
+    index('delegations_offer_state_idx').on(t.offerId, t.state),
     // Campaign progress counts and per-state recipient pages.
     index('delegations_campaign_state_idx').on(t.campaignId, t.state, t.id),
     // The lifecycle scheduler's sweeps: ends of active delegations, unanswered offers.

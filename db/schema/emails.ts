@@ -23,6 +23,8 @@ export const emails = pgTable(
       .notNull()
       .default('pending'),
     attempts: integer().notNull().default(0),
+    /** While in the future, one worker holds the send; another run must not send it too. */
+    leaseUntil: timestamp({ withTimezone: true }),
     lastError: text(),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     sentAt: timestamp({ withTimezone: true }),

@@ -30,7 +30,14 @@ export interface SmtpSink {
  * `rule` decides per RCPT TO whether to accept or reply with an error code, e.g. 550
  * for an unknown mailbox or 421 on the first attempt only.
  */
-export async function startSmtpSink(options: { rule?: RcptRule } = {}): Promise<SmtpSink> {
+export async function startSmtpSink(
+  options: {
+    rule?: RcptRule;
+    /** Decides per MAIL FROM (counted across the whole sink) whether to accept the sender. */
+    mailFromRule?: (attempt: number) => { code: number; message: string } | undefined;
+  } = {},
+): Promise<SmtpSink> {
+  let mailFromAttempts = 0;
   const messages: ReceivedMail[] = [];
   const attempts = new Map<string, number>();
   const server = new SMTPServer({
@@ -38,6 +45,11 @@ export async function startSmtpSink(options: { rule?: RcptRule } = {}): Promise<
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
     size: 10 * 1024 * 1024,
+    onMailFrom(_address, _session, callback) {
+      const verdict = options.mailFromRule?.(++mailFromAttempts);
+      if (!verdict) return callback();
+      return callback(Object.assign(new Error(verdict.message), { responseCode: verdict.code }));
+    },
     onRcptTo(address: SMTPServerAddress, _session, callback) {
       const key = address.address.toLowerCase();
       const attempt = (attempts.get(key) ?? 0) + 1;

@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { AppError } from '../../../core/errors.ts';
+import { parseRecipientItems } from '../../../core/recipients.ts';
 import { parseRecipientsCsv } from '../../../core/recipients-csv.ts';
 import { type CreateCampaignInput, createCampaign } from '../../../services/campaigns.ts';
 import type { App } from '../../env.ts';
@@ -35,6 +36,15 @@ export const route = createRoute({
   },
 });
 
+/** The body as UTF-8 text; anything else (a Latin-1 or UTF-16 export) is refused, not garbled. */
+async function readUtf8(request: Request): Promise<string> {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(await request.arrayBuffer());
+  } catch {
+    throw new AppError('MALFORMED_CSV', 'The CSV is not UTF-8 text; export it as "CSV UTF-8"');
+  }
+}
+
 const isCsv = (contentType: string) => /^text\/csv\s*(;|$)/i.test(contentType);
 const isJson = (contentType: string) => /^application\/json\s*(;|$)/i.test(contentType);
 
@@ -49,19 +59,11 @@ export const registerCreateCampaign = (app: App) =>
           issues: [{ path: 'offerId', message: 'required with a text/csv body' }],
         });
       }
-      input = { offerId: query.offerId, name: query.name, recipients: parseRecipientsCsv(await c.req.text()) };
+      input = { offerId: query.offerId, name: query.name, recipients: parseRecipientsCsv(await readUtf8(c.req.raw)) };
     } else if (isJson(contentType)) {
       // Validated by the route's JSON schema (the union type covers the CSV variant too).
       const body = c.req.valid('json') as z.output<typeof CreateCampaignBody>;
-      input = {
-        offerId: body.offerId,
-        name: body.name,
-        recipients: body.recipients.map((r) => ({
-          email: r.email,
-          name: r.name ?? undefined,
-          company: r.company ?? undefined,
-        })),
-      };
+      input = { offerId: body.offerId, name: body.name, recipients: parseRecipientItems(body.recipients) };
     } else {
       throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send application/json or text/csv');
     }

@@ -18,10 +18,15 @@ export const CreateCampaignBody = z
   .object({
     offerId: z.string().min(1).max(100),
     name: plainText(200).optional(),
+    // Items are checked by parseRecipientItems in one pass (see there why not by zod);
+    // the document still describes them.
     recipients: z
-      .array(RecipientInput)
+      .array(z.unknown())
       .min(1)
-      .openapi({ description: `1 to ${MAX_RECIPIENTS.toLocaleString('en')} recipients` }),
+      .openapi({
+        description: `1 to ${MAX_RECIPIENTS.toLocaleString('en')} recipients`,
+        items: { $ref: '#/components/schemas/RecipientInput' },
+      }),
   })
   .strict()
   .openapi('CreateCampaign');

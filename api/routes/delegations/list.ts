@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { delegationStates } from '../../../core/delegation-machine.ts';
+import { isId } from '../../../core/ids.ts';
 import { listDelegations } from '../../../services/delegations.ts';
 import type { App } from '../../env.ts';
 import { bearerSecurity, PageQuery, problems } from '../../schemas.ts';
@@ -14,7 +15,10 @@ export const route = createRoute({
   request: {
     query: PageQuery.extend({
       state: z.enum(delegationStates).optional(),
-      campaignId: z.string().max(100).optional(),
+      campaignId: z
+        .string()
+        .refine((v) => isId('campaign', v), 'not a campaign id')
+        .optional(),
       expiringWithinDays: z.coerce
         .number()
         .int()

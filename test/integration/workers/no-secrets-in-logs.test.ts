@@ -1,7 +1,6 @@
 import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { redactPaths } from '../../../lib/logger.ts';
+import { createLogger } from '../../../lib/logger.ts';
 import { delegationLinkToken } from '../../../lib/secrets.ts';
 import { createTestOffer, createTestPartner, waitFor } from '../../helpers/factories.ts';
 import { type SmtpSink, startSmtpSink } from '../../helpers/smtp-sink.ts';
@@ -20,7 +19,8 @@ beforeAll(async () => {
       done();
     },
   });
-  const logger = pino({ level: 'trace', redact: { paths: redactPaths, censor: '[redacted]' } }, capture);
+  // The app's own logger (its redaction and error serializer), writing here.
+  const logger = createLogger({ logLevel: 'trace', logPretty: false }, capture);
   stack = await createTestStack({ env: { SMTP_URL: sink.url }, logger, workers: true });
 });
 afterAll(async () => {

@@ -1,0 +1,18 @@
+/**
+ * Runs `fn` up to `attempts` times, waiting 100 ms, 200 ms… between tries. For the write
+ * that records an email as sent: after the SMTP server took the message, a passing
+ * database error must not send the job back to send it again.
+ */
+export async function withRetries<T>(fn: () => Promise<T>, attempts = 4): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** (attempt - 1)));
+    }
+  }
+}
+
+/** How long one worker holds the send of an email: longer than any SMTP timeout. */
+export const SEND_LEASE_SECONDS = 180;

@@ -1,0 +1,54 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resumeUnfinishedWork } from '../../../services/resume.ts';
+import { startWorkers } from '../../../workers/run.ts';
+import { createTestOffer, createTestPartner, waitFor } from '../../helpers/factories.ts';
+import { type SmtpSink, startSmtpSink } from '../../helpers/smtp-sink.ts';
+import { createTestStack, type TestStack } from '../../helpers/stack.ts';
+
+let stack: TestStack;
+let sink: SmtpSink;
+
+beforeAll(async () => {
+  sink = await startSmtpSink();
+  stack = await createTestStack({ env: { SMTP_URL: sink.url } });
+});
+afterAll(async () => {
+  await stack.close();
+  await sink.close();
+});
+
+describe('resuming unfinished work', () => {
+  it('re-runs a recipient whose send job failed in the queue while PostgreSQL still says invited', async () => {
+    const { token } = await createTestPartner(stack);
+    const offer = await createTestOffer(stack, token);
+    const response = await stack.request('/v1/campaigns', {
+      method: 'POST',
+      token,
+      json: { offerId: offer.id, recipients: [{ email: 'stuck@x.example' }] },
+    });
+    const { id: campaignId } = (await response.json()) as { id: string };
+    const [row] = await stack.deps.sql`select id from delegations where campaign_id = ${campaignId}`;
+    const delegationId = row?.id as string;
+
+    // A job under the delegation's deterministic id that fails for good without touching
+    // the row (an unreadable payload), as after a database error on the last attempt.
+    const mail = stack.deps.queues.queue('mail');
+    await mail.add('send-offer', { delegationId: 42 }, { jobId: `send-offer.${delegationId}`, attempts: 1 });
+    await stack.deps.queues.queue('campaigns').obliterate({ force: true });
+    stack.workers = await startWorkers(stack.deps, { resume: false });
+    await waitFor(async () => (await mail.getJobState(`send-offer.${delegationId}`)) === 'failed');
+    expect((await stack.deps.sql`select state from delegations where id = ${delegationId}`)[0]?.state).toBe('invited');
+
+    // A plain enqueue is ignored while the failed job is kept…
+    await stack.deps.queues.enqueue('send-offer', { delegationId });
+    expect(await mail.getJobState(`send-offer.${delegationId}`)).toBe('failed');
+    // …the resume replaces it, and the email goes out.
+    const resumed = await resumeUnfinishedWork(stack.deps);
+    expect(resumed.campaigns).toBe(1);
+    await waitFor(
+      async () =>
+        (await stack.deps.sql`select state from delegations where id = ${delegationId}`)[0]?.state === 'offered',
+    );
+    expect(sink.messages.filter((m) => m.to.includes('stuck@x.example'))).toHaveLength(1);
+  });
+});
