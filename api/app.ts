@@ -2,6 +2,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { routePath } from 'hono/route';
+import { secureHeaders } from 'hono/secure-headers';
 import { AppError } from '../core/errors.ts';
 import type { Deps } from '../lib/deps.ts';
 import { requirePartnerToken } from './auth.ts';
@@ -20,6 +21,11 @@ import { registerHealth } from './routes/health.ts';
 import { registerCreateOffer } from './routes/offers/create.ts';
 import { registerListOffers } from './routes/offers/list.ts';
 import { registerRevokeOffer } from './routes/offers/revoke.ts';
+import { isPagePath, renderErrorPage } from './web/error-page.tsx';
+import { registerOfferPages } from './web/routes/offer-pages.tsx';
+import { registerOrgPages } from './web/routes/org-pages.tsx';
+import { registerSessionPages } from './web/routes/session-pages.tsx';
+import { loadViewer } from './web/viewer.ts';
 
 /** Largest body of any JSON route except campaign uploads. */
 const MAX_JSON_BYTES = 1024 * 1024;
@@ -74,6 +80,23 @@ export function createApp(deps: Deps): App {
     c.req.method === 'POST' && c.req.path === '/v1/campaigns' ? uploadLimit(c, next) : jsonLimit(c, next),
   );
 
+  // The HTML pages: who is signed in, and headers that keep the pages from being framed,
+  // sniffed or made to load anything but themselves (they use no scripts at all).
+  const pageHeaders = secureHeaders({
+    contentSecurityPolicy: {
+      defaultSrc: ["'none'"],
+      styleSrc: ["'unsafe-inline'"],
+      imgSrc: ["'self'"],
+      formAction: ["'self'"],
+      frameAncestors: ["'none'"],
+      baseUri: ["'none'"],
+    },
+  });
+  for (const path of ['/offers/*', '/org/*', '/sign-in', '/sign-out']) app.use(path, pageHeaders, loadViewer);
+  registerOfferPages(app);
+  registerOrgPages(app);
+  registerSessionPages(app);
+
   registerHealth(app);
   registerCreateOffer(app);
   registerListOffers(app);
@@ -105,12 +128,15 @@ export function createApp(deps: Deps): App {
     servers: [{ url: deps.config.publicUrl }],
   });
 
-  app.notFound((c) => problemResponse(c, new AppError('NOT_FOUND', 'No such route')));
+  app.notFound((c) => {
+    const error = new AppError('NOT_FOUND', 'There is nothing at this address.');
+    return isPagePath(c.req.path) ? renderErrorPage(c, error) : problemResponse(c, error);
+  });
   app.onError((error, c) => {
     const appError = toAppError(error);
     const logger = c.var.logger ?? deps.logger;
     if (appError.code === 'INTERNAL') logger.error({ err: error, path: c.req.path }, 'unhandled error');
-    return problemResponse(c, appError);
+    return isPagePath(c.req.path) ? renderErrorPage(c, appError) : problemResponse(c, appError);
   });
   return app;
 }

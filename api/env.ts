@@ -2,6 +2,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Deps } from '../lib/deps.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { PartnerPrincipal } from '../services/auth.ts';
+import type { Viewer } from '../services/sessions.ts';
 
 /** What every request handler can read from `c.var`. */
 export interface AppEnv {
@@ -12,6 +13,8 @@ export interface AppEnv {
     logger: Logger;
     /** Set by the bearer-token middleware on /v1 routes. */
     principal: PartnerPrincipal;
+    /** Who is signed in on the HTML pages (null: nobody). */
+    viewer: Viewer | null;
   };
 }
 

@@ -2,6 +2,7 @@ import { createDb, createSql, type Db, type Sql } from '../db/client.ts';
 import { Queues } from '../workers/queues.ts';
 import type { Config } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { createRateLimits, type RateLimits } from './rate-limits.ts';
 import { createRedis, type Redis } from './redis.ts';
 
 /**
@@ -17,6 +18,8 @@ export interface Deps {
   /** For the app's own use (health checks, rate limits); queues have their own. */
   redis: Redis;
   queues: Queues;
+  /** Sign-in and acceptance limits, kept in Redis. */
+  rateLimits: RateLimits;
 }
 
 export function createDeps(config: Config, options: { logger?: Logger } = {}): Deps {
@@ -28,7 +31,8 @@ export function createDeps(config: Config, options: { logger?: Logger } = {}): D
   const redis = createRedis(config.redisUrl, { maxRetriesPerRequest: 2, connectionName: 'mandate-app' });
   redis.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
   const queues = new Queues(config, logger);
-  return { config, logger, sql, db: createDb(sql), redis, queues };
+  const rateLimits = createRateLimits(redis, config.queuePrefix);
+  return { config, logger, sql, db: createDb(sql), redis, queues, rateLimits };
 }
 
 export async function closeDeps(deps: Deps): Promise<void> {

@@ -16,7 +16,7 @@ export interface TestStack {
   database: TestDatabase;
   workers: RunningWorkers | undefined;
   /** An in-process request to the app; `json` sets the body and content type. */
-  request(path: string, init?: RequestInit & { token?: string; json?: unknown }): Promise<Response>;
+  request(path: string, init?: RequestInit & { token?: string; json?: unknown; ip?: string }): Promise<Response>;
   startWorkers(): Promise<RunningWorkers>;
   close(): Promise<void>;
 }
@@ -76,12 +76,14 @@ export async function createTestStack(
     database,
     workers: undefined,
     request(path, init = {}) {
-      const { token, json, ...rest } = init;
+      const { token, json, ip, ...rest } = init;
       const headers = new Headers(rest.headers);
       if (token) headers.set('authorization', `Bearer ${token}`);
       if (json !== undefined) headers.set('content-type', 'application/json');
+      // The node server's bindings, so the app sees a client address as it would on a socket.
+      const env = { incoming: { socket: { remoteAddress: ip ?? '127.0.0.1' } } };
       return Promise.resolve(
-        app.request(path, { ...rest, headers, ...(json !== undefined ? { body: JSON.stringify(json) } : {}) }),
+        app.request(path, { ...rest, headers, ...(json !== undefined ? { body: JSON.stringify(json) } : {}) }, env),
       );
     },
     async startWorkers() {

@@ -1,0 +1,65 @@
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { AppError } from '../core/errors.ts';
+import type { Redis } from './redis.ts';
+
+/**
+ * Attempts allowed per window. Sign-in failures are counted per account (so guessing one
+ * password is slow) and attempts per address (so trying many accounts is slow too).
+ */
+export const rateLimitRules = {
+  signInPerIp: { points: 30, duration: 15 * 60 },
+  signInFailuresPerAccount: { points: 5, duration: 15 * 60 },
+  createOrgPerIp: { points: 10, duration: 60 * 60 },
+  acceptPerIp: { points: 30, duration: 15 * 60 },
+  acceptPerAccount: { points: 10, duration: 15 * 60 },
+} as const;
+
+export type RateLimitName = keyof typeof rateLimitRules;
+
+export interface RateLimits {
+  /** Counts one attempt; throws RATE_LIMITED (with retryAfterSeconds) when over the limit. */
+  consume(name: RateLimitName, key: string): Promise<void>;
+  /** Throws RATE_LIMITED if `key` is already over the limit, without counting. */
+  check(name: RateLimitName, key: string): Promise<void>;
+}
+
+function limited(res: RateLimiterRes): AppError {
+  const retryAfterSeconds = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
+  return new AppError('RATE_LIMITED', 'Too many attempts. Wait a little and try again.', {
+    details: { retryAfterSeconds },
+  });
+}
+
+/**
+ * Redis-backed limits shared by every API process, with an in-memory stand-in while
+ * Redis is unreachable (limits then hold per process instead of failing open).
+ */
+export function createRateLimits(redis: Redis, prefix: string): RateLimits {
+  const limiters = Object.fromEntries(
+    Object.entries(rateLimitRules).map(([name, rule]) => [
+      name,
+      new RateLimiterRedis({
+        storeClient: redis,
+        keyPrefix: `${prefix}:rl:${name}`,
+        points: rule.points,
+        duration: rule.duration,
+        insuranceLimiter: new RateLimiterMemory({ points: rule.points, duration: rule.duration }),
+      }),
+    ]),
+  ) as Record<RateLimitName, RateLimiterRedis>;
+
+  return {
+    async consume(name, key) {
+      try {
+        await limiters[name].consume(key.toLowerCase());
+      } catch (error) {
+        if (error instanceof RateLimiterRes) throw limited(error);
+        throw error;
+      }
+    },
+    async check(name, key) {
+      const res = await limiters[name].get(key.toLowerCase());
+      if (res && res.consumedPoints >= rateLimitRules[name].points) throw limited(res);
+    },
+  };
+}

@@ -1,0 +1,35 @@
+import { offerPersonalLink } from './browser-client.ts';
+import { createTestOffer, createTestPartner } from './factories.ts';
+import type { TestStack } from './stack.ts';
+
+export interface OfferFixture {
+  partner: { partnerId: string; userId: string; email: string; password: string; token: string };
+  offer: { id: string; url: string };
+  /** Token of the offer's reusable link. */
+  reusableToken: string;
+  /** Personal links, one per recipient: email → { delegationId, token }. */
+  links: Map<string, { delegationId: string; token: string }>;
+}
+
+/** A partner, an offer, and a campaign whose emails count as sent (links resolvable). */
+export async function createOfferFixture(
+  stack: TestStack,
+  options: { partnerName?: string; offer?: Record<string, unknown>; recipients?: string[] } = {},
+): Promise<OfferFixture> {
+  const partner = await createTestPartner(stack, options.partnerName);
+  const offer = await createTestOffer(stack, partner.token, options.offer);
+  const recipients = options.recipients ?? ['admin@client.example'];
+  const response = await stack.request('/v1/campaigns', {
+    method: 'POST',
+    token: partner.token,
+    json: { offerId: offer.id, recipients: recipients.map((email) => ({ email })) },
+  });
+  const { id } = (await response.json()) as { id: string };
+  const rows = await stack.deps.sql`select id, recipient_email from delegations where campaign_id = ${id}`;
+  const links = new Map<string, { delegationId: string; token: string }>();
+  for (const row of rows) {
+    const delegationId = row.id as string;
+    links.set(row.recipient_email as string, { delegationId, token: await offerPersonalLink(stack, delegationId) });
+  }
+  return { partner, offer, reusableToken: offer.url.split('/').pop() as string, links };
+}
