@@ -61,7 +61,12 @@ export async function acceptOffer(
           actor,
           set: accepted,
         });
-        if (!moved) throw new AppError('CONFLICT', 'The offer changed while you were looking at it; reload the page');
+        if (!moved) {
+          // Someone answered this link meanwhile — perhaps this same organization, twice.
+          const live = await findLiveDelegation(tx, link.offer.partnerId, viewer.orgId);
+          if (live) return { delegationId: live.id, alreadyLive: true };
+          throw new AppError('CONFLICT', 'The offer changed while you were looking at it; reload the page');
+        }
         delegationId = id;
       } else {
         delegationId = newId('delegation');

@@ -1,3 +1,7 @@
+import { randomBytes } from 'node:crypto';
+import { acceptOffer, processAcceptance } from '../../services/acceptance.ts';
+import { createClientOrganization } from '../../services/client-accounts.ts';
+import type { Viewer } from '../../services/sessions.ts';
 import { offerPersonalLink } from './browser-client.ts';
 import { createTestOffer, createTestPartner } from './factories.ts';
 import type { TestStack } from './stack.ts';
@@ -32,4 +36,26 @@ export async function createOfferFixture(
     links.set(row.recipient_email as string, { delegationId, token: await offerPersonalLink(stack, delegationId) });
   }
   return { partner, offer, reusableToken: offer.url.split('/').pop() as string, links };
+}
+
+/** A client organization with a global admin, created directly; returns its viewer. */
+export async function createClientAdmin(stack: TestStack, orgName = 'Client Org'): Promise<Viewer> {
+  const email = `admin-${randomBytes(4).toString('hex')}@client.example`;
+  const { userId, orgId } = await createClientOrganization(stack.deps.db, {
+    orgName,
+    adminName: 'Admin',
+    email,
+    password: 'correct horse battery staple',
+  });
+  return { userId, email, displayName: 'Admin', orgId, orgKind: 'client', orgName, isGlobalAdmin: true };
+}
+
+/** Accepts a personal link as a new client organization and processes the acceptance. */
+export async function activateDelegation(stack: TestStack, fixture: OfferFixture, recipient = 'admin@client.example') {
+  const link = fixture.links.get(recipient);
+  if (!link) throw new Error(`no link for ${recipient}`);
+  const admin = await createClientAdmin(stack);
+  await acceptOffer(stack.deps, link.token, admin);
+  const outcome = await processAcceptance(stack.deps, link.delegationId);
+  return { admin, delegationId: link.delegationId, outcome };
 }
