@@ -4,7 +4,7 @@ const css = `
 :root { color-scheme: light; }
 * { box-sizing: border-box; }
 body { font: 16px/1.5 system-ui, sans-serif; margin: 0; background: #f6f7f9; color: #1b1f24; }
-main { max-width: 44rem; margin: 2rem auto; background: #fff; padding: 2rem; border-radius: 8px; box-shadow: 0 1px 3px rgba(0,0,0,.1); }
+main { max-width: 60rem; margin: 2rem auto; background: #fff; padding: 2rem; border-radius: 8px; box-shadow: 0 1px 3px rgba(0,0,0,.1); }
 h1 { font-size: 1.5rem; margin-top: 0; }
 h2 { font-size: 1.15rem; margin-top: 2rem; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: .4rem 1rem; }
@@ -24,6 +24,9 @@ button.danger { background: #cf222e; border-color: #cf222e; }
 table { width: 100%; border-collapse: collapse; margin: 1rem 0; }
 th, td { text-align: left; padding: .4rem .5rem; border-bottom: 1px solid #d0d7de; vertical-align: top; }
 small, .muted { color: #57606a; }
+td small { word-break: break-all; }
+td { white-space: normal; }
+td.date { white-space: nowrap; }
 `;
 
 /**

@@ -6,6 +6,15 @@ const day = (d: Date | null) => (d ? d.toISOString().slice(0, 10) : '—');
 const stamp = (d: Date) => d.toISOString().replace('T', ' ').slice(0, 16);
 const endable = new Set(['accepting', 'active']);
 
+/** Audit actions in the words of the page; unknown ones show as recorded. */
+const actionWords: Record<string, string> = {
+  'delegation.accept': 'Accepted the delegation',
+  'delegation.decline': 'Declined the offer',
+  'delegation.activate': 'Granted the delegated access',
+  'delegation.terminate': 'Ended the delegation',
+  'delegation.extend': 'Extended the delegation',
+};
+
 export interface OrgDelegationsPageProps {
   orgName: string;
   email: string;
@@ -45,8 +54,8 @@ export function OrgDelegationsPage(props: OrgDelegationsPageProps) {
                 <td>{d.partnerName}</td>
                 <td>{describeAccess(d.access)}</td>
                 <td>{d.state}</td>
-                <td>{day(d.since)}</td>
-                <td>
+                <td class="date">{day(d.since)}</td>
+                <td class="date">
                   {day(d.until)}
                   {d.autoExtend && d.state === 'active' ? ' (renews)' : ''}
                 </td>
@@ -82,11 +91,11 @@ export function OrgDelegationsPage(props: OrgDelegationsPageProps) {
           <tbody>
             {props.audit.map((a) => (
               <tr>
-                <td>{stamp(a.at)}</td>
+                <td class="date">{stamp(a.at)}</td>
                 <td>{a.actor}</td>
                 <td>{a.partnerName ?? '—'}</td>
                 <td>
-                  {a.action} <small>{a.target}</small>
+                  {actionWords[a.action] ?? a.action} <small>{a.target}</small>
                 </td>
                 <td>{a.outcome}</td>
               </tr>

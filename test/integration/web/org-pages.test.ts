@@ -65,8 +65,8 @@ describe('the organization page', () => {
     expect(page.html).not.toContain('<img src=x');
     expect(page.html).toContain('&lt;img src=x onerror=alert(1)&gt;');
     expect(page.html).toContain('Limited administration');
-    expect(page.html).toContain('delegation.accept');
-    expect(page.html).toContain('delegation.activate');
+    expect(page.html).toContain('Accepted the delegation');
+    expect(page.html).toContain('Granted the delegated access');
   });
 
   it('ending a delegation from the page terminates it, records who, and emails both sides', async () => {
