@@ -29,3 +29,15 @@ export function describeAccess(access: AccessLevel): string {
     ? 'Full administration: the same rights as your global administrators'
     : 'Limited administration: can reset passwords of non-admin users';
 }
+
+/** Staff access of a partner user in the clients the partner supports. */
+export const staffAccessLevels = ['none', 'limited', 'full'] as const;
+export type StaffAccessLevel = (typeof staffAccessLevels)[number];
+
+export function rolesForStaffAccess(access: StaffAccessLevel): Role[] {
+  return access === 'none' ? [] : rolesForAccess(access);
+}
+
+export function staffAccessForRoles(roles: readonly string[]): StaffAccessLevel {
+  return roles.length === 0 ? 'none' : accessForRoles(roles);
+}

@@ -20,6 +20,11 @@ export const errorCodes = {
   OFFER_EXPIRED: { status: 409, retryable: false, title: 'The offer has expired' },
   INVALID_TRANSITION: { status: 409, retryable: false, title: 'Not possible in the current state' },
   CONFLICT: { status: 409, retryable: false, title: 'Conflicts with the current state' },
+  IDEMPOTENCY_KEY_REUSED: {
+    status: 422,
+    retryable: false,
+    title: 'This Idempotency-Key was used for a different request',
+  },
   RATE_LIMITED: { status: 429, retryable: true, title: 'Too many requests' },
   DEPENDENCY_UNAVAILABLE: { status: 503, retryable: true, title: 'A service Mandate depends on is unavailable' },
   INTERNAL: { status: 500, retryable: true, title: 'Internal error' },

@@ -14,6 +14,8 @@ export const idPrefixes = {
   campaign: 'cmp',
   delegation: 'dlg',
   email: 'eml',
+  operation: 'op',
+  domain: 'dom',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;
@@ -22,7 +24,7 @@ export function newId(kind: IdKind): string {
   return `${idPrefixes[kind]}_${uuidv7().replaceAll('-', '')}`;
 }
 
-const idPattern = /^[a-z]{3}_[0-9a-f]{32}$/;
+const idPattern = /^[a-z]{2,3}_[0-9a-f]{32}$/;
 
 /** True when `value` has the shape of an id of `kind` (it may still not exist). */
 export function isId(kind: IdKind, value: string): boolean {

@@ -64,6 +64,27 @@ export const configSchema = z
      * email carries the same link. At least 32 characters; required in production.
      */
     LINK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    /** DNS servers for domain verification, comma-separated `host[:port]`. Default: the system's. */
+    DNS_SERVERS: z
+      .string()
+      .regex(/^[0-9a-fA-F.:[\]]+(,[0-9a-fA-F.:[\]]+)*$/, 'comma-separated IP addresses, optionally with :port')
+      .optional(),
+    /** How long a domain verification keeps looking for its TXT record. Default 72 hours. */
+    DOMAIN_VERIFY_DEADLINE_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .default(72 * 3600),
+    /** First wait between DNS lookups in ms; doubles up to 30 minutes. Default 60000. */
+    DOMAIN_VERIFY_RETRY_MS: z.coerce.number().int().min(10).default(60_000),
+    /**
+     * Every client organization gets an initial domain under this one
+     * (`c<id>.<suffix>`) for users before it verifies its own. Default `clients.mandate.localhost`.
+     */
+    INITIAL_DOMAIN_SUFFIX: z
+      .string()
+      .regex(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/, 'a lower-case domain name')
+      .default('clients.mandate.localhost'),
     /** Take the client address from X-Forwarded-For (behind a reverse proxy). Default false. */
     TRUST_PROXY: envBool.default(false),
     /** How often the lifecycle sweep (expiry, auto-extend, notices) runs, in ms. Default 60000. */
@@ -107,6 +128,10 @@ export const configSchema = z
       mailBackoffMs: env.MAIL_BACKOFF_MS,
       lifecycleIntervalMs: env.LIFECYCLE_INTERVAL_MS,
       trustProxy: env.TRUST_PROXY,
+      dnsServers: env.DNS_SERVERS ? env.DNS_SERVERS.split(',') : [],
+      domainVerifyDeadlineSeconds: env.DOMAIN_VERIFY_DEADLINE_SECONDS,
+      domainVerifyRetryMs: env.DOMAIN_VERIFY_RETRY_MS,
+      initialDomainSuffix: env.INITIAL_DOMAIN_SUFFIX,
       linkSecret: env.LINK_SECRET ?? DEV_LINK_SECRET,
       linkSecretIsDefault: !env.LINK_SECRET,
       logLevel: env.LOG_LEVEL,

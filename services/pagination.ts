@@ -15,7 +15,7 @@ export function encodeCursor(lastId: string): string {
 export function decodeCursor(cursor: string | undefined): string | undefined {
   if (cursor === undefined || cursor === '') return undefined;
   const id = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!/^[a-z]{3}_[0-9a-f]{32}$/.test(id)) {
+  if (!/^[a-z]{2,3}_[0-9a-f]{32}$/.test(id)) {
     throw new AppError('VALIDATION_FAILED', 'The cursor is not one this API handed out', {
       issues: [{ path: 'cursor', message: 'unknown cursor' }],
     });

@@ -6,11 +6,14 @@ import type { Config } from '../lib/config.ts';
  * queue carries the SMTP rate limit, which must not slow campaign fan-out or the
  * granting of accepted delegations; `maintenance` runs the lifecycle scheduler.
  */
-export const queueNames = ['mail', 'campaigns', 'delegations', 'maintenance'] as const;
+export const queueNames = ['mail', 'campaigns', 'delegations', 'operations', 'maintenance'] as const;
 export type QueueName = (typeof queueNames)[number];
 
 /** Per-queue worker settings, from the configuration. */
-export function workerSettings(queue: QueueName, config: Config): Pick<WorkerOptions, 'concurrency' | 'limiter'> {
+export function workerSettings(
+  queue: QueueName,
+  config: Config,
+): Pick<WorkerOptions, 'concurrency' | 'limiter' | 'settings'> {
   switch (queue) {
     case 'mail':
       return {
@@ -21,6 +24,15 @@ export function workerSettings(queue: QueueName, config: Config): Pick<WorkerOpt
     case 'campaigns':
     case 'delegations':
       return { concurrency: config.workerConcurrency };
+    case 'operations':
+      return {
+        concurrency: config.workerConcurrency,
+        // `dns`: DNS lookups that have not seen a record yet wait longer each time, up to 30 minutes.
+        settings: {
+          backoffStrategy: (attemptsMade: number, type?: string) =>
+            type === 'dns' ? Math.min(config.domainVerifyRetryMs * 2 ** Math.max(0, attemptsMade - 1), 30 * 60_000) : 0,
+        },
+      };
     case 'maintenance':
       // Sweeps are set-based; one at a time per process is plenty.
       return { concurrency: 1 };

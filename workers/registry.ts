@@ -1,10 +1,14 @@
 import type { z } from 'zod';
 import type { JobDefinition } from './job.ts';
+import { addDomainJob } from './jobs/add-domain.ts';
 import { dispatchCampaignJob } from './jobs/dispatch-campaign.ts';
 import { lifecycleTickJob } from './jobs/lifecycle-tick.ts';
 import { processAcceptanceJob } from './jobs/process-acceptance.ts';
+import { provisionUserJob } from './jobs/provision-user.ts';
+import { resetPasswordJob } from './jobs/reset-password.ts';
 import { sendEmailJob } from './jobs/send-email.ts';
 import { sendOfferJob } from './jobs/send-offer.ts';
+import { verifyDomainJob } from './jobs/verify-domain.ts';
 
 /** Every job Mandate runs, by name. `enqueue('send-offer', payload)` is checked against it. */
 export const jobs = {
@@ -13,6 +17,10 @@ export const jobs = {
   [sendEmailJob.name]: sendEmailJob,
   [processAcceptanceJob.name]: processAcceptanceJob,
   [lifecycleTickJob.name]: lifecycleTickJob,
+  [provisionUserJob.name]: provisionUserJob,
+  [resetPasswordJob.name]: resetPasswordJob,
+  [addDomainJob.name]: addDomainJob,
+  [verifyDomainJob.name]: verifyDomainJob,
 } as const;
 
 export type Jobs = typeof jobs;

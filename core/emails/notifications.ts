@@ -60,3 +60,28 @@ export function expiredNotice(f: Omit<DelegationFacts, 'autoExtend'>): RenderedE
     `${f.partnerName} can no longer act in ${f.clientName}.`,
   ]);
 }
+
+/**
+ * A temporary password for a user a partner created or reset, to the address the
+ * partner chose. The password appears only in this email; the user must change it at
+ * the first sign-in.
+ */
+export function temporaryPasswordEmail(p: {
+  kind: 'new-user' | 'reset';
+  userEmail: string;
+  orgName: string;
+  password: string;
+  signInUrl: string;
+}): RenderedEmail {
+  const what =
+    p.kind === 'new-user' ? `The account ${p.userEmail} was created` : `The password of ${p.userEmail} was reset`;
+  return renderNotice(
+    p.kind === 'new-user' ? `New account in ${p.orgName}` : `Password reset in ${p.orgName}`,
+    [
+      `${what} in ${p.orgName}.`,
+      `Temporary password: ${p.password}`,
+      'It must be changed at the first sign-in. Pass it on through a channel you trust, then delete this email.',
+    ],
+    { label: 'Sign in', url: p.signInUrl },
+  );
+}

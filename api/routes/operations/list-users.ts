@@ -1,0 +1,37 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { listClientUsers } from '../../../services/operations/views.ts';
+import type { App } from '../../env.ts';
+import { bearerSecurity, problems } from '../../schemas.ts';
+import { DelegationParam } from './schemas.ts';
+
+const ClientUser = z
+  .object({
+    id: z.string(),
+    email: z.string(),
+    displayName: z.string(),
+    isGlobalAdmin: z.boolean(),
+    mustChangePassword: z.boolean(),
+    createdAt: z.string(),
+  })
+  .openapi('ClientUser');
+
+export const route = createRoute({
+  method: 'get',
+  path: '/v1/delegations/{id}/users',
+  tags: ['Operations'],
+  summary: "The client organization's users (limited or full access)",
+  security: bearerSecurity,
+  request: { params: DelegationParam },
+  responses: {
+    200: {
+      description: 'Users',
+      content: { 'application/json': { schema: z.object({ items: z.array(ClientUser) }).openapi('ClientUsers') } },
+    },
+    ...problems(401, 403, 404),
+  },
+});
+
+export const registerListClientUsers = (app: App) =>
+  app.openapi(route, async (c) =>
+    c.json(await listClientUsers(c.var.deps.db, c.var.principal, c.req.valid('param').id), 200),
+  );

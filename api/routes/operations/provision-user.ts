@@ -1,0 +1,54 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { plainText } from '../../../core/text.ts';
+import { requestProvisionUser } from '../../../services/operations/requests.ts';
+import type { App } from '../../env.ts';
+import { bearerSecurity, problems } from '../../schemas.ts';
+import { Accepted, DelegationParam, IdempotencyHeaders } from './schemas.ts';
+
+export const route = createRoute({
+  method: 'post',
+  path: '/v1/delegations/{id}/users',
+  tags: ['Operations'],
+  summary: 'Provision a user in the client organization (full access)',
+  description:
+    '`userName` is a local part (on the first verified domain, else the initial domain) or a full address on a verified domain. A worker creates the user and emails a temporary password to `notifyEmail`, or to you.',
+  security: bearerSecurity,
+  request: {
+    params: DelegationParam,
+    headers: IdempotencyHeaders,
+    body: {
+      required: true,
+      content: {
+        'application/json': {
+          schema: z
+            .object({
+              displayName: plainText(200),
+              userName: z.string().min(1).max(254).openapi({ example: 'jo' }),
+              notifyEmail: z.email().max(254).optional(),
+            })
+            .strict()
+            .openapi('ProvisionUser'),
+        },
+      },
+    },
+  },
+  responses: {
+    202: { description: 'Queued', content: { 'application/json': { schema: Accepted } } },
+    ...problems(400, 401, 403, 404, 409, 415, 422),
+  },
+});
+
+export const registerProvisionUser = (app: App) =>
+  app.openapi(route, async (c) => {
+    const { operation } = await requestProvisionUser(
+      c.var.deps,
+      c.var.principal,
+      c.req.valid('param').id,
+      c.req.valid('json'),
+      {
+        idempotencyKey: c.req.valid('header')['idempotency-key'],
+        requestId: c.var.requestId,
+      },
+    );
+    return c.json({ operationId: operation.id }, 202);
+  });

@@ -1,0 +1,38 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { requestPasswordReset } from '../../../services/operations/requests.ts';
+import type { App } from '../../env.ts';
+import { bearerSecurity, problems } from '../../schemas.ts';
+import { Accepted, DelegationParam, IdempotencyHeaders } from './schemas.ts';
+
+export const route = createRoute({
+  method: 'post',
+  path: '/v1/delegations/{id}/users/{userId}/password-reset',
+  tags: ['Operations'],
+  summary: "Reset a client user's password",
+  description:
+    "Limited access may reset non-admin users only (403 for a global admin). A worker sets a temporary password, which must be changed at the next sign-in, ends the user's sessions and emails it to you.",
+  security: bearerSecurity,
+  request: {
+    params: DelegationParam.extend({
+      userId: z
+        .string()
+        .max(100)
+        .openapi({ param: { name: 'userId', in: 'path' } }),
+    }),
+    headers: IdempotencyHeaders,
+  },
+  responses: {
+    202: { description: 'Queued', content: { 'application/json': { schema: Accepted } } },
+    ...problems(401, 403, 404, 422),
+  },
+});
+
+export const registerResetPassword = (app: App) =>
+  app.openapi(route, async (c) => {
+    const { id, userId } = c.req.valid('param');
+    const { operation } = await requestPasswordReset(c.var.deps, c.var.principal, id, userId, {
+      idempotencyKey: c.req.valid('header')['idempotency-key'],
+      requestId: c.var.requestId,
+    });
+    return c.json({ operationId: operation.id }, 202);
+  });

@@ -1,0 +1,38 @@
+import { z } from '@hono/zod-openapi';
+import { operationKinds, operationStates } from '../../../db/schema/index.ts';
+
+export const OperationSchema = z
+  .object({
+    id: z.string().openapi({ example: 'op_0193a0c4a7f47c2a9d1e5b3f6a8c9d0e' }),
+    kind: z.enum(operationKinds),
+    state: z.enum(operationStates),
+    attempts: z.number().int(),
+    delegationId: z.string(),
+    result: z.record(z.string(), z.unknown()).optional(),
+    error: z.string().optional(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    finishedAt: z.string().nullable(),
+  })
+  .openapi('Operation');
+
+export const Accepted = z.object({ operationId: z.string() }).openapi('OperationAccepted');
+
+export const IdempotencyHeaders = z.object({
+  'idempotency-key': z
+    .string()
+    .max(200)
+    .optional()
+    .openapi({
+      param: { name: 'Idempotency-Key', in: 'header' },
+      description:
+        'The same key with the same request returns the same operation; with another request, 422 IDEMPOTENCY_KEY_REUSED.',
+    }),
+});
+
+export const DelegationParam = z.object({
+  id: z
+    .string()
+    .max(100)
+    .openapi({ param: { name: 'id', in: 'path' }, example: 'dlg_0193a0c4a7f47c2a9d1e5b3f6a8c9d0e' }),
+});

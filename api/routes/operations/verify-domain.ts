@@ -1,0 +1,38 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { requestVerifyDomain } from '../../../services/operations/requests.ts';
+import type { App } from '../../env.ts';
+import { bearerSecurity, problems } from '../../schemas.ts';
+import { Accepted, DelegationParam, IdempotencyHeaders } from './schemas.ts';
+
+export const route = createRoute({
+  method: 'post',
+  path: '/v1/delegations/{id}/domains/{name}/verify',
+  tags: ['Operations'],
+  summary: 'Verify a domain by its TXT record (full access)',
+  description:
+    'A worker looks the record up, and keeps looking with growing pauses while DNS propagates, until it is found or the deadline (72 hours by default) passes; the operation then fails with what was found instead.',
+  security: bearerSecurity,
+  request: {
+    params: DelegationParam.extend({
+      name: z
+        .string()
+        .max(300)
+        .openapi({ param: { name: 'name', in: 'path' } }),
+    }),
+    headers: IdempotencyHeaders,
+  },
+  responses: {
+    202: { description: 'Queued', content: { 'application/json': { schema: Accepted } } },
+    ...problems(401, 403, 404, 422),
+  },
+});
+
+export const registerVerifyDomain = (app: App) =>
+  app.openapi(route, async (c) => {
+    const { id, name } = c.req.valid('param');
+    const { operation } = await requestVerifyDomain(c.var.deps, c.var.principal, id, name, {
+      idempotencyKey: c.req.valid('header')['idempotency-key'],
+      requestId: c.var.requestId,
+    });
+    return c.json({ operationId: operation.id }, 202);
+  });

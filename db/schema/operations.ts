@@ -1,0 +1,55 @@
+import { sql } from 'drizzle-orm';
+import { check, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { delegations } from './delegations.ts';
+
+export const operationKinds = ['provision_user', 'reset_password', 'add_domain', 'verify_domain'] as const;
+export type OperationKind = (typeof operationKinds)[number];
+export const operationStates = ['queued', 'running', 'succeeded', 'failed', 'rejected'] as const;
+export type OperationState = (typeof operationStates)[number];
+
+/**
+ * One delegated admin action in a client organization, requested by a partner user and
+ * run by a worker. `input` holds what was asked (never a secret); `result` what was done.
+ */
+export const operations = pgTable(
+  'operations',
+  {
+    id: text().primaryKey(),
+    partnerId: text().notNull(),
+    delegationId: text()
+      .notNull()
+      .references(() => delegations.id),
+    clientOrgId: text().notNull(),
+    kind: text({ enum: operationKinds }).notNull(),
+    state: text({ enum: operationStates }).notNull().default('queued'),
+    requestedBy: text().notNull(),
+    input: jsonb().$type<Record<string, unknown>>().notNull(),
+    result: jsonb().$type<Record<string, unknown>>(),
+    error: text(),
+    attempts: integer().notNull().default(0),
+    /** While in the future, one worker runs this operation; another run must wait. */
+    leaseUntil: timestamp({ withTimezone: true }),
+    /** The client's Idempotency-Key and a hash of the request it came with. */
+    idempotencyKey: text(),
+    requestHash: text(),
+    requestId: text(),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    finishedAt: timestamp({ withTimezone: true }),
+  },
+  (t) => [
+    check(
+      'operations_kind_check',
+      sql`${t.kind} in ('provision_user', 'reset_password', 'add_domain', 'verify_domain')`,
+    ),
+    check('operations_state_check', sql`${t.state} in ('queued', 'running', 'succeeded', 'failed', 'rejected')`),
+    index('operations_partner_state_idx').on(t.partnerId, t.state, t.id),
+    index('operations_delegation_idx').on(t.delegationId, t.id),
+    // The same key from the same user names the same operation.
+    uniqueIndex('operations_idempotency_unique')
+      .on(t.requestedBy, t.idempotencyKey)
+      .where(sql`${t.idempotencyKey} is not null`),
+  ],
+);
+
+export type Operation = typeof operations.$inferSelect;
