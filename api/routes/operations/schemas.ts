@@ -24,7 +24,7 @@ export const IdempotencyHeaders = z.object({
     .max(200)
     .optional()
     .openapi({
-      param: { name: 'Idempotency-Key', in: 'header' },
+      param: { name: 'idempotency-key', in: 'header' },
       description:
         'The same key with the same request returns the same operation; with another request, 422 IDEMPOTENCY_KEY_REUSED.',
     }),
