@@ -33,10 +33,12 @@ import { registerVerifyDomain } from './routes/operations/verify-domain.ts';
 import { registerCreateStaff } from './routes/staff/create.ts';
 import { registerListStaff } from './routes/staff/list.ts';
 import { registerSetStaffAccess } from './routes/staff/set-access.ts';
+import { MAX_FORM_BYTES } from './web/context.ts';
 import { isPagePath, renderErrorPage } from './web/error-page.tsx';
 import { registerOfferPages } from './web/routes/offer-pages.tsx';
 import { registerOrgPages } from './web/routes/org-pages.tsx';
 import { registerSessionPages } from './web/routes/session-pages.tsx';
+import { registerSignupPages } from './web/routes/signup-pages.tsx';
 import { loadViewer } from './web/viewer.ts';
 
 /** Largest body of any JSON route except campaign uploads. */
@@ -95,6 +97,7 @@ export function createApp(deps: Deps): App {
   // The HTML pages: who is signed in, and headers that keep the pages from being framed,
   // sniffed or made to load anything but themselves (they use no scripts at all).
   const pageHeaders = secureHeaders({
+    xFrameOptions: 'DENY',
     contentSecurityPolicy: {
       defaultSrc: ["'none'"],
       styleSrc: ["'unsafe-inline'"],
@@ -104,10 +107,24 @@ export function createApp(deps: Deps): App {
       baseUri: ["'none'"],
     },
   });
-  for (const path of ['/offers/*', '/org/*', '/sign-in', '/sign-out']) app.use(path, pageHeaders, loadViewer);
+  const formLimit = bodyLimit({ maxSize: MAX_FORM_BYTES, onError: tooLarge });
+  for (const path of [
+    '/offers/*',
+    '/org/*',
+    '/sign-in',
+    '/sign-in/*',
+    '/sign-out',
+    '/sign-out/*',
+    '/account/*',
+    '/signup/*',
+  ]) {
+    app.use(path, pageHeaders, loadViewer);
+    app.on('POST', path, formLimit);
+  }
   registerOfferPages(app);
   registerOrgPages(app);
   registerSessionPages(app);
+  registerSignupPages(app);
 
   registerHealth(app);
   registerCreateOffer(app);
@@ -159,7 +176,8 @@ export function createApp(deps: Deps): App {
   app.onError((error, c) => {
     const appError = toAppError(error);
     const logger = c.var.logger ?? deps.logger;
-    if (appError.code === 'INTERNAL') logger.error({ err: error, path: c.req.path }, 'unhandled error');
+    // The route pattern, not the path: paths can carry offer tokens.
+    if (appError.code === 'INTERNAL') logger.error({ err: error, route: routePath(c, -1) }, 'unhandled error');
     return isPagePath(c.req.path) ? renderErrorPage(c, appError) : problemResponse(c, appError);
   });
   return app;

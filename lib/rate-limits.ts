@@ -8,7 +8,13 @@ import type { Redis } from './redis.ts';
  */
 export const rateLimitRules = {
   signInPerIp: { points: 30, duration: 15 * 60 },
-  signInFailuresPerAccount: { points: 5, duration: 15 * 60 },
+  /** Failures for one account from one address: the ordinary "wrong password" lockout. */
+  signInFailuresPerAccountAndIp: { points: 5, duration: 15 * 60 },
+  /**
+   * Failures for one account from anywhere: caps guessing spread over many addresses,
+   * high enough that a stranger cannot lock a person out with a handful of tries.
+   */
+  signInFailuresPerAccount: { points: 20, duration: 15 * 60 },
   createOrgPerIp: { points: 10, duration: 60 * 60 },
   acceptPerIp: { points: 30, duration: 15 * 60 },
   acceptPerAccount: { points: 10, duration: 15 * 60 },
@@ -19,6 +25,8 @@ export type RateLimitName = keyof typeof rateLimitRules;
 export interface RateLimits {
   /** Counts one attempt; throws RATE_LIMITED (with retryAfterSeconds) when over the limit. */
   consume(name: RateLimitName, key: string): Promise<void>;
+  /** Gives back one counted attempt (a sign-in that turned out right). */
+  refund(name: RateLimitName, key: string): Promise<void>;
   /** Throws RATE_LIMITED if `key` is already over the limit, without counting. */
   check(name: RateLimitName, key: string): Promise<void>;
 }
@@ -56,6 +64,9 @@ export function createRateLimits(redis: Redis, prefix: string): RateLimits {
         if (error instanceof RateLimiterRes) throw limited(error);
         throw error;
       }
+    },
+    async refund(name, key) {
+      await limiters[name].reward(key.toLowerCase(), 1);
     },
     async check(name, key) {
       const res = await limiters[name].get(key.toLowerCase());

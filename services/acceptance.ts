@@ -162,8 +162,8 @@ export type ProcessAcceptanceOutcome =
   | { outcome: 'skipped'; state: string };
 
 /**
- * Grants an accepted delegation: re-checks the offer (not revoked, not expired) and the
- * admin who accepted (still a global admin of that organization), then activates it
+ * Grants an accepted delegation: re-checks the offer (not revoked, not expired when it
+ * was accepted) and the admin who accepted (still a global admin of that organization), then activates it
  * until now + duration and tells both sides. Anything that prevents the grant moves it
  * to `failed` with a reason the client sees. Idempotent: only `accepting` is processed.
  */
@@ -176,12 +176,19 @@ export async function processAcceptance(
     if (d?.state !== 'accepting') {
       return { outcome: { outcome: 'skipped', state: d?.state ?? 'missing' } as const, emailIds: [] };
     }
+    // Judged at the moment of acceptance, not when this job happens to run: an offer
+    // accepted in time stays accepted however long the queue took, and revoking an offer
+    // withdraws it from new answers without undoing the ones already given.
+    const acceptedAt = sql`${(d.acceptedAt ?? new Date()).toISOString()}::timestamptz`;
     const [offer] = await tx
-      .select({ revokedAt: offers.revokedAt, expired: sql<boolean>`${offers.expiresAt} <= now()` })
+      .select({
+        revoked: sql<boolean>`coalesce(${offers.revokedAt} <= ${acceptedAt}, false)`,
+        expired: sql<boolean>`${offers.expiresAt} <= ${acceptedAt}`,
+      })
       .from(offers)
       .where(eq(offers.id, d.offerId));
     const [admin] = d.acceptedBy ? await tx.select().from(users).where(eq(users.id, d.acceptedBy)) : [];
-    const reason = offer?.revokedAt
+    const reason = offer?.revoked
       ? 'The partner withdrew the offer before it could be granted'
       : offer?.expired
         ? 'The offer expired before it could be granted'

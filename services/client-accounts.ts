@@ -33,11 +33,11 @@ export interface NewClientOrganization {
  */
 export async function createClientOrganization(
   db: Db,
-  input: NewClientOrganization,
+  input: Omit<NewClientOrganization, 'password'> & ({ password: string } | { passwordHash: string }),
 ): Promise<{ userId: string; orgId: string }> {
   const orgId = newId('organization');
   const userId = newId('user');
-  const passwordHash = await hashPassword(input.password);
+  const passwordHash = 'passwordHash' in input ? input.passwordHash : await hashPassword(input.password);
   const taken = () =>
     new AppError('CONFLICT', 'An account with this email already exists: sign in instead', {
       issues: [{ path: 'email', message: 'already has an account' }],

@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { RenderedEmail } from '../core/emails/offer-email.ts';
 import { newId } from '../core/ids.ts';
 import { classifySmtpError, RetryableSendError } from '../core/smtp-outcome.ts';
@@ -120,10 +120,12 @@ export async function sendEmail(
   } catch (error) {
     const failure = classifySmtpError(error);
     const final = failure.permanent || options.isFinalAttempt;
+    // Guarded: if this attempt outlived its lease and another one sent the email, a late
+    // failure here must not turn `sent` back into `failed`.
     await deps.db
       .update(emails)
       .set({ ...(final ? { state: 'failed' as const } : {}), lastError: failure.reply, leaseUntil: null })
-      .where(eq(emails.id, emailId));
+      .where(and(eq(emails.id, emailId), eq(emails.state, 'pending')));
     if (final) return { outcome: 'failed', reply: failure.reply };
     throw new RetryableSendError(failure.reply, { cause: error });
   }

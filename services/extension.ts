@@ -31,6 +31,7 @@ export async function extendDelegation(
         endsAt: delegations.endsAt,
         clientOrgId: delegations.clientOrgId,
         newEnd: sql<string>`${delegations.endsAt} + make_interval(days => ${days})`,
+        overdue: sql<boolean>`${delegations.endsAt} <= now()`,
         fits: sql<boolean>`${delegations.endsAt} + make_interval(days => ${days}) <= now() + make_interval(days => ${MAX_DURATION_DAYS})`,
         latest: sql<string>`now() + make_interval(days => ${MAX_DURATION_DAYS})`,
       })
@@ -41,6 +42,13 @@ export async function extendDelegation(
     if (d.state !== 'active') {
       throw new AppError('INVALID_TRANSITION', `Only an active delegation can be extended; this one is ${d.state}`, {
         details: { from: d.state, event: 'extend' },
+      });
+    }
+    if (d.overdue) {
+      // Its end has passed; the lifecycle sweep is about to expire it. Extending now would
+      // bring back a delegation that is already over.
+      throw new AppError('INVALID_TRANSITION', 'This delegation has reached its end; send a new offer instead', {
+        details: { from: 'active', event: 'extend' },
       });
     }
     if (!d.fits) {

@@ -67,26 +67,39 @@ export async function runLifecycle(deps: Pick<Deps, 'db' | 'queues' | 'logger' |
 
   let notices = 0;
   for (const { days, until } of noticeThresholds) {
-    const dueNotices = await deps.db.execute<{ id: string; days_left: number }>(sql`
-      select d.id, ceil(extract(epoch from d.ends_at - now()) / 86400)::int as days_left from ${delegations} d
+    const dueNotices = await deps.db.execute<{ id: string }>(sql`
+      select d.id from ${delegations} d
       where d.state = 'active'
         and d.ends_at > now() + make_interval(days => ${until})
         and d.ends_at <= now() + make_interval(days => ${days})
         and not exists (select 1 from ${expiryNotices} n
                         where n.delegation_id = d.id and n.threshold_days = ${days} and n.ends_at = d.ends_at)`);
-    for (const { id, days_left } of dueNotices) {
+    for (const { id } of dueNotices) {
       const emailIds = await deps.db.transaction(async (tx) => {
-        // The notice row is the claim: a second run (or another worker) inserts nothing.
-        const claimed = await tx.execute(sql`
+        // The notice row is the claim, taken only while the notice is still due for the
+        // end date as it is now (an extension may have moved it since the list above);
+        // a second run, or another worker, inserts nothing.
+        const [claimed] = await tx.execute<{ days_left: number }>(sql`
           insert into ${expiryNotices} (delegation_id, threshold_days, ends_at)
-          select id, ${days}, ends_at from ${delegations} where id = ${id} and state = 'active'
+          select id, ${days}, ends_at from ${delegations}
+          where id = ${id} and state = 'active'
+            and ends_at > now() + make_interval(days => ${until})
+            and ends_at <= now() + make_interval(days => ${days})
           on conflict do nothing
-          returning delegation_id`);
-        return claimed.length > 0 ? notifyExpiry(tx, ctx, id, days, days_left) : [];
+          returning ceil(extract(epoch from ends_at - now()) / 86400)::int as days_left`);
+        return claimed ? notifyExpiry(tx, ctx, id, days, claimed.days_left) : [];
       });
       if (emailIds.length > 0) notices++;
       await enqueueEmails(deps, emailIds);
     }
+  }
+
+  // Acceptances stuck in `accepting` (their job lost, or its retries used up) get
+  // another run; a job of the same id that already finished is replaced.
+  const stuck = await deps.db.execute<{ id: string }>(sql`
+    select id from ${delegations} where state = 'accepting' and accepted_at < now() - interval '2 minutes'`);
+  for (const { id } of stuck) {
+    await deps.queues.enqueue('process-acceptance', { delegationId: id }, { replaceFinished: true });
   }
 
   return { extended: extended.length, expired: expiredEmails.count, timedOut: timedOut.length, notices };

@@ -85,3 +85,27 @@ export function temporaryPasswordEmail(p: {
     { label: 'Sign in', url: p.signInUrl },
   );
 }
+
+/** Confirms the address of someone creating an organization; nothing exists until they do. */
+export function confirmSignupEmail(p: { orgName: string; link: string }): RenderedEmail {
+  return renderNotice(
+    'Confirm your email to create your organization',
+    [
+      `Someone (we hope you) asked to create the organization ${p.orgName} in Mandate with this address.`,
+      'Open the link below within an hour to confirm. If it was not you, ignore this email: nothing has been created.',
+    ],
+    { label: 'Confirm and create the organization', url: p.link },
+  );
+}
+
+/** Sent instead of a confirmation when the address already has an account. */
+export function signupExistsEmail(p: { signInUrl: string }): RenderedEmail {
+  return renderNotice(
+    'You already have an account',
+    [
+      'Someone (we hope you) tried to create an organization in Mandate with this address, which already has an account.',
+      'To answer an offer, sign in on the offer page instead. If it was not you, ignore this email.',
+    ],
+    { label: 'Sign in', url: p.signInUrl },
+  );
+}

@@ -10,5 +10,6 @@ export * from './offers.ts';
 export * from './operations.ts';
 export * from './organizations.ts';
 export * from './sessions.ts';
+export * from './signups.ts';
 export * from './staff-access.ts';
 export * from './users.ts';

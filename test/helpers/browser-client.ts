@@ -65,3 +65,35 @@ export async function offerPersonalLink(stack: TestStack, delegationId: string):
   await applyTransition(stack.deps.db, { delegationId, from: 'invited', event: 'send_succeeded', actor: systemActor });
   return token;
 }
+
+/**
+ * Creates a client organization from an offer page the way a person would: at once when
+ * the address is the personal link's recipient, else by following the confirmation link
+ * emailed to the address (read from the outbox). Leaves `browser` signed in.
+ */
+export async function createOrgFromOffer(
+  browser: PageClient,
+  token: string,
+  fields: { orgName: string; adminName?: string; email: string; password?: string },
+): Promise<void> {
+  await browser.get(`/offers/${token}`);
+  const created = await browser.post(`/offers/${token}/create-org`, {
+    orgName: fields.orgName,
+    adminName: fields.adminName ?? 'Admin',
+    email: fields.email,
+    password: fields.password ?? 'correct horse battery staple',
+  });
+  if (created.status === 303) return;
+  if (created.status !== 200 || !created.html.includes('Check your email')) {
+    throw new Error(`create-org answered ${created.status}: ${created.html.slice(0, 500)}`);
+  }
+  const [email] = await browser.stack.deps.sql`
+    select text_body from emails where kind = 'confirm-signup' and lower(to_email) = ${fields.email.toLowerCase()}
+    order by created_at desc limit 1`;
+  const link = /\/signup\/([A-Za-z0-9_-]{43})/.exec(String(email?.text_body))?.[1];
+  if (!link) throw new Error('no confirmation email');
+  await browser.get(`/signup/${link}`);
+  const confirmed = await browser.post(`/signup/${link}`);
+  if (confirmed.status !== 303)
+    throw new Error(`confirmation answered ${confirmed.status}: ${confirmed.html.slice(0, 300)}`);
+}

@@ -11,6 +11,7 @@ import { acceptOffer, declineOffer } from '../../../services/acceptance.ts';
 import { createClientOrganization } from '../../../services/client-accounts.ts';
 import { type ResolvedOfferLink, resolveOfferLink } from '../../../services/offer-links.ts';
 import { createSession } from '../../../services/sessions.ts';
+import { startSignup } from '../../../services/signups.ts';
 import type { App, AppEnv } from '../../env.ts';
 import { clientIp, csrfToken, formFields, renderPage, setSessionCookie, verifyCsrf } from '../context.ts';
 import { MessagePage } from '../pages/layout.tsx';
@@ -32,6 +33,12 @@ async function resolve(c: Context<AppEnv>, token: string): Promise<ResolvedOffer
   const link = await resolveOfferLink(c.var.deps.db, token, viewer?.orgKind === 'client' ? viewer.orgId : null);
   if (!link) throw new AppError('NOT_FOUND', 'This offer link is not valid. Check that you copied all of it.');
   return link;
+}
+
+/** Whether this link currently shows the offer with its sign-in and sign-up forms. */
+async function showsOfferForms(c: Context<AppEnv>, token: string): Promise<boolean> {
+  const view = offerLinkView((await resolve(c, token)).facts, c.var.viewer);
+  return view.page === 'offer' && view.who === 'anonymous';
 }
 
 /** Renders whatever the link shows this viewer; with `problem`, the offer form again with an error. */
@@ -74,7 +81,7 @@ async function showOffer(
       who={view.who}
       viewer={viewer ? { email: viewer.email, orgName: viewer.orgName } : null}
       error={problem?.error}
-      values={problem?.values}
+      values={{ newEmail: link.delegation?.recipientEmail ?? '', ...problem?.values }}
       terms={{
         partnerName: link.partnerName,
         access: link.access,
@@ -109,7 +116,8 @@ export function registerOfferPages(app: App): void {
     const token = c.req.param('token');
     const form = await formFields(c);
     verifyCsrf(c, form.csrf);
-    await resolve(c, token);
+    // Only where the page offers the form: not through a withdrawn or answered link.
+    if (!(await showsOfferForms(c, token))) return showOffer(c, token);
     const result = await attemptSignIn(c, form);
     if (!result.ok) {
       return showOffer(c, token, {
@@ -125,7 +133,7 @@ export function registerOfferPages(app: App): void {
     const token = c.req.param('token');
     const form = await formFields(c);
     verifyCsrf(c, form.csrf);
-    await resolve(c, token);
+    if (!(await showsOfferForms(c, token))) return showOffer(c, token);
     await c.var.deps.rateLimits.consume('createOrgPerIp', clientIp(c));
     const values = { orgName: form.orgName ?? '', adminName: form.adminName ?? '', newEmail: form.email ?? '' };
     const parsed = newOrganization.safeParse(form);
@@ -137,16 +145,31 @@ export function registerOfferPages(app: App): void {
         ] ?? '';
       return showOffer(c, token, { error: `${field}: ${issue?.message ?? 'not valid'}`, status: 422, values });
     }
-    try {
-      const { userId } = await createClientOrganization(c.var.deps.db, parsed.data);
-      setSessionCookie(c, await createSession(c.var.deps.db, userId));
-    } catch (error) {
-      if (error instanceof AppError && error.code === 'CONFLICT') {
-        return showOffer(c, token, { error: error.message, status: 409, values });
+    const link = await resolve(c, token);
+    const recipient = link.delegation?.recipientEmail?.toLowerCase();
+    if (recipient && recipient === parsed.data.email.toLowerCase()) {
+      // The personal link reached this mailbox: the address is proven, create at once.
+      try {
+        const { userId } = await createClientOrganization(c.var.deps.db, parsed.data);
+        setSessionCookie(c, await createSession(c.var.deps.db, userId));
+      } catch (error) {
+        if (error instanceof AppError && error.code === 'CONFLICT') {
+          return showOffer(c, token, { error: error.message, status: 409, values });
+        }
+        throw error;
       }
-      throw error;
+      return c.redirect(`/offers/${token}`, 303);
     }
-    return c.redirect(`/offers/${token}`, 303);
+    // Any other address must be confirmed first; the answer is the same whether or not
+    // it already has an account.
+    await startSignup(c.var.deps, { ...parsed.data, returnTo: `/offers/${token}` });
+    return renderPage(
+      c,
+      <MessagePage
+        title="Check your email"
+        message={`We sent a link to ${parsed.data.email}. Open it within an hour to confirm the address and create ${parsed.data.orgName}; then you can accept the offer.`}
+      />,
+    );
   });
 
   app.post('/offers/:token/accept', async (c) => {

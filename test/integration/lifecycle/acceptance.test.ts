@@ -46,11 +46,13 @@ describe('process-acceptance', () => {
     expect(events.map((e) => e.event)).toEqual(['send_succeeded', 'accept', 'activate']);
   });
 
-  it('fails with a reason when the offer was revoked after the acceptance', async () => {
+  it('fails with a reason when the offer was already withdrawn or expired at the moment of acceptance', async () => {
     const fixture = await createOfferFixture(stack);
     const link = fixture.links.get('admin@client.example') as { token: string; delegationId: string };
     await acceptOffer(stack.deps, link.token, await createClientAdmin(stack));
-    await stack.deps.sql`update offers set revoked_at = now() where id = ${fixture.offer.id}`;
+    // As if the acceptance had raced a revoke that committed first.
+    await stack.deps
+      .sql`update offers set revoked_at = (select accepted_at from delegations where id = ${link.delegationId}) - interval '1 second' where id = ${fixture.offer.id}`;
     expect(await processAcceptance(stack.deps, link.delegationId)).toEqual({
       outcome: 'failed',
       reason: 'The partner withdrew the offer before it could be granted',
@@ -59,6 +61,21 @@ describe('process-acceptance', () => {
       state: 'failed',
       failure_reason: 'The partner withdrew the offer before it could be granted',
     });
+  });
+
+  it('grants an acceptance made in time even if the offer expires or is revoked before the job runs', async () => {
+    const fixture = await createOfferFixture(stack, {
+      recipients: ['late-expiry@client.example', 'late-revoke@client.example'],
+    });
+    const expiry = fixture.links.get('late-expiry@client.example') as { token: string; delegationId: string };
+    const revoke = fixture.links.get('late-revoke@client.example') as { token: string; delegationId: string };
+    await acceptOffer(stack.deps, expiry.token, await createClientAdmin(stack));
+    await acceptOffer(stack.deps, revoke.token, await createClientAdmin(stack));
+    await stack.deps
+      .sql`update offers set expires_at = now() + interval '1 second', revoked_at = now() + interval '1 second' where id = ${fixture.offer.id}`;
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(await processAcceptance(stack.deps, expiry.delegationId)).toEqual({ outcome: 'activated' });
+    expect(await processAcceptance(stack.deps, revoke.delegationId)).toEqual({ outcome: 'activated' });
   });
 
   it('fails when the admin who accepted is no longer a global administrator', async () => {

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { acceptOffer } from '../../../services/acceptance.ts';
 import { runLifecycle } from '../../../services/lifecycle.ts';
 import { waitFor } from '../../helpers/factories.ts';
-import { activateDelegation, createOfferFixture } from '../../helpers/offer-fixtures.ts';
+import { activateDelegation, createClientAdmin, createOfferFixture } from '../../helpers/offer-fixtures.ts';
 import { createTestStack, type TestStack } from '../../helpers/stack.ts';
 
 let stack: TestStack;
@@ -86,6 +87,18 @@ describe('the lifecycle sweep (clock moved by editing dates)', () => {
     const [sample] = await stack.deps
       .sql`select subject from emails where delegation_id = ${delegationId} and dedupe_key like 'expiry.1.%' limit 1`;
     expect(sample?.subject).toContain('ends tomorrow');
+  });
+
+  it('gives a stuck acceptance another run', async () => {
+    const fixture = await createOfferFixture(stack);
+    const link = fixture.links.get('admin@client.example') as { token: string; delegationId: string };
+    await acceptOffer(stack.deps, link.token, await createClientAdmin(stack));
+    const delegations = stack.deps.queues.queue('delegations');
+    await (await delegations.getJob(`process-acceptance.${link.delegationId}`))?.remove();
+    await stack.deps
+      .sql`update delegations set accepted_at = now() - interval '5 minutes' where id = ${link.delegationId}`;
+    await runLifecycle(stack.deps);
+    expect(await delegations.getJob(`process-acceptance.${link.delegationId}`)).toBeTruthy();
   });
 
   it('runs by itself once workers start (a BullMQ job scheduler)', async () => {

@@ -97,6 +97,18 @@ describe('POST /v1/delegations/{id}/extend', () => {
     expect(new Date(after?.ends_at as string).toISOString()).toBe(endsAt);
   });
 
+  it('does not bring back a delegation whose end has passed', async () => {
+    const fixture = await createOfferFixture(stack);
+    const { delegationId } = await activateDelegation(stack, fixture);
+    await stack.deps.sql`update delegations set ends_at = now() - interval '1 minute' where id = ${delegationId}`;
+    const response = await stack.request(`/v1/delegations/${delegationId}/extend`, {
+      method: 'POST',
+      token: fixture.partner.token,
+      json: { days: 10 },
+    });
+    expect(response.status).toBe(409);
+  });
+
   it('only extends active delegations', async () => {
     const fixture = await createOfferFixture(stack);
     const { delegationId } = fixture.links.get('admin@client.example') as { delegationId: string };

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { processAcceptance } from '../../../services/acceptance.ts';
-import { PageClient } from '../../helpers/browser-client.ts';
+import { createOrgFromOffer, PageClient } from '../../helpers/browser-client.ts';
 import { createOfferFixture } from '../../helpers/offer-fixtures.ts';
 import { createTestStack, type TestStack } from '../../helpers/stack.ts';
 
@@ -17,15 +17,8 @@ const unique = () => randomBytes(4).toString('hex');
 /** Creates a client organization through the offer page; returns the signed-in client. */
 async function newClientOrg(token: string, ip = '127.0.0.1') {
   const browser = new PageClient(stack, ip);
-  await browser.get(`/offers/${token}`);
   const email = `admin-${unique()}@client.example`;
-  const created = await browser.post(`/offers/${token}/create-org`, {
-    orgName: `Client ${unique()}`,
-    adminName: 'Alex Admin',
-    email,
-    password: 'correct horse battery staple',
-  });
-  expect(created.status, created.html).toBe(303);
+  await createOrgFromOffer(browser, token, { orgName: `Client ${unique()}`, email });
   return { browser, email };
 }
 
@@ -230,28 +223,57 @@ describe('refusals', () => {
     expect((await stack.deps.sql`select state from delegations where id = ${delegationId}`)[0]?.state).toBe('offered');
   });
 
-  it('too many sign-in failures for one account → 429 with Retry-After', async () => {
+  it('five failures for one account from one address → 429 with Retry-After, until the window passes', async () => {
     const fixture = await createOfferFixture(stack);
     const token = fixture.reusableToken;
     const { email } = await newClientOrg(token);
+    const browser = new PageClient(stack, '10.1.0.1');
+    await browser.get(`/offers/${token}`);
     const statuses: number[] = [];
     let last: Response | undefined;
     for (let i = 0; i < 7; i++) {
-      // Each attempt from a different address: the per-account limit is what stops this.
-      const browser = new PageClient(stack, `10.1.0.${i + 1}`);
-      await browser.get(`/offers/${token}`);
       const result = await browser.post(`/offers/${token}/sign-in`, { email, password: `wrong-${i}` });
       statuses.push(result.status);
       last = result.response;
     }
-    expect(statuses.slice(0, 4)).toEqual([401, 401, 401, 401]);
-    expect(statuses.at(-1)).toBe(429);
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429]);
     expect(Number(last?.headers.get('retry-after'))).toBeGreaterThan(0);
-    // Even the right password waits out the block.
-    const browser = new PageClient(stack, '10.1.0.99');
-    await browser.get(`/offers/${token}`);
+    // Even the right password waits out the block from that address…
     const right = await browser.post(`/offers/${token}/sign-in`, { email, password: 'correct horse battery staple' });
     expect(right.status).toBe(429);
+    // …while the person, from elsewhere, is not locked out by someone else's guesses.
+    const elsewhere = new PageClient(stack, '10.1.0.2');
+    await elsewhere.get(`/offers/${token}`);
+    expect(
+      (await elsewhere.post(`/offers/${token}/sign-in`, { email, password: 'correct horse battery staple' })).status,
+    ).toBe(303);
+  });
+
+  it('guesses spread over many addresses are capped per account', async () => {
+    const fixture = await createOfferFixture(stack);
+    const token = fixture.reusableToken;
+    const { email } = await newClientOrg(token);
+    const statuses: number[] = [];
+    for (let i = 0; i < 22; i++) {
+      const browser = new PageClient(stack, `10.3.0.${i + 1}`);
+      await browser.get(`/offers/${token}`);
+      statuses.push((await browser.post(`/offers/${token}/sign-in`, { email, password: `wrong-${i}` })).status);
+    }
+    expect(statuses.slice(0, 20).every((s) => s === 401)).toBe(true);
+    expect(statuses.slice(20)).toEqual([429, 429]);
+  });
+
+  it('parallel guesses cannot slip past the limit', async () => {
+    const fixture = await createOfferFixture(stack);
+    const token = fixture.reusableToken;
+    const { email } = await newClientOrg(token);
+    const browser = new PageClient(stack, '10.4.0.1');
+    await browser.get(`/offers/${token}`);
+    const results = await Promise.all(
+      Array.from({ length: 15 }, (_, i) => browser.post(`/offers/${token}/sign-in`, { email, password: `wrong-${i}` })),
+    );
+    expect(results.filter((r) => r.status === 401)).toHaveLength(5);
+    expect(results.filter((r) => r.status === 429)).toHaveLength(10);
   });
 
   it('too many attempts from one address → 429', async () => {

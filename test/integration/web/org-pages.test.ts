@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { processAcceptance } from '../../../services/acceptance.ts';
-import { PageClient } from '../../helpers/browser-client.ts';
+import { createOrgFromOffer, PageClient } from '../../helpers/browser-client.ts';
 import { createOfferFixture } from '../../helpers/offer-fixtures.ts';
 import { createTestStack, type TestStack } from '../../helpers/stack.ts';
 
@@ -17,14 +17,8 @@ async function activeDelegation(partnerName: string) {
   const fixture = await createOfferFixture(stack, { partnerName });
   const { token, delegationId } = fixture.links.get('admin@client.example') as { token: string; delegationId: string };
   const browser = new PageClient(stack);
-  await browser.get(`/offers/${token}`);
   const email = `admin-${randomBytes(4).toString('hex')}@client.example`;
-  await browser.post(`/offers/${token}/create-org`, {
-    orgName: 'Fabrikam <b>Ltd</b>',
-    adminName: 'Kim',
-    email,
-    password: 'correct horse battery staple',
-  });
+  await createOrgFromOffer(browser, token, { orgName: 'Fabrikam <b>Ltd</b>', adminName: 'Kim', email });
   await browser.post(`/offers/${token}/accept`);
   await processAcceptance(stack.deps, delegationId);
   return { fixture, browser, delegationId, email };

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { processAcceptance } from '../../../services/acceptance.ts';
-import { PageClient } from '../../helpers/browser-client.ts';
+import { createOrgFromOffer, PageClient } from '../../helpers/browser-client.ts';
 import { createOfferFixture } from '../../helpers/offer-fixtures.ts';
 import { createTestStack, type TestStack } from '../../helpers/stack.ts';
 
@@ -28,11 +28,9 @@ describe('partner-supplied text on pages', () => {
     const yes = fixture.links.get('yes@client.example') as { token: string; delegationId: string };
     const browser = new PageClient(stack);
     expectEscaped((await browser.get(`/offers/${yes.token}`)).html);
-    await browser.post(`/offers/${yes.token}/create-org`, {
+    await createOrgFromOffer(browser, yes.token, {
       orgName: '<img src=x onerror=alert(2)>',
-      adminName: 'Admin',
-      email: 'xss-admin@client.example',
-      password: 'correct horse battery staple',
+      email: 'yes@client.example',
     });
     await browser.post(`/offers/${yes.token}/accept`);
     expectEscaped((await browser.get(`/offers/${yes.token}`)).html);
