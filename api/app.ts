@@ -35,6 +35,7 @@ import { registerListStaff } from './routes/staff/list.ts';
 import { registerSetStaffAccess } from './routes/staff/set-access.ts';
 import { MAX_FORM_BYTES } from './web/context.ts';
 import { isPagePath, renderErrorPage } from './web/error-page.tsx';
+import { registerAccountPages } from './web/routes/account-pages.tsx';
 import { registerOfferPages } from './web/routes/offer-pages.tsx';
 import { registerOrgPages } from './web/routes/org-pages.tsx';
 import { registerSessionPages } from './web/routes/session-pages.tsx';
@@ -115,6 +116,7 @@ export function createApp(deps: Deps): App {
     '/sign-in/*',
     '/sign-out',
     '/sign-out/*',
+    '/account',
     '/account/*',
     '/signup/*',
   ]) {
@@ -125,6 +127,7 @@ export function createApp(deps: Deps): App {
   registerOrgPages(app);
   registerSessionPages(app);
   registerSignupPages(app);
+  registerAccountPages(app);
 
   registerHealth(app);
   registerCreateOffer(app);

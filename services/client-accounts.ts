@@ -1,9 +1,9 @@
-import { sql } from 'drizzle-orm';
+import { and, eq, ne, sql } from 'drizzle-orm';
 import { AppError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import type { Db } from '../db/client.ts';
 import { isUniqueViolation } from '../db/errors.ts';
-import { organizations, users } from '../db/schema/index.ts';
+import { organizations, sessions, users } from '../db/schema/index.ts';
 import { hashPassword, verifyPassword } from '../lib/secrets.ts';
 import { recordAudit } from './audit.ts';
 
@@ -73,4 +73,21 @@ export async function createClientOrganization(
       throw isUniqueViolation(error) ? taken() : error;
     });
   return { userId, orgId };
+}
+
+/**
+ * Sets a user's own new password, which ends the temporary one: the flag is cleared and
+ * every other session of the user ends.
+ */
+export async function changeOwnPassword(
+  db: Db,
+  userId: string,
+  password: string,
+  keepSessionId: string,
+): Promise<void> {
+  const passwordHash = await hashPassword(password);
+  await db.transaction(async (tx) => {
+    await tx.update(users).set({ passwordHash, mustChangePassword: false }).where(sql`${users.id} = ${userId}`);
+    await tx.delete(sessions).where(and(eq(sessions.userId, userId), ne(sessions.id, keepSessionId)));
+  });
 }

@@ -1,12 +1,14 @@
-import { eq } from 'drizzle-orm';
-import { delegations } from '../db/schema/index.ts';
+import { eq, sql } from 'drizzle-orm';
+import { delegations, operations } from '../db/schema/index.ts';
 import type { Deps } from '../lib/deps.ts';
 import { resumeCampaigns } from './campaign-dispatch.ts';
 import { resumeEmails } from './emails.ts';
+import { jobForKind } from './operations/kinds.ts';
 
 /**
  * Re-enqueues work that PostgreSQL says is unfinished — campaigns with recipients still
- * `invited`, acceptances still `accepting`, emails still `pending` — in case it was
+ * `invited`, acceptances still `accepting`, emails still `pending`, operations queued or
+ * abandoned mid-run — in case it was
  * recorded while Redis was unreachable or Redis lost it. Deterministic job ids make
  * this harmless when nothing is missing. Run when workers start.
  */
@@ -20,5 +22,14 @@ export async function resumeUnfinishedWork(deps: Pick<Deps, 'db' | 'queues' | 'l
     await deps.queues.enqueue('process-acceptance', { delegationId: id }, { replaceFinished: true });
   }
   const emails = await resumeEmails(deps);
-  return { campaigns, acceptances: accepting.length, emails };
+  const unfinished = await deps.db
+    .select({ id: operations.id, kind: operations.kind })
+    .from(operations)
+    .where(
+      sql`${operations.state} = 'queued' or (${operations.state} = 'running' and ${operations.leaseUntil} < now())`,
+    );
+  for (const { id, kind } of unfinished) {
+    await deps.queues.enqueue(jobForKind[kind], { operationId: id }, { replaceFinished: true });
+  }
+  return { campaigns, acceptances: accepting.length, emails, operations: unfinished.length };
 }

@@ -15,6 +15,8 @@ export interface Viewer {
   orgKind: 'partner' | 'client';
   orgName: string;
   isGlobalAdmin: boolean;
+  /** Signed in with a temporary password: must choose a new one before anything else. */
+  mustChangePassword: boolean;
 }
 
 /** Starts a session; returns the cookie value (only its hash is stored). */
@@ -39,6 +41,7 @@ export async function findViewer(db: Db, token: string | undefined): Promise<Vie
       orgKind: organizations.kind,
       orgName: organizations.name,
       isGlobalAdmin: users.isGlobalAdmin,
+      mustChangePassword: users.mustChangePassword,
     })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))

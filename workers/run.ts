@@ -81,7 +81,7 @@ export async function startWorkers(
   }
   if (options.resume ?? true) {
     const resumed = await resumeUnfinishedWork(deps);
-    if (resumed.campaigns + resumed.acceptances + resumed.emails > 0)
+    if (resumed.campaigns + resumed.acceptances + resumed.emails + resumed.operations > 0)
       deps.logger.info(resumed, 'resumed unfinished work');
   }
 

@@ -47,7 +47,16 @@ export async function createClientAdmin(stack: TestStack, orgName = 'Client Org'
     email,
     password: 'correct horse battery staple',
   });
-  return { userId, email, displayName: 'Admin', orgId, orgKind: 'client', orgName, isGlobalAdmin: true };
+  return {
+    userId,
+    email,
+    displayName: 'Admin',
+    orgId,
+    orgKind: 'client',
+    orgName,
+    isGlobalAdmin: true,
+    mustChangePassword: false,
+  };
 }
 
 /** Accepts a personal link as a new client organization and processes the acceptance. */

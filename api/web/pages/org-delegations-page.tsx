@@ -13,6 +13,14 @@ const actionWords: Record<string, string> = {
   'delegation.activate': 'Granted the delegated access',
   'delegation.terminate': 'Ended the delegation',
   'delegation.extend': 'Extended the delegation',
+  'operation.request.provision_user': 'Asked to create a user',
+  'operation.provision_user': 'Created a user',
+  'operation.request.reset_password': 'Asked to reset a password',
+  'operation.reset_password': 'Reset a password',
+  'operation.request.add_domain': 'Asked to add a domain',
+  'operation.add_domain': 'Added a domain',
+  'operation.request.verify_domain': 'Asked to verify a domain',
+  'operation.verify_domain': 'Verified a domain',
 };
 
 export interface OrgDelegationsPageProps {

@@ -1,0 +1,95 @@
+import { z } from 'zod';
+import { AppError } from '../../../core/errors.ts';
+import { sha256Hex } from '../../../lib/secrets.ts';
+import { changeOwnPassword } from '../../../services/client-accounts.ts';
+import type { App } from '../../env.ts';
+import { csrfToken, formFields, renderPage, sessionToken, verifyCsrf } from '../context.ts';
+import { Layout, MessagePage } from '../pages/layout.tsx';
+import { safeNext } from '../sign-in.ts';
+
+const newPassword = z
+  .object({
+    password: z.string().min(12, 'The password must have at least 12 characters').max(200, 'The password is too long'),
+    repeat: z.string(),
+  })
+  .refine((f) => f.password === f.repeat, 'The two passwords are not the same');
+
+function PasswordPage(props: { csrf: string; next: string; forced: boolean; error?: string | undefined }) {
+  return (
+    <Layout title="Choose a new password">
+      <h1>Choose a new password</h1>
+      {props.forced ? (
+        <p class="notice">You signed in with a temporary password. Choose your own to continue.</p>
+      ) : null}
+      {props.error ? (
+        <p class="error" role="alert">
+          {props.error}
+        </p>
+      ) : null}
+      <form method="post" action="/account/password">
+        <input type="hidden" name="csrf" value={props.csrf} />
+        <input type="hidden" name="next" value={props.next} />
+        <label for="password">New password (at least 12 characters)</label>
+        <input id="password" type="password" name="password" autocomplete="new-password" required minlength={12} />
+        <label for="repeat">The same again</label>
+        <input id="repeat" type="password" name="repeat" autocomplete="new-password" required minlength={12} />
+        <button type="submit">Save the password</button>
+      </form>
+    </Layout>
+  );
+}
+
+export function registerAccountPages(app: App): void {
+  app.get('/account/password', (c) => {
+    const viewer = c.var.viewer;
+    if (!viewer) return c.redirect('/sign-in?next=/account/password', 303);
+    return renderPage(
+      c,
+      <PasswordPage
+        csrf={csrfToken(c)}
+        next={safeNext(c.req.query('next'), '/account')}
+        forced={viewer.mustChangePassword}
+      />,
+    );
+  });
+
+  app.post('/account/password', async (c) => {
+    const form = await formFields(c);
+    verifyCsrf(c, form.csrf);
+    const viewer = c.var.viewer;
+    if (!viewer) throw new AppError('UNAUTHENTICATED', 'Sign in first.');
+    const next = safeNext(form.next, '/account');
+    const parsed = newPassword.safeParse(form);
+    if (!parsed.success) {
+      return renderPage(
+        c,
+        <PasswordPage
+          csrf={csrfToken(c)}
+          next={next}
+          forced={viewer.mustChangePassword}
+          error={parsed.error.issues[0]?.message}
+        />,
+        422,
+      );
+    }
+    await changeOwnPassword(c.var.deps.db, viewer.userId, parsed.data.password, sha256Hex(sessionToken(c) ?? ''));
+    return c.redirect(next, 303);
+  });
+
+  app.get('/account', (c) => {
+    const viewer = c.var.viewer;
+    if (!viewer) return c.redirect('/sign-in?next=/account', 303);
+    return renderPage(
+      c,
+      <MessagePage
+        title="Your account"
+        kind="ok"
+        message={`Signed in as ${viewer.email} (${viewer.orgName}). Your password is your own.`}
+      >
+        <p>
+          <a href="/account/password">Change your password</a>
+        </p>
+      </MessagePage>,
+    );
+  });
+}

@@ -1,0 +1,148 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DnsTestServer, startDnsServer } from '../../helpers/dns-server.ts';
+import { readProblem, waitFor } from '../../helpers/factories.ts';
+import { activateDelegation, createOfferFixture } from '../../helpers/offer-fixtures.ts';
+import { createTestStack, type TestStack } from '../../helpers/stack.ts';
+
+/**
+ * Domain verification against a real DNS server on loopback, whose answers change with
+ * the number of queries: a record present at once, one that appears on the third
+ * lookup, and one that never does.
+ */
+let stack: TestStack;
+let dns: DnsTestServer;
+const tokens = new Map<string, string>();
+const record = (name: string) => `mandate-verification=${tokens.get(name)}`;
+
+beforeAll(async () => {
+  dns = await startDnsServer({
+    'at-once.example.com': () => [record('at-once.example.com'), 'v=spf1 -all'],
+    'third-time.example.com': (n) => (n >= 3 ? [record('third-time.example.com')] : ['google-site-verification=xyz']),
+    'never.example.com': () => ['MS=ms12345678'],
+  });
+  stack = await createTestStack({
+    env: { DNS_SERVERS: dns.address, DOMAIN_VERIFY_RETRY_MS: '50', DOMAIN_VERIFY_DEADLINE_SECONDS: '3' },
+    workers: true,
+  });
+});
+afterAll(async () => {
+  await stack.close();
+  await dns.close();
+});
+
+async function setup() {
+  const fixture = await createOfferFixture(stack, { offer: { access: 'full', durationDays: 365 } });
+  const { delegationId } = await activateDelegation(stack, fixture);
+  return { delegationId, token: fixture.partner.token };
+}
+
+async function finished(token: string, operationId: string) {
+  return waitFor(async () => {
+    const op = (await (await stack.request(`/v1/operations/${operationId}`, { token })).json()) as {
+      state: string;
+      error?: string;
+      attempts: number;
+      result?: Record<string, unknown>;
+    };
+    return ['succeeded', 'failed', 'rejected'].includes(op.state) ? op : undefined;
+  });
+}
+
+async function addAndVerify(delegationId: string, token: string, name: string) {
+  const added = await stack.request(`/v1/delegations/${delegationId}/domains`, {
+    method: 'POST',
+    token,
+    json: { name },
+  });
+  expect(added.status).toBe(202);
+  const body = (await added.json()) as {
+    operationId: string;
+    verification: { type: string; name: string; value: string };
+  };
+  expect(body.verification).toMatchObject({ type: 'TXT', name });
+  tokens.set(name, body.verification.value.replace('mandate-verification=', ''));
+  expect((await finished(token, body.operationId)).state).toBe('succeeded');
+  const verify = await stack.request(`/v1/delegations/${delegationId}/domains/${name}/verify`, {
+    method: 'POST',
+    token,
+  });
+  expect(verify.status).toBe(202);
+  return finished(token, ((await verify.json()) as { operationId: string }).operationId);
+}
+
+describe('domain verification', () => {
+  it('verifies at once when the record is there', async () => {
+    const { delegationId, token } = await setup();
+    const op = await addAndVerify(delegationId, token, 'at-once.example.com');
+    expect(op).toMatchObject({ state: 'succeeded', attempts: 1 });
+    const domains = (await (await stack.request(`/v1/delegations/${delegationId}/domains`, { token })).json()) as {
+      items: { name: string; state: string }[];
+    };
+    expect(domains.items).toEqual([expect.objectContaining({ name: 'at-once.example.com', state: 'verified' })]);
+  });
+
+  it('keeps looking while DNS propagates, and verifies on the third lookup', async () => {
+    const { delegationId, token } = await setup();
+    const op = await addAndVerify(delegationId, token, 'third-time.example.com');
+    expect(op.state).toBe('succeeded');
+    expect(op.attempts).toBe(3);
+    expect(dns.queries.get('third-time.example.com')).toBe(3);
+  });
+
+  it('fails after the deadline, saying what it found instead', async () => {
+    const { delegationId, token } = await setup();
+    const op = await addAndVerify(delegationId, token, 'never.example.com');
+    expect(op.state).toBe('failed');
+    expect(op.error).toContain('found: MS=ms12345678');
+    expect(op.attempts).toBeGreaterThan(1);
+    const [row] = await stack.deps.sql`select state, last_found from domains where name = 'never.example.com'`;
+    expect(row).toEqual({ state: 'pending', last_found: 'MS=ms12345678' });
+  });
+
+  it('a subdomain of a verified domain is verified at once, without DNS', async () => {
+    const { delegationId, token } = await setup();
+    await addAndVerify(delegationId, token, 'at-once.example.com');
+    const before = dns.queries.get('mail.at-once.example.com') ?? 0;
+    const added = await stack.request(`/v1/delegations/${delegationId}/domains`, {
+      method: 'POST',
+      token,
+      json: { name: 'Mail.At-Once.Example.com' },
+    });
+    const { operationId } = (await added.json()) as { operationId: string };
+    const op = await finished(token, operationId);
+    expect(op.result).toMatchObject({
+      name: 'mail.at-once.example.com',
+      state: 'verified',
+      coveredBy: 'at-once.example.com',
+    });
+    expect(dns.queries.get('mail.at-once.example.com') ?? 0).toBe(before);
+  });
+
+  it.each([
+    ['an IP address', '192.0.2.10'],
+    ['a public suffix', 'co.uk'],
+    ['a single label', 'intranet'],
+    ['spaces', 'exa mple.com'],
+  ])('refuses %s with 422', async (_label, name) => {
+    const { delegationId, token } = await setup();
+    const response = await stack.request(`/v1/delegations/${delegationId}/domains`, {
+      method: 'POST',
+      token,
+      json: { name },
+    });
+    expect(response.status).toBe(422);
+    expect((await readProblem(response)).errors?.[0]?.path).toBe('name');
+  });
+
+  it('stores an internationalized name in punycode', async () => {
+    const { delegationId, token } = await setup();
+    const response = await stack.request(`/v1/delegations/${delegationId}/domains`, {
+      method: 'POST',
+      token,
+      json: { name: 'Bücher.example.com' },
+    });
+    expect(((await response.json()) as { verification: { name: string } }).verification.name).toBe(
+      'xn--bcher-kva.example.com',
+    );
+  });
+});
