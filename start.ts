@@ -23,7 +23,10 @@ try {
   process.exit(1);
 }
 const deps = createDeps(config, { logger });
-const workers = await startWorkers(deps);
+const workers = await startWorkers(deps).catch((error: unknown) => {
+  deps.logger.fatal({ err: error }, error instanceof Error ? error.message : 'workers could not start');
+  process.exit(1);
+});
 const server = await startServer(createApp(deps), config);
 logger.info(
   { api: server.url, publicUrl: config.publicUrl, openapi: `${config.publicUrl}/openapi.json` },

@@ -7,6 +7,7 @@ import { AppError } from '../core/errors.ts';
 import type { Deps } from '../lib/deps.ts';
 import { requirePartnerToken } from './auth.ts';
 import type { App, AppEnv } from './env.ts';
+import { idempotency } from './idempotency.ts';
 import { fieldIssues, problemResponse, toAppError } from './problem.ts';
 import { registerListAudit } from './routes/audit/list.ts';
 import { registerCreateCampaign } from './routes/campaigns/create.ts';
@@ -94,6 +95,7 @@ export function createApp(deps: Deps): App {
   app.use('/v1/*', (c, next) =>
     c.req.method === 'POST' && c.req.path === '/v1/campaigns' ? uploadLimit(c, next) : jsonLimit(c, next),
   );
+  app.use('/v1/*', idempotency);
 
   // The HTML pages: who is signed in, and headers that keep the pages from being framed,
   // sniffed or made to load anything but themselves (they use no scripts at all).

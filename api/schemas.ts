@@ -62,3 +62,16 @@ export const IdParam = (name: string, example: string) =>
     .openapi(name);
 
 export const bearerSecurity = [{ bearer: [] }];
+
+/** The Idempotency-Key header every POST of the partner API accepts (api/idempotency.ts). */
+export const IdempotencyHeaders = z.object({
+  'idempotency-key': z
+    .string()
+    .max(200)
+    .optional()
+    .openapi({
+      param: { name: 'idempotency-key', in: 'header' },
+      description:
+        'Repeat the request with the same key to get the first response again instead of a second effect (kept 24 hours); the same key with another request → 422 IDEMPOTENCY_KEY_REUSED.',
+    }),
+});

@@ -64,6 +64,10 @@ export const configSchema = z
      * email carries the same link. At least 32 characters; required in production.
      */
     LINK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    /** How long a stopping worker waits for running jobs, in ms. Default 30000. */
+    SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
+    /** How often the reconciler re-enqueues unfinished work, in ms. Default 60000. */
+    RECONCILE_INTERVAL_MS: z.coerce.number().int().min(1000).default(60_000),
     /** DNS servers for domain verification, comma-separated `host[:port]`. Default: the system's. */
     DNS_SERVERS: z
       .string()
@@ -128,6 +132,8 @@ export const configSchema = z
       mailBackoffMs: env.MAIL_BACKOFF_MS,
       lifecycleIntervalMs: env.LIFECYCLE_INTERVAL_MS,
       trustProxy: env.TRUST_PROXY,
+      shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+      reconcileIntervalMs: env.RECONCILE_INTERVAL_MS,
       dnsServers: env.DNS_SERVERS ? env.DNS_SERVERS.split(',') : [],
       domainVerifyDeadlineSeconds: env.DOMAIN_VERIFY_DEADLINE_SECONDS,
       domainVerifyRetryMs: env.DOMAIN_VERIFY_RETRY_MS,

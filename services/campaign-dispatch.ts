@@ -1,7 +1,6 @@
-import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import { and, asc, eq, gt } from 'drizzle-orm';
 import { delegations } from '../db/schema/index.ts';
 import type { Deps } from '../lib/deps.ts';
-import type { EnqueueOptions } from '../workers/queues.ts';
 
 /** Jobs added per round trip to the queue. */
 const CHUNK = 1000;
@@ -9,14 +8,9 @@ const CHUNK = 1000;
 /**
  * Enqueues the send-offer job of every recipient of a campaign still waiting for its
  * email, in chunks, walking the delegations by id. Safe to run again at any time:
- * job ids are deterministic and the send handler skips delegations already sent. On a
- * resume, finished jobs of still-invited delegations are replaced so they run again.
+ * job ids are deterministic and the send handler skips delegations already sent.
  */
-export async function dispatchCampaign(
-  deps: Pick<Deps, 'db' | 'queues'>,
-  campaignId: string,
-  options: EnqueueOptions = {},
-): Promise<number> {
+export async function dispatchCampaign(deps: Pick<Deps, 'db' | 'queues'>, campaignId: string): Promise<number> {
   let after = '';
   let enqueued = 0;
   for (;;) {
@@ -30,25 +24,8 @@ export async function dispatchCampaign(
     await deps.queues.enqueueBulk(
       'send-offer',
       rows.map((r) => ({ delegationId: r.id })),
-      options,
     );
     enqueued += rows.length;
     after = (rows.at(-1) as { id: string }).id;
   }
-}
-
-/**
- * Enqueues the fan-out of every campaign that still has recipients waiting for their
- * email. Run when workers start, so a campaign recorded while Redis was unreachable (or
- * after Redis lost its data) is not left behind. Harmless when nothing is missing: job
- * ids are deterministic. Returns how many campaigns were (re)dispatched.
- */
-export async function resumeCampaigns(deps: Pick<Deps, 'db' | 'queues'>): Promise<number> {
-  const rows = await deps.db.execute<{ id: string }>(sql`
-    select c.id from campaigns c
-    where exists (select 1 from delegations d where d.campaign_id = c.id and d.state = 'invited')`);
-  for (const { id } of rows) {
-    await deps.queues.enqueue('dispatch-campaign', { campaignId: id, resume: true }, { replaceFinished: true });
-  }
-  return rows.length;
 }

@@ -8,7 +8,6 @@ import type { Deps } from '../lib/deps.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Mailer } from '../lib/mailer.ts';
 import { SEND_LEASE_SECONDS, withRetries } from '../lib/retry.ts';
-import type { EnqueueOptions } from '../workers/queues.ts';
 
 export interface NewEmail {
   /** Same key, same email: recording it again is a no-op. */
@@ -50,32 +49,16 @@ export async function recordEmails(db: DbOrTx, messageIdDomain: string, list: Ne
 }
 
 /** Hands recorded emails to the mail queue; a queue outage is logged, the rows wait. */
-export async function enqueueEmails(
-  deps: Pick<Deps, 'queues' | 'logger'>,
-  ids: string[],
-  options: EnqueueOptions = {},
-): Promise<void> {
+export async function enqueueEmails(deps: Pick<Deps, 'queues' | 'logger'>, ids: string[]): Promise<void> {
   if (ids.length === 0) return;
   try {
     await deps.queues.enqueueBulk(
       'send-email',
       ids.map((emailId) => ({ emailId })),
-      options,
     );
   } catch (error) {
     deps.logger.warn({ err: error, emails: ids.length }, 'emails recorded but not enqueued; they will be sent later');
   }
-}
-
-/** Re-enqueues every email still pending (run when workers start). */
-export async function resumeEmails(deps: Pick<Deps, 'db' | 'queues' | 'logger'>): Promise<number> {
-  const rows = await deps.db.select({ id: emails.id }).from(emails).where(eq(emails.state, 'pending'));
-  await enqueueEmails(
-    deps,
-    rows.map((r) => r.id),
-    { replaceFinished: true },
-  );
-  return rows.length;
 }
 
 export type SendEmailOutcome =

@@ -94,13 +94,5 @@ export async function runLifecycle(deps: Pick<Deps, 'db' | 'queues' | 'logger' |
     }
   }
 
-  // Acceptances stuck in `accepting` (their job lost, or its retries used up) get
-  // another run; a job of the same id that already finished is replaced.
-  const stuck = await deps.db.execute<{ id: string }>(sql`
-    select id from ${delegations} where state = 'accepting' and accepted_at < now() - interval '2 minutes'`);
-  for (const { id } of stuck) {
-    await deps.queues.enqueue('process-acceptance', { delegationId: id }, { replaceFinished: true });
-  }
-
   return { extended: extended.length, expired: expiredEmails.count, timedOut: timedOut.length, notices };
 }

@@ -5,6 +5,7 @@ import { dispatchCampaignJob } from './jobs/dispatch-campaign.ts';
 import { lifecycleTickJob } from './jobs/lifecycle-tick.ts';
 import { processAcceptanceJob } from './jobs/process-acceptance.ts';
 import { provisionUserJob } from './jobs/provision-user.ts';
+import { reconcileJob } from './jobs/reconcile.ts';
 import { resetPasswordJob } from './jobs/reset-password.ts';
 import { sendEmailJob } from './jobs/send-email.ts';
 import { sendOfferJob } from './jobs/send-offer.ts';
@@ -17,6 +18,7 @@ export const jobs = {
   [sendEmailJob.name]: sendEmailJob,
   [processAcceptanceJob.name]: processAcceptanceJob,
   [lifecycleTickJob.name]: lifecycleTickJob,
+  [reconcileJob.name]: reconcileJob,
   [provisionUserJob.name]: provisionUserJob,
   [resetPasswordJob.name]: resetPasswordJob,
   [addDomainJob.name]: addDomainJob,

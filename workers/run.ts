@@ -3,15 +3,19 @@ import { isAppError } from '../core/errors.ts';
 import type { Deps } from '../lib/deps.ts';
 import { createMailer, type Mailer } from '../lib/mailer.ts';
 import { createRedis } from '../lib/redis.ts';
-import { resumeUnfinishedWork } from '../services/resume.ts';
+import { assertNoEviction } from '../lib/redis-checks.ts';
+import { reconcile } from '../services/reconciler.ts';
 import type { WorkerDeps } from './job.ts';
 import { type QueueName, queueNames, retention, workerSettings } from './queue-names.ts';
 import { findJob } from './registry.ts';
 
 export interface RunningWorkers {
   workers: Worker[];
-  /** Stops taking jobs, lets running ones finish, closes connections and the SMTP pool. */
-  close(): Promise<void>;
+  /**
+   * Stops taking jobs, lets running ones finish within `graceMs` (SHUTDOWN_GRACE_MS,
+   * default 30 s), then closes connections and the SMTP pool.
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 /** Runs one job: validates the payload, calls the handler, maps errors to retry or not. */
@@ -51,6 +55,9 @@ export async function startWorkers(
     resume?: boolean;
   } = {},
 ): Promise<RunningWorkers> {
+  if ((await assertNoEviction(deps.redis)) === 'unknown') {
+    deps.logger.warn('could not read Redis maxmemory-policy (CONFIG not allowed); make sure it is noeviction');
+  }
   const mailer = options.mailer ?? createMailer(deps.config);
   const workerDeps: WorkerDeps = { ...deps, mailer };
   const connection = createRedis(deps.config.redisUrl, { connectionName: 'mandate-worker' });
@@ -70,25 +77,41 @@ export async function startWorkers(
   deps.logger.debug({ queues: options.queues ?? queueNames }, 'workers started');
   const queues = options.queues ?? queueNames;
   if (queues.includes('maintenance')) {
-    // Idempotent: every worker process upserts the same scheduler.
-    await deps.queues
-      .queue('maintenance')
-      .upsertJobScheduler(
-        'lifecycle',
-        { every: deps.config.lifecycleIntervalMs },
-        { name: 'lifecycle-tick', data: {} },
-      );
+    // Idempotent: every worker process upserts the same schedulers.
+    const maintenance = deps.queues.queue('maintenance');
+    await maintenance.upsertJobScheduler(
+      'lifecycle',
+      { every: deps.config.lifecycleIntervalMs },
+      { name: 'lifecycle-tick', data: {} },
+    );
+    await maintenance.upsertJobScheduler(
+      'reconcile',
+      { every: deps.config.reconcileIntervalMs },
+      { name: 'reconcile', data: {} },
+    );
   }
   if (options.resume ?? true) {
-    const resumed = await resumeUnfinishedWork(deps);
-    if (resumed.campaigns + resumed.acceptances + resumed.emails + resumed.operations > 0)
-      deps.logger.info(resumed, 'resumed unfinished work');
+    // On start, everything unfinished is fair game: no job of this process is in flight.
+    await reconcile(deps, { minAgeSeconds: 0 });
   }
 
   return {
     workers,
-    async close() {
-      await Promise.all(workers.map((w) => w.close()));
+    async close(graceMs = deps.config.shutdownGraceMs) {
+      // Stop taking jobs and let the running ones finish; past the grace period, stop
+      // waiting — their locks lapse and another worker runs them again (they are
+      // idempotent, and their rows' leases keep two runs from overlapping).
+      const graceful = Promise.all(workers.map((w) => w.close()));
+      let timer: NodeJS.Timeout | undefined;
+      const expired = new Promise<'expired'>((resolve) => {
+        timer = setTimeout(() => resolve('expired'), graceMs);
+      });
+      const outcome = await Promise.race([graceful.then(() => 'done' as const), expired]);
+      clearTimeout(timer);
+      if (outcome === 'expired') {
+        deps.logger.warn({ graceMs }, 'jobs still running after the grace period; closing anyway');
+        await Promise.all(workers.map((w) => w.close(true)));
+      }
       if (!options.mailer) mailer.close();
       connection.disconnect();
     },

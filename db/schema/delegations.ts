@@ -41,6 +41,11 @@ export const delegations = pgTable(
      * another run of the same job must not send it too.
      */
     sendLeaseUntil: timestamp({ withTimezone: true }),
+    /**
+     * Sends that may or may not have reached the SMTP server (the worker died holding the
+     * lease). Offer emails are resent after at most one such send; see docs/adr/0005.
+     */
+    uncertainSends: integer().notNull().default(0),
     messageId: text(),
     /** Last reply of the SMTP server when sending failed (kept for the operator). */
     smtpReply: text(),
@@ -71,6 +76,9 @@ export const delegations = pgTable(
     // The lifecycle scheduler's sweeps: ends of active delegations, unanswered offers.
     index('delegations_active_ends_idx').on(t.endsAt).where(sql`${t.state} = 'active'`),
     index('delegations_offered_at_idx').on(t.offeredAt).where(sql`${t.state} = 'offered'`),
+    // The reconciler's sweep of recipients still waiting for their email.
+    index('delegations_invited_updated_idx').on(t.updatedAt).where(sql`${t.state} = 'invited'`),
+    index('delegations_accepting_idx').on(t.acceptedAt).where(sql`${t.state} = 'accepting'`),
     // The client's own page: delegations to its organization.
     index('delegations_client_idx').on(t.clientOrgId),
     // One client has at most one live delegation per partner.

@@ -6,6 +6,7 @@ export * from './delegations.ts';
 export * from './domains.ts';
 export * from './emails.ts';
 export * from './expiry-notices.ts';
+export * from './idempotency-keys.ts';
 export * from './offers.ts';
 export * from './operations.ts';
 export * from './organizations.ts';

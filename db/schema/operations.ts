@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { check, index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 import { delegations } from './delegations.ts';
 
 export const operationKinds = ['provision_user', 'reset_password', 'add_domain', 'verify_domain'] as const;
@@ -29,9 +29,6 @@ export const operations = pgTable(
     attempts: integer().notNull().default(0),
     /** While in the future, one worker runs this operation; another run must wait. */
     leaseUntil: timestamp({ withTimezone: true }),
-    /** The client's Idempotency-Key and a hash of the request it came with. */
-    idempotencyKey: text(),
-    requestHash: text(),
     requestId: text(),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
@@ -45,10 +42,8 @@ export const operations = pgTable(
     check('operations_state_check', sql`${t.state} in ('queued', 'running', 'succeeded', 'failed', 'rejected')`),
     index('operations_partner_state_idx').on(t.partnerId, t.state, t.id),
     index('operations_delegation_idx').on(t.delegationId, t.id),
-    // The same key from the same user names the same operation.
-    uniqueIndex('operations_idempotency_unique')
-      .on(t.requestedBy, t.idempotencyKey)
-      .where(sql`${t.idempotencyKey} is not null`),
+    // The reconciler's sweep of unfinished operations.
+    index('operations_unfinished_idx').on(t.updatedAt).where(sql`${t.state} in ('queued', 'running')`),
   ],
 );
 

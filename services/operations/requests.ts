@@ -4,7 +4,6 @@ import { AppError } from '../../core/errors.ts';
 import { newId, requireId } from '../../core/ids.ts';
 import { type Capability, decide, passwordResetCapability } from '../../core/permissions.ts';
 import type { DbOrTx } from '../../db/client.ts';
-import { isUniqueViolation } from '../../db/errors.ts';
 import {
   type Delegation,
   delegations,
@@ -15,14 +14,13 @@ import {
   users,
 } from '../../db/schema/index.ts';
 import type { Deps } from '../../lib/deps.ts';
-import { randomToken, sha256Hex } from '../../lib/secrets.ts';
+import { randomToken } from '../../lib/secrets.ts';
 import { recordAudit } from '../audit.ts';
 import type { PartnerPrincipal } from '../auth.ts';
 import { newUserAddress } from './client-addresses.ts';
 import { jobForKind } from './kinds.ts';
 
 export interface RequestContext {
-  idempotencyKey?: string | undefined;
   requestId?: string | undefined;
 }
 
@@ -43,93 +41,52 @@ export function authorize(capability: Capability, delegation: Delegation, princi
   if (!decision.allowed) throw new AppError('NOT_AUTHORIZED', `Not allowed: ${decision.reason}`);
 }
 
-const keyShape = /^[\x21-\x7e]{1,200}$/;
-
 /**
- * Records an operation (queued) and its audit event, then enqueues its job after
- * commit. With an Idempotency-Key, the same key and the same request return the first
- * operation; the same key with another request is IDEMPOTENCY_KEY_REUSED.
+ * Records an operation (queued) and its audit event, then enqueues its job after commit.
+ * (Repeats of the same request are answered by the Idempotency-Key middleware, api/idempotency.ts.)
  */
 async function recordOperation(
   deps: Pick<Deps, 'db' | 'queues' | 'logger'>,
   principal: PartnerPrincipal,
   delegation: Delegation,
   kind: OperationKind,
-  /** What the client sent: the same key must come with the same request. */
-  clientRequest: Record<string, unknown>,
-  /** Validates the request and builds the stored input; skipped when the key replays. */
-  prepare: () => Promise<Record<string, unknown>>,
+  input: Record<string, unknown>,
   ctx: RequestContext,
-): Promise<{ operation: Operation; replayed: boolean }> {
-  const key = ctx.idempotencyKey;
-  if (key !== undefined && !keyShape.test(key)) {
-    throw new AppError('VALIDATION_FAILED', 'Idempotency-Key must be 1 to 200 printable characters', {
-      issues: [{ path: 'Idempotency-Key', message: 'invalid' }],
-    });
-  }
-  const requestHash = sha256Hex(JSON.stringify({ kind, delegationId: delegation.id, clientRequest }));
-  const replay = async (): Promise<{ operation: Operation; replayed: boolean } | null> => {
-    if (key === undefined) return null;
-    const [existing] = await deps.db
-      .select()
-      .from(operations)
-      .where(and(eq(operations.requestedBy, principal.userId), eq(operations.idempotencyKey, key)));
-    if (!existing) return null;
-    if (existing.requestHash !== requestHash) {
-      throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used with a different request');
-    }
-    return { operation: existing, replayed: true };
-  };
-  const earlier = await replay();
-  if (earlier) return earlier;
-
-  const input = await prepare();
+): Promise<{ operation: Operation }> {
   const id = newId('operation');
-  let operation: Operation;
-  try {
-    operation = await deps.db.transaction(async (tx) => {
-      const [row] = await tx
-        .insert(operations)
-        .values({
-          id,
-          partnerId: principal.partnerId,
-          delegationId: delegation.id,
-          clientOrgId: delegation.clientOrgId as string,
-          kind,
-          requestedBy: principal.userId,
-          input,
-          idempotencyKey: key ?? null,
-          requestHash,
-          requestId: ctx.requestId ?? null,
-        })
-        .returning();
-      await recordAudit(tx, {
-        actorUserId: principal.userId,
+  const operation = await deps.db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(operations)
+      .values({
+        id,
         partnerId: principal.partnerId,
-        orgId: delegation.clientOrgId as string,
-        action: `operation.request.${kind}`,
-        targetType: 'operation',
-        targetId: id,
-        outcome: 'succeeded',
-        requestId: ctx.requestId,
-        detail: { delegationId: delegation.id, ...input },
-      });
-      return row as Operation;
+        delegationId: delegation.id,
+        clientOrgId: delegation.clientOrgId as string,
+        kind,
+        requestedBy: principal.userId,
+        input,
+        requestId: ctx.requestId ?? null,
+      })
+      .returning();
+    await recordAudit(tx, {
+      actorUserId: principal.userId,
+      partnerId: principal.partnerId,
+      orgId: delegation.clientOrgId as string,
+      action: `operation.request.${kind}`,
+      targetType: 'operation',
+      targetId: id,
+      outcome: 'succeeded',
+      requestId: ctx.requestId,
+      detail: { delegationId: delegation.id, ...input },
     });
-  } catch (error) {
-    // The same key twice at once: the unique index let one through; answer as it would.
-    if (isUniqueViolation(error, 'operations_idempotency_unique')) {
-      const winner = await replay();
-      if (winner) return winner;
-    }
-    throw error;
-  }
+    return row as Operation;
+  });
   try {
     await deps.queues.enqueue(jobForKind[kind], { operationId: id });
   } catch (error) {
     deps.logger.warn({ err: error, operationId: id }, 'operation recorded but not enqueued; it will run later');
   }
-  return { operation, replayed: false };
+  return { operation };
 }
 
 type Ops = Pick<Deps, 'db' | 'queues' | 'logger' | 'config'>;
@@ -143,27 +100,14 @@ export async function requestProvisionUser(
 ) {
   const delegation = await getPartnerDelegation(deps.db, principal.partnerId, delegationId);
   authorize('provision_user', delegation, principal);
-  return recordOperation(
-    deps,
-    principal,
-    delegation,
-    'provision_user',
-    input,
-    async () => {
-      const email = await newUserAddress(
-        deps.db,
-        delegation.clientOrgId as string,
-        input.userName,
-        deps.config.initialDomainSuffix,
-      );
-      return {
-        displayName: input.displayName,
-        email,
-        ...(input.notifyEmail ? { notifyEmail: input.notifyEmail } : {}),
-      };
-    },
-    ctx,
-  );
+  const orgId = delegation.clientOrgId as string;
+  const email = await newUserAddress(deps.db, orgId, input.userName, deps.config.initialDomainSuffix);
+  const stored = {
+    displayName: input.displayName,
+    email,
+    ...(input.notifyEmail ? { notifyEmail: input.notifyEmail } : {}),
+  };
+  return recordOperation(deps, principal, delegation, 'provision_user', stored, ctx);
 }
 
 export async function requestPasswordReset(
@@ -182,7 +126,7 @@ export async function requestPasswordReset(
     .where(and(eq(users.id, userId), eq(users.orgId, delegation.clientOrgId as string)));
   if (!target) throw new AppError('NOT_FOUND', 'No such user in this organization');
   authorize(passwordResetCapability(target.isGlobalAdmin), delegation, principal);
-  return recordOperation(deps, principal, delegation, 'reset_password', { userId }, async () => ({ userId }), ctx);
+  return recordOperation(deps, principal, delegation, 'reset_password', { userId }, ctx);
 }
 
 export async function requestAddDomain(
@@ -200,25 +144,21 @@ export async function requestAddDomain(
       issues: [{ path: 'name', message: normalized.reason }],
     });
   }
-  const orgId = delegation.clientOrgId as string;
+  const [existing] = await deps.db
+    .select({ id: domains.id })
+    .from(domains)
+    .where(and(eq(domains.orgId, delegation.clientOrgId as string), eq(domains.name, normalized.name)));
+  if (existing) throw new AppError('CONFLICT', `${normalized.name} has already been added to this organization`);
+  // The token is not a secret: it is published in DNS.
+  const token = randomToken(16);
   const result = await recordOperation(
     deps,
     principal,
     delegation,
     'add_domain',
-    { name: normalized.name },
-    async () => {
-      const [existing] = await deps.db
-        .select({ id: domains.id })
-        .from(domains)
-        .where(and(eq(domains.orgId, orgId), eq(domains.name, normalized.name)));
-      if (existing) throw new AppError('CONFLICT', `${normalized.name} has already been added to this organization`);
-      // Not a secret: it is published in DNS. A replayed request returns the first token.
-      return { name: normalized.name, token: randomToken(16) };
-    },
+    { name: normalized.name, token },
     ctx,
   );
-  const token = String(result.operation.input.token);
   return {
     ...result,
     verification: { type: 'TXT' as const, name: normalized.name, value: `${VERIFICATION_PREFIX}${token}` },
@@ -241,13 +181,5 @@ export async function requestVerifyDomain(
     .from(domains)
     .where(and(eq(domains.orgId, delegation.clientOrgId as string), eq(domains.name, normalized.name)));
   if (!domain) throw new AppError('NOT_FOUND', 'No such domain in this organization');
-  return recordOperation(
-    deps,
-    principal,
-    delegation,
-    'verify_domain',
-    { name: normalized.name },
-    async () => ({ name: normalized.name }),
-    ctx,
-  );
+  return recordOperation(deps, principal, delegation, 'verify_domain', { name: normalized.name }, ctx);
 }

@@ -10,14 +10,10 @@ import { defineJob } from '../job.ts';
 export const dispatchCampaignJob = defineJob({
   name: 'dispatch-campaign',
   queue: 'campaigns',
-  payload: z.object({
-    campaignId: z.string().min(1),
-    /** Set by a resume: replace finished send jobs of recipients still waiting. */
-    resume: z.boolean().optional(),
-  }),
+  payload: z.object({ campaignId: z.string().min(1) }),
   jobId: ({ campaignId }) => `dispatch-campaign.${campaignId}`,
   options: () => ({ attempts: 10, backoff: { type: 'exponential', delay: 1000 } }),
-  async handle({ campaignId, resume }, { deps }) {
-    return { enqueued: await dispatchCampaign(deps, campaignId, { replaceFinished: resume ?? false }) };
+  async handle({ campaignId }, { deps }) {
+    return { enqueued: await dispatchCampaign(deps, campaignId) };
   },
 });

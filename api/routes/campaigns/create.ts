@@ -4,7 +4,7 @@ import { parseRecipientItems } from '../../../core/recipients.ts';
 import { parseRecipientsCsv } from '../../../core/recipients-csv.ts';
 import { type CreateCampaignInput, createCampaign } from '../../../services/campaigns.ts';
 import type { App } from '../../env.ts';
-import { bearerSecurity, problems } from '../../schemas.ts';
+import { bearerSecurity, IdempotencyHeaders, problems } from '../../schemas.ts';
 import { CreateCampaignBody, CreateCampaignCsvQuery, CreatedCampaignSchema } from './schemas.ts';
 
 export const route = createRoute({
@@ -17,6 +17,7 @@ export const route = createRoute({
   security: bearerSecurity,
   request: {
     query: CreateCampaignCsvQuery,
+    headers: IdempotencyHeaders,
     body: {
       required: false,
       content: {
@@ -37,9 +38,10 @@ export const route = createRoute({
 });
 
 /** The body as UTF-8 text; anything else (a Latin-1 or UTF-16 export) is refused, not garbled. */
-async function readUtf8(request: Request): Promise<string> {
+async function readUtf8(body: Promise<ArrayBuffer>): Promise<string> {
+  const bytes = await body;
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(await request.arrayBuffer());
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
     throw new AppError('MALFORMED_CSV', 'The CSV is not UTF-8 text; export it as "CSV UTF-8"');
   }
@@ -59,7 +61,11 @@ export const registerCreateCampaign = (app: App) =>
           issues: [{ path: 'offerId', message: 'required with a text/csv body' }],
         });
       }
-      input = { offerId: query.offerId, name: query.name, recipients: parseRecipientsCsv(await readUtf8(c.req.raw)) };
+      input = {
+        offerId: query.offerId,
+        name: query.name,
+        recipients: parseRecipientsCsv(await readUtf8(c.req.arrayBuffer())),
+      };
     } else if (isJson(contentType)) {
       // Validated by the route's JSON schema (the union type covers the CSV variant too).
       const body = c.req.valid('json') as z.output<typeof CreateCampaignBody>;

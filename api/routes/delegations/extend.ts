@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { MAX_DURATION_DAYS } from '../../../core/offer-rules.ts';
 import { extendDelegation } from '../../../services/extension.ts';
 import type { App } from '../../env.ts';
-import { bearerSecurity, IdParam, problems } from '../../schemas.ts';
+import { bearerSecurity, IdempotencyHeaders, IdParam, problems } from '../../schemas.ts';
 
 export const route = createRoute({
   method: 'post',
@@ -13,6 +13,7 @@ export const route = createRoute({
   security: bearerSecurity,
   request: {
     params: IdParam('DelegationId', 'dlg_0193a0c4a7f47c2a9d1e5b3f6a8c9d0e'),
+    headers: IdempotencyHeaders,
     body: {
       required: true,
       content: {

@@ -1,7 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { createOffer } from '../../../services/offers.ts';
 import type { App } from '../../env.ts';
-import { bearerSecurity, problems } from '../../schemas.ts';
+import { bearerSecurity, IdempotencyHeaders, problems } from '../../schemas.ts';
 import { CreatedOfferSchema, CreateOfferBody } from './schemas.ts';
 
 export const route = createRoute({
@@ -10,7 +10,10 @@ export const route = createRoute({
   tags: ['Offers'],
   summary: 'Create an offer with a reusable link',
   security: bearerSecurity,
-  request: { body: { required: true, content: { 'application/json': { schema: CreateOfferBody } } } },
+  request: {
+    headers: IdempotencyHeaders,
+    body: { required: true, content: { 'application/json': { schema: CreateOfferBody } } },
+  },
   responses: {
     201: { description: 'Created', content: { 'application/json': { schema: CreatedOfferSchema } } },
     ...problems(400, 401, 403, 413, 415, 422),

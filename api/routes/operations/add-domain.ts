@@ -1,8 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { requestAddDomain } from '../../../services/operations/requests.ts';
 import type { App } from '../../env.ts';
-import { bearerSecurity, problems } from '../../schemas.ts';
-import { DelegationParam, IdempotencyHeaders } from './schemas.ts';
+import { bearerSecurity, IdempotencyHeaders, problems } from '../../schemas.ts';
+import { DelegationParam } from './schemas.ts';
 
 const Verification = z
   .object({
@@ -55,7 +55,7 @@ export const registerAddDomain = (app: App) =>
       c.var.principal,
       c.req.valid('param').id,
       c.req.valid('json').name,
-      { idempotencyKey: c.req.valid('header')['idempotency-key'], requestId: c.var.requestId },
+      { requestId: c.var.requestId },
     );
     return c.json({ operationId: operation.id, verification }, 202);
   });

@@ -2,8 +2,8 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { plainText } from '../../../core/text.ts';
 import { requestProvisionUser } from '../../../services/operations/requests.ts';
 import type { App } from '../../env.ts';
-import { bearerSecurity, problems } from '../../schemas.ts';
-import { Accepted, DelegationParam, IdempotencyHeaders } from './schemas.ts';
+import { bearerSecurity, IdempotencyHeaders, problems } from '../../schemas.ts';
+import { Accepted, DelegationParam } from './schemas.ts';
 
 export const route = createRoute({
   method: 'post',
@@ -45,10 +45,7 @@ export const registerProvisionUser = (app: App) =>
       c.var.principal,
       c.req.valid('param').id,
       c.req.valid('json'),
-      {
-        idempotencyKey: c.req.valid('header')['idempotency-key'],
-        requestId: c.var.requestId,
-      },
+      { requestId: c.var.requestId },
     );
     return c.json({ operationId: operation.id }, 202);
   });

@@ -18,18 +18,6 @@ export const OperationSchema = z
 
 export const Accepted = z.object({ operationId: z.string() }).openapi('OperationAccepted');
 
-export const IdempotencyHeaders = z.object({
-  'idempotency-key': z
-    .string()
-    .max(200)
-    .optional()
-    .openapi({
-      param: { name: 'idempotency-key', in: 'header' },
-      description:
-        'The same key with the same request returns the same operation; with another request, 422 IDEMPOTENCY_KEY_REUSED.',
-    }),
-});
-
 export const DelegationParam = z.object({
   id: z
     .string()

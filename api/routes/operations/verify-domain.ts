@@ -1,8 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { requestVerifyDomain } from '../../../services/operations/requests.ts';
 import type { App } from '../../env.ts';
-import { bearerSecurity, problems } from '../../schemas.ts';
-import { Accepted, DelegationParam, IdempotencyHeaders } from './schemas.ts';
+import { bearerSecurity, IdempotencyHeaders, problems } from '../../schemas.ts';
+import { Accepted, DelegationParam } from './schemas.ts';
 
 export const route = createRoute({
   method: 'post',
@@ -31,7 +31,6 @@ export const registerVerifyDomain = (app: App) =>
   app.openapi(route, async (c) => {
     const { id, name } = c.req.valid('param');
     const { operation } = await requestVerifyDomain(c.var.deps, c.var.principal, id, name, {
-      idempotencyKey: c.req.valid('header')['idempotency-key'],
       requestId: c.var.requestId,
     });
     return c.json({ operationId: operation.id }, 202);

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { createStaff } from '../../../services/staff.ts';
 import type { App } from '../../env.ts';
-import { bearerSecurity, problems } from '../../schemas.ts';
+import { bearerSecurity, IdempotencyHeaders, problems } from '../../schemas.ts';
 import { CreateStaffBody, StaffSchema } from './schemas.ts';
 
 export const route = createRoute({
@@ -11,7 +11,10 @@ export const route = createRoute({
   summary: 'Add a staff member (owners only)',
   description: "Returns the new user's password and API token once; only their hashes are kept.",
   security: bearerSecurity,
-  request: { body: { required: true, content: { 'application/json': { schema: CreateStaffBody } } } },
+  request: {
+    headers: IdempotencyHeaders,
+    body: { required: true, content: { 'application/json': { schema: CreateStaffBody } } },
+  },
   responses: {
     201: {
       description: 'Created',

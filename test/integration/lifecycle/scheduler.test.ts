@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acceptOffer } from '../../../services/acceptance.ts';
 import { runLifecycle } from '../../../services/lifecycle.ts';
+import { reconcile } from '../../../services/reconciler.ts';
 import { waitFor } from '../../helpers/factories.ts';
 import { activateDelegation, createClientAdmin, createOfferFixture } from '../../helpers/offer-fixtures.ts';
 import { createTestStack, type TestStack } from '../../helpers/stack.ts';
@@ -89,7 +90,7 @@ describe('the lifecycle sweep (clock moved by editing dates)', () => {
     expect(sample?.subject).toContain('ends tomorrow');
   });
 
-  it('gives a stuck acceptance another run', async () => {
+  it('the reconciler gives a stuck acceptance another run', async () => {
     const fixture = await createOfferFixture(stack);
     const link = fixture.links.get('admin@client.example') as { token: string; delegationId: string };
     await acceptOffer(stack.deps, link.token, await createClientAdmin(stack));

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resumeUnfinishedWork } from '../../../services/resume.ts';
+import { reconcile } from '../../../services/reconciler.ts';
 import { startWorkers } from '../../../workers/run.ts';
 import { createTestOffer, createTestPartner, waitFor } from '../../helpers/factories.ts';
 import { type SmtpSink, startSmtpSink } from '../../helpers/smtp-sink.ts';
@@ -42,9 +42,9 @@ describe('resuming unfinished work', () => {
     // A plain enqueue is ignored while the failed job is kept…
     await stack.deps.queues.enqueue('send-offer', { delegationId });
     expect(await mail.getJobState(`send-offer.${delegationId}`)).toBe('failed');
-    // …the resume replaces it, and the email goes out.
-    const resumed = await resumeUnfinishedWork(stack.deps);
-    expect(resumed.campaigns).toBe(1);
+    // …the reconciler replaces it, and the email goes out.
+    const reconciled = await reconcile(stack.deps, { minAgeSeconds: 0 });
+    expect(reconciled.invited).toBe(1);
     await waitFor(
       async () =>
         (await stack.deps.sql`select state from delegations where id = ${delegationId}`)[0]?.state === 'offered',

@@ -1,0 +1,90 @@
+import { and, eq, lt, sql } from 'drizzle-orm';
+import { createMiddleware } from 'hono/factory';
+import { AppError } from '../core/errors.ts';
+import type { Db } from '../db/client.ts';
+import { idempotencyKeys } from '../db/schema/index.ts';
+import { sha256Hex } from '../lib/secrets.ts';
+import type { AppEnv } from './env.ts';
+
+const keyShape = /^[\x21-\x7e]{1,200}$/;
+/** How long a key and its response are kept. */
+export const IDEMPOTENCY_TTL_HOURS = 24;
+
+/**
+ * `Idempotency-Key` on every POST of the partner API. The first request with a key
+ * claims it; its 2xx response is stored. A repeat with the same key and the same request
+ * (method, path, content type, body) gets the stored response, marked
+ * `Idempotent-Replayed: true`, and causes nothing; with another request it is refused
+ * with 422 IDEMPOTENCY_KEY_REUSED; while the first is still running, with 409. A request
+ * that did not succeed releases its key, so it can be retried as is.
+ */
+export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
+  const key = c.req.header('idempotency-key');
+  if (c.req.method !== 'POST' || key === undefined) return next();
+  if (!keyShape.test(key)) {
+    throw new AppError('VALIDATION_FAILED', 'Idempotency-Key must be 1 to 200 printable characters', {
+      issues: [{ path: 'Idempotency-Key', message: 'invalid' }],
+    });
+  }
+  const { db } = c.var.deps;
+  const userId = c.var.principal.userId;
+  const body = new Uint8Array(await c.req.arrayBuffer());
+  const requestHash = sha256Hex(
+    `${c.req.method} ${c.req.path}?${new URL(c.req.url).search}\n${c.req.header('content-type') ?? ''}\n${Buffer.from(body).toString('base64')}`,
+  );
+
+  const fresh = sql`${idempotencyKeys.createdAt} > now() - make_interval(hours => ${IDEMPOTENCY_TTL_HOURS})`;
+  await db
+    .delete(idempotencyKeys)
+    .where(and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key), sql`not (${fresh})`));
+  const [claimed] = await db
+    .insert(idempotencyKeys)
+    .values({ userId, key, requestHash })
+    .onConflictDoNothing()
+    .returning({ key: idempotencyKeys.key });
+
+  if (!claimed) {
+    const [stored] = await db
+      .select()
+      .from(idempotencyKeys)
+      .where(and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key)));
+    if (!stored) throw new AppError('CONFLICT', 'Retry the request');
+    if (stored.requestHash !== requestHash) {
+      throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used with a different request');
+    }
+    if (stored.status === null)
+      throw new AppError('CONFLICT', 'A request with this Idempotency-Key is still in progress');
+    return new Response(stored.body, {
+      status: stored.status,
+      headers: { 'content-type': stored.contentType ?? 'application/json', 'idempotent-replayed': 'true' },
+    });
+  }
+
+  try {
+    await next();
+  } finally {
+    await settle(db, userId, key, c.res);
+  }
+});
+
+async function settle(db: Db, userId: string, key: string, response: Response | undefined): Promise<void> {
+  const where = and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key));
+  if (response && response.status >= 200 && response.status < 300) {
+    const body = await response.clone().text();
+    await db
+      .update(idempotencyKeys)
+      .set({ status: response.status, contentType: response.headers.get('content-type'), body })
+      .where(where);
+  } else {
+    await db.delete(idempotencyKeys).where(where);
+  }
+}
+
+/** Forgets keys past their 24 hours (run by the reconciler). */
+export async function purgeIdempotencyKeys(db: Db): Promise<number> {
+  const deleted = await db
+    .delete(idempotencyKeys)
+    .where(lt(idempotencyKeys.createdAt, sql`now() - make_interval(hours => ${IDEMPOTENCY_TTL_HOURS})`))
+    .returning({ key: idempotencyKeys.key });
+  return deleted.length;
+}
