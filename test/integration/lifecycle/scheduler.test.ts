@@ -98,7 +98,7 @@ describe('the lifecycle sweep (clock moved by editing dates)', () => {
     await (await delegations.getJob(`process-acceptance.${link.delegationId}`))?.remove();
     await stack.deps
       .sql`update delegations set accepted_at = now() - interval '5 minutes' where id = ${link.delegationId}`;
-    await runLifecycle(stack.deps);
+    await reconcile(stack.deps, { minAgeSeconds: 120 });
     expect(await delegations.getJob(`process-acceptance.${link.delegationId}`)).toBeTruthy();
   });
 
