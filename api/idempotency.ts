@@ -52,8 +52,15 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
     if (stored.requestHash !== requestHash) {
       throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used with a different request');
     }
-    if (stored.status === null)
+    if (stored.status === null) {
       throw new AppError('CONFLICT', 'A request with this Idempotency-Key is still in progress');
+    }
+    if (stored.body === null) {
+      throw new AppError(
+        'CONFLICT',
+        'The request with this Idempotency-Key succeeded; its secrets were shown only once',
+      );
+    }
     return new Response(stored.body, {
       status: stored.status,
       headers: { 'content-type': stored.contentType ?? 'application/json', 'idempotent-replayed': 'true' },
@@ -63,14 +70,26 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
   try {
     await next();
   } finally {
-    await settle(db, userId, key, c.res);
+    await settle(db, userId, key, c.req.path, c.res);
   }
 });
 
-async function settle(db: Db, userId: string, key: string, response: Response | undefined): Promise<void> {
+/**
+ * Responses that carry a secret shown only once (a new staff member's password and token,
+ * an offer's link): their bodies are not kept, and a repeat is told the first succeeded.
+ */
+const secretResponses = new Set(['/v1/staff', '/v1/offers']);
+
+async function settle(
+  db: Db,
+  userId: string,
+  key: string,
+  path: string,
+  response: Response | undefined,
+): Promise<void> {
   const where = and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key));
   if (response && response.status >= 200 && response.status < 300) {
-    const body = await response.clone().text();
+    const body = secretResponses.has(path) ? null : await response.clone().text();
     await db
       .update(idempotencyKeys)
       .set({ status: response.status, contentType: response.headers.get('content-type'), body })

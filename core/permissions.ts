@@ -27,7 +27,8 @@ function capabilitiesOf(roles: readonly string[]): Set<Capability> {
 }
 
 export interface PermissionInput {
-  delegation: { state: DelegationState; roles: readonly string[] };
+  /** `pastEnd`: its end date has passed (by the database clock), even if not yet swept to expired. */
+  delegation: { state: DelegationState; roles: readonly string[]; pastEnd?: boolean };
   /** The partner user's staff access in the clients the partner supports. */
   staffRoles: readonly string[];
 }
@@ -38,7 +39,7 @@ export interface PermissionInput {
  * nothing at all unless the delegation is active.
  */
 export function effectiveCapabilities(input: PermissionInput): Set<Capability> {
-  if (input.delegation.state !== 'active') return new Set();
+  if (input.delegation.state !== 'active' || input.delegation.pastEnd) return new Set();
   const granted = capabilitiesOf(input.delegation.roles);
   return new Set([...capabilitiesOf(input.staffRoles)].filter((c) => granted.has(c)));
 }
@@ -50,6 +51,7 @@ export function decide(capability: Capability, input: PermissionInput): Permissi
   if (input.delegation.state !== 'active') {
     return { allowed: false, reason: `the delegation is ${input.delegation.state}, not active` };
   }
+  if (input.delegation.pastEnd) return { allowed: false, reason: 'the delegation has reached its end' };
   if (effectiveCapabilities(input).has(capability)) return { allowed: true };
   return {
     allowed: false,

@@ -28,7 +28,7 @@ export async function orgOwnsDomain(db: DbOrTx, orgId: string, domain: string, s
   return (await verifiedDomains(db, orgId)).some((root) => isSameOrSubdomain(domain, root));
 }
 
-const localPart = /^(?![.])[A-Za-z0-9._%+-]{1,64}(?<![.])$/;
+const localPart = /^(?![.])(?!.*\.\.)[A-Za-z0-9._%+-]{1,64}(?<![.])$/;
 
 /**
  * The address of a user to provision from `userName`: a local part (on the first

@@ -1,5 +1,5 @@
-import { and, eq } from 'drizzle-orm';
-import { normalizeDomainName, VERIFICATION_PREFIX } from '../../core/domain-names.ts';
+import { and, eq, getTableColumns, sql } from 'drizzle-orm';
+import { isSameOrSubdomain, normalizeDomainName, VERIFICATION_PREFIX } from '../../core/domain-names.ts';
 import { AppError } from '../../core/errors.ts';
 import { newId, requireId } from '../../core/ids.ts';
 import { type Capability, decide, passwordResetCapability } from '../../core/permissions.ts';
@@ -25,10 +25,14 @@ export interface RequestContext {
 }
 
 /** A delegation of this partner, or NOT_FOUND (also for another partner's). */
-export async function getPartnerDelegation(db: DbOrTx, partnerId: string, delegationId: string): Promise<Delegation> {
+export async function getPartnerDelegation(
+  db: DbOrTx,
+  partnerId: string,
+  delegationId: string,
+): Promise<Delegation & { pastEnd: boolean }> {
   requireId('delegation', delegationId, 'delegation');
   const [row] = await db
-    .select()
+    .select({ ...getTableColumns(delegations), pastEnd: sql<boolean>`coalesce(${delegations.endsAt} <= now(), false)` })
     .from(delegations)
     .where(and(eq(delegations.id, delegationId), eq(delegations.partnerId, partnerId)));
   if (!row) throw new AppError('NOT_FOUND', 'No such delegation');
@@ -36,7 +40,11 @@ export async function getPartnerDelegation(db: DbOrTx, partnerId: string, delega
 }
 
 /** Throws NOT_AUTHORIZED (403) unless the effective permission allows `capability`. */
-export function authorize(capability: Capability, delegation: Delegation, principal: PartnerPrincipal): void {
+export function authorize(
+  capability: Capability,
+  delegation: Delegation & { pastEnd: boolean },
+  principal: PartnerPrincipal,
+): void {
   const decision = decide(capability, { delegation, staffRoles: principal.roles });
   if (!decision.allowed) throw new AppError('NOT_AUTHORIZED', `Not allowed: ${decision.reason}`);
 }
@@ -139,9 +147,16 @@ export async function requestAddDomain(
   const delegation = await getPartnerDelegation(deps.db, principal.partnerId, delegationId);
   authorize('add_domain', delegation, principal);
   const normalized = normalizeDomainName(rawName);
-  if ('reason' in normalized) {
-    throw new AppError('VALIDATION_FAILED', `The domain ${normalized.reason}`, {
-      issues: [{ path: 'name', message: normalized.reason }],
+  const suffix = deps.config.initialDomainSuffix;
+  const reason =
+    'reason' in normalized
+      ? normalized.reason
+      : isSameOrSubdomain(normalized.name, suffix) || isSameOrSubdomain(suffix, normalized.name)
+        ? 'belongs to Mandate (initial domains), not to the organization'
+        : null;
+  if (reason || 'reason' in normalized) {
+    throw new AppError('VALIDATION_FAILED', `The domain ${reason}`, {
+      issues: [{ path: 'name', message: String(reason) }],
     });
   }
   const [existing] = await deps.db

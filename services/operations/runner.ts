@@ -1,16 +1,20 @@
 import { and, eq, sql } from 'drizzle-orm';
-import type { Capability } from '../../core/permissions.ts';
-import { decide } from '../../core/permissions.ts';
-import type { Db } from '../../db/client.ts';
+import { type Capability, decide } from '../../core/permissions.ts';
+import type { DbOrTx, Tx } from '../../db/client.ts';
 import { type Delegation, delegations, type Operation, operations, staffAccess } from '../../db/schema/index.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { SEND_LEASE_SECONDS } from '../../lib/retry.ts';
 import type { WorkerDeps } from '../../workers/job.ts';
-import { recordAudit } from '../audit.ts';
+import { type AuditInput, recordAudit } from '../audit.ts';
 
 /** A failure no retry can change; the operation becomes `failed` with this message. */
 export class OperationFailure extends Error {
   override name = 'OperationFailure';
+}
+
+/** The permission no longer allows the operation; it becomes `rejected`. */
+export class OperationRejected extends Error {
+  override name = 'OperationRejected';
 }
 
 /** Another worker holds this operation right now; try again later. */
@@ -23,16 +27,25 @@ export interface EffectContext {
   operation: Operation;
   delegation: Delegation;
   logger: Logger;
+  /**
+   * Runs `write` in a transaction that first checks the permission again with the
+   * delegation and the staff member's access locked (FOR SHARE): a termination, an
+   * expiry or a lowered access either commits before — and the write is rejected — or
+   * waits until after it. Every change in a client organization goes through here.
+   */
+  authorized<T>(write: (tx: Tx) => Promise<T>): Promise<T>;
+  /** An audit event in the client organization, for one change (call inside `authorized`). */
+  audit(tx: Tx, event: Pick<AuditInput, 'action' | 'targetType' | 'targetId' | 'detail'>): Promise<void>;
 }
 
 /** What a kind of operation needs from the runner: its permission and its effect. */
 export interface OperationHandler {
   /** The capability the operation needs now (a password reset depends on its target). */
-  capability(db: Db, operation: Operation): Promise<Capability>;
+  capability(db: DbOrTx, operation: Operation): Promise<Capability>;
   /**
-   * Makes the change. Must be idempotent: a crash after it and before the operation is
-   * marked done runs it again. Throws OperationFailure for permanent failures; any other
-   * error is retried.
+   * Makes the change, through `ctx.authorized`. Must be idempotent: a crash after it and
+   * before the operation is marked done runs it again. Throws OperationFailure for
+   * permanent failures; any other error is retried.
    */
   run(ctx: EffectContext): Promise<Record<string, unknown>>;
 }
@@ -43,12 +56,33 @@ export type OperationOutcome =
   | { outcome: 'rejected'; reason: string }
   | { outcome: 'skipped'; state: string };
 
+async function currentPermission(db: DbOrTx, operation: Operation, handler: OperationHandler, lock: boolean) {
+  const dq = db
+    .select({
+      state: delegations.state,
+      roles: delegations.roles,
+      pastEnd: sql<boolean>`coalesce(${delegations.endsAt} <= now(), false)`,
+    })
+    .from(delegations)
+    .where(eq(delegations.id, operation.delegationId));
+  const sq = db
+    .select({ roles: staffAccess.roles })
+    .from(staffAccess)
+    .where(and(eq(staffAccess.userId, operation.requestedBy), eq(staffAccess.partnerId, operation.partnerId)));
+  const [delegation] = lock ? await dq.for('share') : await dq;
+  const [staff] = lock ? await sq.for('share') : await sq;
+  if (!delegation) return { allowed: false as const, reason: 'the delegation no longer exists' };
+  return decide(await handler.capability(db, operation), { delegation, staffRoles: staff?.roles ?? [] });
+}
+
 /**
- * Runs one operation: claims it (a lease and the attempt number), checks again — now,
- * not when it was requested — that the delegation is active and that grant ∩ staff
- * access allows it, makes the change, and records the outcome with its audit event.
+ * Runs one operation: claims it (a lease and the attempt number), checks — now, not when
+ * it was requested — that grant ∩ staff access allows it, makes the change (each write
+ * re-checked under lock, `authorized`), and records the outcome with its audit event.
  * The outcome is committed only if the attempt is still this run's own, so two workers
- * holding the same job (a lost lock) cannot both commit.
+ * holding the same job (a lost lock) cannot both commit. A failed or rejected operation
+ * keeps the `result` of what it did before it stopped, and every change it made has its
+ * own audit event: the client's trail never hides a change.
  */
 export async function runOperation(
   deps: WorkerDeps,
@@ -78,6 +112,12 @@ export async function runOperation(
     return { outcome: 'skipped', state: current?.state ?? 'missing' };
   }
 
+  const auditBase = {
+    actorUserId: operation.requestedBy,
+    partnerId: operation.partnerId,
+    orgId: operation.clientOrgId,
+    requestId: operation.requestId,
+  };
   const finish = async (
     state: 'succeeded' | 'failed' | 'rejected',
     result: Record<string, unknown> | null,
@@ -86,7 +126,15 @@ export async function runOperation(
     await deps.db.transaction(async (tx) => {
       const [done] = await tx
         .update(operations)
-        .set({ state, result, error, leaseUntil: null, updatedAt: sql`now()`, finishedAt: sql`now()` })
+        // Without a new result, keep what the effect recorded of its progress.
+        .set({
+          state,
+          ...(result ? { result } : {}),
+          error,
+          leaseUntil: null,
+          updatedAt: sql`now()`,
+          finishedAt: sql`now()`,
+        })
         .where(
           and(
             eq(operations.id, operationId),
@@ -94,43 +142,51 @@ export async function runOperation(
             eq(operations.attempts, operation.attempts),
           ),
         )
-        .returning({ id: operations.id });
+        .returning({ result: operations.result });
       if (!done) return; // A newer attempt owns it now; its outcome will be recorded instead.
       await recordAudit(tx, {
-        actorUserId: operation.requestedBy,
-        partnerId: operation.partnerId,
-        orgId: operation.clientOrgId,
+        ...auditBase,
         action: `operation.${operation.kind}`,
         targetType: 'operation',
         targetId: operation.id,
         outcome: state,
-        requestId: operation.requestId,
-        detail: { ...(result ?? {}), ...(error ? { error } : {}), attempt: operation.attempts },
+        detail: { ...(done.result ?? {}), ...(error ? { error } : {}), attempt: operation.attempts },
       });
     });
   };
 
-  const [delegation] = await deps.db.select().from(delegations).where(eq(delegations.id, operation.delegationId));
-  const [staff] = await deps.db
-    .select({ roles: staffAccess.roles })
-    .from(staffAccess)
-    .where(and(eq(staffAccess.userId, operation.requestedBy), eq(staffAccess.partnerId, operation.partnerId)));
-  if (!delegation) {
-    await finish('rejected', null, 'the delegation no longer exists');
-    return { outcome: 'rejected', reason: 'the delegation no longer exists' };
-  }
-  const decision = decide(await handler.capability(deps.db, operation), { delegation, staffRoles: staff?.roles ?? [] });
+  const decision = await currentPermission(deps.db, operation, handler, false);
   if (!decision.allowed) {
     await finish('rejected', null, `Not allowed when it ran: ${decision.reason}`);
     return { outcome: 'rejected', reason: decision.reason };
   }
+  const [delegation] = await deps.db.select().from(delegations).where(eq(delegations.id, operation.delegationId));
+
+  const ctx: EffectContext = {
+    deps,
+    operation,
+    delegation: delegation as Delegation,
+    logger: options.logger,
+    authorized: (write) =>
+      deps.db.transaction(async (tx) => {
+        const now = await currentPermission(tx, operation, handler, true);
+        if (!now.allowed) throw new OperationRejected(now.reason);
+        return write(tx);
+      }),
+    audit: (tx, event) =>
+      recordAudit(tx, { ...auditBase, ...event, outcome: 'succeeded', detail: { ...event.detail, operationId } }),
+  };
 
   try {
-    const result = await handler.run({ deps, operation, delegation, logger: options.logger });
+    const result = await handler.run(ctx);
     await finish('succeeded', result, null);
     return { outcome: 'succeeded', result };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
+    if (error instanceof OperationRejected) {
+      await finish('rejected', null, `Not allowed when it ran: ${message}`);
+      return { outcome: 'rejected', reason: message };
+    }
     if (error instanceof OperationFailure || options.isFinalAttempt) {
       await finish('failed', null, message);
       return { outcome: 'failed', error: message };

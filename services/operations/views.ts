@@ -36,6 +36,19 @@ export function toOperationView(op: Operation): OperationView {
   };
 }
 
+/**
+ * Owners and staff with full access see all of the partner's operations; staff with
+ * limited access only their own (results of full-only work are not theirs to read);
+ * staff without access none.
+ */
+function seesAll(principal: PartnerPrincipal): boolean {
+  return principal.isOwner || principal.roles.includes('global_admin');
+}
+
+function maySee(principal: PartnerPrincipal, op: Operation): boolean {
+  return seesAll(principal) || (principal.roles.length > 0 && op.requestedBy === principal.userId);
+}
+
 /** Staff without access read nothing that happened in client organizations. */
 function assertMaySeeOperations(principal: PartnerPrincipal): void {
   if (!principal.isOwner && principal.roles.length === 0) {
@@ -49,7 +62,7 @@ export async function getOperation(db: Db, principal: PartnerPrincipal, operatio
     .select()
     .from(operations)
     .where(and(eq(operations.id, operationId), eq(operations.partnerId, principal.partnerId)));
-  if (!op || (!principal.isOwner && principal.roles.length === 0)) throw new AppError('NOT_FOUND', 'No such operation');
+  if (!op || !maySee(principal, op)) throw new AppError('NOT_FOUND', 'No such operation');
   return toOperationView(op);
 }
 
@@ -71,6 +84,7 @@ export async function listOperations(
     .where(
       and(
         eq(operations.partnerId, principal.partnerId),
+        seesAll(principal) ? undefined : eq(operations.requestedBy, principal.userId),
         query.state ? eq(operations.state, query.state) : undefined,
         query.delegationId ? eq(operations.delegationId, query.delegationId) : undefined,
         before ? lt(operations.id, before) : undefined,

@@ -47,3 +47,11 @@ describe('effective permission = delegation grant ∩ staff access', () => {
     ).toBe(0);
   });
 });
+
+describe('a delegation past its end', () => {
+  it('allows nothing even before the sweep marks it expired', () => {
+    const input = { delegation: { state: 'active' as const, roles: full, pastEnd: true }, staffRoles: full };
+    expect(effectiveCapabilities(input).size).toBe(0);
+    expect(decide('list_users', input)).toEqual({ allowed: false, reason: 'the delegation has reached its end' });
+  });
+});

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { AppError } from '../../../core/errors.ts';
 import { sha256Hex } from '../../../lib/secrets.ts';
-import { changeOwnPassword } from '../../../services/client-accounts.ts';
+import { changeOwnPassword, checkCredentials } from '../../../services/client-accounts.ts';
 import type { App } from '../../env.ts';
-import { csrfToken, formFields, renderPage, sessionToken, verifyCsrf } from '../context.ts';
+import { clientIp, csrfToken, formFields, renderPage, sessionToken, verifyCsrf } from '../context.ts';
 import { Layout, MessagePage } from '../pages/layout.tsx';
 import { safeNext } from '../sign-in.ts';
 
@@ -29,6 +29,12 @@ function PasswordPage(props: { csrf: string; next: string; forced: boolean; erro
       <form method="post" action="/account/password">
         <input type="hidden" name="csrf" value={props.csrf} />
         <input type="hidden" name="next" value={props.next} />
+        {props.forced ? null : (
+          <>
+            <label for="current">Current password</label>
+            <input id="current" type="password" name="current" autocomplete="current-password" required />
+          </>
+        )}
         <label for="password">New password (at least 12 characters)</label>
         <input id="password" type="password" name="password" autocomplete="new-password" required minlength={12} />
         <label for="repeat">The same again</label>
@@ -59,6 +65,20 @@ export function registerAccountPages(app: App): void {
     const viewer = c.var.viewer;
     if (!viewer) throw new AppError('UNAUTHENTICATED', 'Sign in first.');
     const next = safeNext(form.next, '/account');
+    if (!viewer.mustChangePassword) {
+      // Outside the forced change, a session alone is not enough to replace the password.
+      const ip = clientIp(c);
+      await c.var.deps.rateLimits.consume('signInFailuresPerAccountAndIp', `${viewer.email.toLowerCase()}|${ip}`);
+      const ok = await checkCredentials(c.var.deps.db, viewer.email, form.current ?? '');
+      if (!ok) {
+        return renderPage(
+          c,
+          <PasswordPage csrf={csrfToken(c)} next={next} forced={false} error="The current password is not right." />,
+          401,
+        );
+      }
+      await c.var.deps.rateLimits.refund('signInFailuresPerAccountAndIp', `${viewer.email.toLowerCase()}|${ip}`);
+    }
     const parsed = newPassword.safeParse(form);
     if (!parsed.success) {
       return renderPage(

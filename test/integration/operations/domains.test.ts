@@ -19,6 +19,7 @@ beforeAll(async () => {
     'at-once.example.com': () => [record('at-once.example.com'), 'v=spf1 -all'],
     'third-time.example.com': (n) => (n >= 3 ? [record('third-time.example.com')] : ['google-site-verification=xyz']),
     'never.example.com': () => ['MS=ms12345678'],
+    'covered.example.com': () => [record('covered.example.com')],
   });
   stack = await createTestStack({
     env: { DNS_SERVERS: dns.address, DOMAIN_VERIFY_RETRY_MS: '50', DOMAIN_VERIFY_DEADLINE_SECONDS: '3' },
@@ -101,21 +102,39 @@ describe('domain verification', () => {
 
   it('a subdomain of a verified domain is verified at once, without DNS', async () => {
     const { delegationId, token } = await setup();
-    await addAndVerify(delegationId, token, 'at-once.example.com');
-    const before = dns.queries.get('mail.at-once.example.com') ?? 0;
+    await addAndVerify(delegationId, token, 'covered.example.com');
     const added = await stack.request(`/v1/delegations/${delegationId}/domains`, {
       method: 'POST',
       token,
-      json: { name: 'Mail.At-Once.Example.com' },
+      json: { name: 'Mail.Covered.Example.com' },
     });
     const { operationId } = (await added.json()) as { operationId: string };
     const op = await finished(token, operationId);
     expect(op.result).toMatchObject({
-      name: 'mail.at-once.example.com',
+      name: 'mail.covered.example.com',
       state: 'verified',
-      coveredBy: 'at-once.example.com',
+      coveredBy: 'covered.example.com',
     });
-    expect(dns.queries.get('mail.at-once.example.com') ?? 0).toBe(before);
+    expect(dns.queries.get('mail.covered.example.com')).toBeUndefined();
+  });
+
+  it('a domain another organization verified cannot be verified again', async () => {
+    const first = await setup();
+    await addAndVerify(first.delegationId, first.token, 'at-once.example.com');
+    const second = await setup();
+    const op = await addAndVerify(second.delegationId, second.token, 'at-once.example.com');
+    expect(op.state).toBe('failed');
+    expect(op.error).toContain('verified by another organization');
+  });
+
+  it("refuses Mandate's own initial domains", async () => {
+    const { delegationId, token } = await setup();
+    const response = await stack.request(`/v1/delegations/${delegationId}/domains`, {
+      method: 'POST',
+      token,
+      json: { name: 'x.clients.mandate.localhost' },
+    });
+    expect(response.status).toBe(422);
   });
 
   it.each([
