@@ -45,6 +45,8 @@ export interface TransitionInput extends Change {
   delegationId: string;
   /** The state the caller read; the update only happens if the row is still in it. */
   from: DelegationState;
+  /** A further condition, e.g. that the send attempt is still the caller's own. */
+  guard?: SQL;
 }
 
 /**
@@ -54,7 +56,10 @@ export interface TransitionInput extends Change {
  * "already done".
  */
 export async function applyTransition(db: DbOrTx, input: TransitionInput): Promise<boolean> {
-  return (await moveDelegations(db, eq(delegations.id, input.delegationId), input.from, input)).length === 1;
+  const where = input.guard
+    ? (and(eq(delegations.id, input.delegationId), input.guard) as SQL)
+    : eq(delegations.id, input.delegationId);
+  return (await moveDelegations(db, where, input.from, input)).length === 1;
 }
 
 export interface BulkTransitionInput extends Change {

@@ -26,6 +26,7 @@ interface ClaimedRow extends Record<string, unknown> {
   duration_days: number;
   auto_extend: boolean;
   send_attempts: number;
+  uncertain_sends: number;
   offer_expires_at: string;
   offer_revoked: boolean;
   offer_expired: boolean;
@@ -64,13 +65,16 @@ export async function sendOffer(
   const [row] = await deps.db.execute<ClaimedRow>(sql`
     update delegations d
     set send_attempts = d.send_attempts + 1, token_hash = ${sha256Hex(token)}, updated_at = now(),
-        send_lease_until = now() + make_interval(secs => ${SEND_LEASE_SECONDS})
+        send_lease_until = now() + make_interval(secs => ${SEND_LEASE_SECONDS}),
+        -- A lease still set means the previous attempt died between claim and outcome:
+        -- its email may or may not have reached the server.
+        uncertain_sends = d.uncertain_sends + (d.send_lease_until is not null)::int
     from offers o, organizations p
     where d.id = ${delegationId} and d.state = 'invited'
       and (d.send_lease_until is null or d.send_lease_until < now())
       and o.id = d.offer_id and p.id = d.partner_id
     returning d.recipient_email, d.recipient_name, d.recipient_company, d.roles, d.duration_days,
-              d.auto_extend, d.send_attempts, o.expires_at as offer_expires_at,
+              d.auto_extend, d.send_attempts, d.uncertain_sends, o.expires_at as offer_expires_at,
               o.revoked_at is not null as offer_revoked, o.expires_at <= now() as offer_expired,
               p.name as partner_name`);
   if (!row) {
@@ -84,10 +88,14 @@ export async function sendOffer(
     return { outcome: 'skipped', state: current?.state ?? 'missing' };
   }
 
+  // Outcomes are recorded only while this is still the latest attempt: a run that lost its
+  // lease (and was overtaken by another) cannot overwrite what the newer one did.
+  const ownAttempt = eq(delegations.sendAttempts, row.send_attempts);
   const fail = async (reason: string, reply: string | null): Promise<SendOfferOutcome> => {
     await applyTransition(deps.db, {
       delegationId,
       from: 'invited',
+      guard: ownAttempt,
       event: 'send_failed',
       actor: systemActor,
       set: { failureReason: reason, smtpReply: reply, sendLeaseUntil: null },
@@ -96,6 +104,24 @@ export async function sendOffer(
     return { outcome: 'failed', reason, reply };
   };
 
+  if (row.uncertain_sends >= 2) {
+    // Two attempts died mid-send: the email has probably gone out (twice, perhaps). The
+    // policy is to resend at most once (docs/adr/0005): count it as sent.
+    await applyTransition(deps.db, {
+      delegationId,
+      from: 'invited',
+      guard: ownAttempt,
+      event: 'send_succeeded',
+      actor: systemActor,
+      set: {
+        offeredAt: sql`now()`,
+        messageId: offerMessageId(delegationId, deps.mailer.messageIdDomain),
+        sendLeaseUntil: null,
+      },
+      detail: { assumed: true, reason: 'two sends were interrupted; not resending again', attempt: row.send_attempts },
+    });
+    return { outcome: 'skipped', state: 'offered' };
+  }
   if (row.offer_revoked) return fail('The offer was revoked before the email was sent', null);
   if (row.offer_expired) return fail('The offer expired before the email was sent', null);
 
@@ -123,7 +149,7 @@ export async function sendOffer(
     await deps.db
       .update(delegations)
       .set({ smtpReply: failure.reply, sendLeaseUntil: null, updatedAt: sql`now()` })
-      .where(and(eq(delegations.id, delegationId), eq(delegations.state, 'invited')));
+      .where(and(eq(delegations.id, delegationId), eq(delegations.state, 'invited'), ownAttempt));
     throw new RetryableSendError(failure.reply, { cause: error });
   }
 
@@ -133,6 +159,7 @@ export async function sendOffer(
     applyTransition(deps.db, {
       delegationId,
       from: 'invited',
+      guard: ownAttempt,
       event: 'send_succeeded',
       actor: systemActor,
       set: { offeredAt: sql`now()`, messageId, smtpReply: null, failureReason: null, sendLeaseUntil: null },

@@ -70,4 +70,34 @@ describe('sending is claimed', () => {
       mailer.close();
     }
   });
+
+  it('an interrupted send is resent once; after a second interruption it is assumed sent', async () => {
+    const id = await delegationFor('interrupted@x.example');
+    const mailer = createMailer(stack.config);
+    try {
+      const deps = { db: stack.deps.db, config: stack.config, mailer, logger: stack.deps.logger };
+      // An attempt died holding the lease (claimed, then killed before recording anything).
+      await stack.deps
+        .sql`update delegations set send_attempts = 1, send_lease_until = now() - interval '1 second' where id = ${id}`;
+      const before = sink.messages.length;
+      expect((await sendOffer(deps, id, { isFinalAttempt: false })).outcome).toBe('sent');
+      expect(sink.messages.length - before).toBe(1);
+      expect((await stack.deps.sql`select uncertain_sends from delegations where id = ${id}`)[0]?.uncertain_sends).toBe(
+        1,
+      );
+
+      // The same again, a second time: no third copy.
+      const other = await delegationFor('interrupted-twice@x.example');
+      await stack.deps
+        .sql`update delegations set send_attempts = 2, uncertain_sends = 1, send_lease_until = now() - interval '1 second' where id = ${other}`;
+      const beforeSecond = sink.messages.length;
+      expect(await sendOffer(deps, other, { isFinalAttempt: false })).toEqual({ outcome: 'skipped', state: 'offered' });
+      expect(sink.messages.length).toBe(beforeSecond);
+      const [event] = await stack.deps
+        .sql`select detail from delegation_events where delegation_id = ${other} and event = 'send_succeeded'`;
+      expect(event?.detail).toMatchObject({ assumed: true });
+    } finally {
+      mailer.close();
+    }
+  });
 });
