@@ -21,6 +21,8 @@ export interface SmtpSink {
   messages: ReceivedMail[];
   /** RCPT TO attempts per address (lower-cased), accepted or not. */
   attempts: Map<string, number>;
+  /** Messages whose DATA is being received right now. */
+  receiving: number;
   waitForMessages(count: number, timeoutMs?: number): Promise<ReceivedMail[]>;
   close(): Promise<void>;
 }
@@ -35,11 +37,14 @@ export async function startSmtpSink(
     rule?: RcptRule;
     /** Decides per MAIL FROM (counted across the whole sink) whether to accept the sender. */
     mailFromRule?: (attempt: number) => { code: number; message: string } | undefined;
+    /** Waits this long before answering a message's DATA, like a slow server. */
+    dataDelayMs?: number;
   } = {},
 ): Promise<SmtpSink> {
   let mailFromAttempts = 0;
   const messages: ReceivedMail[] = [];
   const attempts = new Map<string, number>();
+  const sink = { receiving: 0 } as SmtpSink;
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
@@ -59,8 +64,11 @@ export async function startSmtpSink(
       return callback(Object.assign(new Error(verdict.message), { responseCode: verdict.code }));
     },
     onData(stream, session, callback) {
+      sink.receiving++;
       simpleParser(stream)
-        .then((mail) => {
+        .then(async (mail) => {
+          if (options.dataDelayMs) await new Promise((r) => setTimeout(r, options.dataDelayMs));
+          sink.receiving--;
           messages.push({
             to: session.envelope.rcptTo.map((r) => r.address.toLowerCase()),
             from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
@@ -78,12 +86,12 @@ export async function startSmtpSink(
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.server.address() as AddressInfo).port;
 
-  return {
+  Object.assign(sink, {
     port,
     url: `smtp://127.0.0.1:${port}`,
     messages,
     attempts,
-    async waitForMessages(count, timeoutMs = 30_000) {
+    async waitForMessages(count: number, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       while (messages.length < count) {
         if (Date.now() > deadline) throw new Error(`expected ${count} messages, got ${messages.length}`);
@@ -92,5 +100,6 @@ export async function startSmtpSink(
       return messages;
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  });
+  return sink;
 }
