@@ -32,7 +32,9 @@ export function classifySmtpError(error: unknown): SmtpFailure {
   const serverReply = (e.response ?? '').trim().slice(0, 1000);
   const fatal5xx = code !== undefined && code >= 500 && code < 600 && code !== 503;
 
-  if (e.command === 'API') return { permanent: true, reply: `Address not usable: ${(e.message ?? '').slice(0, 200)}` };
+  if (e.command === 'API' && e.code === 'EENVELOPE') {
+    return { permanent: true, reply: `Address not usable: ${(e.message ?? '').slice(0, 200)}` };
+  }
   if (fatal5xx && e.command === 'RCPT TO') return { permanent: true, reply: serverReply };
   if (fatal5xx && e.command === 'DATA' && e.code === 'EMESSAGE') return { permanent: true, reply: serverReply };
   if (code !== undefined && serverReply) {
@@ -45,4 +47,14 @@ export function classifySmtpError(error: unknown): SmtpFailure {
 /** A send that failed for a reason worth another attempt (SMTP 4xx, connection trouble). */
 export class RetryableSendError extends Error {
   override name = 'RetryableSendError';
+}
+
+/**
+ * Whether an error came from the SMTP exchange (nodemailer marks those with a code such
+ * as ECONNECTION or EENVELOPE, or a server reply) rather than from our own code.
+ */
+export function isSmtpError(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as SmtpErrorLike;
+  return typeof e.responseCode === 'number' || (typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code));
 }

@@ -1,5 +1,7 @@
+import { PassThrough } from 'node:stream';
 import nodemailer from 'nodemailer';
 import addressparser from 'nodemailer/lib/addressparser';
+import MailComposer from 'nodemailer/lib/mail-composer';
 import type { Config } from './config.ts';
 
 export interface OutgoingEmail {
@@ -14,16 +16,30 @@ export interface OutgoingEmail {
 export interface Mailer {
   /** Resolves with the server's final reply; rejects with nodemailer's error. */
   send(email: OutgoingEmail): Promise<{ reply: string }>;
+  /**
+   * Sends `email` and runs `record` with the server's reply, such that at most one
+   * message of this process is ever between "the end of its data went to the server"
+   * and "its sending was recorded". If the process dies, every other message in flight
+   * was still open — the server drops an unfinished message — so at most one email can
+   * have been delivered without being recorded: one possible duplicate per crash.
+   * Messages still stream concurrently over the pool; only that last step is taken in
+   * turn.
+   */
+  sendAndRecord<T>(email: OutgoingEmail, record: (reply: string) => Promise<T>): Promise<T>;
   /** The domain Message-IDs end with (the sender's domain). */
   readonly messageIdDomain: string;
   close(): void;
 }
 
+/** The address of MAIL_FROM (`Mandate <no-reply@x>` → `no-reply@x`). */
+export function senderAddress(mailFrom: string): string {
+  const [first] = addressparser(mailFrom, { flatten: true });
+  return first && 'address' in first ? first.address : '';
+}
+
 /** The domain of the MAIL_FROM address, or `localhost`. */
 export function senderDomain(mailFrom: string): string {
-  const [first] = addressparser(mailFrom, { flatten: true });
-  const address = first && 'address' in first ? first.address : '';
-  return address.split('@')[1] || 'localhost';
+  return senderAddress(mailFrom).split('@')[1] || 'localhost';
 }
 
 /**
@@ -41,8 +57,39 @@ export function createMailer(config: Pick<Config, 'smtpUrl' | 'smtpPoolSize' | '
     greetingTimeout: 15_000,
     socketTimeout: 60_000,
   });
+  const from = senderAddress(config.mailFrom);
+  // The turn-taking of sendAndRecord: a promise chain, one holder at a time.
+  let turn: Promise<unknown> = Promise.resolve();
+  const inTurn = <T>(step: () => Promise<T>): Promise<T> => {
+    const run = turn.then(step, step);
+    turn = run.catch(() => undefined);
+    return run;
+  };
   return {
     messageIdDomain: senderDomain(config.mailFrom),
+    async sendAndRecord(email, record) {
+      const raw = await new MailComposer({
+        from: config.mailFrom,
+        to: email.to,
+        subject: email.subject,
+        text: email.text,
+        html: email.html,
+        messageId: email.messageId,
+      })
+        .compile()
+        .build();
+      // The message is written now, but its end — after which the server may accept it —
+      // only when it is this message's turn.
+      const body = new PassThrough();
+      body.write(raw);
+      const sending = transport.sendMail({ envelope: { from, to: [email.to] }, raw: body });
+      sending.catch(() => undefined); // awaited below; refusals before the end surface there
+      return inTurn(async () => {
+        body.end();
+        const info = await sending;
+        return record(String(info.response ?? ''));
+      });
+    },
     async send(email) {
       const info = await transport.sendMail({
         from: config.mailFrom,

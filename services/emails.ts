@@ -1,7 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { RenderedEmail } from '../core/emails/offer-email.ts';
 import { newId } from '../core/ids.ts';
-import { classifySmtpError, RetryableSendError } from '../core/smtp-outcome.ts';
+import { classifySmtpError, isSmtpError, RetryableSendError } from '../core/smtp-outcome.ts';
 import type { Db, DbOrTx } from '../db/client.ts';
 import { emails } from '../db/schema/index.ts';
 import type { Deps } from '../lib/deps.ts';
@@ -92,15 +92,20 @@ export async function sendEmail(
     if (current?.state === 'pending') throw new RetryableSendError('another attempt is sending this email');
     return { outcome: 'skipped', state: current?.state ?? 'missing' };
   }
+  const markSent = () =>
+    withRetries(() =>
+      deps.db
+        .update(emails)
+        .set({ state: 'sent', sentAt: sql`now()`, lastError: null, leaseUntil: null })
+        .where(eq(emails.id, emailId)),
+    );
   try {
-    await deps.mailer.send({
-      to: row.toEmail,
-      subject: row.subject,
-      text: row.textBody,
-      html: row.htmlBody,
-      messageId: row.messageId,
-    });
+    await deps.mailer.sendAndRecord(
+      { to: row.toEmail, subject: row.subject, text: row.textBody, html: row.htmlBody, messageId: row.messageId },
+      markSent,
+    );
   } catch (error) {
+    if (!isSmtpError(error)) throw error;
     const failure = classifySmtpError(error);
     const final = failure.permanent || options.isFinalAttempt;
     // Guarded: if this attempt outlived its lease and another one sent the email, a late
@@ -112,11 +117,5 @@ export async function sendEmail(
     if (final) return { outcome: 'failed', reply: failure.reply };
     throw new RetryableSendError(failure.reply, { cause: error });
   }
-  await withRetries(() =>
-    deps.db
-      .update(emails)
-      .set({ state: 'sent', sentAt: sql`now()`, lastError: null, leaseUntil: null })
-      .where(eq(emails.id, emailId)),
-  );
   return { outcome: 'sent', attempt: row.attempts };
 }

@@ -1,7 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { accessForRoles } from '../core/access.ts';
 import { renderOfferEmail } from '../core/emails/offer-email.ts';
-import { classifySmtpError, RetryableSendError } from '../core/smtp-outcome.ts';
+import { classifySmtpError, isSmtpError, RetryableSendError } from '../core/smtp-outcome.ts';
 import type { Db } from '../db/client.ts';
 import { delegations } from '../db/schema/index.ts';
 import type { Config } from '../lib/config.ts';
@@ -137,10 +137,26 @@ export async function sendOffer(
   });
   const messageId = offerMessageId(delegationId, deps.mailer.messageIdDomain);
 
-  let reply: string;
+  // The message is out once the server answers: record it in the same turn (see
+  // Mailer.sendAndRecord), and do not let a passing database error send the job back to
+  // send it again.
+  const record = (reply: string) =>
+    withRetries(() =>
+      applyTransition(deps.db, {
+        delegationId,
+        from: 'invited',
+        guard: ownAttempt,
+        event: 'send_succeeded',
+        actor: systemActor,
+        set: { offeredAt: sql`now()`, messageId, smtpReply: null, failureReason: null, sendLeaseUntil: null },
+        detail: { messageId, attempt: row.send_attempts, reply },
+      }),
+    );
+  let recorded: boolean;
   try {
-    ({ reply } = await deps.mailer.send({ to: row.recipient_email, messageId, ...email }));
+    recorded = await deps.mailer.sendAndRecord({ to: row.recipient_email, messageId, ...email }, record);
   } catch (error) {
+    if (!isSmtpError(error)) throw error; // the record failed after the send: the lease tells the next attempt
     const failure = classifySmtpError(error);
     if (failure.permanent) return fail('The mail server refused the message', failure.reply);
     if (options.isFinalAttempt) {
@@ -152,20 +168,6 @@ export async function sendOffer(
       .where(and(eq(delegations.id, delegationId), eq(delegations.state, 'invited'), ownAttempt));
     throw new RetryableSendError(failure.reply, { cause: error });
   }
-
-  // The message is out: record it, and do not let a passing database error send the job
-  // back to send it again.
-  const recorded = await withRetries(() =>
-    applyTransition(deps.db, {
-      delegationId,
-      from: 'invited',
-      guard: ownAttempt,
-      event: 'send_succeeded',
-      actor: systemActor,
-      set: { offeredAt: sql`now()`, messageId, smtpReply: null, failureReason: null, sendLeaseUntil: null },
-      detail: { messageId, attempt: row.send_attempts, reply },
-    }),
-  );
   if (!recorded) {
     // Accepted, declined or terminated while the email was on its way: the email went
     // out and the newer state stands.

@@ -36,6 +36,11 @@ describe('classifySmtpError', () => {
       { code: 'EAUTH', command: 'AUTH PLAIN', responseCode: 535, response: '535 Authentication failed' },
       false,
     ],
+    [
+      'a message the pool could not replay after a dropped connection',
+      { code: 'ESTREAM', command: 'API', message: 'Content stream was already read' },
+      false,
+    ],
     ['connection refused', { code: 'ECONNECTION', message: 'connect ECONNREFUSED 10.0.0.5:25' }, false],
     ['timeout', { code: 'ETIMEDOUT', message: 'Timeout' }, false],
   ])('%s → permanent %s', (_label, error, permanent) => {
