@@ -55,6 +55,12 @@ export const configSchema = z
     MAIL_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(20),
     /** Jobs of the other queues one worker process runs at once. Default 10. */
     WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(10),
+    /**
+     * Emails one worker process may have delivered but not yet recorded at once — the most a
+     * crash of that process can duplicate. 1 is the strictest; more trades that bound for
+     * throughput (see docs/benchmarks.md). Default 1.
+     */
+    MAIL_UNCONFIRMED_MAX: z.coerce.number().int().min(1).max(100).default(1),
     /** Attempts at sending one email before it counts as failed for good. Default 10. */
     MAIL_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(10),
     /** First retry delay of an email in ms; doubles each attempt. Default 30000. */
@@ -129,6 +135,7 @@ export const configSchema = z
       mailConcurrency: env.MAIL_CONCURRENCY,
       workerConcurrency: env.WORKER_CONCURRENCY,
       mailAttempts: env.MAIL_ATTEMPTS,
+      mailUnconfirmedMax: env.MAIL_UNCONFIRMED_MAX,
       mailBackoffMs: env.MAIL_BACKOFF_MS,
       lifecycleIntervalMs: env.LIFECYCLE_INTERVAL_MS,
       trustProxy: env.TRUST_PROXY,

@@ -17,13 +17,13 @@ export interface Mailer {
   /** Resolves with the server's final reply; rejects with nodemailer's error. */
   send(email: OutgoingEmail): Promise<{ reply: string }>;
   /**
-   * Sends `email` and runs `record` with the server's reply, such that at most one
-   * message of this process is ever between "the end of its data went to the server"
-   * and "its sending was recorded". If the process dies, every other message in flight
-   * was still open — the server drops an unfinished message — so at most one email can
-   * have been delivered without being recorded: one possible duplicate per crash.
-   * Messages still stream concurrently over the pool; only that last step is taken in
-   * turn.
+   * Sends `email` and runs `record` with the server's reply, such that at most
+   * MAIL_UNCONFIRMED_MAX (default 1) messages of this process are ever between "the end
+   * of its data went to the server" and "its sending was recorded". If the process dies,
+   * every other message in flight was still open — the server drops an unfinished
+   * message — so at most that many emails can have been delivered without being
+   * recorded: the bound on duplicates per crash. Messages still stream concurrently
+   * over the pool; only that last step is taken in turn.
    */
   sendAndRecord<T>(email: OutgoingEmail, record: (reply: string) => Promise<T>): Promise<T>;
   /** The domain Message-IDs end with (the sender's domain). */
@@ -46,7 +46,9 @@ export function senderDomain(mailFrom: string): string {
  * A pooled SMTP transport: up to SMTP_POOL_SIZE connections reused across messages,
  * which is what lets one worker keep many sends in flight.
  */
-export function createMailer(config: Pick<Config, 'smtpUrl' | 'smtpPoolSize' | 'mailFrom'>): Mailer {
+export function createMailer(
+  config: Pick<Config, 'smtpUrl' | 'smtpPoolSize' | 'mailFrom' | 'mailUnconfirmedMax'>,
+): Mailer {
   const transport = nodemailer.createTransport({
     url: config.smtpUrl,
     pool: true,
@@ -58,12 +60,19 @@ export function createMailer(config: Pick<Config, 'smtpUrl' | 'smtpPoolSize' | '
     socketTimeout: 60_000,
   });
   const from = senderAddress(config.mailFrom);
-  // The turn-taking of sendAndRecord: a promise chain, one holder at a time.
-  let turn: Promise<unknown> = Promise.resolve();
-  const inTurn = <T>(step: () => Promise<T>): Promise<T> => {
-    const run = turn.then(step, step);
-    turn = run.catch(() => undefined);
-    return run;
+  // The turn-taking of sendAndRecord: at most `mailUnconfirmedMax` holders at a time.
+  let holders = 0;
+  const waiting: (() => void)[] = [];
+  const inTurn = async <T>(step: () => Promise<T>): Promise<T> => {
+    if (holders >= config.mailUnconfirmedMax) await new Promise<void>((resolve) => waiting.push(resolve));
+    else holders++;
+    try {
+      return await step();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else holders--;
+    }
   };
   return {
     messageIdDomain: senderDomain(config.mailFrom),
