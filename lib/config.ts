@@ -72,6 +72,13 @@ export const configSchema = z
     LINK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     /** How long a stopping worker waits for running jobs, in ms. Default 30000. */
     SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
+    /**
+     * How long a worker holds a claimed send or operation before another may take it over
+     * (after a crash). Longer than any SMTP timeout. Default 180.
+     */
+    LEASE_SECONDS: z.coerce.number().int().min(1).max(3600).default(180),
+    /** Work untouched for this long is re-examined by the reconciler. Default 120. */
+    RECONCILE_MIN_AGE_SECONDS: z.coerce.number().int().min(0).default(120),
     /** How often the reconciler re-enqueues unfinished work, in ms. Default 60000. */
     RECONCILE_INTERVAL_MS: z.coerce.number().int().min(1000).default(60_000),
     /** DNS servers for domain verification, comma-separated `host[:port]`. Default: the system's. */
@@ -141,6 +148,8 @@ export const configSchema = z
       trustProxy: env.TRUST_PROXY,
       shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
       reconcileIntervalMs: env.RECONCILE_INTERVAL_MS,
+      reconcileMinAgeSeconds: env.RECONCILE_MIN_AGE_SECONDS,
+      leaseSeconds: env.LEASE_SECONDS,
       dnsServers: env.DNS_SERVERS ? env.DNS_SERVERS.split(',') : [],
       domainVerifyDeadlineSeconds: env.DOMAIN_VERIFY_DEADLINE_SECONDS,
       domainVerifyRetryMs: env.DOMAIN_VERIFY_RETRY_MS,

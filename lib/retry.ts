@@ -13,6 +13,3 @@ export async function withRetries<T>(fn: () => Promise<T>, attempts = 4): Promis
     }
   }
 }
-
-/** How long one worker holds the send of an email: longer than any SMTP timeout. */
-export const SEND_LEASE_SECONDS = 180;

@@ -4,10 +4,11 @@ import { newId } from '../core/ids.ts';
 import { classifySmtpError, isSmtpError, RetryableSendError } from '../core/smtp-outcome.ts';
 import type { Db, DbOrTx } from '../db/client.ts';
 import { emails } from '../db/schema/index.ts';
+import type { Config } from '../lib/config.ts';
 import type { Deps } from '../lib/deps.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Mailer } from '../lib/mailer.ts';
-import { SEND_LEASE_SECONDS, withRetries } from '../lib/retry.ts';
+import { withRetries } from '../lib/retry.ts';
 
 export interface NewEmail {
   /** Same key, same email: recording it again is a no-op. */
@@ -71,7 +72,7 @@ export type SendEmailOutcome =
  * failure, or a temporary one on the last attempt, marks it `failed` with the reply.
  */
 export async function sendEmail(
-  deps: { db: Db; mailer: Mailer; logger: Logger },
+  deps: { db: Db; mailer: Mailer; logger: Logger; config: Pick<Config, 'leaseSeconds'> },
   emailId: string,
   options: { isFinalAttempt: boolean },
 ): Promise<SendEmailOutcome> {
@@ -80,7 +81,7 @@ export async function sendEmail(
     .update(emails)
     .set({
       attempts: sql`${emails.attempts} + 1`,
-      leaseUntil: sql`now() + make_interval(secs => ${SEND_LEASE_SECONDS})`,
+      leaseUntil: sql`now() + make_interval(secs => ${deps.config.leaseSeconds})`,
     })
     .where(
       sql`${emails.id} = ${emailId} and ${emails.state} = 'pending'

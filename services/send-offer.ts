@@ -7,7 +7,7 @@ import { delegations } from '../db/schema/index.ts';
 import type { Config } from '../lib/config.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Mailer } from '../lib/mailer.ts';
-import { SEND_LEASE_SECONDS, withRetries } from '../lib/retry.ts';
+import { withRetries } from '../lib/retry.ts';
 import { delegationLinkToken, sha256Hex } from '../lib/secrets.ts';
 import { applyTransition, systemActor } from './delegation-transitions.ts';
 
@@ -40,7 +40,7 @@ export function offerMessageId(delegationId: string, domain: string): string {
 
 export interface SendOfferDeps {
   db: Db;
-  config: Pick<Config, 'linkSecret' | 'publicUrl'>;
+  config: Pick<Config, 'linkSecret' | 'publicUrl' | 'leaseSeconds'>;
   mailer: Mailer;
   logger: Logger;
 }
@@ -65,7 +65,7 @@ export async function sendOffer(
   const [row] = await deps.db.execute<ClaimedRow>(sql`
     update delegations d
     set send_attempts = d.send_attempts + 1, token_hash = ${sha256Hex(token)}, updated_at = now(),
-        send_lease_until = now() + make_interval(secs => ${SEND_LEASE_SECONDS}),
+        send_lease_until = now() + make_interval(secs => ${deps.config.leaseSeconds}),
         -- A lease still set means the previous attempt died between claim and outcome:
         -- its email may or may not have reached the server.
         uncertain_sends = d.uncertain_sends + (d.send_lease_until is not null)::int

@@ -76,8 +76,10 @@ export async function startWorkers(
   await Promise.all(workers.map((w) => w.waitUntilReady()));
   deps.logger.debug({ queues: options.queues ?? queueNames }, 'workers started');
   const queues = options.queues ?? queueNames;
-  if (queues.includes('maintenance')) {
-    // Idempotent: every worker process upserts the same schedulers.
+  // The schedulers live in Redis: re-assert them now and every reconcile interval, so a
+  // flushed or restarted Redis gets them back without restarting workers. Idempotent:
+  // every worker process upserts the same ones.
+  const upsertSchedulers = async () => {
     const maintenance = deps.queues.queue('maintenance');
     await maintenance.upsertJobScheduler(
       'lifecycle',
@@ -89,6 +91,16 @@ export async function startWorkers(
       { every: deps.config.reconcileIntervalMs },
       { name: 'reconcile', data: {} },
     );
+  };
+  let keepSchedulers: NodeJS.Timeout | undefined;
+  if (queues.includes('maintenance')) {
+    await upsertSchedulers();
+    keepSchedulers = setInterval(() => {
+      upsertSchedulers().catch((error: unknown) =>
+        deps.logger.warn({ err: error }, 'could not re-assert the job schedulers'),
+      );
+    }, deps.config.reconcileIntervalMs);
+    keepSchedulers.unref();
   }
   if (options.resume ?? true) {
     // On start, everything unfinished is fair game: no job of this process is in flight.
@@ -98,6 +110,7 @@ export async function startWorkers(
   return {
     workers,
     async close(graceMs = deps.config.shutdownGraceMs) {
+      clearInterval(keepSchedulers);
       // Stop taking jobs and let the running ones finish; past the grace period, stop
       // waiting — their locks lapse and another worker runs them again (they are
       // idempotent, and their rows' leases keep two runs from overlapping).

@@ -3,7 +3,6 @@ import { type Capability, decide } from '../../core/permissions.ts';
 import type { DbOrTx, Tx } from '../../db/client.ts';
 import { type Delegation, delegations, type Operation, operations, staffAccess } from '../../db/schema/index.ts';
 import type { Logger } from '../../lib/logger.ts';
-import { SEND_LEASE_SECONDS } from '../../lib/retry.ts';
 import type { WorkerDeps } from '../../workers/job.ts';
 import { type AuditInput, recordAudit } from '../audit.ts';
 
@@ -95,7 +94,7 @@ export async function runOperation(
     .set({
       state: 'running',
       attempts: sql`${operations.attempts} + 1`,
-      leaseUntil: sql`now() + make_interval(secs => ${SEND_LEASE_SECONDS})`,
+      leaseUntil: sql`now() + make_interval(secs => ${deps.config.leaseSeconds})`,
       updatedAt: sql`now()`,
     })
     .where(

@@ -3,7 +3,12 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 export const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
-const tsx = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
+/**
+ * Node itself with tsx as a module hook — not the `tsx` command, which runs the script in
+ * a child process: a signal sent to the command (`kill -9` above all) would not reach
+ * the process under test.
+ */
+const node = (entry: string, args: string[] = []) => [process.execPath, ['--import', 'tsx', entry, ...args]] as const;
 
 /** A port nothing listens on right now. */
 export function freePort(): Promise<number> {
@@ -26,7 +31,8 @@ export interface RunResult {
 /** Runs a TypeScript entry point of the project to completion, as `npm run` would. */
 export function runTsx(entry: string, args: string[], env: Record<string, string>): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(tsx, [entry, ...args], { cwd: projectRoot, env: { ...process.env, ...env } });
+    const [command, argv] = node(entry, args);
+    const child = spawn(command, argv, { cwd: projectRoot, env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => {
@@ -49,7 +55,8 @@ export interface Service {
 
 /** Starts a long-running entry point (the API, a worker) in the background. */
 export function startTsx(entry: string, env: Record<string, string>): Service {
-  const child = spawn(tsx, [entry], { cwd: projectRoot, env: { ...process.env, ...env } });
+  const [command, argv] = node(entry);
+  const child = spawn(command, argv, { cwd: projectRoot, env: { ...process.env, ...env } });
   let output = '';
   child.stdout?.on('data', (d) => {
     output += d;
@@ -61,7 +68,7 @@ export function startTsx(entry: string, env: Record<string, string>): Service {
     child,
     output: () => output,
     stop(signal = 'SIGTERM') {
-      if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+      if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
       return new Promise((resolve) => {
         child.once('exit', (code) => resolve(code));
         child.kill(signal);

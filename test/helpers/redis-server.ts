@@ -9,8 +9,8 @@ export interface PrivateRedis {
 }
 
 /** A Redis server of the test's own on a free port (nothing kept on disk). */
-export async function startPrivateRedis(extraArgs: string[] = []): Promise<PrivateRedis> {
-  const port = await freePort();
+export async function startPrivateRedis(extraArgs: string[] = [], onPort?: number): Promise<PrivateRedis> {
+  const port = onPort ?? (await freePort());
   const child: ChildProcess = spawn(
     'redis-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extraArgs],
@@ -19,6 +19,7 @@ export async function startPrivateRedis(extraArgs: string[] = []): Promise<Priva
   const url = `redis://127.0.0.1:${port}`;
   for (let i = 0; i < 100; i++) {
     const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    probe.on('error', () => {}); // refused until the server is up: expected
     try {
       await probe.connect();
       await probe.ping();

@@ -39,12 +39,18 @@ export async function startSmtpSink(
     mailFromRule?: (attempt: number) => { code: number; message: string } | undefined;
     /** Waits this long before answering a message's DATA, like a slow server. */
     dataDelayMs?: number;
+    /**
+     * After a message's data has arrived (and been kept), `'drop'` closes the connection
+     * without answering: the client cannot know the message got through.
+     */
+    dataRule?: (to: string, attempt: number) => 'drop' | undefined;
   } = {},
 ): Promise<SmtpSink> {
   let mailFromAttempts = 0;
   const messages: ReceivedMail[] = [];
   const attempts = new Map<string, number>();
   const sink = { receiving: 0 } as SmtpSink;
+  const dataAttempts = new Map<string, number>();
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
@@ -69,6 +75,9 @@ export async function startSmtpSink(
         .then(async (mail) => {
           if (options.dataDelayMs) await new Promise((r) => setTimeout(r, options.dataDelayMs));
           sink.receiving--;
+          const to = session.envelope.rcptTo[0]?.address.toLowerCase() ?? '';
+          const attempt = (dataAttempts.get(to) ?? 0) + 1;
+          dataAttempts.set(to, attempt);
           messages.push({
             to: session.envelope.rcptTo.map((r) => r.address.toLowerCase()),
             from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
@@ -78,6 +87,14 @@ export async function startSmtpSink(
             html: typeof mail.html === 'string' ? mail.html : '',
             headers: mail.headers,
           });
+          if (options.dataRule?.(to, attempt) === 'drop') {
+            const connection = [
+              ...(server as unknown as { connections: Set<{ session: { id: string }; _socket: { destroy(): void } }> })
+                .connections,
+            ].find((c) => c.session.id === session.id);
+            connection?._socket.destroy();
+            return;
+          }
           callback();
         })
         .catch(callback);

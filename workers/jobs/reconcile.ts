@@ -4,7 +4,7 @@ import { defineJob } from '../job.ts';
 
 /**
  * Re-enqueues unfinished work that the queue lost (RECONCILE_INTERVAL_MS, via a job
- * scheduler). Work younger than two minutes is left to the jobs already in flight.
+ * scheduler). Work younger than RECONCILE_MIN_AGE_SECONDS is left to the jobs in flight.
  */
 export const reconcileJob = defineJob({
   name: 'reconcile',
@@ -12,5 +12,5 @@ export const reconcileJob = defineJob({
   payload: z.object({}),
   jobId: () => 'reconcile',
   options: () => ({ attempts: 1 }),
-  handle: (_payload, { deps }) => reconcile(deps, { minAgeSeconds: 120 }),
+  handle: (_payload, { deps }) => reconcile(deps, { minAgeSeconds: deps.config.reconcileMinAgeSeconds }),
 });

@@ -1,0 +1,108 @@
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Config } from '../../lib/config.ts';
+import { createTestOffer, createTestPartner, waitFor } from '../helpers/factories.ts';
+import { type Service, startTsx } from '../helpers/processes.ts';
+import type { SmtpSink } from '../helpers/smtp-sink.ts';
+import type { TestStack } from '../helpers/stack.ts';
+
+const resultsDir = fileURLToPath(new URL('../../test-results', import.meta.url));
+
+/** The environment of a real `worker` process on the same database, queues and sink as `stack`. */
+export function workerEnv(
+  stack: TestStack,
+  sink: SmtpSink,
+  overrides: Record<string, string> = {},
+): Record<string, string> {
+  const c: Config = stack.config;
+  return {
+    NODE_ENV: 'test',
+    DATABASE_URL: c.databaseUrl,
+    REDIS_URL: c.redisUrl,
+    QUEUE_PREFIX: c.queuePrefix,
+    SMTP_URL: sink.url,
+    LINK_SECRET: c.linkSecret,
+    PUBLIC_URL: c.publicUrl,
+    SEND_RATE_PER_SECOND: '0',
+    MAIL_BACKOFF_MS: '200',
+    MAIL_ATTEMPTS: '20',
+    // Fault scenarios need the recovery paths to act within seconds, not minutes.
+    LEASE_SECONDS: '4',
+    RECONCILE_INTERVAL_MS: '1000',
+    RECONCILE_MIN_AGE_SECONDS: '3',
+    SHUTDOWN_GRACE_MS: '20000',
+    LOG_LEVEL: 'error',
+    LOG_PRETTY: 'false',
+    ...overrides,
+  };
+}
+
+export function startWorker(env: Record<string, string>): Service {
+  return startTsx('workers/main.ts', env);
+}
+
+/** A partner, an offer and a campaign of `n` recipients recorded through the API (no workers in this process). */
+export async function recordCampaign(stack: TestStack, n: number, prefix: string) {
+  const { token } = await createTestPartner(stack);
+  const offer = await createTestOffer(stack, token);
+  const emails = Array.from({ length: n }, (_, i) => `${prefix}-${i}@client.example`);
+  const response = await stack.request('/v1/campaigns', {
+    method: 'POST',
+    token,
+    json: { offerId: offer.id, recipients: emails.map((email) => ({ email })) },
+  });
+  if (response.status !== 202) throw new Error(`campaign refused: ${response.status}`);
+  const { id } = (await response.json()) as { id: string };
+  return { campaignId: id, emails, token, offerId: offer.id };
+}
+
+export async function stateCounts(stack: TestStack, campaignId: string): Promise<Record<string, number>> {
+  const rows = await stack.deps
+    .sql`select state, count(*)::int as n from delegations where campaign_id = ${campaignId} group by state`;
+  return Object.fromEntries(rows.map((r) => [r.state as string, r.n as number]));
+}
+
+export async function waitUntilSent(stack: TestStack, campaignId: string, timeoutMs: number) {
+  return waitFor(async () => {
+    const counts = await stateCounts(stack, campaignId);
+    return (counts.invited ?? 0) === 0 ? counts : undefined;
+  }, timeoutMs);
+}
+
+export async function waitUntilDelivered(sink: SmtpSink, emails: string[], count: number, timeoutMs = 60_000) {
+  const wanted = new Set(emails);
+  await waitFor(async () => {
+    let n = 0;
+    for (const m of sink.messages) if (m.to.some((t) => wanted.has(t))) n++;
+    return n >= count;
+  }, timeoutMs);
+}
+
+export interface Tally {
+  asked: number;
+  delivered: number;
+  duplicates: number;
+  lost: number;
+}
+
+/** What the sink received for `emails`: distinct recipients reached, extra copies, recipients missed. */
+export function tally(sink: SmtpSink, emails: string[]): Tally {
+  const wanted = new Set(emails);
+  const copies = new Map<string, number>();
+  for (const m of sink.messages) for (const to of m.to) if (wanted.has(to)) copies.set(to, (copies.get(to) ?? 0) + 1);
+  const delivered = copies.size;
+  const duplicates = [...copies.values()].reduce((sum, n) => sum + (n - 1), 0);
+  return { asked: emails.length, delivered, duplicates, lost: emails.length - delivered };
+}
+
+/** Prints and keeps the scenario's line: `scenario, asked, delivered, duplicates, lost, seconds`. */
+export function report(scenario: string, t: Tally, startedAt: number): string {
+  const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
+  const line = `${scenario}, ${t.asked}, ${t.delivered}, ${t.duplicates}, ${t.lost}, ${seconds}`;
+  process.stdout.write(`\n${line}\n`);
+  mkdirSync(resultsDir, { recursive: true });
+  appendFileSync(`${resultsDir}/chaos.txt`, `${line}\n`);
+  return line;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

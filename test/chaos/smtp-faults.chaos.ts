@@ -1,0 +1,56 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Service } from '../helpers/processes.ts';
+import { type SmtpSink, startSmtpSink } from '../helpers/smtp-sink.ts';
+import { createTestStack, type TestStack } from '../helpers/stack.ts';
+import { recordCampaign, report, startWorker, tally, waitUntilSent, workerEnv } from './harness.ts';
+
+let stack: TestStack;
+let sink: SmtpSink;
+const workers: Service[] = [];
+const kind = (address: string) => Number(/^smtp-(\d+)@/.exec(address)?.[1] ?? -1) % 5;
+
+beforeAll(async () => {
+  sink = await startSmtpSink({
+    // Recipient i: 0 → 421 once, 1 → 451 once, 2 → 550 always, 3 → connection dropped after DATA once, 4 → fine.
+    rule: (address, attempt) => {
+      const k = kind(address);
+      if (k === 0 && attempt === 1) return { code: 421, message: '4.7.0 Throttled, slow down' };
+      if (k === 1 && attempt === 1) return { code: 451, message: '4.3.0 Temporary local problem' };
+      if (k === 2) return { code: 550, message: '5.1.1 Mailbox unavailable' };
+      return undefined;
+    },
+    dataRule: (to, attempt) => (kind(to) === 3 && attempt === 1 ? 'drop' : undefined),
+  });
+  stack = await createTestStack({ env: { SMTP_URL: sink.url } });
+});
+afterAll(async () => {
+  for (const w of workers) await w.stop('SIGKILL');
+  await stack.close();
+  await sink.close();
+});
+
+it('SMTP faults: 421 and 451 retried, 550 failed with the reply, a dropped connection after DATA resent once', async () => {
+  const started = Date.now();
+  const { campaignId, emails } = await recordCampaign(stack, 200, 'smtp');
+  workers.push(startWorker(workerEnv(stack, sink)));
+  const counts = await waitUntilSent(stack, campaignId, 120_000);
+  const deliverable = emails.filter((e) => kind(e) !== 2);
+  const t = tally(sink, deliverable);
+  report('SMTP 421/451/550/drop after DATA, 200 recipients', t, started);
+
+  expect(counts).toMatchObject({ offered: 160, failed: 40 });
+  const failed = await stack.deps
+    .sql`select recipient_email, smtp_reply from delegations where campaign_id = ${campaignId} and state = 'failed'`;
+  expect(failed.every((r) => kind(r.recipient_email as string) === 2 && String(r.smtp_reply).startsWith('550'))).toBe(
+    true,
+  );
+  expect(t.lost).toBe(0);
+  // Only a dropped connection after the data can duplicate: the server kept the message but
+  // never said so. Each such recipient is resent once, with the same Message-ID.
+  const dropped = deliverable.filter((e) => kind(e) === 3);
+  expect(t.duplicates).toBeLessThanOrEqual(dropped.length);
+  for (const email of dropped) {
+    const ids = new Set(sink.messages.filter((m) => m.to.includes(email)).map((m) => m.messageId));
+    expect(ids.size).toBe(1);
+  }
+});
