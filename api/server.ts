@@ -12,15 +12,26 @@ export interface RunningServer {
 }
 
 /** Serves `app` on HOST:PORT over plain HTTP (put TLS in front in production). */
-export function startServer(app: App, config: Pick<Config, 'host' | 'port'>): Promise<RunningServer> {
+export function startServer(
+  app: App,
+  config: Pick<Config, 'host' | 'port'>,
+  limits: { headersTimeoutMs?: number; requestTimeoutMs?: number } = {},
+): Promise<RunningServer> {
+  const headersTimeout = limits.headersTimeoutMs ?? 10_000;
+  const requestTimeout = limits.requestTimeoutMs ?? 60_000;
   return new Promise((resolve, reject) => {
     const server = serve(
       {
         fetch: app.fetch,
         port: config.port,
         hostname: config.host,
-        // Slow clients must not hold sockets forever (headers within 10 s, body within 60 s).
-        serverOptions: { headersTimeout: 10_000, requestTimeout: 60_000 },
+        // Slow clients must not hold sockets forever (headers within 10 s, the whole request
+        // within 60 s); the check runs often enough for those limits to bite on time.
+        serverOptions: {
+          headersTimeout: headersTimeout,
+          requestTimeout: requestTimeout,
+          connectionsCheckingInterval: Math.min(1000, headersTimeout),
+        },
       },
       (info: AddressInfo) => {
         resolve({

@@ -1,0 +1,285 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newApiToken } from '../../../lib/secrets.ts';
+import { createClientOrganization } from '../../../services/client-accounts.ts';
+import {
+  createTestClientWithToken,
+  createTestOffer,
+  createTestPartner,
+  createTestStaff,
+} from '../../helpers/factories.ts';
+import { activateDelegation, createOfferFixture } from '../../helpers/offer-fixtures.ts';
+import { createTestStack, type TestStack } from '../../helpers/stack.ts';
+
+/**
+ * Every route of the partner API × every kind of caller, in one table: the status each
+ * must get. Resources belong to the owner's partner; the delegation grants full access.
+ */
+let stack: TestStack;
+const tokens: Record<string, string | undefined> = {};
+const ids: Record<string, string> = {};
+
+const callers = [
+  'anonymous',
+  'bad token',
+  'client user',
+  'other partner',
+  'staff none',
+  'staff limited',
+  'staff full',
+  'owner',
+] as const;
+type Caller = (typeof callers)[number];
+const unique = () => randomBytes(4).toString('hex');
+
+beforeAll(async () => {
+  stack = await createTestStack();
+  const fixture = await createOfferFixture(stack, { offer: { access: 'full', durationDays: 365 } });
+  const owner = fixture.partner;
+  const { delegationId, admin } = await activateDelegation(stack, fixture);
+  const ending = await activateDelegation(
+    stack,
+    await createOfferFixture(stack, { offer: { access: 'full', durationDays: 365 } }),
+  );
+  await stack.deps
+    .sql`update delegations set partner_id = ${owner.partnerId}, offer_id = ${fixture.offer.id} where id = ${ending.delegationId}`;
+  const member = await createClientOrganization(stack.deps.db, {
+    orgName: 'x',
+    adminName: 'Member',
+    email: `member-${unique()}@client.example`,
+    password: 'correct horse battery staple',
+  });
+  await stack.deps.sql`update users set org_id = ${admin.orgId}, is_global_admin = false where id = ${member.userId}`;
+  await stack.deps
+    .sql`insert into domains (id, org_id, name, verification_token) values (${`dom_${'1'.repeat(32)}`}, ${admin.orgId}, 'matrix.example.com', 'tok')`;
+  const [campaign] = await stack.deps.sql`select campaign_id from delegations where id = ${delegationId}`;
+  const revocable = await createTestOffer(stack, owner.token);
+  const staffNone = await createTestStaff(stack, owner.partnerId, []);
+  const [staffUser] = await stack.deps
+    .sql`select user_id from staff_access where partner_id = ${owner.partnerId} and not is_owner limit 1`;
+  const [operation] = await stack.deps.sql`
+    insert into operations (id, partner_id, delegation_id, client_org_id, kind, requested_by, input)
+    values (${`op_${'2'.repeat(32)}`}, ${owner.partnerId}, ${delegationId}, ${admin.orgId}, 'verify_domain', ${owner.userId}, '{}')
+    returning id`;
+  Object.assign(ids, {
+    offer: fixture.offer.id,
+    revocable: revocable.id,
+    campaign: campaign?.campaign_id,
+    delegation: delegationId,
+    ending: ending.delegationId,
+    member: member.userId,
+    staff: staffUser?.user_id,
+    operation: operation?.id,
+    clientOrg: admin.orgId,
+  });
+  Object.assign(tokens, {
+    anonymous: undefined,
+    'bad token': newApiToken(),
+    'client user': await createTestClientWithToken(stack),
+    'other partner': (await createTestPartner(stack)).token,
+    'staff none': staffNone,
+    'staff limited': await createTestStaff(stack, owner.partnerId, ['password_admin']),
+    'staff full': await createTestStaff(stack, owner.partnerId, ['global_admin']),
+    owner: owner.token,
+  });
+});
+afterAll(() => stack.close());
+
+type Row = [
+  method: string,
+  route: string,
+  path: () => string,
+  body: (() => unknown) | null,
+  expect: Partial<Record<Caller, number>>,
+];
+const unauthenticated = { anonymous: 401, 'bad token': 401, 'client user': 401 } as const;
+
+/** For each route: the status of each partner caller (the three unauthenticated ones always get 401). */
+const table: Row[] = [
+  [
+    'GET',
+    '/v1/offers',
+    () => `/v1/offers`,
+    null,
+    { 'other partner': 200, 'staff none': 200, 'staff limited': 200, 'staff full': 200, owner: 200 },
+  ],
+  [
+    'POST',
+    '/v1/offers',
+    () => `/v1/offers`,
+    () => ({ name: 'M', access: 'limited' }),
+    { 'other partner': 201, 'staff none': 403, 'staff limited': 201, 'staff full': 201, owner: 201 },
+  ],
+  [
+    'DELETE',
+    '/v1/offers/{id}',
+    () => `/v1/offers/${ids.revocable}`,
+    null,
+    { 'other partner': 404, 'staff none': 403, 'staff limited': 200, 'staff full': 200, owner: 200 },
+  ],
+  [
+    'GET',
+    '/v1/campaigns',
+    () => `/v1/campaigns`,
+    null,
+    { 'other partner': 200, 'staff none': 200, 'staff limited': 200, 'staff full': 200, owner: 200 },
+  ],
+  [
+    'POST',
+    '/v1/campaigns',
+    () => `/v1/campaigns`,
+    () => ({ offerId: ids.offer, recipients: [{ email: `m-${unique()}@x.example` }] }),
+    { 'other partner': 404, 'staff none': 403, 'staff limited': 202, 'staff full': 202, owner: 202 },
+  ],
+  [
+    'GET',
+    '/v1/campaigns/{id}',
+    () => `/v1/campaigns/${ids.campaign}`,
+    null,
+    { 'other partner': 404, 'staff none': 200, 'staff limited': 200, 'staff full': 200, owner: 200 },
+  ],
+  [
+    'GET',
+    '/v1/campaigns/{id}/recipients',
+    () => `/v1/campaigns/${ids.campaign}/recipients`,
+    null,
+    { 'other partner': 404, 'staff none': 200, 'staff limited': 200, 'staff full': 200, owner: 200 },
+  ],
+  [
+    'GET',
+    '/v1/delegations',
+    () => `/v1/delegations`,
+    null,
+    { 'other partner': 200, 'staff none': 200, 'staff limited': 200, 'staff full': 200, owner: 200 },
+  ],
+  [
+    'GET',
+    '/v1/delegations/{id}',
+    () => `/v1/delegations/${ids.delegation}`,
+    null,
+    { 'other partner': 404, 'staff none': 200, 'staff limited': 200, 'staff full': 200, owner: 200 },
+  ],
+  [
+    'POST',
+    '/v1/delegations/{id}/extend',
+    () => `/v1/delegations/${ids.delegation}/extend`,
+    () => ({ days: 1 }),
+    { 'other partner': 404, 'staff none': 403, 'staff limited': 403, 'staff full': 200, owner: 200 },
+  ],
+  [
+    'GET',
+    '/v1/delegations/{id}/users',
+    () => `/v1/delegations/${ids.delegation}/users`,
+    null,
+    { 'other partner': 404, 'staff none': 403, 'staff limited': 200, 'staff full': 200, owner: 200 },
+  ],
+  [
+    'POST',
+    '/v1/delegations/{id}/users',
+    () => `/v1/delegations/${ids.delegation}/users`,
+    () => ({ displayName: 'M', userName: `m${unique()}` }),
+    { 'other partner': 404, 'staff none': 403, 'staff limited': 403, 'staff full': 202, owner: 202 },
+  ],
+  [
+    'POST',
+    '/v1/delegations/{id}/users/{userId}/password-reset',
+    () => `/v1/delegations/${ids.delegation}/users/${ids.member}/password-reset`,
+    null,
+    { 'other partner': 404, 'staff none': 403, 'staff limited': 202, 'staff full': 202, owner: 202 },
+  ],
+  [
+    'GET',
+    '/v1/delegations/{id}/domains',
+    () => `/v1/delegations/${ids.delegation}/domains`,
+    null,
+    { 'other partner': 404, 'staff none': 403, 'staff limited': 403, 'staff full': 200, owner: 200 },
+  ],
+  [
+    'POST',
+    '/v1/delegations/{id}/domains',
+    () => `/v1/delegations/${ids.delegation}/domains`,
+    () => ({ name: `d${unique()}.example.org` }),
+    { 'other partner': 404, 'staff none': 403, 'staff limited': 403, 'staff full': 202, owner: 202 },
+  ],
+  [
+    'POST',
+    '/v1/delegations/{id}/domains/{name}/verify',
+    () => `/v1/delegations/${ids.delegation}/domains/matrix.example.com/verify`,
+    null,
+    { 'other partner': 404, 'staff none': 403, 'staff limited': 403, 'staff full': 202, owner: 202 },
+  ],
+  [
+    'GET',
+    '/v1/operations',
+    () => `/v1/operations`,
+    null,
+    { 'other partner': 200, 'staff none': 403, 'staff limited': 200, 'staff full': 200, owner: 200 },
+  ],
+  [
+    'GET',
+    '/v1/operations/{id}',
+    () => `/v1/operations/${ids.operation}`,
+    null,
+    { 'other partner': 404, 'staff none': 404, 'staff limited': 404, 'staff full': 200, owner: 200 },
+  ],
+  [
+    'GET',
+    '/v1/staff',
+    () => `/v1/staff`,
+    null,
+    { 'other partner': 200, 'staff none': 403, 'staff limited': 403, 'staff full': 403, owner: 200 },
+  ],
+  [
+    'POST',
+    '/v1/staff',
+    () => `/v1/staff`,
+    () => ({ email: `s-${unique()}@partner.example`, displayName: 'S', access: 'none' }),
+    { 'other partner': 201, 'staff none': 403, 'staff limited': 403, 'staff full': 403, owner: 201 },
+  ],
+  [
+    'PUT',
+    '/v1/staff/{userId}/access',
+    () => `/v1/staff/${ids.staff}/access`,
+    () => ({ access: 'none' }),
+    { 'other partner': 404, 'staff none': 403, 'staff limited': 403, 'staff full': 403, owner: 200 },
+  ],
+  [
+    'GET',
+    '/v1/audit',
+    () => `/v1/audit?clientOrgId=${ids.clientOrg}`,
+    null,
+    { 'other partner': 200, 'staff none': 403, 'staff limited': 403, 'staff full': 403, owner: 200 },
+  ],
+  // Last: it ends a delegation (a second end is a no-op).
+  [
+    'DELETE',
+    '/v1/delegations/{id}',
+    () => `/v1/delegations/${ids.ending}`,
+    null,
+    { 'other partner': 404, 'staff none': 403, 'staff limited': 403, 'staff full': 200, owner: 200 },
+  ],
+];
+
+describe('authorization matrix', () => {
+  it('covers every route of the OpenAPI document', async () => {
+    const document = (await (await stack.request('/openapi.json')).json()) as { paths: Record<string, object> };
+    const documented = Object.entries(document.paths).flatMap(([path, ops]) =>
+      path.startsWith('/v1/') ? Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`) : [],
+    );
+    const covered = new Set(table.map(([method, route]) => `${method} ${route}`));
+    expect([...covered].sort()).toEqual(documented.sort());
+  });
+
+  const cases = table.flatMap(([method, route, path, body, byCaller]) =>
+    callers.map((caller) => [method, route, caller, { ...unauthenticated, ...byCaller }[caller], path, body] as const),
+  );
+  it.each(cases)('%s %s as %s → %i', async (method, _route, caller, status, path, body) => {
+    const response = await stack.request(path(), {
+      method,
+      ...(tokens[caller] ? { token: tokens[caller] } : {}),
+      ...(body ? { json: body() } : {}),
+    });
+    expect(response.status, `${method} ${path()} as ${caller}`).toBe(status);
+    await response.body?.cancel();
+  });
+});
