@@ -100,6 +100,9 @@ export async function startSmtpSink(
         .catch(callback);
     },
   });
+  // Clients that die mid-conversation (the fault tests kill them) reset their sockets:
+  // expected, not a failure of the sink.
+  server.on('error', () => {});
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.server.address() as AddressInfo).port;
 
