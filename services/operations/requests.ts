@@ -137,6 +137,33 @@ export async function requestPasswordReset(
   return recordOperation(deps, principal, delegation, 'reset_password', { userId }, ctx);
 }
 
+/** The domain of this name in the organization, if it was added. */
+async function findDomain(db: DbOrTx, orgId: string, name: string) {
+  const [domain] = await db
+    .select({ id: domains.id })
+    .from(domains)
+    .where(and(eq(domains.orgId, orgId), eq(domains.name, name)));
+  return domain ?? null;
+}
+
+/** A name a client organization may add: valid, not a public suffix, not one of Mandate's own. */
+function domainToAdd(rawName: string, initialDomainSuffix: string): string {
+  const normalized = normalizeDomainName(rawName);
+  const reason =
+    'reason' in normalized
+      ? normalized.reason
+      : isSameOrSubdomain(normalized.name, initialDomainSuffix) ||
+          isSameOrSubdomain(initialDomainSuffix, normalized.name)
+        ? 'belongs to Mandate (initial domains), not to the organization'
+        : null;
+  if (reason !== null || 'reason' in normalized) {
+    throw new AppError('VALIDATION_FAILED', `The domain ${reason}`, {
+      issues: [{ path: 'name', message: String(reason) }],
+    });
+  }
+  return normalized.name;
+}
+
 export async function requestAddDomain(
   deps: Ops,
   principal: PartnerPrincipal,
@@ -146,38 +173,14 @@ export async function requestAddDomain(
 ) {
   const delegation = await getPartnerDelegation(deps.db, principal.partnerId, delegationId);
   authorize('add_domain', delegation, principal);
-  const normalized = normalizeDomainName(rawName);
-  const suffix = deps.config.initialDomainSuffix;
-  const reason =
-    'reason' in normalized
-      ? normalized.reason
-      : isSameOrSubdomain(normalized.name, suffix) || isSameOrSubdomain(suffix, normalized.name)
-        ? 'belongs to Mandate (initial domains), not to the organization'
-        : null;
-  if (reason || 'reason' in normalized) {
-    throw new AppError('VALIDATION_FAILED', `The domain ${reason}`, {
-      issues: [{ path: 'name', message: String(reason) }],
-    });
+  const name = domainToAdd(rawName, deps.config.initialDomainSuffix);
+  if (await findDomain(deps.db, delegation.clientOrgId as string, name)) {
+    throw new AppError('CONFLICT', `${name} has already been added to this organization`);
   }
-  const [existing] = await deps.db
-    .select({ id: domains.id })
-    .from(domains)
-    .where(and(eq(domains.orgId, delegation.clientOrgId as string), eq(domains.name, normalized.name)));
-  if (existing) throw new AppError('CONFLICT', `${normalized.name} has already been added to this organization`);
   // The token is not a secret: it is published in DNS.
   const token = randomToken(16);
-  const result = await recordOperation(
-    deps,
-    principal,
-    delegation,
-    'add_domain',
-    { name: normalized.name, token },
-    ctx,
-  );
-  return {
-    ...result,
-    verification: { type: 'TXT' as const, name: normalized.name, value: `${VERIFICATION_PREFIX}${token}` },
-  };
+  const result = await recordOperation(deps, principal, delegation, 'add_domain', { name, token }, ctx);
+  return { ...result, verification: { type: 'TXT' as const, name, value: `${VERIFICATION_PREFIX}${token}` } };
 }
 
 export async function requestVerifyDomain(
@@ -190,11 +193,8 @@ export async function requestVerifyDomain(
   const delegation = await getPartnerDelegation(deps.db, principal.partnerId, delegationId);
   authorize('verify_domain', delegation, principal);
   const normalized = normalizeDomainName(rawName);
-  if ('reason' in normalized) throw new AppError('NOT_FOUND', 'No such domain in this organization');
-  const [domain] = await deps.db
-    .select({ id: domains.id })
-    .from(domains)
-    .where(and(eq(domains.orgId, delegation.clientOrgId as string), eq(domains.name, normalized.name)));
-  if (!domain) throw new AppError('NOT_FOUND', 'No such domain in this organization');
+  const found =
+    'name' in normalized ? await findDomain(deps.db, delegation.clientOrgId as string, normalized.name) : null;
+  if (!found || !('name' in normalized)) throw new AppError('NOT_FOUND', 'No such domain in this organization');
   return recordOperation(deps, principal, delegation, 'verify_domain', { name: normalized.name }, ctx);
 }

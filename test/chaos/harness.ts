@@ -1,10 +1,11 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll } from 'vitest';
 import type { Config } from '../../lib/config.ts';
 import { createTestOffer, createTestPartner, waitFor } from '../helpers/factories.ts';
 import { type Service, startTsx } from '../helpers/processes.ts';
-import type { SmtpSink } from '../helpers/smtp-sink.ts';
-import type { TestStack } from '../helpers/stack.ts';
+import { type SmtpSink, startSmtpSink } from '../helpers/smtp-sink.ts';
+import { createTestStack, type TestStack } from '../helpers/stack.ts';
 
 const resultsDir = fileURLToPath(new URL('../../test-results', import.meta.url));
 
@@ -106,3 +107,44 @@ export function report(scenario: string, t: Tally, startedAt: number): string {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface ChaosWorld {
+  stack: TestStack;
+  sink: SmtpSink;
+  /** Starts a real worker process on this world's database, queues and sink. */
+  worker(overrides?: Record<string, string>): Service;
+  /** The environment those workers get. */
+  env(overrides?: Record<string, string>): Record<string, string>;
+}
+
+/**
+ * One scenario's world: an SMTP sink, a stack (database, queues, the API in-process), and
+ * the worker processes it starts — all torn down after the file, workers with SIGKILL.
+ */
+export function chaosWorld(options: {
+  sink?: Parameters<typeof startSmtpSink>[0];
+  stackEnv?: () => Record<string, string>;
+  before?: () => Promise<void>;
+  after?: () => Promise<void>;
+}): ChaosWorld {
+  const workers: Service[] = [];
+  const world = {} as ChaosWorld;
+  beforeAll(async () => {
+    await options.before?.();
+    world.sink = await startSmtpSink(options.sink);
+    world.stack = await createTestStack({ env: { SMTP_URL: world.sink.url, ...options.stackEnv?.() } });
+    world.env = (overrides = {}) => workerEnv(world.stack, world.sink, overrides);
+    world.worker = (overrides = {}) => {
+      const service = startWorker(world.env(overrides));
+      workers.push(service);
+      return service;
+    };
+  });
+  afterAll(async () => {
+    for (const w of workers) await w.stop('SIGKILL');
+    await world.stack?.close();
+    await world.sink?.close();
+    await options.after?.();
+  });
+  return world;
+}

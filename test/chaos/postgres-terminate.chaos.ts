@@ -1,29 +1,15 @@
 import postgres from 'postgres';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Service } from '../helpers/processes.ts';
+import { expect, it } from 'vitest';
 import { testServices } from '../helpers/services.ts';
-import { type SmtpSink, startSmtpSink } from '../helpers/smtp-sink.ts';
-import { createTestStack, type TestStack } from '../helpers/stack.ts';
-import { recordCampaign, report, startWorker, tally, waitUntilDelivered, waitUntilSent, workerEnv } from './harness.ts';
+import { chaosWorld, recordCampaign, report, tally, waitUntilDelivered, waitUntilSent } from './harness.ts';
 
-let stack: TestStack;
-let sink: SmtpSink;
-const workers: Service[] = [];
-
-beforeAll(async () => {
-  sink = await startSmtpSink();
-  stack = await createTestStack({ env: { SMTP_URL: sink.url } });
-});
-afterAll(async () => {
-  for (const w of workers) await w.stop('SIGKILL');
-  await stack.close();
-  await sink.close();
-});
+const world = chaosWorld({});
 
 it('PostgreSQL connections terminated mid-run: jobs retry, no recipient recorded as sent without its email', async () => {
+  const { stack, sink } = world;
   const started = Date.now();
   const { campaignId, emails } = await recordCampaign(stack, 2000, 'pgkill');
-  workers.push(startWorker(workerEnv(stack, sink)));
+  world.worker();
   const admin = postgres(testServices.postgresUrl, { max: 1, onnotice: () => {} });
   try {
     for (const threshold of [300, 700, 1100]) {

@@ -1,24 +1,10 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Service } from '../helpers/processes.ts';
-import { type SmtpSink, startSmtpSink } from '../helpers/smtp-sink.ts';
-import { createTestStack, type TestStack } from '../helpers/stack.ts';
-import { recordCampaign, report, startWorker, tally, waitUntilSent, workerEnv } from './harness.ts';
+import { expect, it } from 'vitest';
+import { chaosWorld, recordCampaign, report, tally, waitUntilSent } from './harness.ts';
 
-let stack: TestStack;
-let sink: SmtpSink;
-const workers: Service[] = [];
-
-beforeAll(async () => {
-  sink = await startSmtpSink({ dataDelayMs: 5 });
-  stack = await createTestStack({ env: { SMTP_URL: sink.url } });
-});
-afterAll(async () => {
-  for (const w of workers) await w.stop('SIGKILL');
-  await stack.close();
-  await sink.close();
-});
+const world = chaosWorld({ sink: { dataDelayMs: 5 } });
 
 it('two workers holding the same job at once (as after a lost lock): one email, one recorded effect', async () => {
+  const { stack, sink } = world;
   const started = Date.now();
   const { campaignId, emails } = await recordCampaign(stack, 500, 'race');
   // Every send twice more, under other job ids: as if BullMQ had handed the same work to
@@ -30,8 +16,8 @@ it('two workers holding the same job at once (as after a lost lock): one email, 
       rows.map((r) => ({ name: 'send-offer', data: { delegationId: r.id }, opts: { jobId: `race-${copy}.${r.id}` } })),
     );
   }
-  const env = workerEnv(stack, sink);
-  workers.push(startWorker(env), startWorker(env));
+  world.worker();
+  world.worker();
   const counts = await waitUntilSent(stack, campaignId, 120_000);
   const t = tally(sink, emails);
   report('two workers racing on every job, 500 recipients', t, started);

@@ -1,42 +1,22 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { createTestOffer, createTestPartner, waitFor } from '../helpers/factories.ts';
-import type { Service } from '../helpers/processes.ts';
 import { type PrivateRedis, startPrivateRedis } from '../helpers/redis-server.ts';
-import { type SmtpSink, startSmtpSink } from '../helpers/smtp-sink.ts';
-import { createTestStack, type TestStack } from '../helpers/stack.ts';
-import {
-  recordCampaign,
-  report,
-  sleep,
-  startWorker,
-  tally,
-  waitUntilDelivered,
-  waitUntilSent,
-  workerEnv,
-} from './harness.ts';
+import { chaosWorld, recordCampaign, report, sleep, tally, waitUntilDelivered, waitUntilSent } from './harness.ts';
 
-let stack: TestStack;
-let sink: SmtpSink;
 let redis: PrivateRedis;
-const workers: Service[] = [];
-
-beforeAll(async () => {
-  sink = await startSmtpSink();
-  redis = await startPrivateRedis();
-  stack = await createTestStack({ env: { SMTP_URL: sink.url, REDIS_URL: redis.url } });
-});
-afterAll(async () => {
-  for (const w of workers) await w.stop('SIGKILL');
-  await stack.close();
-  await sink.close();
-  await redis.stop();
+const world = chaosWorld({
+  before: async () => {
+    redis = await startPrivateRedis();
+  },
+  stackEnv: () => ({ REDIS_URL: redis.url }),
+  after: () => redis.stop(),
 });
 
 it('Redis stopped for 10 s and restarted empty mid-campaign: the API answers 202 throughout, workers reconnect and finish', async () => {
+  const { stack, sink } = world;
   const started = Date.now();
   const first = await recordCampaign(stack, 1000, 'restart');
-  const worker = startWorker(workerEnv(stack, sink));
-  workers.push(worker);
+  world.worker();
   await waitUntilDelivered(sink, first.emails, 200);
 
   await redis.stop();

@@ -1,16 +1,9 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Service } from '../helpers/processes.ts';
-import { type SmtpSink, startSmtpSink } from '../helpers/smtp-sink.ts';
-import { createTestStack, type TestStack } from '../helpers/stack.ts';
-import { recordCampaign, report, startWorker, tally, waitUntilSent, workerEnv } from './harness.ts';
+import { expect, it } from 'vitest';
+import { chaosWorld, recordCampaign, report, tally, waitUntilSent } from './harness.ts';
 
-let stack: TestStack;
-let sink: SmtpSink;
-const workers: Service[] = [];
 const kind = (address: string) => Number(/^smtp-(\d+)@/.exec(address)?.[1] ?? -1) % 5;
-
-beforeAll(async () => {
-  sink = await startSmtpSink({
+const world = chaosWorld({
+  sink: {
     // Recipient i: 0 → 421 once, 1 → 451 once, 2 → 550 always, 3 → connection dropped after DATA once, 4 → fine.
     rule: (address, attempt) => {
       const k = kind(address);
@@ -20,19 +13,14 @@ beforeAll(async () => {
       return undefined;
     },
     dataRule: (to, attempt) => (kind(to) === 3 && attempt === 1 ? 'drop' : undefined),
-  });
-  stack = await createTestStack({ env: { SMTP_URL: sink.url } });
-});
-afterAll(async () => {
-  for (const w of workers) await w.stop('SIGKILL');
-  await stack.close();
-  await sink.close();
+  },
 });
 
 it('SMTP faults: 421 and 451 retried, 550 failed with the reply, a dropped connection after DATA resent once', async () => {
+  const { stack, sink } = world;
   const started = Date.now();
   const { campaignId, emails } = await recordCampaign(stack, 200, 'smtp');
-  workers.push(startWorker(workerEnv(stack, sink)));
+  world.worker();
   const counts = await waitUntilSent(stack, campaignId, 120_000);
   const deliverable = emails.filter((e) => kind(e) !== 2);
   const t = tally(sink, deliverable);
