@@ -8,6 +8,7 @@ import type { Deps } from '../lib/deps.ts';
 import { requirePartnerToken } from './auth.ts';
 import type { App, AppEnv } from './env.ts';
 import { idempotency } from './idempotency.ts';
+import { observeHttpRequest, registerMetricsEndpoint } from './metrics.ts';
 import { fieldIssues, problemResponse, toAppError } from './problem.ts';
 import { registerListAudit } from './routes/audit/list.ts';
 import { registerCreateCampaign } from './routes/campaigns/create.ts';
@@ -34,8 +35,11 @@ import { registerVerifyDomain } from './routes/operations/verify-domain.ts';
 import { registerCreateStaff } from './routes/staff/create.ts';
 import { registerListStaff } from './routes/staff/list.ts';
 import { registerSetStaffAccess } from './routes/staff/set-access.ts';
+import { registerApiReference } from './web/api-reference.ts';
 import { MAX_FORM_BYTES } from './web/context.ts';
+import { registerDashboard } from './web/dashboard/routes.tsx';
 import { isPagePath, renderErrorPage } from './web/error-page.tsx';
+import { registerJobBoard } from './web/job-board.ts';
 import { registerAccountPages } from './web/routes/account-pages.tsx';
 import { registerOfferPages } from './web/routes/offer-pages.tsx';
 import { registerOrgPages } from './web/routes/org-pages.tsx';
@@ -76,15 +80,10 @@ export function createApp(deps: Deps): App {
     c.set('deps', deps);
     c.set('logger', deps.logger.child({ requestId: c.var.requestId }));
     await next();
-    c.var.logger.info(
-      {
-        method: c.req.method,
-        route: routePath(c, -1),
-        status: c.res.status,
-        ms: Math.round(performance.now() - started),
-      },
-      'request',
-    );
+    const route = routePath(c, -1);
+    const ms = performance.now() - started;
+    observeHttpRequest(c.req.method, route, c.res.status, ms / 1000);
+    c.var.logger.info({ method: c.req.method, route, status: c.res.status, ms: Math.round(ms) }, 'request');
   });
 
   // Authenticate before anything reads the body: an anonymous client must not make the
@@ -130,6 +129,10 @@ export function createApp(deps: Deps): App {
   registerSessionPages(app);
   registerSignupPages(app);
   registerAccountPages(app);
+  registerDashboard(app);
+  registerJobBoard(app);
+  registerApiReference(app);
+  registerMetricsEndpoint(app);
 
   registerHealth(app);
   registerCreateOffer(app);

@@ -10,7 +10,8 @@ export interface PartnerPrincipal {
   email: string;
   isOwner: boolean;
   roles: string[];
-  tokenId: string;
+  /** The API token used; null when signed in on the dashboard with a session. */
+  tokenId: string | null;
 }
 
 /**
@@ -35,4 +36,24 @@ export async function authenticateApiToken(db: Db, token: string): Promise<Partn
     .innerJoin(organizations, and(eq(organizations.id, staffAccess.partnerId), eq(organizations.kind, 'partner')))
     .where(and(eq(apiTokens.tokenHash, sha256Hex(token)), isNull(apiTokens.revokedAt)));
   return row ?? null;
+}
+
+/**
+ * The partner principal of a signed-in user (the dashboard's sessions), or null when the
+ * user is not staff of a partner — a client's user, say.
+ */
+export async function findStaffPrincipal(db: Db, userId: string): Promise<PartnerPrincipal | null> {
+  const [row] = await db
+    .select({
+      userId: users.id,
+      email: users.email,
+      partnerId: staffAccess.partnerId,
+      isOwner: staffAccess.isOwner,
+      roles: staffAccess.roles,
+    })
+    .from(users)
+    .innerJoin(staffAccess, and(eq(staffAccess.userId, users.id), eq(staffAccess.partnerId, users.orgId)))
+    .innerJoin(organizations, and(eq(organizations.id, staffAccess.partnerId), eq(organizations.kind, 'partner')))
+    .where(eq(users.id, userId));
+  return row ? { ...row, tokenId: null } : null;
 }
