@@ -102,6 +102,25 @@ export const configSchema = z
       .string()
       .regex(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/, 'a lower-case domain name')
       .default('clients.mandate.localhost'),
+    /**
+     * Bearer token /metrics requires when set. Unset, /metrics answers only clients on the
+     * loopback interface (not through a proxy). At least 16 characters.
+     */
+    METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    /**
+     * Port on which a worker process started alone (`npm run worker`) serves /metrics, on
+     * HOST. Unset: none (the API serves /metrics for its own process).
+     */
+    METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+    /**
+     * The partner that operates this instance: its owners may open the job board, which
+     * shows every partner's jobs. Unset, the board opens only while the instance has a
+     * single partner.
+     */
+    OPERATOR_PARTNER_ID: z
+      .string()
+      .regex(/^org_[0-9a-f]{32}$/, 'a partner id (org_…)')
+      .optional(),
     /** Take the client address from X-Forwarded-For (behind a reverse proxy). Default false. */
     TRUST_PROXY: envBool.default(false),
     /** How often the lifecycle sweep (expiry, auto-extend, notices) runs, in ms. Default 60000. */
@@ -159,6 +178,9 @@ export const configSchema = z
       logLevel: env.LOG_LEVEL,
       logPretty: env.LOG_PRETTY ?? env.NODE_ENV === 'development',
       maxUploadBytes: env.MAX_UPLOAD_BYTES,
+      metricsToken: env.METRICS_TOKEN,
+      metricsPort: env.METRICS_PORT,
+      operatorPartnerId: env.OPERATOR_PARTNER_ID,
     };
   });
 
@@ -180,7 +202,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const lines = parsed.error.issues.map((issue) => {
     const name = issue.path.join('.') || '(environment)';
     // Never echo values that may carry credentials (secrets, URLs with passwords).
-    const echo = typeof present[name] === 'string' && !/SECRET|URL/.test(name);
+    const echo = typeof present[name] === 'string' && !/SECRET|TOKEN|URL/.test(name);
     const value = echo ? ` (got ${JSON.stringify(present[name])})` : '';
     return `  ${name}: ${issue.message}${value}`;
   });

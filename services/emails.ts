@@ -8,6 +8,7 @@ import type { Config } from '../lib/config.ts';
 import type { Deps } from '../lib/deps.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Mailer } from '../lib/mailer.ts';
+import { countEmail } from '../lib/metrics.ts';
 import { withRetries } from '../lib/retry.ts';
 
 export interface NewEmail {
@@ -109,6 +110,7 @@ export async function sendEmail(
     if (!isSmtpError(error)) throw error;
     const failure = classifySmtpError(error);
     const final = failure.permanent || options.isFinalAttempt;
+    countEmail('notification', failure.permanent ? 'rejected' : final ? 'failed' : 'deferred');
     // Guarded: if this attempt outlived its lease and another one sent the email, a late
     // failure here must not turn `sent` back into `failed`.
     await deps.db
@@ -118,5 +120,6 @@ export async function sendEmail(
     if (final) return { outcome: 'failed', reply: failure.reply };
     throw new RetryableSendError(failure.reply, { cause: error });
   }
+  countEmail('notification', 'sent');
   return { outcome: 'sent', attempt: row.attempts };
 }

@@ -7,6 +7,7 @@ import { delegations } from '../db/schema/index.ts';
 import type { Config } from '../lib/config.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Mailer } from '../lib/mailer.ts';
+import { countEmail } from '../lib/metrics.ts';
 import { withRetries } from '../lib/retry.ts';
 import { delegationLinkToken, sha256Hex } from '../lib/secrets.ts';
 import { applyTransition, systemActor } from './delegation-transitions.ts';
@@ -158,6 +159,7 @@ export async function sendOffer(
   } catch (error) {
     if (!isSmtpError(error)) throw error; // the record failed after the send: the lease tells the next attempt
     const failure = classifySmtpError(error);
+    countEmail('offer', failure.permanent ? 'rejected' : options.isFinalAttempt ? 'failed' : 'deferred');
     if (failure.permanent) return fail('The mail server refused the message', failure.reply);
     if (options.isFinalAttempt) {
       return fail(`Gave up after ${row.send_attempts} attempts; the last reply was temporary`, failure.reply);
@@ -168,6 +170,7 @@ export async function sendOffer(
       .where(and(eq(delegations.id, delegationId), eq(delegations.state, 'invited'), ownAttempt));
     throw new RetryableSendError(failure.reply, { cause: error });
   }
+  countEmail('offer', 'sent');
   if (!recorded) {
     // Accepted, declined or terminated while the email was on its way: the email went
     // out and the newer state stands.

@@ -2,6 +2,7 @@ import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import { isAppError } from '../core/errors.ts';
 import type { Deps } from '../lib/deps.ts';
 import { createMailer, type Mailer } from '../lib/mailer.ts';
+import { observeJobRun } from '../lib/metrics.ts';
 import { createRedis } from '../lib/redis.ts';
 import { assertNoEviction } from '../lib/redis-checks.ts';
 import { reconcile } from '../services/reconciler.ts';
@@ -42,6 +43,22 @@ async function processJob(deps: WorkerDeps, job: Job): Promise<unknown> {
   }
 }
 
+/** {@link processJob}, timed and counted (mandate_job_duration_seconds, mandate_jobs_*_total). */
+async function processAndObserveJob(deps: WorkerDeps, queue: QueueName, job: Job): Promise<unknown> {
+  const started = performance.now();
+  const seconds = () => (performance.now() - started) / 1000;
+  try {
+    const result = await processJob(deps, job);
+    observeJobRun(queue, job.name, 'completed', seconds());
+    return result;
+  } catch (error) {
+    // What BullMQ will do next: no retry after an UnrecoverableError or the last attempt.
+    const final = error instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    observeJobRun(queue, job.name, final ? 'final' : 'retry', seconds());
+    throw error;
+  }
+}
+
 /**
  * Starts a BullMQ worker for each queue (all by default) in this process. Each worker
  * gets its own blocking Redis connection; all share one pooled SMTP transport.
@@ -64,7 +81,7 @@ export async function startWorkers(
   connection.on('error', (error) => deps.logger.warn({ err: error }, 'worker connection error'));
 
   const workers = (options.queues ?? queueNames).map((queue) => {
-    const worker = new Worker(queue, (job) => processJob(workerDeps, job), {
+    const worker = new Worker(queue, (job) => processAndObserveJob(workerDeps, queue, job), {
       connection,
       prefix: deps.config.queuePrefix,
       ...workerSettings(queue, deps.config),
