@@ -15,6 +15,7 @@ import { registerCreateCampaign } from './routes/campaigns/create.ts';
 import { registerGetCampaign } from './routes/campaigns/get.ts';
 import { registerListCampaigns } from './routes/campaigns/list.ts';
 import { registerListCampaignRecipients } from './routes/campaigns/recipients.ts';
+import { registerRetryFailedRecipients } from './routes/campaigns/retry-failed.ts';
 import { RecipientInput } from './routes/campaigns/schemas.ts';
 import { registerExtendDelegation } from './routes/delegations/extend.ts';
 import { registerGetDelegation } from './routes/delegations/get.ts';
@@ -31,6 +32,7 @@ import { registerListClientDomains } from './routes/operations/list-domains.ts';
 import { registerListClientUsers } from './routes/operations/list-users.ts';
 import { registerProvisionUser } from './routes/operations/provision-user.ts';
 import { registerResetPassword } from './routes/operations/reset-password.ts';
+import { registerRetryOperation } from './routes/operations/retry.ts';
 import { registerVerifyDomain } from './routes/operations/verify-domain.ts';
 import { registerCreateStaff } from './routes/staff/create.ts';
 import { registerListStaff } from './routes/staff/list.ts';
@@ -130,7 +132,7 @@ export function createApp(deps: Deps): App {
   registerSignupPages(app);
   registerAccountPages(app);
   registerDashboard(app);
-  registerJobBoard(app);
+  registerJobBoard(app, deps);
   registerApiReference(app);
   registerMetricsEndpoint(app);
 
@@ -142,6 +144,7 @@ export function createApp(deps: Deps): App {
   registerListCampaigns(app);
   registerGetCampaign(app);
   registerListCampaignRecipients(app);
+  registerRetryFailedRecipients(app);
   registerListDelegations(app);
   registerGetDelegation(app);
   registerTerminateDelegation(app);
@@ -157,6 +160,7 @@ export function createApp(deps: Deps): App {
   registerVerifyDomain(app);
   registerGetOperation(app);
   registerListOperations(app);
+  registerRetryOperation(app);
   registerListAudit(app);
 
   // Described here because the route checks its items itself (parseRecipientItems).

@@ -34,7 +34,11 @@ export function renderErrorPage(c: Context<AppEnv>, error: AppError): Response {
     c,
     <MessagePage title={titles[error.code] ?? 'Cannot do that'} message={message} kind="error">
       <p>
-        <a href="/org/delegations">Your organization's delegations</a>
+        {/^\/(dashboard|admin)(\/|$)/.test(c.req.path) ? (
+          <a href="/dashboard">The dashboard</a>
+        ) : (
+          <a href="/org/delegations">Your organization's delegations</a>
+        )}
       </p>
     </MessagePage>,
     error.status,

@@ -33,6 +33,8 @@ export const operations = pgTable(
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     finishedAt: timestamp({ withTimezone: true }),
+    /** When an operator last retried it after it failed (a domain check's deadline counts from here). */
+    retriedAt: timestamp({ withTimezone: true }),
   },
   (t) => [
     check(

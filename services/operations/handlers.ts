@@ -222,7 +222,7 @@ export const verifyDomain: OperationHandler = {
       .set({ lastCheckedAt: sql`now()`, lastFound: seen.slice(0, 2000) })
       .where(eq(domains.id, domain.id));
     const expected = `${VERIFICATION_PREFIX}${domain.verificationToken}`;
-    const ageSeconds = (Date.now() - operation.createdAt.getTime()) / 1000;
+    const ageSeconds = (Date.now() - (operation.retriedAt ?? operation.createdAt).getTime()) / 1000;
     if (ageSeconds >= deps.config.domainVerifyDeadlineSeconds) {
       throw new OperationFailure(
         `No TXT record "${expected}" at ${name} before the deadline; found: ${seen.slice(0, 500)}`,

@@ -13,7 +13,7 @@ export const route = createRoute({
   request: { params: IdParam('CampaignId', 'cmp_0193a0c4a7f47c2a9d1e5b3f6a8c9d0e') },
   responses: {
     200: { description: 'The campaign', content: { 'application/json': { schema: CampaignSchema } } },
-    ...problems(401, 404),
+    ...problems(401, 404, 422),
   },
 });
 

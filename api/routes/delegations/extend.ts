@@ -31,7 +31,7 @@ export const route = createRoute({
       description: 'Extended',
       content: { 'application/json': { schema: z.object({ endsAt: z.string().datetime() }).openapi('Extended') } },
     },
-    ...problems(400, 401, 403, 404, 409, 415, 422),
+    ...problems(400, 401, 403, 404, 409, 413, 415, 422),
   },
 });
 

@@ -20,7 +20,7 @@ export const route = createRoute({
         },
       },
     },
-    ...problems(401, 404),
+    ...problems(401, 404, 422),
   },
 });
 

@@ -22,7 +22,7 @@ export const route = createRoute({
         },
       },
     },
-    ...problems(401, 403, 404, 409),
+    ...problems(401, 403, 404, 409, 422),
   },
 });
 

@@ -16,7 +16,7 @@ export const route = createRoute({
   },
   responses: {
     201: { description: 'Created', content: { 'application/json': { schema: CreatedOfferSchema } } },
-    ...problems(400, 401, 403, 413, 415, 422),
+    ...problems(400, 401, 403, 409, 413, 415, 422),
   },
 });
 

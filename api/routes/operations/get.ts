@@ -20,7 +20,7 @@ export const route = createRoute({
   },
   responses: {
     200: { description: 'The operation', content: { 'application/json': { schema: OperationSchema } } },
-    ...problems(401, 404),
+    ...problems(401, 404, 422),
   },
 });
 

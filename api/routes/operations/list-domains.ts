@@ -31,7 +31,7 @@ export const route = createRoute({
         },
       },
     },
-    ...problems(401, 403, 404),
+    ...problems(401, 403, 404, 422),
   },
 });
 

@@ -27,7 +27,7 @@ export const route = createRoute({
       description: 'Users',
       content: { 'application/json': { schema: z.object({ items: z.array(ClientUser) }).openapi('ClientUsers') } },
     },
-    ...problems(401, 403, 404),
+    ...problems(401, 403, 404, 422),
   },
 });
 

@@ -34,7 +34,7 @@ export const route = createRoute({
   },
   responses: {
     202: { description: 'Queued', content: { 'application/json': { schema: Accepted } } },
-    ...problems(400, 401, 403, 404, 409, 415, 422),
+    ...problems(400, 401, 403, 404, 409, 413, 415, 422),
   },
 });
 

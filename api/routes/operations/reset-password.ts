@@ -23,7 +23,7 @@ export const route = createRoute({
   },
   responses: {
     202: { description: 'Queued', content: { 'application/json': { schema: Accepted } } },
-    ...problems(401, 403, 404, 422),
+    ...problems(401, 403, 404, 409, 422),
   },
 });
 

@@ -24,7 +24,7 @@ export const route = createRoute({
         },
       },
     },
-    ...problems(400, 401, 403, 409, 415, 422),
+    ...problems(400, 401, 403, 409, 413, 415, 422),
   },
 });
 

@@ -25,7 +25,7 @@ export const route = createRoute({
   },
   responses: {
     200: { description: 'Changed', content: { 'application/json': { schema: StaffSchema } } },
-    ...problems(400, 401, 403, 404, 415, 422),
+    ...problems(400, 401, 403, 404, 413, 415, 422),
   },
 });
 

@@ -21,6 +21,10 @@ const actionWords: Record<string, string> = {
   'operation.add_domain': 'Added a domain',
   'operation.request.verify_domain': 'Asked to verify a domain',
   'operation.verify_domain': 'Verified a domain',
+  'operation.retry.provision_user': 'Asked again to create a user',
+  'operation.retry.reset_password': 'Asked again to reset a password',
+  'operation.retry.add_domain': 'Asked again to add a domain',
+  'operation.retry.verify_domain': 'Asked again to verify a domain',
 };
 
 export interface OrgDelegationsPageProps {

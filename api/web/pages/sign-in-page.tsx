@@ -4,6 +4,9 @@ export function SignInPage(props: { csrf: string; next: string; error?: string |
   return (
     <Layout title="Sign in">
       <h1>Sign in</h1>
+      <p class="muted">
+        For partner staff (the dashboard) and for client administrators (your organization's delegations).
+      </p>
       {props.error ? (
         <p class="error" role="alert">
           {props.error}

@@ -6,13 +6,13 @@ import { attemptSignIn, safeNext } from '../sign-in.ts';
 
 export function registerSessionPages(app: App): void {
   app.get('/sign-in', (c) =>
-    renderPage(c, <SignInPage csrf={csrfToken(c)} next={safeNext(c.req.query('next'), '/org/delegations')} />),
+    renderPage(c, <SignInPage csrf={csrfToken(c)} next={safeNext(c.req.query('next'), '/')} />),
   );
 
   app.post('/sign-in', async (c) => {
     const form = await formFields(c);
     verifyCsrf(c, form.csrf);
-    const next = safeNext(form.next, '/org/delegations');
+    const next = safeNext(form.next, '/');
     const result = await attemptSignIn(c, form);
     if (!result.ok) {
       return renderPage(

@@ -146,6 +146,13 @@ const table: Row[] = [
     { 'other partner': 404, 'staff none': 200, 'staff limited': 200, 'staff full': 200, owner: 200 },
   ],
   [
+    'POST',
+    '/v1/campaigns/{id}/retry-failed',
+    () => `/v1/campaigns/${ids.campaign}/retry-failed`,
+    () => ({}),
+    { 'other partner': 404, 'staff none': 403, 'staff limited': 202, 'staff full': 202, owner: 202 },
+  ],
+  [
     'GET',
     '/v1/delegations',
     () => `/v1/delegations`,
@@ -221,6 +228,13 @@ const table: Row[] = [
     () => `/v1/operations/${ids.operation}`,
     null,
     { 'other partner': 404, 'staff none': 404, 'staff limited': 404, 'staff full': 200, owner: 200 },
+  ],
+  [
+    'POST',
+    '/v1/operations/{id}/retry',
+    () => `/v1/operations/${ids.operation}/retry`,
+    null,
+    { 'other partner': 404, 'staff none': 404, 'staff limited': 404, 'staff full': 202, owner: 202 },
   ],
   [
     'GET',

@@ -2,21 +2,46 @@ import SwaggerParser from '@apidevtools/swagger-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isPagePath } from '../../../api/web/error-page.tsx';
 import { documentedRoutes } from '../../helpers/api-routes.ts';
+import { createTestPartner, createTestStaff } from '../../helpers/factories.ts';
 import { createTestStack, type TestStack } from '../../helpers/stack.ts';
 
+interface Operation {
+  security?: unknown;
+  parameters?: { name: string; in: string }[];
+  requestBody?: unknown;
+  responses: Record<string, { content?: Record<string, unknown> }>;
+}
+type Document = { paths: Record<string, Record<string, Operation>> };
+
 let stack: TestStack;
+let document: Document;
 
 beforeAll(async () => {
   stack = await createTestStack();
+  document = (await (await stack.request('/openapi.json')).json()) as Document;
 });
 afterAll(() => stack.close());
 
+/** Every operation of the partner API, with what it takes. */
+function apiOperations() {
+  return Object.entries(document.paths).flatMap(([path, operations]) =>
+    path.startsWith('/v1/')
+      ? Object.entries(operations).map(([method, operation]) => ({
+          name: `${method.toUpperCase()} ${path}`,
+          method: method.toUpperCase(),
+          path,
+          operation,
+          documented: Object.keys(operation.responses),
+        }))
+      : [],
+  );
+}
+
 describe('/openapi.json', () => {
   it('is a valid OpenAPI 3.1 document', async () => {
-    const response = await stack.request('/openapi.json');
-    expect(response.status).toBe(200);
-    const document = (await response.json()) as Parameters<typeof SwaggerParser.validate>[0];
-    const validated = (await SwaggerParser.validate(structuredClone(document))) as unknown as { openapi: string };
+    const validated = (await SwaggerParser.validate(
+      structuredClone(document) as unknown as Parameters<typeof SwaggerParser.validate>[0],
+    )) as unknown as { openapi: string };
     expect(validated.openapi).toBe('3.1.0');
   });
 
@@ -24,28 +49,91 @@ describe('/openapi.json', () => {
     const documented = (await documentedRoutes(stack)).map(
       (r) => `${r.method} ${r.path.replace(/\{([^}]+)\}/g, ':$1')}`,
     );
-    // The HTML pages (offer links, the client's pages) are not part of the partner API.
+    // Not part of the partner API: the HTML pages (offer links, the client's pages, the
+    // dashboard and job board, `/` that leads there) and the API reference that renders
+    // this very document.
     const served = stack.app.routes
       .filter((r) => r.method !== 'ALL' && r.path !== '/openapi.json' && !isPagePath(r.path))
+      .filter((r) => r.path !== '/' && r.path !== '/docs' && !r.path.startsWith('/docs/'))
       .map((r) => `${r.method} ${r.path}`);
     expect(new Set(served)).toEqual(new Set(documented));
+    // Every route under /v1 in particular, whatever the filters above let through.
+    const v1 = stack.app.routes.filter((r) => r.method !== 'ALL' && r.path.startsWith('/v1/'));
+    for (const route of v1)
+      expect(documented, `${route.method} ${route.path}`).toContain(`${route.method} ${route.path}`);
   });
 
-  it('gives every /v1 operation bearer security and problem+json errors', async () => {
-    const document = (await (await stack.request('/openapi.json')).json()) as {
-      paths: Record<
-        string,
-        Record<string, { security?: unknown; responses: Record<string, { content?: Record<string, unknown> }> }>
-      >;
-    };
-    for (const [path, operations] of Object.entries(document.paths)) {
-      if (!path.startsWith('/v1/')) continue;
-      for (const [method, operation] of Object.entries(operations)) {
-        expect(operation.security, `${method} ${path}`).toEqual([{ bearer: [] }]);
-        expect(Object.keys(operation.responses['401']?.content ?? {}), `${method} ${path}`).toEqual([
-          'application/problem+json',
-        ]);
+  it('gives every /v1 operation bearer security and problem+json errors', () => {
+    for (const { name, operation } of apiOperations()) {
+      expect(operation.security, name).toEqual([{ bearer: [] }]);
+      for (const [status, response] of Object.entries(operation.responses)) {
+        if (Number(status) < 400) continue;
+        expect(Object.keys(response.content ?? {}), `${name} → ${status}`).toEqual(['application/problem+json']);
       }
     }
+  });
+
+  it('documents the errors each /v1 operation can answer', () => {
+    const missing: string[] = [];
+    for (const { name, method, operation, documented } of apiOperations()) {
+      const expected = ['401']; // every route needs a token
+      const params = operation.parameters ?? [];
+      // Any parameter (path, query, the Idempotency-Key header) or body is validated.
+      if (params.length > 0 || operation.requestBody) expected.push('422');
+      // Path parameters name a resource, which may not exist (or not be the caller's).
+      if (params.some((p) => p.in === 'path')) expected.push('404');
+      // Every change needs some staff access.
+      if (method !== 'GET') expected.push('403');
+      // Bodies: unreadable, too large, of another type.
+      if (operation.requestBody) expected.push('400', '413', '415');
+      // Idempotency-Key: the same key while the first request is still running.
+      if (method === 'POST') expected.push('409');
+      for (const status of expected) if (!documented.includes(status)) missing.push(`${name} → ${status}`);
+    }
+    expect(missing).toEqual([]);
+  });
+
+  it('documents every status the app answers to bad requests', async () => {
+    const owner = await createTestPartner(stack);
+    const callers = { owner: owner.token, 'staff none': await createTestStaff(stack, owner.partnerId, []) };
+    const missing = `x_${'0'.repeat(32)}`;
+    const tooLong = 'x'.repeat(301);
+    const seen: string[] = [];
+    const undocumented: string[] = [];
+    for (const { name, method, path, operation, documented } of apiOperations()) {
+      const fill = (value: string) => path.replace(/\{[^}]+\}/g, value);
+      const probes: { label: string; path: string; init: RequestInit & { token: string } }[] = [];
+      for (const [caller, token] of Object.entries(callers)) {
+        probes.push({ label: `as ${caller}`, path: fill(missing), init: { method, token } });
+      }
+      if (path.includes('{'))
+        probes.push({ label: 'long id', path: fill(tooLong), init: { method, token: owner.token } });
+      if (operation.requestBody) {
+        const json = { 'content-type': 'application/json' };
+        probes.push(
+          { label: 'bad JSON', path: fill(missing), init: { method, token: owner.token, headers: json, body: '{' } },
+          {
+            label: 'other type',
+            path: fill(missing),
+            init: { method, token: owner.token, headers: { 'content-type': 'text/plain' }, body: 'x' },
+          },
+        );
+      }
+      if (method === 'POST') {
+        const headers = { 'idempotency-key': 'k'.repeat(201) };
+        probes.push({ label: 'bad key', path: fill(missing), init: { method, token: owner.token, headers } });
+      }
+      for (const probe of probes) {
+        const response = await stack.request(probe.path, probe.init);
+        await response.body?.cancel();
+        seen.push(String(response.status));
+        if (!documented.includes(String(response.status))) {
+          undocumented.push(`${name} (${probe.label}) → ${response.status}`);
+        }
+      }
+    }
+    expect(undocumented).toEqual([]);
+    // The probes did reach past authentication.
+    expect(seen).toEqual(expect.arrayContaining(['403', '404', '415', '422']));
   });
 });

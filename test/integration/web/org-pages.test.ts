@@ -47,7 +47,7 @@ describe('the organization page', () => {
       const browser = new PageClient(stack);
       await browser.get('/sign-in');
       const result = await browser.post('/sign-in', { email, password: 'correct horse battery staple', next });
-      expect(result.location).toBe('/org/delegations');
+      expect(result.location).toBe('/');
     }
   });
 

@@ -1,0 +1,245 @@
+import { type DelegationState, delegationStates } from '../../../../core/delegation-machine.ts';
+import type { PartnerPrincipal } from '../../../../services/auth.ts';
+import type { CampaignView, RecipientView } from '../../../../services/campaigns.ts';
+import type { Bucket, CampaignSummary, SendRate } from '../../../../services/dashboard.ts';
+import { BarChart, hourMinute } from '../charts.tsx';
+import { CountsByState, DashboardLayout, StatePill, stamp } from '../layout.tsx';
+import { ProgressBar, progressOf } from '../progress.tsx';
+
+export function CampaignListPage(props: { principal: PartnerPrincipal; csrf: string; campaigns: CampaignSummary[] }) {
+  return (
+    <DashboardLayout
+      title="Campaigns"
+      principal={props.principal}
+      csrf={props.csrf}
+      section="/dashboard/campaigns"
+      live
+    >
+      <section class="card" data-live="campaigns">
+        {props.campaigns.length === 0 ? (
+          <p>
+            No campaign yet. Send one with <code>POST /v1/campaigns</code> (see the <a href="/docs">API reference</a>).
+          </p>
+        ) : (
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Campaign</th>
+                <th scope="col">Started</th>
+                <th scope="col">Progress</th>
+                <th scope="col" class="num">
+                  Sent
+                </th>
+                <th scope="col" class="num">
+                  Failed
+                </th>
+                <th scope="col" class="num">
+                  Waiting
+                </th>
+                <th scope="col" class="num">
+                  Accepted
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {props.campaigns.map((c) => {
+                const p = progressOf(c.counts, c.total);
+                return (
+                  <tr>
+                    <td>
+                      <a href={`/dashboard/campaigns/${c.id}`}>{c.name}</a>
+                    </td>
+                    <td class="date">{stamp(c.createdAt)}</td>
+                    <td style="width:25%">
+                      <ProgressBar counts={c.counts} total={c.total} />
+                    </td>
+                    <td class="num">{p.sent}</td>
+                    <td class="num">
+                      {p.failed > 0 ? <a href={`/dashboard/campaigns/${c.id}?state=failed`}>{p.failed}</a> : 0}
+                    </td>
+                    <td class="num">{p.waiting}</td>
+                    <td class="num">{c.counts.active + c.counts.accepting}</td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        )}
+      </section>
+    </DashboardLayout>
+  );
+}
+
+export interface CampaignPageProps {
+  principal: PartnerPrincipal;
+  csrf: string;
+  campaign: CampaignView;
+  rate: SendRate;
+  sends: Bucket[];
+  /** Which recipients are listed: a state, or all. */
+  state: string | undefined;
+  recipients: RecipientView[];
+  nextCursor: string | null;
+  mayRetry: boolean;
+  notice?: string | undefined;
+}
+
+const perSecond = (n: number | null) => (n === null ? '—' : `${n.toFixed(n >= 10 ? 0 : 1)} / s`);
+
+export function CampaignPage(props: CampaignPageProps) {
+  const { campaign } = props;
+  const p = progressOf(campaign.counts, campaign.total);
+  const base = `/dashboard/campaigns/${campaign.id}`;
+  const listed = props.state ? `${props.state} recipients` : 'All recipients';
+  const csvHref = `${base}/recipients.csv${props.state ? `?state=${props.state}` : ''}`;
+  return (
+    <DashboardLayout
+      title={`Campaign: ${campaign.name}`}
+      principal={props.principal}
+      csrf={props.csrf}
+      section="/dashboard/campaigns"
+      live
+    >
+      {props.notice ? <p class="ok">{props.notice}</p> : null}
+      <section class="card" data-live="progress">
+        <p>
+          <strong data-testid="campaign-status">{p.done ? 'Done' : 'Sending'}</strong>
+          {' — '}
+          <span data-testid="campaign-progress">{`${p.sent + p.failed} of ${campaign.total} recipients handled (${p.percent}%)`}</span>
+          {campaign.rejectedCount > 0 ? (
+            <span class="muted">{` · ${campaign.rejectedCount} rows refused when the campaign was created`}</span>
+          ) : null}
+        </p>
+        <ProgressBar counts={campaign.counts} total={campaign.total} />
+        <CountsByState
+          states={delegationStates}
+          counts={campaign.counts}
+          href={(s) => `${base}?state=${s}`}
+          label="Recipients by state"
+          current={props.state as DelegationState | undefined}
+        />
+        <dl class="facts" style="margin-top:1rem">
+          <dt>Send rate, last minute</dt>
+          <dd data-testid="rate-recent">{perSecond(props.rate.lastMinutePerSecond)}</dd>
+          <dt>Send rate, whole campaign</dt>
+          <dd>{perSecond(props.rate.overallPerSecond)}</dd>
+          <dt>Started</dt>
+          <dd>{stamp(campaign.createdAt)}</dd>
+          <dt>Last email sent</dt>
+          <dd>{stamp(props.rate.lastSentAt)}</dd>
+        </dl>
+      </section>
+      <section class="card">
+        <h2>Emails sent per minute, last hour</h2>
+        <div data-live="sends">
+          <BarChart
+            title="This campaign's emails per minute over the last hour"
+            buckets={props.sends}
+            label={hourMinute}
+            every={10}
+          />
+        </div>
+      </section>
+      <section class="card" data-live="recipients">
+        <h2>{listed}</h2>
+        <div class="actions">
+          <a href={base} aria-current={props.state ? undefined : 'page'}>
+            All
+          </a>
+          <a
+            href={`${base}?state=failed`}
+            aria-current={props.state === 'failed' ? 'page' : undefined}
+            class={campaign.counts.failed > 0 ? 'attention' : undefined}
+          >
+            {`Failed (${campaign.counts.failed})`}
+          </a>
+          <a href={`${base}?state=invited`}>{`Waiting (${campaign.counts.invited})`}</a>
+          <a class="button" href={csvHref} download>
+            Export CSV
+          </a>
+          {props.mayRetry && campaign.counts.failed > 0 ? (
+            <form method="post" action={`${base}/retry`} class="inline">
+              <input type="hidden" name="csrf" value={props.csrf} />
+              <button type="submit">{`Retry all ${campaign.counts.failed} failed`}</button>
+            </form>
+          ) : null}
+        </div>
+        {props.recipients.length === 0 ? (
+          <p class="muted">No recipients here.</p>
+        ) : (
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Recipient</th>
+                <th scope="col">Company</th>
+                <th scope="col">State</th>
+                <th scope="col" class="num">
+                  Attempts
+                </th>
+                <th scope="col">Mail server's reply</th>
+                <th scope="col">
+                  <span class="muted">Action</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {props.recipients.map((r) => (
+                <tr data-recipient={r.email}>
+                  <td>
+                    <a href={`/dashboard/delegations/${r.delegationId}`}>{r.email}</a>
+                    {r.name ? <div class="muted">{r.name}</div> : null}
+                  </td>
+                  <td>{r.company ?? ''}</td>
+                  <td>
+                    <StatePill state={r.state} />
+                  </td>
+                  <td class="num">{r.sendAttempts}</td>
+                  <td class="reply">{r.smtpReply ?? r.failureReason ?? ''}</td>
+                  <td>
+                    {props.mayRetry && r.state === 'failed' && r.offeredAt === null ? (
+                      <RetryRecipientForm
+                        campaignId={campaign.id}
+                        delegationId={r.delegationId}
+                        csrf={props.csrf}
+                        next={props.state ? `${base}?state=${props.state}` : base}
+                      />
+                    ) : null}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+        {props.nextCursor ? (
+          <p>
+            <a
+              href={`${base}?${new URLSearchParams({ ...(props.state ? { state: props.state } : {}), cursor: props.nextCursor })}`}
+            >
+              Next page
+            </a>
+          </p>
+        ) : null}
+      </section>
+    </DashboardLayout>
+  );
+}
+
+export function RetryRecipientForm(props: {
+  campaignId: string;
+  delegationId: string;
+  csrf: string;
+  /** Where to come back to. */
+  next: string;
+  label?: string;
+}) {
+  return (
+    <form method="post" action={`/dashboard/campaigns/${props.campaignId}/retry`} class="inline">
+      <input type="hidden" name="csrf" value={props.csrf} />
+      <input type="hidden" name="delegationId" value={props.delegationId} />
+      <input type="hidden" name="next" value={props.next} />
+      <button type="submit" class="secondary">
+        {props.label ?? 'Retry'}
+      </button>
+    </form>
+  );
+}

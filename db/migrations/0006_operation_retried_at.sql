@@ -1,0 +1,1 @@
+ALTER TABLE "operations" ADD COLUMN "retried_at" timestamp with time zone;

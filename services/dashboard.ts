@@ -1,0 +1,151 @@
+import { and, count, desc, eq, inArray, sql } from 'drizzle-orm';
+import { type DelegationState, delegationStates } from '../core/delegation-machine.ts';
+import type { Db } from '../db/client.ts';
+import { campaigns, delegations, type OperationState, operationStates, operations } from '../db/schema/index.ts';
+import type { PartnerPrincipal } from './auth.ts';
+import type { StateCounts } from './campaigns.ts';
+
+/** What the operator dashboard reads in aggregate. Every query is scoped to one partner. */
+
+const zeroStates = (): StateCounts => Object.fromEntries(delegationStates.map((s) => [s, 0])) as StateCounts;
+
+/** The partner's delegations by state (all eight, zeros included). */
+export async function delegationCounts(db: Db, partnerId: string): Promise<StateCounts> {
+  const rows = await db
+    .select({ state: delegations.state, n: count() })
+    .from(delegations)
+    .where(eq(delegations.partnerId, partnerId))
+    .groupBy(delegations.state);
+  const counts = zeroStates();
+  for (const row of rows) counts[row.state] = row.n;
+  return counts;
+}
+
+/** Operations by state; staff without access to client organizations get none. */
+export async function operationCounts(db: Db, principal: PartnerPrincipal): Promise<Record<OperationState, number>> {
+  const counts = Object.fromEntries(operationStates.map((s) => [s, 0])) as Record<OperationState, number>;
+  if (!principal.isOwner && principal.roles.length === 0) return counts;
+  const seesAll = principal.isOwner || principal.roles.includes('global_admin');
+  const rows = await db
+    .select({ state: operations.state, n: count() })
+    .from(operations)
+    .where(
+      and(
+        eq(operations.partnerId, principal.partnerId),
+        seesAll ? undefined : eq(operations.requestedBy, principal.userId),
+      ),
+    )
+    .groupBy(operations.state);
+  for (const row of rows) counts[row.state] = row.n;
+  return counts;
+}
+
+export interface CampaignSummary {
+  id: string;
+  name: string;
+  total: number;
+  createdAt: Date;
+  counts: StateCounts;
+}
+
+/** The partner's latest campaigns with their recipients by state, in two queries. */
+export async function recentCampaigns(db: Db, partnerId: string, limit = 50): Promise<CampaignSummary[]> {
+  const rows = await db
+    .select({ id: campaigns.id, name: campaigns.name, total: campaigns.total, createdAt: campaigns.createdAt })
+    .from(campaigns)
+    .where(eq(campaigns.partnerId, partnerId))
+    .orderBy(desc(campaigns.id))
+    .limit(limit);
+  if (rows.length === 0) return [];
+  const grouped = await db
+    .select({ campaignId: delegations.campaignId, state: delegations.state, n: count() })
+    .from(delegations)
+    .where(
+      inArray(
+        delegations.campaignId,
+        rows.map((r) => r.id),
+      ),
+    )
+    .groupBy(delegations.campaignId, delegations.state);
+  const byCampaign = new Map(rows.map((r) => [r.id, { ...r, counts: zeroStates() }]));
+  for (const g of grouped) {
+    const summary = g.campaignId ? byCampaign.get(g.campaignId) : undefined;
+    if (summary) summary.counts[g.state as DelegationState] = g.n;
+  }
+  return [...byCampaign.values()];
+}
+
+export interface Bucket {
+  /** Start of the bucket. */
+  at: Date;
+  n: number;
+}
+
+/**
+ * Offer emails accepted by the mail server per minute over the last hour (60 buckets,
+ * oldest first), for the partner or one campaign — judged by `offered_at`, the moment
+ * each send was recorded.
+ */
+export async function sendsPerMinute(db: Db, partnerId: string, campaignId?: string): Promise<Bucket[]> {
+  const rows = await db.execute<{ at: string; n: number }>(sql`
+    with minutes as (
+      select generate_series(date_trunc('minute', now()) - interval '59 minutes', date_trunc('minute', now()), interval '1 minute') as at
+    )
+    select m.at, count(d.id)::int as n
+    from minutes m
+    left join ${delegations} d
+      on d.partner_id = ${partnerId}
+      ${campaignId ? sql`and d.campaign_id = ${campaignId}` : sql``}
+      and d.offered_at >= m.at and d.offered_at < m.at + interval '1 minute'
+    group by m.at order by m.at`);
+  return rows.map((r) => ({ at: new Date(r.at), n: Number(r.n) }));
+}
+
+/** Acceptances per day over the last `days` days (oldest first), by `accepted_at`. */
+export async function acceptancesPerDay(db: Db, partnerId: string, days = 30): Promise<Bucket[]> {
+  const rows = await db.execute<{ at: string; n: number }>(sql`
+    with days as (
+      select generate_series(date_trunc('day', now()) - make_interval(days => ${days - 1}), date_trunc('day', now()), interval '1 day') as at
+    )
+    select d0.at, count(d.id)::int as n
+    from days d0
+    left join ${delegations} d
+      on d.partner_id = ${partnerId} and d.accepted_at >= d0.at and d.accepted_at < d0.at + interval '1 day'
+    group by d0.at order by d0.at`);
+  return rows.map((r) => ({ at: new Date(r.at), n: Number(r.n) }));
+}
+
+export interface SendRate {
+  /** Emails recorded sent over the last minute, per second. */
+  lastMinutePerSecond: number;
+  /** From the campaign's creation to its latest send, per second (null before the first). */
+  overallPerSecond: number | null;
+  firstSentAt: Date | null;
+  lastSentAt: Date | null;
+}
+
+/** How fast a campaign's emails go out. */
+export async function campaignSendRate(db: Db, campaignId: string): Promise<SendRate> {
+  const [row] = await db.execute<{
+    recent: number;
+    sent: number;
+    started: string;
+    first: string | null;
+    last: string | null;
+  }>(sql`
+    select count(*) filter (where d.offered_at >= now() - interval '60 seconds')::int as recent,
+           count(d.offered_at)::int as sent,
+           c.created_at as started, min(d.offered_at) as first, max(d.offered_at) as last
+    from ${campaigns} c left join ${delegations} d on d.campaign_id = c.id
+    where c.id = ${campaignId}
+    group by c.id, c.created_at`);
+  if (!row) return { lastMinutePerSecond: 0, overallPerSecond: null, firstSentAt: null, lastSentAt: null };
+  const last = row.last ? new Date(row.last) : null;
+  const seconds = last ? (last.getTime() - new Date(row.started).getTime()) / 1000 : 0;
+  return {
+    lastMinutePerSecond: Number(row.recent) / 60,
+    overallPerSecond: last && seconds > 0 ? Number(row.sent) / seconds : null,
+    firstSentAt: row.first ? new Date(row.first) : null,
+    lastSentAt: last,
+  };
+}

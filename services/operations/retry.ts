@@ -1,0 +1,94 @@
+import { and, eq, sql } from 'drizzle-orm';
+import { AppError } from '../../core/errors.ts';
+import { requireId } from '../../core/ids.ts';
+import { type OperationKind, operations } from '../../db/schema/index.ts';
+import type { Deps } from '../../lib/deps.ts';
+import { recordAudit } from '../audit.ts';
+import type { PartnerPrincipal } from '../auth.ts';
+import { addDomain, provisionUser, resetPassword, verifyDomain } from './handlers.ts';
+import { jobForKind } from './kinds.ts';
+import { authorize, getPartnerDelegation, type RequestContext } from './requests.ts';
+import type { OperationHandler } from './runner.ts';
+import { type OperationView, toOperationView } from './views.ts';
+
+const handlers: Record<OperationKind, OperationHandler> = {
+  provision_user: provisionUser,
+  reset_password: resetPassword,
+  add_domain: addDomain,
+  verify_domain: verifyDomain,
+};
+
+/**
+ * Runs a failed operation again: `failed → queued` with a fresh job (the same operation
+ * id, so its audit trail stays one story). The one who asked may retry it, as may owners
+ * and full-access staff; the permission is checked now (403) and again by the worker,
+ * against the staff member who asked. Retrying one already queued or running again is a
+ * no-op that returns it; one that succeeded or was rejected cannot be retried (409 —
+ * a rejection is a decision, ask anew once the access allows it). A domain check retried
+ * gets a fresh deadline.
+ */
+export async function retryOperation(
+  deps: Pick<Deps, 'db' | 'queues' | 'logger'>,
+  principal: PartnerPrincipal,
+  operationId: string,
+  ctx: RequestContext,
+): Promise<OperationView> {
+  requireId('operation', operationId, 'operation');
+  const [op] = await deps.db
+    .select()
+    .from(operations)
+    .where(and(eq(operations.id, operationId), eq(operations.partnerId, principal.partnerId)));
+  const mayRetry =
+    op && (principal.isOwner || principal.roles.includes('global_admin') || op.requestedBy === principal.userId);
+  if (!op || !mayRetry || (!principal.isOwner && principal.roles.length === 0)) {
+    throw new AppError('NOT_FOUND', 'No such operation');
+  }
+  if (op.state === 'queued' || op.state === 'running') return toOperationView(op);
+  if (op.state !== 'failed') {
+    throw new AppError('CONFLICT', `Only a failed operation can be retried; this one ${op.state}`);
+  }
+  const delegation = await getPartnerDelegation(deps.db, principal.partnerId, op.delegationId);
+  authorize(await handlers[op.kind].capability(deps.db, op), delegation, principal);
+
+  const requeued = await deps.db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(operations)
+      .set({
+        state: 'queued',
+        error: null,
+        leaseUntil: null,
+        finishedAt: null,
+        retriedAt: sql`now()`,
+        updatedAt: sql`now()`,
+      })
+      .where(and(eq(operations.id, op.id), eq(operations.state, 'failed')))
+      .returning();
+    if (!row) return null;
+    await recordAudit(tx, {
+      actorUserId: principal.userId,
+      partnerId: principal.partnerId,
+      orgId: op.clientOrgId,
+      action: `operation.retry.${op.kind}`,
+      targetType: 'operation',
+      targetId: op.id,
+      outcome: 'succeeded',
+      requestId: ctx.requestId,
+      detail: { delegationId: op.delegationId, previousError: op.error, attempts: op.attempts },
+    });
+    return row;
+  });
+  if (!requeued) {
+    // Someone else retried it between our read and our update: theirs stands.
+    const [current] = await deps.db.select().from(operations).where(eq(operations.id, op.id));
+    return toOperationView(current ?? op);
+  }
+  try {
+    await deps.queues.enqueue(jobForKind[op.kind], { operationId: op.id }, { replaceFinished: true });
+  } catch (error) {
+    deps.logger.warn(
+      { err: error, operationId: op.id },
+      'operation retry recorded but not enqueued; it will run later',
+    );
+  }
+  return toOperationView(requeued);
+}
