@@ -100,7 +100,15 @@ export function registerJobBoard(app: App, deps: Deps): void {
   // Before the board's own routes, so nothing of it (pages, API, static files) is served
   // to anyone else.
   for (const path of [JOB_BOARD_PATH, `${JOB_BOARD_PATH}/*`]) {
-    app.use(path, boardHeaders, noStore, refuseCrossOriginWrites, loadViewer, requireStaffSession, requireOperatorSession);
+    app.use(
+      path,
+      boardHeaders,
+      noStore,
+      refuseCrossOriginWrites,
+      loadViewer,
+      requireStaffSession,
+      requireOperatorSession,
+    );
   }
   // The board's client-side router links to its home with a trailing slash; routes here
   // are strict, so a reload there would otherwise be a 404.
