@@ -3,6 +3,7 @@ import { AppError } from '../core/errors.ts';
 import { requireId } from '../core/ids.ts';
 import { campaigns, delegations } from '../db/schema/index.ts';
 import type { Deps } from '../lib/deps.ts';
+import { recordAudit } from './audit.ts';
 import type { PartnerPrincipal } from './auth.ts';
 import { applyTransitionToMany } from './delegation-transitions.ts';
 import { assertCanSendOffers, assertOfferOpen, getOwnOffer } from './offers.ts';
@@ -26,6 +27,7 @@ export async function retryFailedSends(
   principal: PartnerPrincipal,
   campaignId: string,
   delegationIds?: string[],
+  requestId?: string,
 ): Promise<{ retried: number }> {
   assertCanSendOffers(principal);
   requireId('campaign', campaignId, 'campaign');
@@ -37,7 +39,7 @@ export async function retryFailedSends(
       .where(and(eq(campaigns.id, campaignId), eq(campaigns.partnerId, principal.partnerId)));
     if (!campaign) throw new AppError('NOT_FOUND', 'No such campaign');
     assertOfferOpen(await getOwnOffer(tx, principal.partnerId, campaign.offerId, { lock: 'share' }));
-    return applyTransitionToMany(tx, {
+    const ids = await applyTransitionToMany(tx, {
       where: and(
         eq(delegations.campaignId, campaignId),
         isNull(delegations.acceptedAt),
@@ -46,14 +48,25 @@ export async function retryFailedSends(
       from: ['failed'],
       event: 'retry_send',
       actor: { type: 'partner_user', id: principal.userId },
-      set: {
-        sendAttempts: 0,
-        uncertainSends: 0,
-        sendLeaseUntil: null,
-        smtpReply: null,
-        failureReason: null,
-      },
+      // send_attempts stays as it is: it fences the send's outcome (a late result of an
+      // earlier attempt must not count for the new one), and uncertain_sends keeps ADR 5's
+      // "resend at most once" honest across retries.
+      set: { sendLeaseUntil: null, smtpReply: null, failureReason: null },
     });
+    if (ids.length > 0) {
+      await recordAudit(tx, {
+        actorUserId: principal.userId,
+        partnerId: principal.partnerId,
+        orgId: principal.partnerId,
+        action: 'campaign.retry_failed',
+        targetType: 'campaign',
+        targetId: campaignId,
+        outcome: 'succeeded',
+        requestId,
+        detail: { retried: ids.length, ...(delegationIds ? { delegationIds } : {}) },
+      });
+    }
+    return ids;
   });
   try {
     for (let i = 0; i < moved.length; i += CHUNK) {

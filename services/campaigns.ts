@@ -193,6 +193,8 @@ export interface RecipientView {
   smtpReply: string | null;
   failureReason: string | null;
   offeredAt: string | null;
+  /** Set once the client accepted (a later failure is the grant's, not the email's). */
+  acceptedAt: string | null;
   updatedAt: string;
 }
 
@@ -230,6 +232,7 @@ export async function listCampaignRecipients(
       smtpReply: d.smtpReply,
       failureReason: d.failureReason,
       offeredAt: d.offeredAt?.toISOString() ?? null,
+      acceptedAt: d.acceptedAt?.toISOString() ?? null,
       updatedAt: d.updatedAt.toISOString(),
     })),
   };

@@ -87,17 +87,18 @@ export interface Bucket {
  * each send was recorded.
  */
 export async function sendsPerMinute(db: Db, partnerId: string, campaignId?: string): Promise<Bucket[]> {
+  // Only the last hour's rows are read (delegations_partner_offered_idx), then bucketed.
   const rows = await db.execute<{ at: string; n: number }>(sql`
     with minutes as (
       select generate_series(date_trunc('minute', now()) - interval '59 minutes', date_trunc('minute', now()), interval '1 minute') as at
+    ), sends as (
+      select date_trunc('minute', offered_at) as at, count(*)::int as n
+      from ${delegations}
+      where partner_id = ${partnerId} and offered_at >= date_trunc('minute', now()) - interval '59 minutes'
+        ${campaignId ? sql`and campaign_id = ${campaignId}` : sql``}
+      group by 1
     )
-    select m.at, count(d.id)::int as n
-    from minutes m
-    left join ${delegations} d
-      on d.partner_id = ${partnerId}
-      ${campaignId ? sql`and d.campaign_id = ${campaignId}` : sql``}
-      and d.offered_at >= m.at and d.offered_at < m.at + interval '1 minute'
-    group by m.at order by m.at`);
+    select m.at, coalesce(s.n, 0) as n from minutes m left join sends s on s.at = m.at order by m.at`);
   return rows.map((r) => ({ at: new Date(r.at), n: Number(r.n) }));
 }
 
@@ -106,12 +107,13 @@ export async function acceptancesPerDay(db: Db, partnerId: string, days = 30): P
   const rows = await db.execute<{ at: string; n: number }>(sql`
     with days as (
       select generate_series(date_trunc('day', now()) - make_interval(days => ${days - 1}), date_trunc('day', now()), interval '1 day') as at
+    ), accepted as (
+      select date_trunc('day', accepted_at) as at, count(*)::int as n
+      from ${delegations}
+      where partner_id = ${partnerId} and accepted_at >= date_trunc('day', now()) - make_interval(days => ${days - 1})
+      group by 1
     )
-    select d0.at, count(d.id)::int as n
-    from days d0
-    left join ${delegations} d
-      on d.partner_id = ${partnerId} and d.accepted_at >= d0.at and d.accepted_at < d0.at + interval '1 day'
-    group by d0.at order by d0.at`);
+    select d.at, coalesce(a.n, 0) as n from days d left join accepted a on a.at = d.at order by d.at`);
   return rows.map((r) => ({ at: new Date(r.at), n: Number(r.n) }));
 }
 

@@ -53,6 +53,8 @@ export async function createStaff(
         email: input.email,
         displayName: input.displayName,
         passwordHash,
+        // The owner saw this password: the staff member chooses their own at first sign-in.
+        mustChangePassword: true,
       });
       await tx
         .insert(staffAccess)

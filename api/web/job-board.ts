@@ -68,14 +68,26 @@ const refuseCrossOriginWrites = createMiddleware<AppEnv>(async (c, next) => {
  * the job its deterministic id; a job made up here could hold that id with another
  * payload, and the real work would then never be added.
  */
-const refusedActions = new Set(['/api/queues/:queueName/add', '/api/queues/:queueName/:jobId/update-data']);
+const refusedActions = new Set([
+  // Jobs enter only through `enqueue`, with their deterministic ids and valid payloads.
+  '/api/queues/:queueName/add',
+  '/api/queues/:queueName/:jobId/update-data',
+  // The maintenance schedulers (reconciler, lifecycle) and the queues' settings are
+  // Mandate's own: removing or editing them would quietly stop the sweeps until a restart.
+  '/api/queues/:queueName/job-schedulers/:schedulerId',
+  '/api/queues/:queueName/job-schedulers/:schedulerId/remove',
+  '/api/queues/:queueName/obliterate',
+  '/api/queues/:queueName/concurrency',
+  '/api/queues/:queueName/rate-limit',
+  '/api/queues/:queueName/default-job-options',
+]);
 
 /**
  * bull-board at /admin/queues over every queue, for the owners of a partner (signed in
  * as for the dashboard: anonymous → sign-in page, anyone else → 403).
  *
  * Not read-only: owners can retry, promote, clean, pause and resume from here (not add or
- * edit jobs: {@link refusedActions}). Retrying is safe because every job is idempotent —
+ * edit jobs, nor touch the schedulers or queue settings: {@link refusedActions}). Retrying is safe because every job is idempotent —
  * its payload is only an id, and its handler claims the row in PostgreSQL with a guarded
  * update (`WHERE state = 'pending'` / `'queued'` / `'invited'`…) before acting, so a rerun
  * of work that already finished, failed for good or is running elsewhere does nothing.
@@ -90,9 +102,10 @@ export function registerJobBoard(app: App, deps: Deps): void {
     options: {
       uiConfig: { boardTitle: 'Mandate jobs' },
       handlerHooks: {
-        before: ({ route }) =>
-          refusedActions.has(route)
-            ? { allow: false, status: 403, message: 'Jobs are added only by Mandate itself.' }
+        // Reads stay open; the refused changes are refused whatever their method.
+        before: ({ route, method }) =>
+          method !== 'get' && refusedActions.has(route)
+            ? { allow: false, status: 403, message: 'Mandate manages this itself.' }
             : undefined,
       },
     },

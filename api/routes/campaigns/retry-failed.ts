@@ -50,7 +50,13 @@ export const registerRetryFailedRecipients = (app: App) =>
   app.openapi(route, async (c) => {
     const body = c.req.valid('json') as { delegationIds?: string[] } | undefined;
     return c.json(
-      await retryFailedSends(c.var.deps, c.var.principal, c.req.valid('param').id, body?.delegationIds),
+      await retryFailedSends(
+        c.var.deps,
+        c.var.principal,
+        c.req.valid('param').id,
+        body?.delegationIds,
+        c.var.requestId,
+      ),
       202,
     );
   });

@@ -92,6 +92,7 @@ export const RecipientSchema = z
     smtpReply: z.string().nullable().openapi({ description: "The mail server's last reply when sending failed" }),
     failureReason: z.string().nullable(),
     offeredAt: z.string().nullable(),
+    acceptedAt: z.string().nullable(),
     updatedAt: z.string(),
   })
   .openapi('Recipient');

@@ -143,15 +143,23 @@ export const stamp = (d: Date | string | null) =>
 
 /**
  * The script behind `live`: every 3 seconds while the tab is visible, fetch this same
- * URL and swap each `[data-live]` element for its new version. No framework, no build.
+ * URL and swap each `[data-live]` element for its new version — one request at a time,
+ * stopping when the session has ended. No framework, no build.
  */
 export const liveScript = `(() => {
   const status = document.querySelector('[data-live-status]');
+  let busy = false;
+  let timer;
   async function refresh() {
-    if (document.hidden) return;
+    if (document.hidden || busy) return;
+    busy = true;
     try {
       const response = await fetch(location.href, { headers: { 'X-Live-Refresh': '1' }, credentials: 'same-origin' });
-      if (!response.ok) throw new Error(String(response.status));
+      if (response.redirected || !response.ok) {
+        clearInterval(timer);
+        if (status) status.textContent = 'Stopped refreshing (' + (response.redirected ? 'signed out' : response.status) + '): reload the page.';
+        return;
+      }
       const doc = new DOMParser().parseFromString(await response.text(), 'text/html');
       for (const el of document.querySelectorAll('[data-live]')) {
         const next = doc.querySelector('[data-live="' + el.getAttribute('data-live') + '"]');
@@ -160,9 +168,11 @@ export const liveScript = `(() => {
       if (status) status.textContent = 'Updated ' + new Date().toLocaleTimeString();
     } catch (error) {
       if (status) status.textContent = 'Could not refresh (' + error.message + ')';
+    } finally {
+      busy = false;
     }
   }
-  setInterval(refresh, 3000);
+  timer = setInterval(refresh, 3000);
 })();
 `;
 

@@ -113,11 +113,9 @@ export function registerDashboard(app: App): void {
     c.header('Cache-Control', 'public, max-age=300');
     return c.body(liveScript, 200, { 'Content-Type': 'text/javascript; charset=utf-8' });
   });
-  for (const path of ['/dashboard', '/dashboard/*']) {
-    app.use(path, headers, loadViewer, requireStaffSession);
-    app.on('POST', path, formLimit);
-  }
-  app.use('/dashboard/staff', requireOwnerSession);
+  // '/dashboard/*' matches '/dashboard' itself too.
+  app.use('/dashboard/*', headers, loadViewer, requireStaffSession);
+  app.on('POST', '/dashboard/*', formLimit);
   app.use('/dashboard/staff/*', requireOwnerSession);
 
   app.get('/dashboard', async (c) => {
@@ -199,7 +197,7 @@ export function registerDashboard(app: App): void {
     verifyCsrf(c, form.csrf);
     const id = c.req.param('id');
     const ids = form.delegationId ? [form.delegationId] : undefined;
-    const { retried } = await retryFailedSends(c.var.deps, c.var.principal, id, ids);
+    const { retried } = await retryFailedSends(c.var.deps, c.var.principal, id, ids, c.var.requestId);
     const back = safeNext(form.next, `/dashboard/campaigns/${id}`);
     return c.redirect(withNotice(back, { notice: 'retried', n: String(retried) }), 303);
   });

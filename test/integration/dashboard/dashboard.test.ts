@@ -115,7 +115,7 @@ describe('a campaign with failed recipients', () => {
     expect(page.html).toContain('550 5.1.1 &lt;bad1@client.example&gt;: mailbox unavailable');
     expect(page.html).toContain('Spring &lt;b&gt;rollout&lt;/b&gt;');
     expect(page.html).not.toContain('<script>alert(1)</script>');
-    expect(page.html).toContain('Retry all 3 failed');
+    expect(page.html).toContain('Retry all failed sends');
     expect(page.html).toContain('Done');
   });
 
@@ -151,7 +151,7 @@ describe('a campaign with failed recipients', () => {
     expect(one.location).toBe(`/dashboard/delegations/${failedIds[0]}?notice=retried&n=1`);
     const [retried] = await stack.deps
       .sql`select state, send_attempts, smtp_reply from delegations where id = ${failedIds[0] as string}`;
-    expect(retried).toMatchObject({ state: 'invited', send_attempts: 0, smtp_reply: null });
+    expect(retried).toMatchObject({ state: 'invited', send_attempts: 1, smtp_reply: null });
     const [event] = await stack.deps
       .sql`select actor_type, actor_id from delegation_events where delegation_id = ${failedIds[0] as string} and event = 'retry_send'`;
     expect(event).toMatchObject({ actor_type: 'partner_user', actor_id: owner.userId });

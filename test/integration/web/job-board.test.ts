@@ -54,7 +54,9 @@ describe('the job board at /admin/queues', () => {
       json: { email: `staff-${partner.partnerId}@partner.example`, displayName: 'Staff', access: 'full' },
     });
     expect(created.status).toBe(201);
-    const member = (await created.json()) as { email: string; password: string };
+    const member = (await created.json()) as { userId: string; email: string; password: string };
+    // As if they had chosen their own password at the first sign-in.
+    await stack.deps.sql`update users set must_change_password = false where id = ${member.userId}`;
     for (const browser of [await signedIn(client.email, PASSWORD), await signedIn(member.email, member.password)]) {
       for (const path of ['/admin/queues', '/admin/queues/api/queues']) {
         const page = await browser.get(path);

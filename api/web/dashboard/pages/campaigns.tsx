@@ -160,7 +160,7 @@ export function CampaignPage(props: CampaignPageProps) {
           {props.mayRetry && campaign.counts.failed > 0 ? (
             <form method="post" action={`${base}/retry`} class="inline">
               <input type="hidden" name="csrf" value={props.csrf} />
-              <button type="submit">{`Retry all ${campaign.counts.failed} failed`}</button>
+              <button type="submit">Retry all failed sends</button>
             </form>
           ) : null}
         </div>
@@ -196,7 +196,7 @@ export function CampaignPage(props: CampaignPageProps) {
                   <td class="num">{r.sendAttempts}</td>
                   <td class="reply">{r.smtpReply ?? r.failureReason ?? ''}</td>
                   <td>
-                    {props.mayRetry && r.state === 'failed' && r.offeredAt === null ? (
+                    {props.mayRetry && r.state === 'failed' && r.acceptedAt === null ? (
                       <RetryRecipientForm
                         campaignId={campaign.id}
                         delegationId={r.delegationId}
