@@ -9,17 +9,55 @@ import { migrateDatabase } from '../db/migrate.ts';
 import { loadConfigOrExit } from '../lib/config.ts';
 import { createLogger } from '../lib/logger.ts';
 import { createPartner } from '../services/partners.ts';
+import { reportCommandError } from './api-client.ts';
+import { campaignFailedUsage, runCampaignFailed } from './campaign-failed.ts';
+import { campaignSendUsage, runCampaignSend } from './campaign-send.ts';
+import { campaignStatusUsage, runCampaignStatus } from './campaign-status.ts';
 import { formatCreatedPartner, parsePartnerCreateArgs, partnerCreateUsage } from './partner-create.ts';
 
 const usage = `Usage: mandate <command>
 
 Commands:
-  partner create   Create a partner organization and its owner
+  partner create    Create a partner organization and its owner
+  campaign send     Check a CSV file of recipients, send it as a campaign, and watch it finish
+  campaign status   A campaign's progress (--watch: until it is done)
+  campaign failed   A campaign's failed recipients, with the mail server's reply, as CSV
+
+Each command takes --help. The campaign commands talk to a running Mandate over its API:
+MANDATE_URL (default http://localhost:3000) and MANDATE_TOKEN, a partner API token.
 
 ${partnerCreateUsage}`;
 
+const campaignCommands = {
+  send: { run: runCampaignSend, usage: campaignSendUsage },
+  status: { run: runCampaignStatus, usage: campaignStatusUsage },
+  failed: { run: runCampaignFailed, usage: campaignFailedUsage },
+} as const;
+
+/** A campaign command: results on stdout, progress and problems on stderr, 1 for any error it reports. */
+async function runCampaignCommand(command: string | undefined, argv: string[]): Promise<number> {
+  const entry =
+    command !== undefined && Object.hasOwn(campaignCommands, command)
+      ? campaignCommands[command as keyof typeof campaignCommands]
+      : undefined;
+  if (!entry) {
+    const help = command === undefined || command === '--help' || command === '-h' || command === 'help';
+    const text = `Usage: mandate campaign send|status|failed …\n\n${Object.values(campaignCommands)
+      .map((c) => c.usage)
+      .join('\n\n')}\n`;
+    (help ? process.stdout : process.stderr).write(text);
+    return help ? 0 : 1;
+  }
+  try {
+    return await entry.run(argv);
+  } catch (error) {
+    return reportCommandError(error, (text) => process.stderr.write(text));
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const [group, command, ...rest] = argv;
+  if (group === 'campaign') return runCampaignCommand(command, rest);
   if (group === 'partner' && command === 'create') {
     let args: ReturnType<typeof parsePartnerCreateArgs>;
     try {

@@ -1,0 +1,206 @@
+/**
+ * The partner API over HTTP, for the campaign commands: bearer token, JSON answers
+ * checked against the server's own response schemas, problem+json turned into an error
+ * that says its `code` and `detail`, and connection failures told apart from HTTP ones.
+ */
+
+import type { z } from 'zod';
+import { sanitizeEcho } from '../core/text.ts';
+
+/** `MANDATE_URL` when neither it nor `--url` is given. */
+export const DEFAULT_MANDATE_URL = 'http://localhost:3000';
+
+/** A mistake on the command line; the message is for the terminal, usage included. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** The server answered with an error status. */
+export class ApiError extends Error {
+  override name = 'ApiError';
+  constructor(
+    readonly status: number,
+    /** The problem document's `code` (`UNAUTHENTICATED`, `NOT_FOUND`…), when it had one. */
+    readonly code: string | undefined,
+    readonly detail: string,
+    readonly issues: { path: string; message: string }[] = [],
+  ) {
+    super(`${code ?? `HTTP ${status}`}: ${detail}`);
+  }
+
+  /** Worth asking again: the server or something in front of it is overloaded or restarting. */
+  get transient(): boolean {
+    return this.status === 429 || this.status === 502 || this.status === 503 || this.status === 504;
+  }
+}
+
+/** No HTTP answer at all: refused, reset, timed out, unknown host. */
+export class ConnectionError extends Error {
+  override name = 'ConnectionError';
+}
+
+export interface Connection {
+  baseUrl: string;
+  token: string;
+}
+
+/**
+ * Where to connect, from `--url`/`--token` or else `MANDATE_URL`/`MANDATE_TOKEN`.
+ * Throws a UsageError without a token or with a URL that is not http(s).
+ */
+export function resolveConnection(
+  flags: { url?: string | undefined; token?: string | undefined },
+  env: Record<string, string | undefined>,
+  usage: string,
+): Connection {
+  const baseUrl = (flags.url ?? env.MANDATE_URL ?? DEFAULT_MANDATE_URL).replace(/\/+$/, '');
+  let protocol: string;
+  try {
+    protocol = new URL(baseUrl).protocol;
+  } catch {
+    throw new UsageError(`The URL "${sanitizeEcho(baseUrl, 200)}" is not valid (--url or MANDATE_URL).\n\n${usage}`);
+  }
+  if (protocol !== 'http:' && protocol !== 'https:') {
+    throw new UsageError(`The URL must start with http:// or https:// (--url or MANDATE_URL).\n\n${usage}`);
+  }
+  const token = (flags.token ?? env.MANDATE_TOKEN ?? '').trim();
+  if (token === '') {
+    throw new UsageError(
+      `A partner API token is needed: set MANDATE_TOKEN (or pass --token). \`partner create\` prints the owner's.\n\n${usage}`,
+    );
+  }
+  return { baseUrl, token };
+}
+
+export interface RequestOptions {
+  query?: Record<string, string | undefined>;
+  headers?: Record<string, string>;
+  body?: Uint8Array | string;
+  /** Gives up after this long (default 30 s). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface ApiResponse<T> {
+  data: T;
+  headers: Headers;
+}
+
+/** Reads the `cause` of undici's "fetch failed" into something a person can act on. */
+function connectionProblem(error: unknown, url: string, timeoutMs: number): ConnectionError {
+  if (error instanceof Error && error.name === 'TimeoutError') {
+    return new ConnectionError(`${url} did not answer within ${timeoutMs / 1000} s`);
+  }
+  const cause = error instanceof Error ? (error.cause as { code?: string; message?: string } | undefined) : undefined;
+  const reason = cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
+  return new ConnectionError(`Could not reach ${url}: ${reason}`);
+}
+
+async function readProblem(response: Response): Promise<ApiError> {
+  const text = await response.text().catch(() => '');
+  try {
+    const problem = JSON.parse(text) as { code?: unknown; detail?: unknown; title?: unknown; errors?: unknown };
+    if (
+      problem &&
+      typeof problem === 'object' &&
+      (typeof problem.code === 'string' || typeof problem.detail === 'string')
+    ) {
+      const issues = Array.isArray(problem.errors)
+        ? problem.errors
+            .filter(
+              (i): i is { path: string; message: string } =>
+                typeof i?.path === 'string' && typeof i?.message === 'string',
+            )
+            .map((i) => ({ path: sanitizeEcho(i.path, 200), message: sanitizeEcho(i.message, 300) }))
+        : [];
+      const detail = typeof problem.detail === 'string' ? problem.detail : String(problem.title ?? response.statusText);
+      return new ApiError(
+        response.status,
+        typeof problem.code === 'string' ? sanitizeEcho(problem.code, 60) : undefined,
+        sanitizeEcho(detail, 500),
+        issues,
+      );
+    }
+  } catch {
+    // Not JSON: a proxy's error page, say. Its first words are the best we have.
+  }
+  const excerpt = sanitizeEcho(text.replace(/\s+/g, ' ').trim(), 200);
+  return new ApiError(response.status, undefined, `${response.statusText || 'error'}${excerpt ? ` — ${excerpt}` : ''}`);
+}
+
+export interface ApiClient {
+  readonly baseUrl: string;
+  request<T>(
+    method: 'GET' | 'POST',
+    path: string,
+    schema: z.ZodType<T>,
+    options?: RequestOptions,
+  ): Promise<ApiResponse<T>>;
+}
+
+export function createApiClient(connection: Connection): ApiClient {
+  return {
+    baseUrl: connection.baseUrl,
+    async request(method, path, schema, options = {}) {
+      const url = new URL(`${connection.baseUrl}${path}`);
+      for (const [key, value] of Object.entries(options.query ?? {})) {
+        if (value !== undefined) url.searchParams.set(key, value);
+      }
+      const timeoutMs = options.timeoutMs ?? 30_000;
+      const timeout = AbortSignal.timeout(timeoutMs);
+      let response: Response;
+      try {
+        response = await fetch(url, {
+          method,
+          headers: { accept: 'application/json', authorization: `Bearer ${connection.token}`, ...options.headers },
+          ...(options.body === undefined ? {} : { body: options.body }),
+          signal: options.signal ? AbortSignal.any([timeout, options.signal]) : timeout,
+        });
+      } catch (error) {
+        if (options.signal?.aborted) throw error;
+        throw connectionProblem(error, connection.baseUrl, timeoutMs);
+      }
+      if (!response.ok) throw await readProblem(response);
+      let body: unknown;
+      try {
+        body = await response.json();
+      } catch {
+        throw new ApiError(
+          response.status,
+          undefined,
+          `${method} ${path} did not answer JSON; is ${connection.baseUrl} Mandate?`,
+        );
+      }
+      const parsed = schema.safeParse(body);
+      if (!parsed.success) {
+        throw new ApiError(
+          response.status,
+          undefined,
+          `${method} ${path} answered something unexpected (${parsed.error.issues[0]?.message ?? 'wrong shape'}); is the CLI the same version as the server?`,
+        );
+      }
+      return { data: parsed.data, headers: response.headers };
+    },
+  };
+}
+
+/** What the command line says about an error the commands let through; returns the exit code. */
+export function reportCommandError(error: unknown, write: (text: string) => void): number {
+  if (error instanceof UsageError || error instanceof ConnectionError) {
+    write(`${error.message}\n`);
+    return 1;
+  }
+  if (error instanceof ApiError) {
+    const lines = [`${error.code ? `${error.code} ` : ''}(HTTP ${error.status}): ${error.detail}`];
+    for (const issue of error.issues.slice(0, 20)) lines.push(`  ${issue.path}: ${issue.message}`);
+    if (error.code === 'UNAUTHENTICATED') lines.push('Check MANDATE_TOKEN (or --token): a partner API token.');
+    if (error.code === 'IDEMPOTENCY_KEY_REUSED') {
+      lines.push(
+        'This file was sent to this offer in the last 24 hours with another --name: repeat that command to follow its campaign.',
+      );
+    }
+    write(`${lines.join('\n')}\n`);
+    return 1;
+  }
+  throw error;
+}

@@ -1,0 +1,152 @@
+import { once } from 'node:events';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { RecipientSchema } from '../api/routes/campaigns/schemas.ts';
+// The dashboard's CSV export escapes cells this way: one rule for every file Mandate writes.
+import { csvCell } from '../api/web/dashboard/csv.ts';
+import { sanitizeEcho } from '../core/text.ts';
+import { type ApiClient, createApiClient, resolveConnection, UsageError } from './api-client.ts';
+import { exitCodes } from './progress.ts';
+
+export const campaignFailedUsage = `Usage: mandate campaign failed <campaign id> [--csv <file>] [--json] [--url <url>] [--token <token>]
+
+Writes the campaign's failed recipients as CSV, with the mail server's reply, to <file>
+(or to stdout without --csv): the columns of the dashboard's export. With --json: one
+line of JSON on stdout ({"campaignId","failed","file"}).
+
+Exit code: 0 no recipient failed, 2 some did, 1 usage, connection or HTTP errors.
+Connection: --url or MANDATE_URL (default http://localhost:3000), --token or MANDATE_TOKEN.`;
+
+export type FailedRecipient = z.output<typeof RecipientSchema>;
+
+const RecipientPage = z.object({ items: z.array(RecipientSchema), nextCursor: z.string().nullable() });
+
+/** The columns of the file, the same as the dashboard's "Export CSV". */
+export const failedCsvHeader =
+  'email,name,company,state,attempts,smtp_reply,failure_reason,offered_at,delegation_id\r\n';
+
+/** One recipient as a CSV line (formula-like cells neutralised, quoted as needed). */
+export function failedCsvLine(r: FailedRecipient): string {
+  return `${[r.email, r.name, r.company, r.state, r.sendAttempts, r.smtpReply, r.failureReason, r.offeredAt, r.delegationId].map(csvCell).join(',')}\r\n`;
+}
+
+/** `address: reply` for the terminal (control characters removed: the reply comes from a mail server). */
+export function describeFailure(r: FailedRecipient): string {
+  const why = r.smtpReply ?? r.failureReason ?? 'no reply recorded';
+  return `${sanitizeEcho(r.email, 254)}: ${sanitizeEcho(why.replace(/\s+/g, ' '), 300)}`;
+}
+
+/** One page of a campaign's failed recipients (`GET /v1/campaigns/{id}/recipients?state=failed`). */
+export async function fetchFailedPage(
+  client: ApiClient,
+  campaignId: string,
+  page: { cursor?: string | undefined; limit: number },
+) {
+  const { data } = await client.request(
+    'GET',
+    `/v1/campaigns/${encodeURIComponent(campaignId)}/recipients`,
+    RecipientPage,
+    { query: { state: 'failed', limit: String(page.limit), cursor: page.cursor } },
+  );
+  return data;
+}
+
+/** Writes to the stream, waiting when its buffer is full (a file of 100,000 rows stays out of memory). */
+async function writeChunk(stream: NodeJS.WritableStream, chunk: string): Promise<void> {
+  if (chunk !== '' && !stream.write(chunk)) await once(stream, 'drain');
+}
+
+/** Opens `path` for writing; a path that cannot be written is the user's to fix. */
+async function openFile(path: string): Promise<WriteStream> {
+  const file = createWriteStream(path);
+  try {
+    await once(file, 'open');
+  } catch (error) {
+    throw new UsageError(`Cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  return file;
+}
+
+/** `mandate campaign failed <id> [--csv out.csv]`. */
+export async function runCampaignFailed(argv: string[]): Promise<number> {
+  let parsed: ReturnType<typeof parseFailedArgs>;
+  try {
+    parsed = parseFailedArgs(argv);
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}\n\n${campaignFailedUsage}`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(`${campaignFailedUsage}\n`);
+    return exitCodes.ok;
+  }
+  const id = positionals[0];
+  if (id === undefined || positionals.length > 1) {
+    throw new UsageError(`Give exactly one campaign id.\n\n${campaignFailedUsage}`);
+  }
+  const path = values.csv;
+  if (values.json && path === undefined) {
+    throw new UsageError(`--json needs --csv <file> (the CSV itself would be on stdout).\n\n${campaignFailedUsage}`);
+  }
+  const client = createApiClient(resolveConnection(values, process.env, campaignFailedUsage));
+
+  const shown: FailedRecipient[] = [];
+  let file: WriteStream | undefined;
+  let failed = 0;
+  let cursor: string | undefined;
+  let first = true;
+  try {
+    do {
+      const page = await fetchFailedPage(client, id, { cursor, limit: 1000 });
+      if (first) {
+        // Created once the first page is in: a wrong id or token leaves no file behind.
+        if (path !== undefined) file = await openFile(path);
+        await writeChunk(file ?? process.stdout, failedCsvHeader);
+        first = false;
+      }
+      await writeChunk(file ?? process.stdout, page.items.map(failedCsvLine).join(''));
+      shown.push(...page.items.slice(0, 10 - shown.length));
+      failed += page.items.length;
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    if (file) {
+      file.end();
+      await once(file, 'finish');
+    }
+  } catch (error) {
+    // Half a file would pass for the whole list.
+    if (file && path !== undefined) {
+      file.destroy();
+      await rm(path, { force: true });
+    }
+    throw error;
+  }
+
+  for (const r of shown) process.stderr.write(`  ${describeFailure(r)}\n`);
+  if (failed > shown.length) process.stderr.write(`  … and ${(failed - shown.length).toLocaleString('en')} more\n`);
+  const summary =
+    failed === 0
+      ? `No recipient of ${id} failed.`
+      : `${failed.toLocaleString('en')} failed recipient${failed === 1 ? '' : 's'} of ${id}${path === undefined ? '.' : ` written to ${path}.`}`;
+  if (values.json) process.stdout.write(`${JSON.stringify({ campaignId: id, failed, file: path })}\n`);
+  // With the CSV on stdout, the summary goes to stderr so the file stays clean.
+  else (path === undefined ? process.stderr : process.stdout).write(`${summary}\n`);
+  return failed > 0 ? exitCodes.failed : exitCodes.ok;
+}
+
+function parseFailedArgs(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    options: {
+      csv: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      url: { type: 'string' },
+      token: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+}
