@@ -7,14 +7,23 @@ import { startServer } from './api/server.ts';
 import { migrateDatabase } from './db/migrate.ts';
 import { loadConfigOrExit } from './lib/config.ts';
 import { closeDeps, createDeps } from './lib/deps.ts';
+import { startEmbeddedPostgresIfWanted } from './lib/embedded-postgres.ts';
+import { startMessage } from './lib/first-run.ts';
 import { createLogger } from './lib/logger.ts';
+import { resolveQueueBackend } from './lib/queue-backend.ts';
 import { onShutdown } from './lib/shutdown.ts';
 import { startWorkers } from './workers/run.ts';
 
-const config = loadConfigOrExit();
-const logger = createLogger(config);
+const loaded = loadConfigOrExit(process.env, { embeddedPostgres: true });
+const logger = createLogger(loaded);
+// No PostgreSQL configured or found: a private one (lib/embedded-postgres.ts).
+const embedded = await startEmbeddedPostgresIfWanted(loaded, logger).catch((error: unknown) => {
+  logger.fatal({ err: error }, `the embedded PostgreSQL could not start (set DATABASE_URL to use another server)`);
+  process.exit(1);
+});
+const config = await resolveQueueBackend(embedded ? { ...loaded, databaseUrl: embedded.url } : loaded);
 try {
-  await migrateDatabase(config.databaseUrl, logger);
+  await migrateDatabase(config.databaseUrl, logger, { queueSchema: config.queueBackend === 'postgres' });
 } catch (error) {
   logger.fatal(
     { err: error },
@@ -30,10 +39,11 @@ const workers = await startWorkers(deps).catch((error: unknown) => {
 const server = await startServer(createApp(deps), config);
 logger.info(
   { api: server.url, publicUrl: config.publicUrl, openapi: `${config.publicUrl}/openapi.json` },
-  'Mandate is running',
+  await startMessage(config, deps.sql, embedded),
 );
 onShutdown(logger, async () => {
   await server.close();
   await workers.close();
   await closeDeps(deps);
+  await embedded?.stop();
 });

@@ -40,6 +40,7 @@ import { registerSetStaffAccess } from './routes/staff/set-access.ts';
 import { registerApiReference } from './web/api-reference.ts';
 import { MAX_FORM_BYTES } from './web/context.ts';
 import { registerDashboard } from './web/dashboard/routes.tsx';
+import { registerDevMailPages } from './web/dev-mail-pages.tsx';
 import { isPagePath, renderErrorPage } from './web/error-page.tsx';
 import { registerJobBoard } from './web/job-board.ts';
 import { registerAccountPages } from './web/routes/account-pages.tsx';
@@ -134,6 +135,7 @@ export function createApp(deps: Deps): App {
   registerDashboard(app);
   registerJobBoard(app, deps);
   registerApiReference(app);
+  registerDevMailPages(app);
   registerMetricsEndpoint(app);
 
   registerHealth(app);

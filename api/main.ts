@@ -2,11 +2,12 @@
 
 import { loadConfigOrExit } from '../lib/config.ts';
 import { closeDeps, createDeps } from '../lib/deps.ts';
+import { resolveQueueBackend } from '../lib/queue-backend.ts';
 import { onShutdown } from '../lib/shutdown.ts';
 import { createApp } from './app.ts';
 import { startServer } from './server.ts';
 
-const config = loadConfigOrExit();
+const config = await resolveQueueBackend(loadConfigOrExit());
 const deps = createDeps(config);
 const server = await startServer(createApp(deps), config);
 deps.logger.info({ url: server.url, publicUrl: config.publicUrl }, 'API listening');

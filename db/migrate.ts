@@ -3,6 +3,7 @@ import { drizzle } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import type { Logger } from '../lib/logger.ts';
+import { migrateQueueSchema } from '../lib/queue-backend.ts';
 
 export const migrationsFolder = fileURLToPath(new URL('./migrations', import.meta.url));
 
@@ -43,7 +44,11 @@ export async function ensureDatabase(url: string, logger?: Logger): Promise<void
  * Applies the committed migrations. Several processes may start at once (api and
  * workers), so the work happens under a PostgreSQL advisory lock on one connection.
  */
-export async function migrateDatabase(url: string, logger?: Logger): Promise<void> {
+export async function migrateDatabase(
+  url: string,
+  logger?: Logger,
+  options: { queueSchema?: boolean } = {},
+): Promise<void> {
   await ensureDatabase(url, logger);
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   try {
@@ -54,4 +59,6 @@ export async function migrateDatabase(url: string, logger?: Logger): Promise<voi
   } finally {
     await sql.end({ timeout: 5 });
   }
+  // The queues' own tables, when the queues run on PostgreSQL (BullMQ migrates them).
+  if (options.queueSchema) await migrateQueueSchema(url);
 }

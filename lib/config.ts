@@ -20,6 +20,14 @@ const url = (protocols: string[]) =>
       `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`,
     );
 
+/** Where PostgreSQL is looked for when DATABASE_URL is unset. */
+export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/mandate';
+
+const postgresUrl = url(['postgres:', 'postgresql:']);
+
+/** Where Redis is looked for when REDIS_URL is unset. */
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+
 const DEV_LINK_SECRET = 'development-only-link-secret-change-me-0000000000';
 
 /**
@@ -35,16 +43,42 @@ export const configSchema = z
     HOST: z.string().min(1).default('127.0.0.1'),
     /** Base URL people reach the app at; offer links start with it. Default http://localhost:PORT. */
     PUBLIC_URL: url(['http:', 'https:']).optional(),
-    DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://postgres@127.0.0.1:5432/mandate'),
+    /**
+     * PostgreSQL's URL, or `embedded`: `npm start` runs a private PostgreSQL
+     * (lib/embedded-postgres.ts). Unset, `npm start` uses the default address if anything
+     * answers there, else the embedded one; the other entry points use the default address.
+     */
+    DATABASE_URL: z
+      .string()
+      .trim()
+      .refine(
+        (v) => v === 'embedded' || postgresUrl.safeParse(v).success,
+        'must be a URL starting with postgres:// or postgresql://, or `embedded`',
+      )
+      .optional(),
+    /** Data directory of the embedded PostgreSQL, kept between runs. Default `./.data/pg`. */
+    EMBEDDED_PG_DIR: z.string().min(1).default('.data/pg'),
+    /** Port of the embedded PostgreSQL on 127.0.0.1; a free one if taken, or with 0. Default 54329. */
+    EMBEDDED_PG_PORT: z.coerce.number().int().min(0).max(65535).default(54329),
     /** Connections in the PostgreSQL pool of each process. Default 10. */
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
-    REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
+    REDIS_URL: url(['redis:', 'rediss:']).optional(),
+    /**
+     * Where the queues live: `redis`, `postgres` (BullMQ's PostgreSQL backend, in the
+     * database of DATABASE_URL), or `auto` — Redis when REDIS_URL is set or a Redis answers
+     * at the default address, else PostgreSQL. Default auto.
+     */
+    QUEUE_BACKEND: z.enum(['redis', 'postgres', 'auto']).default('auto'),
     /** Prefix of every queue key in Redis; lets several instances share one Redis. Default `mandate`. */
     QUEUE_PREFIX: z
       .string()
       .regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only')
       .default('mandate'),
-    SMTP_URL: url(['smtp:', 'smtps:']).default('smtp://127.0.0.1:1025'),
+    /**
+     * The SMTP server mail goes to. Unset (not allowed in production), mail is kept in the
+     * development mailbox instead (lib/dev-mail.ts, shown at /dev/mail) and never sent.
+     */
+    SMTP_URL: url(['smtp:', 'smtps:']).optional(),
     /** Connections the pooled SMTP transport keeps open per worker process. Default 5. */
     SMTP_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(5),
     /** Sender of every email, e.g. `Mandate <no-reply@example.com>`. */
@@ -142,17 +176,33 @@ export const configSchema = z
         path: ['LINK_SECRET'],
         message: 'is required in production (32+ random characters, e.g. `openssl rand -base64 48`)',
       });
-      return z.NEVER;
     }
+    if (env.NODE_ENV === 'production' && !env.SMTP_URL) {
+      // Without it mail would go to the development mailbox: never silently in production.
+      ctx.addIssue({ code: 'custom', path: ['SMTP_URL'], message: 'is required in production' });
+    }
+    if (env.NODE_ENV === 'production' && (!env.LINK_SECRET || !env.SMTP_URL)) return z.NEVER;
+    const embeddedPostgres: 'always' | 'never' | 'auto' =
+      env.DATABASE_URL === 'embedded' ? 'always' : env.DATABASE_URL ? 'never' : 'auto';
     const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, '');
     return {
       env: env.NODE_ENV,
       port: env.PORT,
       host: env.HOST,
       publicUrl,
-      databaseUrl: env.DATABASE_URL,
+      databaseUrl: env.DATABASE_URL && env.DATABASE_URL !== 'embedded' ? env.DATABASE_URL : DEFAULT_DATABASE_URL,
+      /**
+       * `npm start` only: `always` (DATABASE_URL=embedded), `auto` (DATABASE_URL unset: when
+       * nothing answers at the default address) or `never`. start.ts swaps `databaseUrl`
+       * for the embedded server's.
+       */
+      embeddedPostgres,
+      embeddedPostgresDir: env.EMBEDDED_PG_DIR,
+      embeddedPostgresPort: env.EMBEDDED_PG_PORT,
       databasePoolSize: env.DATABASE_POOL_SIZE,
-      redisUrl: env.REDIS_URL,
+      redisUrl: env.REDIS_URL ?? DEFAULT_REDIS_URL,
+      /** Resolved to `redis` or `postgres` by `resolveQueueBackend` before use. */
+      queueBackend: env.QUEUE_BACKEND === 'auto' && env.REDIS_URL ? ('redis' as const) : env.QUEUE_BACKEND,
       queuePrefix: env.QUEUE_PREFIX,
       smtpUrl: env.SMTP_URL,
       smtpPoolSize: env.SMTP_POOL_SIZE,
@@ -194,11 +244,21 @@ export class ConfigError extends Error {
  * Parses the environment once. Throws a {@link ConfigError} whose message names every
  * bad variable, so start-up fails fast with something a person can act on.
  */
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  options: LoadConfigOptions = {},
+): Config {
   // Empty strings count as unset: `FOO= npm start` should mean "use the default".
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = configSchema.safeParse(present);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) {
+    if (parsed.data.embeddedPostgres === 'always' && !options.embeddedPostgres) {
+      throw new ConfigError(
+        'Invalid configuration:\n  DATABASE_URL: `embedded` works with `npm start` only; give this process the URL `npm start` logged (postgres://postgres@127.0.0.1:<port>/mandate)',
+      );
+    }
+    return parsed.data;
+  }
   const lines = parsed.error.issues.map((issue) => {
     const name = issue.path.join('.') || '(environment)';
     // Never echo values that may carry credentials (secrets, URLs with passwords).
@@ -209,10 +269,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
 }
 
+export interface LoadConfigOptions {
+  /** Accept DATABASE_URL=embedded: only `npm start` (start.ts) runs the embedded PostgreSQL. Default false. */
+  embeddedPostgres?: boolean;
+}
+
 /** {@link loadConfig} for entry points: prints the problem and exits 2 instead of throwing. */
-export function loadConfigOrExit(env: Record<string, string | undefined> = process.env): Config {
+export function loadConfigOrExit(
+  env: Record<string, string | undefined> = process.env,
+  options: LoadConfigOptions = {},
+): Config {
   try {
-    return loadConfig(env);
+    return loadConfig(env, options);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`${error.message}\n`);

@@ -2,7 +2,7 @@ import { createDb, createSql, type Db, type Sql } from '../db/client.ts';
 import { Queues } from '../workers/queues.ts';
 import type { Config } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { createRateLimits, type RateLimits } from './rate-limits.ts';
+import { createDatabaseRateLimits, createRateLimits, type RateLimits } from './rate-limits.ts';
 import { createRedis, type Redis } from './redis.ts';
 
 /**
@@ -15,8 +15,11 @@ export interface Deps {
   logger: Logger;
   sql: Sql;
   db: Db;
-  /** For the app's own use (health checks, rate limits); queues have their own. */
-  redis: Redis;
+  /**
+   * For the app's own use (health checks, rate limits); queues have their own. Null when
+   * the queues run on PostgreSQL: there is no Redis then.
+   */
+  redis: Redis | null;
   queues: Queues;
   /** Sign-in and acceptance limits, kept in Redis. */
   rateLimits: RateLimits;
@@ -28,15 +31,19 @@ export function createDeps(config: Config, options: { logger?: Logger } = {}): D
     logger.warn('LINK_SECRET is not set: offer links use the public development key. Set it before real use.');
   }
   const sql = createSql(config.databaseUrl, { max: config.databasePoolSize });
-  const redis = createRedis(config.redisUrl, { maxRetriesPerRequest: 2, connectionName: 'mandate-app' });
-  redis.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
+  const db = createDb(sql);
+  let redis: Redis | null = null;
+  if (config.queueBackend !== 'postgres') {
+    redis = createRedis(config.redisUrl, { maxRetriesPerRequest: 2, connectionName: 'mandate-app' });
+    redis.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
+  }
   const queues = new Queues(config, logger);
-  const rateLimits = createRateLimits(redis, config.queuePrefix);
-  return { config, logger, sql, db: createDb(sql), redis, queues, rateLimits };
+  const rateLimits = redis ? createRateLimits(redis, config.queuePrefix) : createDatabaseRateLimits(db);
+  return { config, logger, sql, db, redis, queues, rateLimits };
 }
 
 export async function closeDeps(deps: Deps): Promise<void> {
   await deps.queues.close();
-  deps.redis.disconnect();
+  deps.redis?.disconnect();
   await deps.sql.end({ timeout: 5 });
 }

@@ -3,6 +3,7 @@ import nodemailer from 'nodemailer';
 import addressparser from 'nodemailer/lib/addressparser';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { Config } from './config.ts';
+import { createDevMailTransport } from './dev-mail.ts';
 
 export interface OutgoingEmail {
   to: string;
@@ -44,21 +45,25 @@ export function senderDomain(mailFrom: string): string {
 
 /**
  * A pooled SMTP transport: up to SMTP_POOL_SIZE connections reused across messages,
- * which is what lets one worker keep many sends in flight.
+ * which is what lets one worker keep many sends in flight. Without SMTP_URL, the
+ * development mailbox (lib/dev-mail.ts) takes the messages instead, through the same path.
  */
 export function createMailer(
-  config: Pick<Config, 'smtpUrl' | 'smtpPoolSize' | 'mailFrom' | 'mailUnconfirmedMax'>,
+  config: Pick<Config, 'smtpUrl' | 'smtpPoolSize' | 'mailFrom' | 'mailUnconfirmedMax'> &
+    Partial<Pick<Config, 'databaseUrl'>>,
 ): Mailer {
-  const transport = nodemailer.createTransport({
-    url: config.smtpUrl,
-    pool: true,
-    maxConnections: config.smtpPoolSize,
-    maxMessages: Number.POSITIVE_INFINITY,
-    // Fail a stuck connection instead of holding a job forever.
-    connectionTimeout: 15_000,
-    greetingTimeout: 15_000,
-    socketTimeout: 60_000,
-  });
+  const transport = config.smtpUrl
+    ? nodemailer.createTransport({
+        url: config.smtpUrl,
+        pool: true,
+        maxConnections: config.smtpPoolSize,
+        maxMessages: Number.POSITIVE_INFINITY,
+        // Fail a stuck connection instead of holding a job forever.
+        connectionTimeout: 15_000,
+        greetingTimeout: 15_000,
+        socketTimeout: 60_000,
+      })
+    : nodemailer.createTransport(createDevMailTransport(requireDatabaseUrl(config.databaseUrl)));
   const from = senderAddress(config.mailFrom);
   // The turn-taking of sendAndRecord: at most `mailUnconfirmedMax` holders at a time.
   let holders = 0;
@@ -114,4 +119,9 @@ export function createMailer(
       transport.close();
     },
   };
+}
+
+function requireDatabaseUrl(url: string | undefined): string {
+  if (!url) throw new Error('without SMTP_URL, the development mailbox needs the database URL');
+  return url;
 }

@@ -1,5 +1,13 @@
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import {
+  type RateLimiterAbstract,
+  RateLimiterDrizzle,
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+} from 'rate-limiter-flexible';
 import { AppError } from '../core/errors.ts';
+import type { Db } from '../db/client.ts';
+import { rateLimits } from '../db/schema/index.ts';
 import type { Redis } from './redis.ts';
 
 /**
@@ -43,18 +51,41 @@ function limited(res: RateLimiterRes): AppError {
  * Redis is unreachable (limits then hold per process instead of failing open).
  */
 export function createRateLimits(redis: Redis, prefix: string): RateLimits {
-  const limiters = Object.fromEntries(
-    Object.entries(rateLimitRules).map(([name, rule]) => [
-      name,
-      new RateLimiterRedis({
-        storeClient: redis,
-        keyPrefix: `${prefix}:rl:${name}`,
+  return limitsOver((name, rule) => {
+    return new RateLimiterRedis({
+      storeClient: redis,
+      keyPrefix: `${prefix}:rl:${name}`,
+      points: rule.points,
+      duration: rule.duration,
+      insuranceLimiter: new RateLimiterMemory({ points: rule.points, duration: rule.duration }),
+    });
+  });
+}
+
+/**
+ * The same limits kept in PostgreSQL (the `rate_limits` table), for when the queues run
+ * on PostgreSQL and there is no Redis.
+ */
+export function createDatabaseRateLimits(db: Db): RateLimits {
+  return limitsOver(
+    (name, rule) =>
+      new RateLimiterDrizzle({
+        storeClient: db,
+        schema: rateLimits,
+        keyPrefix: `rl:${name}`,
         points: rule.points,
         duration: rule.duration,
         insuranceLimiter: new RateLimiterMemory({ points: rule.points, duration: rule.duration }),
       }),
-    ]),
-  ) as Record<RateLimitName, RateLimiterRedis>;
+  );
+}
+
+function limitsOver(
+  make: (name: RateLimitName, rule: (typeof rateLimitRules)[RateLimitName]) => RateLimiterAbstract,
+): RateLimits {
+  const limiters = Object.fromEntries(
+    (Object.keys(rateLimitRules) as RateLimitName[]).map((name) => [name, make(name, rateLimitRules[name])]),
+  ) as Record<RateLimitName, RateLimiterAbstract>;
 
   return {
     async consume(name, key) {

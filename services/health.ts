@@ -27,18 +27,19 @@ async function probe(check: () => Promise<unknown>, timeoutMs: number): Promise<
 }
 
 /**
- * Whether PostgreSQL and Redis answer, each within `timeoutMs`. The answer is public,
- * so it says only ok or not and how fast; what went wrong goes to the log.
+ * Whether PostgreSQL and the queue backend (Redis, or PostgreSQL itself) answer, each
+ * within `timeoutMs`. The answer is public, so it says only ok or not and how fast;
+ * what went wrong goes to the log.
  */
-export async function checkReadiness(deps: Pick<Deps, 'db' | 'redis' | 'logger'>, timeoutMs = 2000) {
-  const [postgres, redis] = await Promise.all([
+export async function checkReadiness(deps: Pick<Deps, 'db' | 'queues' | 'logger'>, timeoutMs = 2000) {
+  const [postgres, queue] = await Promise.all([
     probe(() => deps.db.execute(sql`select 1`), timeoutMs),
-    probe(() => deps.redis.ping(), timeoutMs),
+    probe(() => deps.queues.transport.ping(), timeoutMs),
   ]);
-  const checks = { postgres, redis };
+  const checks = deps.queues.transport.kind === 'redis' ? { postgres, redis: queue } : { postgres, queue };
   for (const [name, status] of Object.entries(checks)) {
     if (!status.ok) deps.logger.warn({ dependency: name, error: status.error }, 'readiness check failed');
     delete status.error;
   }
-  return { ok: postgres.ok && redis.ok, checks };
+  return { ok: postgres.ok && queue.ok, queueBackend: deps.queues.transport.kind, checks };
 }

@@ -43,7 +43,8 @@ async function assertReachable(): Promise<void> {
 export default async function setup(project: TestProject) {
   await assertReachable();
   const name = `mandate_tpl_${randomBytes(4).toString('hex')}`;
-  await migrateDatabase(testServices.databaseUrl(name));
+  // With the queue backend's tables too, so a test can run its queues on PostgreSQL.
+  await migrateDatabase(testServices.databaseUrl(name), undefined, { queueSchema: true });
   project.provide('templateDatabase', name);
 
   return async () => {

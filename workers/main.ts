@@ -3,10 +3,11 @@ import { createMetricsApp } from '../api/metrics.ts';
 import { type RunningServer, startServer } from '../api/server.ts';
 import { loadConfigOrExit } from '../lib/config.ts';
 import { closeDeps, createDeps } from '../lib/deps.ts';
+import { resolveQueueBackend } from '../lib/queue-backend.ts';
 import { onShutdown } from '../lib/shutdown.ts';
 import { startWorkers } from './run.ts';
 
-const config = loadConfigOrExit();
+const config = await resolveQueueBackend(loadConfigOrExit());
 const deps = createDeps(config);
 const workers = await startWorkers(deps).catch((error: unknown) => {
   deps.logger.fatal({ err: error }, error instanceof Error ? error.message : 'workers could not start');

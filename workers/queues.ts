@@ -1,8 +1,8 @@
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import { AppError } from '../core/errors.ts';
 import type { Config } from '../lib/config.ts';
 import type { Logger } from '../lib/logger.ts';
-import { createRedis, type Redis } from '../lib/redis.ts';
+import { createQueueTransport, type QueueTransport } from '../lib/queue-backend.ts';
 import { type QueueName, queueNames, retention } from './queue-names.ts';
 import { findJob, type JobName, type JobPayload } from './registry.ts';
 
@@ -11,7 +11,7 @@ export interface EnqueueOptions {
   replaceFinished?: boolean;
 }
 
-/** How long an enqueue may wait for Redis before giving up. */
+/** How long an enqueue may wait for the queue backend before giving up. */
 export const ENQUEUE_TIMEOUT_MS = 3000;
 
 /**
@@ -19,8 +19,8 @@ export const ENQUEUE_TIMEOUT_MS = 3000;
  * payload, place the job on its queue and give it its deterministic id.
  */
 export class Queues {
-  /** Shared by every Queue of this process. */
-  readonly connection: Redis;
+  /** Redis or PostgreSQL: shared by every Queue of this process. */
+  readonly transport: QueueTransport;
   readonly prefix: string;
   readonly #config: Config;
   readonly #logger: Logger;
@@ -30,15 +30,13 @@ export class Queues {
     this.#config = config;
     this.#logger = logger;
     this.prefix = config.queuePrefix;
-    // A small retry budget: an API request should fail fast, not hang, when Redis is gone.
-    this.connection = createRedis(config.redisUrl, { maxRetriesPerRequest: 2, connectionName: 'mandate-producer' });
-    this.connection.on('error', (error) => logger.warn({ err: error }, 'queue connection error'));
+    this.transport = createQueueTransport(config, logger, { role: 'producer' });
   }
 
   queue(name: QueueName): Queue {
     let queue = this.#queues.get(name);
     if (!queue) {
-      queue = new Queue(name, { connection: this.connection, prefix: this.prefix, defaultJobOptions: retention });
+      queue = this.transport.createQueue(name, { defaultJobOptions: retention });
       queue.on('error', (error) => this.#logger.warn({ err: error, queue: name }, 'queue error'));
       this.#queues.set(name, queue);
     }
@@ -58,39 +56,24 @@ export class Queues {
   }
 
   /**
-   * Runs `add` only when Redis answers, and gives up after {@link ENQUEUE_TIMEOUT_MS}
-   * with DEPENDENCY_UNAVAILABLE instead of waiting for a reconnect: callers have already
-   * committed the work to PostgreSQL and must not hang. A late add that still goes
-   * through is harmless (deterministic job ids).
+   * Runs `add` only when the queue backend answers, and gives up after
+   * {@link ENQUEUE_TIMEOUT_MS} with DEPENDENCY_UNAVAILABLE instead of waiting for a
+   * reconnect: callers have already committed the work to PostgreSQL and must not hang.
+   * A late add that still goes through is harmless (deterministic job ids).
    */
-  async #withRedis(add: () => Promise<unknown>): Promise<void> {
+  async #withBackend(add: () => Promise<unknown>): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
-    let onReady: (() => void) | undefined;
-    let onError: ((error: Error) => void) | undefined;
     const unavailable = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new AppError('DEPENDENCY_UNAVAILABLE', 'The queue (Redis) did not answer')),
+        () => reject(new AppError('DEPENDENCY_UNAVAILABLE', `The queue (${this.transport.kind}) did not answer`)),
         ENQUEUE_TIMEOUT_MS,
       );
     });
     try {
-      if (this.connection.status !== 'ready') {
-        await Promise.race([
-          new Promise<void>((resolve, reject) => {
-            onReady = () => resolve();
-            onError = (error: Error) => reject(error);
-            this.connection.once('ready', onReady);
-            this.connection.once('error', onError);
-          }),
-          unavailable,
-        ]);
-      }
+      if (!this.transport.isConnected()) await Promise.race([this.transport.ping(), unavailable]);
       await Promise.race([add(), unavailable]);
     } finally {
       clearTimeout(timer);
-      // Listeners must not pile up on the shared connection while Redis is down.
-      if (onReady) this.connection.off('ready', onReady);
-      if (onError) this.connection.off('error', onError);
     }
   }
 
@@ -103,7 +86,7 @@ export class Queues {
   async enqueue<N extends JobName>(name: N, payload: JobPayload<N>, options: EnqueueOptions = {}): Promise<void> {
     const { job, data, opts } = this.#prepare(name, payload);
     const queue = this.queue(job.queue);
-    await this.#withRedis(async () => {
+    await this.#withBackend(async () => {
       if (options.replaceFinished) await this.#removeFinished(queue, [opts.jobId]);
       await queue.add(name, data, opts);
     });
@@ -118,7 +101,7 @@ export class Queues {
     if (payloads.length === 0) return;
     const prepared = payloads.map((p) => this.#prepare(name, p));
     const queue = this.queue((prepared[0] as (typeof prepared)[0]).job.queue);
-    await this.#withRedis(async () => {
+    await this.#withBackend(async () => {
       if (options.replaceFinished)
         await this.#removeFinished(
           queue,
@@ -136,6 +119,6 @@ export class Queues {
 
   async close(): Promise<void> {
     await Promise.all([...this.#queues.values()].map((q) => q.close()));
-    this.connection.disconnect();
+    await this.transport.close();
   }
 }

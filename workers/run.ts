@@ -1,9 +1,9 @@
-import { type Job, UnrecoverableError, Worker } from 'bullmq';
+import { type Job, UnrecoverableError, type Worker } from 'bullmq';
 import { isAppError } from '../core/errors.ts';
 import type { Deps } from '../lib/deps.ts';
 import { createMailer, type Mailer } from '../lib/mailer.ts';
 import { observeJobRun } from '../lib/metrics.ts';
-import { createRedis } from '../lib/redis.ts';
+import { createQueueTransport } from '../lib/queue-backend.ts';
 import { assertNoEviction } from '../lib/redis-checks.ts';
 import { reconcile } from '../services/reconciler.ts';
 import type { WorkerDeps } from './job.ts';
@@ -61,7 +61,8 @@ async function processAndObserveJob(deps: WorkerDeps, queue: QueueName, job: Job
 
 /**
  * Starts a BullMQ worker for each queue (all by default) in this process. Each worker
- * gets its own blocking Redis connection; all share one pooled SMTP transport.
+ * shares this process's worker connection to the queues (Redis or PostgreSQL); all share
+ * one pooled SMTP transport.
  */
 export async function startWorkers(
   deps: Deps,
@@ -72,18 +73,15 @@ export async function startWorkers(
     resume?: boolean;
   } = {},
 ): Promise<RunningWorkers> {
-  if ((await assertNoEviction(deps.redis)) === 'unknown') {
+  if (deps.redis && (await assertNoEviction(deps.redis)) === 'unknown') {
     deps.logger.warn('could not read Redis maxmemory-policy (CONFIG not allowed); make sure it is noeviction');
   }
   const mailer = options.mailer ?? createMailer(deps.config);
   const workerDeps: WorkerDeps = { ...deps, mailer };
-  const connection = createRedis(deps.config.redisUrl, { connectionName: 'mandate-worker' });
-  connection.on('error', (error) => deps.logger.warn({ err: error }, 'worker connection error'));
+  const transport = createQueueTransport(deps.config, deps.logger, { role: 'worker' });
 
   const workers = (options.queues ?? queueNames).map((queue) => {
-    const worker = new Worker(queue, (job) => processAndObserveJob(workerDeps, queue, job), {
-      connection,
-      prefix: deps.config.queuePrefix,
+    const worker = transport.createWorker(queue, (job) => processAndObserveJob(workerDeps, queue, job), {
       ...workerSettings(queue, deps.config),
       ...retention,
     });
@@ -143,7 +141,7 @@ export async function startWorkers(
         await Promise.all(workers.map((w) => w.close(true)));
       }
       if (!options.mailer) mailer.close();
-      connection.disconnect();
+      await transport.close();
     },
   };
 }

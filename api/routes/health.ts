@@ -4,7 +4,13 @@ import type { App } from '../env.ts';
 
 const Dependency = z.object({ ok: z.boolean(), latencyMs: z.number().optional() });
 const Readiness = z
-  .object({ ok: z.boolean(), checks: z.object({ postgres: Dependency, redis: Dependency }) })
+  .object({
+    ok: z.boolean(),
+    queueBackend: z.enum(['redis', 'postgres']).openapi({ description: 'Where the queues live' }),
+    checks: z
+      .object({ postgres: Dependency, redis: Dependency.optional(), queue: Dependency.optional() })
+      .openapi({ description: '`redis` with the Redis queue backend; `queue` (PostgreSQL) with the PostgreSQL one.' }),
+  })
   .openapi('Readiness');
 
 export const healthzRoute = createRoute({
@@ -21,7 +27,7 @@ export const readyzRoute = createRoute({
   method: 'get',
   path: '/readyz',
   tags: ['Health'],
-  summary: 'PostgreSQL and Redis are reachable',
+  summary: 'PostgreSQL and the queue backend are reachable',
   responses: {
     200: { description: 'Ready', content: { 'application/json': { schema: Readiness } } },
     503: { description: 'A dependency is unreachable', content: { 'application/json': { schema: Readiness } } },

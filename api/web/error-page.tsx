@@ -20,7 +20,7 @@ const titles: Partial<Record<ErrorCode, string>> = {
 
 /** Paths served as HTML pages: their errors are pages too, never JSON or stack traces. */
 export function isPagePath(path: string): boolean {
-  return /^\/(offers|org|sign-in|sign-out|account|signup|dashboard|admin)(\/|$)/.test(path);
+  return /^\/(offers|org|sign-in|sign-out|account|signup|dashboard|admin|dev)(\/|$)/.test(path);
 }
 
 export function renderErrorPage(c: Context<AppEnv>, error: AppError): Response {

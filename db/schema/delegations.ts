@@ -79,6 +79,9 @@ export const delegations = pgTable(
     // The reconciler's sweep of recipients still waiting for their email.
     index('delegations_invited_updated_idx').on(t.updatedAt).where(sql`${t.state} = 'invited'`),
     index('delegations_accepting_idx').on(t.acceptedAt).where(sql`${t.state} = 'accepting'`),
+    // The dashboard's charts: sends per minute and acceptances per day of one partner.
+    index('delegations_partner_offered_idx').on(t.partnerId, t.offeredAt),
+    index('delegations_partner_accepted_idx').on(t.partnerId, t.acceptedAt),
     // The client's own page: delegations to its organization.
     index('delegations_client_idx').on(t.clientOrgId),
     // One client has at most one live delegation per partner.

@@ -9,11 +9,15 @@ describe('loadConfig', () => {
       publicUrl: 'http://localhost:3000',
       databaseUrl: 'postgres://postgres@127.0.0.1:5432/mandate',
       redisUrl: 'redis://127.0.0.1:6379',
-      smtpUrl: 'smtp://127.0.0.1:1025',
+      embeddedPostgres: 'auto',
+      embeddedPostgresDir: '.data/pg',
+      embeddedPostgresPort: 54329,
       queuePrefix: 'mandate',
       sendRatePerSecond: 100,
       linkSecretIsDefault: true,
     });
+    // No SMTP server by default: mail goes to the development mailbox.
+    expect(config.smtpUrl).toBeUndefined();
   });
 
   it('reads and coerces values, and treats empty strings as unset', () => {
@@ -57,7 +61,38 @@ describe('loadConfig', () => {
   });
 
   it('requires LINK_SECRET in production', () => {
-    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/LINK_SECRET/);
-    expect(loadConfig({ NODE_ENV: 'production', LINK_SECRET: 'x'.repeat(32) }).linkSecretIsDefault).toBe(false);
+    expect(() => loadConfig({ NODE_ENV: 'production', SMTP_URL: 'smtp://mail:25' })).toThrow(/LINK_SECRET/);
+    expect(
+      loadConfig({ NODE_ENV: 'production', LINK_SECRET: 'x'.repeat(32), SMTP_URL: 'smtp://mail:25' })
+        .linkSecretIsDefault,
+    ).toBe(false);
+  });
+
+  it('requires SMTP_URL in production, naming it with LINK_SECRET when both are missing', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production', LINK_SECRET: 'x'.repeat(32) })).toThrow(
+      /SMTP_URL: is required in production/,
+    );
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/LINK_SECRET[\s\S]*SMTP_URL/);
+    expect(loadConfig({ NODE_ENV: 'development' }).smtpUrl).toBeUndefined();
+  });
+
+  it('takes DATABASE_URL=embedded only where the embedded PostgreSQL can run (npm start)', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'embedded' })).toThrow(
+      /DATABASE_URL: `embedded` works with `npm start` only/,
+    );
+    const config = loadConfig(
+      { DATABASE_URL: 'embedded', EMBEDDED_PG_DIR: '/tmp/pg', EMBEDDED_PG_PORT: '0' },
+      { embeddedPostgres: true },
+    );
+    expect(config).toMatchObject({
+      embeddedPostgres: 'always',
+      embeddedPostgresDir: '/tmp/pg',
+      embeddedPostgresPort: 0,
+    });
+    expect(loadConfig({ DATABASE_URL: 'postgres://db.example/m' })).toMatchObject({
+      embeddedPostgres: 'never',
+      databaseUrl: 'postgres://db.example/m',
+    });
+    expect(() => loadConfig({ DATABASE_URL: 'embeded' })).toThrow(/DATABASE_URL: must be a URL starting with postgres/);
   });
 });

@@ -1,0 +1,152 @@
+import type { Child } from 'hono/jsx';
+import { secureHeaders } from 'hono/secure-headers';
+import { AppError } from '../../core/errors.ts';
+import type { DevMail } from '../../db/schema/dev-mail.ts';
+import { type DevMailSummary, findDevMail, isDevMailActive, listDevMail } from '../../lib/dev-mail.ts';
+import type { App } from '../env.ts';
+import { renderPage } from './context.ts';
+import { Layout } from './pages/layout.tsx';
+
+const stamp = (d: Date) => d.toISOString().replace('T', ' ').slice(0, 19);
+const preStyle =
+  'white-space: pre-wrap; word-break: break-word; background: #f6f8fa; padding: 1rem; border-radius: 6px;';
+
+/**
+ * The development mailbox: /dev/mail lists the latest messages kept instead of sent
+ * (SMTP_URL unset), /dev/mail/:id shows one, so the offer link in an email can be
+ * clicked on a machine without a mail server.
+ *
+ * No sign-in: it is the local developer's inbox, and it exists only while SMTP_URL is
+ * unset, which production refuses (lib/config.ts). Otherwise every path under it is the
+ * same 404 as any unknown address.
+ */
+export function registerDevMailPages(app: App): void {
+  // The same headers as the other pages (api/app.ts): nothing framed, loaded or run.
+  const pageHeaders = secureHeaders({
+    xFrameOptions: 'DENY',
+    contentSecurityPolicy: {
+      defaultSrc: ["'none'"],
+      styleSrc: ["'unsafe-inline'"],
+      imgSrc: ["'self'"],
+      formAction: ["'self'"],
+      frameAncestors: ["'none'"],
+      baseUri: ["'none'"],
+    },
+  });
+  for (const path of ['/dev/mail', '/dev/mail/*']) {
+    app.use(path, async (c, next) => {
+      if (!isDevMailActive(c.var.deps.config)) return c.notFound();
+      await next();
+    });
+    app.use(path, pageHeaders);
+  }
+
+  app.get('/dev/mail', async (c) => {
+    const messages = await listDevMail(c.var.deps.db);
+    return renderPage(c, <DevMailListPage messages={messages} />);
+  });
+
+  app.get('/dev/mail/:id', async (c) => {
+    const id = c.req.param('id');
+    const message = /^[1-9][0-9]{0,14}$/.test(id) ? await findDevMail(c.var.deps.db, Number(id)) : undefined;
+    if (!message) throw new AppError('NOT_FOUND', 'There is no such message in the development mailbox.');
+    return renderPage(c, <DevMailMessagePage message={message} />);
+  });
+}
+
+function Banner() {
+  return (
+    <p class="error" style="font-size: 1.25rem; font-weight: 700;">
+      Development only: these emails were not sent.
+    </p>
+  );
+}
+
+function DevMailListPage(props: { messages: DevMailSummary[] }) {
+  return (
+    <Layout title="Development mailbox" refreshSeconds={5}>
+      <h1>Development mailbox</h1>
+      <Banner />
+      <p class="muted">
+        SMTP_URL is not set, so Mandate keeps every email here instead of sending it. Set SMTP_URL to send real mail.
+        The latest 100 messages, newest first; this page refreshes every 5 seconds.
+      </p>
+      {props.messages.length === 0 ? (
+        <p>No email yet.</p>
+      ) : (
+        <table>
+          <thead>
+            <tr>
+              <th>Received (UTC)</th>
+              <th>To</th>
+              <th>Subject</th>
+            </tr>
+          </thead>
+          <tbody>
+            {props.messages.map((m) => (
+              <tr>
+                <td class="date">{stamp(m.createdAt)}</td>
+                <td>{m.toAddress}</td>
+                <td>
+                  <a href={`/dev/mail/${m.id}`}>{m.subject || '(no subject)'}</a>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </Layout>
+  );
+}
+
+function DevMailMessagePage(props: { message: DevMail }) {
+  const m = props.message;
+  return (
+    <Layout title={m.subject || 'Message'}>
+      <p>
+        <a href="/dev/mail">← Development mailbox</a>
+      </p>
+      <Banner />
+      <h1>{m.subject || '(no subject)'}</h1>
+      <dl>
+        <dt>From</dt>
+        <dd>{m.fromAddress}</dd>
+        <dt>To</dt>
+        <dd>{m.toAddress}</dd>
+        <dt>Received</dt>
+        <dd>{stamp(m.createdAt)} UTC</dd>
+        <dt>Message-ID</dt>
+        <dd>
+          <small>{m.messageId}</small>
+        </dd>
+      </dl>
+      <h2>Text</h2>
+      <pre style={preStyle}>
+        <TextWithLinks text={m.textBody} />
+      </pre>
+      {m.htmlBody ? (
+        <details>
+          <summary>HTML part (source)</summary>
+          <pre style={preStyle}>{m.htmlBody}</pre>
+        </details>
+      ) : null}
+    </Layout>
+  );
+}
+
+/** Web addresses in a message's text, up to (not including) trailing punctuation. */
+const webAddress = /https?:\/\/[^\s<>"'`]+/g;
+
+/** The text, escaped, with its http(s) addresses as links (and nothing else as markup). */
+function TextWithLinks(props: { text: string }) {
+  const parts: Child[] = [];
+  let from = 0;
+  for (const match of props.text.matchAll(webAddress)) {
+    const address = match[0].replace(/[.,;:!?)\]}]+$/, '');
+    parts.push(props.text.slice(from, match.index));
+    parts.push(<a href={address}>{address}</a>);
+    from = match.index + address.length;
+  }
+  parts.push(props.text.slice(from));
+  return <>{parts}</>;
+}

@@ -1,0 +1,3 @@
+import { describeCampaignEndToEnd } from './campaign-suite.ts';
+
+describeCampaignEndToEnd('postgres');

@@ -1,0 +1,3 @@
+import { describeOfferInBrowser } from './offer-browser-suite.ts';
+
+describeOfferInBrowser('postgres');

@@ -1,0 +1,114 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { delegationLinkToken } from '../../lib/secrets.ts';
+import { createTestOffer, createTestPartner, waitFor } from '../helpers/factories.ts';
+import { createTestStack, type TestStack } from '../helpers/stack.ts';
+
+/**
+ * Without SMTP_URL, mail goes to the development mailbox (`dev_mail`) through the real
+ * worker and mailer, and /dev/mail shows it; with SMTP_URL set, /dev/mail does not exist.
+ */
+let stack: TestStack;
+let withSmtp: TestStack;
+
+beforeAll(async () => {
+  // An empty value counts as unset: the stack's default SMTP_URL is dropped.
+  stack = await createTestStack({ env: { SMTP_URL: '' }, workers: true });
+  withSmtp = await createTestStack({ database: stack.database });
+});
+afterAll(async () => {
+  await withSmtp?.close();
+  await stack?.close();
+});
+
+const delegation = async (id: string) =>
+  (await stack.deps.sql`select state from delegations where id = ${id}`)[0] as Record<string, unknown>;
+
+describe('the development mailbox', () => {
+  let delegationId: string;
+  let mailId: number;
+
+  beforeAll(async () => {
+    const partner = await createTestPartner(stack, 'Acme <IT> & Co');
+    const offer = await createTestOffer(stack, partner.token);
+    const response = await stack.request('/v1/campaigns', {
+      method: 'POST',
+      token: partner.token,
+      json: { offerId: offer.id, recipients: [{ email: 'admin@contoso.example', name: 'Alex' }] },
+    });
+    expect(response.status).toBe(202);
+    const { id } = (await response.json()) as { id: string };
+    const [row] = await stack.deps.sql`select id from delegations where campaign_id = ${id}`;
+    delegationId = row?.id as string;
+  });
+
+  it("keeps a campaign's email in dev_mail, and the send counts as delivered", async () => {
+    await waitFor(async () => (await delegation(delegationId)).state === 'offered');
+    const rows = await stack.deps.sql`select * from dev_mail`;
+    expect(rows).toHaveLength(1);
+    const mail = rows[0] as Record<string, unknown>;
+    mailId = Number(mail.id);
+    expect(mail).toMatchObject({
+      to_address: 'admin@contoso.example',
+      from_address: '"Mandate" <no-reply@localhost>',
+      subject: 'Acme <IT> & Co offers to administer your organization',
+      message_id: `<${delegationId}.offer@localhost>`,
+    });
+    const link = `http://mandate.test/offers/${delegationLinkToken(stack.config.linkSecret, delegationId)}`;
+    expect(mail.text_body).toContain(link);
+    expect(mail.html_body).toContain(link);
+    expect(Date.now() - Date.parse(String(mail.created_at))).toBeLessThan(60_000);
+    // Recorded as any delivery is, with the mailbox's reply in place of a server's.
+    const [event] = await stack.deps.sql`
+      select event, to_state, detail from delegation_events where delegation_id = ${delegationId}`;
+    expect(event).toMatchObject({ event: 'send_succeeded', to_state: 'offered' });
+    expect((event?.detail as { reply?: string } | undefined)?.reply).toMatch(/^250 .*development mailbox/);
+  });
+
+  it('lists it at /dev/mail, escaped, under the development-only banner, without sign-in', async () => {
+    const response = await stack.request('/dev/mail');
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(response.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect(response.headers.get('x-frame-options')).toBe('DENY');
+    const html = await response.text();
+    expect(html).toContain('Development only: these emails were not sent.');
+    expect(html).toContain('admin@contoso.example');
+    expect(html).toContain(`<a href="/dev/mail/${mailId}">Acme &lt;IT&gt; &amp; Co offers to administer`);
+    expect(html).not.toContain('<IT>');
+  });
+
+  it('shows one message with the offer link clickable and the HTML part only as escaped source', async () => {
+    const response = await stack.request(`/dev/mail/${mailId}`);
+    expect(response.status).toBe(200);
+    const html = await response.text();
+    const link = `http://mandate.test/offers/${delegationLinkToken(stack.config.linkSecret, delegationId)}`;
+    expect(html).toContain(`<a href="${link}">${link}</a>`);
+    expect(html).toContain('Development only: these emails were not sent.');
+    expect(html).toContain('Acme &lt;IT&gt; &amp; Co offers to act as delegated administrator.');
+    // The HTML part is shown as text: its tags arrive escaped, none of them as markup.
+    expect(html).toMatch(/&lt;a href=(&quot;|")http:\/\/mandate\.test\/offers\//);
+    expect(html).not.toContain('<IT>');
+    expect(html).not.toMatch(/<(script|iframe|img|table)\b/i);
+  });
+
+  it('answers 404 for a message that does not exist', async () => {
+    for (const path of ['/dev/mail/999999', '/dev/mail/abc', '/dev/mail/0', '/dev/mail/1e3']) {
+      const response = await stack.request(path);
+      expect(response.status, path).toBe(404);
+      expect(response.headers.get('content-type'), path).toMatch(/^text\/html/);
+    }
+  });
+});
+
+describe('with SMTP_URL set', () => {
+  it('has no /dev/mail at all', async () => {
+    const unknown = await withSmtp.request('/dev/nothing-here');
+    for (const path of ['/dev/mail', '/dev/mail/1']) {
+      const response = await withSmtp.request(path);
+      expect(response.status, path).toBe(404);
+      const html = await response.text();
+      expect(html).not.toContain('Development only');
+    }
+    expect(unknown.status).toBe(404);
+  });
+});
