@@ -6,6 +6,7 @@
 
 import type { z } from 'zod';
 import { sanitizeEcho } from '../core/text.ts';
+import { exitCodes } from './progress.ts';
 
 /** `MANDATE_URL` when neither it nor `--url` is given. */
 export const DEFAULT_MANDATE_URL = 'http://localhost:3000';
@@ -188,7 +189,7 @@ export function createApiClient(connection: Connection): ApiClient {
 export function reportCommandError(error: unknown, write: (text: string) => void): number {
   if (error instanceof UsageError || error instanceof ConnectionError) {
     write(`${error.message}\n`);
-    return 1;
+    return exitCodes.error;
   }
   if (error instanceof ApiError) {
     const lines = [`${error.code ? `${error.code} ` : ''}(HTTP ${error.status}): ${error.detail}`];
@@ -200,7 +201,7 @@ export function reportCommandError(error: unknown, write: (text: string) => void
       );
     }
     write(`${lines.join('\n')}\n`);
-    return 1;
+    return exitCodes.error;
   }
   throw error;
 }

@@ -16,7 +16,7 @@ Writes the campaign's failed recipients as CSV, with the mail server's reply, to
 (or to stdout without --csv): the columns of the dashboard's export. With --json: one
 line of JSON on stdout ({"campaignId","failed","file"}).
 
-Exit code: 0 no recipient failed, 2 some did, 1 usage, connection or HTTP errors.
+Exit code: 0 no recipient failed, 1 some did, 2 usage, connection or HTTP errors.
 Connection: --url or MANDATE_URL (default http://localhost:3000), --token or MANDATE_TOKEN.`;
 
 export type FailedRecipient = z.output<typeof RecipientSchema>;

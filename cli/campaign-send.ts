@@ -34,8 +34,8 @@ new: it follows the campaign the first run created. Safe to repeat after a netwo
   --dry-run  check the file only; nothing is sent, no token needed
   --json     one line of JSON on stdout at the end (progress stays on stderr)
 
-Exit code: 0 every recipient sent, 2 some failed or rows were rejected, 1 usage,
-connection or HTTP errors, 130 stopped watching with Ctrl-C (the campaign goes on).
+Exit code: 0 every recipient sent (rejected rows are listed, not sent), 1 some failed,
+2 usage, connection or HTTP errors, 130 stopped watching with Ctrl-C (the campaign goes on).
 Connection: --url or MANDATE_URL (default http://localhost:3000), --token or MANDATE_TOKEN.`;
 
 export interface RejectedRow extends RejectedRecipient {
@@ -237,7 +237,7 @@ export async function runCampaignSend(argv: string[]): Promise<number> {
         `${JSON.stringify({ file: path, rows: file.rows, accepted: file.accepted, rejected: file.rejected.length, sha256: file.sha256 })}\n`,
       );
     }
-    return file.rejected.length > 0 || file.accepted === 0 ? exitCodes.failed : exitCodes.ok;
+    return file.accepted === 0 ? exitCodes.failed : exitCodes.ok;
   }
   if (file.accepted === 0) {
     err.write('No row can be sent; no campaign was created.\n');

@@ -28,8 +28,8 @@ Prints a campaign's progress once: recipients sent, failed and waiting, and rows
 file rejected. With --watch: a live progress line until it is done, then the summary.
 With --json: one line of JSON on stdout.
 
-Exit code: 0 every recipient sent, 2 some failed or rows were rejected, 3 still sending,
-1 usage, connection or HTTP errors.
+Exit code: 0 every recipient sent, 1 some failed, 3 still sending,
+2 usage, connection or HTTP errors.
 Connection: --url or MANDATE_URL (default http://localhost:3000), --token or MANDATE_TOKEN.`;
 
 /** Reads one campaign: `GET /v1/campaigns/{id}`. */

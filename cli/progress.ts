@@ -9,12 +9,12 @@ import { sanitizeEcho } from '../core/text.ts';
 
 /** Exit codes of the campaign commands. */
 export const exitCodes = {
-  /** Every recipient was sent (and no row was rejected). */
+  /** Every recipient was sent (rows the file check rejected were listed before sending). */
   ok: 0,
+  /** Some recipient failed (each is listed). */
+  failed: 1,
   /** Usage, connection or HTTP errors: nothing about the campaign is known. */
-  error: 1,
-  /** Some recipient failed, or some row of the file was rejected. */
-  failed: 2,
+  error: 2,
   /** `campaign status`: still sending, nothing failed so far. */
   sending: 3,
   /** Stopped watching with Ctrl-C; the campaign goes on. */
@@ -139,9 +139,12 @@ export function fitToWidth(line: string, columns: number | undefined): string {
   return `${line.slice(0, Math.max(0, columns - 2))}…`;
 }
 
-/** 0 when every recipient was sent and no row rejected; 2 on any failure or rejected row; 3 while still sending. */
-export function campaignExitCode(progress: CampaignProgress, rejected: number): number {
-  if (progress.failed > 0 || rejected > 0) return exitCodes.failed;
+/**
+ * 0 when every recipient was sent; 1 when any failed; 3 while still sending. Rows rejected
+ * by the file check do not count: they were listed before anything was sent.
+ */
+export function campaignExitCode(progress: CampaignProgress, _rejected: number): number {
+  if (progress.failed > 0) return exitCodes.failed;
   return progress.done ? exitCodes.ok : exitCodes.sending;
 }
 

@@ -67,9 +67,9 @@ afterAll(async () => {
 });
 
 describe('mandate campaign', () => {
-  it('send: lists the rejected rows, shows progress, waits for the end, and exits 2 for the failure', async () => {
+  it('send: lists the rejected rows, shows progress, waits for the end, and exits 1 for the failure', async () => {
     const run = await cli(['send', '--offer', offerId, '--csv', csvPath, '--name', 'CLI campaign']);
-    expect(run.code, run.stderr).toBe(2);
+    expect(run.code, run.stderr).toBe(1);
 
     expect(run.stderr).toContain('2 of 50 rows rejected, not sent:');
     expect(run.stderr).toContain('line 12: not-an-address — email is not a valid address');
@@ -98,10 +98,10 @@ describe('mandate campaign', () => {
     expect(new Set(sink.messages.flatMap((m) => m.to))).toEqual(new Set(regular));
   });
 
-  it('failed: writes the refused recipient with the mail server reply, and exits 2', async () => {
+  it('failed: writes the refused recipient with the mail server reply, and exits 1', async () => {
     const out = join(dir, 'failed.csv');
     const run = await cli(['failed', campaignId, '--csv', out]);
-    expect(run.code, run.stderr).toBe(2);
+    expect(run.code, run.stderr).toBe(1);
     expect(run.stdout).toContain(`1 failed recipient of ${campaignId} written to ${out}`);
     const rows = parse(await readFile(out, 'utf8'), { columns: true }) as Record<string, string>[];
     expect(rows).toHaveLength(1);
@@ -111,7 +111,7 @@ describe('mandate campaign', () => {
 
   it('status --json: one line of JSON with the counts', async () => {
     const run = await cli(['status', campaignId, '--json']);
-    expect(run.code, run.stderr).toBe(2);
+    expect(run.code, run.stderr).toBe(1);
     const lines = run.stdout.trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(JSON.parse(lines[0] as string)).toMatchObject({
@@ -130,33 +130,52 @@ describe('mandate campaign', () => {
   it('send again with the same file and offer: follows the first campaign, creates nothing', async () => {
     const before = sink.messages.length;
     const run = await cli(['send', '--offer', offerId, '--csv', csvPath, '--name', 'CLI campaign', '--json']);
-    expect(run.code, run.stderr).toBe(2);
+    expect(run.code, run.stderr).toBe(1);
     expect(run.stderr).toContain(`already sent to this offer as campaign ${campaignId}`);
     expect(JSON.parse(run.stdout)).toMatchObject({ id: campaignId, sent: 47, failed: 1 });
     expect(await countCampaigns()).toBe(1);
     expect(sink.messages.length).toBe(before);
   });
 
-  it('a bad token: exit 1 with the server code, nothing created', async () => {
+  it('a bad token: exit 2 with the server code, nothing created', async () => {
     const run = await cli(['send', '--offer', offerId, '--csv', csvPath], { MANDATE_TOKEN: 'mdt_not-a-real-token' });
-    expect(run.code, run.stderr).toBe(1);
+    expect(run.code, run.stderr).toBe(2);
     expect(run.stderr).toContain('UNAUTHENTICATED (HTTP 401): A valid partner API token is required');
     expect(run.stdout).toBe('');
     expect(await countCampaigns()).toBe(1);
   });
 
-  it('a missing file, no server, no token: exit 1 with a clear message', async () => {
+  it('a missing file, no server, no token: exit 2 with a clear message', async () => {
     const missing = await cli(['send', '--offer', offerId, '--csv', join(dir, 'nope.csv')]);
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(2);
     expect(missing.stderr).toContain(`No such file: ${join(dir, 'nope.csv')}`);
 
     const nobody = await cli(['status', campaignId], { MANDATE_URL: `http://127.0.0.1:${await freePort()}` });
-    expect(nobody.code).toBe(1);
+    expect(nobody.code).toBe(2);
     expect(nobody.stderr).toMatch(/Could not reach http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED/);
 
     const noToken = await cli(['status', campaignId], { MANDATE_TOKEN: '' });
-    expect(noToken.code).toBe(1);
+    expect(noToken.code).toBe(2);
     expect(noToken.stderr).toContain('set MANDATE_TOKEN');
     expect(await countCampaigns()).toBe(1);
   });
+
+  it('send: 1,000 rows with 10 bad ones — the 10 listed, 990 sent, exit 0', async () => {
+    const good = Array.from({ length: 990 }, (_, i) => `admin${i}@big${i}.example`);
+    const bad = Array.from({ length: 10 }, (_, i) => `broken-${i}-at-nowhere`);
+    const rows = ['email,name,company', ...good.map((e, i) => `${e},Admin,Big ${i}`)];
+    for (const [i, address] of bad.entries()) rows.splice(1 + i * 97, 0, `${address},Bad,Row`);
+    const bigPath = join(dir, 'big.csv');
+    await writeFile(bigPath, `${rows.join('\n')}\n`);
+    const before = await countCampaigns();
+
+    const run = await cli(['send', '--offer', offerId, '--csv', bigPath, '--name', 'Big', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain('10 of 1,000 rows rejected, not sent:');
+    for (const address of bad) expect(run.stderr).toContain(address);
+    expect(JSON.parse(run.stdout)).toMatchObject({ sent: 990, failed: 0, rejected: 10 });
+    expect(await countCampaigns()).toBe(before + 1);
+    const delivered = new Set(sink.messages.flatMap((m) => m.to));
+    for (const email of good) expect(delivered.has(email), email).toBe(true);
+  }, 120_000);
 });
