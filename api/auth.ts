@@ -13,6 +13,11 @@ export const requirePartnerToken = createMiddleware<AppEnv>(async (c, next) => {
   const principal = match?.[1] ? await authenticateApiToken(c.var.deps.db, match[1]) : null;
   if (!principal) throw new AppError('UNAUTHENTICATED', 'A valid partner API token is required');
   c.set('principal', principal);
-  c.set('logger', c.var.logger.child({ userId: principal.userId, partnerId: principal.partnerId }));
+  // A child of the process logger rather than of the request's: the same bindings, one
+  // level fewer (pino serializes a child's bindings when it is made, on every request).
+  c.set(
+    'logger',
+    c.var.deps.logger.child({ requestId: c.var.requestId, userId: principal.userId, partnerId: principal.partnerId }),
+  );
   await next();
 });

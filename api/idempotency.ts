@@ -2,6 +2,7 @@ import { and, eq, lt, sql } from 'drizzle-orm';
 import { createMiddleware } from 'hono/factory';
 import { AppError } from '../core/errors.ts';
 import type { Db } from '../db/client.ts';
+import { preparedPerDb } from '../db/prepared.ts';
 import { idempotencyKeys } from '../db/schema/index.ts';
 import { sha256Hex } from '../lib/secrets.ts';
 import type { AppEnv } from './env.ts';
@@ -33,21 +34,10 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
     `${c.req.method} ${c.req.path}?${new URL(c.req.url).search}\n${c.req.header('content-type') ?? ''}\n${Buffer.from(body).toString('base64')}`,
   );
 
-  const fresh = sql`${idempotencyKeys.createdAt} > now() - make_interval(hours => ${IDEMPOTENCY_TTL_HOURS})`;
-  await db
-    .delete(idempotencyKeys)
-    .where(and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key), sql`not (${fresh})`));
-  const [claimed] = await db
-    .insert(idempotencyKeys)
-    .values({ userId, key, requestHash })
-    .onConflictDoNothing()
-    .returning({ key: idempotencyKeys.key });
+  const [claimed] = await claimKey(db).execute({ userId, key, requestHash });
 
   if (!claimed) {
-    const [stored] = await db
-      .select()
-      .from(idempotencyKeys)
-      .where(and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key)));
+    const [stored] = await storedKey(db).execute({ userId, key });
     if (!stored) throw new AppError('CONFLICT', 'Retry the request');
     if (stored.requestHash !== requestHash) {
       throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used with a different request');
@@ -87,17 +77,70 @@ async function settle(
   path: string,
   response: Response | undefined,
 ): Promise<void> {
-  const where = and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key));
   if (response && response.status >= 200 && response.status < 300) {
     const body = secretResponses.has(path) ? null : await response.clone().text();
-    await db
-      .update(idempotencyKeys)
-      .set({ status: response.status, contentType: response.headers.get('content-type'), body })
-      .where(where);
+    await storeResponse(db).execute({
+      userId,
+      key,
+      status: response.status,
+      contentType: response.headers.get('content-type'),
+      body,
+    });
   } else {
-    await db.delete(idempotencyKeys).where(where);
+    await releaseKey(db).execute({ userId, key });
   }
 }
+
+// Every POST with a key runs two of these statements, so they are prepared (db/prepared.ts).
+const thisKey = and(
+  eq(idempotencyKeys.userId, sql.placeholder('userId')),
+  eq(idempotencyKeys.key, sql.placeholder('key')),
+);
+
+/**
+ * Claims a key: a new row, or the row of a key past its 24 hours, taken over as new (in
+ * one statement: a stale key is as good as free). No row back: the key is taken.
+ */
+const claimKey = preparedPerDb((db) =>
+  db
+    .insert(idempotencyKeys)
+    .values({
+      userId: sql.placeholder('userId'),
+      key: sql.placeholder('key'),
+      requestHash: sql.placeholder('requestHash'),
+    })
+    .onConflictDoUpdate({
+      target: [idempotencyKeys.userId, idempotencyKeys.key],
+      set: {
+        requestHash: sql`excluded.request_hash`,
+        status: sql`null`,
+        contentType: sql`null`,
+        body: sql`null`,
+        createdAt: sql`now()`,
+      },
+      setWhere: sql`${idempotencyKeys.createdAt} <= now() - make_interval(hours => ${IDEMPOTENCY_TTL_HOURS})`,
+    })
+    .returning({ key: idempotencyKeys.key })
+    .prepare('claim_idempotency_key'),
+);
+
+const storedKey = preparedPerDb((db) =>
+  db.select().from(idempotencyKeys).where(thisKey).prepare('stored_idempotency_key'),
+);
+
+const storeResponse = preparedPerDb((db) =>
+  db
+    .update(idempotencyKeys)
+    .set({
+      status: sql`${sql.placeholder('status')}`,
+      contentType: sql`${sql.placeholder('contentType')}`,
+      body: sql`${sql.placeholder('body')}`,
+    })
+    .where(thisKey)
+    .prepare('store_idempotent_response'),
+);
+
+const releaseKey = preparedPerDb((db) => db.delete(idempotencyKeys).where(thisKey).prepare('release_idempotency_key'));
 
 /** Forgets keys past their 24 hours (run by the reconciler). */
 export async function purgeIdempotencyKeys(db: Db): Promise<number> {

@@ -1,6 +1,7 @@
-import { type ChildProcess, fork } from 'node:child_process';
+import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
@@ -111,4 +112,58 @@ export function recordResults(title: string, table: string, notes: string[]): vo
   const latest = /<!-- latest -->[\s\S]*?(?=\n## History)/;
   writeFileSync(docPath, doc.replace(latest, `<!-- latest -->\n\n${section}`));
   appendFileSync(docPath, `${section}\n`);
+}
+
+/** One line of the results table. Figures are already formatted; `ratio` is Mandate / baseline. */
+export interface BenchRow {
+  benchmark: string;
+  mandate: string;
+  baseline: string;
+  ratio: string;
+  target: string;
+}
+
+export const fmt = (n: number, digits = 0) => n.toLocaleString('en', { maximumFractionDigits: digits });
+
+/** Starts a Mandate entry (`start.ts`, `api/main.ts`, `workers/main.ts`) as a child process. */
+export function spawnEntry(
+  entry: string,
+  env: Record<string, string | undefined>,
+): { child: import('node:child_process').ChildProcess; output: () => string; stop(): Promise<void> } {
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry], { cwd: root, env });
+  let output = '';
+  child.stdout?.on('data', (d) => (output += d));
+  child.stderr?.on('data', (d) => (output += d));
+  return {
+    child,
+    output: () => output,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** Waits until `url` answers 2xx (a Mandate process is ready). */
+export async function waitForReady(url: string, output: () => string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`Mandate did not start:\n${output()}`);
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
 }

@@ -1,5 +1,6 @@
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
+import { preparedPerDb } from '../db/prepared.ts';
 import { apiTokens, organizations, staffAccess, users } from '../db/schema/index.ts';
 import { API_TOKEN_PREFIX, sha256Hex } from '../lib/secrets.ts';
 
@@ -14,14 +15,8 @@ export interface PartnerPrincipal {
   tokenId: string | null;
 }
 
-/**
- * Resolves a bearer token to the partner user it belongs to, or null. Revoked tokens,
- * tokens of users without staff access and tokens of client users all resolve to null:
- * the partner API is for partners only.
- */
-export async function authenticateApiToken(db: Db, token: string): Promise<PartnerPrincipal | null> {
-  if (!token.startsWith(API_TOKEN_PREFIX) || token.length > 200) return null;
-  const [row] = await db
+const tokenLookup = preparedPerDb((db) =>
+  db
     .select({
       tokenId: apiTokens.id,
       userId: users.id,
@@ -34,7 +29,20 @@ export async function authenticateApiToken(db: Db, token: string): Promise<Partn
     .innerJoin(users, eq(users.id, apiTokens.userId))
     .innerJoin(staffAccess, and(eq(staffAccess.userId, users.id), eq(staffAccess.partnerId, apiTokens.orgId)))
     .innerJoin(organizations, and(eq(organizations.id, staffAccess.partnerId), eq(organizations.kind, 'partner')))
-    .where(and(eq(apiTokens.tokenHash, sha256Hex(token)), isNull(apiTokens.revokedAt)));
+    .where(and(eq(apiTokens.tokenHash, sql.placeholder('tokenHash')), isNull(apiTokens.revokedAt)))
+    .prepare('authenticate_api_token'),
+);
+
+/**
+ * Resolves a bearer token to the partner user it belongs to, or null. Revoked tokens,
+ * tokens of users without staff access and tokens of client users all resolve to null:
+ * the partner API is for partners only.
+ */
+export async function authenticateApiToken(db: Db, token: string): Promise<PartnerPrincipal | null> {
+  if (!token.startsWith(API_TOKEN_PREFIX) || token.length > 200) return null;
+  // Not cached, so a revoked token or lowered staff access takes effect on the very next
+  // request; prepared instead (db/prepared.ts), to keep it to one round trip.
+  const [row] = await tokenLookup(db).execute({ tokenHash: sha256Hex(token) });
   return row ?? null;
 }
 
