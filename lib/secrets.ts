@@ -30,15 +30,16 @@ export function newApiToken(): string {
   return `${API_TOKEN_PREFIX}${randomToken(32)}`;
 }
 
+const passwordAlphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
+
 /** A password people can type: 20 characters from a 56-symbol alphabet (~116 bits). */
 export function generatePassword(length = 20): string {
-  const alphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
   const bytes = randomBytes(length * 2);
   let out = '';
   // Rejection sampling keeps every symbol equally likely.
   for (let i = 0; i < bytes.length && out.length < length; i++) {
     const byte = bytes[i] as number;
-    if (byte < 224) out += alphabet[byte % 56];
+    if (byte < 224) out += passwordAlphabet[byte % 56];
   }
   return out.length === length ? out : generatePassword(length);
 }
@@ -48,10 +49,51 @@ export function hashPassword(password: string): Promise<string> {
   return hash(password);
 }
 
+/**
+ * Symbols of a temporary password: 23 from the 56-symbol alphabet, 23 × log2(56) ≈ 133.6
+ * random bits — at least 128, which is what lets {@link newTemporaryPassword} hash it cheaply.
+ */
+export const TEMPORARY_PASSWORD_LENGTH = 23;
+
+/**
+ * argon2id at its lowest cost (8 KiB, one pass, one lane). Only for generated secrets of
+ * ≥ 128 random bits: a slow hash protects guessable passwords, and nobody guesses 2^128
+ * candidates however cheap each is. docs/adr/0008-temporary-password-hashing.md.
+ */
+const highEntropyParameters = { memoryCost: 8, timeCost: 1, parallelism: 1 } as const;
+
+/**
+ * A new temporary password and its argon2id hash. Generating and hashing happen together
+ * so the cheap parameters can only ever meet a generated ≥ 128-bit password, never one a
+ * person chose (those go through {@link hashPassword}).
+ */
+export async function newTemporaryPassword(): Promise<{ password: string; passwordHash: string }> {
+  const password = generatePassword(TEMPORARY_PASSWORD_LENGTH);
+  return { password, passwordHash: await hash(password, highEntropyParameters) };
+}
+
+// Spent on every sign-in whose stored hash is not a strongly parameterised one (below).
+let paddingHash: Promise<string> | undefined;
+/** At least the recommended memory cost (19 MiB, the library's default). */
+const isStrongHash = (passwordHash: string) =>
+  Number(/^\$argon2id\$v=\d+\$m=(\d+),/.exec(passwordHash)?.[1] ?? 0) >= 19_456;
+
+/**
+ * Whether `password` matches `passwordHash` (argon2 reads the parameters from the hash).
+ * Every answer costs at least one verification at the recommended parameters: a cheap
+ * temporary-password hash or an unusable one (`!`) is followed by a verification against
+ * a padding hash, so the time of a sign-in does not tell which kind of account it tried.
+ */
 export async function verifyPassword(passwordHash: string, password: string): Promise<boolean> {
+  let ok: boolean;
   try {
-    return await verify(passwordHash, password);
+    ok = await verify(passwordHash, password);
   } catch {
-    return false;
+    ok = false;
   }
+  if (!isStrongHash(passwordHash)) {
+    paddingHash ??= hashPassword('padding: spends the time a strong verification takes');
+    await verify(await paddingHash, password).catch(() => false);
+  }
+  return ok;
 }

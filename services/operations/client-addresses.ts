@@ -1,9 +1,8 @@
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { type SQL, type SQLWrapper, sql } from 'drizzle-orm';
 import { isSameOrSubdomain } from '../../core/domain-names.ts';
 import { AppError } from '../../core/errors.ts';
 import { normalizeEmail } from '../../core/recipients.ts';
-import type { DbOrTx } from '../../db/client.ts';
-import { domains, users } from '../../db/schema/index.ts';
+import { domains } from '../../db/schema/index.ts';
 
 /**
  * The domain every client organization has from the start, before it verifies its own:
@@ -13,19 +12,14 @@ export function initialDomain(orgId: string, suffix: string): string {
   return `c${orgId.slice(-12)}.${suffix}`;
 }
 
-async function verifiedDomains(db: DbOrTx, orgId: string): Promise<string[]> {
-  const rows = await db
-    .select({ name: domains.name })
-    .from(domains)
-    .where(and(eq(domains.orgId, orgId), eq(domains.state, 'verified')))
-    .orderBy(asc(domains.verifiedAt));
-  return rows.map((r) => r.name);
-}
-
-/** Whether the organization may use addresses at `domain`: its initial domain, or one a verified domain covers. */
-export async function orgOwnsDomain(db: DbOrTx, orgId: string, domain: string, suffix: string): Promise<boolean> {
-  if (domain === initialDomain(orgId, suffix)) return true;
-  return (await verifiedDomains(db, orgId)).some((root) => isSameOrSubdomain(domain, root));
+/**
+ * The names of an organization's verified domains, oldest first (the first is where local
+ * parts go), as an SQL array expression: callers read it with the row they already fetch.
+ */
+export function verifiedDomainNames(orgId: SQLWrapper): SQL<string[]> {
+  return sql<string[]>`array(
+    select ${domains.name} from ${domains}
+    where ${domains.orgId} = ${orgId} and ${domains.state} = 'verified' order by ${domains.verifiedAt})`;
 }
 
 const localPart = /^(?![.])(?!.*\.\.)[A-Za-z0-9._%+-]{1,64}(?<![.])$/;
@@ -33,29 +27,26 @@ const localPart = /^(?![.])(?!.*\.\.)[A-Za-z0-9._%+-]{1,64}(?<![.])$/;
 /**
  * The address of a user to provision from `userName`: a local part (on the first
  * verified domain, else the initial domain), or a full address on a domain the
- * organization owns. Refuses an address already in use.
+ * organization owns (its initial domain, or one a verified domain covers). Whether the
+ * address is free is checked where the operation is recorded (requests.ts).
  */
-export async function newUserAddress(db: DbOrTx, orgId: string, userName: string, suffix: string): Promise<string> {
+export function newUserAddress(
+  orgId: string,
+  userName: string,
+  suffix: string,
+  verifiedDomains: readonly string[],
+): string {
   const invalid = (message: string) =>
     new AppError('VALIDATION_FAILED', message, { issues: [{ path: 'userName', message }] });
-  let email: string;
-  if (userName.includes('@')) {
-    const normalized = normalizeEmail(userName);
-    if ('reason' in normalized) throw invalid(normalized.reason);
-    email = normalized.email;
-    const domain = email.slice(email.lastIndexOf('@') + 1);
-    if (!(await orgOwnsDomain(db, orgId, domain, suffix))) {
-      throw invalid(`${domain} is not a verified domain of this organization`);
-    }
-  } else {
+  if (!userName.includes('@')) {
     if (!localPart.test(userName)) throw invalid('must be a local part (letters, digits, . _ % + -) or a full address');
-    const [primary] = await verifiedDomains(db, orgId);
-    email = `${userName}@${primary ?? initialDomain(orgId, suffix)}`;
+    return `${userName}@${verifiedDomains[0] ?? initialDomain(orgId, suffix)}`;
   }
-  const [taken] = await db.select({ id: users.id }).from(users).where(sql`lower(${users.email}) = lower(${email})`);
-  if (taken)
-    throw new AppError('CONFLICT', `${email} is already in use`, {
-      issues: [{ path: 'userName', message: 'already in use' }],
-    });
-  return email;
+  const normalized = normalizeEmail(userName);
+  if ('reason' in normalized) throw invalid(normalized.reason);
+  const domain = normalized.email.slice(normalized.email.lastIndexOf('@') + 1);
+  const owned =
+    domain === initialDomain(orgId, suffix) || verifiedDomains.some((root) => isSameOrSubdomain(domain, root));
+  if (!owned) throw invalid(`${domain} is not a verified domain of this organization`);
+  return normalized.email;
 }

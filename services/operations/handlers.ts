@@ -2,30 +2,85 @@ import { and, eq, ne, sql } from 'drizzle-orm';
 import { isSameOrSubdomain, txtRecordsMatch, VERIFICATION_PREFIX } from '../../core/domain-names.ts';
 import { newId } from '../../core/ids.ts';
 import { passwordResetCapability } from '../../core/permissions.ts';
-import type { DbOrTx } from '../../db/client.ts';
+import type { DbOrTx, Tx } from '../../db/client.ts';
 import { isUniqueViolation } from '../../db/errors.ts';
 import { domains, operations, sessions, users } from '../../db/schema/index.ts';
 import { createTxtLookup } from '../../lib/dns.ts';
-import { type EffectContext, OperationFailure, type OperationHandler } from './runner.ts';
-import { emailTemporaryPassword, requesterEmail } from './temporary-password.ts';
+import { type EffectContext, OperationFailure, type OperationHandler, runPrepared } from './runner.ts';
+import { emailTemporaryPassword } from './temporary-password.ts';
+
+type AuditEvent = Parameters<EffectContext['audit']>[1];
 
 const str = (value: unknown): string => (typeof value === 'string' ? value : '');
 
-/** Sets a password hash as a temporary one and ends the user's sessions (inside `authorized`). */
+/**
+ * Sets a password hash as a temporary one and ends the user's sessions (inside
+ * `authorized`), with the audit event: the three statements go out together.
+ */
 async function setTemporaryPassword(
-  tx: Parameters<Parameters<EffectContext['authorized']>[0]>[0],
-  userId: string,
-  hash: string,
-  onlyNonAdmin: boolean,
+  ctx: EffectContext,
+  tx: Tx,
+  p: { userId: string; hash: string; onlyNonAdmin: boolean; audit: AuditEvent },
 ) {
-  const [updated] = await tx
-    .update(users)
-    .set({ passwordHash: hash, mustChangePassword: true })
-    .where(and(eq(users.id, userId), onlyNonAdmin ? eq(users.isGlobalAdmin, false) : undefined))
-    .returning({ id: users.id });
+  const [[updated]] = await Promise.all([
+    runPrepared(
+      tx
+        .update(users)
+        .set({ passwordHash: p.hash, mustChangePassword: true })
+        .where(and(eq(users.id, p.userId), p.onlyNonAdmin ? eq(users.isGlobalAdmin, false) : undefined))
+        .returning({ id: users.id }),
+    ),
+    runPrepared(tx.delete(sessions).where(eq(sessions.userId, p.userId))),
+    ctx.audit(tx, p.audit),
+  ]);
+  // Throwing rolls all three back.
   if (!updated)
     throw new OperationFailure('The user is now an administrator; a limited reset may not change its password');
-  await tx.delete(sessions).where(eq(sessions.userId, userId));
+}
+
+/**
+ * Creates the user with an unusable password, records it as this operation's progress and
+ * audits it — or, when `rerun`, first looks for the user an earlier run of this operation
+ * created and returns that one.
+ */
+function createUser(ctx: EffectContext, email: string, rerun: boolean): Promise<string> {
+  const { operation } = ctx;
+  return ctx.authorized(async (tx) => {
+    if (rerun) {
+      const [[existing], [progress]] = await Promise.all([
+        tx.select({ id: users.id, orgId: users.orgId }).from(users).where(sql`lower(${users.email}) = lower(${email})`),
+        tx.select({ result: operations.result }).from(operations).where(eq(operations.id, operation.id)),
+      ]);
+      if (existing) {
+        if (existing.orgId === operation.clientOrgId && progress?.result?.userId === existing.id) return existing.id;
+        throw new OperationFailure(`${email} is already in use`);
+      }
+    }
+    const id = newId('user');
+    await Promise.all([
+      // Unusable until the temporary password is set.
+      runPrepared(
+        tx.insert(users).values({
+          id,
+          orgId: operation.clientOrgId,
+          email,
+          displayName: str(operation.input.displayName),
+          passwordHash: '!',
+          mustChangePassword: true,
+        }),
+      ),
+      // What this operation created, in the same transaction: for a rerun, and so a later
+      // failure still reports it.
+      runPrepared(
+        tx
+          .update(operations)
+          .set({ result: { userId: id, email } })
+          .where(eq(operations.id, operation.id)),
+      ),
+      ctx.audit(tx, { action: 'user.create', targetType: 'user', targetId: id, detail: { email } }),
+    ]);
+    return id;
+  });
 }
 
 /**
@@ -37,55 +92,31 @@ export const provisionUser: OperationHandler = {
   async run(ctx) {
     const { operation } = ctx;
     const email = str(operation.input.email);
-    const userId = await ctx
-      .authorized(async (tx) => {
-        const [existing] = await tx
-          .select({ id: users.id, orgId: users.orgId })
-          .from(users)
-          .where(sql`lower(${users.email}) = lower(${email})`);
-        const [progress] = await tx
-          .select({ result: operations.result })
-          .from(operations)
-          .where(eq(operations.id, operation.id));
-        if (existing) {
-          if (existing.orgId === operation.clientOrgId && progress?.result?.userId === existing.id) return existing.id;
-          throw new OperationFailure(`${email} is already in use`);
-        }
-        const id = newId('user');
-        // Unusable until the temporary password below is set.
-        await tx.insert(users).values({
-          id,
-          orgId: operation.clientOrgId,
-          email,
-          displayName: str(operation.input.displayName),
-          passwordHash: '!',
-          mustChangePassword: true,
-        });
-        // What this operation created, in the same transaction: for a rerun, and so a later
-        // failure still reports it.
-        await tx
-          .update(operations)
-          .set({ result: { userId: id, email } })
-          .where(eq(operations.id, operation.id));
-        await ctx.audit(tx, { action: 'user.create', targetType: 'user', targetId: id, detail: { email } });
-        return id;
+    // The claim read the operation under its lease: progress recorded by an earlier run is
+    // there. If the address is taken anyway, look again (that run may have committed since).
+    const userId = await createUser(ctx, email, operation.result?.userId !== undefined)
+      .catch((error: unknown) => {
+        if (isUniqueViolation(error)) return createUser(ctx, email, true);
+        throw error;
       })
       .catch((error: unknown) => {
         if (isUniqueViolation(error)) throw new OperationFailure(`${email} is already in use`);
         throw error;
       });
-    const to = str(operation.input.notifyEmail) || (await requesterEmail(ctx));
-    const hash = await emailTemporaryPassword(ctx, { to, userEmail: email, kind: 'new-user' });
-    await ctx.authorized(async (tx) => {
-      await setTemporaryPassword(tx, userId, hash, false);
-      await ctx.audit(tx, {
-        action: 'user.temporary_password',
-        targetType: 'user',
-        targetId: userId,
-        detail: { sentTo: to },
-      });
+    const { passwordHash, sentTo } = await emailTemporaryPassword(ctx, {
+      to: str(operation.input.notifyEmail) || null,
+      userEmail: email,
+      kind: 'new-user',
     });
-    return { userId, email, temporaryPasswordSentTo: to };
+    await ctx.authorized((tx) =>
+      setTemporaryPassword(ctx, tx, {
+        userId,
+        hash: passwordHash,
+        onlyNonAdmin: false,
+        audit: { action: 'user.temporary_password', targetType: 'user', targetId: userId, detail: { sentTo } },
+      }),
+    );
+    return { userId, email, temporaryPasswordSentTo: sentTo };
   },
 };
 
@@ -109,18 +140,20 @@ export const resetPassword: OperationHandler = {
       .from(users)
       .where(and(eq(users.id, str(operation.input.userId)), eq(users.orgId, operation.clientOrgId)));
     if (!user) throw new OperationFailure('The user no longer exists in this organization');
-    const to = user.isGlobalAdmin ? user.email : await requesterEmail(ctx);
-    const hash = await emailTemporaryPassword(ctx, { to, userEmail: user.email, kind: 'reset' });
-    await ctx.authorized(async (tx) => {
-      await setTemporaryPassword(tx, user.id, hash, !user.isGlobalAdmin);
-      await ctx.audit(tx, {
-        action: 'user.password_reset',
-        targetType: 'user',
-        targetId: user.id,
-        detail: { sentTo: to },
-      });
+    const { passwordHash, sentTo } = await emailTemporaryPassword(ctx, {
+      to: user.isGlobalAdmin ? user.email : null,
+      userEmail: user.email,
+      kind: 'reset',
     });
-    return { userId: user.id, temporaryPasswordSentTo: to };
+    await ctx.authorized((tx) =>
+      setTemporaryPassword(ctx, tx, {
+        userId: user.id,
+        hash: passwordHash,
+        onlyNonAdmin: !user.isGlobalAdmin,
+        audit: { action: 'user.password_reset', targetType: 'user', targetId: user.id, detail: { sentTo } },
+      }),
+    );
+    return { userId: user.id, temporaryPasswordSentTo: sentTo };
   },
 };
 

@@ -3,21 +3,20 @@ import { isSameOrSubdomain, normalizeDomainName, VERIFICATION_PREFIX } from '../
 import { AppError } from '../../core/errors.ts';
 import { newId, requireId } from '../../core/ids.ts';
 import { type Capability, decide, passwordResetCapability } from '../../core/permissions.ts';
-import type { DbOrTx } from '../../db/client.ts';
+import type { Db, DbOrTx } from '../../db/client.ts';
+import { preparedPerDb } from '../../db/prepared.ts';
 import {
   type Delegation,
   delegations,
   domains,
   type Operation,
   type OperationKind,
-  operations,
   users,
 } from '../../db/schema/index.ts';
 import type { Deps } from '../../lib/deps.ts';
 import { randomToken } from '../../lib/secrets.ts';
-import { recordAudit } from '../audit.ts';
 import type { PartnerPrincipal } from '../auth.ts';
-import { newUserAddress } from './client-addresses.ts';
+import { newUserAddress, verifiedDomainNames } from './client-addresses.ts';
 import { jobForKind } from './kinds.ts';
 
 export interface RequestContext {
@@ -39,6 +38,31 @@ export async function getPartnerDelegation(
   return row;
 }
 
+/**
+ * {@link getPartnerDelegation} with its organization's verified domains, in one prepared
+ * statement (db/prepared.ts): the first step of every provision-user request.
+ */
+const delegationWithDomains = preparedPerDb((db) =>
+  db
+    .select({
+      ...getTableColumns(delegations),
+      pastEnd: sql<boolean>`coalesce(${delegations.endsAt} <= now(), false)`,
+      verifiedDomains: verifiedDomainNames(delegations.clientOrgId),
+    })
+    .from(delegations)
+    .where(
+      and(eq(delegations.id, sql.placeholder('delegationId')), eq(delegations.partnerId, sql.placeholder('partnerId'))),
+    )
+    .prepare('partner_delegation_with_domains'),
+);
+
+async function getPartnerDelegationWithDomains(db: Db, partnerId: string, delegationId: string) {
+  requireId('delegation', delegationId, 'delegation');
+  const [row] = await delegationWithDomains(db).execute({ partnerId, delegationId });
+  if (!row) throw new AppError('NOT_FOUND', 'No such delegation');
+  return row;
+}
+
 /** Throws NOT_AUTHORIZED (403) unless the effective permission allows `capability`. */
 export function authorize(
   capability: Capability,
@@ -51,54 +75,61 @@ export function authorize(
 
 /**
  * Records an operation (queued) and its audit event, then enqueues its job after commit.
+ * One statement, prepared by postgres.js: the audit row is written by a CTE of the insert
+ * (atomic, one round trip; JSON goes as text, as in runner.ts's `finish`). With
+ * `onlyIfAddressFree`, nothing is recorded while a user has that address: CONFLICT.
  * (Repeats of the same request are answered by the Idempotency-Key middleware, api/idempotency.ts.)
  */
 async function recordOperation(
-  deps: Pick<Deps, 'db' | 'queues' | 'logger'>,
+  deps: Pick<Deps, 'sql' | 'queues' | 'logger'>,
   principal: PartnerPrincipal,
   delegation: Delegation,
   kind: OperationKind,
   input: Record<string, unknown>,
   ctx: RequestContext,
-): Promise<{ operation: Operation }> {
+  onlyIfAddressFree?: string,
+): Promise<{ operation: Pick<Operation, 'id'> }> {
   const id = newId('operation');
-  const operation = await deps.db.transaction(async (tx) => {
-    const [row] = await tx
-      .insert(operations)
-      .values({
-        id,
-        partnerId: principal.partnerId,
-        delegationId: delegation.id,
-        clientOrgId: delegation.clientOrgId as string,
-        kind,
-        requestedBy: principal.userId,
-        input,
-        requestId: ctx.requestId ?? null,
-      })
-      .returning();
-    await recordAudit(tx, {
-      actorUserId: principal.userId,
-      partnerId: principal.partnerId,
-      orgId: delegation.clientOrgId as string,
-      action: `operation.request.${kind}`,
-      targetType: 'operation',
-      targetId: id,
-      outcome: 'succeeded',
-      requestId: ctx.requestId,
-      detail: { delegationId: delegation.id, ...input },
+  const orgId = delegation.clientOrgId as string;
+  const requestId = ctx.requestId ?? null;
+  const free =
+    onlyIfAddressFree === undefined
+      ? deps.sql`true`
+      : deps.sql`not exists (select 1 from users where lower(email) = lower(${onlyIfAddressFree}))`;
+  const recorded = await deps.sql`
+    with op as (
+      insert into operations (id, partner_id, delegation_id, client_org_id, kind, requested_by, input, request_id)
+      select ${id}, ${principal.partnerId}, ${delegation.id}, ${orgId}, ${kind}, ${principal.userId},
+             ${JSON.stringify(input)}::text::jsonb, ${requestId}
+      where ${free}
+      returning id
+    ), audit as (
+      insert into audit_events
+        (actor_user_id, partner_id, org_id, action, target_type, target_id, outcome, request_id, detail)
+      select ${principal.userId}, ${principal.partnerId}, ${orgId}, ${`operation.request.${kind}`}, 'operation', op.id,
+             'succeeded', ${requestId}, ${JSON.stringify({ delegationId: delegation.id, ...input })}::text::jsonb
+      from op
+    )
+    select id from op`;
+  if (recorded.length === 0) {
+    throw new AppError('CONFLICT', `${onlyIfAddressFree} is already in use`, {
+      issues: [{ path: 'userName', message: 'already in use' }],
     });
-    return row as Operation;
-  });
+  }
   try {
     await deps.queues.enqueue(jobForKind[kind], { operationId: id });
   } catch (error) {
     deps.logger.warn({ err: error, operationId: id }, 'operation recorded but not enqueued; it will run later');
   }
-  return { operation };
+  return { operation: { id } };
 }
 
-type Ops = Pick<Deps, 'db' | 'queues' | 'logger' | 'config'>;
+type Ops = Pick<Deps, 'db' | 'sql' | 'queues' | 'logger' | 'config'>;
 
+/**
+ * Two statements: the delegation with its organization's verified domains (to authorize
+ * and to compose the address), then the operation — recorded only while the address is free.
+ */
 export async function requestProvisionUser(
   deps: Ops,
   principal: PartnerPrincipal,
@@ -106,16 +137,16 @@ export async function requestProvisionUser(
   input: { displayName: string; userName: string; notifyEmail?: string | undefined },
   ctx: RequestContext,
 ) {
-  const delegation = await getPartnerDelegation(deps.db, principal.partnerId, delegationId);
+  const delegation = await getPartnerDelegationWithDomains(deps.db, principal.partnerId, delegationId);
   authorize('provision_user', delegation, principal);
   const orgId = delegation.clientOrgId as string;
-  const email = await newUserAddress(deps.db, orgId, input.userName, deps.config.initialDomainSuffix);
+  const email = newUserAddress(orgId, input.userName, deps.config.initialDomainSuffix, delegation.verifiedDomains);
   const stored = {
     displayName: input.displayName,
     email,
     ...(input.notifyEmail ? { notifyEmail: input.notifyEmail } : {}),
   };
-  return recordOperation(deps, principal, delegation, 'provision_user', stored, ctx);
+  return recordOperation(deps, principal, delegation, 'provision_user', stored, ctx, email);
 }
 
 export async function requestPasswordReset(

@@ -1,10 +1,20 @@
-import { and, eq, sql } from 'drizzle-orm';
-import { type Capability, decide } from '../../core/permissions.ts';
+import { and, eq, getTableColumns, sql } from 'drizzle-orm';
+import type { DelegationState } from '../../core/delegation-machine.ts';
+import { type Capability, decide, type PermissionInput } from '../../core/permissions.ts';
 import type { DbOrTx, Tx } from '../../db/client.ts';
-import { type Delegation, delegations, type Operation, operations, staffAccess } from '../../db/schema/index.ts';
+import { preparedPerDb } from '../../db/prepared.ts';
+import {
+  auditEvents,
+  delegations,
+  type Operation,
+  operations,
+  organizations,
+  staffAccess,
+  users,
+} from '../../db/schema/index.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { WorkerDeps } from '../../workers/job.ts';
-import { type AuditInput, recordAudit } from '../audit.ts';
+import type { AuditInput } from '../audit.ts';
 
 /** A failure no retry can change; the operation becomes `failed` with this message. */
 export class OperationFailure extends Error {
@@ -24,7 +34,10 @@ export class OperationBusy extends Error {
 export interface EffectContext {
   deps: WorkerDeps;
   operation: Operation;
-  delegation: Delegation;
+  /** Read when the operation was claimed: the address of the staff member who asked (null if gone). */
+  requesterEmail: string | null;
+  /** Read when the operation was claimed: the name of the client organization. */
+  orgName: string | null;
   logger: Logger;
   /**
    * Runs `write` in a transaction that first checks the permission again with the
@@ -55,23 +68,102 @@ export type OperationOutcome =
   | { outcome: 'rejected'; reason: string }
   | { outcome: 'skipped'; state: string };
 
-async function currentPermission(db: DbOrTx, operation: Operation, handler: OperationHandler, lock: boolean) {
-  const dq = db
-    .select({
-      state: delegations.state,
-      roles: delegations.roles,
-      pastEnd: sql<boolean>`coalesce(${delegations.endsAt} <= now(), false)`,
-    })
+/**
+ * The permission now, with the delegation and the staff member's access locked FOR SHARE
+ * (inside `authorized`): one prepared statement (see {@link runPrepared}) that locks both
+ * rows, sent with the capability's own query if it has one. Without a row — no
+ * delegation, or no staff access — each is read on its own to tell which.
+ */
+async function lockedPermission(tx: Tx, operation: Operation, handler: OperationHandler) {
+  const staffOfRequester = and(
+    eq(staffAccess.userId, operation.requestedBy),
+    eq(staffAccess.partnerId, operation.partnerId),
+  );
+  const delegationFields = {
+    state: delegations.state,
+    roles: delegations.roles,
+    pastEnd: sql<boolean>`coalesce(${delegations.endsAt} <= now(), false)`,
+  };
+  const [[both], capability] = await Promise.all([
+    runPrepared(
+      tx
+        .select({ ...delegationFields, staffRoles: staffAccess.roles })
+        .from(delegations)
+        .innerJoin(staffAccess, staffOfRequester)
+        .where(eq(delegations.id, operation.delegationId))
+        .for('share'),
+    ),
+    handler.capability(tx, operation),
+  ]);
+  if (both) return decideFor(capability, both, both.staffRoles);
+  const [delegation] = await tx
+    .select(delegationFields)
     .from(delegations)
-    .where(eq(delegations.id, operation.delegationId));
-  const sq = db
-    .select({ roles: staffAccess.roles })
-    .from(staffAccess)
-    .where(and(eq(staffAccess.userId, operation.requestedBy), eq(staffAccess.partnerId, operation.partnerId)));
-  const [delegation] = lock ? await dq.for('share') : await dq;
-  const [staff] = lock ? await sq.for('share') : await sq;
+    .where(eq(delegations.id, operation.delegationId))
+    .for('share');
+  return decideFor(capability, delegation, []);
+}
+
+function decideFor(
+  capability: Capability,
+  delegation: PermissionInput['delegation'] | null | undefined,
+  staffRoles: readonly string[] | null | undefined,
+) {
   if (!delegation) return { allowed: false as const, reason: 'the delegation no longer exists' };
-  return decide(await handler.capability(db, operation), { delegation, staffRoles: staff?.roles ?? [] });
+  return decide(capability, { delegation, staffRoles: staffRoles ?? [] });
+}
+
+/**
+ * Runs a query built on a transaction as a prepared statement. Drizzle sends ordinary
+ * queries unnamed, which postgres.js does in two round trips when they have parameters
+ * (Parse + Describe, then Bind + Execute), one query at a time on the connection, and
+ * which PostgreSQL parses and plans anew each time. Prepared, a statement costs one round
+ * trip after its first use on a connection, and queries sent together go out together.
+ * (Statements on the database handle are built once, db/prepared.ts; a transaction's are
+ * built each time.) Fixed-shape queries only: each SQL text stays prepared per connection.
+ */
+export function runPrepared<R>(query: { prepare(name: string): { execute(): Promise<R> } }): Promise<R> {
+  return query.prepare('operation').execute();
+}
+
+/**
+ * Claims the operation — a lease and the next attempt number, if it is unfinished and
+ * nobody holds it — and reads, in the same statement, what the first permission check
+ * needs (the delegation's state and roles, the requester's staff roles) and what the
+ * effects commonly need (the requester's address, the organization's name).
+ */
+const claimStatement = preparedPerDb((db) =>
+  db
+    .update(operations)
+    .set({
+      state: 'running',
+      attempts: sql`${operations.attempts} + 1`,
+      leaseUntil: sql`now() + make_interval(secs => ${sql.placeholder('leaseSeconds')})`,
+      updatedAt: sql`now()`,
+    })
+    .where(
+      sql`${operations.id} = ${sql.placeholder('operationId')} and ${operations.state} in ('queued', 'running')
+          and (${operations.leaseUntil} is null or ${operations.leaseUntil} < now())`,
+    )
+    .returning({
+      ...getTableColumns(operations),
+      delegation: sql<{ state: DelegationState; roles: string[]; pastEnd: boolean } | null>`(
+        select json_build_object('state', d.state, 'roles', d.roles, 'pastEnd', coalesce(d.ends_at <= now(), false))
+        from ${delegations} d where d.id = ${operations.delegationId})`,
+      staffRoles: sql<string[] | null>`(
+        select s.roles from ${staffAccess} s
+        where s.user_id = ${operations.requestedBy} and s.partner_id = ${operations.partnerId})`,
+      requesterEmail: sql<string | null>`(select u.email from ${users} u where u.id = ${operations.requestedBy})`,
+      orgName: sql<string | null>`(select o.name from ${organizations} o where o.id = ${operations.clientOrgId})`,
+    })
+    .prepare('claim_operation'),
+);
+
+async function claimOperation(deps: WorkerDeps, operationId: string) {
+  const [claimed] = await claimStatement(deps.db).execute({ operationId, leaseSeconds: deps.config.leaseSeconds });
+  if (!claimed) return null;
+  const { delegation, staffRoles, requesterEmail, orgName, ...operation } = claimed;
+  return { operation: operation as Operation, delegation, staffRoles, requesterEmail, orgName };
 }
 
 /**
@@ -89,20 +181,8 @@ export async function runOperation(
   handler: OperationHandler,
   options: { isFinalAttempt: boolean; logger: Logger },
 ): Promise<OperationOutcome> {
-  const [operation] = await deps.db
-    .update(operations)
-    .set({
-      state: 'running',
-      attempts: sql`${operations.attempts} + 1`,
-      leaseUntil: sql`now() + make_interval(secs => ${deps.config.leaseSeconds})`,
-      updatedAt: sql`now()`,
-    })
-    .where(
-      sql`${operations.id} = ${operationId} and ${operations.state} in ('queued', 'running')
-          and (${operations.leaseUntil} is null or ${operations.leaseUntil} < now())`,
-    )
-    .returning();
-  if (!operation) {
+  const claim = await claimOperation(deps, operationId);
+  if (!claim) {
     const [current] = await deps.db
       .select({ state: operations.state })
       .from(operations)
@@ -110,6 +190,7 @@ export async function runOperation(
     if (current?.state === 'running') throw new OperationBusy('another worker is running this operation');
     return { outcome: 'skipped', state: current?.state ?? 'missing' };
   }
+  const { operation } = claim;
 
   const auditBase = {
     actorUserId: operation.requestedBy,
@@ -117,63 +198,58 @@ export async function runOperation(
     orgId: operation.clientOrgId,
     requestId: operation.requestId,
   };
+  // The outcome and its audit event in one statement (atomic, one round trip), committed
+  // only while the attempt is still this run's: a newer attempt owns it otherwise, and its
+  // outcome will be recorded instead. Without a new result, the effect's recorded progress stays.
   const finish = async (
     state: 'succeeded' | 'failed' | 'rejected',
     result: Record<string, unknown> | null,
     error: string | null,
   ) => {
-    await deps.db.transaction(async (tx) => {
-      const [done] = await tx
-        .update(operations)
-        // Without a new result, keep what the effect recorded of its progress.
-        .set({
-          state,
-          ...(result ? { result } : {}),
-          error,
-          leaseUntil: null,
-          updatedAt: sql`now()`,
-          finishedAt: sql`now()`,
-        })
-        .where(
-          and(
-            eq(operations.id, operationId),
-            eq(operations.state, 'running'),
-            eq(operations.attempts, operation.attempts),
-          ),
-        )
-        .returning({ result: operations.result });
-      if (!done) return; // A newer attempt owns it now; its outcome will be recorded instead.
-      await recordAudit(tx, {
-        ...auditBase,
-        action: `operation.${operation.kind}`,
-        targetType: 'operation',
-        targetId: operation.id,
-        outcome: state,
-        detail: { ...(done.result ?? {}), ...(error ? { error } : {}), attempt: operation.attempts },
-      });
-    });
+    // postgres.js prepares its own statements (unlike drizzle's, see runPrepared). JSON goes
+    // as text (`::text::jsonb`): postgres.js's json serializer, which drizzle replaces, plays no part.
+    await deps.sql`
+      with done as (
+        update operations
+        set state = ${state}, result = coalesce(${result ? JSON.stringify(result) : null}::text::jsonb, result),
+            error = ${error}, lease_until = null, updated_at = now(), finished_at = now()
+        where id = ${operationId} and state = 'running' and attempts = ${operation.attempts}
+        returning result
+      )
+      insert into audit_events
+        (actor_user_id, partner_id, org_id, request_id, action, target_type, target_id, outcome, detail)
+      select ${auditBase.actorUserId}, ${auditBase.partnerId}, ${auditBase.orgId}, ${auditBase.requestId},
+             ${`operation.${operation.kind}`}, 'operation', ${operation.id}, ${state},
+             coalesce(done.result, '{}'::jsonb) || ${JSON.stringify({ ...(error ? { error } : {}), attempt: operation.attempts })}::text::jsonb
+      from done`;
   };
 
-  const decision = await currentPermission(deps.db, operation, handler, false);
+  const decision = decideFor(await handler.capability(deps.db, operation), claim.delegation, claim.staffRoles);
   if (!decision.allowed) {
     await finish('rejected', null, `Not allowed when it ran: ${decision.reason}`);
     return { outcome: 'rejected', reason: decision.reason };
   }
-  const [delegation] = await deps.db.select().from(delegations).where(eq(delegations.id, operation.delegationId));
 
   const ctx: EffectContext = {
     deps,
     operation,
-    delegation: delegation as Delegation,
+    requesterEmail: claim.requesterEmail,
+    orgName: claim.orgName,
     logger: options.logger,
     authorized: (write) =>
       deps.db.transaction(async (tx) => {
-        const now = await currentPermission(tx, operation, handler, true);
+        const now = await lockedPermission(tx, operation, handler);
         if (!now.allowed) throw new OperationRejected(now.reason);
         return write(tx);
       }),
-    audit: (tx, event) =>
-      recordAudit(tx, { ...auditBase, ...event, outcome: 'succeeded', detail: { ...event.detail, operationId } }),
+    // services/audit.ts's recordAudit, as a prepared statement (runPrepared).
+    audit: async (tx, event) => {
+      await runPrepared(
+        tx
+          .insert(auditEvents)
+          .values({ ...auditBase, ...event, outcome: 'succeeded', detail: { ...event.detail, operationId } }),
+      );
+    },
   };
 
   try {

@@ -5,7 +5,9 @@ import {
   generatePassword,
   hashPassword,
   newApiToken,
+  newTemporaryPassword,
   sha256Hex,
+  TEMPORARY_PASSWORD_LENGTH,
   verifyPassword,
 } from '../../lib/secrets.ts';
 
@@ -16,6 +18,17 @@ describe('secrets', () => {
     expect(await verifyPassword(hash, 'correct horse battery staple')).toBe(true);
     expect(await verifyPassword(hash, 'wrong')).toBe(false);
     expect(await verifyPassword('not a hash', 'x')).toBe(false);
+  });
+
+  it('hashes only generated temporary passwords of at least 128 bits at the lowest cost', async () => {
+    expect(TEMPORARY_PASSWORD_LENGTH * Math.log2(56)).toBeGreaterThanOrEqual(128);
+    const { password, passwordHash } = await newTemporaryPassword();
+    expect(password).toMatch(new RegExp(`^[A-Za-z2-9]{${TEMPORARY_PASSWORD_LENGTH}}$`));
+    expect(passwordHash).toMatch(/^\$argon2id\$v=19\$m=8,t=1,p=1\$/);
+    expect(await verifyPassword(passwordHash, password)).toBe(true);
+    expect(await verifyPassword(passwordHash, `${password}x`)).toBe(false);
+    // A password someone chose keeps the recommended parameters.
+    expect(await hashPassword('correct horse battery staple')).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
   });
 
   it('derives the same link token for the same delegation and secret only', () => {
