@@ -7,6 +7,30 @@ import type { StateCounts } from './campaigns.ts';
 
 /** What the operator dashboard reads in aggregate. Every query is scoped to one partner. */
 
+/**
+ * Open dashboard pages refresh every 3 s per tab; the partner-wide aggregates that scan the
+ * most (campaign summaries, the charts) are shared by every request for this long.
+ */
+export const AGGREGATE_TTL_MS = 3000;
+const shared = new WeakMap<Db, Map<string, { until: number; value: Promise<unknown> }>>();
+
+function sharedAggregate<T>(db: Db, key: string, compute: () => Promise<T>): Promise<T> {
+  let entries = shared.get(db);
+  if (!entries) {
+    entries = new Map();
+    shared.set(db, entries);
+  }
+  const now = Date.now();
+  const hit = entries.get(key);
+  if (hit && hit.until > now) return hit.value as Promise<T>;
+  for (const [k, entry] of entries) if (entry.until <= now) entries.delete(k);
+  const value = compute();
+  entries.set(key, { until: now + AGGREGATE_TTL_MS, value });
+  // A failure is not kept: the next request asks again.
+  value.catch(() => entries?.delete(key));
+  return value;
+}
+
 const zeroStates = (): StateCounts => Object.fromEntries(delegationStates.map((s) => [s, 0])) as StateCounts;
 
 /** The partner's delegations by state (all eight, zeros included). */
@@ -49,7 +73,11 @@ export interface CampaignSummary {
 }
 
 /** The partner's latest campaigns with their recipients by state, in two queries. */
-export async function recentCampaigns(db: Db, partnerId: string, limit = 50): Promise<CampaignSummary[]> {
+export function recentCampaigns(db: Db, partnerId: string, limit = 50): Promise<CampaignSummary[]> {
+  return sharedAggregate(db, `campaigns:${partnerId}:${limit}`, () => readRecentCampaigns(db, partnerId, limit));
+}
+
+async function readRecentCampaigns(db: Db, partnerId: string, limit: number): Promise<CampaignSummary[]> {
   const rows = await db
     .select({ id: campaigns.id, name: campaigns.name, total: campaigns.total, createdAt: campaigns.createdAt })
     .from(campaigns)
@@ -103,7 +131,11 @@ export async function sendsPerMinute(db: Db, partnerId: string, campaignId?: str
 }
 
 /** Acceptances per day over the last `days` days (oldest first), by `accepted_at`. */
-export async function acceptancesPerDay(db: Db, partnerId: string, days = 30): Promise<Bucket[]> {
+export function acceptancesPerDay(db: Db, partnerId: string, days = 30): Promise<Bucket[]> {
+  return sharedAggregate(db, `accepted:${partnerId}:${days}`, () => readAcceptancesPerDay(db, partnerId, days));
+}
+
+async function readAcceptancesPerDay(db: Db, partnerId: string, days: number): Promise<Bucket[]> {
   const rows = await db.execute<{ at: string; n: number }>(sql`
     with days as (
       select generate_series(date_trunc('day', now()) - make_interval(days => ${days - 1}), date_trunc('day', now()), interval '1 day') as at

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recentCampaigns } from '../../../services/dashboard.ts';
 import { applyTransition, systemActor } from '../../../services/delegation-transitions.ts';
 import { PageClient } from '../../helpers/browser-client.ts';
 import { createStaffMember, signedInClient } from '../../helpers/dashboard.ts';
@@ -246,5 +247,16 @@ describe('delegations and operations', () => {
     expect(page.html).not.toContain('secret-user@client.example');
     expect(page.html).toContain('does not include client organizations');
     expect((await browser.post(`/dashboard/operations/op_${'b'.repeat(32)}/retry`, {})).status).toBe(404);
+  });
+});
+
+describe('shared aggregates', () => {
+  it('serves one partner’s campaign summaries to every refresh for a few seconds, never another’s', async () => {
+    const first = await recentCampaigns(stack.deps.db, owner.partnerId, 7);
+    const again = await recentCampaigns(stack.deps.db, owner.partnerId, 7);
+    expect(again).toBe(first);
+    expect(first.map((c) => c.id)).toContain(campaignId);
+    const other = await createTestPartner(stack, 'Yet another');
+    expect(await recentCampaigns(stack.deps.db, other.partnerId, 7)).toEqual([]);
   });
 });
