@@ -4,8 +4,7 @@ import { rm } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { RecipientSchema } from '../api/routes/campaigns/schemas.ts';
-// The dashboard's CSV export escapes cells this way: one rule for every file Mandate writes.
-import { csvCell } from '../api/web/dashboard/csv.ts';
+import { recipientExportHeader, recipientExportLine } from '../core/recipient-export.ts';
 import { sanitizeEcho } from '../core/text.ts';
 import { type ApiClient, createApiClient, resolveConnection, UsageError } from './api-client.ts';
 import { exitCodes } from './progress.ts';
@@ -22,15 +21,6 @@ Connection: --url or MANDATE_URL (default http://localhost:3000), --token or MAN
 export type FailedRecipient = z.output<typeof RecipientSchema>;
 
 const RecipientPage = z.object({ items: z.array(RecipientSchema), nextCursor: z.string().nullable() });
-
-/** The columns of the file, the same as the dashboard's "Export CSV". */
-export const failedCsvHeader =
-  'email,name,company,state,attempts,smtp_reply,failure_reason,offered_at,delegation_id\r\n';
-
-/** One recipient as a CSV line (formula-like cells neutralised, quoted as needed). */
-export function failedCsvLine(r: FailedRecipient): string {
-  return `${[r.email, r.name, r.company, r.state, r.sendAttempts, r.smtpReply, r.failureReason, r.offeredAt, r.delegationId].map(csvCell).join(',')}\r\n`;
-}
 
 /** `address: reply` for the terminal (control characters removed: the reply comes from a mail server). */
 export function describeFailure(r: FailedRecipient): string {
@@ -103,10 +93,10 @@ export async function runCampaignFailed(argv: string[]): Promise<number> {
       if (first) {
         // Created once the first page is in: a wrong id or token leaves no file behind.
         if (path !== undefined) file = await openFile(path);
-        await writeChunk(file ?? process.stdout, failedCsvHeader);
+        await writeChunk(file ?? process.stdout, recipientExportHeader);
         first = false;
       }
-      await writeChunk(file ?? process.stdout, page.items.map(failedCsvLine).join(''));
+      await writeChunk(file ?? process.stdout, page.items.map(recipientExportLine).join(''));
       shown.push(...page.items.slice(0, 10 - shown.length));
       failed += page.items.length;
       cursor = page.nextCursor ?? undefined;

@@ -6,7 +6,7 @@ import { parse } from 'csv-parse/sync';
 import { CreatedCampaignSchema } from '../api/routes/campaigns/schemas.ts';
 import { AppError, isAppError } from '../core/errors.ts';
 import { type RejectedRecipient, screenRecipients } from '../core/recipients.ts';
-import { parseRecipientsCsv } from '../core/recipients-csv.ts';
+import { decodeRecipientsCsv, parseRecipientsCsv } from '../core/recipients-csv.ts';
 import { sanitizeEcho } from '../core/text.ts';
 import {
   type ApiClient,
@@ -97,13 +97,7 @@ const isBlank = (byte: number | undefined) => byte === 0x20 || byte === 0x09 || 
  * linear in the file. Throws an AppError for a file the server would refuse as a whole.
  */
 export function checkRecipientsFile(bytes: Uint8Array): CheckedFile {
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    // The same refusal as the API's (api/routes/campaigns/create.ts).
-    throw new AppError('MALFORMED_CSV', 'The CSV is not UTF-8 text; export it as "CSV UTF-8"');
-  }
+  const text = decodeRecipientsCsv(bytes);
   const rows = parseRecipientsCsv(text);
   if (rows.length === 0) {
     throw new AppError('VALIDATION_FAILED', 'The file has no recipients: only a header, or nothing');

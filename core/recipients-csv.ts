@@ -6,6 +6,15 @@ const allowedColumns = ['email', 'name', 'company'] as const;
 /** Longest line accepted; guards against a wrong delimiter turning a file into one huge field. */
 const MAX_LINE = 16 * 1024;
 
+/** A recipients file as UTF-8 text; anything else (a Latin-1 or UTF-16 export) is refused, not garbled. */
+export function decodeRecipientsCsv(bytes: ArrayBuffer | Uint8Array): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new AppError('MALFORMED_CSV', 'The CSV is not UTF-8 text; export it as "CSV UTF-8"');
+  }
+}
+
 function checkHeader(header: string[]): string[] {
   const columns = header.map((h) => h.trim().toLowerCase());
   const unknown = columns.filter((c) => !(allowedColumns as readonly string[]).includes(c));

@@ -1,6 +1,6 @@
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import { type FailedRecipient, failedCsvHeader, failedCsvLine } from '../../cli/campaign-failed.ts';
+import type { FailedRecipient } from '../../cli/campaign-failed.ts';
 import { checkRecipientsFile, dataRowLines, formatRejectedRow, sendIdempotencyKey } from '../../cli/campaign-send.ts';
 import {
   type CampaignView,
@@ -16,6 +16,7 @@ import {
   updateRate,
 } from '../../cli/progress.ts';
 import { delegationStates } from '../../core/delegation-machine.ts';
+import { recipientExportHeader, recipientExportLine } from '../../core/recipient-export.ts';
 
 const counts = (values: Partial<CampaignView['counts']>): CampaignView['counts'] => ({
   ...(Object.fromEntries(delegationStates.map((s) => [s, 0])) as CampaignView['counts']),
@@ -164,7 +165,7 @@ describe('the failed-recipients CSV', () => {
   };
 
   it('writes the reply, quotes what needs it and neutralises formulas; a CSV reader gets the values back', () => {
-    const text = failedCsvHeader + failedCsvLine(recipient);
+    const text = recipientExportHeader + recipientExportLine(recipient);
     const [row] = parse(text, { columns: true }) as Record<string, string>[];
     expect(row).toEqual({
       email: 'bounce@client.example',

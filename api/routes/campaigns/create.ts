@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { AppError } from '../../../core/errors.ts';
 import { parseRecipientItems } from '../../../core/recipients.ts';
-import { parseRecipientsCsv } from '../../../core/recipients-csv.ts';
+import { decodeRecipientsCsv, parseRecipientsCsv } from '../../../core/recipients-csv.ts';
 import { type CreateCampaignInput, createCampaign } from '../../../services/campaigns.ts';
 import type { App } from '../../env.ts';
 import { bearerSecurity, IdempotencyHeaders, problems } from '../../schemas.ts';
@@ -37,16 +37,6 @@ export const route = createRoute({
   },
 });
 
-/** The body as UTF-8 text; anything else (a Latin-1 or UTF-16 export) is refused, not garbled. */
-async function readUtf8(body: Promise<ArrayBuffer>): Promise<string> {
-  const bytes = await body;
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    throw new AppError('MALFORMED_CSV', 'The CSV is not UTF-8 text; export it as "CSV UTF-8"');
-  }
-}
-
 const isCsv = (contentType: string) => /^text\/csv\s*(;|$)/i.test(contentType);
 const isJson = (contentType: string) => /^application\/json\s*(;|$)/i.test(contentType);
 
@@ -64,7 +54,7 @@ export const registerCreateCampaign = (app: App) =>
       input = {
         offerId: query.offerId,
         name: query.name,
-        recipients: parseRecipientsCsv(await readUtf8(c.req.arrayBuffer())),
+        recipients: parseRecipientsCsv(decodeRecipientsCsv(await c.req.arrayBuffer())),
       };
     } else if (isJson(contentType)) {
       // Validated by the route's JSON schema (the union type covers the CSV variant too).
