@@ -22,3 +22,21 @@ export function canSendOffers(user: PartnerRoleView): boolean {
 export function canManageDelegations(user: PartnerRoleView): boolean {
   return user.isOwner || user.roles.includes('global_admin');
 }
+
+/** Staff without access see nothing that happened inside client organizations. */
+export function seesClientOrganizations(user: PartnerRoleView): boolean {
+  return user.isOwner || user.roles.length > 0;
+}
+
+/**
+ * Owners and staff with full access see all of the partner's operations; staff with
+ * limited access only their own (results of full-only work are not theirs to read);
+ * staff without access none.
+ */
+export function seesAllOperations(user: PartnerRoleView): boolean {
+  return user.isOwner || user.roles.includes('global_admin');
+}
+
+export function maySeeOperation(user: PartnerRoleView & { userId: string }, requestedBy: string): boolean {
+  return seesAllOperations(user) || (seesClientOrganizations(user) && requestedBy === user.userId);
+}

@@ -1,5 +1,6 @@
 import { and, count, desc, eq, inArray, sql } from 'drizzle-orm';
 import { type DelegationState, delegationStates } from '../core/delegation-machine.ts';
+import { seesAllOperations, seesClientOrganizations } from '../core/partner-permissions.ts';
 import type { Db } from '../db/client.ts';
 import { campaigns, delegations, type OperationState, operationStates, operations } from '../db/schema/index.ts';
 import type { PartnerPrincipal } from './auth.ts';
@@ -48,15 +49,14 @@ export async function delegationCounts(db: Db, partnerId: string): Promise<State
 /** Operations by state; staff without access to client organizations get none. */
 export async function operationCounts(db: Db, principal: PartnerPrincipal): Promise<Record<OperationState, number>> {
   const counts = Object.fromEntries(operationStates.map((s) => [s, 0])) as Record<OperationState, number>;
-  if (!principal.isOwner && principal.roles.length === 0) return counts;
-  const seesAll = principal.isOwner || principal.roles.includes('global_admin');
+  if (!seesClientOrganizations(principal)) return counts;
   const rows = await db
     .select({ state: operations.state, n: count() })
     .from(operations)
     .where(
       and(
         eq(operations.partnerId, principal.partnerId),
-        seesAll ? undefined : eq(operations.requestedBy, principal.userId),
+        seesAllOperations(principal) ? undefined : eq(operations.requestedBy, principal.userId),
       ),
     )
     .groupBy(operations.state);

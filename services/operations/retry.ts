@@ -1,6 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { AppError } from '../../core/errors.ts';
 import { requireId } from '../../core/ids.ts';
+import { maySeeOperation } from '../../core/partner-permissions.ts';
 import { type OperationKind, operations } from '../../db/schema/index.ts';
 import type { Deps } from '../../lib/deps.ts';
 import { recordAudit } from '../audit.ts';
@@ -38,9 +39,7 @@ export async function retryOperation(
     .select()
     .from(operations)
     .where(and(eq(operations.id, operationId), eq(operations.partnerId, principal.partnerId)));
-  const mayRetry =
-    op && (principal.isOwner || principal.roles.includes('global_admin') || op.requestedBy === principal.userId);
-  if (!op || !mayRetry || (!principal.isOwner && principal.roles.length === 0)) {
+  if (!op || !maySeeOperation(principal, op.requestedBy)) {
     throw new AppError('NOT_FOUND', 'No such operation');
   }
   if (op.state === 'queued' || op.state === 'running') return toOperationView(op);

@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, lt } from 'drizzle-orm';
 import { AppError } from '../../core/errors.ts';
 import { requireId } from '../../core/ids.ts';
+import { maySeeOperation, seesAllOperations, seesClientOrganizations } from '../../core/partner-permissions.ts';
 import type { Db } from '../../db/client.ts';
 import { domains, type Operation, type OperationState, operations, users } from '../../db/schema/index.ts';
 import type { PartnerPrincipal } from '../auth.ts';
@@ -36,22 +37,9 @@ export function toOperationView(op: Operation): OperationView {
   };
 }
 
-/**
- * Owners and staff with full access see all of the partner's operations; staff with
- * limited access only their own (results of full-only work are not theirs to read);
- * staff without access none.
- */
-function seesAll(principal: PartnerPrincipal): boolean {
-  return principal.isOwner || principal.roles.includes('global_admin');
-}
-
-function maySee(principal: PartnerPrincipal, op: Operation): boolean {
-  return seesAll(principal) || (principal.roles.length > 0 && op.requestedBy === principal.userId);
-}
-
 /** Staff without access read nothing that happened in client organizations. */
 function assertMaySeeOperations(principal: PartnerPrincipal): void {
-  if (!principal.isOwner && principal.roles.length === 0) {
+  if (!seesClientOrganizations(principal)) {
     throw new AppError('NOT_AUTHORIZED', 'Your staff access does not include client organizations');
   }
 }
@@ -62,7 +50,7 @@ export async function getOperation(db: Db, principal: PartnerPrincipal, operatio
     .select()
     .from(operations)
     .where(and(eq(operations.id, operationId), eq(operations.partnerId, principal.partnerId)));
-  if (!op || !maySee(principal, op)) throw new AppError('NOT_FOUND', 'No such operation');
+  if (!op || !maySeeOperation(principal, op.requestedBy)) throw new AppError('NOT_FOUND', 'No such operation');
   return toOperationView(op);
 }
 
@@ -84,7 +72,7 @@ export async function listOperations(
     .where(
       and(
         eq(operations.partnerId, principal.partnerId),
-        seesAll(principal) ? undefined : eq(operations.requestedBy, principal.userId),
+        seesAllOperations(principal) ? undefined : eq(operations.requestedBy, principal.userId),
         query.state ? eq(operations.state, query.state) : undefined,
         query.delegationId ? eq(operations.delegationId, query.delegationId) : undefined,
         before ? lt(operations.id, before) : undefined,

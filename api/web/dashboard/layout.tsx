@@ -1,4 +1,5 @@
 import type { Child } from 'hono/jsx';
+import { seesClientOrganizations } from '../../../core/partner-permissions.ts';
 import type { PartnerPrincipal } from '../../../services/auth.ts';
 
 const css = `
@@ -66,10 +67,6 @@ const nav = [
   { href: '/docs', label: 'API reference' },
 ];
 
-export function seesClientData(principal: PartnerPrincipal): boolean {
-  return principal.isOwner || principal.roles.length > 0;
-}
-
 export interface DashboardLayoutProps {
   title: string;
   principal: PartnerPrincipal;
@@ -104,7 +101,8 @@ export function DashboardLayout(props: DashboardLayoutProps) {
           <nav aria-label="Dashboard" style="display:flex;gap:1rem;flex-wrap:wrap">
             {nav
               .filter(
-                (n) => (!n.ownersOnly || principal.isOwner) && (!n.needsClientAccess || seesClientData(principal)),
+                (n) =>
+                  (!n.ownersOnly || principal.isOwner) && (!n.needsClientAccess || seesClientOrganizations(principal)),
               )
               .map((n) => (
                 <a href={n.href} aria-current={n.href === props.section ? 'page' : undefined}>

@@ -4,7 +4,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import { z } from 'zod';
 import { delegationStates } from '../../../core/delegation-machine.ts';
 import { AppError } from '../../../core/errors.ts';
-import { canSendOffers } from '../../../core/partner-permissions.ts';
+import { canSendOffers, seesClientOrganizations } from '../../../core/partner-permissions.ts';
 import { operationStates } from '../../../db/schema/index.ts';
 import { retryFailedSends } from '../../../services/campaign-retry.ts';
 import { getCampaign, listCampaignRecipients } from '../../../services/campaigns.ts';
@@ -28,7 +28,7 @@ import { safeNext } from '../sign-in.ts';
 import { loadViewer } from '../viewer.ts';
 import { requireOwnerSession, requireStaffSession } from './access.ts';
 import { recipientsCsv } from './csv.ts';
-import { liveScript, seesClientData } from './layout.tsx';
+import { liveScript } from './layout.tsx';
 import { CampaignListPage, CampaignPage } from './pages/campaigns.tsx';
 import { DelegationListPage, DelegationPage } from './pages/delegations.tsx';
 import { OperationsPage } from './pages/operations.tsx';
@@ -227,7 +227,7 @@ export function registerDashboard(app: App): void {
     const { db } = c.var.deps;
     const p = c.var.principal;
     const delegation = await getDelegation(db, p, c.req.param('id'));
-    const operations = seesClientData(p)
+    const operations = seesClientOrganizations(p)
       ? (await listOperations(db, p, { delegationId: delegation.id, limit: PAGE })).items
       : null;
     return renderPage(

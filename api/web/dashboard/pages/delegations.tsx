@@ -1,9 +1,10 @@
 import { type DelegationState, delegationStates } from '../../../../core/delegation-machine.ts';
+import { seesClientOrganizations } from '../../../../core/partner-permissions.ts';
 import type { PartnerPrincipal } from '../../../../services/auth.ts';
 import type { StateCounts } from '../../../../services/campaigns.ts';
 import type { DelegationEventView, DelegationView } from '../../../../services/delegations.ts';
 import type { OperationView } from '../../../../services/operations/views.ts';
-import { CountsByState, DashboardLayout, StatePill, seesClientData, stamp } from '../layout.tsx';
+import { CountsByState, DashboardLayout, StatePill, stamp } from '../layout.tsx';
 import { RetryRecipientForm } from './campaigns.tsx';
 import { OperationsTable } from './operations.tsx';
 
@@ -247,7 +248,7 @@ export function DelegationPage(props: {
             <OperationsTable operations={props.operations} csrf={props.csrf} next={`/dashboard/delegations/${d.id}`} />
           )}
         </section>
-      ) : seesClientData(props.principal) ? null : (
+      ) : seesClientOrganizations(props.principal) ? null : (
         <p class="muted">Your staff access does not include client organizations, so their operations are not shown.</p>
       )}
     </DashboardLayout>

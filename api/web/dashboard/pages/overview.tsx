@@ -1,10 +1,11 @@
 import { delegationStates } from '../../../../core/delegation-machine.ts';
+import { seesClientOrganizations } from '../../../../core/partner-permissions.ts';
 import type { OperationState } from '../../../../db/schema/index.ts';
 import type { PartnerPrincipal } from '../../../../services/auth.ts';
 import type { StateCounts } from '../../../../services/campaigns.ts';
 import type { Bucket, CampaignSummary } from '../../../../services/dashboard.ts';
 import { BarChart, hourMinute, monthDay } from '../charts.tsx';
-import { CountsByState, DashboardLayout, operationStatesShown, seesClientData } from '../layout.tsx';
+import { CountsByState, DashboardLayout, operationStatesShown } from '../layout.tsx';
 import { ProgressBar, progressOf } from '../progress.tsx';
 
 export interface OverviewProps {
@@ -31,7 +32,7 @@ export function OverviewPage(props: OverviewProps) {
             label="Delegations by state"
           />
         </section>
-        {seesClientData(props.principal) ? (
+        {seesClientOrganizations(props.principal) ? (
           <section class="card">
             <h2>Operations</h2>
             <CountsByState
