@@ -2,7 +2,6 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { routePath } from 'hono/route';
-import { secureHeaders } from 'hono/secure-headers';
 import { AppError } from '../core/errors.ts';
 import type { Deps } from '../lib/deps.ts';
 import { requirePartnerToken } from './auth.ts';
@@ -38,11 +37,11 @@ import { registerCreateStaff } from './routes/staff/create.ts';
 import { registerListStaff } from './routes/staff/list.ts';
 import { registerSetStaffAccess } from './routes/staff/set-access.ts';
 import { registerApiReference } from './web/api-reference.ts';
-import { MAX_FORM_BYTES } from './web/context.ts';
 import { registerDashboard } from './web/dashboard/routes.tsx';
 import { registerDevMailPages } from './web/dev-mail-pages.tsx';
 import { isPagePath, renderErrorPage } from './web/error-page.tsx';
 import { registerJobBoard } from './web/job-board.ts';
+import { formLimit, pageHeaders } from './web/page-headers.ts';
 import { registerAccountPages } from './web/routes/account-pages.tsx';
 import { registerOfferPages } from './web/routes/offer-pages.tsx';
 import { registerOrgPages } from './web/routes/org-pages.tsx';
@@ -105,20 +104,7 @@ export function createApp(deps: Deps): App {
   );
   app.use('/v1/*', idempotency);
 
-  // The HTML pages: who is signed in, and headers that keep the pages from being framed,
-  // sniffed or made to load anything but themselves (they use no scripts at all).
-  const pageHeaders = secureHeaders({
-    xFrameOptions: 'DENY',
-    contentSecurityPolicy: {
-      defaultSrc: ["'none'"],
-      styleSrc: ["'unsafe-inline'"],
-      imgSrc: ["'self'"],
-      formAction: ["'self'"],
-      frameAncestors: ["'none'"],
-      baseUri: ["'none'"],
-    },
-  });
-  const formLimit = bodyLimit({ maxSize: MAX_FORM_BYTES, onError: tooLarge });
+  // The HTML pages: who is signed in, and their headers (api/web/page-headers.ts).
   for (const path of [
     '/offers/*',
     '/org/*',

@@ -1,10 +1,10 @@
 import type { Child } from 'hono/jsx';
-import { secureHeaders } from 'hono/secure-headers';
 import { AppError } from '../../core/errors.ts';
 import type { DevMail } from '../../db/schema/dev-mail.ts';
 import { type DevMailSummary, findDevMail, isDevMailActive, listDevMail } from '../../lib/dev-mail.ts';
 import type { App } from '../env.ts';
 import { renderPage } from './context.ts';
+import { pageHeaders } from './page-headers.ts';
 import { Layout } from './pages/layout.tsx';
 
 const stamp = (d: Date) => d.toISOString().replace('T', ' ').slice(0, 19);
@@ -21,18 +21,6 @@ const preStyle =
  * same 404 as any unknown address.
  */
 export function registerDevMailPages(app: App): void {
-  // The same headers as the other pages (api/app.ts): nothing framed, loaded or run.
-  const pageHeaders = secureHeaders({
-    xFrameOptions: 'DENY',
-    contentSecurityPolicy: {
-      defaultSrc: ["'none'"],
-      styleSrc: ["'unsafe-inline'"],
-      imgSrc: ["'self'"],
-      formAction: ["'self'"],
-      frameAncestors: ["'none'"],
-      baseUri: ["'none'"],
-    },
-  });
   for (const path of ['/dev/mail', '/dev/mail/*']) {
     app.use(path, async (c, next) => {
       if (!isDevMailActive(c.var.deps.config)) return c.notFound();

@@ -1,6 +1,4 @@
 import type { Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
-import { secureHeaders } from 'hono/secure-headers';
 import { z } from 'zod';
 import { delegationStates } from '../../../core/delegation-machine.ts';
 import { AppError } from '../../../core/errors.ts';
@@ -23,7 +21,8 @@ import { createStaff, listStaff, setStaffAccess } from '../../../services/staff.
 import type { App, AppEnv } from '../../env.ts';
 import { fieldIssues } from '../../problem.ts';
 import { CreateStaffBody, StaffAccess } from '../../routes/staff/schemas.ts';
-import { csrfToken, formFields, MAX_FORM_BYTES, renderPage, verifyCsrf } from '../context.ts';
+import { csrfToken, formFields, renderPage, verifyCsrf } from '../context.ts';
+import { formLimit, scriptedPageHeaders } from '../page-headers.ts';
 import { safeNext } from '../sign-in.ts';
 import { loadViewer } from '../viewer.ts';
 import { requireOwnerSession, requireStaffSession } from './access.ts';
@@ -85,25 +84,6 @@ const withNotice = (path: string, params: Record<string, string>) =>
  * `live.js` refreshes the live parts of a page while it is open.
  */
 export function registerDashboard(app: App): void {
-  const headers = secureHeaders({
-    xFrameOptions: 'DENY',
-    contentSecurityPolicy: {
-      defaultSrc: ["'none'"],
-      scriptSrc: ["'self'"],
-      connectSrc: ["'self'"],
-      styleSrc: ["'unsafe-inline'"],
-      imgSrc: ["'self'"],
-      formAction: ["'self'"],
-      frameAncestors: ["'none'"],
-      baseUri: ["'none'"],
-    },
-  });
-  const formLimit = bodyLimit({
-    maxSize: MAX_FORM_BYTES,
-    onError: () => {
-      throw new AppError('PAYLOAD_TOO_LARGE');
-    },
-  });
   // The front door: clients to their organization's page, everyone else to the dashboard
   // (which sends whoever is not signed in to the sign-in page).
   app.get('/', loadViewer, (c) =>
@@ -114,7 +94,7 @@ export function registerDashboard(app: App): void {
     return c.body(liveScript, 200, { 'Content-Type': 'text/javascript; charset=utf-8' });
   });
   // '/dashboard/*' matches '/dashboard' itself too.
-  app.use('/dashboard/*', headers, loadViewer, requireStaffSession);
+  app.use('/dashboard/*', scriptedPageHeaders, loadViewer, requireStaffSession);
   app.on('POST', '/dashboard/*', formLimit);
   app.use('/dashboard/staff/*', requireOwnerSession);
 
