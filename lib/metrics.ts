@@ -1,6 +1,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { delegationStates } from '../core/delegation-machine.ts';
 import type { Deps } from './deps.ts';
+import { withTimeout } from './retry.ts';
 
 /**
  * The Prometheus registry of this process (not prom-client's global one). Module-level on
@@ -101,22 +102,8 @@ export function countEmail(kind: EmailKind, outcome: EmailOutcome): void {
 /** How long a scrape waits for Redis or PostgreSQL before reporting it as an error. */
 const SOURCE_TIMEOUT_MS = 3000;
 
-async function within<T>(ms: number, read: () => Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      read(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 async function readQueueCounts(deps: Pick<Deps, 'queues'>) {
-  return within(SOURCE_TIMEOUT_MS, () =>
+  return withTimeout(SOURCE_TIMEOUT_MS, () =>
     Promise.all(
       deps.queues
         .all()
@@ -126,7 +113,7 @@ async function readQueueCounts(deps: Pick<Deps, 'queues'>) {
 }
 
 async function readDelegationCounts(deps: Pick<Deps, 'sql'>) {
-  return within(SOURCE_TIMEOUT_MS, () =>
+  return withTimeout(SOURCE_TIMEOUT_MS, () =>
     deps.sql.begin(async (tx) => {
       // A full count: keep a slow one from piling up behind the next scrapes.
       await tx.unsafe(`set local statement_timeout = ${SOURCE_TIMEOUT_MS}`);

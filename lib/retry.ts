@@ -13,3 +13,18 @@ export async function withRetries<T>(fn: () => Promise<T>, attempts = 4): Promis
     }
   }
 }
+
+/** `fn`'s result, or an error once `ms` pass without one (the work itself is not cancelled). */
+export async function withTimeout<T>(ms: number, fn: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      fn(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
