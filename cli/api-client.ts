@@ -16,6 +16,30 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
+/**
+ * The options and the one campaign id of `campaign <command> <id> …`, or null once the
+ * help has been printed. Parse errors and a missing or extra id are usage errors.
+ */
+export function parseCampaignCommand<V extends { help?: boolean | undefined }>(
+  argv: string[],
+  parse: (argv: string[]) => { values: V; positionals: string[] },
+  usage: string,
+): { values: V; id: string } | null {
+  let parsed: { values: V; positionals: string[] };
+  try {
+    parsed = parse(argv);
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}\n\n${usage}`);
+  }
+  if (parsed.values.help) {
+    process.stdout.write(`${usage}\n`);
+    return null;
+  }
+  const [id, ...more] = parsed.positionals;
+  if (id === undefined || more.length > 0) throw new UsageError(`Give exactly one campaign id.\n\n${usage}`);
+  return { values: parsed.values, id };
+}
+
 /** The server answered with an error status. */
 export class ApiError extends Error {
   override name = 'ApiError';

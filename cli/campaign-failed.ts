@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { RecipientSchema } from '../api/routes/campaigns/schemas.ts';
 import { recipientExportHeader, recipientExportLine } from '../core/recipient-export.ts';
 import { sanitizeEcho } from '../core/text.ts';
-import { type ApiClient, createApiClient, resolveConnection, UsageError } from './api-client.ts';
+import { type ApiClient, createApiClient, parseCampaignCommand, resolveConnection, UsageError } from './api-client.ts';
 import { exitCodes } from './progress.ts';
 
 export const campaignFailedUsage = `Usage: mandate campaign failed <campaign id> [--csv <file>] [--json] [--url <url>] [--token <token>]
@@ -61,21 +61,9 @@ async function openFile(path: string): Promise<WriteStream> {
 
 /** `mandate campaign failed <id> [--csv out.csv]`. */
 export async function runCampaignFailed(argv: string[]): Promise<number> {
-  let parsed: ReturnType<typeof parseFailedArgs>;
-  try {
-    parsed = parseFailedArgs(argv);
-  } catch (error) {
-    throw new UsageError(`${(error as Error).message}\n\n${campaignFailedUsage}`);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(`${campaignFailedUsage}\n`);
-    return exitCodes.ok;
-  }
-  const id = positionals[0];
-  if (id === undefined || positionals.length > 1) {
-    throw new UsageError(`Give exactly one campaign id.\n\n${campaignFailedUsage}`);
-  }
+  const command = parseCampaignCommand(argv, parseFailedArgs, campaignFailedUsage);
+  if (!command) return exitCodes.ok;
+  const { values, id } = command;
   const path = values.csv;
   if (values.json && path === undefined) {
     throw new UsageError(`--json needs --csv <file> (the CSV itself would be on stdout).\n\n${campaignFailedUsage}`);

@@ -6,8 +6,8 @@ import {
   ApiError,
   ConnectionError,
   createApiClient,
+  parseCampaignCommand,
   resolveConnection,
-  UsageError,
 } from './api-client.ts';
 import {
   type CampaignView,
@@ -135,21 +135,9 @@ export function printCampaignSummary(view: CampaignView, json: boolean): number 
 
 /** `mandate campaign status <id>`. */
 export async function runCampaignStatus(argv: string[]): Promise<number> {
-  let parsed: ReturnType<typeof parseStatusArgs>;
-  try {
-    parsed = parseStatusArgs(argv);
-  } catch (error) {
-    throw new UsageError(`${(error as Error).message}\n\n${campaignStatusUsage}`);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(`${campaignStatusUsage}\n`);
-    return exitCodes.ok;
-  }
-  const id = positionals[0];
-  if (id === undefined || positionals.length > 1) {
-    throw new UsageError(`Give exactly one campaign id.\n\n${campaignStatusUsage}`);
-  }
+  const command = parseCampaignCommand(argv, parseStatusArgs, campaignStatusUsage);
+  if (!command) return exitCodes.ok;
+  const { values, id } = command;
   const client = createApiClient(resolveConnection(values, process.env, campaignStatusUsage));
   if (values.watch) {
     const view = await watchCampaign(client, id);
