@@ -152,7 +152,7 @@ export const liveScript = `(() => {
     if (document.hidden || busy) return;
     busy = true;
     try {
-      const response = await fetch(location.href, { headers: { 'X-Live-Refresh': '1' }, credentials: 'same-origin' });
+      const response = await fetch(location.href, { credentials: 'same-origin' });
       if (response.redirected || !response.ok) {
         clearInterval(timer);
         if (status) status.textContent = 'Stopped refreshing (' + (response.redirected ? 'signed out' : response.status) + '): reload the page.';
