@@ -9,4 +9,4 @@ USER node
 EXPOSE 3000
 # node itself is PID 1's child (compose sets init: true) and gets SIGTERM directly,
 # so graceful shutdown runs; tsx is loaded as a module hook, no build step.
-CMD ["node", "--import", "tsx", "api/main.ts"]
+CMD ["node", "--import", "tsx", "bin/api.ts"]

@@ -4,13 +4,13 @@
  */
 import { createApp } from './api/app.ts';
 import { startServer } from './api/server.ts';
-import { migrateDatabase } from './db/migrate.ts';
 import { loadConfigOrExit } from './lib/config.ts';
 import { closeDeps, createDeps } from './lib/deps.ts';
-import { startEmbeddedPostgresIfWanted } from './lib/embedded-postgres.ts';
-import { startMessage } from './lib/first-run.ts';
+import { startEmbeddedPostgresIfWanted } from './lib/dev/embedded-postgres.ts';
+import { startMessage } from './lib/dev/first-run.ts';
 import { createLogger } from './lib/logger.ts';
-import { resolveQueueBackend } from './lib/queue-backend.ts';
+import { migrateAll } from './lib/migrate.ts';
+import { resolveQueueBackend } from './lib/queues/transport.ts';
 import { onShutdown } from './lib/shutdown.ts';
 import { startWorkers } from './workers/run.ts';
 
@@ -23,7 +23,7 @@ const embedded = await startEmbeddedPostgresIfWanted(loaded, logger).catch((erro
 });
 const config = await resolveQueueBackend(embedded ? { ...loaded, databaseUrl: embedded.url } : loaded);
 try {
-  await migrateDatabase(config.databaseUrl, logger, { queueSchema: config.queueBackend === 'postgres' });
+  await migrateAll(config, logger);
 } catch (error) {
   logger.fatal(
     { err: error },

@@ -1,6 +1,6 @@
 import { createMiddleware } from 'hono/factory';
 import { AppError } from '../core/errors.ts';
-import { authenticateApiToken } from '../services/auth.ts';
+import { authenticateApiToken } from '../services/shared/principals.ts';
 import type { AppEnv } from './env.ts';
 
 /**

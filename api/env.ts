@@ -1,8 +1,8 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Deps } from '../lib/deps.ts';
 import type { Logger } from '../lib/logger.ts';
-import type { PartnerPrincipal } from '../services/auth.ts';
-import type { Viewer } from '../services/sessions.ts';
+import type { Viewer } from '../services/accounts/sessions.ts';
+import type { PartnerPrincipal } from '../services/shared/principals.ts';
 
 /** What every request handler can read from `c.var`. */
 export interface AppEnv {

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { errorCodes } from '../core/errors.ts';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../services/pagination.ts';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../services/shared/pagination.ts';
 
 export const ProblemSchema = z
   .object({

@@ -1,7 +1,7 @@
 /**
  * API throughput and latency: autocannon at a fixed number of connections against
  * `GET /v1/delegations/{id}` and `POST /v1/delegations/{id}/users` (a unique
- * Idempotency-Key per request) of `api/main.ts` alone (no workers, on a fresh bench
+ * Idempotency-Key per request) of `bin/api.ts` alone (no workers, on a fresh bench
  * database), against bare Hono (bench/bare-hono.ts) answering the same bytes, and against
  * bare Hono + postgres.js doing the GET's database work — the ceiling for a route that
  * reads the database on this machine. All in the same run, ~65 s.
@@ -15,10 +15,10 @@ import { migrateDatabase } from '../db/migrate.ts';
 import { loadConfig } from '../lib/config.ts';
 import { closeDeps, createDeps, type Deps } from '../lib/deps.ts';
 import { delegationLinkToken, sha256Hex } from '../lib/secrets.ts';
-import { acceptOffer, processAcceptance } from '../services/acceptance.ts';
-import { createClientOrganization } from '../services/client-accounts.ts';
-import { applyTransition, systemActor } from '../services/delegation-transitions.ts';
-import { createPartner } from '../services/partners.ts';
+import { createClientOrganization } from '../services/accounts/client-accounts.ts';
+import { createPartner } from '../services/accounts/partners.ts';
+import { applyTransition, systemActor } from '../services/delegations/transitions.ts';
+import { acceptOffer, processAcceptance } from '../services/offers/acceptance.ts';
 import { deleteQueueKeys } from '../test/helpers/stack.ts';
 import { type BenchRow, createBenchDatabase, fmt, freePort, spawnEntry, waitForReady } from './support.ts';
 
@@ -140,7 +140,7 @@ async function activeDelegation(deps: Deps, base: string, token: string): Promis
 }
 
 /**
- * Mandate: `api/main.ts` alone on the bench database. Returns the figures, the bodies it
+ * Mandate: `bin/api.ts` alone on the bench database. Returns the figures, the bodies it
  * answered and what the baseline needs to do the same database work.
  */
 async function benchMandate(databaseUrl: string) {
@@ -164,7 +164,7 @@ async function benchMandate(databaseUrl: string) {
   let api: ReturnType<typeof spawnEntry> | undefined;
   try {
     await migrateDatabase(databaseUrl);
-    api = spawnEntry('api/main.ts', env);
+    api = spawnEntry('bin/api.ts', env);
     const base = `http://127.0.0.1:${port}`;
     await waitForReady(`${base}/readyz`, api.output);
     deps = createDeps(loadConfig({ ...env, LOG_LEVEL: 'silent' }));

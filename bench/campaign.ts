@@ -12,7 +12,7 @@ import nodemailer from 'nodemailer';
 import { renderOfferEmail } from '../core/emails/offer-email.ts';
 import { createDb, createSql } from '../db/client.ts';
 import { migrateDatabase } from '../db/migrate.ts';
-import { createPartner } from '../services/partners.ts';
+import { createPartner } from '../services/accounts/partners.ts';
 import { deleteQueueKeys } from '../test/helpers/stack.ts';
 import { createBenchDatabase, freePort, type Sink, spawnEntry, waitForReady } from './support.ts';
 
@@ -152,8 +152,8 @@ export async function mandate(
       processes.push(spawnEntry('start.ts', env));
     } else {
       await migrateDatabase(database.url);
-      processes.push(spawnEntry('api/main.ts', env));
-      for (let i = 0; i < options.workers; i++) processes.push(spawnEntry('workers/main.ts', env));
+      processes.push(spawnEntry('bin/api.ts', env));
+      for (let i = 0; i < options.workers; i++) processes.push(spawnEntry('bin/worker.ts', env));
     }
     const api = processes[0] as (typeof processes)[0];
     await waitForReady(`${base}/readyz`, api.output);

@@ -13,11 +13,11 @@ import postgres from 'postgres';
 import { createDb, createSql } from '../db/client.ts';
 import { loadConfig } from '../lib/config.ts';
 import { closeDeps, createDeps } from '../lib/deps.ts';
-import { acceptOffer, processAcceptance } from '../services/acceptance.ts';
-import { createClientOrganization } from '../services/client-accounts.ts';
-import { createPartner } from '../services/partners.ts';
+import { retention, workerSettings } from '../lib/queues/names.ts';
+import { createClientOrganization } from '../services/accounts/client-accounts.ts';
+import { createPartner } from '../services/accounts/partners.ts';
+import { acceptOffer, processAcceptance } from '../services/offers/acceptance.ts';
 import { deleteQueueKeys } from '../test/helpers/stack.ts';
-import { retention, workerSettings } from '../workers/queue-names.ts';
 import {
   type BenchRow,
   createBenchDatabase,

@@ -146,7 +146,7 @@ try {
     rows.push(...(await benchApi()));
     log('API done');
     notes.push(
-      'API: `api/main.ts` alone (no workers), LOG_LEVEL=warn, autocannon 20 connections, 10 s after a 2 s warm-up; POST with a new Idempotency-Key and user name per request (operations stay queued).',
+      'API: `bin/api.ts` alone (no workers), LOG_LEVEL=warn, autocannon 20 connections, 10 s after a 2 s warm-up; POST with a new Idempotency-Key and user name per request (operations stay queued).',
       'Bare Hono answers Mandate’s own GET body; "bare Hono + postgres.js" runs the GET’s two statements (token lookup, delegation with its events) and nothing else — the ceiling of a database-backed route on this machine, which is why ≥ 0.5 × bare Hono is out of reach here.',
     );
   }

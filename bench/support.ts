@@ -124,7 +124,7 @@ export interface BenchRow {
 
 export const fmt = (n: number, digits = 0) => n.toLocaleString('en', { maximumFractionDigits: digits });
 
-/** Starts a Mandate entry (`start.ts`, `api/main.ts`, `workers/main.ts`) as a child process. */
+/** Starts a Mandate entry (`start.ts`, `bin/api.ts`, `bin/worker.ts`) as a child process. */
 export function spawnEntry(
   entry: string,
   env: Record<string, string | undefined>,

@@ -8,7 +8,7 @@ import { createDb, createSql } from '../db/client.ts';
 import { migrateDatabase } from '../db/migrate.ts';
 import { loadConfigOrExit } from '../lib/config.ts';
 import { createLogger } from '../lib/logger.ts';
-import { createPartner } from '../services/partners.ts';
+import { createPartner } from '../services/accounts/partners.ts';
 import { reportCommandError } from './api-client.ts';
 import { campaignFailedUsage, runCampaignFailed } from './campaign-failed.ts';
 import { campaignSendUsage, runCampaignSend } from './campaign-send.ts';

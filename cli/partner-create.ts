@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { normalizeEmail } from '../core/recipients.ts';
 import { plainText } from '../core/text.ts';
-import type { CreatedPartner, CreatePartnerInput } from '../services/partners.ts';
+import type { CreatedPartner, CreatePartnerInput } from '../services/accounts/partners.ts';
 
 export const partnerCreateUsage = `Usage: mandate partner create --name <name> --owner-email <email> [--owner-name <name>] [--json]
 

@@ -2,19 +2,23 @@ import { fileURLToPath } from 'node:url';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
-import type { Logger } from '../lib/logger.ts';
-import { migrateQueueSchema } from '../lib/queue-backend.ts';
 
 export const migrationsFolder = fileURLToPath(new URL('./migrations', import.meta.url));
 
 /** Any constant will do: it only has to be the same in every process that migrates. */
 const MIGRATION_LOCK_KEY = 727_001;
 
+/** The lines migrating writes (a pino logger fits); db/ knows no logger of its own. */
+export interface MigrationLog {
+  info(fields: object, message: string): void;
+  debug(message: string): void;
+}
+
 /**
  * Creates the database named in `url` when it does not exist yet, so that a fresh
  * machine needs no manual `createdb`. Needs a role allowed to create databases.
  */
-export async function ensureDatabase(url: string, logger?: Logger): Promise<void> {
+export async function ensureDatabase(url: string, logger?: MigrationLog): Promise<void> {
   const probe = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10 });
   try {
     await probe`select 1`;
@@ -44,11 +48,7 @@ export async function ensureDatabase(url: string, logger?: Logger): Promise<void
  * Applies the committed migrations. Several processes may start at once (api and
  * workers), so the work happens under a PostgreSQL advisory lock on one connection.
  */
-export async function migrateDatabase(
-  url: string,
-  logger?: Logger,
-  options: { queueSchema?: boolean } = {},
-): Promise<void> {
+export async function migrateDatabase(url: string, logger?: MigrationLog): Promise<void> {
   await ensureDatabase(url, logger);
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   try {
@@ -59,6 +59,4 @@ export async function migrateDatabase(
   } finally {
     await sql.end({ timeout: 5 });
   }
-  // The queues' own tables, when the queues run on PostgreSQL (BullMQ migrates them).
-  if (options.queueSchema) await migrateQueueSchema(url);
 }

@@ -1,7 +1,7 @@
 import { createDb, createSql, type Db, type Sql } from '../db/client.ts';
-import { Queues } from '../workers/queues.ts';
 import type { Config } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { Queues } from './queues/producer.ts';
 import { createDatabaseRateLimits, createRateLimits, type RateLimits } from './rate-limits.ts';
 import { createRedis, type Redis } from './redis.ts';
 

@@ -3,7 +3,7 @@ import nodemailer from 'nodemailer';
 import addressparser from 'nodemailer/lib/addressparser';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { Config } from './config.ts';
-import { createDevMailTransport } from './dev-mail.ts';
+import { createDevMailTransport } from './dev/mailbox.ts';
 
 export interface OutgoingEmail {
   to: string;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
 import type { TestProject } from 'vitest/node';
-import { migrateDatabase } from '../db/migrate.ts';
+import { migrateAll } from '../lib/migrate.ts';
 import { testServices } from './helpers/services.ts';
 
 declare module 'vitest' {
@@ -44,7 +44,7 @@ export default async function setup(project: TestProject) {
   await assertReachable();
   const name = `mandate_tpl_${randomBytes(4).toString('hex')}`;
   // With the queue backend's tables too, so a test can run its queues on PostgreSQL.
-  await migrateDatabase(testServices.databaseUrl(name), undefined, { queueSchema: true });
+  await migrateAll({ databaseUrl: testServices.databaseUrl(name), queueBackend: 'postgres' });
   project.provide('templateDatabase', name);
 
   return async () => {

@@ -4,7 +4,7 @@ import type { Config } from '../lib/config.ts';
 import type { Deps } from '../lib/deps.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Mailer } from '../lib/mailer.ts';
-import type { QueueName } from './queue-names.ts';
+import type { QueueName } from '../lib/queues/names.ts';
 
 /** What a worker process has: the app's dependencies plus an SMTP transport. */
 export interface WorkerDeps extends Deps {

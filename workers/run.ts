@@ -3,11 +3,11 @@ import { isAppError } from '../core/errors.ts';
 import type { Deps } from '../lib/deps.ts';
 import { createMailer, type Mailer } from '../lib/mailer.ts';
 import { observeJobRun } from '../lib/metrics.ts';
-import { createQueueTransport } from '../lib/queue-backend.ts';
+import { type QueueName, queueNames, retention, workerSettings } from '../lib/queues/names.ts';
+import { createQueueTransport } from '../lib/queues/transport.ts';
 import { assertNoEviction } from '../lib/redis-checks.ts';
-import { reconcile } from '../services/reconciler.ts';
+import { reconcile } from '../services/maintenance/reconciler.ts';
 import type { WorkerDeps } from './job.ts';
-import { type QueueName, queueNames, retention, workerSettings } from './queue-names.ts';
 import { findJob } from './registry.ts';
 
 export interface RunningWorkers {

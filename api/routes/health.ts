@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { checkReadiness } from '../../services/health.ts';
+import { checkReadiness } from '../../services/maintenance/health.ts';
 import type { App } from '../env.ts';
 
 const Dependency = z.object({ ok: z.boolean(), latencyMs: z.number().optional() });

@@ -5,7 +5,7 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { JSX } from 'hono/jsx/jsx-runtime';
 import { AppError } from '../../core/errors.ts';
 import { randomToken } from '../../lib/secrets.ts';
-import { SESSION_TTL_HOURS } from '../../services/sessions.ts';
+import { SESSION_TTL_HOURS } from '../../services/accounts/sessions.ts';
 import type { AppEnv } from '../env.ts';
 
 const SESSION_COOKIE = 'mandate_session';

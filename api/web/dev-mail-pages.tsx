@@ -1,7 +1,7 @@
 import type { Child } from 'hono/jsx';
 import { AppError } from '../../core/errors.ts';
 import type { DevMail } from '../../db/schema/dev-mail.ts';
-import { type DevMailSummary, findDevMail, isDevMailActive, listDevMail } from '../../lib/dev-mail.ts';
+import { type DevMailSummary, findDevMail, isDevMailActive, listDevMail } from '../../lib/dev/mailbox.ts';
 import type { App } from '../env.ts';
 import { renderPage } from './context.ts';
 import { pageHeaders } from './page-headers.ts';

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
-import { checkCredentials } from '../../services/client-accounts.ts';
-import { createSession, endSession } from '../../services/sessions.ts';
+import { checkCredentials } from '../../services/accounts/client-accounts.ts';
+import { createSession, endSession } from '../../services/accounts/sessions.ts';
 import type { AppEnv } from '../env.ts';
 import { clientIp, sessionToken, setSessionCookie } from './context.ts';
 

@@ -1,5 +1,5 @@
 import { createMiddleware } from 'hono/factory';
-import { findViewer } from '../../services/sessions.ts';
+import { findViewer } from '../../services/accounts/sessions.ts';
 import type { AppEnv } from '../env.ts';
 import { sessionToken } from './context.ts';
 

@@ -15,7 +15,7 @@ import {
 } from '../../db/schema/index.ts';
 import type { Deps } from '../../lib/deps.ts';
 import { randomToken } from '../../lib/secrets.ts';
-import type { PartnerPrincipal } from '../auth.ts';
+import type { PartnerPrincipal } from '../shared/principals.ts';
 import { newUserAddress, verifiedDomainNames } from './client-addresses.ts';
 import { jobForKind } from './kinds.ts';
 

@@ -14,7 +14,7 @@ import {
 } from '../../db/schema/index.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { WorkerDeps } from '../../workers/job.ts';
-import type { AuditInput } from '../audit.ts';
+import type { AuditInput } from '../audit/record.ts';
 
 /** A failure no retry can change; the operation becomes `failed` with this message. */
 export class OperationFailure extends Error {

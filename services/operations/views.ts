@@ -4,8 +4,8 @@ import { requireId } from '../../core/ids.ts';
 import { maySeeOperation, seesAllOperations, seesClientOrganizations } from '../../core/partner-permissions.ts';
 import type { Db } from '../../db/client.ts';
 import { domains, type Operation, type OperationState, operations, users } from '../../db/schema/index.ts';
-import type { PartnerPrincipal } from '../auth.ts';
-import { decodeCursor, type Page, toPage } from '../pagination.ts';
+import { decodeCursor, type Page, toPage } from '../shared/pagination.ts';
+import type { PartnerPrincipal } from '../shared/principals.ts';
 import { initialDomain } from './client-addresses.ts';
 import { authorize, getPartnerDelegation } from './requests.ts';
 

@@ -39,7 +39,7 @@ export function workerEnv(
 }
 
 export function startWorker(env: Record<string, string>): Service {
-  return startTsx('workers/main.ts', env);
+  return startTsx('bin/worker.ts', env);
 }
 
 /** A partner, an offer and a campaign of `n` recipients recorded through the API (no workers in this process). */

@@ -54,7 +54,7 @@ describe('SIGTERM during a campaign', () => {
     });
     const { id } = (await response.json()) as { id: string };
 
-    const first = startTsx('workers/main.ts', env);
+    const first = startTsx('bin/worker.ts', env);
     workers.push(first);
     await waitFor(async () => sink.receiving > 0, 30_000);
     const code = await first.stop('SIGTERM');
@@ -67,7 +67,7 @@ describe('SIGTERM during a campaign', () => {
     expect(offeredNow).toBeGreaterThan(0);
     expect(sink.messages.length).toBe(offeredNow);
 
-    const second = startTsx('workers/main.ts', env);
+    const second = startTsx('bin/worker.ts', env);
     workers.push(second);
     await waitFor(async () => {
       const [row] = await stack.deps

@@ -1,5 +1,5 @@
 import { delegationLinkToken, sha256Hex } from '../../lib/secrets.ts';
-import { applyTransition, systemActor } from '../../services/delegation-transitions.ts';
+import { applyTransition, systemActor } from '../../services/delegations/transitions.ts';
 import type { TestStack } from './stack.ts';
 
 /**

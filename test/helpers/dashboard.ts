@@ -1,4 +1,4 @@
-import { createSession } from '../../services/sessions.ts';
+import { createSession } from '../../services/accounts/sessions.ts';
 import { PageClient } from './browser-client.ts';
 import type { TestStack } from './stack.ts';
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { newApiToken, sha256Hex } from '../../lib/secrets.ts';
-import { type CreatedPartner, createPartner } from '../../services/partners.ts';
+import { type CreatedPartner, createPartner } from '../../services/accounts/partners.ts';
 import type { TestStack } from './stack.ts';
 
 /** A partner with its owner, under a unique name and address. */

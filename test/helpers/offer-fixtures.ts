@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { acceptOffer, processAcceptance } from '../../services/acceptance.ts';
-import { createClientOrganization } from '../../services/client-accounts.ts';
-import type { Viewer } from '../../services/sessions.ts';
+import { createClientOrganization } from '../../services/accounts/client-accounts.ts';
+import type { Viewer } from '../../services/accounts/sessions.ts';
+import { acceptOffer, processAcceptance } from '../../services/offers/acceptance.ts';
 import { offerPersonalLink } from './browser-client.ts';
 import { createTestOffer, createTestPartner } from './factories.ts';
 import type { TestStack } from './stack.ts';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMetricsApp } from '../../api/metrics.ts';
 import { type RunningServer, startServer } from '../../api/server.ts';
 import { delegationStates } from '../../core/delegation-machine.ts';
-import { queueNames } from '../../workers/queue-names.ts';
+import { queueNames } from '../../lib/queues/names.ts';
 import { createTestOffer, createTestPartner, readProblem, waitFor } from '../helpers/factories.ts';
 import { type SmtpSink, startSmtpSink } from '../helpers/smtp-sink.ts';
 import { createTestStack, type TestStack } from '../helpers/stack.ts';

@@ -51,6 +51,6 @@ describe('docker-compose.yml', () => {
   it('lets the worker scale: no container name and no published ports', () => {
     expect(compose.services.worker?.container_name).toBeUndefined();
     expect(compose.services.worker?.ports).toBeUndefined();
-    expect(compose.services.worker?.command).toEqual(['node', '--import', 'tsx', 'workers/main.ts']);
+    expect(compose.services.worker?.command).toEqual(['node', '--import', 'tsx', 'bin/worker.ts']);
   });
 });

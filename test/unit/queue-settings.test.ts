@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config.ts';
-import { workerSettings } from '../../workers/queue-names.ts';
+import { workerSettings } from '../../lib/queues/names.ts';
 
 describe('worker settings', () => {
   it('puts the send rate limit on the mail queue only', () => {

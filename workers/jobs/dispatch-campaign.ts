@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { dispatchCampaign } from '../../services/campaign-dispatch.ts';
+import { dispatchCampaign } from '../../services/campaigns/dispatch.ts';
 import { defineJob } from '../job.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { runLifecycle } from '../../services/lifecycle.ts';
+import { runLifecycle } from '../../services/maintenance/lifecycle.ts';
 import { defineJob } from '../job.ts';
 
 /**

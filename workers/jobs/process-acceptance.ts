@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { processAcceptance } from '../../services/acceptance.ts';
+import { processAcceptance } from '../../services/offers/acceptance.ts';
 import { defineJob } from '../job.ts';
 
 /** Grants an accepted delegation (accepting → active, or failed with a reason). */

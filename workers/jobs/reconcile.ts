@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { reconcile } from '../../services/reconciler.ts';
+import { reconcile } from '../../services/maintenance/reconciler.ts';
 import { defineJob } from '../job.ts';
 
 /**

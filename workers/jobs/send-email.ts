@@ -1,6 +1,6 @@
 import { UnrecoverableError } from 'bullmq';
 import { z } from 'zod';
-import { sendEmail } from '../../services/emails.ts';
+import { sendEmail } from '../../services/mail/outbox.ts';
 import { defineJob } from '../job.ts';
 
 /** Sends one notification email from the outbox (the `emails` table). */

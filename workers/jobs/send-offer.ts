@@ -1,6 +1,6 @@
 import { UnrecoverableError } from 'bullmq';
 import { z } from 'zod';
-import { sendOffer } from '../../services/send-offer.ts';
+import { sendOffer } from '../../services/campaigns/send-offer.ts';
 import { defineJob } from '../job.ts';
 
 /** Sends one recipient's offer email. One job per delegation. */

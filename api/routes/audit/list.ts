@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { listPartnerAudit } from '../../../services/audit-view.ts';
+import { listPartnerAudit } from '../../../services/audit/view.ts';
 import type { App } from '../../env.ts';
 import { bearerSecurity, PageQuery, problems } from '../../schemas.ts';
 

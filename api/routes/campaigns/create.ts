@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { AppError } from '../../../core/errors.ts';
 import { parseRecipientItems } from '../../../core/recipients.ts';
 import { decodeRecipientsCsv, parseRecipientsCsv } from '../../../core/recipients-csv.ts';
-import { type CreateCampaignInput, createCampaign } from '../../../services/campaigns.ts';
+import { type CreateCampaignInput, createCampaign } from '../../../services/campaigns/campaigns.ts';
 import type { App } from '../../env.ts';
 import { bearerSecurity, IdempotencyHeaders, problems } from '../../schemas.ts';
 import { CreateCampaignBody, CreateCampaignCsvQuery, CreatedCampaignSchema } from './schemas.ts';

@@ -1,5 +1,5 @@
 import { createRoute } from '@hono/zod-openapi';
-import { getCampaign } from '../../../services/campaigns.ts';
+import { getCampaign } from '../../../services/campaigns/campaigns.ts';
 import type { App } from '../../env.ts';
 import { bearerSecurity, IdParam, problems } from '../../schemas.ts';
 import { CampaignSchema } from './schemas.ts';

@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { listCampaigns } from '../../../services/campaigns.ts';
+import { listCampaigns } from '../../../services/campaigns/campaigns.ts';
 import type { App } from '../../env.ts';
 import { bearerSecurity, PageQuery, problems } from '../../schemas.ts';
 import { CampaignSummarySchema } from './schemas.ts';

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { delegationStates } from '../../../core/delegation-machine.ts';
-import { listCampaignRecipients } from '../../../services/campaigns.ts';
+import { listCampaignRecipients } from '../../../services/campaigns/campaigns.ts';
 import type { App } from '../../env.ts';
 import { bearerSecurity, IdParam, PageQuery, problems } from '../../schemas.ts';
 import { RecipientSchema } from './schemas.ts';

@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { MAX_RETRY_IDS, retryFailedSends } from '../../../services/campaign-retry.ts';
+import { MAX_RETRY_IDS, retryFailedSends } from '../../../services/campaigns/retry.ts';
 import type { App } from '../../env.ts';
 import { bearerSecurity, IdempotencyHeaders, IdParam, problems } from '../../schemas.ts';
 

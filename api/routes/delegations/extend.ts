@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { MAX_DURATION_DAYS } from '../../../core/offer-rules.ts';
-import { extendDelegation } from '../../../services/extension.ts';
+import { extendDelegation } from '../../../services/delegations/extension.ts';
 import type { App } from '../../env.ts';
 import { bearerSecurity, IdempotencyHeaders, IdParam, problems } from '../../schemas.ts';
 

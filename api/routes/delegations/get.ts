@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { getDelegation } from '../../../services/delegations.ts';
+import { getDelegation } from '../../../services/delegations/delegations.ts';
 import type { App } from '../../env.ts';
 import { bearerSecurity, IdParam, problems } from '../../schemas.ts';
 import { DelegationEventSchema, DelegationSchema } from './schemas.ts';

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { delegationStates } from '../../../core/delegation-machine.ts';
 import { isId } from '../../../core/ids.ts';
-import { listDelegations } from '../../../services/delegations.ts';
+import { listDelegations } from '../../../services/delegations/delegations.ts';
 import type { App } from '../../env.ts';
 import { bearerSecurity, PageQuery, problems } from '../../schemas.ts';
 import { DelegationSchema } from './schemas.ts';

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { delegationStates } from '../../../core/delegation-machine.ts';
-import { terminateByPartner } from '../../../services/termination.ts';
+import { terminateByPartner } from '../../../services/delegations/termination.ts';
 import type { App } from '../../env.ts';
 import { bearerSecurity, IdParam, problems } from '../../schemas.ts';
 

@@ -1,5 +1,5 @@
 import { createRoute } from '@hono/zod-openapi';
-import { createOffer } from '../../../services/offers.ts';
+import { createOffer } from '../../../services/offers/offers.ts';
 import type { App } from '../../env.ts';
 import { bearerSecurity, IdempotencyHeaders, problems } from '../../schemas.ts';
 import { CreatedOfferSchema, CreateOfferBody } from './schemas.ts';

@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { listOffers } from '../../../services/offers.ts';
+import { listOffers } from '../../../services/offers/offers.ts';
 import type { App } from '../../env.ts';
 import { bearerSecurity, PageQuery, problems } from '../../schemas.ts';
 import { OfferSchema } from './schemas.ts';

@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { revokeOffer } from '../../../services/offers.ts';
+import { revokeOffer } from '../../../services/offers/offers.ts';
 import type { App } from '../../env.ts';
 import { bearerSecurity, IdParam, problems } from '../../schemas.ts';
 import { OfferSchema } from './schemas.ts';

@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { createStaff } from '../../../services/staff.ts';
+import { createStaff } from '../../../services/accounts/staff.ts';
 import type { App } from '../../env.ts';
 import { bearerSecurity, IdempotencyHeaders, problems } from '../../schemas.ts';
 import { CreateStaffBody, StaffSchema } from './schemas.ts';

@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { listStaff } from '../../../services/staff.ts';
+import { listStaff } from '../../../services/accounts/staff.ts';
 import type { App } from '../../env.ts';
 import { bearerSecurity, problems } from '../../schemas.ts';
 import { StaffSchema } from './schemas.ts';

@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { setStaffAccess } from '../../../services/staff.ts';
+import { setStaffAccess } from '../../../services/accounts/staff.ts';
 import type { App } from '../../env.ts';
 import { bearerSecurity, problems } from '../../schemas.ts';
 import { StaffAccess, StaffSchema } from './schemas.ts';

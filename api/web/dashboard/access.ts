@@ -2,7 +2,7 @@ import { count, eq } from 'drizzle-orm';
 import { createMiddleware } from 'hono/factory';
 import { AppError } from '../../../core/errors.ts';
 import { organizations } from '../../../db/schema/index.ts';
-import { findStaffPrincipal } from '../../../services/auth.ts';
+import { findStaffPrincipal } from '../../../services/shared/principals.ts';
 import type { AppEnv } from '../../env.ts';
 
 /**

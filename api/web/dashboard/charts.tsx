@@ -1,4 +1,4 @@
-import type { Bucket } from '../../../services/dashboard.ts';
+import type { Bucket } from '../../../services/dashboard/dashboard.ts';
 
 /**
  * A bar chart drawn on the server as SVG: no script, no library, readable by screen

@@ -1,8 +1,8 @@
 import type { DelegationState } from '../../../core/delegation-machine.ts';
 import { recipientExportHeader, recipientExportLine } from '../../../core/recipient-export.ts';
 import type { Db } from '../../../db/client.ts';
-import type { PartnerPrincipal } from '../../../services/auth.ts';
-import { listCampaignRecipients } from '../../../services/campaigns.ts';
+import { listCampaignRecipients } from '../../../services/campaigns/campaigns.ts';
+import type { PartnerPrincipal } from '../../../services/shared/principals.ts';
 
 /** A campaign's recipients as CSV, streamed a page at a time (a campaign may hold 100,000). */
 export function recipientsCsv(

@@ -1,6 +1,6 @@
 import type { Child } from 'hono/jsx';
 import { seesClientOrganizations } from '../../../core/partner-permissions.ts';
-import type { PartnerPrincipal } from '../../../services/auth.ts';
+import type { PartnerPrincipal } from '../../../services/shared/principals.ts';
 
 const css = `
 :root { color-scheme: light; --fg:#1b1f24; --muted:#57606a; --line:#d0d7de; --blue:#1f6feb; }

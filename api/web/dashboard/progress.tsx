@@ -1,4 +1,4 @@
-import type { StateCounts } from '../../../services/campaigns.ts';
+import type { StateCounts } from '../../../services/campaigns/campaigns.ts';
 
 /** Where a campaign's recipients are: sent (any state past the email), failed, waiting. */
 export function progressOf(counts: StateCounts, total: number) {

@@ -4,8 +4,9 @@ import { delegationStates } from '../../../core/delegation-machine.ts';
 import { AppError } from '../../../core/errors.ts';
 import { canSendOffers, seesClientOrganizations } from '../../../core/partner-permissions.ts';
 import { operationStates } from '../../../db/schema/index.ts';
-import { retryFailedSends } from '../../../services/campaign-retry.ts';
-import { getCampaign, listCampaignRecipients } from '../../../services/campaigns.ts';
+import { createStaff, listStaff, setStaffAccess } from '../../../services/accounts/staff.ts';
+import { getCampaign, listCampaignRecipients } from '../../../services/campaigns/campaigns.ts';
+import { retryFailedSends } from '../../../services/campaigns/retry.ts';
 import {
   acceptancesPerDay,
   campaignSendRate,
@@ -13,11 +14,10 @@ import {
   operationCounts,
   recentCampaigns,
   sendsPerMinute,
-} from '../../../services/dashboard.ts';
-import { getDelegation, listDelegations } from '../../../services/delegations.ts';
+} from '../../../services/dashboard/dashboard.ts';
+import { getDelegation, listDelegations } from '../../../services/delegations/delegations.ts';
 import { retryOperation } from '../../../services/operations/retry.ts';
 import { listOperations } from '../../../services/operations/views.ts';
-import { createStaff, listStaff, setStaffAccess } from '../../../services/staff.ts';
 import type { App, AppEnv } from '../../env.ts';
 import { fieldIssues } from '../../problem.ts';
 import { CreateStaffBody, StaffAccess } from '../../routes/staff/schemas.ts';

@@ -1,5 +1,5 @@
 import { describeAccess } from '../../../core/access.ts';
-import type { ClientAuditRow, ClientDelegationRow } from '../../../services/client-view.ts';
+import type { ClientAuditRow, ClientDelegationRow } from '../../../services/delegations/client-view.ts';
 import { Layout } from './layout.tsx';
 
 const day = (d: Date | null) => (d ? d.toISOString().slice(0, 10) : '—');

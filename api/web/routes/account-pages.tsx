@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AppError } from '../../../core/errors.ts';
 import { sha256Hex } from '../../../lib/secrets.ts';
-import { changeOwnPassword, checkCredentials } from '../../../services/client-accounts.ts';
+import { changeOwnPassword, checkCredentials } from '../../../services/accounts/client-accounts.ts';
 import type { App } from '../../env.ts';
 import { clientIp, csrfToken, formFields, renderPage, sessionToken, verifyCsrf } from '../context.ts';
 import { Layout, MessagePage } from '../pages/layout.tsx';

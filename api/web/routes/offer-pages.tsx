@@ -7,11 +7,11 @@ import { type OfferLinkView, offerLinkView } from '../../../core/offer-link-view
 import { normalizeEmail } from '../../../core/recipients.ts';
 import { plainText } from '../../../core/text.ts';
 import { delegations } from '../../../db/schema/index.ts';
-import { acceptOffer, declineOffer } from '../../../services/acceptance.ts';
-import { createClientOrganization } from '../../../services/client-accounts.ts';
-import { type ResolvedOfferLink, resolveOfferLink } from '../../../services/offer-links.ts';
-import { createSession } from '../../../services/sessions.ts';
-import { startSignup } from '../../../services/signups.ts';
+import { createClientOrganization } from '../../../services/accounts/client-accounts.ts';
+import { createSession } from '../../../services/accounts/sessions.ts';
+import { startSignup } from '../../../services/accounts/signups.ts';
+import { acceptOffer, declineOffer } from '../../../services/offers/acceptance.ts';
+import { type ResolvedOfferLink, resolveOfferLink } from '../../../services/offers/offer-links.ts';
 import type { App, AppEnv } from '../../env.ts';
 import { clientIp, csrfToken, formFields, renderPage, setSessionCookie, verifyCsrf } from '../context.ts';
 import { MessagePage } from '../pages/layout.tsx';

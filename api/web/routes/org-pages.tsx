@@ -1,8 +1,8 @@
 import type { Context } from 'hono';
 import { AppError } from '../../../core/errors.ts';
-import { listClientAudit, listClientDelegations } from '../../../services/client-view.ts';
-import type { Viewer } from '../../../services/sessions.ts';
-import { terminateByClient } from '../../../services/termination.ts';
+import type { Viewer } from '../../../services/accounts/sessions.ts';
+import { listClientAudit, listClientDelegations } from '../../../services/delegations/client-view.ts';
+import { terminateByClient } from '../../../services/delegations/termination.ts';
 import type { App, AppEnv } from '../../env.ts';
 import { csrfToken, formFields, renderPage, verifyCsrf } from '../context.ts';
 import { OrgDelegationsPage } from '../pages/org-delegations-page.tsx';

@@ -1,4 +1,4 @@
-import { endSession } from '../../../services/sessions.ts';
+import { endSession } from '../../../services/accounts/sessions.ts';
 import type { App } from '../../env.ts';
 import { clearSessionCookie, csrfToken, formFields, renderPage, sessionToken, verifyCsrf } from '../context.ts';
 import { SignInPage } from '../pages/sign-in-page.tsx';

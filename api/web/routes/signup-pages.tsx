@@ -1,5 +1,5 @@
-import { createSession } from '../../../services/sessions.ts';
-import { confirmSignup, findSignup } from '../../../services/signups.ts';
+import { createSession } from '../../../services/accounts/sessions.ts';
+import { confirmSignup, findSignup } from '../../../services/accounts/signups.ts';
 import type { App } from '../../env.ts';
 import { csrfToken, formFields, renderPage, setSessionCookie, verifyCsrf } from '../context.ts';
 import { Layout } from '../pages/layout.tsx';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newApiToken } from '../../../lib/secrets.ts';
-import { createClientOrganization } from '../../../services/client-accounts.ts';
+import { createClientOrganization } from '../../../services/accounts/client-accounts.ts';
 import {
   createTestClientWithToken,
   createTestOffer,

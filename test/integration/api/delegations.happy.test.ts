@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyTransition, systemActor } from '../../../services/delegation-transitions.ts';
+import { applyTransition, systemActor } from '../../../services/delegations/transitions.ts';
 import { createTestOffer, createTestPartner } from '../../helpers/factories.ts';
 import { createTestStack, type TestStack } from '../../helpers/stack.ts';
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recentCampaigns } from '../../../services/dashboard.ts';
-import { applyTransition, systemActor } from '../../../services/delegation-transitions.ts';
+import { recentCampaigns } from '../../../services/dashboard/dashboard.ts';
+import { applyTransition, systemActor } from '../../../services/delegations/transitions.ts';
 import { PageClient } from '../../helpers/browser-client.ts';
 import { createStaffMember, signedInClient } from '../../helpers/dashboard.ts';
 import { createTestOffer, createTestPartner } from '../../helpers/factories.ts';

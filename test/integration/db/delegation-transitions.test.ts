@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../../core/errors.ts';
 import { delegations } from '../../../db/schema/index.ts';
-import { applyTransition, applyTransitionToMany, systemActor } from '../../../services/delegation-transitions.ts';
+import { applyTransition, applyTransitionToMany, systemActor } from '../../../services/delegations/transitions.ts';
 import { createTestOffer, createTestPartner } from '../../helpers/factories.ts';
 import { createTestStack, type TestStack } from '../../helpers/stack.ts';
 

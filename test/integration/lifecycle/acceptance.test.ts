@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acceptOffer, processAcceptance } from '../../../services/acceptance.ts';
-import { terminateByClient } from '../../../services/termination.ts';
+import { terminateByClient } from '../../../services/delegations/termination.ts';
+import { acceptOffer, processAcceptance } from '../../../services/offers/acceptance.ts';
 import { activateDelegation, createClientAdmin, createOfferFixture } from '../../helpers/offer-fixtures.ts';
 import { createTestStack, type TestStack } from '../../helpers/stack.ts';
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acceptOffer } from '../../../services/acceptance.ts';
-import { runLifecycle } from '../../../services/lifecycle.ts';
-import { reconcile } from '../../../services/reconciler.ts';
+import { runLifecycle } from '../../../services/maintenance/lifecycle.ts';
+import { reconcile } from '../../../services/maintenance/reconciler.ts';
+import { acceptOffer } from '../../../services/offers/acceptance.ts';
 import { waitFor } from '../../helpers/factories.ts';
 import { activateDelegation, createClientAdmin, createOfferFixture } from '../../helpers/offer-fixtures.ts';
 import { createTestStack, type TestStack } from '../../helpers/stack.ts';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClientOrganization } from '../../../services/client-accounts.ts';
+import { createClientOrganization } from '../../../services/accounts/client-accounts.ts';
 import { createTestStaff } from '../../helpers/factories.ts';
 import { activateDelegation, createOfferFixture } from '../../helpers/offer-fixtures.ts';
 import { createTestStack, type TestStack } from '../../helpers/stack.ts';

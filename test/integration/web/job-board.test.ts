@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { queueNames } from '../../../workers/queue-names.ts';
+import { queueNames } from '../../../lib/queues/names.ts';
 import { PageClient } from '../../helpers/browser-client.ts';
 import { createTestPartner } from '../../helpers/factories.ts';
 import { createClientAdmin } from '../../helpers/offer-fixtures.ts';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { processAcceptance } from '../../../services/acceptance.ts';
+import { processAcceptance } from '../../../services/offers/acceptance.ts';
 import { createOrgFromOffer, PageClient } from '../../helpers/browser-client.ts';
 import { createOfferFixture } from '../../helpers/offer-fixtures.ts';
 import { createTestStack, type TestStack } from '../../helpers/stack.ts';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reconcile } from '../../../services/reconciler.ts';
+import { reconcile } from '../../../services/maintenance/reconciler.ts';
 import { startWorkers } from '../../../workers/run.ts';
 import { createTestOffer, createTestPartner, waitFor } from '../../helpers/factories.ts';
 import { type SmtpSink, startSmtpSink } from '../../helpers/smtp-sink.ts';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RetryableSendError } from '../../../core/smtp-outcome.ts';
 import { createMailer } from '../../../lib/mailer.ts';
-import { sendOffer } from '../../../services/send-offer.ts';
+import { sendOffer } from '../../../services/campaigns/send-offer.ts';
 import { createTestOffer, createTestPartner, waitFor } from '../../helpers/factories.ts';
 import { type SmtpSink, startSmtpSink } from '../../helpers/smtp-sink.ts';
 import { createTestStack, type TestStack } from '../../helpers/stack.ts';

@@ -1,7 +1,7 @@
 import { type DelegationState, delegationStates } from '../../../../core/delegation-machine.ts';
-import type { PartnerPrincipal } from '../../../../services/auth.ts';
-import type { CampaignView, RecipientView } from '../../../../services/campaigns.ts';
-import type { Bucket, CampaignSummary, SendRate } from '../../../../services/dashboard.ts';
+import type { CampaignView, RecipientView } from '../../../../services/campaigns/campaigns.ts';
+import type { Bucket, CampaignSummary, SendRate } from '../../../../services/dashboard/dashboard.ts';
+import type { PartnerPrincipal } from '../../../../services/shared/principals.ts';
 import { BarChart, hourMinute } from '../charts.tsx';
 import { CountsByState, DashboardLayout, StatePill, stamp } from '../layout.tsx';
 import { ProgressBar, progressOf } from '../progress.tsx';

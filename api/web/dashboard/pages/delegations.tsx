@@ -1,9 +1,9 @@
 import { type DelegationState, delegationStates } from '../../../../core/delegation-machine.ts';
 import { seesClientOrganizations } from '../../../../core/partner-permissions.ts';
-import type { PartnerPrincipal } from '../../../../services/auth.ts';
-import type { StateCounts } from '../../../../services/campaigns.ts';
-import type { DelegationEventView, DelegationView } from '../../../../services/delegations.ts';
+import type { StateCounts } from '../../../../services/campaigns/campaigns.ts';
+import type { DelegationEventView, DelegationView } from '../../../../services/delegations/delegations.ts';
 import type { OperationView } from '../../../../services/operations/views.ts';
+import type { PartnerPrincipal } from '../../../../services/shared/principals.ts';
 import { CountsByState, DashboardLayout, StatePill, stamp } from '../layout.tsx';
 import { RetryRecipientForm } from './campaigns.tsx';
 import { OperationsTable } from './operations.tsx';

@@ -1,6 +1,6 @@
 import type { OperationState } from '../../../../db/schema/index.ts';
-import type { PartnerPrincipal } from '../../../../services/auth.ts';
 import type { OperationView } from '../../../../services/operations/views.ts';
+import type { PartnerPrincipal } from '../../../../services/shared/principals.ts';
 import { CountsByState, DashboardLayout, operationStatesShown, StatePill, stamp } from '../layout.tsx';
 
 const kindWords: Record<string, string> = {

@@ -1,9 +1,9 @@
 import { delegationStates } from '../../../../core/delegation-machine.ts';
 import { seesClientOrganizations } from '../../../../core/partner-permissions.ts';
 import type { OperationState } from '../../../../db/schema/index.ts';
-import type { PartnerPrincipal } from '../../../../services/auth.ts';
-import type { StateCounts } from '../../../../services/campaigns.ts';
-import type { Bucket, CampaignSummary } from '../../../../services/dashboard.ts';
+import type { StateCounts } from '../../../../services/campaigns/campaigns.ts';
+import type { Bucket, CampaignSummary } from '../../../../services/dashboard/dashboard.ts';
+import type { PartnerPrincipal } from '../../../../services/shared/principals.ts';
 import { BarChart, hourMinute, monthDay } from '../charts.tsx';
 import { CountsByState, DashboardLayout, operationStatesShown } from '../layout.tsx';
 import { ProgressBar, progressOf } from '../progress.tsx';

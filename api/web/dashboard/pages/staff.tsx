@@ -1,6 +1,6 @@
 import type { StaffAccessLevel } from '../../../../core/access.ts';
-import type { PartnerPrincipal } from '../../../../services/auth.ts';
-import type { StaffView } from '../../../../services/staff.ts';
+import type { StaffView } from '../../../../services/accounts/staff.ts';
+import type { PartnerPrincipal } from '../../../../services/shared/principals.ts';
 import { DashboardLayout } from '../layout.tsx';
 
 const accessWords: Record<StaffAccessLevel, string> = {

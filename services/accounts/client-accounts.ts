@@ -1,0 +1,93 @@
+import { and, eq, ne, sql } from 'drizzle-orm';
+import { AppError } from '../../core/errors.ts';
+import { newId } from '../../core/ids.ts';
+import type { Db } from '../../db/client.ts';
+import { isUniqueViolation } from '../../db/errors.ts';
+import { organizations, sessions, users } from '../../db/schema/index.ts';
+import { hashPassword, verifyPassword } from '../../lib/secrets.ts';
+import { recordAudit } from '../audit/record.ts';
+
+// Verifying against this when the address is unknown keeps both answers equally slow.
+const dummyHash = hashPassword('not a real password, only here to spend the same time');
+
+/** The user with this email and password, or null: one answer for every kind of mismatch. */
+export async function checkCredentials(db: Db, email: string, password: string): Promise<{ userId: string } | null> {
+  const [user] = await db
+    .select({ id: users.id, passwordHash: users.passwordHash })
+    .from(users)
+    .where(sql`lower(${users.email}) = lower(${email})`);
+  const ok = await verifyPassword(user?.passwordHash ?? (await dummyHash), password);
+  return ok && user ? { userId: user.id } : null;
+}
+
+export interface NewClientOrganization {
+  orgName: string;
+  adminName: string;
+  email: string;
+  password: string;
+}
+
+/**
+ * Creates a client organization and its first global administrator — the path for a
+ * recipient whose organization is not in Mandate yet.
+ */
+export async function createClientOrganization(
+  db: Db,
+  input: Omit<NewClientOrganization, 'password'> & ({ password: string } | { passwordHash: string }),
+): Promise<{ userId: string; orgId: string }> {
+  const orgId = newId('organization');
+  const userId = newId('user');
+  const passwordHash = 'passwordHash' in input ? input.passwordHash : await hashPassword(input.password);
+  const taken = () =>
+    new AppError('CONFLICT', 'An account with this email already exists: sign in instead', {
+      issues: [{ path: 'email', message: 'already has an account' }],
+    });
+  await db
+    .transaction(async (tx) => {
+      const [existing] = await tx
+        .select({ id: users.id })
+        .from(users)
+        .where(sql`lower(${users.email}) = lower(${input.email})`);
+      if (existing) throw taken();
+      await tx.insert(organizations).values({ id: orgId, kind: 'client', name: input.orgName });
+      await tx.insert(users).values({
+        id: userId,
+        orgId,
+        email: input.email,
+        displayName: input.adminName,
+        passwordHash,
+        isGlobalAdmin: true,
+      });
+      await recordAudit(tx, {
+        actorUserId: userId,
+        partnerId: null,
+        orgId,
+        action: 'organization.create',
+        targetType: 'organization',
+        targetId: orgId,
+        outcome: 'succeeded',
+      });
+    })
+    .catch((error: unknown) => {
+      // Two sign-ups with one address at once: the unique index decides.
+      throw isUniqueViolation(error) ? taken() : error;
+    });
+  return { userId, orgId };
+}
+
+/**
+ * Sets a user's own new password, which ends the temporary one: the flag is cleared and
+ * every other session of the user ends.
+ */
+export async function changeOwnPassword(
+  db: Db,
+  userId: string,
+  password: string,
+  keepSessionId: string,
+): Promise<void> {
+  const passwordHash = await hashPassword(password);
+  await db.transaction(async (tx) => {
+    await tx.update(users).set({ passwordHash, mustChangePassword: false }).where(sql`${users.id} = ${userId}`);
+    await tx.delete(sessions).where(and(eq(sessions.userId, userId), ne(sessions.id, keepSessionId)));
+  });
+}

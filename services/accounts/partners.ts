@@ -1,0 +1,73 @@
+import { sql } from 'drizzle-orm';
+import { rolesForAccess } from '../../core/access.ts';
+import { AppError } from '../../core/errors.ts';
+import { newId } from '../../core/ids.ts';
+import type { Db } from '../../db/client.ts';
+import { isUniqueViolation } from '../../db/errors.ts';
+import { apiTokens, organizations, staffAccess, users } from '../../db/schema/index.ts';
+import { generatePassword, hashPassword, newApiToken, sha256Hex } from '../../lib/secrets.ts';
+import { recordAudit } from '../audit/record.ts';
+
+export interface CreatePartnerInput {
+  name: string;
+  ownerEmail: string;
+  ownerName?: string | undefined;
+}
+
+export interface CreatedPartner {
+  partnerId: string;
+  userId: string;
+  email: string;
+  /** Shown once; only its argon2id hash is stored. */
+  password: string;
+  /** Shown once; only its SHA-256 is stored. */
+  token: string;
+}
+
+/**
+ * Creates a partner organization and its owner: a user with full staff access, a
+ * generated password and an API token. The secrets are returned once and never stored.
+ */
+export async function createPartner(db: Db, input: CreatePartnerInput): Promise<CreatedPartner> {
+  const partnerId = newId('organization');
+  const userId = newId('user');
+  const password = generatePassword();
+  const token = newApiToken();
+  const passwordHash = await hashPassword(password);
+
+  await db
+    .transaction(async (tx) => {
+      const [taken] = await tx
+        .select({ id: users.id })
+        .from(users)
+        .where(sql`lower(${users.email}) = lower(${input.ownerEmail})`);
+      if (taken) throw new AppError('CONFLICT', 'A user with this email already exists');
+      await tx.insert(organizations).values({ id: partnerId, kind: 'partner', name: input.name });
+      await tx.insert(users).values({
+        id: userId,
+        orgId: partnerId,
+        email: input.ownerEmail,
+        displayName: input.ownerName ?? input.ownerEmail,
+        passwordHash,
+      });
+      await tx.insert(staffAccess).values({ userId, partnerId, roles: rolesForAccess('full'), isOwner: true });
+      await tx
+        .insert(apiTokens)
+        .values({ id: newId('apiToken'), userId, orgId: partnerId, tokenHash: sha256Hex(token), label: 'owner token' });
+      await recordAudit(tx, {
+        actorUserId: null,
+        partnerId,
+        orgId: partnerId,
+        action: 'partner.create',
+        targetType: 'organization',
+        targetId: partnerId,
+        outcome: 'succeeded',
+        detail: { ownerUserId: userId },
+      });
+    })
+    .catch((error: unknown) => {
+      throw isUniqueViolation(error) ? new AppError('CONFLICT', 'A user with this email already exists') : error;
+    });
+
+  return { partnerId, userId, email: input.ownerEmail, password, token };
+}

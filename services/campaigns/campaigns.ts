@@ -1,0 +1,239 @@
+import { and, asc, count, desc, eq, getTableColumns, gt, lt, sql } from 'drizzle-orm';
+import { type DelegationState, delegationStates } from '../../core/delegation-machine.ts';
+import { AppError } from '../../core/errors.ts';
+import { newId, requireId } from '../../core/ids.ts';
+import { MAX_RECIPIENTS, type RawRecipient, type RejectedRecipient, screenRecipients } from '../../core/recipients.ts';
+import type { Db } from '../../db/client.ts';
+import { campaigns, delegations } from '../../db/schema/index.ts';
+import type { Deps } from '../../lib/deps.ts';
+import { recordAudit } from '../audit/record.ts';
+import { assertCanSendOffers, assertOfferOpen, getOwnOffer } from '../offers/offers.ts';
+import { decodeCursor, type Page, toPage } from '../shared/pagination.ts';
+import type { PartnerPrincipal } from '../shared/principals.ts';
+
+export interface CreateCampaignInput {
+  offerId: string;
+  name?: string | undefined;
+  recipients: RawRecipient[];
+}
+
+export interface CreatedCampaign {
+  id: string;
+  total: number;
+  rejected: RejectedRecipient[];
+}
+
+/**
+ * Records a campaign and one `invited` delegation per valid recipient, then hands the
+ * sending to the workers. Everything is written in one transaction (one statement for
+ * all delegations) and the fan-out job is enqueued after commit, so the request
+ * returns quickly whatever the size of the list.
+ */
+export async function createCampaign(
+  deps: Pick<Deps, 'db' | 'config' | 'queues' | 'logger'>,
+  principal: PartnerPrincipal,
+  input: CreateCampaignInput,
+  requestId?: string,
+): Promise<CreatedCampaign> {
+  assertCanSendOffers(principal);
+  if (input.recipients.length === 0) {
+    throw new AppError('VALIDATION_FAILED', 'A campaign needs at least one recipient', {
+      issues: [{ path: 'recipients', message: 'no recipients' }],
+    });
+  }
+  if (input.recipients.length > MAX_RECIPIENTS) {
+    throw new AppError('TOO_MANY_RECIPIENTS', `A campaign takes at most ${MAX_RECIPIENTS} recipients`, {
+      details: { max: MAX_RECIPIENTS, received: input.recipients.length },
+    });
+  }
+  const { accepted, rejected } = screenRecipients(input.recipients);
+  const campaignId = newId('campaign');
+
+  await deps.db.transaction(async (tx) => {
+    // Locked so that a concurrent revoke cannot slip between this check and the insert.
+    const offer = await getOwnOffer(tx, principal.partnerId, input.offerId, { lock: 'share' });
+    assertOfferOpen(offer);
+
+    await tx.insert(campaigns).values({
+      id: campaignId,
+      partnerId: principal.partnerId,
+      offerId: offer.id,
+      name: input.name ?? `${offer.name} – ${new Date().toISOString().slice(0, 10)}`,
+      total: accepted.length,
+      rejectedCount: rejected.length,
+      rejected,
+      createdBy: principal.userId,
+    });
+
+    if (accepted.length > 0) {
+      // unnest() turns parallel arrays into rows: one round trip for any number of rows,
+      // without the 65,535-parameter limit of a multi-row VALUES list. sql.param keeps
+      // each array one parameter (a bare array would be spread into a list). No event
+      // rows: creation is not a transition, and the campaign records who created them.
+      await tx.execute(sql`
+        insert into ${delegations} (id, partner_id, offer_id, campaign_id, recipient_email, recipient_name,
+                                   recipient_company, state, roles, duration_days, auto_extend)
+        select r.id, ${principal.partnerId}, ${offer.id}, ${campaignId}, r.email, r.name, r.company, 'invited',
+               ${sql.param(offer.roles)}::text[], ${offer.durationDays}, ${offer.autoExtend}
+        from unnest(${sql.param(accepted.map(() => newId('delegation')))}::text[],
+                    ${sql.param(accepted.map((r) => r.email))}::text[],
+                    ${sql.param(accepted.map((r) => r.name))}::text[],
+                    ${sql.param(accepted.map((r) => r.company))}::text[])
+             as r(id, email, name, company)`);
+    }
+
+    await recordAudit(tx, {
+      actorUserId: principal.userId,
+      partnerId: principal.partnerId,
+      orgId: principal.partnerId,
+      action: 'campaign.create',
+      targetType: 'campaign',
+      targetId: campaignId,
+      outcome: 'succeeded',
+      requestId,
+      detail: { offerId: offer.id, total: accepted.length, rejected: rejected.length },
+    });
+  });
+
+  if (accepted.length > 0) await startCampaignDispatch(deps, campaignId);
+  return { id: campaignId, total: accepted.length, rejected };
+}
+
+/**
+ * Enqueues the fan-out of a committed campaign. If the queue is unreachable the
+ * campaign is already safe in PostgreSQL: the failure is logged and the request still
+ * succeeds; enqueueing the same campaign again later is harmless (deterministic job id).
+ */
+export async function startCampaignDispatch(deps: Pick<Deps, 'queues' | 'logger'>, campaignId: string) {
+  try {
+    await deps.queues.enqueue('dispatch-campaign', { campaignId });
+  } catch (error) {
+    deps.logger.warn({ err: error, campaignId }, 'campaign recorded but not enqueued; it will be dispatched later');
+  }
+}
+
+export type StateCounts = Record<DelegationState, number>;
+
+export interface CampaignView {
+  id: string;
+  name: string;
+  offerId: string;
+  total: number;
+  rejectedCount: number;
+  counts: StateCounts;
+  /** True once no recipient is waiting for its email (none is `invited`). */
+  done: boolean;
+  createdAt: string;
+}
+
+async function countByState(db: Db, campaignId: string): Promise<StateCounts> {
+  const rows = await db
+    .select({ state: delegations.state, n: count() })
+    .from(delegations)
+    .where(eq(delegations.campaignId, campaignId))
+    .groupBy(delegations.state);
+  const counts = Object.fromEntries(delegationStates.map((s) => [s, 0])) as StateCounts;
+  for (const row of rows) counts[row.state] = row.n;
+  return counts;
+}
+
+/** A campaign of this partner (without its rejected rows, which can be large), or NOT_FOUND. */
+async function getOwnCampaign(db: Db, partnerId: string, campaignId: string) {
+  requireId('campaign', campaignId, 'campaign');
+  const { rejected: _rejected, ...columns } = getTableColumns(campaigns);
+  const [row] = await db
+    .select(columns)
+    .from(campaigns)
+    .where(and(eq(campaigns.id, campaignId), eq(campaigns.partnerId, partnerId)));
+  if (!row) throw new AppError('NOT_FOUND', 'No such campaign');
+  return row;
+}
+
+export async function getCampaign(db: Db, principal: PartnerPrincipal, campaignId: string): Promise<CampaignView> {
+  const campaign = await getOwnCampaign(db, principal.partnerId, campaignId);
+  const counts = await countByState(db, campaignId);
+  return {
+    id: campaign.id,
+    name: campaign.name,
+    offerId: campaign.offerId,
+    total: campaign.total,
+    rejectedCount: campaign.rejectedCount,
+    counts,
+    done: counts.invited === 0,
+    createdAt: campaign.createdAt.toISOString(),
+  };
+}
+
+export async function listCampaigns(db: Db, principal: PartnerPrincipal, page: { cursor?: string; limit: number }) {
+  const before = decodeCursor(page.cursor);
+  const rows = await db
+    .select({
+      id: campaigns.id,
+      name: campaigns.name,
+      offerId: campaigns.offerId,
+      total: campaigns.total,
+      createdAt: campaigns.createdAt,
+    })
+    .from(campaigns)
+    .where(and(eq(campaigns.partnerId, principal.partnerId), before ? lt(campaigns.id, before) : undefined))
+    .orderBy(desc(campaigns.id))
+    .limit(page.limit + 1);
+  const result = toPage(rows, page.limit);
+  return { ...result, items: result.items.map((c) => ({ ...c, createdAt: c.createdAt.toISOString() })) };
+}
+
+export interface RecipientView {
+  delegationId: string;
+  email: string;
+  name: string | null;
+  company: string | null;
+  state: DelegationState;
+  sendAttempts: number;
+  /** The mail server's last reply when sending failed or is being retried. */
+  smtpReply: string | null;
+  failureReason: string | null;
+  offeredAt: string | null;
+  /** Set once the client accepted (a later failure is the grant's, not the email's). */
+  acceptedAt: string | null;
+  updatedAt: string;
+}
+
+/** A campaign's recipients in submission order, optionally only those in one state. */
+export async function listCampaignRecipients(
+  db: Db,
+  principal: PartnerPrincipal,
+  campaignId: string,
+  query: { state?: DelegationState | undefined; cursor?: string | undefined; limit: number },
+): Promise<Page<RecipientView>> {
+  await getOwnCampaign(db, principal.partnerId, campaignId);
+  const after = decodeCursor(query.cursor);
+  const rows = await db
+    .select()
+    .from(delegations)
+    .where(
+      and(
+        eq(delegations.campaignId, campaignId),
+        query.state ? eq(delegations.state, query.state) : undefined,
+        after ? gt(delegations.id, after) : undefined,
+      ),
+    )
+    .orderBy(asc(delegations.id))
+    .limit(query.limit + 1);
+  const page = toPage(rows, query.limit);
+  return {
+    nextCursor: page.nextCursor,
+    items: page.items.map((d) => ({
+      delegationId: d.id,
+      email: d.recipientEmail ?? '',
+      name: d.recipientName,
+      company: d.recipientCompany,
+      state: d.state,
+      sendAttempts: d.sendAttempts,
+      smtpReply: d.smtpReply,
+      failureReason: d.failureReason,
+      offeredAt: d.offeredAt?.toISOString() ?? null,
+      acceptedAt: d.acceptedAt?.toISOString() ?? null,
+      updatedAt: d.updatedAt.toISOString(),
+    })),
+  };
+}

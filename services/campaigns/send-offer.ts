@@ -1,0 +1,180 @@
+import { and, eq, sql } from 'drizzle-orm';
+import { accessForRoles } from '../../core/access.ts';
+import { renderOfferEmail } from '../../core/emails/offer-email.ts';
+import { classifySmtpError, isSmtpError, RetryableSendError } from '../../core/smtp-outcome.ts';
+import type { Db } from '../../db/client.ts';
+import { delegations } from '../../db/schema/index.ts';
+import type { Config } from '../../lib/config.ts';
+import type { Logger } from '../../lib/logger.ts';
+import type { Mailer } from '../../lib/mailer.ts';
+import { countEmail } from '../../lib/metrics.ts';
+import { withRetries } from '../../lib/retry.ts';
+import { delegationLinkToken, sha256Hex } from '../../lib/secrets.ts';
+import { applyTransition, systemActor } from '../delegations/transitions.ts';
+
+export type SendOfferOutcome =
+  | { outcome: 'sent'; attempt: number; messageId: string }
+  /** Nothing to do: the delegation is no longer waiting for its email (a redelivery). */
+  | { outcome: 'skipped'; state: string }
+  /** Failed for good; the delegation is now `failed` with the reason recorded. */
+  | { outcome: 'failed'; reason: string; reply: string | null };
+
+interface ClaimedRow extends Record<string, unknown> {
+  recipient_email: string;
+  recipient_name: string | null;
+  recipient_company: string | null;
+  roles: string[];
+  duration_days: number;
+  auto_extend: boolean;
+  send_attempts: number;
+  uncertain_sends: number;
+  offer_expires_at: string;
+  offer_revoked: boolean;
+  offer_expired: boolean;
+  partner_name: string;
+}
+
+/** The deterministic Message-ID of a delegation's offer email. */
+export function offerMessageId(delegationId: string, domain: string): string {
+  return `<${delegationId}.offer@${domain}>`;
+}
+
+export interface SendOfferDeps {
+  db: Db;
+  config: Pick<Config, 'linkSecret' | 'publicUrl' | 'leaseSeconds'>;
+  mailer: Mailer;
+  logger: Logger;
+}
+
+/**
+ * Sends the offer email of one `invited` delegation and records the outcome.
+ *
+ * Idempotent: a delegation that is no longer `invited` (already offered, accepted,
+ * terminated…) sends nothing. The attempt is counted before the SMTP transaction so
+ * the operator sees how often a recipient was tried. A permanent SMTP failure, or a
+ * temporary one on the final attempt, moves the delegation to `failed` with the
+ * server's reply; other temporary failures throw {@link RetryableSendError}.
+ */
+export async function sendOffer(
+  deps: SendOfferDeps,
+  delegationId: string,
+  options: { isFinalAttempt: boolean },
+): Promise<SendOfferOutcome> {
+  const token = delegationLinkToken(deps.config.linkSecret, delegationId);
+  // Claim: take the send lease (so another run of this job cannot send too), count the
+  // attempt, and make the link resolvable before the email can exist.
+  const [row] = await deps.db.execute<ClaimedRow>(sql`
+    update delegations d
+    set send_attempts = d.send_attempts + 1, token_hash = ${sha256Hex(token)}, updated_at = now(),
+        send_lease_until = now() + make_interval(secs => ${deps.config.leaseSeconds}),
+        -- A lease still set means the previous attempt died between claim and outcome:
+        -- its email may or may not have reached the server.
+        uncertain_sends = d.uncertain_sends + (d.send_lease_until is not null)::int
+    from offers o, organizations p
+    where d.id = ${delegationId} and d.state = 'invited'
+      and (d.send_lease_until is null or d.send_lease_until < now())
+      and o.id = d.offer_id and p.id = d.partner_id
+    returning d.recipient_email, d.recipient_name, d.recipient_company, d.roles, d.duration_days,
+              d.auto_extend, d.send_attempts, d.uncertain_sends, o.expires_at as offer_expires_at,
+              o.revoked_at is not null as offer_revoked, o.expires_at <= now() as offer_expired,
+              p.name as partner_name`);
+  if (!row) {
+    const [current] = await deps.db
+      .select({ state: delegations.state })
+      .from(delegations)
+      .where(eq(delegations.id, delegationId));
+    // Still invited: another run holds the lease right now. Try again later rather than
+    // finishing this job, so a failure of the other run is not lost.
+    if (current?.state === 'invited') throw new RetryableSendError('another attempt is sending this email');
+    return { outcome: 'skipped', state: current?.state ?? 'missing' };
+  }
+
+  // Outcomes are recorded only while this is still the latest attempt: a run that lost its
+  // lease (and was overtaken by another) cannot overwrite what the newer one did.
+  const ownAttempt = eq(delegations.sendAttempts, row.send_attempts);
+  const fail = async (reason: string, reply: string | null): Promise<SendOfferOutcome> => {
+    await applyTransition(deps.db, {
+      delegationId,
+      from: 'invited',
+      guard: ownAttempt,
+      event: 'send_failed',
+      actor: systemActor,
+      set: { failureReason: reason, smtpReply: reply, sendLeaseUntil: null },
+      detail: { reason, reply, attempt: row.send_attempts },
+    });
+    return { outcome: 'failed', reason, reply };
+  };
+
+  if (row.uncertain_sends >= 2) {
+    // Two attempts died mid-send: the email has probably gone out (twice, perhaps). The
+    // policy is to resend at most once (docs/adr/0005): count it as sent.
+    await applyTransition(deps.db, {
+      delegationId,
+      from: 'invited',
+      guard: ownAttempt,
+      event: 'send_succeeded',
+      actor: systemActor,
+      set: {
+        offeredAt: sql`now()`,
+        messageId: offerMessageId(delegationId, deps.mailer.messageIdDomain),
+        sendLeaseUntil: null,
+      },
+      detail: { assumed: true, reason: 'two sends were interrupted; not resending again', attempt: row.send_attempts },
+    });
+    return { outcome: 'skipped', state: 'offered' };
+  }
+  if (row.offer_revoked) return fail('The offer was revoked before the email was sent', null);
+  if (row.offer_expired) return fail('The offer expired before the email was sent', null);
+
+  const email = renderOfferEmail({
+    partnerName: row.partner_name,
+    access: accessForRoles(row.roles),
+    durationDays: row.duration_days,
+    autoExtend: row.auto_extend,
+    link: `${deps.config.publicUrl}/offers/${token}`,
+    recipientName: row.recipient_name,
+    recipientCompany: row.recipient_company,
+    offerExpiresAt: new Date(row.offer_expires_at),
+  });
+  const messageId = offerMessageId(delegationId, deps.mailer.messageIdDomain);
+
+  // The message is out once the server answers: record it in the same turn (see
+  // Mailer.sendAndRecord), and do not let a passing database error send the job back to
+  // send it again.
+  const record = (reply: string) =>
+    withRetries(() =>
+      applyTransition(deps.db, {
+        delegationId,
+        from: 'invited',
+        guard: ownAttempt,
+        event: 'send_succeeded',
+        actor: systemActor,
+        set: { offeredAt: sql`now()`, messageId, smtpReply: null, failureReason: null, sendLeaseUntil: null },
+        detail: { messageId, attempt: row.send_attempts, reply },
+      }),
+    );
+  let recorded: boolean;
+  try {
+    recorded = await deps.mailer.sendAndRecord({ to: row.recipient_email, messageId, ...email }, record);
+  } catch (error) {
+    if (!isSmtpError(error)) throw error; // the record failed after the send: the lease tells the next attempt
+    const failure = classifySmtpError(error);
+    countEmail('offer', failure.permanent ? 'rejected' : options.isFinalAttempt ? 'failed' : 'deferred');
+    if (failure.permanent) return fail('The mail server refused the message', failure.reply);
+    if (options.isFinalAttempt) {
+      return fail(`Gave up after ${row.send_attempts} attempts; the last reply was temporary`, failure.reply);
+    }
+    await deps.db
+      .update(delegations)
+      .set({ smtpReply: failure.reply, sendLeaseUntil: null, updatedAt: sql`now()` })
+      .where(and(eq(delegations.id, delegationId), eq(delegations.state, 'invited'), ownAttempt));
+    throw new RetryableSendError(failure.reply, { cause: error });
+  }
+  countEmail('offer', 'sent');
+  if (!recorded) {
+    // Accepted, declined or terminated while the email was on its way: the email went
+    // out and the newer state stands.
+    deps.logger.info({ delegationId }, 'offer email sent but the delegation moved on meanwhile');
+  }
+  return { outcome: 'sent', attempt: row.send_attempts, messageId };
+}

@@ -1,0 +1,167 @@
+import { and, eq, sql } from 'drizzle-orm';
+import { accessForRoles } from '../../core/access.ts';
+import {
+  acceptedForPartner,
+  type DelegationFacts,
+  expiredNotice,
+  expiryNotice,
+  receiptForClient,
+  terminatedNotice,
+} from '../../core/emails/notifications.ts';
+import type { DbOrTx } from '../../db/client.ts';
+import { delegations, organizations, staffAccess, users } from '../../db/schema/index.ts';
+import type { Config } from '../../lib/config.ts';
+import { senderDomain } from '../../lib/mailer.ts';
+import { type NewEmail, recordEmails } from './outbox.ts';
+
+/** Where notification emails come from and where their links point. */
+export interface NotifyContext {
+  messageIdDomain: string;
+  publicUrl: string;
+}
+
+export function notifyContext(config: Pick<Config, 'mailFrom' | 'publicUrl'>): NotifyContext {
+  return { messageIdDomain: senderDomain(config.mailFrom), publicUrl: config.publicUrl };
+}
+
+async function partnerOwnerAddresses(db: DbOrTx, partnerId: string): Promise<string[]> {
+  const rows = await db
+    .select({ email: users.email })
+    .from(staffAccess)
+    .innerJoin(users, eq(users.id, staffAccess.userId))
+    .where(and(eq(staffAccess.partnerId, partnerId), eq(staffAccess.isOwner, true)));
+  return rows.map((r) => r.email);
+}
+
+async function clientAdminAddresses(db: DbOrTx, orgId: string): Promise<string[]> {
+  const rows = await db
+    .select({ email: users.email })
+    .from(users)
+    .where(and(eq(users.orgId, orgId), eq(users.isGlobalAdmin, true)));
+  return rows.map((r) => r.email);
+}
+
+interface Parties extends DelegationFacts {
+  delegationId: string;
+  partnerId: string;
+  clientOrgId: string | null;
+  recipientEmail: string | null;
+}
+
+/** Names and terms of a delegation, for the emails about it. */
+async function loadParties(db: DbOrTx, delegationId: string): Promise<Parties> {
+  const partner = sql`(select name from ${organizations} where id = ${delegations.partnerId})`;
+  const client = sql`(select name from ${organizations} where id = ${delegations.clientOrgId})`;
+  const [row] = await db
+    .select({
+      partnerId: delegations.partnerId,
+      clientOrgId: delegations.clientOrgId,
+      recipientEmail: delegations.recipientEmail,
+      recipientCompany: delegations.recipientCompany,
+      roles: delegations.roles,
+      endsAt: delegations.endsAt,
+      autoExtend: delegations.autoExtend,
+      partnerName: sql<string>`${partner}`,
+      clientName: sql<string | null>`${client}`,
+    })
+    .from(delegations)
+    .where(eq(delegations.id, delegationId));
+  if (!row) throw new Error(`delegation ${delegationId} not found`);
+  return {
+    delegationId,
+    partnerId: row.partnerId,
+    clientOrgId: row.clientOrgId,
+    recipientEmail: row.recipientEmail,
+    partnerName: row.partnerName,
+    clientName: row.clientName ?? row.recipientCompany ?? row.recipientEmail ?? 'your client',
+    access: accessForRoles(row.roles),
+    endsAt: row.endsAt ? new Date(row.endsAt) : new Date(),
+    autoExtend: row.autoExtend,
+  };
+}
+
+function toEach(addresses: string[], key: string, kind: string, delegationId: string, content: NewEmail['content']) {
+  return [...new Set(addresses.map((a) => a.toLowerCase()))].map((toEmail) => ({
+    dedupeKey: `${key}.${toEmail}`,
+    kind,
+    delegationId,
+    toEmail,
+    content,
+  }));
+}
+
+/** Acceptance: the partner's owners are told, the admin who accepted gets a receipt. */
+export async function notifyAccepted(db: DbOrTx, ctx: NotifyContext, delegationId: string, acceptedBy: string) {
+  const p = await loadParties(db, delegationId);
+  return recordEmails(db, ctx.messageIdDomain, [
+    ...toEach(
+      await partnerOwnerAddresses(db, p.partnerId),
+      `accepted.${delegationId}`,
+      'accepted',
+      delegationId,
+      acceptedForPartner(p, acceptedBy),
+    ),
+    ...toEach(
+      [acceptedBy],
+      `receipt.${delegationId}`,
+      'receipt',
+      delegationId,
+      receiptForClient(p, `${ctx.publicUrl}/org/delegations`),
+    ),
+  ]);
+}
+
+/** Termination: both sides (the client's global admins, or the invited address before acceptance). */
+export async function notifyTerminated(db: DbOrTx, ctx: NotifyContext, delegationId: string, endedBy: string) {
+  const p = await loadParties(db, delegationId);
+  const clientSide = p.clientOrgId
+    ? await clientAdminAddresses(db, p.clientOrgId)
+    : p.recipientEmail
+      ? [p.recipientEmail]
+      : [];
+  const content = terminatedNotice(p, endedBy);
+  return recordEmails(db, ctx.messageIdDomain, [
+    ...toEach(
+      await partnerOwnerAddresses(db, p.partnerId),
+      `terminated.${delegationId}`,
+      'terminated',
+      delegationId,
+      content,
+    ),
+    ...toEach(clientSide, `terminated.${delegationId}`, 'terminated', delegationId, content),
+  ]);
+}
+
+async function bothSides(db: DbOrTx, p: Parties): Promise<string[]> {
+  return [
+    ...(await partnerOwnerAddresses(db, p.partnerId)),
+    ...(p.clientOrgId ? await clientAdminAddresses(db, p.clientOrgId) : []),
+  ];
+}
+
+/** An expiry notice (30, 7 or 1 day before the end) to both sides. */
+export async function notifyExpiry(
+  db: DbOrTx,
+  ctx: NotifyContext,
+  delegationId: string,
+  thresholdDays: number,
+  daysLeft: number,
+) {
+  const p = await loadParties(db, delegationId);
+  const key = `expiry.${thresholdDays}.${delegationId}.${p.endsAt.toISOString()}`;
+  return recordEmails(
+    db,
+    ctx.messageIdDomain,
+    toEach(await bothSides(db, p), key, 'expiry-notice', delegationId, expiryNotice(p, Math.max(1, daysLeft))),
+  );
+}
+
+/** The end was reached: both sides are told. */
+export async function notifyExpired(db: DbOrTx, ctx: NotifyContext, delegationId: string) {
+  const p = await loadParties(db, delegationId);
+  return recordEmails(
+    db,
+    ctx.messageIdDomain,
+    toEach(await bothSides(db, p), `expired.${delegationId}`, 'expired', delegationId, expiredNotice(p)),
+  );
+}

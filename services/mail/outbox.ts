@@ -1,0 +1,125 @@
+import { and, eq, sql } from 'drizzle-orm';
+import type { RenderedEmail } from '../../core/emails/offer-email.ts';
+import { newId } from '../../core/ids.ts';
+import { classifySmtpError, isSmtpError, RetryableSendError } from '../../core/smtp-outcome.ts';
+import type { Db, DbOrTx } from '../../db/client.ts';
+import { emails } from '../../db/schema/index.ts';
+import type { Config } from '../../lib/config.ts';
+import type { Deps } from '../../lib/deps.ts';
+import type { Logger } from '../../lib/logger.ts';
+import type { Mailer } from '../../lib/mailer.ts';
+import { countEmail } from '../../lib/metrics.ts';
+import { withRetries } from '../../lib/retry.ts';
+
+export interface NewEmail {
+  /** Same key, same email: recording it again is a no-op. */
+  dedupeKey: string;
+  kind: string;
+  delegationId?: string | null;
+  toEmail: string;
+  content: RenderedEmail;
+}
+
+/**
+ * Writes notification emails to the outbox, inside the caller's transaction, so they
+ * exist exactly when the change they announce does. Returns the ids of the rows that
+ * are new (already recorded ones are skipped); enqueue those after commit.
+ */
+export async function recordEmails(db: DbOrTx, messageIdDomain: string, list: NewEmail[]): Promise<string[]> {
+  if (list.length === 0) return [];
+  const rows = await db
+    .insert(emails)
+    .values(
+      list.map((e) => {
+        const id = newId('email');
+        return {
+          id,
+          dedupeKey: e.dedupeKey,
+          kind: e.kind,
+          delegationId: e.delegationId ?? null,
+          toEmail: e.toEmail,
+          subject: e.content.subject,
+          textBody: e.content.text,
+          htmlBody: e.content.html,
+          messageId: `<${id}@${messageIdDomain}>`,
+        };
+      }),
+    )
+    .onConflictDoNothing({ target: emails.dedupeKey })
+    .returning({ id: emails.id });
+  return rows.map((r) => r.id);
+}
+
+/** Hands recorded emails to the mail queue; a queue outage is logged, the rows wait. */
+export async function enqueueEmails(deps: Pick<Deps, 'queues' | 'logger'>, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  try {
+    await deps.queues.enqueueBulk(
+      'send-email',
+      ids.map((emailId) => ({ emailId })),
+    );
+  } catch (error) {
+    deps.logger.warn({ err: error, emails: ids.length }, 'emails recorded but not enqueued; they will be sent later');
+  }
+}
+
+export type SendEmailOutcome =
+  | { outcome: 'sent'; attempt: number }
+  | { outcome: 'skipped'; state: string }
+  | { outcome: 'failed'; reply: string };
+
+/**
+ * Sends one outbox email. Idempotent: only a `pending` row is sent. A permanent SMTP
+ * failure, or a temporary one on the last attempt, marks it `failed` with the reply.
+ */
+export async function sendEmail(
+  deps: { db: Db; mailer: Mailer; logger: Logger; config: Pick<Config, 'leaseSeconds'> },
+  emailId: string,
+  options: { isFinalAttempt: boolean },
+): Promise<SendEmailOutcome> {
+  // Claim with a lease, so another run of this job cannot send the same email meanwhile.
+  const [row] = await deps.db
+    .update(emails)
+    .set({
+      attempts: sql`${emails.attempts} + 1`,
+      leaseUntil: sql`now() + make_interval(secs => ${deps.config.leaseSeconds})`,
+    })
+    .where(
+      sql`${emails.id} = ${emailId} and ${emails.state} = 'pending'
+          and (${emails.leaseUntil} is null or ${emails.leaseUntil} < now())`,
+    )
+    .returning();
+  if (!row) {
+    const [current] = await deps.db.select({ state: emails.state }).from(emails).where(eq(emails.id, emailId));
+    if (current?.state === 'pending') throw new RetryableSendError('another attempt is sending this email');
+    return { outcome: 'skipped', state: current?.state ?? 'missing' };
+  }
+  const markSent = () =>
+    withRetries(() =>
+      deps.db
+        .update(emails)
+        .set({ state: 'sent', sentAt: sql`now()`, lastError: null, leaseUntil: null })
+        .where(eq(emails.id, emailId)),
+    );
+  try {
+    await deps.mailer.sendAndRecord(
+      { to: row.toEmail, subject: row.subject, text: row.textBody, html: row.htmlBody, messageId: row.messageId },
+      markSent,
+    );
+  } catch (error) {
+    if (!isSmtpError(error)) throw error;
+    const failure = classifySmtpError(error);
+    const final = failure.permanent || options.isFinalAttempt;
+    countEmail('notification', failure.permanent ? 'rejected' : final ? 'failed' : 'deferred');
+    // Guarded: if this attempt outlived its lease and another one sent the email, a late
+    // failure here must not turn `sent` back into `failed`.
+    await deps.db
+      .update(emails)
+      .set({ ...(final ? { state: 'failed' as const } : {}), lastError: failure.reply, leaseUntil: null })
+      .where(and(eq(emails.id, emailId), eq(emails.state, 'pending')));
+    if (final) return { outcome: 'failed', reply: failure.reply };
+    throw new RetryableSendError(failure.reply, { cause: error });
+  }
+  countEmail('notification', 'sent');
+  return { outcome: 'sent', attempt: row.attempts };
+}

@@ -1,0 +1,186 @@
+import { and, desc, eq, getTableColumns, isNull, lt, sql } from 'drizzle-orm';
+import { type AccessLevel, accessForRoles, rolesForAccess } from '../../core/access.ts';
+import { statesAccepting } from '../../core/delegation-machine.ts';
+import { AppError } from '../../core/errors.ts';
+import { newId, requireId } from '../../core/ids.ts';
+import { checkOfferTerms, DEFAULT_OFFER_EXPIRY_DAYS } from '../../core/offer-rules.ts';
+import { canSendOffers } from '../../core/partner-permissions.ts';
+import type { Db, DbOrTx } from '../../db/client.ts';
+import { delegations, type Offer, offers } from '../../db/schema/index.ts';
+import type { Deps } from '../../lib/deps.ts';
+import { randomToken, sha256Hex } from '../../lib/secrets.ts';
+import { recordAudit } from '../audit/record.ts';
+import { applyTransitionToMany } from '../delegations/transitions.ts';
+import { decodeCursor, toPage } from '../shared/pagination.ts';
+import type { PartnerPrincipal } from '../shared/principals.ts';
+
+export interface OfferView {
+  id: string;
+  name: string;
+  access: AccessLevel;
+  durationDays: number;
+  autoExtend: boolean;
+  expiresAt: string;
+  revokedAt: string | null;
+  createdAt: string;
+}
+
+export function toOfferView(offer: Offer): OfferView {
+  return {
+    id: offer.id,
+    name: offer.name,
+    access: accessForRoles(offer.roles),
+    durationDays: offer.durationDays,
+    autoExtend: offer.autoExtend,
+    expiresAt: offer.expiresAt.toISOString(),
+    revokedAt: offer.revokedAt?.toISOString() ?? null,
+    createdAt: offer.createdAt.toISOString(),
+  };
+}
+
+export function assertCanSendOffers(principal: PartnerPrincipal): void {
+  if (!canSendOffers(principal)) {
+    throw new AppError('NOT_AUTHORIZED', 'Your staff access does not allow sending offers');
+  }
+}
+
+export interface CreateOfferInput {
+  name: string;
+  access: AccessLevel;
+  durationDays: number;
+  autoExtend: boolean;
+  expiresInDays?: number | undefined;
+}
+
+/**
+ * Creates an offer with a fresh reusable link. The link's token is returned once
+ * (inside `url`); only its SHA-256 is kept.
+ */
+export async function createOffer(
+  deps: Pick<Deps, 'db' | 'config'>,
+  principal: PartnerPrincipal,
+  input: CreateOfferInput,
+  requestId?: string,
+): Promise<OfferView & { url: string }> {
+  assertCanSendOffers(principal);
+  const issues = checkOfferTerms(input);
+  if (issues.length > 0) throw new AppError('VALIDATION_FAILED', 'The offer terms are not allowed', { issues });
+
+  const token = randomToken(32);
+  const id = newId('offer');
+  const expiryDays = input.expiresInDays ?? DEFAULT_OFFER_EXPIRY_DAYS;
+  const offer = await deps.db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(offers)
+      .values({
+        id,
+        partnerId: principal.partnerId,
+        name: input.name,
+        roles: rolesForAccess(input.access),
+        durationDays: input.durationDays,
+        autoExtend: input.autoExtend,
+        tokenHash: sha256Hex(token),
+        expiresAt: sql`now() + make_interval(days => ${expiryDays})`,
+        createdBy: principal.userId,
+      })
+      .returning();
+    await recordAudit(tx, {
+      actorUserId: principal.userId,
+      partnerId: principal.partnerId,
+      orgId: principal.partnerId,
+      action: 'offer.create',
+      targetType: 'offer',
+      targetId: id,
+      outcome: 'succeeded',
+      requestId,
+      detail: { access: input.access, durationDays: input.durationDays, autoExtend: input.autoExtend },
+    });
+    return row as Offer;
+  });
+  return { ...toOfferView(offer), url: `${deps.config.publicUrl}/offers/${token}` };
+}
+
+export async function listOffers(db: Db, principal: PartnerPrincipal, page: { cursor?: string; limit: number }) {
+  const before = decodeCursor(page.cursor);
+  const rows = await db
+    .select()
+    .from(offers)
+    .where(and(eq(offers.partnerId, principal.partnerId), before ? lt(offers.id, before) : undefined))
+    .orderBy(desc(offers.id))
+    .limit(page.limit + 1);
+  const result = toPage(rows, page.limit);
+  return { items: result.items.map(toOfferView), nextCursor: result.nextCursor };
+}
+
+/**
+ * An offer of this partner, or NOT_FOUND (also for another partner's offer). `expired`
+ * is judged by the database clock. With `lock`, the row stays locked until the end of
+ * the transaction: `share` for readers that must not overlap a revoke (which takes
+ * `update`), so several campaigns of one offer can still be recorded at once.
+ */
+export async function getOwnOffer(
+  db: DbOrTx,
+  partnerId: string,
+  offerId: string,
+  options: { lock?: 'update' | 'share' } = {},
+): Promise<Offer & { expired: boolean }> {
+  requireId('offer', offerId, 'offer');
+  const query = db
+    .select({ ...getTableColumns(offers), expired: sql<boolean>`${offers.expiresAt} <= now()` })
+    .from(offers)
+    .where(and(eq(offers.id, offerId), eq(offers.partnerId, partnerId)));
+  const [offer] = options.lock ? await query.for(options.lock) : await query;
+  if (!offer) throw new AppError('NOT_FOUND', 'No such offer');
+  return offer;
+}
+
+/** Throws unless new recipients may still be invited to the offer. */
+export function assertOfferOpen(offer: { revokedAt: Date | null; expired: boolean }): void {
+  if (offer.revokedAt) throw new AppError('OFFER_REVOKED', 'The offer has been revoked');
+  if (offer.expired) throw new AppError('OFFER_EXPIRED', 'The offer has expired');
+}
+
+/**
+ * Revokes an offer: its link stops working, and every delegation of it still waiting
+ * for an answer (invited or offered) is terminated, so no email of it can be sent or
+ * accepted any more. Delegations already accepted are not touched: revoking an offer
+ * withdraws it, it does not end relationships (DELETE the delegation for that).
+ * Revoking twice is harmless.
+ */
+export async function revokeOffer(
+  deps: Pick<Deps, 'db'>,
+  principal: PartnerPrincipal,
+  offerId: string,
+  requestId?: string,
+): Promise<OfferView & { terminatedDelegations: number }> {
+  assertCanSendOffers(principal);
+  return deps.db.transaction(async (tx) => {
+    const offer = await getOwnOffer(tx, principal.partnerId, offerId, { lock: 'update' });
+    if (offer.revokedAt) return { ...toOfferView(offer), terminatedDelegations: 0 };
+    const [revoked] = await tx
+      .update(offers)
+      .set({ revokedAt: sql`now()` })
+      .where(and(eq(offers.id, offerId), isNull(offers.revokedAt)))
+      .returning();
+    const terminated = await applyTransitionToMany(tx, {
+      where: eq(delegations.offerId, offerId),
+      from: statesAccepting('terminate').filter((s) => s === 'invited' || s === 'offered'),
+      event: 'terminate',
+      actor: { type: 'partner_user', id: principal.userId },
+      set: { endedAt: sql`now()`, endedBy: principal.userId },
+      detail: { reason: 'offer revoked' },
+    });
+    await recordAudit(tx, {
+      actorUserId: principal.userId,
+      partnerId: principal.partnerId,
+      orgId: principal.partnerId,
+      action: 'offer.revoke',
+      targetType: 'offer',
+      targetId: offerId,
+      outcome: 'succeeded',
+      requestId,
+      detail: { terminatedDelegations: terminated.length },
+    });
+    return { ...toOfferView(revoked as Offer), terminatedDelegations: terminated.length };
+  });
+}

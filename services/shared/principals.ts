@@ -1,0 +1,67 @@
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import type { Db } from '../../db/client.ts';
+import { preparedPerDb } from '../../db/prepared.ts';
+import { apiTokens, organizations, staffAccess, users } from '../../db/schema/index.ts';
+import { API_TOKEN_PREFIX, sha256Hex } from '../../lib/secrets.ts';
+
+/** The partner user behind an API request. */
+export interface PartnerPrincipal {
+  userId: string;
+  partnerId: string;
+  email: string;
+  isOwner: boolean;
+  roles: string[];
+  /** The API token used; null when signed in on the dashboard with a session. */
+  tokenId: string | null;
+}
+
+const tokenLookup = preparedPerDb((db) =>
+  db
+    .select({
+      tokenId: apiTokens.id,
+      userId: users.id,
+      email: users.email,
+      partnerId: staffAccess.partnerId,
+      isOwner: staffAccess.isOwner,
+      roles: staffAccess.roles,
+    })
+    .from(apiTokens)
+    .innerJoin(users, eq(users.id, apiTokens.userId))
+    .innerJoin(staffAccess, and(eq(staffAccess.userId, users.id), eq(staffAccess.partnerId, apiTokens.orgId)))
+    .innerJoin(organizations, and(eq(organizations.id, staffAccess.partnerId), eq(organizations.kind, 'partner')))
+    .where(and(eq(apiTokens.tokenHash, sql.placeholder('tokenHash')), isNull(apiTokens.revokedAt)))
+    .prepare('authenticate_api_token'),
+);
+
+/**
+ * Resolves a bearer token to the partner user it belongs to, or null. Revoked tokens,
+ * tokens of users without staff access and tokens of client users all resolve to null:
+ * the partner API is for partners only.
+ */
+export async function authenticateApiToken(db: Db, token: string): Promise<PartnerPrincipal | null> {
+  if (!token.startsWith(API_TOKEN_PREFIX) || token.length > 200) return null;
+  // Not cached, so a revoked token or lowered staff access takes effect on the very next
+  // request; prepared instead (db/prepared.ts), to keep it to one round trip.
+  const [row] = await tokenLookup(db).execute({ tokenHash: sha256Hex(token) });
+  return row ?? null;
+}
+
+/**
+ * The partner principal of a signed-in user (the dashboard's sessions), or null when the
+ * user is not staff of a partner — a client's user, say.
+ */
+export async function findStaffPrincipal(db: Db, userId: string): Promise<PartnerPrincipal | null> {
+  const [row] = await db
+    .select({
+      userId: users.id,
+      email: users.email,
+      partnerId: staffAccess.partnerId,
+      isOwner: staffAccess.isOwner,
+      roles: staffAccess.roles,
+    })
+    .from(users)
+    .innerJoin(staffAccess, and(eq(staffAccess.userId, users.id), eq(staffAccess.partnerId, users.orgId)))
+    .innerJoin(organizations, and(eq(organizations.id, staffAccess.partnerId), eq(organizations.kind, 'partner')))
+    .where(eq(users.id, userId));
+  return row ? { ...row, tokenId: null } : null;
+}
