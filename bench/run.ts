@@ -127,7 +127,7 @@ try {
       },
     );
     notes.push(
-      `Worker RSS sampled every second (${m.rss.length} samples) in one of the two worker processes; each handled about half the jobs. Completed jobs are kept at most 1,000 per queue for an hour (workers/queue-names.ts), which bounds Redis.`,
+      `Worker RSS sampled every second (${m.rss.length} samples) in one of the two worker processes; each handled about half the jobs. Completed jobs are kept at most 1,000 per queue for an hour (lib/queues/names.ts), which bounds Redis.`,
     );
   }
 

@@ -1,6 +1,7 @@
 import { createDb, createSql, type Db, type Sql } from '../db/client.ts';
 import type { Config } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
+import type { Mailer } from './mailer.ts';
 import { Queues } from './queues/producer.ts';
 import { createDatabaseRateLimits, createRateLimits, type RateLimits } from './rate-limits.ts';
 import { createRedis, type Redis } from './redis.ts';
@@ -23,6 +24,11 @@ export interface Deps {
   queues: Queues;
   /** Sign-in and acceptance limits, kept in Redis. */
   rateLimits: RateLimits;
+}
+
+/** What a worker process has: the app's dependencies plus an SMTP transport. */
+export interface WorkerDeps extends Deps {
+  mailer: Mailer;
 }
 
 export function createDeps(config: Config, options: { logger?: Logger } = {}): Deps {

@@ -1,34 +1,26 @@
-import type { z } from 'zod';
-import type { JobDefinition } from './job.ts';
-import { addDomainJob } from './jobs/add-domain.ts';
-import { dispatchCampaignJob } from './jobs/dispatch-campaign.ts';
-import { lifecycleTickJob } from './jobs/lifecycle-tick.ts';
-import { processAcceptanceJob } from './jobs/process-acceptance.ts';
-import { provisionUserJob } from './jobs/provision-user.ts';
-import { reconcileJob } from './jobs/reconcile.ts';
-import { resetPasswordJob } from './jobs/reset-password.ts';
-import { sendEmailJob } from './jobs/send-email.ts';
-import { sendOfferJob } from './jobs/send-offer.ts';
-import { verifyDomainJob } from './jobs/verify-domain.ts';
+import type { JobName } from '../lib/queues/contracts.ts';
+import { handleDispatchCampaign } from './handlers/dispatch-campaign.ts';
+import { handleLifecycleTick, handleReconcile } from './handlers/maintenance.ts';
+import { operationJobHandlers } from './handlers/operation.ts';
+import { handleProcessAcceptance } from './handlers/process-acceptance.ts';
+import { handleSendEmail } from './handlers/send-email.ts';
+import { handleSendOffer } from './handlers/send-offer.ts';
+import type { JobHandler } from './job.ts';
 
-/** Every job Mandate runs, by name. `enqueue('send-offer', payload)` is checked against it. */
-export const jobs = {
-  [sendOfferJob.name]: sendOfferJob,
-  [dispatchCampaignJob.name]: dispatchCampaignJob,
-  [sendEmailJob.name]: sendEmailJob,
-  [processAcceptanceJob.name]: processAcceptanceJob,
-  [lifecycleTickJob.name]: lifecycleTickJob,
-  [reconcileJob.name]: reconcileJob,
-  [provisionUserJob.name]: provisionUserJob,
-  [resetPasswordJob.name]: resetPasswordJob,
-  [addDomainJob.name]: addDomainJob,
-  [verifyDomainJob.name]: verifyDomainJob,
-} as const;
+/**
+ * The handler of every job contract (lib/queues/contracts.ts). Its type requires one per
+ * contract: a contract without a handler does not compile.
+ */
+export const jobHandlers: { [N in JobName]: JobHandler<N> } = {
+  'send-offer': handleSendOffer,
+  'dispatch-campaign': handleDispatchCampaign,
+  'send-email': handleSendEmail,
+  'process-acceptance': handleProcessAcceptance,
+  'lifecycle-tick': handleLifecycleTick,
+  reconcile: handleReconcile,
+  ...operationJobHandlers,
+};
 
-export type Jobs = typeof jobs;
-export type JobName = keyof Jobs;
-export type JobPayload<N extends JobName> = Jobs[N] extends JobDefinition<N, infer S> ? z.input<S> : never;
-
-export function findJob(name: string): JobDefinition | undefined {
-  return Object.hasOwn(jobs, name) ? (jobs[name as JobName] as unknown as JobDefinition) : undefined;
+export function findJobHandler(name: string): JobHandler<JobName> | undefined {
+  return Object.hasOwn(jobHandlers, name) ? (jobHandlers[name as JobName] as JobHandler<JobName>) : undefined;
 }

@@ -1,14 +1,14 @@
 import { type Job, UnrecoverableError, type Worker } from 'bullmq';
 import { isAppError } from '../core/errors.ts';
-import type { Deps } from '../lib/deps.ts';
+import type { Deps, WorkerDeps } from '../lib/deps.ts';
 import { createMailer, type Mailer } from '../lib/mailer.ts';
 import { observeJobRun } from '../lib/metrics.ts';
+import { findJobContract, scheduledJobs } from '../lib/queues/contracts.ts';
 import { type QueueName, queueNames, retention, workerSettings } from '../lib/queues/names.ts';
 import { createQueueTransport } from '../lib/queues/transport.ts';
 import { assertNoEviction } from '../lib/redis-checks.ts';
 import { reconcile } from '../services/maintenance/reconciler.ts';
-import type { WorkerDeps } from './job.ts';
-import { findJob } from './registry.ts';
+import { findJobHandler } from './registry.ts';
 
 export interface RunningWorkers {
   workers: Worker[];
@@ -21,14 +21,15 @@ export interface RunningWorkers {
 
 /** Runs one job: validates the payload, calls the handler, maps errors to retry or not. */
 async function processJob(deps: WorkerDeps, job: Job): Promise<unknown> {
-  const definition = findJob(job.name);
-  if (!definition) throw new UnrecoverableError(`No handler for job ${job.name}`);
-  const payload = definition.payload.safeParse(job.data);
+  const contract = findJobContract(job.name);
+  const handle = findJobHandler(job.name);
+  if (!contract || !handle) throw new UnrecoverableError(`No handler for job ${job.name}`);
+  const payload = contract.payload.safeParse(job.data);
   if (!payload.success) throw new UnrecoverableError(`Invalid payload: ${payload.error.message}`);
   const logger = deps.logger.child({ jobId: job.id, job: job.name, attempt: job.attemptsMade + 1 });
   const isFinalAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
   try {
-    return await definition.handle(payload.data, { deps, job, logger, isFinalAttempt });
+    return await handle(payload.data as never, { deps, job, logger, isFinalAttempt });
   } catch (error) {
     if (error instanceof UnrecoverableError) {
       logger.warn({ reason: error.message }, 'job failed for good');
@@ -94,21 +95,14 @@ export async function startWorkers(
   // The schedulers live in Redis: re-assert them now and every reconcile interval, so a
   // flushed or restarted Redis gets them back without restarting workers. Idempotent:
   // every worker process upserts the same ones.
+  const schedules = scheduledJobs(deps.config).filter((s) => queues.includes(s.queue));
   const upsertSchedulers = async () => {
-    const maintenance = deps.queues.queue('maintenance');
-    await maintenance.upsertJobScheduler(
-      'lifecycle',
-      { every: deps.config.lifecycleIntervalMs },
-      { name: 'lifecycle-tick', data: {} },
-    );
-    await maintenance.upsertJobScheduler(
-      'reconcile',
-      { every: deps.config.reconcileIntervalMs },
-      { name: 'reconcile', data: {} },
-    );
+    for (const { id, name, queue, every } of schedules) {
+      await deps.queues.queue(queue).upsertJobScheduler(id, { every }, { name, data: {} });
+    }
   };
   let keepSchedulers: NodeJS.Timeout | undefined;
-  if (queues.includes('maintenance')) {
+  if (schedules.length > 0) {
     await upsertSchedulers();
     keepSchedulers = setInterval(() => {
       upsertSchedulers().catch((error: unknown) =>

@@ -1,11 +1,12 @@
 import { sql } from 'drizzle-orm';
 import { check, index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { operationKindNames } from '../../core/operation-kinds.ts';
 import { delegations } from './delegations.ts';
 
-export const operationKinds = ['provision_user', 'reset_password', 'add_domain', 'verify_domain'] as const;
-export type OperationKind = (typeof operationKinds)[number];
+export type { OperationKind } from '../../core/operation-kinds.ts';
 export const operationStates = ['queued', 'running', 'succeeded', 'failed', 'rejected'] as const;
 export type OperationState = (typeof operationStates)[number];
+const kindList = sql.raw(operationKindNames.map((k) => `'${k}'`).join(', '));
 
 /**
  * One delegated admin action in a client organization, requested by a partner user and
@@ -20,7 +21,7 @@ export const operations = pgTable(
       .notNull()
       .references(() => delegations.id),
     clientOrgId: text().notNull(),
-    kind: text({ enum: operationKinds }).notNull(),
+    kind: text({ enum: operationKindNames }).notNull(),
     state: text({ enum: operationStates }).notNull().default('queued'),
     requestedBy: text().notNull(),
     input: jsonb().$type<Record<string, unknown>>().notNull(),
@@ -37,10 +38,7 @@ export const operations = pgTable(
     retriedAt: timestamp({ withTimezone: true }),
   },
   (t) => [
-    check(
-      'operations_kind_check',
-      sql`${t.kind} in ('provision_user', 'reset_password', 'add_domain', 'verify_domain')`,
-    ),
+    check('operations_kind_check', sql`${t.kind} in (${kindList})`),
     check('operations_state_check', sql`${t.state} in ('queued', 'running', 'succeeded', 'failed', 'rejected')`),
     index('operations_partner_state_idx').on(t.partnerId, t.state, t.id),
     index('operations_delegation_idx').on(t.delegationId, t.id),

@@ -1,8 +1,8 @@
 import type { Queue } from 'bullmq';
 import { AppError } from '../../core/errors.ts';
-import { findJob, type JobName, type JobPayload } from '../../workers/registry.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
+import { findJobContract, type JobName, type JobPayload } from './contracts.ts';
 import { type QueueName, queueNames, retention } from './names.ts';
 import { createQueueTransport, type QueueTransport } from './transport.ts';
 
@@ -13,6 +13,9 @@ export interface EnqueueOptions {
 
 /** How long an enqueue may wait for the queue backend before giving up. */
 export const ENQUEUE_TIMEOUT_MS = 3000;
+
+/** Jobs added per round trip by {@link Queues.enqueueAfterCommit}. */
+export const BULK_CHUNK = 1000;
 
 /**
  * The producer side of the queues: typed `enqueue` / `enqueueBulk` that validate the
@@ -49,7 +52,7 @@ export class Queues {
   }
 
   #prepare<N extends JobName>(name: N, payload: JobPayload<N>) {
-    const job = findJob(name);
+    const job = findJobContract(name);
     if (!job) throw new Error(`Unknown job ${name}`);
     const data = job.payload.parse(payload);
     return { job, data, opts: { ...job.options?.(this.#config), jobId: job.jobId(data) } };
@@ -109,6 +112,32 @@ export class Queues {
         );
       await queue.addBulk(prepared.map(({ data, opts }) => ({ name, data, opts })));
     });
+  }
+
+  /**
+   * For work already committed to PostgreSQL: enqueues its jobs (in chunks of
+   * {@link BULK_CHUNK}), and when the queue does not answer, logs a warning with `context`
+   * instead of failing — the rows wait for the reconciler, which enqueues them under the
+   * same job ids. Returns whether everything was enqueued.
+   */
+  async enqueueAfterCommit<N extends JobName>(
+    name: N,
+    payloads: JobPayload<N> | JobPayload<N>[],
+    context: Record<string, unknown>,
+    options: EnqueueOptions = {},
+  ): Promise<boolean> {
+    const all = Array.isArray(payloads) ? payloads : [payloads];
+    try {
+      if (all.length === 1) await this.enqueue(name, all[0] as JobPayload<N>, options);
+      else
+        for (let i = 0; i < all.length; i += BULK_CHUNK) {
+          await this.enqueueBulk(name, all.slice(i, i + BULK_CHUNK), options);
+        }
+      return true;
+    } catch (error) {
+      this.#logger.warn({ err: error, job: name, ...context }, 'work recorded but not enqueued; it will run later');
+      return false;
+    }
   }
 
   async #removeFinished(queue: Queue, jobIds: string[]): Promise<void> {

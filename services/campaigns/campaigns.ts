@@ -105,11 +105,7 @@ export async function createCampaign(
  * succeeds; enqueueing the same campaign again later is harmless (deterministic job id).
  */
 export async function startCampaignDispatch(deps: Pick<Deps, 'queues' | 'logger'>, campaignId: string) {
-  try {
-    await deps.queues.enqueue('dispatch-campaign', { campaignId });
-  } catch (error) {
-    deps.logger.warn({ err: error, campaignId }, 'campaign recorded but not enqueued; it will be dispatched later');
-  }
+  await deps.queues.enqueueAfterCommit('dispatch-campaign', { campaignId }, { campaignId });
 }
 
 export type StateCounts = Record<DelegationState, number>;

@@ -10,7 +10,6 @@ import type { PartnerPrincipal } from '../shared/principals.ts';
 
 /** Most recipients one request names; "all failed" has no limit. */
 export const MAX_RETRY_IDS = 1000;
-const CHUNK = 1000;
 
 /**
  * Sends the offer again to recipients whose email failed for good (`failed` after a
@@ -68,14 +67,12 @@ export async function retryFailedSends(
     }
     return ids;
   });
-  try {
-    for (let i = 0; i < moved.length; i += CHUNK) {
-      const chunk = moved.slice(i, i + CHUNK).map((delegationId) => ({ delegationId }));
-      await deps.queues.enqueueBulk('send-offer', chunk, { replaceFinished: true });
-    }
-  } catch (error) {
-    deps.logger.warn({ err: error, campaignId }, 'retried recipients recorded but not enqueued; the reconciler will');
-  }
+  await deps.queues.enqueueAfterCommit(
+    'send-offer',
+    moved.map((delegationId) => ({ delegationId })),
+    { campaignId },
+    { replaceFinished: true },
+  );
   deps.logger.info({ campaignId, retried: moved.length }, 'failed recipients retried');
   return { retried: moved.length };
 }

@@ -53,14 +53,11 @@ export async function recordEmails(db: DbOrTx, messageIdDomain: string, list: Ne
 /** Hands recorded emails to the mail queue; a queue outage is logged, the rows wait. */
 export async function enqueueEmails(deps: Pick<Deps, 'queues' | 'logger'>, ids: string[]): Promise<void> {
   if (ids.length === 0) return;
-  try {
-    await deps.queues.enqueueBulk(
-      'send-email',
-      ids.map((emailId) => ({ emailId })),
-    );
-  } catch (error) {
-    deps.logger.warn({ err: error, emails: ids.length }, 'emails recorded but not enqueued; they will be sent later');
-  }
+  await deps.queues.enqueueAfterCommit(
+    'send-email',
+    ids.map((emailId) => ({ emailId })),
+    { emails: ids.length },
+  );
 }
 
 export type SendEmailOutcome =

@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm';
-import { purgeIdempotencyKeys } from '../../api/idempotency.ts';
+import { type OperationKind, operationKinds } from '../../core/operation-kinds.ts';
 import { delegations, emails, operations, sessions } from '../../db/schema/index.ts';
 import type { Deps } from '../../lib/deps.ts';
-import { jobForKind } from '../operations/kinds.ts';
+import { purgeIdempotencyKeys } from '../shared/idempotency-keys.ts';
 
 /** Rows re-examined per kind and pass; the next pass takes the rest. */
 const BATCH = 5000;
@@ -53,13 +53,13 @@ export async function reconcile(
     await deps.queues.enqueueBulk('send-email', chunk, replace);
   }
 
-  const unfinished = await deps.db.execute<{ id: string; kind: keyof typeof jobForKind }>(sql`
+  const unfinished = await deps.db.execute<{ id: string; kind: OperationKind }>(sql`
     select id, kind from ${operations}
     where updated_at <= ${age}
       and (state = 'queued' or (state = 'running' and (lease_until is null or lease_until < now())))
     order by updated_at limit ${BATCH}`);
   for (const { id, kind } of unfinished) {
-    await deps.queues.enqueue(jobForKind[kind], { operationId: id }, replace);
+    await deps.queues.enqueue(operationKinds[kind].job, { operationId: id }, replace);
   }
 
   // Housekeeping of the same kind: what has outlived its use.

@@ -112,11 +112,8 @@ export async function acceptOffer(
     });
 
   if (!result.alreadyLive) {
-    try {
-      await deps.queues.enqueue('process-acceptance', { delegationId: result.delegationId });
-    } catch (error) {
-      deps.logger.warn({ err: error, delegationId: result.delegationId }, 'acceptance recorded but not enqueued');
-    }
+    const { delegationId } = result;
+    await deps.queues.enqueueAfterCommit('process-acceptance', { delegationId }, { delegationId });
   }
   return result;
 }

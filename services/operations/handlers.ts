@@ -1,11 +1,13 @@
 import { and, eq, ne, sql } from 'drizzle-orm';
 import { isSameOrSubdomain, txtRecordsMatch, VERIFICATION_PREFIX } from '../../core/domain-names.ts';
 import { newId } from '../../core/ids.ts';
+import type { OperationKind } from '../../core/operation-kinds.ts';
 import { passwordResetCapability } from '../../core/permissions.ts';
 import type { DbOrTx, Tx } from '../../db/client.ts';
 import { isUniqueViolation } from '../../db/errors.ts';
 import { domains, operations, sessions, users } from '../../db/schema/index.ts';
 import { createTxtLookup } from '../../lib/dns.ts';
+import { findUserByEmail } from '../shared/users.ts';
 import { type EffectContext, OperationFailure, type OperationHandler, runPrepared } from './runner.ts';
 import { emailTemporaryPassword } from './temporary-password.ts';
 
@@ -47,8 +49,8 @@ function createUser(ctx: EffectContext, email: string, rerun: boolean): Promise<
   const { operation } = ctx;
   return ctx.authorized(async (tx) => {
     if (rerun) {
-      const [[existing], [progress]] = await Promise.all([
-        tx.select({ id: users.id, orgId: users.orgId }).from(users).where(sql`lower(${users.email}) = lower(${email})`),
+      const [existing, [progress]] = await Promise.all([
+        findUserByEmail(tx, email, { id: users.id, orgId: users.orgId }),
         tx.select({ result: operations.result }).from(operations).where(eq(operations.id, operation.id)),
       ]);
       if (existing) {
@@ -263,4 +265,12 @@ export const verifyDomain: OperationHandler = {
     }
     throw new Error(`TXT record "${expected}" not found at ${name} yet; found: ${seen.slice(0, 500)}`);
   },
+};
+
+/** The handler of each kind of operation: the compiler refuses a kind without one. */
+export const operationHandlers: Record<OperationKind, OperationHandler> = {
+  provision_user: provisionUser,
+  reset_password: resetPassword,
+  add_domain: addDomain,
+  verify_domain: verifyDomain,
 };

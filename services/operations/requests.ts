@@ -2,6 +2,7 @@ import { and, eq, getTableColumns, sql } from 'drizzle-orm';
 import { isSameOrSubdomain, normalizeDomainName, VERIFICATION_PREFIX } from '../../core/domain-names.ts';
 import { AppError } from '../../core/errors.ts';
 import { newId, requireId } from '../../core/ids.ts';
+import { operationKinds } from '../../core/operation-kinds.ts';
 import { type Capability, decide, passwordResetCapability } from '../../core/permissions.ts';
 import type { Db, DbOrTx } from '../../db/client.ts';
 import { preparedPerDb } from '../../db/prepared.ts';
@@ -17,7 +18,6 @@ import type { Deps } from '../../lib/deps.ts';
 import { randomToken } from '../../lib/secrets.ts';
 import type { PartnerPrincipal } from '../shared/principals.ts';
 import { newUserAddress, verifiedDomainNames } from './client-addresses.ts';
-import { jobForKind } from './kinds.ts';
 
 export interface RequestContext {
   requestId?: string | undefined;
@@ -116,11 +116,7 @@ async function recordOperation(
       issues: [{ path: 'userName', message: 'already in use' }],
     });
   }
-  try {
-    await deps.queues.enqueue(jobForKind[kind], { operationId: id });
-  } catch (error) {
-    deps.logger.warn({ err: error, operationId: id }, 'operation recorded but not enqueued; it will run later');
-  }
+  await deps.queues.enqueueAfterCommit(operationKinds[kind].job, { operationId: id }, { operationId: id });
   return { operation: { id } };
 }
 

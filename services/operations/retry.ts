@@ -1,23 +1,15 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { AppError } from '../../core/errors.ts';
 import { requireId } from '../../core/ids.ts';
+import { operationKinds } from '../../core/operation-kinds.ts';
 import { maySeeOperation } from '../../core/partner-permissions.ts';
-import { type OperationKind, operations } from '../../db/schema/index.ts';
+import { operations } from '../../db/schema/index.ts';
 import type { Deps } from '../../lib/deps.ts';
 import { recordAudit } from '../audit/record.ts';
 import type { PartnerPrincipal } from '../shared/principals.ts';
-import { addDomain, provisionUser, resetPassword, verifyDomain } from './handlers.ts';
-import { jobForKind } from './kinds.ts';
+import { operationHandlers } from './handlers.ts';
 import { authorize, getPartnerDelegation, type RequestContext } from './requests.ts';
-import type { OperationHandler } from './runner.ts';
 import { type OperationView, toOperationView } from './views.ts';
-
-const handlers: Record<OperationKind, OperationHandler> = {
-  provision_user: provisionUser,
-  reset_password: resetPassword,
-  add_domain: addDomain,
-  verify_domain: verifyDomain,
-};
 
 /**
  * Runs a failed operation again: `failed → queued` with a fresh job (the same operation
@@ -47,7 +39,7 @@ export async function retryOperation(
     throw new AppError('CONFLICT', `Only a failed operation can be retried; this one ${op.state}`);
   }
   const delegation = await getPartnerDelegation(deps.db, principal.partnerId, op.delegationId);
-  authorize(await handlers[op.kind].capability(deps.db, op), delegation, principal);
+  authorize(await operationHandlers[op.kind].capability(deps.db, op), delegation, principal);
 
   const requeued = await deps.db.transaction(async (tx) => {
     const [row] = await tx
@@ -81,13 +73,11 @@ export async function retryOperation(
     const [current] = await deps.db.select().from(operations).where(eq(operations.id, op.id));
     return toOperationView(current ?? op);
   }
-  try {
-    await deps.queues.enqueue(jobForKind[op.kind], { operationId: op.id }, { replaceFinished: true });
-  } catch (error) {
-    deps.logger.warn(
-      { err: error, operationId: op.id },
-      'operation retry recorded but not enqueued; it will run later',
-    );
-  }
+  await deps.queues.enqueueAfterCommit(
+    operationKinds[op.kind].job,
+    { operationId: op.id },
+    { operationId: op.id },
+    { replaceFinished: true },
+  );
   return toOperationView(requeued);
 }

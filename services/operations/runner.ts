@@ -12,8 +12,8 @@ import {
   staffAccess,
   users,
 } from '../../db/schema/index.ts';
+import type { WorkerDeps } from '../../lib/deps.ts';
 import type { Logger } from '../../lib/logger.ts';
-import type { WorkerDeps } from '../../workers/job.ts';
 import type { AuditInput } from '../audit/record.ts';
 
 /** A failure no retry can change; the operation becomes `failed` with this message. */

@@ -1,10 +1,11 @@
 import { z } from '@hono/zod-openapi';
-import { operationKinds, operationStates } from '../../../db/schema/index.ts';
+import { operationKindNames } from '../../../core/operation-kinds.ts';
+import { operationStates } from '../../../db/schema/index.ts';
 
 export const OperationSchema = z
   .object({
     id: z.string().openapi({ example: 'op_0193a0c4a7f47c2a9d1e5b3f6a8c9d0e' }),
-    kind: z.enum(operationKinds),
+    kind: z.enum(operationKindNames),
     state: z.enum(operationStates),
     attempts: z.number().int(),
     delegationId: z.string(),
