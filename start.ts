@@ -16,7 +16,7 @@ import { startWorkers } from './workers/run.ts';
 
 const loaded = loadConfigOrExit(process.env, { embeddedPostgres: true });
 const logger = createLogger(loaded);
-// No PostgreSQL configured or found: a private one (lib/embedded-postgres.ts).
+// No PostgreSQL configured or found: a private one (lib/dev/embedded-postgres.ts).
 const embedded = await startEmbeddedPostgresIfWanted(loaded, logger).catch((error: unknown) => {
   logger.fatal({ err: error }, `the embedded PostgreSQL could not start (set DATABASE_URL to use another server)`);
   process.exit(1);

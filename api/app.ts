@@ -36,18 +36,8 @@ import { registerVerifyDomain } from './routes/operations/verify-domain.ts';
 import { registerCreateStaff } from './routes/staff/create.ts';
 import { registerListStaff } from './routes/staff/list.ts';
 import { registerSetStaffAccess } from './routes/staff/set-access.ts';
-import { registerApiReference } from './web/api-reference.ts';
-import { registerDashboard } from './web/dashboard/routes.tsx';
-import { registerDevMailPages } from './web/dev-mail-pages.tsx';
-import { isPagePath, renderErrorPage } from './web/error-page.tsx';
-import { registerJobBoard } from './web/job-board.ts';
-import { formLimit, pageHeaders } from './web/page-headers.ts';
-import { registerAccountPages } from './web/routes/account-pages.tsx';
-import { registerOfferPages } from './web/routes/offer-pages.tsx';
-import { registerOrgPages } from './web/routes/org-pages.tsx';
-import { registerSessionPages } from './web/routes/session-pages.tsx';
-import { registerSignupPages } from './web/routes/signup-pages.tsx';
-import { loadViewer } from './web/viewer.ts';
+import { createWebApp } from './web/app.ts';
+import { notFoundPage } from './web/shared/error-page.tsx';
 
 /** Largest body of any JSON route except campaign uploads. */
 const MAX_JSON_BYTES = 1024 * 1024;
@@ -104,30 +94,8 @@ export function createApp(deps: Deps): App {
   );
   app.use('/v1/*', idempotency);
 
-  // The HTML pages: who is signed in, and their headers (api/web/page-headers.ts).
-  for (const path of [
-    '/offers/*',
-    '/org/*',
-    '/sign-in',
-    '/sign-in/*',
-    '/sign-out',
-    '/sign-out/*',
-    '/account',
-    '/account/*',
-    '/signup/*',
-  ]) {
-    app.use(path, pageHeaders, loadViewer);
-    app.on('POST', path, formLimit);
-  }
-  registerOfferPages(app);
-  registerOrgPages(app);
-  registerSessionPages(app);
-  registerSignupPages(app);
-  registerAccountPages(app);
-  registerDashboard(app);
-  registerJobBoard(app, deps);
-  registerApiReference(app);
-  registerDevMailPages(app);
+  // The HTML pages, with their own middleware and error pages (api/web/app.ts).
+  app.route('/', createWebApp(deps));
   registerMetricsEndpoint(app);
 
   registerHealth(app);
@@ -175,16 +143,19 @@ export function createApp(deps: Deps): App {
     servers: [{ url: deps.config.publicUrl }],
   });
 
-  app.notFound((c) => {
-    const error = new AppError('NOT_FOUND', 'There is nothing at this address.');
-    return isPagePath(c.req.path) ? renderErrorPage(c, error) : problemResponse(c, error);
-  });
+  // Unmatched addresses under an HTML area's paths (the area claimed them: `pageArea`) get
+  // that area's 404 page; Hono does not ask a mounted app's notFound.
+  app.notFound((c) =>
+    c.var.pageHome
+      ? notFoundPage(c)
+      : problemResponse(c, new AppError('NOT_FOUND', 'There is nothing at this address.')),
+  );
   app.onError((error, c) => {
     const appError = toAppError(error);
     const logger = c.var.logger ?? deps.logger;
     // The route pattern, not the path: paths can carry offer tokens.
     if (appError.code === 'INTERNAL') logger.error({ err: error, route: routePath(c, -1) }, 'unhandled error');
-    return isPagePath(c.req.path) ? renderErrorPage(c, appError) : problemResponse(c, appError);
+    return problemResponse(c, appError);
   });
   return app;
 }

@@ -4,6 +4,7 @@
  * that says its `code` and `detail`, and connection failures told apart from HTTP ones.
  */
 
+import type { ParseArgsConfig } from 'node:util';
 import type { z } from 'zod';
 import { sanitizeEcho } from '../core/text.ts';
 import { exitCodes } from './progress.ts';
@@ -63,6 +64,17 @@ export class ApiError extends Error {
 export class ConnectionError extends Error {
   override name = 'ConnectionError';
 }
+
+/**
+ * The options every command that talks to the API takes, for `parseArgs`: `--url` and
+ * `--token` (read by {@link resolveConnection}), `--json` and `-h`/`--help`.
+ */
+export const apiCommandOptions = {
+  json: { type: 'boolean', default: false },
+  url: { type: 'string' },
+  token: { type: 'string' },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const satisfies ParseArgsConfig['options'];
 
 export interface Connection {
   baseUrl: string;

@@ -6,7 +6,14 @@ import { z } from 'zod';
 import { RecipientSchema } from '../api/routes/campaigns/schemas.ts';
 import { recipientExportHeader, recipientExportLine } from '../core/recipient-export.ts';
 import { sanitizeEcho } from '../core/text.ts';
-import { type ApiClient, createApiClient, parseCampaignCommand, resolveConnection, UsageError } from './api-client.ts';
+import {
+  type ApiClient,
+  apiCommandOptions,
+  createApiClient,
+  parseCampaignCommand,
+  resolveConnection,
+  UsageError,
+} from './api-client.ts';
 import { exitCodes } from './progress.ts';
 
 export const campaignFailedUsage = `Usage: mandate campaign failed <campaign id> [--csv <file>] [--json] [--url <url>] [--token <token>]
@@ -26,6 +33,12 @@ const RecipientPage = z.object({ items: z.array(RecipientSchema), nextCursor: z.
 export function describeFailure(r: FailedRecipient): string {
   const why = r.smtpReply ?? r.failureReason ?? 'no reply recorded';
   return `${sanitizeEcho(r.email, 254)}: ${sanitizeEcho(why.replace(/\s+/g, ' '), 300)}`;
+}
+
+/** The failures `shown`, one a line, then how many more of the `total` there are. */
+export function writeFailures(out: NodeJS.WritableStream, shown: FailedRecipient[], total: number): void {
+  for (const r of shown) out.write(`  ${describeFailure(r)}\n`);
+  if (total > shown.length) out.write(`  … and ${(total - shown.length).toLocaleString('en')} more\n`);
 }
 
 /** One page of a campaign's failed recipients (`GET /v1/campaigns/{id}/recipients?state=failed`). */
@@ -102,8 +115,7 @@ export async function runCampaignFailed(argv: string[]): Promise<number> {
     throw error;
   }
 
-  for (const r of shown) process.stderr.write(`  ${describeFailure(r)}\n`);
-  if (failed > shown.length) process.stderr.write(`  … and ${(failed - shown.length).toLocaleString('en')} more\n`);
+  writeFailures(process.stderr, shown, failed);
   const summary =
     failed === 0
       ? `No recipient of ${id} failed.`
@@ -119,10 +131,7 @@ function parseFailedArgs(argv: string[]) {
     args: argv,
     options: {
       csv: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      url: { type: 'string' },
-      token: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
+      ...apiCommandOptions,
     },
     allowPositionals: true,
     strict: true,

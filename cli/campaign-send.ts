@@ -11,12 +11,13 @@ import { sanitizeEcho } from '../core/text.ts';
 import {
   type ApiClient,
   ApiError,
+  apiCommandOptions,
   ConnectionError,
   createApiClient,
   resolveConnection,
   UsageError,
 } from './api-client.ts';
-import { describeFailure, fetchFailedPage } from './campaign-failed.ts';
+import { fetchFailedPage, writeFailures } from './campaign-failed.ts';
 import { printCampaignSummary, watchCampaign } from './campaign-status.ts';
 import { exitCodes } from './progress.ts';
 
@@ -265,10 +266,7 @@ export async function runCampaignSend(argv: string[]): Promise<number> {
   if (view.counts.failed > 0) {
     const page = await fetchFailedPage(client, created.id, { limit: 10 });
     err.write('Failed:\n');
-    for (const r of page.items) err.write(`  ${describeFailure(r)}\n`);
-    if (view.counts.failed > page.items.length) {
-      err.write(`  … and ${(view.counts.failed - page.items.length).toLocaleString('en')} more\n`);
-    }
+    writeFailures(err, page.items, view.counts.failed);
   }
   return printCampaignSummary(view, values.json);
 }
@@ -281,10 +279,7 @@ function parseSendArgs(argv: string[]) {
       csv: { type: 'string' },
       name: { type: 'string' },
       'dry-run': { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      url: { type: 'string' },
-      token: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
+      ...apiCommandOptions,
     },
     strict: true,
   });

@@ -4,6 +4,7 @@ import { CampaignSchema } from '../api/routes/campaigns/schemas.ts';
 import {
   type ApiClient,
   ApiError,
+  apiCommandOptions,
   ConnectionError,
   createApiClient,
   parseCampaignCommand,
@@ -152,10 +153,7 @@ function parseStatusArgs(argv: string[]) {
     args: argv,
     options: {
       watch: { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      url: { type: 'string' },
-      token: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
+      ...apiCommandOptions,
     },
     allowPositionals: true,
     strict: true,

@@ -4,6 +4,8 @@
  * No I/O and no clock: callers pass the time in.
  */
 
+import type { z } from 'zod';
+import type { CampaignSchema } from '../api/routes/campaigns/schemas.ts';
 import type { DelegationState } from '../core/delegation-machine.ts';
 import { sanitizeEcho } from '../core/text.ts';
 
@@ -21,17 +23,8 @@ export const exitCodes = {
   interrupted: 130,
 } as const;
 
-/** A campaign as `GET /v1/campaigns/{id}` returns it (api/routes/campaigns/schemas.ts). */
-export interface CampaignView {
-  id: string;
-  name: string;
-  offerId: string;
-  total: number;
-  rejectedCount: number;
-  counts: Record<DelegationState, number>;
-  done: boolean;
-  createdAt: string;
-}
+/** A campaign as `GET /v1/campaigns/{id}` returns it: the schema the client checks the answer against. */
+export type CampaignView = z.output<typeof CampaignSchema>;
 
 export interface CampaignProgress {
   total: number;

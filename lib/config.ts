@@ -45,7 +45,7 @@ export const configSchema = z
     PUBLIC_URL: url(['http:', 'https:']).optional(),
     /**
      * PostgreSQL's URL, or `embedded`: `npm start` runs a private PostgreSQL
-     * (lib/embedded-postgres.ts). Unset, `npm start` uses the default address if anything
+     * (lib/dev/embedded-postgres.ts). Unset, `npm start` uses the default address if anything
      * answers there, else the embedded one; the other entry points use the default address.
      */
     DATABASE_URL: z

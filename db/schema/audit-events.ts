@@ -1,4 +1,5 @@
 import { bigint, index, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import type { AuditAction } from '../../core/audit-actions.ts';
 
 /**
  * Who did what, acting for which partner, in which organization, with what outcome.
@@ -14,7 +15,8 @@ export const auditEvents = pgTable(
     partnerId: text(),
     /** The organization acted in. */
     orgId: text().notNull(),
-    action: text().notNull(),
+    /** One of core/audit-actions.ts (older rows may hold a retired action). */
+    action: text().$type<AuditAction>().notNull(),
     targetType: text().notNull(),
     targetId: text().notNull(),
     outcome: text({ enum: ['succeeded', 'failed', 'rejected'] }).notNull(),

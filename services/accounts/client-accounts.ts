@@ -1,21 +1,20 @@
-import { and, eq, ne, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { AppError } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
 import type { Db } from '../../db/client.ts';
 import { isUniqueViolation } from '../../db/errors.ts';
-import { organizations, sessions, users } from '../../db/schema/index.ts';
+import { organizations, users } from '../../db/schema/index.ts';
 import { hashPassword, verifyPassword } from '../../lib/secrets.ts';
 import { recordAudit } from '../audit/record.ts';
+import { findUserByEmail } from '../shared/users.ts';
+import { endAllSessions } from './sessions.ts';
 
 // Verifying against this when the address is unknown keeps both answers equally slow.
 const dummyHash = hashPassword('not a real password, only here to spend the same time');
 
 /** The user with this email and password, or null: one answer for every kind of mismatch. */
 export async function checkCredentials(db: Db, email: string, password: string): Promise<{ userId: string } | null> {
-  const [user] = await db
-    .select({ id: users.id, passwordHash: users.passwordHash })
-    .from(users)
-    .where(sql`lower(${users.email}) = lower(${email})`);
+  const user = await findUserByEmail(db, email, { id: users.id, passwordHash: users.passwordHash });
   const ok = await verifyPassword(user?.passwordHash ?? (await dummyHash), password);
   return ok && user ? { userId: user.id } : null;
 }
@@ -44,10 +43,7 @@ export async function createClientOrganization(
     });
   await db
     .transaction(async (tx) => {
-      const [existing] = await tx
-        .select({ id: users.id })
-        .from(users)
-        .where(sql`lower(${users.email}) = lower(${input.email})`);
+      const existing = await findUserByEmail(tx, input.email, { id: users.id });
       if (existing) throw taken();
       await tx.insert(organizations).values({ id: orgId, kind: 'client', name: input.orgName });
       await tx.insert(users).values({
@@ -88,6 +84,6 @@ export async function changeOwnPassword(
   const passwordHash = await hashPassword(password);
   await db.transaction(async (tx) => {
     await tx.update(users).set({ passwordHash, mustChangePassword: false }).where(sql`${users.id} = ${userId}`);
-    await tx.delete(sessions).where(and(eq(sessions.userId, userId), ne(sessions.id, keepSessionId)));
+    await endAllSessions(tx, userId, { except: keepSessionId });
   });
 }

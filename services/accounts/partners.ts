@@ -1,4 +1,3 @@
-import { sql } from 'drizzle-orm';
 import { rolesForAccess } from '../../core/access.ts';
 import { AppError } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
@@ -7,6 +6,7 @@ import { isUniqueViolation } from '../../db/errors.ts';
 import { apiTokens, organizations, staffAccess, users } from '../../db/schema/index.ts';
 import { generatePassword, hashPassword, newApiToken, sha256Hex } from '../../lib/secrets.ts';
 import { recordAudit } from '../audit/record.ts';
+import { findUserByEmail } from '../shared/users.ts';
 
 export interface CreatePartnerInput {
   name: string;
@@ -37,10 +37,7 @@ export async function createPartner(db: Db, input: CreatePartnerInput): Promise<
 
   await db
     .transaction(async (tx) => {
-      const [taken] = await tx
-        .select({ id: users.id })
-        .from(users)
-        .where(sql`lower(${users.email}) = lower(${input.ownerEmail})`);
+      const taken = await findUserByEmail(tx, input.ownerEmail, { id: users.id });
       if (taken) throw new AppError('CONFLICT', 'A user with this email already exists');
       await tx.insert(organizations).values({ id: partnerId, kind: 'partner', name: input.name });
       await tx.insert(users).values({

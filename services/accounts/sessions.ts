@@ -1,5 +1,5 @@
-import { and, eq, gt, sql } from 'drizzle-orm';
-import type { Db } from '../../db/client.ts';
+import { and, eq, gt, ne, sql } from 'drizzle-orm';
+import type { Db, DbOrTx } from '../../db/client.ts';
 import { organizations, sessions, users } from '../../db/schema/index.ts';
 import { randomToken, sha256Hex } from '../../lib/secrets.ts';
 
@@ -54,7 +54,11 @@ export async function endSession(db: Db, token: string | undefined): Promise<voi
   if (token) await db.delete(sessions).where(eq(sessions.id, sha256Hex(token)));
 }
 
-/** Ends every session of a user (after a password reset, say). */
-export async function endAllSessions(db: Db, userId: string): Promise<void> {
-  await db.delete(sessions).where(eq(sessions.userId, userId));
+/**
+ * Ends every session of a user (after a password reset, say) — but the one `except`
+ * names, when given: the session of the user who changed their own password.
+ */
+export async function endAllSessions(db: DbOrTx, userId: string, options: { except?: string } = {}): Promise<void> {
+  const others = options.except === undefined ? undefined : ne(sessions.id, options.except);
+  await db.delete(sessions).where(and(eq(sessions.userId, userId), others));
 }

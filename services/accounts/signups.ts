@@ -6,6 +6,7 @@ import type { Deps } from '../../lib/deps.ts';
 import { hashPassword, randomToken, sha256Hex } from '../../lib/secrets.ts';
 import { notifyContext } from '../mail/notifications.ts';
 import { enqueueEmails, recordEmails } from '../mail/outbox.ts';
+import { findUserByEmail } from '../shared/users.ts';
 import { createClientOrganization, type NewClientOrganization } from './client-accounts.ts';
 
 /** How long a confirmation link works. */
@@ -23,10 +24,7 @@ export async function startSignup(
 ): Promise<void> {
   const ctx = notifyContext(deps.config);
   const emailIds = await deps.db.transaction(async (tx) => {
-    const [existing] = await tx
-      .select({ id: users.id })
-      .from(users)
-      .where(sql`lower(${users.email}) = lower(${input.email})`);
+    const existing = await findUserByEmail(tx, input.email, { id: users.id });
     if (existing) {
       // At most one such notice per address and hour: the form must not become a way to spam someone.
       const hour = new Date().toISOString().slice(0, 13);

@@ -8,6 +8,7 @@ import type { Deps } from '../../lib/deps.ts';
 import { generatePassword, hashPassword, newApiToken, sha256Hex } from '../../lib/secrets.ts';
 import { recordAudit } from '../audit/record.ts';
 import type { PartnerPrincipal } from '../shared/principals.ts';
+import { findUserByEmail } from '../shared/users.ts';
 
 function assertOwner(principal: PartnerPrincipal): void {
   if (!principal.isOwner) throw new AppError('NOT_AUTHORIZED', "Only the partner's owners manage staff");
@@ -42,10 +43,7 @@ export async function createStaff(
     });
   await deps.db
     .transaction(async (tx) => {
-      const [existing] = await tx
-        .select({ id: users.id })
-        .from(users)
-        .where(sql`lower(${users.email}) = lower(${input.email})`);
+      const existing = await findUserByEmail(tx, input.email, { id: users.id });
       if (existing) throw taken();
       await tx.insert(users).values({
         id: userId,

@@ -2,16 +2,15 @@ import { and, desc, eq, lt } from 'drizzle-orm';
 import { AppError } from '../../core/errors.ts';
 import type { Db } from '../../db/client.ts';
 import { auditEvents } from '../../db/schema/index.ts';
+import { toPage, unknownCursor } from '../shared/pagination.ts';
 import type { PartnerPrincipal } from '../shared/principals.ts';
 
+// Audit ids are numbers (an identity column), not prefixed ids: their cursor has a format of its own.
 const encode = (id: number) => Buffer.from(`aud:${id}`).toString('base64url');
 function decode(cursor: string | undefined): number | undefined {
   if (!cursor) return undefined;
   const match = /^aud:(\d{1,18})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (!match)
-    throw new AppError('VALIDATION_FAILED', 'The cursor is not one this API handed out', {
-      issues: [{ path: 'cursor', message: 'unknown cursor' }],
-    });
+  if (!match) throw unknownCursor();
   return Number(match[1]);
 }
 
@@ -35,10 +34,9 @@ export async function listPartnerAudit(
     )
     .orderBy(desc(auditEvents.id))
     .limit(query.limit + 1);
-  const items = rows.slice(0, query.limit);
-  const last = items.at(-1);
+  const page = toPage(rows, query.limit, (last) => encode(last.id));
   return {
-    items: items.map((e) => ({
+    items: page.items.map((e) => ({
       at: e.createdAt.toISOString(),
       actorUserId: e.actorUserId,
       orgId: e.orgId,
@@ -49,6 +47,6 @@ export async function listPartnerAudit(
       requestId: e.requestId,
       detail: e.detail,
     })),
-    nextCursor: rows.length > query.limit && last ? encode(last.id) : null,
+    nextCursor: page.nextCursor,
   };
 }

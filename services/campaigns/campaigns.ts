@@ -2,6 +2,7 @@ import { and, asc, count, desc, eq, getTableColumns, gt, lt, sql } from 'drizzle
 import { type DelegationState, delegationStates } from '../../core/delegation-machine.ts';
 import { AppError } from '../../core/errors.ts';
 import { newId, requireId } from '../../core/ids.ts';
+import type { ExportedRecipient } from '../../core/recipient-export.ts';
 import { MAX_RECIPIENTS, type RawRecipient, type RejectedRecipient, screenRecipients } from '../../core/recipients.ts';
 import type { Db } from '../../db/client.ts';
 import { campaigns, delegations } from '../../db/schema/index.ts';
@@ -178,17 +179,8 @@ export async function listCampaigns(db: Db, principal: PartnerPrincipal, page: {
   return { ...result, items: result.items.map((c) => ({ ...c, createdAt: c.createdAt.toISOString() })) };
 }
 
-export interface RecipientView {
-  delegationId: string;
-  email: string;
-  name: string | null;
-  company: string | null;
-  state: DelegationState;
-  sendAttempts: number;
-  /** The mail server's last reply when sending failed or is being retried. */
-  smtpReply: string | null;
-  failureReason: string | null;
-  offeredAt: string | null;
+/** An export's row (`smtpReply`: the mail server's last reply when sending failed or is being retried), and more. */
+export interface RecipientView extends ExportedRecipient {
   /** Set once the client accepted (a later failure is the grant's, not the email's). */
   acceptedAt: string | null;
   updatedAt: string;

@@ -1,6 +1,6 @@
 import { and, desc, eq, getTableColumns, lt, lte, sql } from 'drizzle-orm';
 import { type AccessLevel, accessForRoles } from '../../core/access.ts';
-import type { DelegationState } from '../../core/delegation-machine.ts';
+import type { DelegationEvent, DelegationState } from '../../core/delegation-machine.ts';
 import { AppError } from '../../core/errors.ts';
 import { requireId } from '../../core/ids.ts';
 import type { Db } from '../../db/client.ts';
@@ -99,7 +99,7 @@ export async function listDelegations(
 }
 
 export interface DelegationEventView {
-  event: string;
+  event: DelegationEvent;
   fromState: DelegationState | null;
   toState: DelegationState;
   actor: { type: ActorType; id: string | null };

@@ -15,12 +15,15 @@ export function encodeCursor(lastId: string): string {
 export function decodeCursor(cursor: string | undefined): string | undefined {
   if (cursor === undefined || cursor === '') return undefined;
   const id = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!/^[a-z]{2,3}_[0-9a-f]{32}$/.test(id)) {
-    throw new AppError('VALIDATION_FAILED', 'The cursor is not one this API handed out', {
-      issues: [{ path: 'cursor', message: 'unknown cursor' }],
-    });
-  }
+  if (!/^[a-z]{2,3}_[0-9a-f]{32}$/.test(id)) throw unknownCursor();
   return id;
+}
+
+/** The error for a cursor no listing of this API handed out. */
+export function unknownCursor(): AppError {
+  return new AppError('VALIDATION_FAILED', 'The cursor is not one this API handed out', {
+    issues: [{ path: 'cursor', message: 'unknown cursor' }],
+  });
 }
 
 export interface Page<T> {
@@ -29,9 +32,19 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
-/** Builds a page from `limit + 1` fetched rows: the extra row only says there is more. */
-export function toPage<T extends { id: string }>(rows: T[], limit: number): Page<T> {
+/**
+ * Builds a page from `limit + 1` fetched rows: the extra row only says there is more.
+ * The next cursor is made from the page's last row by `cursorOf` (default: its id, by
+ * {@link encodeCursor}).
+ */
+export function toPage<T extends { id: string }>(rows: T[], limit: number): Page<T>;
+export function toPage<T>(rows: T[], limit: number, cursorOf: (last: T) => string): Page<T>;
+export function toPage<T>(
+  rows: T[],
+  limit: number,
+  cursorOf = (last: T) => encodeCursor((last as { id: string }).id),
+): Page<T> {
   const items = rows.slice(0, limit);
   const last = items.at(-1);
-  return { items, nextCursor: rows.length > limit && last ? encodeCursor(last.id) : null };
+  return { items, nextCursor: rows.length > limit && last ? cursorOf(last) : null };
 }

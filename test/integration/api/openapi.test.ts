@@ -1,6 +1,6 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isPagePath } from '../../../api/web/error-page.tsx';
+import { createWebApp } from '../../../api/web/app.ts';
 import { documentedRoutes } from '../../helpers/api-routes.ts';
 import { createTestPartner, createTestStaff } from '../../helpers/factories.ts';
 import { createTestStack, type TestStack } from '../../helpers/stack.ts';
@@ -52,8 +52,9 @@ describe('/openapi.json', () => {
     // Not part of the partner API: the HTML pages (offer links, the client's pages, the
     // dashboard and job board, `/` that leads there) and the API reference that renders
     // this very document.
+    const pages = new Set(createWebApp(stack.deps).routes.map((r) => r.path));
     const served = stack.app.routes
-      .filter((r) => r.method !== 'ALL' && r.path !== '/openapi.json' && !isPagePath(r.path))
+      .filter((r) => r.method !== 'ALL' && r.path !== '/openapi.json' && !pages.has(r.path))
       .filter((r) => r.path !== '/' && r.path !== '/docs' && !r.path.startsWith('/docs/'))
       .map((r) => `${r.method} ${r.path}`);
     expect(new Set(served)).toEqual(new Set(documented));

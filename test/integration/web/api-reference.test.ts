@@ -1,6 +1,6 @@
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_REFERENCE_BUNDLE_PATH } from '../../../api/web/api-reference.ts';
+import { API_REFERENCE_BUNDLE_PATH } from '../../../api/web/api-reference/routes.ts';
 import { createTestStack, type TestStack } from '../../helpers/stack.ts';
 
 let stack: TestStack;

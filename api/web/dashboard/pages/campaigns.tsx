@@ -2,9 +2,10 @@ import { type DelegationState, delegationStates } from '../../../../core/delegat
 import type { CampaignView, RecipientView } from '../../../../services/campaigns/campaigns.ts';
 import type { Bucket, CampaignSummary, SendRate } from '../../../../services/dashboard/dashboard.ts';
 import type { PartnerPrincipal } from '../../../../services/shared/principals.ts';
-import { BarChart, hourMinute } from '../charts.tsx';
-import { CountsByState, DashboardLayout, StatePill, stamp } from '../layout.tsx';
-import { ProgressBar, progressOf } from '../progress.tsx';
+import { hourMinute, utcSecond } from '../../shared/format.ts';
+import { BarChart } from './charts.tsx';
+import { CountsByState, DashboardLayout, StatePill } from './layout.tsx';
+import { ProgressBar, progressOf } from './progress.tsx';
 
 export function CampaignListPage(props: { principal: PartnerPrincipal; csrf: string; campaigns: CampaignSummary[] }) {
   return (
@@ -49,7 +50,7 @@ export function CampaignListPage(props: { principal: PartnerPrincipal; csrf: str
                     <td>
                       <a href={`/dashboard/campaigns/${c.id}`}>{c.name}</a>
                     </td>
-                    <td class="date">{stamp(c.createdAt)}</td>
+                    <td class="date">{utcSecond(c.createdAt)}</td>
                     <td style="width:25%">
                       <ProgressBar counts={c.counts} total={c.total} />
                     </td>
@@ -124,9 +125,9 @@ export function CampaignPage(props: CampaignPageProps) {
           <dt>Send rate, whole campaign</dt>
           <dd>{perSecond(props.rate.overallPerSecond)}</dd>
           <dt>Started</dt>
-          <dd>{stamp(campaign.createdAt)}</dd>
+          <dd>{utcSecond(campaign.createdAt)}</dd>
           <dt>Last email sent</dt>
-          <dd>{stamp(props.rate.lastSentAt)}</dd>
+          <dd>{utcSecond(props.rate.lastSentAt)}</dd>
         </dl>
       </section>
       <section class="card">

@@ -1,14 +1,9 @@
+import { operationKinds } from '../../../../core/operation-kinds.ts';
 import type { OperationState } from '../../../../db/schema/index.ts';
 import type { OperationView } from '../../../../services/operations/views.ts';
 import type { PartnerPrincipal } from '../../../../services/shared/principals.ts';
-import { CountsByState, DashboardLayout, operationStatesShown, StatePill, stamp } from '../layout.tsx';
-
-const kindWords: Record<string, string> = {
-  provision_user: 'Create a user',
-  reset_password: 'Reset a password',
-  add_domain: 'Add a domain',
-  verify_domain: 'Verify a domain',
-};
+import { utcSecond } from '../../shared/format.ts';
+import { CountsByState, DashboardLayout, operationStatesShown, StatePill } from './layout.tsx';
 
 /** What the operation was about, from its input (never a secret) and result. */
 function subject(op: OperationView): string {
@@ -37,9 +32,9 @@ export function OperationsTable(props: { operations: OperationView[]; csrf: stri
       <tbody>
         {props.operations.map((op) => (
           <tr data-operation={op.id}>
-            <td class="date">{stamp(op.createdAt)}</td>
+            <td class="date">{utcSecond(op.createdAt)}</td>
             <td>
-              {kindWords[op.kind] ?? op.kind}
+              {operationKinds[op.kind].label}
               <div class="muted">
                 <a href={`/dashboard/delegations/${op.delegationId}`}>{subject(op) || op.id}</a>
               </div>

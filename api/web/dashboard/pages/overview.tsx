@@ -4,9 +4,10 @@ import type { OperationState } from '../../../../db/schema/index.ts';
 import type { StateCounts } from '../../../../services/campaigns/campaigns.ts';
 import type { Bucket, CampaignSummary } from '../../../../services/dashboard/dashboard.ts';
 import type { PartnerPrincipal } from '../../../../services/shared/principals.ts';
-import { BarChart, hourMinute, monthDay } from '../charts.tsx';
-import { CountsByState, DashboardLayout, operationStatesShown } from '../layout.tsx';
-import { ProgressBar, progressOf } from '../progress.tsx';
+import { hourMinute, monthDay } from '../../shared/format.ts';
+import { BarChart } from './charts.tsx';
+import { CountsByState, DashboardLayout, operationStatesShown } from './layout.tsx';
+import { ProgressBar, progressOf } from './progress.tsx';
 
 export interface OverviewProps {
   principal: PartnerPrincipal;

@@ -1,7 +1,7 @@
 import type { StaffAccessLevel } from '../../../../core/access.ts';
 import type { StaffView } from '../../../../services/accounts/staff.ts';
 import type { PartnerPrincipal } from '../../../../services/shared/principals.ts';
-import { DashboardLayout } from '../layout.tsx';
+import { DashboardLayout } from './layout.tsx';
 
 const accessWords: Record<StaffAccessLevel, string> = {
   none: 'None — sees no client organization',

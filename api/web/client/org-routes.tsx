@@ -1,0 +1,51 @@
+import type { Context } from 'hono';
+import { AppError } from '../../../core/errors.ts';
+import type { Viewer } from '../../../services/accounts/sessions.ts';
+import { listClientAudit, listClientDelegations } from '../../../services/delegations/client-view.ts';
+import { terminateByClient } from '../../../services/delegations/termination.ts';
+import type { AppEnv, WebApp } from '../../env.ts';
+import { csrfToken, formFields, renderPage, verifyCsrf } from '../shared/context.ts';
+import { OrgDelegationsPage } from './pages/org-delegations-page.tsx';
+
+/** The signed-in client admin, or a redirect to sign in / a 403 for anyone else. */
+function requireClientAdmin(c: Context<AppEnv>): Viewer | Response {
+  const viewer = c.var.viewer;
+  if (!viewer) return c.redirect(`/sign-in?next=${encodeURIComponent(c.req.path)}`, 303);
+  if (viewer.orgKind !== 'client' || !viewer.isGlobalAdmin) {
+    throw new AppError('NOT_AUTHORIZED', 'Only a global administrator of a client organization can see this page.');
+  }
+  return viewer;
+}
+
+export function registerOrgPages(app: WebApp): void {
+  app.get('/org/delegations', async (c) => {
+    const viewer = requireClientAdmin(c);
+    if (viewer instanceof Response) return viewer;
+    const [delegations, audit] = await Promise.all([
+      listClientDelegations(c.var.deps.db, viewer.orgId),
+      listClientAudit(c.var.deps.db, viewer.orgId),
+    ]);
+    return renderPage(
+      c,
+      <OrgDelegationsPage
+        orgName={viewer.orgName}
+        email={viewer.email}
+        csrf={csrfToken(c)}
+        delegations={delegations}
+        audit={audit}
+        notice={
+          c.req.query('ended') === '1' ? 'The delegation has been ended. Both sides have been emailed.' : undefined
+        }
+      />,
+    );
+  });
+
+  app.post('/org/delegations/:id/end', async (c) => {
+    const form = await formFields(c);
+    verifyCsrf(c, form.csrf);
+    const viewer = requireClientAdmin(c);
+    if (viewer instanceof Response) return viewer;
+    await terminateByClient(c.var.deps, viewer, c.req.param('id'), c.var.requestId);
+    return c.redirect('/org/delegations?ended=1', 303);
+  });
+}

@@ -1,0 +1,105 @@
+import { describeAccess } from '../../../../core/access.ts';
+import { auditActionLabel } from '../../../../core/audit-actions.ts';
+import type { ClientAuditRow, ClientDelegationRow } from '../../../../services/delegations/client-view.ts';
+import { utcDay, utcMinute } from '../../shared/format.ts';
+import { Layout } from '../../shared/layout.tsx';
+
+const endable = new Set(['accepting', 'active']);
+
+export interface OrgDelegationsPageProps {
+  orgName: string;
+  email: string;
+  csrf: string;
+  delegations: ClientDelegationRow[];
+  audit: ClientAuditRow[];
+  notice?: string | undefined;
+}
+
+/** A client admin's view: who holds delegated admin rights here, and what they did. */
+export function OrgDelegationsPage(props: OrgDelegationsPageProps) {
+  return (
+    <Layout title={`Delegations of ${props.orgName}`}>
+      <h1>Delegated administration of {props.orgName}</h1>
+      <p class="muted">Signed in as {props.email}.</p>
+      {props.notice ? <p class="ok">{props.notice}</p> : null}
+      <h2>Partners with access</h2>
+      {props.delegations.length === 0 ? (
+        <p>No partner holds delegated administration of your organization.</p>
+      ) : (
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Partner</th>
+              <th scope="col">Access</th>
+              <th scope="col">State</th>
+              <th scope="col">Since</th>
+              <th scope="col">Until</th>
+              <th scope="col">
+                <span class="muted">Action</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {props.delegations.map((d) => (
+              <tr data-delegation={d.id}>
+                <td>{d.partnerName}</td>
+                <td>{describeAccess(d.access)}</td>
+                <td>{d.state}</td>
+                <td class="date">{utcDay(d.since)}</td>
+                <td class="date">
+                  {utcDay(d.until)}
+                  {d.autoExtend && d.state === 'active' ? ' (renews)' : ''}
+                </td>
+                <td>
+                  {endable.has(d.state) ? (
+                    <form method="post" action={`/org/delegations/${d.id}/end`}>
+                      <input type="hidden" name="csrf" value={props.csrf} />
+                      <button type="submit" class="danger" aria-label={`End the delegation to ${d.partnerName}`}>
+                        End
+                      </button>
+                    </form>
+                  ) : null}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <h2>What partners did here</h2>
+      {props.audit.length === 0 ? (
+        <p>Nothing yet.</p>
+      ) : (
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">When (UTC)</th>
+              <th scope="col">Who</th>
+              <th scope="col">For partner</th>
+              <th scope="col">What</th>
+              <th scope="col">Outcome</th>
+            </tr>
+          </thead>
+          <tbody>
+            {props.audit.map((a) => (
+              <tr>
+                <td class="date">{utcMinute(a.at)}</td>
+                <td>{a.actor}</td>
+                <td>{a.partnerName ?? '—'}</td>
+                <td>
+                  {auditActionLabel(a.action)} <small>{a.target}</small>
+                </td>
+                <td>{a.outcome}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <form method="post" action="/sign-out">
+        <input type="hidden" name="csrf" value={props.csrf} />
+        <button type="submit" class="secondary">
+          Sign out
+        </button>
+      </form>
+    </Layout>
+  );
+}

@@ -1,0 +1,26 @@
+import { Layout } from '../../shared/layout.tsx';
+
+export function SignInPage(props: { csrf: string; next: string; error?: string | undefined; email?: string }) {
+  return (
+    <Layout title="Sign in">
+      <h1>Sign in</h1>
+      <p class="muted">
+        For partner staff (the dashboard) and for client administrators (your organization's delegations).
+      </p>
+      {props.error ? (
+        <p class="error" role="alert">
+          {props.error}
+        </p>
+      ) : null}
+      <form method="post" action="/sign-in">
+        <input type="hidden" name="csrf" value={props.csrf} />
+        <input type="hidden" name="next" value={props.next} />
+        <label for="email">Email</label>
+        <input id="email" type="email" name="email" autocomplete="username" required value={props.email ?? ''} />
+        <label for="password">Password</label>
+        <input id="password" type="password" name="password" autocomplete="current-password" required />
+        <button type="submit">Sign in</button>
+      </form>
+    </Layout>
+  );
+}

@@ -1,0 +1,32 @@
+import { Hono } from 'hono';
+import type { AppEnv, WebApp } from '../../env.ts';
+import { pageArea } from '../shared/error-page.tsx';
+import { formLimit, pageHeaders } from '../shared/page-headers.ts';
+import { loadViewer } from '../shared/viewer.ts';
+import { registerAccountPages } from './account-routes.tsx';
+import { registerOfferPages } from './offer-routes.tsx';
+import { registerOrgPages } from './org-routes.tsx';
+import { registerSessionPages } from './session-routes.tsx';
+import { registerSignupPages } from './signup-routes.tsx';
+
+/** Where the client's pages live; `/x/*` covers `/x` itself too. */
+const clientPaths = ['/offers/*', '/org/*', '/sign-in/*', '/sign-out/*', '/account/*', '/signup/*'];
+
+/**
+ * The pages a client's administrator sees: the offer link, signing in and out, sign-up,
+ * their account, and their organization's delegations. Scriptless (`pageHeaders`); their
+ * error pages lead back to the organization's page.
+ */
+export function createClientPages(): WebApp {
+  const pages = new Hono<AppEnv>();
+  for (const path of clientPaths) {
+    pages.use(path, pageArea('org'), pageHeaders, loadViewer);
+    pages.on('POST', path, formLimit);
+  }
+  registerOfferPages(pages);
+  registerOrgPages(pages);
+  registerSessionPages(pages);
+  registerSignupPages(pages);
+  registerAccountPages(pages);
+  return pages;
+}

@@ -1,0 +1,73 @@
+import { canSendOffers } from '../../../core/partner-permissions.ts';
+import { getCampaign, listCampaignRecipients } from '../../../services/campaigns/campaigns.ts';
+import { retryFailedSends } from '../../../services/campaigns/retry.ts';
+import { campaignSendRate, recentCampaigns, sendsPerMinute } from '../../../services/dashboard/dashboard.ts';
+import type { WebApp } from '../../env.ts';
+import { csrfToken, formFields, renderPage, verifyCsrf } from '../shared/context.ts';
+import { safeNext } from '../shared/sign-in.ts';
+import { recipientsCsv } from './csv.ts';
+import { CampaignListPage, CampaignPage } from './pages/campaigns.tsx';
+import { Filters, notice, PAGE, query, withNotice } from './query.ts';
+
+/** Campaigns: the list, one campaign with its recipients, their CSV, and retrying failed sends. */
+export function registerCampaignPages(app: WebApp): void {
+  app.get('/dashboard/campaigns', async (c) =>
+    renderPage(
+      c,
+      <CampaignListPage
+        principal={c.var.principal}
+        csrf={csrfToken(c)}
+        campaigns={await recentCampaigns(c.var.deps.db, c.var.principal.partnerId, 200)}
+      />,
+    ),
+  );
+
+  app.get('/dashboard/campaigns/:id', async (c) => {
+    const { db } = c.var.deps;
+    const p = c.var.principal;
+    const filters = query(c, Filters);
+    const campaign = await getCampaign(db, p, c.req.param('id'));
+    const [rate, sends, recipients] = await Promise.all([
+      campaignSendRate(db, campaign.id),
+      sendsPerMinute(db, p.partnerId, campaign.id),
+      listCampaignRecipients(db, p, campaign.id, { state: filters.state, cursor: filters.cursor, limit: PAGE }),
+    ]);
+    return renderPage(
+      c,
+      <CampaignPage
+        principal={p}
+        csrf={csrfToken(c)}
+        campaign={campaign}
+        rate={rate}
+        sends={sends}
+        state={filters.state}
+        recipients={recipients.items}
+        nextCursor={recipients.nextCursor}
+        mayRetry={canSendOffers(p)}
+        notice={notice(c)}
+      />,
+    );
+  });
+
+  app.get('/dashboard/campaigns/:id/recipients.csv', async (c) => {
+    const filters = query(c, Filters);
+    const campaign = await getCampaign(c.var.deps.db, c.var.principal, c.req.param('id'));
+    c.header('Content-Type', 'text/csv; charset=utf-8');
+    c.header(
+      'Content-Disposition',
+      `attachment; filename="${campaign.id}${filters.state ? `-${filters.state}` : ''}.csv"`,
+    );
+    c.header('Cache-Control', 'no-store');
+    return c.body(recipientsCsv(c.var.deps.db, c.var.principal, campaign.id, filters.state));
+  });
+
+  app.post('/dashboard/campaigns/:id/retry', async (c) => {
+    const form = await formFields(c);
+    verifyCsrf(c, form.csrf);
+    const id = c.req.param('id');
+    const ids = form.delegationId ? [form.delegationId] : undefined;
+    const { retried } = await retryFailedSends(c.var.deps, c.var.principal, id, ids, c.var.requestId);
+    const back = safeNext(form.next, `/dashboard/campaigns/${id}`);
+    return c.redirect(withNotice(back, { notice: 'retried', n: String(retried) }), 303);
+  });
+}

@@ -1,0 +1,55 @@
+import type { Context } from 'hono';
+import { z } from 'zod';
+import { delegationStates } from '../../../core/delegation-machine.ts';
+import { AppError } from '../../../core/errors.ts';
+import { operationStates } from '../../../db/schema/index.ts';
+import type { AppEnv } from '../../env.ts';
+import { fieldIssues } from '../../problem.ts';
+
+/** Rows on one page of a list. */
+export const PAGE = 100;
+
+/** Query parameters of the list pages; anything else in them is a 422 page, not a guess. */
+export const Filters = z.object({
+  state: z.enum(delegationStates).optional(),
+  campaignId: z.string().max(100).optional(),
+  expiringWithinDays: z.coerce.number().int().min(0).max(3650).optional(),
+  cursor: z.string().max(200).optional(),
+});
+/** The operations list's query parameters. */
+export const OperationFilters = z.object({
+  state: z.enum(operationStates).optional(),
+  cursor: z.string().max(200).optional(),
+});
+
+/** The page's query string through `schema`; a mismatch is a 422 page with the fields at fault. */
+export function query<T extends z.ZodType>(c: Context<AppEnv>, schema: T): z.output<T> {
+  // Empty fields of a GET form mean "any".
+  const raw = Object.fromEntries(Object.entries(c.req.query()).filter(([, v]) => v !== ''));
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    throw new AppError('VALIDATION_FAILED', 'The filters are not valid', { issues: fieldIssues(parsed.error) });
+  }
+  return parsed.data;
+}
+
+/** Fixed sentences for the notice after a form, chosen by a code in the redirect. */
+export function notice(c: Context<AppEnv>): string | undefined {
+  const n = Number(c.req.query('n') ?? 0);
+  switch (c.req.query('notice')) {
+    case 'retried':
+      return n === 0
+        ? 'Nothing to retry: no recipient is failed any more.'
+        : `${n} ${n === 1 ? 'recipient' : 'recipients'} will be sent the offer again.`;
+    case 'operation-retried':
+      return 'The operation is queued again.';
+    case 'access-saved':
+      return 'Access saved. It applies at once, also to operations already queued.';
+    default:
+      return undefined;
+  }
+}
+
+/** `path` with the notice code (and its parameters) added to its query string. */
+export const withNotice = (path: string, params: Record<string, string>) =>
+  `${path}${path.includes('?') ? '&' : '?'}${new URLSearchParams(params)}`;

@@ -1,0 +1,123 @@
+import { timingSafeEqual } from 'node:crypto';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import type { Context } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import type { JSX } from 'hono/jsx/jsx-runtime';
+import { AppError } from '../../../core/errors.ts';
+import { randomToken } from '../../../lib/secrets.ts';
+import { SESSION_TTL_HOURS } from '../../../services/accounts/sessions.ts';
+import type { AppEnv } from '../../env.ts';
+
+const SESSION_COOKIE = 'mandate_session';
+const CSRF_COOKIE = 'mandate_csrf';
+
+/**
+ * Over https the cookies carry the `__Host-` prefix: the browser then refuses them
+ * unless Secure, without Domain, and on `/` — a sibling subdomain cannot plant them.
+ */
+function cookieName(c: Context<AppEnv>, name: string): string {
+  return c.var.deps.config.publicUrl.startsWith('https:') ? `__Host-${name}` : name;
+}
+
+function cookieOptions(c: Context<AppEnv>, maxAgeSeconds: number) {
+  return {
+    path: '/',
+    httpOnly: true,
+    // Lax: the session survives the click from the offer email (a top-level GET) but is
+    // not sent with cross-site form posts.
+    sameSite: 'Lax' as const,
+    secure: c.var.deps.config.publicUrl.startsWith('https:'),
+    maxAge: maxAgeSeconds,
+  };
+}
+
+export function setSessionCookie(c: Context<AppEnv>, token: string): void {
+  setCookie(c, cookieName(c, SESSION_COOKIE), token, cookieOptions(c, SESSION_TTL_HOURS * 3600));
+}
+
+export function clearSessionCookie(c: Context<AppEnv>): void {
+  deleteCookie(c, cookieName(c, SESSION_COOKIE), {
+    path: '/',
+    secure: c.var.deps.config.publicUrl.startsWith('https:'),
+  });
+}
+
+export function sessionToken(c: Context<AppEnv>): string | undefined {
+  return getCookie(c, cookieName(c, SESSION_COOKIE));
+}
+
+/**
+ * The CSRF token for this browser: a random value in an HttpOnly cookie, repeated in a
+ * hidden field of every form (double submit). Another site can make a browser post a
+ * form here, but can neither read nor set this cookie, so it cannot supply the field.
+ */
+export function csrfToken(c: Context<AppEnv>): string {
+  const existing = getCookie(c, cookieName(c, CSRF_COOKIE));
+  if (existing && /^[A-Za-z0-9_-]{43}$/.test(existing)) return existing;
+  const token = randomToken(32);
+  setCookie(c, cookieName(c, CSRF_COOKIE), token, cookieOptions(c, 7 * 24 * 3600));
+  return token;
+}
+
+/** Throws CSRF_FAILED unless the form's token matches the cookie's. */
+export function verifyCsrf(c: Context<AppEnv>, submitted: unknown): void {
+  const cookie = getCookie(c, cookieName(c, CSRF_COOKIE)) ?? '';
+  const field = typeof submitted === 'string' ? submitted : '';
+  const ok =
+    cookie.length === 43 && field.length === cookie.length && timingSafeEqual(Buffer.from(cookie), Buffer.from(field));
+  if (!ok)
+    throw new AppError(
+      'CSRF_FAILED',
+      'This form has expired or was not sent from this site. Reload the page and try again.',
+    );
+}
+
+/**
+ * The client's address for rate limits: the socket's, or — behind a trusted proxy
+ * (TRUST_PROXY) — the last X-Forwarded-For entry, the one our proxy appended (entries to
+ * its left are whatever the client sent). IPv6 addresses count per /64, the block one
+ * client typically holds.
+ */
+export function clientIp(c: Context<AppEnv>): string {
+  let address: string | undefined;
+  if (c.var.deps.config.trustProxy) address = c.req.header('x-forwarded-for')?.split(',').at(-1)?.trim();
+  if (!address) {
+    try {
+      address = getConnInfo(c).remote.address;
+    } catch {
+      address = undefined;
+    }
+  }
+  if (!address) return 'unknown';
+  const v4 = /^(?:::ffff:)?(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
+  if (v4) return v4[1] as string;
+  return address.includes(':') ? `${address.split(':').slice(0, 4).join(':')}::/64` : address;
+}
+
+/** Largest form a page accepts; the forms here are a few short fields. */
+export const MAX_FORM_BYTES = 16 * 1024;
+
+/**
+ * Form fields as strings (a repeated field keeps its last value). Only URL-encoded forms
+ * are accepted — the pages send nothing else — and a form posted from another site
+ * (its Origin says so) is refused before its body is read.
+ */
+export async function formFields(c: Context<AppEnv>): Promise<Record<string, string>> {
+  const origin = c.req.header('origin');
+  if (origin && origin !== 'null' && origin !== new URL(c.var.deps.config.publicUrl).origin) {
+    throw new AppError('CSRF_FAILED', 'This form was not sent from this site.');
+  }
+  if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(c.req.header('content-type') ?? '')) {
+    throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the form as the page does (application/x-www-form-urlencoded).');
+  }
+  const body = await c.req.parseBody();
+  const fields: Record<string, string> = {};
+  for (const [key, value] of Object.entries(body)) if (typeof value === 'string') fields[key] = value;
+  return fields;
+}
+
+/** Sends a page with its doctype and the given status. */
+export function renderPage(c: Context<AppEnv>, page: JSX.Element, status = 200): Response {
+  c.header('Cache-Control', 'no-store');
+  return c.html(`<!doctype html>${String(page)}`, status as 200);
+}

@@ -1,0 +1,52 @@
+import { type OperationKind, operationKindNames, operationKinds, operationPhrase } from './operation-kinds.ts';
+
+/**
+ * Every action the audit trail records, with the words a person reads for it (the
+ * client's page, the partner's audit). A closed list: `recordAudit` takes only these.
+ */
+const fixedActions = {
+  'partner.create': 'Created the partner',
+  'staff.create': 'Added a staff member',
+  'staff.set_access': "Changed a staff member's access",
+  'organization.create': 'Created the organization',
+  'offer.create': 'Created an offer',
+  'offer.revoke': 'Withdrew an offer',
+  'campaign.create': 'Started a campaign',
+  'campaign.retry_failed': 'Sent failed offers again',
+  'delegation.accept': 'Accepted the delegation',
+  'delegation.decline': 'Declined the offer',
+  'delegation.activate': 'Granted the delegated access',
+  'delegation.terminate': 'Ended the delegation',
+  'delegation.extend': 'Extended the delegation',
+  'user.create': 'Created a user',
+  'user.temporary_password': 'Set a temporary password',
+  'user.password_reset': 'Reset a password',
+  'domain.add': 'Added a domain',
+  'domain.verify': 'Verified a domain',
+} as const;
+
+/** Each operation kind's three actions: asked for, done, asked again. */
+type OperationAction =
+  | `operation.request.${OperationKind}`
+  | `operation.${OperationKind}`
+  | `operation.retry.${OperationKind}`;
+
+export type AuditAction = keyof typeof fixedActions | OperationAction;
+
+export const auditActionLabels: Record<AuditAction, string> = {
+  ...fixedActions,
+  ...(Object.fromEntries(
+    operationKindNames.flatMap((kind) => [
+      [`operation.request.${kind}`, `Asked to ${operationPhrase(kind)}`],
+      [`operation.${kind}`, operationKinds[kind].done],
+      [`operation.retry.${kind}`, `Asked again to ${operationPhrase(kind)}`],
+    ]),
+  ) as Record<OperationAction, string>),
+};
+
+export const auditActions = Object.keys(auditActionLabels) as AuditAction[];
+
+/** The words for a recorded action; one recorded before this list existed shows as recorded. */
+export function auditActionLabel(action: string): string {
+  return Object.hasOwn(auditActionLabels, action) ? auditActionLabels[action as AuditAction] : action;
+}

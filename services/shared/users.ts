@@ -1,0 +1,15 @@
+import { sql } from 'drizzle-orm';
+import type { SelectedFields } from 'drizzle-orm/pg-core';
+import type { DbOrTx } from '../../db/client.ts';
+import { users } from '../../db/schema/index.ts';
+
+/**
+ * The user with this email, ignoring case, with the `columns` asked for; undefined when
+ * there is none. Case is ignored because the unique index (`users_email_unique`, on
+ * `lower(email)`) ignores it: one address, one account, however it is typed — and this
+ * comparison is the one that index serves.
+ */
+export async function findUserByEmail<T extends SelectedFields>(db: DbOrTx, email: string, columns: T) {
+  const [user] = await db.select(columns).from(users).where(sql`lower(${users.email}) = lower(${email})`);
+  return user;
+}
