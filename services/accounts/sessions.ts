@@ -59,6 +59,11 @@ export async function endSession(db: Db, token: string | undefined): Promise<voi
  * names, when given: the session of the user who changed their own password.
  */
 export async function endAllSessions(db: DbOrTx, userId: string, options: { except?: string } = {}): Promise<void> {
+  await endSessionsQuery(db, userId, options);
+}
+
+/** {@link endAllSessions} as a query not yet sent, for callers that send it with others. */
+export function endSessionsQuery(db: DbOrTx, userId: string, options: { except?: string } = {}) {
   const others = options.except === undefined ? undefined : ne(sessions.id, options.except);
-  await db.delete(sessions).where(and(eq(sessions.userId, userId), others));
+  return db.delete(sessions).where(and(eq(sessions.userId, userId), others));
 }

@@ -5,8 +5,9 @@ import type { OperationKind } from '../../core/operation-kinds.ts';
 import { passwordResetCapability } from '../../core/permissions.ts';
 import type { DbOrTx, Tx } from '../../db/client.ts';
 import { isUniqueViolation } from '../../db/errors.ts';
-import { domains, operations, sessions, users } from '../../db/schema/index.ts';
+import { domains, operations, users } from '../../db/schema/index.ts';
 import { createTxtLookup } from '../../lib/dns.ts';
+import { endSessionsQuery } from '../accounts/sessions.ts';
 import { findUserByEmail } from '../shared/users.ts';
 import { type EffectContext, OperationFailure, type OperationHandler, runPrepared } from './runner.ts';
 import { emailTemporaryPassword } from './temporary-password.ts';
@@ -32,7 +33,7 @@ async function setTemporaryPassword(
         .where(and(eq(users.id, p.userId), p.onlyNonAdmin ? eq(users.isGlobalAdmin, false) : undefined))
         .returning({ id: users.id }),
     ),
-    runPrepared(tx.delete(sessions).where(eq(sessions.userId, p.userId))),
+    runPrepared(endSessionsQuery(tx, p.userId)),
     ctx.audit(tx, p.audit),
   ]);
   // Throwing rolls all three back.
