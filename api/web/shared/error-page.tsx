@@ -3,7 +3,7 @@ import { createMiddleware } from 'hono/factory';
 import { routePath } from 'hono/route';
 import { AppError, type ErrorCode } from '../../../core/errors.ts';
 import type { AppEnv, PageHome } from '../../env.ts';
-import { toAppError } from '../../problem.ts';
+import { problemResponse, toAppError } from '../../problem.ts';
 import { renderPage } from './context.ts';
 import { MessagePage } from './layout.tsx';
 
@@ -61,10 +61,13 @@ export function renderErrorPage(c: Context<AppEnv>, error: AppError): Response {
 export const notFoundPage: NotFoundHandler<AppEnv> = (c) =>
   renderErrorPage(c, new AppError('NOT_FOUND', 'There is nothing at this address.'));
 
-/** Any error thrown by a page's handler or middleware, as an error page. */
+/**
+ * Any error thrown by a page's handler or middleware, as an error page — within an area
+ * (`pageArea` set it up, with its headers). Elsewhere (`/`, `/docs`), problem+json.
+ */
 export const errorPage: ErrorHandler<AppEnv> = (error, c) => {
   const appError = toAppError(error);
   // The route pattern, not the path: paths can carry offer tokens.
   if (appError.code === 'INTERNAL') c.var.logger.error({ err: error, route: routePath(c, -1) }, 'unhandled error');
-  return renderErrorPage(c, appError);
+  return c.var.pageHome ? renderErrorPage(c, appError) : problemResponse(c, appError);
 };
