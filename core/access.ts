@@ -1,11 +1,11 @@
-/**
- * Roles a client can grant and a partner user can hold. Stored as role sets so that
- * granular roles (user admin, domain admin…) fit later without a schema change.
- */
-export const roles = ['global_admin', 'password_admin'] as const;
-export type Role = (typeof roles)[number];
+import { type Role, roleCatalogue, sortRoles } from './roles.ts';
 
-/** The two presets of the original delegated administration. */
+export { type Role, roles } from './roles.ts';
+
+/**
+ * The two presets of the original delegated administration, kept so that API clients
+ * that send `access` keep working: full = global admin, limited = password admin.
+ */
 export const accessLevels = ['full', 'limited'] as const;
 export type AccessLevel = (typeof accessLevels)[number];
 
@@ -18,9 +18,27 @@ export function rolesForAccess(access: AccessLevel): Role[] {
   return [...presetRoles[access]];
 }
 
-/** The preset a role set corresponds to; `full` wins when global admin is present. */
+/** The preset a role set is exactly, or null when it is none of them. */
+export function presetForRoles(granted: readonly string[]): AccessLevel | null {
+  const set = sortRoles(granted);
+  for (const access of accessLevels) {
+    const preset = presetRoles[access];
+    if (set.length === preset.length && preset.every((role) => set.includes(role))) return access;
+  }
+  return null;
+}
+
+/** The preset a role set corresponds to, loosely: `full` when global admin is present, else `limited`. */
 export function accessForRoles(granted: readonly string[]): AccessLevel {
   return granted.includes('global_admin') ? 'full' : 'limited';
+}
+
+/** What a role set means, in the words shown to a client's admin. */
+export function describeRoles(granted: readonly string[]): string {
+  const set = sortRoles(granted);
+  if (set.includes('global_admin')) return describeAccess('full');
+  if (set.length === 1 && set[0] === 'password_admin') return describeAccess('limited');
+  return set.map((role) => roleCatalogue[role].label).join(', ') || 'Nothing';
 }
 
 /** What an access level means, in the words shown to a client's admin. */

@@ -20,6 +20,11 @@ export const errorCodes = {
   OFFER_EXPIRED: { status: 409, retryable: false, title: 'The offer has expired' },
   INVALID_TRANSITION: { status: 409, retryable: false, title: 'Not possible in the current state' },
   CONFLICT: { status: 409, retryable: false, title: 'Conflicts with the current state' },
+  AMENDMENT_REQUIRED: {
+    status: 409,
+    retryable: false,
+    title: "This would give the partner more than the client agreed to: propose an amendment for the client's yes",
+  },
   IDEMPOTENCY_KEY_REUSED: {
     status: 422,
     retryable: false,

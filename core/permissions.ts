@@ -1,35 +1,51 @@
 import type { DelegationState } from './delegation-machine.ts';
-
-/** Everything a partner user can do in a client organization through a delegation. */
-export const capabilities = [
-  'list_users',
-  'provision_user',
-  'reset_password_non_admin',
-  'reset_password_admin',
-  'list_domains',
-  'add_domain',
-  'verify_domain',
-] as const;
-export type Capability = (typeof capabilities)[number];
+import { type Role, roleCatalogue } from './roles.ts';
 
 /**
- * What each role allows. `global_admin` is everything delegation can give (device
- * management is never available); `password_admin` resets the passwords of users who
- * are not administrators, and sees the user list to do so.
+ * Everything a partner user can do in a client organization through a delegation, and
+ * the roles that allow it, the least first. This table is the only place that knows:
+ * the API's checks, the worker's re-check when it runs, the dashboard and the OpenAPI
+ * descriptions read it. `global_admin` allows everything delegation can give (device
+ * management is never available).
  */
-const roleCapabilities: Record<string, readonly Capability[]> = {
-  global_admin: capabilities,
-  password_admin: ['list_users', 'reset_password_non_admin'],
-};
+export const capabilityRoles = {
+  list_users: ['directory_reader', 'password_admin', 'helpdesk_admin', 'user_admin', 'privileged_auth_admin'],
+  list_domains: ['directory_reader', 'domain_admin'],
+  reset_password_non_admin: ['password_admin', 'helpdesk_admin', 'user_admin', 'privileged_auth_admin'],
+  reset_password_admin: ['privileged_auth_admin'],
+  provision_user: ['user_admin'],
+  add_domain: ['domain_admin'],
+  verify_domain: ['domain_admin'],
+} as const satisfies Record<string, readonly Exclude<Role, 'global_admin'>[]>;
+
+export type Capability = keyof typeof capabilityRoles;
+export const capabilities = Object.keys(capabilityRoles) as Capability[];
+
+/** The roles that allow `capability`, the least first, global admin last. */
+export function rolesAllowing(capability: Capability): Role[] {
+  return [...capabilityRoles[capability], 'global_admin'];
+}
+
+/** "password_admin, helpdesk_admin … or global_admin", for the OpenAPI descriptions. */
+export function describeRolesAllowing(capability: Capability): string {
+  const names = rolesAllowing(capability).map((role) => `\`${role}\``);
+  return `${names.slice(0, -1).join(', ')} or ${names.at(-1)}`;
+}
 
 function capabilitiesOf(roles: readonly string[]): Set<Capability> {
-  return new Set(roles.flatMap((role) => roleCapabilities[role] ?? []));
+  const held = new Set(roles.filter((role) => Object.hasOwn(roleCatalogue, role)));
+  if (held.has('global_admin')) return new Set(capabilities);
+  return new Set(
+    capabilities.filter((capability) =>
+      (capabilityRoles[capability] as readonly string[]).some((role) => held.has(role)),
+    ),
+  );
 }
 
 export interface PermissionInput {
   /** `pastEnd`: its end date has passed (by the database clock), even if not yet swept to expired. */
   delegation: { state: DelegationState; roles: readonly string[]; pastEnd?: boolean };
-  /** The partner user's staff access in the clients the partner supports. */
+  /** The partner user's staff roles in the clients the partner supports. */
   staffRoles: readonly string[];
 }
 
@@ -55,7 +71,7 @@ export function decide(capability: Capability, input: PermissionInput): Permissi
   if (effectiveCapabilities(input).has(capability)) return { allowed: true };
   return {
     allowed: false,
-    reason: `the delegation and your staff access do not allow ${capability.replaceAll('_', ' ')}`,
+    reason: `the delegation and your staff access do not allow ${capability.replaceAll('_', ' ')} (it needs ${rolesAllowing(capability).join(' or ')})`,
   };
 }
 

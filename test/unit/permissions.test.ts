@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DelegationState } from '../../core/delegation-machine.ts';
 import { type Capability, capabilities, decide, effectiveCapabilities } from '../../core/permissions.ts';
+import { type Role, roles } from '../../core/roles.ts';
 
 const full = ['global_admin'];
 const limited = ['password_admin'];
@@ -53,5 +54,47 @@ describe('a delegation past its end', () => {
     const input = { delegation: { state: 'active' as const, roles: full, pastEnd: true }, staffRoles: full };
     expect(effectiveCapabilities(input).size).toBe(0);
     expect(decide('list_users', input)).toEqual({ allowed: false, reason: 'the delegation has reached its end' });
+  });
+});
+
+describe('the role catalogue: what each role allows, written out by hand', () => {
+  const expected: Record<Role, Capability[]> = {
+    directory_reader: ['list_users', 'list_domains'],
+    password_admin: ['list_users', 'reset_password_non_admin'],
+    helpdesk_admin: ['list_users', 'reset_password_non_admin'],
+    user_admin: ['list_users', 'reset_password_non_admin', 'provision_user'],
+    domain_admin: ['list_domains', 'add_domain', 'verify_domain'],
+    privileged_auth_admin: ['list_users', 'reset_password_non_admin', 'reset_password_admin'],
+    global_admin: [...capabilities],
+  };
+
+  it('covers every role of the catalogue', () => {
+    expect(Object.keys(expected).sort()).toEqual([...roles].sort());
+  });
+
+  it.each(roles)('%s, granted and held, allows exactly its capabilities', (role) => {
+    const caps = effectiveCapabilities({ delegation: { state: 'active', roles: [role] }, staffRoles: [role] });
+    expect([...caps].sort()).toEqual([...expected[role]].sort());
+  });
+
+  it('a capability is allowed only where the client granted it and the staff member holds it', () => {
+    // The client granted user admin; the staff member is a domain admin: nothing in common.
+    const input = { delegation: { state: 'active' as const, roles: ['user_admin'] }, staffRoles: ['domain_admin'] };
+    expect(effectiveCapabilities(input).size).toBe(0);
+    // A global admin on staff gets only what the client granted.
+    const granted = effectiveCapabilities({
+      delegation: { state: 'active', roles: ['domain_admin'] },
+      staffRoles: ['global_admin'],
+    });
+    expect([...granted].sort()).toEqual(['add_domain', 'list_domains', 'verify_domain']);
+  });
+
+  it('names the least role first when refusing', () => {
+    const decision = decide('provision_user', {
+      delegation: { state: 'active', roles: ['password_admin'] },
+      staffRoles: ['global_admin'],
+    });
+    expect(decision.allowed).toBe(false);
+    expect(decision.allowed ? '' : decision.reason).toContain('user_admin or global_admin');
   });
 });

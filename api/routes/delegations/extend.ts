@@ -8,8 +8,9 @@ export const route = createRoute({
   method: 'post',
   path: '/v1/delegations/{id}/extend',
   tags: ['Delegations'],
-  summary: 'Extend an active delegation',
-  description: `Moves the end date \`days\` later; the new end may be at most ${MAX_DURATION_DAYS} days from now (422 otherwise). Owners and staff with full access only.`,
+  summary: 'Extend an active delegation (needs the client: answers 409 AMENDMENT_REQUIRED)',
+  description:
+    'A partner can never give itself more time than the client agreed to, so this never changes the end: for an active delegation it answers 409 `AMENDMENT_REQUIRED`, whose `amendment` member names the amendment to propose instead (`POST /v1/delegations/{id}/amendments` with `extendDays`), which the client accepts or declines. A delegation that is not active answers 409 `INVALID_TRANSITION`. Owners and staff with full access only.',
   security: bearerSecurity,
   request: {
     params: IdParam('DelegationId', 'dlg_0193a0c4a7f47c2a9d1e5b3f6a8c9d0e'),
@@ -27,24 +28,11 @@ export const route = createRoute({
     },
   },
   responses: {
-    200: {
-      description: 'Extended',
-      content: { 'application/json': { schema: z.object({ endsAt: z.string().datetime() }).openapi('Extended') } },
-    },
     ...problems(400, 401, 403, 404, 409, 413, 415, 422),
   },
 });
 
 export const registerExtendDelegation = (app: App) =>
-  app.openapi(route, async (c) =>
-    c.json(
-      await extendDelegation(
-        c.var.deps,
-        c.var.principal,
-        c.req.valid('param').id,
-        c.req.valid('json').days,
-        c.var.requestId,
-      ),
-      200,
-    ),
+  app.openapi(route, (c) =>
+    extendDelegation(c.var.deps, c.var.principal, c.req.valid('param').id, c.req.valid('json').days),
   );

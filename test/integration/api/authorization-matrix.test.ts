@@ -171,7 +171,8 @@ const table: Row[] = [
     '/v1/delegations/{id}/extend',
     () => `/v1/delegations/${ids.delegation}/extend`,
     () => ({ days: 1 }),
-    { 'other partner': 404, 'staff none': 403, 'staff limited': 403, 'staff full': 200, owner: 200 },
+    // Never extends: a longer delegation needs the client's yes (409 AMENDMENT_REQUIRED).
+    { 'other partner': 404, 'staff none': 403, 'staff limited': 403, 'staff full': 409, owner: 409 },
   ],
   [
     'GET',

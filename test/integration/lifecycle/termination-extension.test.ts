@@ -70,31 +70,35 @@ describe('DELETE /v1/delegations/{id}', () => {
 });
 
 describe('POST /v1/delegations/{id}/extend', () => {
-  it('moves the end later, up to 730 days from now', async () => {
-    const fixture = await createOfferFixture(stack, { offer: { durationDays: 30 } });
+  it('never moves the end without the client: 409 AMENDMENT_REQUIRED, pointing to an amendment', async () => {
+    // The defect: a 1-day, full-access, non-renewing delegation was pushed two years ahead
+    // by two calls, without the client being asked.
+    const fixture = await createOfferFixture(stack, { offer: { access: 'full', durationDays: 1, autoExtend: false } });
     const { delegationId } = await activateDelegation(stack, fixture);
     const [before] = await stack.deps.sql`select ends_at from delegations where id = ${delegationId}`;
-    const ok = await stack.request(`/v1/delegations/${delegationId}/extend`, {
-      method: 'POST',
-      token: fixture.partner.token,
-      json: { days: 60 },
-    });
-    expect(ok.status).toBe(200);
-    const { endsAt } = (await ok.json()) as { endsAt: string };
-    expect((Date.parse(endsAt) - Date.parse(before?.ends_at as string)) / 86_400_000).toBeCloseTo(60, 5);
-    const event = await stack.deps
-      .sql`select from_state, to_state from delegation_events where delegation_id = ${delegationId} and event = 'extend'`;
-    expect(event).toEqual([{ from_state: 'active', to_state: 'active' }]);
+    for (const days of [365, 365]) {
+      const response = await stack.request(`/v1/delegations/${delegationId}/extend`, {
+        method: 'POST',
+        token: fixture.partner.token,
+        json: { days },
+      });
+      expect(response.status).toBe(409);
+      const problem = (await readProblem(response)) as { code: string; detail?: string };
+      expect(problem.code).toBe('AMENDMENT_REQUIRED');
+      expect(problem.detail).toContain(`/v1/delegations/${delegationId}/amendments`);
+    }
+    const [after] = await stack.deps.sql`select ends_at from delegations where id = ${delegationId}`;
+    expect(new Date(after?.ends_at as string).toISOString()).toBe(new Date(before?.ends_at as string).toISOString());
+    const events = await stack.deps
+      .sql`select 1 from delegation_events where delegation_id = ${delegationId} and event = 'extend'`;
+    expect(events).toHaveLength(0);
 
     const tooFar = await stack.request(`/v1/delegations/${delegationId}/extend`, {
       method: 'POST',
       token: fixture.partner.token,
-      json: { days: 700 },
+      json: { days: 7000 },
     });
     expect(tooFar.status).toBe(422);
-    expect((await readProblem(tooFar)).errors?.[0]?.path).toBe('days');
-    const [after] = await stack.deps.sql`select ends_at from delegations where id = ${delegationId}`;
-    expect(new Date(after?.ends_at as string).toISOString()).toBe(endsAt);
   });
 
   it('does not bring back a delegation whose end has passed', async () => {
