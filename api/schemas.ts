@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { errorCodes } from '../core/errors.ts';
+import { roleCatalogue, roles } from '../core/roles.ts';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../services/shared/pagination.ts';
 
 export const ProblemSchema = z
@@ -74,4 +75,9 @@ export const IdempotencyHeaders = z.object({
       description:
         'Repeat the request with the same key to get the first response again instead of a second effect (kept 24 hours); the same key with another request → 422 IDEMPOTENCY_KEY_REUSED.',
     }),
+});
+
+/** A role of the catalogue (core/roles.ts), each described as clients and staff read it. */
+export const RoleSchema = z.enum(roles).openapi('Role', {
+  description: `A role of the catalogue:\n${roles.map((r) => `- \`${r}\`: ${roleCatalogue[r].description}`).join('\n')}`,
 });

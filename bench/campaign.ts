@@ -67,7 +67,7 @@ export interface Throughput {
 
 const sampleEmail = renderOfferEmail({
   partnerName: 'Bench Partner',
-  access: 'limited',
+  roles: ['password_admin'],
   durationDays: 730,
   autoExtend: true,
   link: `http://127.0.0.1/offers/${'x'.repeat(43)}`,

@@ -28,6 +28,12 @@ export function presetForRoles(granted: readonly string[]): AccessLevel | null {
   return null;
 }
 
+/** `{ access }` when the role set is exactly a preset, else nothing: for API views. */
+export function presetAccess(granted: readonly string[]): { access?: AccessLevel } {
+  const access = presetForRoles(granted);
+  return access ? { access } : {};
+}
+
 /** The preset a role set corresponds to, loosely: `full` when global admin is present, else `limited`. */
 export function accessForRoles(granted: readonly string[]): AccessLevel {
   return granted.includes('global_admin') ? 'full' : 'limited';

@@ -1,4 +1,5 @@
-import { type AccessLevel, describeAccess } from '../access.ts';
+import { describeRoles } from '../access.ts';
+import type { Role } from '../roles.ts';
 import { renderNotice } from './layout.ts';
 import type { RenderedEmail } from './offer-email.ts';
 
@@ -7,7 +8,7 @@ const day = (d: Date) => d.toISOString().slice(0, 10);
 export interface DelegationFacts {
   partnerName: string;
   clientName: string;
-  access: AccessLevel;
+  roles: readonly Role[];
   endsAt: Date;
   autoExtend: boolean;
 }
@@ -16,7 +17,7 @@ export interface DelegationFacts {
 export function acceptedForPartner(f: DelegationFacts, acceptedBy: string): RenderedEmail {
   return renderNotice(`${f.clientName} accepted your delegated administration offer`, [
     `${f.clientName} accepted your delegated administration offer (accepted by ${acceptedBy}).`,
-    `${describeAccess(f.access)}. It is active until ${day(f.endsAt)}${f.autoExtend ? ' and renews automatically by 180 days' : ''}.`,
+    `${describeRoles(f.roles)}. It is active until ${day(f.endsAt)}${f.autoExtend ? ' and renews automatically by 180 days' : ''}.`,
   ]);
 }
 
@@ -26,7 +27,7 @@ export function receiptForClient(f: DelegationFacts, manageUrl: string): Rendere
     `You granted ${f.partnerName} delegated administration`,
     [
       `You granted ${f.partnerName} delegated administration of ${f.clientName}.`,
-      `${describeAccess(f.access)}. Device management is not included.`,
+      `${describeRoles(f.roles)}. Device management is not included.`,
       `It lasts until ${day(f.endsAt)}${f.autoExtend ? ', then renews automatically by 180 days unless it is ended' : ''}.`,
       'You can end it at any time; every action the partner takes in your organization is listed on the same page.',
     ],

@@ -1,9 +1,10 @@
-import { type AccessLevel, describeAccess } from '../access.ts';
+import { describeRoles } from '../access.ts';
+import type { Role } from '../roles.ts';
 import { escapeHtml } from './escape-html.ts';
 
 export interface OfferEmailInput {
   partnerName: string;
-  access: AccessLevel;
+  roles: readonly Role[];
   durationDays: number;
   autoExtend: boolean;
   /** The recipient's own link: `<PUBLIC_URL>/offers/<token>`. */
@@ -38,7 +39,7 @@ export function renderOfferEmail(input: OfferEmailInput): RenderedEmail {
     : 'It ends automatically after that unless renewed.';
   const expires = input.offerExpiresAt.toISOString().slice(0, 10);
   const facts = [
-    `What they ask for: ${describeAccess(input.access)}.`,
+    `What they ask for: ${describeRoles(input.roles)}.`,
     `For how long: ${duration} from the day you accept. ${extend}`,
     'Device management is never included.',
     'You can end the delegation at any time.',

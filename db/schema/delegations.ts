@@ -4,6 +4,7 @@ import { delegationStates } from '../../core/delegation-machine.ts';
 import { campaigns } from './campaigns.ts';
 import { offers } from './offers.ts';
 import { organizations } from './organizations.ts';
+import { rolesInCatalogue } from './role-sets.ts';
 
 const stateList = sql.raw(delegationStates.map((s) => `'${s}'`).join(', '));
 
@@ -65,6 +66,7 @@ export const delegations = pgTable(
     // checks run per inserted row, and campaigns insert up to 100,000 rows at once.
     foreignKey({ columns: [t.offerId, t.partnerId], foreignColumns: [offers.id, offers.partnerId] }),
     check('delegations_state_check', sql`${t.state} in (${stateList})`),
+    check('delegations_roles_check', rolesInCatalogue(t.roles)),
     uniqueIndex('delegations_token_hash_unique').on(t.tokenHash),
     // Keyset pagination of a partner's delegations, optionally by state.
     index('delegations_partner_idx').on(t.partnerId, t.id),

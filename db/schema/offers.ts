@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { boolean, check, index, integer, pgTable, text, timestamp, unique, uniqueIndex } from 'drizzle-orm/pg-core';
 import { organizations } from './organizations.ts';
+import { rolesInCatalogue } from './role-sets.ts';
 import { users } from './users.ts';
 
 /**
@@ -15,7 +16,10 @@ export const offers = pgTable(
       .notNull()
       .references(() => organizations.id),
     name: text().notNull(),
+    /** The roles the client must grant to accept (at least one). */
     roles: text().array().notNull(),
+    /** Roles the client may leave out when accepting (none in common with `roles`). */
+    optionalRoles: text().array().notNull().default([]),
     durationDays: integer().notNull(),
     autoExtend: boolean().notNull(),
     tokenHash: text().notNull(),
@@ -33,7 +37,14 @@ export const offers = pgTable(
     unique('offers_id_partner_unique').on(t.id, t.partnerId),
     index('offers_partner_idx').on(t.partnerId, t.id),
     check('offers_duration_check', sql`${t.durationDays} between 1 and 730`),
-    check('offers_auto_extend_check', sql`not (${t.autoExtend} and 'global_admin' = any(${t.roles}))`),
+    check(
+      'offers_auto_extend_check',
+      sql`not (${t.autoExtend} and 'global_admin' = any(${t.roles} || ${t.optionalRoles}))`,
+    ),
+    check(
+      'offers_roles_check',
+      sql`${rolesInCatalogue(t.roles)} and ${rolesInCatalogue(t.optionalRoles)} and cardinality(${t.roles}) >= 1 and not (${t.roles} && ${t.optionalRoles})`,
+    ),
   ],
 );
 

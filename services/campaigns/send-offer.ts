@@ -1,6 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
-import { accessForRoles } from '../../core/access.ts';
 import { renderOfferEmail } from '../../core/emails/offer-email.ts';
+import { type Role, sortRoles } from '../../core/roles.ts';
 import { classifySmtpError, isSmtpError, RetryableSendError } from '../../core/smtp-outcome.ts';
 import type { Db } from '../../db/client.ts';
 import { delegations } from '../../db/schema/index.ts';
@@ -128,7 +128,7 @@ export async function sendOffer(
 
   const email = renderOfferEmail({
     partnerName: row.partner_name,
-    access: accessForRoles(row.roles),
+    roles: sortRoles(row.roles),
     durationDays: row.duration_days,
     autoExtend: row.auto_extend,
     link: `${deps.config.publicUrl}/offers/${token}`,

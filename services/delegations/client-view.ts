@@ -1,6 +1,6 @@
 import { and, desc, eq, ne, sql } from 'drizzle-orm';
-import { type AccessLevel, accessForRoles } from '../../core/access.ts';
 import type { DelegationState } from '../../core/delegation-machine.ts';
+import { type Role, sortRoles } from '../../core/roles.ts';
 import type { Db } from '../../db/client.ts';
 import { auditEvents, delegations, organizations, users } from '../../db/schema/index.ts';
 
@@ -8,7 +8,7 @@ export interface ClientDelegationRow {
   id: string;
   partnerName: string;
   state: DelegationState;
-  access: AccessLevel;
+  roles: Role[];
   since: Date | null;
   until: Date | null;
   autoExtend: boolean;
@@ -36,7 +36,7 @@ export async function listClientDelegations(db: Db, orgId: string): Promise<Clie
     id: r.id,
     partnerName: r.partnerName,
     state: r.state,
-    access: accessForRoles(r.roles),
+    roles: sortRoles(r.roles),
     since: r.since ?? r.acceptedAt,
     until: r.until,
     autoExtend: r.autoExtend,

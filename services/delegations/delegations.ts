@@ -1,8 +1,9 @@
 import { and, desc, eq, getTableColumns, lt, lte, sql } from 'drizzle-orm';
-import { type AccessLevel, accessForRoles } from '../../core/access.ts';
+import { type AccessLevel, presetAccess } from '../../core/access.ts';
 import type { DelegationEvent, DelegationState } from '../../core/delegation-machine.ts';
 import { AppError } from '../../core/errors.ts';
 import { requireId } from '../../core/ids.ts';
+import { type Role, sortRoles } from '../../core/roles.ts';
 import type { Db } from '../../db/client.ts';
 import { preparedPerDb } from '../../db/prepared.ts';
 import { type ActorType, type Delegation, delegations } from '../../db/schema/index.ts';
@@ -18,8 +19,10 @@ export interface DelegationView {
   campaignId: string | null;
   clientOrgId: string | null;
   recipient: { email: string | null; name: string | null; company: string | null };
-  access: AccessLevel;
-  roles: string[];
+  /** The roles granted (asked for, until the client answers). */
+  roles: Role[];
+  /** The preset the roles are exactly, when they are one. */
+  access?: AccessLevel;
   durationDays: number;
   autoExtend: boolean;
   sendAttempts: number;
@@ -42,8 +45,8 @@ export function toDelegationView(d: Delegation): DelegationView {
     campaignId: d.campaignId,
     clientOrgId: d.clientOrgId,
     recipient: { email: d.recipientEmail, name: d.recipientName, company: d.recipientCompany },
-    access: accessForRoles(d.roles),
-    roles: d.roles,
+    roles: sortRoles(d.roles),
+    ...presetAccess(d.roles),
     durationDays: d.durationDays,
     autoExtend: d.autoExtend,
     sendAttempts: d.sendAttempts,

@@ -1,5 +1,4 @@
 import { and, eq, sql } from 'drizzle-orm';
-import { accessForRoles } from '../../core/access.ts';
 import {
   acceptedForPartner,
   type DelegationFacts,
@@ -8,6 +7,7 @@ import {
   receiptForClient,
   terminatedNotice,
 } from '../../core/emails/notifications.ts';
+import { type Role, sortRoles } from '../../core/roles.ts';
 import type { DbOrTx } from '../../db/client.ts';
 import { delegations, organizations, staffAccess, users } from '../../db/schema/index.ts';
 import type { Config } from '../../lib/config.ts';
@@ -74,7 +74,7 @@ async function loadParties(db: DbOrTx, delegationId: string): Promise<Parties> {
     recipientEmail: row.recipientEmail,
     partnerName: row.partnerName,
     clientName: row.clientName ?? row.recipientCompany ?? row.recipientEmail ?? 'your client',
-    access: accessForRoles(row.roles),
+    roles: sortRoles(row.roles),
     endsAt: row.endsAt ? new Date(row.endsAt) : new Date(),
     autoExtend: row.autoExtend,
   };

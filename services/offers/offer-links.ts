@@ -1,7 +1,7 @@
 import { and, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
-import { type AccessLevel, accessForRoles } from '../../core/access.ts';
 import { liveDelegationStates } from '../../core/delegation-machine.ts';
 import type { OfferLinkFacts } from '../../core/offer-link-view.ts';
+import { type Role, sortRoles } from '../../core/roles.ts';
 import type { DbOrTx } from '../../db/client.ts';
 import { type Delegation, delegations, type Offer, offers, organizations } from '../../db/schema/index.ts';
 import { sha256Hex } from '../../lib/secrets.ts';
@@ -10,7 +10,7 @@ export interface ResolvedOfferLink {
   facts: OfferLinkFacts;
   offer: Offer;
   partnerName: string;
-  access: AccessLevel;
+  roles: Role[];
   /** The delegation behind a personal link. */
   delegation: Delegation | null;
 }
@@ -49,7 +49,7 @@ export async function resolveOfferLink(
   return {
     offer,
     partnerName: partner?.name ?? '',
-    access: accessForRoles(delegation?.roles ?? offer.roles),
+    roles: sortRoles(delegation?.roles ?? offer.roles),
     delegation,
     facts: {
       kind: delegation ? 'personal' : 'reusable',

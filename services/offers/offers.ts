@@ -1,10 +1,16 @@
 import { and, desc, eq, getTableColumns, isNull, lt, sql } from 'drizzle-orm';
-import { type AccessLevel, accessForRoles, rolesForAccess } from '../../core/access.ts';
+import { type AccessLevel, presetAccess } from '../../core/access.ts';
 import { statesAccepting } from '../../core/delegation-machine.ts';
 import { AppError } from '../../core/errors.ts';
 import { newId, requireId } from '../../core/ids.ts';
-import { checkOfferTerms, DEFAULT_OFFER_EXPIRY_DAYS } from '../../core/offer-rules.ts';
+import {
+  checkOfferTerms,
+  DEFAULT_OFFER_EXPIRY_DAYS,
+  offerRolesFrom,
+  type RoleRequest,
+} from '../../core/offer-rules.ts';
 import { canSendOffers } from '../../core/partner-permissions.ts';
+import { type Role, sortRoles } from '../../core/roles.ts';
 import type { Db, DbOrTx } from '../../db/client.ts';
 import { delegations, type Offer, offers } from '../../db/schema/index.ts';
 import type { Deps } from '../../lib/deps.ts';
@@ -17,7 +23,10 @@ import type { PartnerPrincipal } from '../shared/principals.ts';
 export interface OfferView {
   id: string;
   name: string;
-  access: AccessLevel;
+  /** Every role asked for; the client may leave out the optional ones. */
+  roles: { role: Role; optional: boolean }[];
+  /** The preset the roles are exactly (nothing optional), for clients of the first API. */
+  access?: AccessLevel;
   durationDays: number;
   autoExtend: boolean;
   expiresAt: string;
@@ -29,7 +38,11 @@ export function toOfferView(offer: Offer): OfferView {
   return {
     id: offer.id,
     name: offer.name,
-    access: accessForRoles(offer.roles),
+    roles: [
+      ...sortRoles(offer.roles).map((role) => ({ role, optional: false })),
+      ...sortRoles(offer.optionalRoles).map((role) => ({ role, optional: true })),
+    ],
+    ...(offer.optionalRoles.length === 0 ? presetAccess(offer.roles) : {}),
     durationDays: offer.durationDays,
     autoExtend: offer.autoExtend,
     expiresAt: offer.expiresAt.toISOString(),
@@ -46,7 +59,9 @@ export function assertCanSendOffers(principal: PartnerPrincipal): void {
 
 export interface CreateOfferInput {
   name: string;
-  access: AccessLevel;
+  /** Either a preset or the roles (422 for both or neither). */
+  access?: AccessLevel | undefined;
+  roles?: RoleRequest[] | undefined;
   durationDays: number;
   autoExtend: boolean;
   expiresInDays?: number | undefined;
@@ -63,8 +78,11 @@ export async function createOffer(
   requestId?: string,
 ): Promise<OfferView & { url: string }> {
   assertCanSendOffers(principal);
-  const issues = checkOfferTerms(input);
-  if (issues.length > 0) throw new AppError('VALIDATION_FAILED', 'The offer terms are not allowed', { issues });
+  const asked = offerRolesFrom(input);
+  const issues = Array.isArray(asked) ? asked : checkOfferTerms({ ...input, ...asked });
+  if (Array.isArray(asked) || issues.length > 0) {
+    throw new AppError('VALIDATION_FAILED', 'The offer terms are not allowed', { issues });
+  }
 
   const token = randomToken(32);
   const id = newId('offer');
@@ -76,7 +94,8 @@ export async function createOffer(
         id,
         partnerId: principal.partnerId,
         name: input.name,
-        roles: rolesForAccess(input.access),
+        roles: asked.roles,
+        optionalRoles: asked.optionalRoles,
         durationDays: input.durationDays,
         autoExtend: input.autoExtend,
         tokenHash: sha256Hex(token),
@@ -93,7 +112,12 @@ export async function createOffer(
       targetId: id,
       outcome: 'succeeded',
       requestId,
-      detail: { access: input.access, durationDays: input.durationDays, autoExtend: input.autoExtend },
+      detail: {
+        roles: asked.roles,
+        optionalRoles: asked.optionalRoles,
+        durationDays: input.durationDays,
+        autoExtend: input.autoExtend,
+      },
     });
     return row as Offer;
   });

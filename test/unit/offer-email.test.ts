@@ -3,7 +3,7 @@ import { renderOfferEmail } from '../../core/emails/offer-email.ts';
 
 const base = {
   partnerName: 'Acme IT',
-  access: 'limited' as const,
+  roles: ['password_admin'] as const,
   durationDays: 730,
   autoExtend: true,
   link: 'https://mandate.example/offers/abc123',
@@ -28,7 +28,7 @@ describe('renderOfferEmail', () => {
   });
 
   it('describes full access and a duration in days', () => {
-    const email = renderOfferEmail({ ...base, access: 'full', durationDays: 30, autoExtend: false });
+    const email = renderOfferEmail({ ...base, roles: ['global_admin'], durationDays: 30, autoExtend: false });
     expect(email.text).toContain('Full administration: the same rights as your global administrators');
     expect(email.text).toContain('30 days');
     expect(email.text).not.toContain('renews automatically');

@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { accessLevels } from '../../../core/access.ts';
 import { delegationStates } from '../../../core/delegation-machine.ts';
+import { RoleSchema } from '../../schemas.ts';
 
 const timestamp = z.string().datetime().nullable();
 
@@ -12,8 +13,11 @@ export const DelegationSchema = z
     campaignId: z.string().nullable(),
     clientOrgId: z.string().nullable().openapi({ description: 'Known once a client organization accepts' }),
     recipient: z.object({ email: z.string().nullable(), name: z.string().nullable(), company: z.string().nullable() }),
-    access: z.enum(accessLevels),
-    roles: z.array(z.string()),
+    roles: z.array(RoleSchema).openapi({ description: 'The roles granted (asked for, until the client answers)' }),
+    access: z
+      .enum(accessLevels)
+      .optional()
+      .openapi({ description: 'The preset the roles are exactly, when they are one' }),
     durationDays: z.number().int(),
     autoExtend: z.boolean(),
     sendAttempts: z.number().int(),

@@ -6,14 +6,28 @@ import {
   MAX_DURATION_DAYS,
   MAX_OFFER_EXPIRY_DAYS,
 } from '../../../core/offer-rules.ts';
+import { roles } from '../../../core/roles.ts';
 import { plainText } from '../../../core/text.ts';
+import { RoleSchema } from '../../schemas.ts';
+
+const RoleRequestSchema = z
+  .object({
+    role: RoleSchema,
+    optional: z.boolean().default(false).openapi({ description: 'The client may leave it out when accepting' }),
+  })
+  .strict()
+  .openapi('RoleRequest');
 
 export const CreateOfferBody = z
   .object({
     name: plainText(200).openapi({ example: 'Managed IT 2027' }),
-    access: z.enum(accessLevels).openapi({
+    access: z.enum(accessLevels).optional().openapi({
       description:
-        "`full`: the same rights as the client's global administrators. `limited`: reset passwords of non-admin users.",
+        "A preset, instead of `roles`: `full` = `global_admin` (the same rights as the client's global administrators), `limited` = `password_admin` (reset passwords of non-admin users).",
+    }),
+    roles: z.array(RoleRequestSchema).min(1).max(roles.length).optional().openapi({
+      description:
+        'The roles asked for, instead of `access`; at least one required. The client may untick optional ones when accepting.',
     }),
     durationDays: z
       .number()
@@ -41,7 +55,11 @@ export const OfferSchema = z
   .object({
     id: z.string().openapi({ example: 'ofr_0193a0c4a7f47c2a9d1e5b3f6a8c9d0e' }),
     name: z.string(),
-    access: z.enum(accessLevels),
+    roles: z.array(z.object({ role: RoleSchema, optional: z.boolean() })),
+    access: z
+      .enum(accessLevels)
+      .optional()
+      .openapi({ description: 'The preset the roles are exactly, when they are one and nothing is optional' }),
     durationDays: z.number().int(),
     autoExtend: z.boolean(),
     expiresAt: z.string().datetime(),

@@ -1,10 +1,10 @@
 import { eq } from 'drizzle-orm';
 import type { Context } from 'hono';
 import { z } from 'zod';
-import { accessForRoles } from '../../../core/access.ts';
 import { AppError } from '../../../core/errors.ts';
 import { type OfferLinkView, offerLinkView } from '../../../core/offer-link-view.ts';
 import { normalizeEmail } from '../../../core/recipients.ts';
+import { type Role, sortRoles } from '../../../core/roles.ts';
 import { plainText } from '../../../core/text.ts';
 import { delegations } from '../../../db/schema/index.ts';
 import { createClientOrganization } from '../../../services/accounts/client-accounts.ts';
@@ -64,7 +64,7 @@ async function showOffer(
       c,
       <StatusPage
         partnerName={link.partnerName}
-        access={accessForRoles(d.roles)}
+        roles={sortRoles(d.roles)}
         state={d.state}
         endsAt={d.endsAt}
         autoExtend={d.autoExtend}
@@ -84,7 +84,7 @@ async function showOffer(
       values={{ newEmail: link.delegation?.recipientEmail ?? '', ...problem?.values }}
       terms={{
         partnerName: link.partnerName,
-        access: link.access,
+        roles: link.roles,
         durationDays: link.delegation?.durationDays ?? link.offer.durationDays,
         autoExtend: link.delegation?.autoExtend ?? link.offer.autoExtend,
         offerExpiresAt: link.offer.expiresAt,

@@ -1,11 +1,12 @@
-import { type AccessLevel, describeAccess } from '../../../../core/access.ts';
+import { describeRoles } from '../../../../core/access.ts';
 import { AUTO_EXTEND_DAYS } from '../../../../core/offer-rules.ts';
+import type { Role } from '../../../../core/roles.ts';
 import { utcDay } from '../../shared/format.ts';
 import { Layout } from '../../shared/layout.tsx';
 
 export interface OfferTermsView {
   partnerName: string;
-  access: AccessLevel;
+  roles: readonly Role[];
   durationDays: number;
   autoExtend: boolean;
   offerExpiresAt: Date;
@@ -21,7 +22,7 @@ export function OfferTerms({ terms }: { terms: OfferTermsView }) {
       <dt>Partner</dt>
       <dd>{terms.partnerName}</dd>
       <dt>Access</dt>
-      <dd>{describeAccess(terms.access)}</dd>
+      <dd>{describeRoles(terms.roles)}</dd>
       <dt>Never included</dt>
       <dd>Device management (mobile devices) is never included.</dd>
       <dt>Duration</dt>

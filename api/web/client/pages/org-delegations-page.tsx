@@ -1,5 +1,6 @@
-import { describeAccess } from '../../../../core/access.ts';
+import { describeRoles } from '../../../../core/access.ts';
 import { auditActionLabel } from '../../../../core/audit-actions.ts';
+import type { Role } from '../../../../core/roles.ts';
 import type { ClientAuditRow, ClientDelegationRow } from '../../../../services/delegations/client-view.ts';
 import { utcDay, utcMinute } from '../../shared/format.ts';
 import { Layout } from '../../shared/layout.tsx';
@@ -43,7 +44,7 @@ export function OrgDelegationsPage(props: OrgDelegationsPageProps) {
             {props.delegations.map((d) => (
               <tr data-delegation={d.id}>
                 <td>{d.partnerName}</td>
-                <td>{describeAccess(d.access)}</td>
+                <td>{describeRoles(d.roles)}</td>
                 <td>{d.state}</td>
                 <td class="date">{utcDay(d.since)}</td>
                 <td class="date">

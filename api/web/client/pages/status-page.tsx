@@ -1,11 +1,12 @@
-import { type AccessLevel, describeAccess } from '../../../../core/access.ts';
+import { describeRoles } from '../../../../core/access.ts';
 import type { DelegationState } from '../../../../core/delegation-machine.ts';
+import type { Role } from '../../../../core/roles.ts';
 import { utcDay } from '../../shared/format.ts';
 import { Layout } from '../../shared/layout.tsx';
 
 export interface StatusPageProps {
   partnerName: string;
-  access: AccessLevel;
+  roles: readonly Role[];
   state: DelegationState;
   endsAt: Date | null;
   autoExtend: boolean;
@@ -34,7 +35,7 @@ export function StatusPage(props: StatusPageProps) {
       >
         {message(props)}
       </p>
-      <p>{describeAccess(props.access)}. Device management is never included.</p>
+      <p>{describeRoles(props.roles)}. Device management is never included.</p>
       <p>
         <a href="/org/delegations">See and end your organization's delegations</a>
       </p>

@@ -1,0 +1,9 @@
+-- The role catalogue (core/roles.ts): every role set holds only its roles. Existing rows hold
+-- global_admin (full) or password_admin (limited), both in the catalogue, so nothing is mapped
+-- or lost; a row with any other role would stop this migration rather than be changed.
+ALTER TABLE "offers" DROP CONSTRAINT "offers_auto_extend_check";--> statement-breakpoint
+ALTER TABLE "offers" ADD COLUMN "optional_roles" text[] DEFAULT '{}' NOT NULL;--> statement-breakpoint
+ALTER TABLE "delegations" ADD CONSTRAINT "delegations_roles_check" CHECK ("delegations"."roles" <@ array['directory_reader', 'password_admin', 'helpdesk_admin', 'user_admin', 'domain_admin', 'privileged_auth_admin', 'global_admin']::text[]);--> statement-breakpoint
+ALTER TABLE "offers" ADD CONSTRAINT "offers_roles_check" CHECK ("offers"."roles" <@ array['directory_reader', 'password_admin', 'helpdesk_admin', 'user_admin', 'domain_admin', 'privileged_auth_admin', 'global_admin']::text[] and "offers"."optional_roles" <@ array['directory_reader', 'password_admin', 'helpdesk_admin', 'user_admin', 'domain_admin', 'privileged_auth_admin', 'global_admin']::text[] and cardinality("offers"."roles") >= 1 and not ("offers"."roles" && "offers"."optional_roles"));--> statement-breakpoint
+ALTER TABLE "offers" ADD CONSTRAINT "offers_auto_extend_check" CHECK (not ("offers"."auto_extend" and 'global_admin' = any("offers"."roles" || "offers"."optional_roles")));--> statement-breakpoint
+ALTER TABLE "staff_access" ADD CONSTRAINT "staff_access_roles_check" CHECK ("staff_access"."roles" <@ array['directory_reader', 'password_admin', 'helpdesk_admin', 'user_admin', 'domain_admin', 'privileged_auth_admin', 'global_admin']::text[]);
