@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
 
 /** A random token of `bytes` random bytes (default 32 = 256 bits), URL-safe. */
@@ -24,6 +24,22 @@ export function delegationLinkToken(secret: string, delegationId: string): strin
 }
 
 /** API tokens start with a recognisable prefix so secret scanners can spot leaks. */
+/**
+ * The key of a delegation's "end this delegation" link, carried by every email to a
+ * client admin about it: derived like the offer links, so nothing is stored, and only the
+ * mailbox that received it can use it (it leads to a confirmation page, never ends on GET).
+ */
+export function endLinkToken(secret: string, delegationId: string): string {
+  return createHmac('sha256', secret).update(`end-link:${delegationId}`).digest('base64url');
+}
+
+/** Whether `token` is the end link's key of this delegation (compared in constant time). */
+export function isEndLinkToken(secret: string, delegationId: string, token: string): boolean {
+  const expected = Buffer.from(endLinkToken(secret, delegationId));
+  const given = Buffer.from(token);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
 export const API_TOKEN_PREFIX = 'mdt_';
 
 export function newApiToken(): string {
