@@ -1,3 +1,4 @@
+import type { FieldIssue } from './errors.ts';
 import { type Role, roleCatalogue, sortRoles } from './roles.ts';
 
 export { type Role, roles } from './roles.ts';
@@ -64,4 +65,28 @@ export function rolesForStaffAccess(access: StaffAccessLevel): Role[] {
 
 export function staffAccessForRoles(roles: readonly string[]): StaffAccessLevel {
   return roles.length === 0 ? 'none' : accessForRoles(roles);
+}
+
+/** `{ access }` when a staff role set is exactly a preset (none: the empty set), else nothing. */
+export function staffPresetAccess(held: readonly string[]): { access?: StaffAccessLevel } {
+  if (held.length === 0) return { access: 'none' };
+  return presetAccess(held);
+}
+
+/**
+ * A staff member's roles from a request naming either a preset (`access`) or the roles
+ * (`roles`, possibly none), never both.
+ */
+export function staffRolesFrom(input: {
+  access?: StaffAccessLevel | undefined;
+  roles?: readonly Role[] | undefined;
+}): { roles: Role[] } | { issues: FieldIssue[] } {
+  if (input.access !== undefined && input.roles !== undefined) {
+    return { issues: [{ path: 'roles', message: 'send either access or roles, not both' }] };
+  }
+  if (input.access !== undefined) return { roles: rolesForStaffAccess(input.access) };
+  if (input.roles === undefined) return { issues: [{ path: 'roles', message: 'send access or roles' }] };
+  const twice = input.roles.find((role, i) => input.roles?.indexOf(role) !== i);
+  if (twice) return { issues: [{ path: 'roles', message: `${twice} is named twice` }] };
+  return { roles: sortRoles(input.roles) };
 }

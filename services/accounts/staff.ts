@@ -1,7 +1,8 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
-import { rolesForStaffAccess, type StaffAccessLevel, staffAccessForRoles } from '../../core/access.ts';
+import { type StaffAccessLevel, staffPresetAccess, staffRolesFrom } from '../../core/access.ts';
 import { AppError } from '../../core/errors.ts';
 import { newId, requireId } from '../../core/ids.ts';
+import { type Role, sortRoles } from '../../core/roles.ts';
 import { isUniqueViolation } from '../../db/errors.ts';
 import { apiTokens, staffAccess, users } from '../../db/schema/index.ts';
 import type { Deps } from '../../lib/deps.ts';
@@ -18,8 +19,25 @@ export interface StaffView {
   userId: string;
   email: string;
   displayName: string;
-  access: StaffAccessLevel;
+  /** What the staff member may do in the clients the partner supports (none: nothing). */
+  roles: Role[];
+  /** The preset the roles are exactly, when they are one. */
+  access?: StaffAccessLevel;
   isOwner: boolean;
+}
+
+/** What a request may say of a staff member's access: a preset, or the roles. */
+export interface StaffRolesInput {
+  access?: StaffAccessLevel | undefined;
+  roles?: Role[] | undefined;
+}
+
+function rolesOrThrow(input: StaffRolesInput): Role[] {
+  const asked = staffRolesFrom(input);
+  if ('issues' in asked) {
+    throw new AppError('VALIDATION_FAILED', 'The staff access is not valid', { issues: asked.issues });
+  }
+  return asked.roles;
 }
 
 /**
@@ -29,10 +47,11 @@ export interface StaffView {
 export async function createStaff(
   deps: Pick<Deps, 'db'>,
   principal: PartnerPrincipal,
-  input: { email: string; displayName: string; access: StaffAccessLevel },
+  input: { email: string; displayName: string } & StaffRolesInput,
   requestId?: string,
 ): Promise<StaffView & { password: string; token: string }> {
   assertOwner(principal);
+  const roles = rolesOrThrow(input);
   const userId = newId('user');
   const password = generatePassword();
   const token = newApiToken();
@@ -54,9 +73,7 @@ export async function createStaff(
         // The owner saw this password: the staff member chooses their own at first sign-in.
         mustChangePassword: true,
       });
-      await tx
-        .insert(staffAccess)
-        .values({ userId, partnerId: principal.partnerId, roles: rolesForStaffAccess(input.access) });
+      await tx.insert(staffAccess).values({ userId, partnerId: principal.partnerId, roles });
       await tx.insert(apiTokens).values({
         id: newId('apiToken'),
         userId,
@@ -73,7 +90,7 @@ export async function createStaff(
         targetId: userId,
         outcome: 'succeeded',
         requestId,
-        detail: { access: input.access },
+        detail: { roles },
       });
     })
     .catch((error: unknown) => {
@@ -83,7 +100,8 @@ export async function createStaff(
     userId,
     email: input.email,
     displayName: input.displayName,
-    access: input.access,
+    roles,
+    ...staffPresetAccess(roles),
     isOwner: false,
     password,
     token,
@@ -95,15 +113,16 @@ export async function setStaffAccess(
   deps: Pick<Deps, 'db'>,
   principal: PartnerPrincipal,
   userId: string,
-  access: StaffAccessLevel,
+  input: StaffRolesInput,
   requestId?: string,
 ): Promise<StaffView> {
   assertOwner(principal);
+  const roles = rolesOrThrow(input);
   requireId('user', userId, 'staff member');
   return deps.db.transaction(async (tx) => {
     const [row] = await tx
       .update(staffAccess)
-      .set({ roles: rolesForStaffAccess(access), updatedAt: sql`now()` })
+      .set({ roles, updatedAt: sql`now()` })
       .where(and(eq(staffAccess.userId, userId), eq(staffAccess.partnerId, principal.partnerId)))
       .returning();
     if (!row) throw new AppError('NOT_FOUND', 'No such staff member');
@@ -120,9 +139,16 @@ export async function setStaffAccess(
       targetId: userId,
       outcome: 'succeeded',
       requestId,
-      detail: { access },
+      detail: { roles },
     });
-    return { userId, email: user?.email ?? '', displayName: user?.displayName ?? '', access, isOwner: row.isOwner };
+    return {
+      userId,
+      email: user?.email ?? '',
+      displayName: user?.displayName ?? '',
+      roles,
+      ...staffPresetAccess(roles),
+      isOwner: row.isOwner,
+    };
   });
 }
 
@@ -144,7 +170,8 @@ export async function listStaff(deps: Pick<Deps, 'db'>, principal: PartnerPrinci
     userId: r.userId,
     email: r.email,
     displayName: r.displayName,
-    access: staffAccessForRoles(r.roles),
+    roles: sortRoles(r.roles),
+    ...staffPresetAccess(r.roles),
     isOwner: r.isOwner,
   }));
 }

@@ -18,7 +18,7 @@ export async function createTestOffer(
   const response = await stack.request('/v1/offers', {
     method: 'POST',
     token,
-    json: { name: 'Test offer', access: 'limited', ...body },
+    json: { name: 'Test offer', ...('roles' in body ? {} : { access: 'limited' }), ...body },
   });
   if (response.status !== 201) throw new Error(`offer not created: ${response.status} ${await response.text()}`);
   return response.json() as Promise<{ id: string; url: string }>;

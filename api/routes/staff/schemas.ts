@@ -1,10 +1,17 @@
 import { z } from '@hono/zod-openapi';
 import { staffAccessLevels } from '../../../core/access.ts';
+import { roles } from '../../../core/roles.ts';
 import { plainText } from '../../../core/text.ts';
+import { RoleSchema } from '../../schemas.ts';
 
 export const StaffAccess = z.enum(staffAccessLevels).openapi({
   description:
-    'In every client the partner supports: `full` = everything the delegation allows; `limited` = reset passwords of non-admin users; `none` = nothing in client organizations.',
+    'A preset, in every client the partner supports: `full` = `global_admin` (everything the delegation allows); `limited` = `password_admin` (reset passwords of non-admin users); `none` = no role, nothing in client organizations.',
+});
+
+const StaffRoles = z.array(RoleSchema).max(roles.length).openapi({
+  description:
+    "The staff member's roles, instead of `access` (empty: nothing in client organizations). What they may do in a client is what the client granted ∩ these roles.",
 });
 
 export const StaffSchema = z
@@ -12,12 +19,23 @@ export const StaffSchema = z
     userId: z.string(),
     email: z.string(),
     displayName: z.string(),
-    access: StaffAccess,
+    roles: z.array(RoleSchema),
+    access: StaffAccess.optional().openapi({ description: 'The preset the roles are exactly, when they are one' }),
     isOwner: z.boolean(),
   })
   .openapi('Staff');
 
 export const CreateStaffBody = z
-  .object({ email: z.email().max(254), displayName: plainText(200), access: StaffAccess })
+  .object({
+    email: z.email().max(254),
+    displayName: plainText(200),
+    access: StaffAccess.optional(),
+    roles: StaffRoles.optional(),
+  })
   .strict()
   .openapi('CreateStaff');
+
+export const SetStaffAccessBody = z
+  .object({ access: StaffAccess.optional(), roles: StaffRoles.optional() })
+  .strict()
+  .openapi('SetStaffAccess');

@@ -2,14 +2,15 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { setStaffAccess } from '../../../services/accounts/staff.ts';
 import type { App } from '../../env.ts';
 import { bearerSecurity, problems } from '../../schemas.ts';
-import { StaffAccess, StaffSchema } from './schemas.ts';
+import { SetStaffAccessBody, StaffSchema } from './schemas.ts';
 
 export const route = createRoute({
   method: 'put',
   path: '/v1/staff/{userId}/access',
   tags: ['Staff'],
   summary: "Change a staff member's access (owners only)",
-  description: 'Takes effect at once, including for operations already queued: they are re-checked when they run.',
+  description:
+    'Send `access` (a preset) or `roles`, not both (422). Takes effect at once, including for operations already queued: they are re-checked when they run.',
   security: bearerSecurity,
   request: {
     params: z.object({
@@ -20,7 +21,7 @@ export const route = createRoute({
     }),
     body: {
       required: true,
-      content: { 'application/json': { schema: z.object({ access: StaffAccess }).strict().openapi('SetStaffAccess') } },
+      content: { 'application/json': { schema: SetStaffAccessBody } },
     },
   },
   responses: {
@@ -36,7 +37,7 @@ export const registerSetStaffAccess = (app: App) =>
         c.var.deps,
         c.var.principal,
         c.req.valid('param').userId,
-        c.req.valid('json').access,
+        c.req.valid('json'),
         c.var.requestId,
       ),
       200,

@@ -48,7 +48,7 @@ export function registerStaffPages(app: WebApp): void {
     verifyCsrf(c, form.csrf);
     const access = StaffAccess.safeParse(form.access);
     if (!access.success) throw new AppError('VALIDATION_FAILED', 'Choose none, limited or full.');
-    await setStaffAccess(c.var.deps, c.var.principal, c.req.param('userId'), access.data, c.var.requestId);
+    await setStaffAccess(c.var.deps, c.var.principal, c.req.param('userId'), { access: access.data }, c.var.requestId);
     return c.redirect('/dashboard/staff?notice=access-saved', 303);
   });
 }

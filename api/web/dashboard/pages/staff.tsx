@@ -1,4 +1,5 @@
 import type { StaffAccessLevel } from '../../../../core/access.ts';
+import { describeRoles } from '../../../../core/access.ts';
 import type { StaffView } from '../../../../services/accounts/staff.ts';
 import type { PartnerPrincipal } from '../../../../services/shared/principals.ts';
 import { DashboardLayout } from './layout.tsx';
@@ -59,6 +60,7 @@ export function StaffPage(props: {
                       <label class="muted" for={`access-${s.userId}`} style="display:none">
                         {`Access of ${s.email}`}
                       </label>
+                      {s.access === undefined ? <span>{describeRoles(s.roles)} </span> : null}
                       <select id={`access-${s.userId}`} name="access">
                         {(['none', 'limited', 'full'] as const).map((a) => (
                           <option value={a} selected={s.access === a}>
