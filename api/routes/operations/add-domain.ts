@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { requestAddDomain } from '../../../services/operations/requests.ts';
 import type { App } from '../../env.ts';
 import { bearerSecurity, IdempotencyHeaders, problems } from '../../schemas.ts';
-import { DelegationParam } from './schemas.ts';
+import { DelegationParam, requiredRoles } from './schemas.ts';
 
 const Verification = z
   .object({
@@ -12,13 +12,15 @@ const Verification = z
   })
   .openapi('DomainVerification');
 
+const needs = requiredRoles('add_domain');
+
 export const route = createRoute({
   method: 'post',
   path: '/v1/delegations/{id}/domains',
   tags: ['Operations'],
-  summary: 'Add a domain to the client organization (full access)',
-  description:
-    'Returns the TXT record to publish at the domain. Internationalized names are stored in punycode; IP addresses and public suffixes are refused (422). A subdomain of a verified domain is verified at once.',
+  summary: 'Add a domain to the client organization',
+  'x-roles': needs['x-roles'],
+  description: `${needs.sentence} Returns the TXT record to publish at the domain. Internationalized names are stored in punycode; IP addresses and public suffixes are refused (422). A subdomain of a verified domain is verified at once.`,
   security: bearerSecurity,
   request: {
     params: DelegationParam,

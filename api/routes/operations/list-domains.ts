@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { listClientDomains } from '../../../services/operations/views.ts';
 import type { App } from '../../env.ts';
 import { bearerSecurity, problems } from '../../schemas.ts';
-import { DelegationParam } from './schemas.ts';
+import { DelegationParam, requiredRoles } from './schemas.ts';
 
 const ClientDomain = z
   .object({
@@ -15,11 +15,15 @@ const ClientDomain = z
   })
   .openapi('ClientDomain');
 
+const needs = requiredRoles('list_domains');
+
 export const route = createRoute({
   method: 'get',
   path: '/v1/delegations/{id}/domains',
   tags: ['Operations'],
-  summary: "The client organization's domains (full access)",
+  summary: "The client organization's domains",
+  'x-roles': needs['x-roles'],
+  description: needs.sentence,
   security: bearerSecurity,
   request: { params: DelegationParam },
   responses: {

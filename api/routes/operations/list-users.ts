@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { listClientUsers } from '../../../services/operations/views.ts';
 import type { App } from '../../env.ts';
 import { bearerSecurity, problems } from '../../schemas.ts';
-import { DelegationParam } from './schemas.ts';
+import { DelegationParam, requiredRoles } from './schemas.ts';
 
 const ClientUser = z
   .object({
@@ -15,11 +15,15 @@ const ClientUser = z
   })
   .openapi('ClientUser');
 
+const needs = requiredRoles('list_users');
+
 export const route = createRoute({
   method: 'get',
   path: '/v1/delegations/{id}/users',
   tags: ['Operations'],
-  summary: "The client organization's users (limited or full access)",
+  summary: "The client organization's users",
+  'x-roles': needs['x-roles'],
+  description: needs.sentence,
   security: bearerSecurity,
   request: { params: DelegationParam },
   responses: {

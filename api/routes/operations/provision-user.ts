@@ -3,15 +3,17 @@ import { plainText } from '../../../core/text.ts';
 import { requestProvisionUser } from '../../../services/operations/requests.ts';
 import type { App } from '../../env.ts';
 import { bearerSecurity, IdempotencyHeaders, problems } from '../../schemas.ts';
-import { Accepted, DelegationParam } from './schemas.ts';
+import { Accepted, DelegationParam, requiredRoles } from './schemas.ts';
+
+const needs = requiredRoles('provision_user');
 
 export const route = createRoute({
   method: 'post',
   path: '/v1/delegations/{id}/users',
   tags: ['Operations'],
-  summary: 'Provision a user in the client organization (full access)',
-  description:
-    '`userName` is a local part (on the first verified domain, else the initial domain) or a full address on a verified domain. A worker creates the user and emails a temporary password to `notifyEmail`, or to you.',
+  summary: 'Provision a user in the client organization',
+  'x-roles': needs['x-roles'],
+  description: `${needs.sentence} \`userName\` is a local part (on the first verified domain, else the initial domain) or a full address on a verified domain. A worker creates the user and emails a temporary password to \`notifyEmail\`, or to you.`,
   security: bearerSecurity,
   request: {
     params: DelegationParam,

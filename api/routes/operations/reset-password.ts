@@ -2,15 +2,17 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { requestPasswordReset } from '../../../services/operations/requests.ts';
 import type { App } from '../../env.ts';
 import { bearerSecurity, IdempotencyHeaders, problems } from '../../schemas.ts';
-import { Accepted, DelegationParam } from './schemas.ts';
+import { Accepted, DelegationParam, requiredRoles } from './schemas.ts';
+
+const needs = requiredRoles('reset_password_non_admin', 'reset_password_admin');
 
 export const route = createRoute({
   method: 'post',
   path: '/v1/delegations/{id}/users/{userId}/password-reset',
   tags: ['Operations'],
   summary: "Reset a client user's password",
-  description:
-    "Limited access may reset non-admin users only (403 for a global admin). A worker sets a temporary password, which must be changed at the next sign-in, ends the user's sessions and emails it to you.",
+  'x-roles': needs['x-roles'],
+  description: `${needs.sentence} A global administrator's password needs \`reset_password_admin\` (403 otherwise). A worker sets a temporary password, which must be changed at the next sign-in, ends the user's sessions and emails it to you.`,
   security: bearerSecurity,
   request: {
     params: DelegationParam.extend({

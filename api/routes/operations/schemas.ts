@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { operationKindNames } from '../../../core/operation-kinds.ts';
+import { type Capability, describeRolesAllowing, rolesAllowing } from '../../../core/permissions.ts';
 import { operationStates } from '../../../db/schema/index.ts';
 
 export const OperationSchema = z
@@ -25,3 +26,15 @@ export const DelegationParam = z.object({
     .max(100)
     .openapi({ param: { name: 'id', in: 'path' }, example: 'dlg_0193a0c4a7f47c2a9d1e5b3f6a8c9d0e' }),
 });
+
+/**
+ * What a route needs, from the one table (core/permissions.ts): a sentence for its
+ * description and `x-roles` (capability → the roles that allow it, the least first).
+ */
+export function requiredRoles(...needed: Capability[]) {
+  const sentence = needed.map((c) => `\`${c}\` needs ${describeRolesAllowing(c)}`).join('; ');
+  return {
+    'x-roles': Object.fromEntries(needed.map((c) => [c, rolesAllowing(c)])),
+    sentence: `Roles: ${sentence} — granted by the client in the delegation and held by you.`,
+  };
+}

@@ -2,15 +2,17 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { requestVerifyDomain } from '../../../services/operations/requests.ts';
 import type { App } from '../../env.ts';
 import { bearerSecurity, IdempotencyHeaders, problems } from '../../schemas.ts';
-import { Accepted, DelegationParam } from './schemas.ts';
+import { Accepted, DelegationParam, requiredRoles } from './schemas.ts';
+
+const needs = requiredRoles('verify_domain');
 
 export const route = createRoute({
   method: 'post',
   path: '/v1/delegations/{id}/domains/{name}/verify',
   tags: ['Operations'],
-  summary: 'Verify a domain by its TXT record (full access)',
-  description:
-    'A worker looks the record up, and keeps looking with growing pauses while DNS propagates, until it is found or the deadline (72 hours by default) passes; the operation then fails with what was found instead.',
+  summary: 'Verify a domain by its TXT record',
+  'x-roles': needs['x-roles'],
+  description: `${needs.sentence} A worker looks the record up, and keeps looking with growing pauses while DNS propagates, until it is found or the deadline (72 hours by default) passes; the operation then fails with what was found instead.`,
   security: bearerSecurity,
   request: {
     params: DelegationParam.extend({

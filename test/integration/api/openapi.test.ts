@@ -138,3 +138,44 @@ describe('/openapi.json', () => {
     expect(seen).toEqual(expect.arrayContaining(['403', '404', '415', '422']));
   });
 });
+
+describe('roles in /openapi.json', () => {
+  it('publishes the role catalogue as an enum, each role described', () => {
+    const doc = document as unknown as {
+      components: { schemas: Record<string, { enum?: string[]; description?: string }> };
+    };
+    expect(doc.components.schemas.Role?.enum).toEqual([
+      'directory_reader',
+      'password_admin',
+      'helpdesk_admin',
+      'user_admin',
+      'domain_admin',
+      'privileged_auth_admin',
+      'global_admin',
+    ]);
+    for (const role of doc.components.schemas.Role?.enum ?? []) {
+      expect(doc.components.schemas.Role?.description).toContain(`\`${role}\``);
+    }
+  });
+
+  it.each([
+    ['GET /v1/delegations/{id}/users', { list_users: 'directory_reader' }],
+    ['POST /v1/delegations/{id}/users', { provision_user: 'user_admin' }],
+    [
+      'POST /v1/delegations/{id}/users/{userId}/password-reset',
+      { reset_password_non_admin: 'password_admin', reset_password_admin: 'privileged_auth_admin' },
+    ],
+    ['GET /v1/delegations/{id}/domains', { list_domains: 'directory_reader' }],
+    ['POST /v1/delegations/{id}/domains', { add_domain: 'domain_admin' }],
+    ['POST /v1/delegations/{id}/domains/{name}/verify', { verify_domain: 'domain_admin' }],
+  ])('%s names the least role it needs', (name, least) => {
+    const operation = apiOperations().find((o) => o.name === name)?.operation as
+      | (Operation & { 'x-roles'?: Record<string, string[]>; description?: string })
+      | undefined;
+    for (const [capability, role] of Object.entries(least)) {
+      expect(operation?.['x-roles']?.[capability]?.[0]).toBe(role);
+      expect(operation?.['x-roles']?.[capability]?.at(-1)).toBe('global_admin');
+      expect(operation?.description).toContain(`\`${role}\``);
+    }
+  });
+});
