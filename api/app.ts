@@ -16,6 +16,8 @@ import { registerListCampaigns } from './routes/campaigns/list.ts';
 import { registerListCampaignRecipients } from './routes/campaigns/recipients.ts';
 import { registerRetryFailedRecipients } from './routes/campaigns/retry-failed.ts';
 import { RecipientInput } from './routes/campaigns/schemas.ts';
+import { registerCreateAmendment } from './routes/delegations/amendments-create.ts';
+import { registerListAmendments } from './routes/delegations/amendments-list.ts';
 import { registerExtendDelegation } from './routes/delegations/extend.ts';
 import { registerGetDelegation } from './routes/delegations/get.ts';
 import { registerListDelegations } from './routes/delegations/list.ts';
@@ -111,6 +113,8 @@ export function createApp(deps: Deps): App {
   registerGetDelegation(app);
   registerTerminateDelegation(app);
   registerExtendDelegation(app);
+  registerCreateAmendment(app);
+  registerListAmendments(app);
   registerCreateStaff(app);
   registerListStaff(app);
   registerSetStaffAccess(app);

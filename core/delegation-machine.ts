@@ -39,6 +39,12 @@ export const delegationEvents = [
   'extend',
   /** The partner or the client ended the delegation. */
   'terminate',
+  /**
+   * An amendment changed the terms of the active delegation (core/amendment-machine.ts):
+   * a reduction at once, an addition once the client said yes. Same delegation, same id;
+   * the event's detail holds the terms before and after.
+   */
+  'amend',
 ] as const;
 export type DelegationEvent = (typeof delegationEvents)[number];
 
@@ -76,6 +82,7 @@ export const delegationTransitions: {
     end_reached: 'expired',
     auto_extend: 'active',
     extend: 'active',
+    amend: 'active',
     terminate: 'terminated',
   },
   declined: {},

@@ -16,6 +16,7 @@ export const idPrefixes = {
   email: 'eml',
   operation: 'op',
   domain: 'dom',
+  amendment: 'amd',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

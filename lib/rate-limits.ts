@@ -26,6 +26,8 @@ export const rateLimitRules = {
   createOrgPerIp: { points: 10, duration: 60 * 60 },
   acceptPerIp: { points: 30, duration: 15 * 60 },
   acceptPerAccount: { points: 10, duration: 15 * 60 },
+  /** Confirmations on "End this delegation" pages (no account: counted per address only). */
+  endLinkPerIp: { points: 30, duration: 15 * 60 },
 } as const;
 
 export type RateLimitName = keyof typeof rateLimitRules;

@@ -23,7 +23,15 @@ export function delegationLinkToken(secret: string, delegationId: string): strin
   return createHmac('sha256', secret).update(`delegation-link:${delegationId}`).digest('base64url');
 }
 
-/** API tokens start with a recognisable prefix so secret scanners can spot leaks. */
+/**
+ * The personal link token of one client admin for one amendment: derived like the offer
+ * links (docs/adr/0002), so only its SHA-256 is stored, and personal, so each admin's
+ * email carries a link of its own.
+ */
+export function amendmentLinkToken(secret: string, amendmentId: string, userId: string): string {
+  return createHmac('sha256', secret).update(`amendment-link:${amendmentId}:${userId}`).digest('base64url');
+}
+
 /**
  * The key of a delegation's "end this delegation" link, carried by every email to a
  * client admin about it: derived like the offer links, so nothing is stored, and only the
@@ -40,6 +48,7 @@ export function isEndLinkToken(secret: string, delegationId: string, token: stri
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
+/** API tokens start with a recognisable prefix so secret scanners can spot leaks. */
 export const API_TOKEN_PREFIX = 'mdt_';
 
 export function newApiToken(): string {

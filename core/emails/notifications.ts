@@ -1,9 +1,10 @@
 import { describeRoles } from '../access.ts';
-import type { Role } from '../roles.ts';
+import { type Role, roleCatalogue, sortRoles } from '../roles.ts';
 import { renderNotice } from './layout.ts';
 import type { RenderedEmail } from './offer-email.ts';
 
 const day = (d: Date) => d.toISOString().slice(0, 10);
+const roleLabels = (set: readonly Role[]) => sortRoles(set).map((role) => roleCatalogue[role].label);
 
 export interface DelegationFacts {
   partnerName: string;
@@ -13,53 +14,106 @@ export interface DelegationFacts {
   autoExtend: boolean;
 }
 
-/** To the partner's owners when a client accepted. */
-export function acceptedForPartner(f: DelegationFacts, acceptedBy: string): RenderedEmail {
+/**
+ * To the partner's owners when a client accepted: the roles granted, and the optional
+ * roles the client left out (`leftOut`, none by default).
+ */
+export function acceptedForPartner(
+  f: DelegationFacts,
+  acceptedBy: string,
+  leftOut: readonly Role[] = [],
+): RenderedEmail {
   return renderNotice(`${f.clientName} accepted your delegated administration offer`, [
     `${f.clientName} accepted your delegated administration offer (accepted by ${acceptedBy}).`,
     `${describeRoles(f.roles)}. It is active until ${day(f.endsAt)}${f.autoExtend ? ' and renews automatically by 180 days' : ''}.`,
+    `Roles granted: ${roleLabels(f.roles).join(', ')}.`,
+    ...(leftOut.length > 0
+      ? [
+          `Optional roles ${f.clientName} left out: ${roleLabels(leftOut).join(', ')}. Your staff cannot use them there; only the client can grant them later, by accepting an amendment.`,
+        ]
+      : []),
   ]);
 }
 
-/** To the client's admin who accepted: what was granted and how to end it. */
-export function receiptForClient(f: DelegationFacts, manageUrl: string): RenderedEmail {
+/**
+ * To the client's admin who accepted: what was granted and how to end it (`endUrl`: the
+ * delegation's signed end link).
+ */
+export function receiptForClient(f: DelegationFacts, manageUrl: string, endUrl?: string): RenderedEmail {
   return renderNotice(
     `You granted ${f.partnerName} delegated administration`,
     [
       `You granted ${f.partnerName} delegated administration of ${f.clientName}.`,
       `${describeRoles(f.roles)}. Device management is not included.`,
+      `Roles granted: ${roleLabels(f.roles).join(', ')}.`,
       `It lasts until ${day(f.endsAt)}${f.autoExtend ? ', then renews automatically by 180 days unless it is ended' : ''}.`,
       'You can end it at any time; every action the partner takes in your organization is listed on the same page.',
     ],
     { label: 'See and end your delegations', url: manageUrl },
+    { endUrl },
   );
 }
 
-/** To both sides when either ended a delegation. */
-export function terminatedNotice(f: Omit<DelegationFacts, 'endsAt' | 'autoExtend'>, endedBy: string): RenderedEmail {
-  return renderNotice(`Delegated administration between ${f.partnerName} and ${f.clientName} has ended`, [
-    `The delegated administration of ${f.clientName} by ${f.partnerName} was ended by ${endedBy}.`,
-    `${f.partnerName} can no longer act in ${f.clientName}.`,
-  ]);
+/** To both sides when either ended a delegation (`endUrl` on the client's side only). */
+export function terminatedNotice(
+  f: Omit<DelegationFacts, 'endsAt' | 'autoExtend'>,
+  endedBy: string,
+  endUrl?: string,
+): RenderedEmail {
+  return renderNotice(
+    `Delegated administration between ${f.partnerName} and ${f.clientName} has ended`,
+    [
+      `The delegated administration of ${f.clientName} by ${f.partnerName} was ended by ${endedBy}.`,
+      `${f.partnerName} can no longer act in ${f.clientName}.`,
+    ],
+    undefined,
+    { endUrl },
+  );
 }
 
-/** To both sides, 30, 7 and 1 day before the end. */
-export function expiryNotice(f: DelegationFacts, daysLeft: number): RenderedEmail {
+/** To both sides, 30, 7 and 1 day before the end (`endUrl` on the client's side only). */
+export function expiryNotice(f: DelegationFacts, daysLeft: number, endUrl?: string): RenderedEmail {
   const when = daysLeft === 1 ? 'tomorrow' : `in ${daysLeft} days`;
-  return renderNotice(`Delegated administration of ${f.clientName} by ${f.partnerName} ends ${when}`, [
-    `The delegated administration of ${f.clientName} by ${f.partnerName} ends on ${day(f.endsAt)}.`,
-    f.autoExtend
-      ? 'It renews automatically by 180 days unless either side ends it.'
-      : 'After that date the partner can no longer act in the organization unless a new offer is accepted.',
-  ]);
+  return renderNotice(
+    `Delegated administration of ${f.clientName} by ${f.partnerName} ends ${when}`,
+    [
+      `The delegated administration of ${f.clientName} by ${f.partnerName} ends on ${day(f.endsAt)}.`,
+      f.autoExtend
+        ? 'It renews automatically by 180 days unless either side ends it.'
+        : 'After that date the partner can no longer act in the organization unless a new offer is accepted.',
+    ],
+    undefined,
+    { endUrl },
+  );
 }
 
-/** To both sides when a delegation reached its end. */
-export function expiredNotice(f: Omit<DelegationFacts, 'autoExtend'>): RenderedEmail {
-  return renderNotice(`Delegated administration of ${f.clientName} by ${f.partnerName} has expired`, [
-    `The delegated administration of ${f.clientName} by ${f.partnerName} reached its end on ${day(f.endsAt)}.`,
-    `${f.partnerName} can no longer act in ${f.clientName}.`,
-  ]);
+/** To both sides when a delegation reached its end (`endUrl` on the client's side only). */
+export function expiredNotice(f: Omit<DelegationFacts, 'autoExtend'>, endUrl?: string): RenderedEmail {
+  return renderNotice(
+    `Delegated administration of ${f.clientName} by ${f.partnerName} has expired`,
+    [
+      `The delegated administration of ${f.clientName} by ${f.partnerName} reached its end on ${day(f.endsAt)}.`,
+      `${f.partnerName} can no longer act in ${f.clientName}.`,
+    ],
+    undefined,
+    { endUrl },
+  );
+}
+
+/** To the partner's owners when the recipient of a campaign's offer declined it. */
+export function declinedForPartner(
+  f: Pick<DelegationFacts, 'clientName' | 'roles'> & { recipientEmail: string | null },
+  declinedBy: string,
+  dashboardUrl: string,
+): RenderedEmail {
+  return renderNotice(
+    `${f.clientName} declined your delegated administration offer`,
+    [
+      `${f.clientName} declined your delegated administration offer${f.recipientEmail ? `, sent to ${f.recipientEmail}` : ''} (declined by ${declinedBy}).`,
+      `You asked for: ${roleLabels(f.roles).join(', ')}. Nothing was granted: your staff cannot act in their organization.`,
+    ],
+    { label: 'See the delegation', url: dashboardUrl },
+  );
 }
 
 /**
@@ -73,6 +127,8 @@ export function temporaryPasswordEmail(p: {
   orgName: string;
   password: string;
   signInUrl: string;
+  /** The delegation's end link, when the email goes to a global admin of the client. */
+  endUrl?: string | undefined;
 }): RenderedEmail {
   const what =
     p.kind === 'new-user' ? `The account ${p.userEmail} was created` : `The password of ${p.userEmail} was reset`;
@@ -82,8 +138,12 @@ export function temporaryPasswordEmail(p: {
       `${what} in ${p.orgName}.`,
       `Temporary password: ${p.password}`,
       'It must be changed at the first sign-in. Pass it on through a channel you trust, then delete this email.',
+      ...(p.endUrl
+        ? ['This was done by a partner through delegated administration. If you did not expect it, end the delegation.']
+        : []),
     ],
     { label: 'Sign in', url: p.signInUrl },
+    { endUrl: p.endUrl },
   );
 }
 

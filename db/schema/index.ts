@@ -1,3 +1,5 @@
+export * from './amendment-links.ts';
+export * from './amendments.ts';
 export * from './api-tokens.ts';
 export * from './audit-events.ts';
 export * from './campaigns.ts';

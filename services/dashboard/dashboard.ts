@@ -2,7 +2,14 @@ import { and, count, desc, eq, inArray, sql } from 'drizzle-orm';
 import { type DelegationState, delegationStates } from '../../core/delegation-machine.ts';
 import { seesAllOperations, seesClientOrganizations } from '../../core/partner-permissions.ts';
 import type { Db } from '../../db/client.ts';
-import { campaigns, delegations, type OperationState, operationStates, operations } from '../../db/schema/index.ts';
+import {
+  campaigns,
+  delegationEvents,
+  delegations,
+  type OperationState,
+  operationStates,
+  operations,
+} from '../../db/schema/index.ts';
 import type { StateCounts } from '../campaigns/campaigns.ts';
 import type { PartnerPrincipal } from '../shared/principals.ts';
 
@@ -182,4 +189,43 @@ export async function campaignSendRate(db: Db, campaignId: string): Promise<Send
     firstSentAt: row.first ? new Date(row.first) : null,
     lastSentAt: last,
   };
+}
+
+export interface RecentDecline {
+  delegationId: string;
+  recipientEmail: string | null;
+  recipientCompany: string | null;
+  campaignId: string | null;
+  declinedAt: Date;
+  /** Who declined, as recorded: the signed-in admin's address, or "the recipient of the offer email". */
+  declinedBy: string | null;
+}
+
+/**
+ * The partner's latest declines, newest first: the overview lists them beside its counts
+ * (the owners are emailed each one too). A declined delegation never changes again, so its
+ * `updated_at` is the moment of the decline.
+ */
+export function recentDeclines(db: Db, partnerId: string, limit = 10): Promise<RecentDecline[]> {
+  return sharedAggregate(db, `declines:${partnerId}:${limit}`, () => readRecentDeclines(db, partnerId, limit));
+}
+
+async function readRecentDeclines(db: Db, partnerId: string, limit: number): Promise<RecentDecline[]> {
+  // delegations_partner_state_idx finds the partner's declined rows; only those are sorted.
+  const rows = await db
+    .select({
+      delegationId: delegations.id,
+      recipientEmail: delegations.recipientEmail,
+      recipientCompany: delegations.recipientCompany,
+      campaignId: delegations.campaignId,
+      declinedAt: delegations.updatedAt,
+      // Qualified by hand: drizzle leaves the columns of a one-table select unqualified.
+      declinedBy: sql<string | null>`(select e.detail ->> 'by' from ${delegationEvents} e
+        where e.delegation_id = ${delegations}.id and e.event = 'decline' limit 1)`,
+    })
+    .from(delegations)
+    .where(and(eq(delegations.partnerId, partnerId), eq(delegations.state, 'declined')))
+    .orderBy(desc(delegations.updatedAt), desc(delegations.id))
+    .limit(limit);
+  return rows;
 }

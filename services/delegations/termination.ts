@@ -21,6 +21,8 @@ interface Termination {
   endedBy: string;
   partnerIdOfActor: string | null;
   requestId?: string | undefined;
+  /** How it was ended, when not from a signed-in page or the API ("end link"). */
+  via?: string | undefined;
 }
 
 /**
@@ -49,7 +51,7 @@ async function terminate(deps: Pick<Deps, 'db' | 'queues' | 'logger' | 'config'>
       event: 'terminate',
       actor: t.actor,
       set: { endedAt: sql`now()`, endedBy: t.actor.id },
-      detail: { endedBy: t.endedBy },
+      detail: { endedBy: t.endedBy, ...(t.via ? { via: t.via } : {}) },
     });
     await recordAudit(tx, {
       actorUserId: t.actor.id,
@@ -60,7 +62,7 @@ async function terminate(deps: Pick<Deps, 'db' | 'queues' | 'logger' | 'config'>
       targetId: d.id,
       outcome: 'succeeded',
       requestId: t.requestId,
-      detail: { from: d.state, by: t.actor.type },
+      detail: { from: d.state, by: t.actor.type, ...(t.via ? { via: t.via } : {}) },
     });
     return { emailIds: await notifyTerminated(tx, notifyContext(deps.config), d.id, t.endedBy), state: 'terminated' };
   });
@@ -103,5 +105,26 @@ export function terminateByClient(
     endedBy: `${viewer.orgName} (${viewer.email})`,
     partnerIdOfActor: null,
     requestId,
+  });
+}
+
+/**
+ * The client ends a delegation with the signed link of an email (services/mail/end-links.ts),
+ * without signing in: the key is the proof of holding an email sent to the client's side.
+ * The caller has checked the key (resolveEndLink) and passes what it resolved.
+ */
+export function terminateByEndLink(
+  deps: Pick<Deps, 'db' | 'queues' | 'logger' | 'config'>,
+  link: { delegationId: string; clientName: string },
+  requestId?: string,
+) {
+  return terminate(deps, {
+    delegationId: link.delegationId,
+    scope: eq(delegations.id, link.delegationId),
+    actor: { type: 'client_user', id: null },
+    endedBy: `${link.clientName} (with the end link of a Mandate email)`,
+    partnerIdOfActor: null,
+    requestId,
+    via: 'end link',
   });
 }

@@ -2,6 +2,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import {
   acceptedForPartner,
   type DelegationFacts,
+  declinedForPartner,
   expiredNotice,
   expiryNotice,
   receiptForClient,
@@ -12,16 +13,23 @@ import type { DbOrTx } from '../../db/client.ts';
 import { delegations, organizations, staffAccess, users } from '../../db/schema/index.ts';
 import type { Config } from '../../lib/config.ts';
 import { senderDomain } from '../../lib/mailer.ts';
+import { endDelegationUrl } from './end-links.ts';
 import { type NewEmail, recordEmails } from './outbox.ts';
 
 /** Where notification emails come from and where their links point. */
 export interface NotifyContext {
   messageIdDomain: string;
   publicUrl: string;
+  /** A delegation's signed "End this delegation" link, for emails to the client's side only. */
+  endUrl(delegationId: string): string;
 }
 
-export function notifyContext(config: Pick<Config, 'mailFrom' | 'publicUrl'>): NotifyContext {
-  return { messageIdDomain: senderDomain(config.mailFrom), publicUrl: config.publicUrl };
+export function notifyContext(config: Pick<Config, 'mailFrom' | 'publicUrl' | 'linkSecret'>): NotifyContext {
+  return {
+    messageIdDomain: senderDomain(config.mailFrom),
+    publicUrl: config.publicUrl,
+    endUrl: (delegationId) => endDelegationUrl(config, delegationId),
+  };
 }
 
 async function partnerOwnerAddresses(db: DbOrTx, partnerId: string): Promise<string[]> {
@@ -90,8 +98,17 @@ function toEach(addresses: string[], key: string, kind: string, delegationId: st
   }));
 }
 
-/** Acceptance: the partner's owners are told, the admin who accepted gets a receipt. */
-export async function notifyAccepted(db: DbOrTx, ctx: NotifyContext, delegationId: string, acceptedBy: string) {
+/**
+ * Acceptance: the partner's owners are told which roles were granted (and which optional
+ * ones were left out), the admin who accepted gets a receipt with the end link.
+ */
+export async function notifyAccepted(
+  db: DbOrTx,
+  ctx: NotifyContext,
+  delegationId: string,
+  acceptedBy: string,
+  leftOut: readonly Role[] = [],
+) {
   const p = await loadParties(db, delegationId);
   return recordEmails(db, ctx.messageIdDomain, [
     ...toEach(
@@ -99,16 +116,32 @@ export async function notifyAccepted(db: DbOrTx, ctx: NotifyContext, delegationI
       `accepted.${delegationId}`,
       'accepted',
       delegationId,
-      acceptedForPartner(p, acceptedBy),
+      acceptedForPartner(p, acceptedBy, leftOut),
     ),
     ...toEach(
       [acceptedBy],
       `receipt.${delegationId}`,
       'receipt',
       delegationId,
-      receiptForClient(p, `${ctx.publicUrl}/org/delegations`),
+      receiptForClient(p, `${ctx.publicUrl}/org/delegations`, ctx.endUrl(delegationId)),
     ),
   ]);
+}
+
+/** A decline: the partner's owners are told, once (the dedupe key is the delegation's). */
+export async function notifyDeclined(db: DbOrTx, ctx: NotifyContext, delegationId: string, declinedBy: string) {
+  const p = await loadParties(db, delegationId);
+  return recordEmails(
+    db,
+    ctx.messageIdDomain,
+    toEach(
+      await partnerOwnerAddresses(db, p.partnerId),
+      `declined.${delegationId}`,
+      'declined',
+      delegationId,
+      declinedForPartner(p, declinedBy, `${ctx.publicUrl}/dashboard/delegations/${delegationId}`),
+    ),
+  );
 }
 
 /** Termination: both sides (the client's global admins, or the invited address before acceptance). */
@@ -119,23 +152,44 @@ export async function notifyTerminated(db: DbOrTx, ctx: NotifyContext, delegatio
     : p.recipientEmail
       ? [p.recipientEmail]
       : [];
-  const content = terminatedNotice(p, endedBy);
   return recordEmails(db, ctx.messageIdDomain, [
     ...toEach(
       await partnerOwnerAddresses(db, p.partnerId),
       `terminated.${delegationId}`,
       'terminated',
       delegationId,
-      content,
+      terminatedNotice(p, endedBy),
     ),
-    ...toEach(clientSide, `terminated.${delegationId}`, 'terminated', delegationId, content),
+    ...toEach(
+      clientSide,
+      `terminated.${delegationId}`,
+      'terminated',
+      delegationId,
+      terminatedNotice(p, endedBy, ctx.endUrl(delegationId)),
+    ),
   ]);
 }
 
-async function bothSides(db: DbOrTx, p: Parties): Promise<string[]> {
+/**
+ * One notice to both sides: the partner's owners get `forSide('partner')`, the client's
+ * global admins `forSide('client')` — the only one with the end link. An address on both
+ * sides keeps the partner's (one email per key and address).
+ */
+async function toBothSides(
+  db: DbOrTx,
+  p: Parties,
+  key: string,
+  kind: string,
+  forSide: (side: 'partner' | 'client') => NewEmail['content'],
+): Promise<NewEmail[]> {
+  const partner = await partnerOwnerAddresses(db, p.partnerId);
+  const owners = new Set(partner.map((a) => a.toLowerCase()));
+  const client = (p.clientOrgId ? await clientAdminAddresses(db, p.clientOrgId) : []).filter(
+    (a) => !owners.has(a.toLowerCase()),
+  );
   return [
-    ...(await partnerOwnerAddresses(db, p.partnerId)),
-    ...(p.clientOrgId ? await clientAdminAddresses(db, p.clientOrgId) : []),
+    ...toEach(partner, key, kind, p.delegationId, forSide('partner')),
+    ...toEach(client, key, kind, p.delegationId, forSide('client')),
   ];
 }
 
@@ -149,10 +203,13 @@ export async function notifyExpiry(
 ) {
   const p = await loadParties(db, delegationId);
   const key = `expiry.${thresholdDays}.${delegationId}.${p.endsAt.toISOString()}`;
+  const daysShown = Math.max(1, daysLeft);
   return recordEmails(
     db,
     ctx.messageIdDomain,
-    toEach(await bothSides(db, p), key, 'expiry-notice', delegationId, expiryNotice(p, Math.max(1, daysLeft))),
+    await toBothSides(db, p, key, 'expiry-notice', (side) =>
+      expiryNotice(p, daysShown, side === 'client' ? ctx.endUrl(delegationId) : undefined),
+    ),
   );
 }
 
@@ -162,6 +219,8 @@ export async function notifyExpired(db: DbOrTx, ctx: NotifyContext, delegationId
   return recordEmails(
     db,
     ctx.messageIdDomain,
-    toEach(await bothSides(db, p), `expired.${delegationId}`, 'expired', delegationId, expiredNotice(p)),
+    await toBothSides(db, p, `expired.${delegationId}`, 'expired', (side) =>
+      expiredNotice(p, side === 'client' ? ctx.endUrl(delegationId) : undefined),
+    ),
   );
 }

@@ -2,6 +2,7 @@ import { lte, sql } from 'drizzle-orm';
 import { ANSWER_TIMEOUT_DAYS, AUTO_EXTEND_DAYS } from '../../core/offer-rules.ts';
 import { delegations, expiryNotices } from '../../db/schema/index.ts';
 import type { Deps } from '../../lib/deps.ts';
+import { sweepAmendments } from '../delegations/amendment-sweep.ts';
 import { applyTransitionToMany, systemActor } from '../delegations/transitions.ts';
 import { notifyContext, notifyExpired, notifyExpiry } from '../mail/notifications.ts';
 import { enqueueEmails } from '../mail/outbox.ts';
@@ -21,14 +22,17 @@ export interface LifecycleResult {
   expired: number;
   timedOut: number;
   notices: number;
+  /** Pending amendments that expired unanswered, and those whose delegation had ended. */
+  amendmentsExpired: number;
+  amendmentsCancelled: number;
 }
 
 /**
  * One pass of the lifecycle, judged by the database clock: auto-extends or expires
- * active delegations whose end has passed, expires offers unanswered for 90 days, and
- * writes the due expiry notices. Every step is a guarded set-based update or an insert
- * keyed on (delegation, threshold, end), so running it twice, or in two workers at
- * once, changes nothing more.
+ * active delegations whose end has passed, expires offers unanswered for 90 days, writes
+ * the due expiry notices, and expires or cancels pending amendments. Every step is a
+ * guarded set-based update or an insert keyed on (delegation, threshold, end), so running
+ * it twice, or in two workers at once, changes nothing more.
  */
 export async function runLifecycle(deps: Pick<Deps, 'db' | 'queues' | 'logger' | 'config'>): Promise<LifecycleResult> {
   const ctx = notifyContext(deps.config);
@@ -94,5 +98,15 @@ export async function runLifecycle(deps: Pick<Deps, 'db' | 'queues' | 'logger' |
     }
   }
 
-  return { extended: extended.length, expired: expiredEmails.count, timedOut: timedOut.length, notices };
+  // Last: by now every delegation past its end has been expired or extended.
+  const amendments = await sweepAmendments(deps);
+
+  return {
+    extended: extended.length,
+    expired: expiredEmails.count,
+    timedOut: timedOut.length,
+    notices,
+    amendmentsExpired: amendments.expired,
+    amendmentsCancelled: amendments.cancelled,
+  };
 }

@@ -1,13 +1,15 @@
 import { eq, sql } from 'drizzle-orm';
 import { AppError } from '../../core/errors.ts';
+import { grantRoles, isGrantOf } from '../../core/granted-roles.ts';
 import { newId } from '../../core/ids.ts';
+import { sortRoles } from '../../core/roles.ts';
 import { isUniqueViolation } from '../../db/errors.ts';
 import { delegationEvents, delegations, offers, users } from '../../db/schema/index.ts';
 import type { Deps } from '../../lib/deps.ts';
 import type { Viewer } from '../accounts/sessions.ts';
 import { recordAudit } from '../audit/record.ts';
 import { applyTransition, systemActor } from '../delegations/transitions.ts';
-import { notifyAccepted, notifyContext } from '../mail/notifications.ts';
+import { notifyAccepted, notifyContext, notifyDeclined } from '../mail/notifications.ts';
 import { enqueueEmails } from '../mail/outbox.ts';
 import { findLiveDelegation, resolveOfferLink } from './offer-links.ts';
 
@@ -20,6 +22,8 @@ export interface AcceptResult {
 /**
  * A client's global admin accepts an offer link. A personal link moves its delegation
  * to `accepting`; a reusable link creates one directly in `accepting`. Either way the
+ * delegation holds the roles granted — the required ones and the optional ones in
+ * `keptOptionalRoles` (default none: nothing the client did not tick) — and the
  * process-acceptance job is enqueued after commit. If the organization already has a
  * live delegation with this partner, nothing changes and that one is returned.
  */
@@ -28,6 +32,7 @@ export async function acceptOffer(
   token: string,
   viewer: Viewer,
   requestId?: string,
+  keptOptionalRoles: readonly string[] = [],
 ): Promise<AcceptResult> {
   if (viewer.orgKind !== 'client' || !viewer.isGlobalAdmin) {
     throw new AppError('NOT_AUTHORIZED', 'Only a global administrator of a client organization can accept an offer');
@@ -36,6 +41,12 @@ export async function acceptOffer(
     .transaction(async (tx): Promise<AcceptResult> => {
       const link = await resolveOfferLink(tx, token, viewer.orgId);
       if (!link) throw new AppError('NOT_FOUND', 'This offer link is not valid');
+      const choice = grantRoles({ required: link.roles, optional: link.optionalRoles }, keptOptionalRoles);
+      if (Array.isArray(choice)) {
+        throw new AppError('VALIDATION_FAILED', 'Only the optional roles of this offer can be left out or kept', {
+          issues: choice,
+        });
+      }
       if (link.facts.liveForViewer) return { delegationId: link.facts.liveForViewer.id, alreadyLive: true };
       // Share-lock the offer: a concurrent revoke waits for this acceptance, or wins before it.
       const [offer] = await tx
@@ -47,7 +58,14 @@ export async function acceptOffer(
       if (offer?.expired) throw new AppError('OFFER_EXPIRED', 'This offer has expired');
 
       const actor = { type: 'client_user' as const, id: viewer.userId };
-      const accepted = { clientOrgId: viewer.orgId, acceptedAt: sql`now()`, acceptedBy: viewer.userId };
+      const accepted = {
+        clientOrgId: viewer.orgId,
+        acceptedAt: sql`now()`,
+        acceptedBy: viewer.userId,
+        roles: choice.granted,
+      };
+      // What the client granted and what it left out, on the timeline and in the audit trail.
+      const granted = { roles: choice.granted, leftOut: choice.leftOut };
       let delegationId: string;
       if (link.delegation) {
         const { id, state } = link.delegation;
@@ -60,6 +78,7 @@ export async function acceptOffer(
           event: 'accept',
           actor,
           set: accepted,
+          detail: granted,
         });
         if (!moved) {
           // Someone answered this link meanwhile — perhaps this same organization, twice.
@@ -75,7 +94,6 @@ export async function acceptOffer(
           partnerId: link.offer.partnerId,
           offerId: link.offer.id,
           state: 'accepting',
-          roles: link.offer.roles,
           durationDays: link.offer.durationDays,
           autoExtend: link.offer.autoExtend,
           ...accepted,
@@ -87,7 +105,7 @@ export async function acceptOffer(
           toState: 'accepting',
           actorType: actor.type,
           actorId: actor.id,
-          detail: { via: 'reusable link' },
+          detail: { via: 'reusable link', ...granted },
         });
       }
       await recordAudit(tx, {
@@ -99,6 +117,7 @@ export async function acceptOffer(
         targetId: delegationId,
         outcome: 'succeeded',
         requestId,
+        detail: granted,
       });
       return { delegationId, alreadyLive: false };
     })
@@ -120,10 +139,16 @@ export async function acceptOffer(
 
 /**
  * The recipient of a personal link declines it. No sign-in is needed: the link itself
- * is the proof of being the recipient. A reusable link has nothing to decline.
+ * is the proof of being the recipient. A reusable link has nothing to decline. The
+ * partner's owners are emailed, once per decline.
  */
-export async function declineOffer(deps: Pick<Deps, 'db'>, token: string, viewer: Viewer | null, requestId?: string) {
-  return deps.db.transaction(async (tx) => {
+export async function declineOffer(
+  deps: Pick<Deps, 'db' | 'queues' | 'logger' | 'config'>,
+  token: string,
+  viewer: Viewer | null,
+  requestId?: string,
+) {
+  const { delegationId, emailIds } = await deps.db.transaction(async (tx) => {
     const link = await resolveOfferLink(tx, token);
     if (!link) throw new AppError('NOT_FOUND', 'This offer link is not valid');
     if (!link.delegation)
@@ -131,12 +156,13 @@ export async function declineOffer(deps: Pick<Deps, 'db'>, token: string, viewer
     const { id, state } = link.delegation;
     if (state !== 'invited' && state !== 'offered')
       throw new AppError('INVALID_TRANSITION', 'This offer has already been answered');
+    const declinedBy = viewer ? viewer.email : 'the recipient of the offer email';
     const moved = await applyTransition(tx, {
       delegationId: id,
       from: state,
       event: 'decline',
       actor: { type: 'client_user', id: viewer?.userId ?? null },
-      detail: viewer ? { by: viewer.email } : { by: 'the recipient of the offer email' },
+      detail: { by: declinedBy },
     });
     if (!moved) throw new AppError('CONFLICT', 'The offer changed while you were looking at it; reload the page');
     await recordAudit(tx, {
@@ -149,8 +175,10 @@ export async function declineOffer(deps: Pick<Deps, 'db'>, token: string, viewer
       outcome: 'succeeded',
       requestId,
     });
-    return { delegationId: id };
+    return { delegationId: id, emailIds: await notifyDeclined(tx, notifyContext(deps.config), id, declinedBy) };
   });
+  await enqueueEmails(deps, emailIds);
+  return { delegationId };
 }
 
 export type ProcessAcceptanceOutcome =
@@ -181,6 +209,8 @@ export async function processAcceptance(
       .select({
         revoked: sql<boolean>`coalesce(${offers.revokedAt} <= ${acceptedAt}, false)`,
         expired: sql<boolean>`${offers.expiresAt} <= ${acceptedAt}`,
+        required: offers.roles,
+        optional: offers.optionalRoles,
       })
       .from(offers)
       .where(eq(offers.id, d.offerId));
@@ -191,7 +221,10 @@ export async function processAcceptance(
         ? 'The offer expired before it could be granted'
         : !admin || admin.orgId !== d.clientOrgId || !admin.isGlobalAdmin
           ? 'The person who accepted is no longer a global administrator of the organization'
-          : null;
+          : // The acceptance recorded the grant; only a grant of this offer is ever activated.
+            !offer || !isGrantOf({ required: sortRoles(offer.required), optional: sortRoles(offer.optional) }, d.roles)
+            ? 'The roles to grant are not those the offer asked for'
+            : null;
     const audit = {
       actorUserId: null,
       partnerId: d.partnerId,
@@ -220,8 +253,14 @@ export async function processAcceptance(
       actor: systemActor,
       set: { activatedAt: sql`now()`, endsAt: sql`now() + make_interval(days => ${d.durationDays})` },
     });
-    await recordAudit(tx, { ...audit, action: 'delegation.activate', outcome: 'succeeded' });
-    const emailIds = await notifyAccepted(tx, notifyContext(deps.config), delegationId, admin.email);
+    const leftOut = sortRoles((offer?.optional ?? []).filter((role) => !d.roles.includes(role)));
+    await recordAudit(tx, {
+      ...audit,
+      action: 'delegation.activate',
+      outcome: 'succeeded',
+      detail: { roles: sortRoles(d.roles), leftOut },
+    });
+    const emailIds = await notifyAccepted(tx, notifyContext(deps.config), delegationId, admin.email, leftOut);
     return { outcome: { outcome: 'activated' } as const, emailIds };
   });
   await enqueueEmails(deps, emailIds);

@@ -11,6 +11,8 @@ export interface ResolvedOfferLink {
   offer: Offer;
   partnerName: string;
   roles: Role[];
+  /** Roles the offer lets the client leave out when accepting (none in common with `roles`). */
+  optionalRoles: Role[];
   /** The delegation behind a personal link. */
   delegation: Delegation | null;
 }
@@ -50,6 +52,7 @@ export async function resolveOfferLink(
     offer,
     partnerName: partner?.name ?? '',
     roles: sortRoles(delegation?.roles ?? offer.roles),
+    optionalRoles: sortRoles(offer.optionalRoles.filter((role) => !(delegation?.roles ?? offer.roles).includes(role))),
     delegation,
     facts: {
       kind: delegation ? 'personal' : 'reusable',

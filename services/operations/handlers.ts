@@ -147,6 +147,7 @@ export const resetPassword: OperationHandler = {
       to: user.isGlobalAdmin ? user.email : null,
       userEmail: user.email,
       kind: 'reset',
+      toClientAdmin: user.isGlobalAdmin,
     });
     await ctx.authorized((tx) =>
       setTemporaryPassword(ctx, tx, {

@@ -1,18 +1,21 @@
 import { temporaryPasswordEmail } from '../../core/emails/notifications.ts';
 import { classifySmtpError } from '../../core/smtp-outcome.ts';
 import { newTemporaryPassword } from '../../lib/secrets.ts';
+import { endDelegationUrl } from '../mail/end-links.ts';
 import { type EffectContext, OperationFailure } from './runner.ts';
 
 /**
  * Makes a temporary password and emails it to `to` (null: the staff member who asked);
- * returns only its argon2id hash, for the caller to set, and where it went. The email goes
+ * returns only its argon2id hash, for the caller to set, and where it went. Sent to a
+ * global admin of the client (`toClientAdmin`), it carries the delegation's end link: a
+ * partner resetting the admin's password cannot keep them from ending it. The email goes
  * out before the password is set: a refusal leaves the old password in place (nothing
  * changed), and a retry makes a new password — only the last email's works. The password
  * exists nowhere but in that email.
  */
 export async function emailTemporaryPassword(
   ctx: EffectContext,
-  p: { to: string | null; userEmail: string; kind: 'new-user' | 'reset' },
+  p: { to: string | null; userEmail: string; kind: 'new-user' | 'reset'; toClientAdmin?: boolean },
 ): Promise<{ passwordHash: string; sentTo: string }> {
   const { deps, operation } = ctx;
   // ≥ 128 random bits, hashed with argon2id at its lowest cost (ADR 8).
@@ -24,6 +27,7 @@ export async function emailTemporaryPassword(
     orgName: ctx.orgName ?? 'the organization',
     password,
     signInUrl: `${deps.config.publicUrl}/sign-in`,
+    endUrl: p.toClientAdmin ? endDelegationUrl(deps.config, operation.delegationId) : undefined,
   });
   try {
     await deps.mailer.send({

@@ -45,6 +45,8 @@ const tables = [
   'delegations',
   'delegation_events',
   'audit_events',
+  'amendments',
+  'amendment_links',
 ] as const;
 
 /** Row counts of every table: compare before and after to show a request wrote nothing. */

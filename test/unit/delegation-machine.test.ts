@@ -30,6 +30,7 @@ const expected: Record<string, DelegationState> = {
   'active/end_reached': 'expired',
   'active/auto_extend': 'active',
   'active/extend': 'active',
+  'active/amend': 'active',
   'active/terminate': 'terminated',
   'failed/retry_send': 'invited',
 };
@@ -37,10 +38,10 @@ const expected: Record<string, DelegationState> = {
 const pairs = delegationStates.flatMap((state) => delegationEvents.map((event) => [state, event] as const));
 
 describe('delegation state machine', () => {
-  it('covers all 8 states and 12 events (96 pairs)', () => {
+  it('covers all 8 states and 13 events (104 pairs)', () => {
     expect(delegationStates).toHaveLength(8);
-    expect(delegationEvents).toHaveLength(12);
-    expect(pairs).toHaveLength(96);
+    expect(delegationEvents).toHaveLength(13);
+    expect(pairs).toHaveLength(104);
   });
 
   it.each(pairs)('%s + %s', (state: DelegationState, event: DelegationEvent) => {

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { AppError } from '../../../core/errors.ts';
 import { type OfferLinkView, offerLinkView } from '../../../core/offer-link-view.ts';
 import { normalizeEmail } from '../../../core/recipients.ts';
-import { type Role, sortRoles } from '../../../core/roles.ts';
+import { sortRoles } from '../../../core/roles.ts';
 import { plainText } from '../../../core/text.ts';
 import { delegations } from '../../../db/schema/index.ts';
 import { createClientOrganization } from '../../../services/accounts/client-accounts.ts';
@@ -85,6 +85,7 @@ async function showOffer(
       terms={{
         partnerName: link.partnerName,
         roles: link.roles,
+        optionalRoles: link.optionalRoles,
         durationDays: link.delegation?.durationDays ?? link.offer.durationDays,
         autoExtend: link.delegation?.autoExtend ?? link.offer.autoExtend,
         offerExpiresAt: link.offer.expiresAt,
@@ -180,8 +181,18 @@ export function registerOfferPages(app: WebApp): void {
     if (!viewer) return showOffer(c, token, { error: 'Sign in as a global administrator first.', status: 401 });
     await c.var.deps.rateLimits.consume('acceptPerIp', clientIp(c));
     await c.var.deps.rateLimits.consume('acceptPerAccount', viewer.userId);
-    const result = await acceptOffer(c.var.deps, token, viewer, c.var.requestId);
-    return c.redirect(`/offers/${token}${result.alreadyLive ? '?already=1' : ''}`, 303);
+    // Each optional role's checkbox sends `role.<name>` while ticked.
+    const kept = Object.keys(form)
+      .filter((name) => name.startsWith('role.'))
+      .map((name) => name.slice('role.'.length));
+    try {
+      const result = await acceptOffer(c.var.deps, token, viewer, c.var.requestId, kept);
+      return c.redirect(`/offers/${token}${result.alreadyLive ? '?already=1' : ''}`, 303);
+    } catch (error) {
+      if (!(error instanceof AppError && error.code === 'VALIDATION_FAILED')) throw error;
+      const what = error.issues?.map((issue) => issue.message).join('; ') ?? error.message;
+      return showOffer(c, token, { error: `Nothing was granted: ${what}. Choose again below.`, status: 422 });
+    }
   });
 
   app.post('/offers/:token/decline', async (c) => {

@@ -4,13 +4,24 @@ import { pageArea } from '../shared/error-page.tsx';
 import { formLimit, pageHeaders } from '../shared/page-headers.ts';
 import { loadViewer } from '../shared/viewer.ts';
 import { registerAccountPages } from './account-routes.tsx';
+import { registerAmendmentPages } from './amendment-routes.tsx';
+import { registerEndLinkPages } from './end-routes.tsx';
 import { registerOfferPages } from './offer-routes.tsx';
 import { registerOrgPages } from './org-routes.tsx';
 import { registerSessionPages } from './session-routes.tsx';
 import { registerSignupPages } from './signup-routes.tsx';
 
 /** Where the client's pages live; `/x/*` covers `/x` itself too. */
-const clientPaths = ['/offers/*', '/org/*', '/sign-in/*', '/sign-out/*', '/account/*', '/signup/*'];
+const clientPaths = [
+  '/offers/*',
+  '/org/*',
+  '/sign-in/*',
+  '/sign-out/*',
+  '/account/*',
+  '/signup/*',
+  '/end/*',
+  '/amendments/*',
+];
 
 /**
  * The pages a client's administrator sees: the offer link, signing in and out, sign-up,
@@ -28,5 +39,7 @@ export function createClientPages(): WebApp {
   registerSessionPages(pages);
   registerSignupPages(pages);
   registerAccountPages(pages);
+  registerAmendmentPages(pages);
+  registerEndLinkPages(pages);
   return pages;
 }

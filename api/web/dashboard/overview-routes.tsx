@@ -3,23 +3,25 @@ import {
   delegationCounts,
   operationCounts,
   recentCampaigns,
+  recentDeclines,
   sendsPerMinute,
 } from '../../../services/dashboard/dashboard.ts';
 import type { WebApp } from '../../env.ts';
 import { csrfToken, renderPage } from '../shared/context.ts';
 import { OverviewPage } from './pages/overview.tsx';
 
-/** The front page of the dashboard: counts, recent campaigns, sends and acceptances. */
+/** The front page of the dashboard: counts, recent campaigns, sends, acceptances and declines. */
 export function registerOverviewPage(app: WebApp): void {
   app.get('/dashboard', async (c) => {
     const { db } = c.var.deps;
     const p = c.var.principal;
-    const [delegations, operations, campaigns, sends, acceptances] = await Promise.all([
+    const [delegations, operations, campaigns, sends, acceptances, declines] = await Promise.all([
       delegationCounts(db, p.partnerId),
       operationCounts(db, p),
       recentCampaigns(db, p.partnerId, 20),
       sendsPerMinute(db, p.partnerId),
       acceptancesPerDay(db, p.partnerId),
+      recentDeclines(db, p.partnerId),
     ]);
     return renderPage(
       c,
@@ -31,6 +33,7 @@ export function registerOverviewPage(app: WebApp): void {
         campaigns={campaigns}
         sends={sends}
         acceptances={acceptances}
+        declines={declines}
       />,
     );
   });

@@ -14,6 +14,7 @@ form { margin: 1rem 0; }
 fieldset { border: 1px solid #d0d7de; border-radius: 6px; padding: 1rem; margin: 1rem 0; }
 legend { font-weight: 600; padding: 0 .3rem; }
 label { display: block; font-weight: 600; margin: .6rem 0 .2rem; }
+.choice label { display: inline; font-weight: normal; margin-left: .4rem; }
 input[type=text], input[type=email], input[type=password] { width: 100%; padding: .5rem; border: 1px solid #8c959f; border-radius: 4px; font: inherit; }
 button { font: inherit; padding: .55rem 1.1rem; border-radius: 4px; border: 1px solid #1f6feb; background: #1f6feb; color: #fff; cursor: pointer; margin-top: .8rem; }
 button.secondary { background: #fff; color: #1f6feb; }

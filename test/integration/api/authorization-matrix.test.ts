@@ -176,6 +176,22 @@ const table: Row[] = [
   ],
   [
     'GET',
+    '/v1/delegations/{id}/amendments',
+    () => `/v1/delegations/${ids.delegation}/amendments`,
+    null,
+    { 'other partner': 404, 'staff none': 200, 'staff limited': 200, 'staff full': 200, owner: 200 },
+  ],
+  [
+    'POST',
+    '/v1/delegations/{id}/amendments',
+    () => `/v1/delegations/${ids.delegation}/amendments`,
+    () => ({ extendDays: 1 }),
+    // An addition waits for the client: staff full's is recorded (202); the owner's, second,
+    // finds it waiting (one at a time: 409) — past authorization either way.
+    { 'other partner': 404, 'staff none': 403, 'staff limited': 403, 'staff full': 202, owner: 409 },
+  ],
+  [
+    'GET',
     '/v1/delegations/{id}/users',
     () => `/v1/delegations/${ids.delegation}/users`,
     null,

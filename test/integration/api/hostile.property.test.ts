@@ -62,6 +62,11 @@ const routes: [string, () => string, string[]][] = [
   ],
   ['/v1/delegations/{id}/domains', () => `/v1/delegations/${delegationId}/domains`, ['name']],
   ['/v1/delegations/{id}/extend', () => `/v1/delegations/${delegationId}/extend`, ['days']],
+  [
+    '/v1/delegations/{id}/amendments',
+    () => `/v1/delegations/${delegationId}/amendments`,
+    ['addRoles', 'removeRoles', 'extendDays', 'autoExtend'],
+  ],
 ];
 
 describe('random and malformed bodies', () => {

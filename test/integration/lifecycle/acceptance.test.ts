@@ -102,6 +102,35 @@ describe('process-acceptance', () => {
     expect(activated).toHaveLength(0);
   });
 
+  it('grants only a grant of the offer: roles beyond what it asked for → failed, nothing granted', async () => {
+    const fixture = await createOfferFixture(stack, {
+      offer: { roles: [{ role: 'password_admin' }, { role: 'user_admin', optional: true }] },
+    });
+    const link = fixture.links.get('admin@client.example') as { token: string; delegationId: string };
+    await acceptOffer(stack.deps, link.token, await createClientAdmin(stack), undefined, ['user_admin']);
+    expect((await delegation(link.delegationId)).roles).toEqual(['password_admin', 'user_admin']);
+    // As if the row had been changed behind the acceptance's back.
+    await stack.deps
+      .sql`update delegations set roles = array['password_admin', 'global_admin'] where id = ${link.delegationId}`;
+    expect(await processAcceptance(stack.deps, link.delegationId)).toEqual({
+      outcome: 'failed',
+      reason: 'The roles to grant are not those the offer asked for',
+    });
+    expect((await delegation(link.delegationId)).state).toBe('failed');
+  });
+
+  it('leaves out the optional roles the caller did not keep (none kept by default)', async () => {
+    const fixture = await createOfferFixture(stack, {
+      offer: { roles: [{ role: 'password_admin' }, { role: 'domain_admin', optional: true }] },
+    });
+    const { delegationId, outcome } = await activateDelegation(stack, fixture);
+    expect(outcome).toEqual({ outcome: 'activated' });
+    expect((await delegation(delegationId)).roles).toEqual(['password_admin']);
+    const [audit] = await stack.deps
+      .sql`select detail from audit_events where target_id = ${delegationId} and action = 'delegation.activate'`;
+    expect(audit?.detail).toEqual({ roles: ['password_admin'], leftOut: ['domain_admin'] });
+  });
+
   it('two acceptances for one organization at once leave one live delegation', async () => {
     const fixture = await createOfferFixture(stack, { recipients: ['a@client.example', 'b@client.example'] });
     const admin = await createClientAdmin(stack);

@@ -58,7 +58,9 @@ describe('the organization page', () => {
     expect(page.html).toContain('Fabrikam &lt;b&gt;Ltd&lt;/b&gt;');
     expect(page.html).not.toContain('<img src=x');
     expect(page.html).toContain('&lt;img src=x onerror=alert(1)&gt;');
-    expect(page.html).toContain('Limited administration');
+    // The granted roles in plain words: each role's name and what it allows.
+    expect(page.html).toContain('<strong>Password administrator</strong>');
+    expect(page.html).toContain('Can reset the passwords of users who are not administrators.');
     expect(page.html).toContain('Accepted the delegation');
     expect(page.html).toContain('Granted the delegated access');
   });

@@ -1,12 +1,16 @@
 import { describeRoles } from '../../../../core/access.ts';
 import { AUTO_EXTEND_DAYS } from '../../../../core/offer-rules.ts';
-import type { Role } from '../../../../core/roles.ts';
+import { describeRole, type Role } from '../../../../core/roles.ts';
 import { utcDay } from '../../shared/format.ts';
 import { Layout } from '../../shared/layout.tsx';
+import { RoleList } from './role-list.tsx';
 
 export interface OfferTermsView {
   partnerName: string;
+  /** The roles the client must grant to accept. */
   roles: readonly Role[];
+  /** The roles the client may leave out (shown ticked in the accept form). */
+  optionalRoles: readonly Role[];
   durationDays: number;
   autoExtend: boolean;
   offerExpiresAt: Date;
@@ -22,7 +26,14 @@ export function OfferTerms({ terms }: { terms: OfferTermsView }) {
       <dt>Partner</dt>
       <dd>{terms.partnerName}</dd>
       <dt>Access</dt>
-      <dd>{describeRoles(terms.roles)}</dd>
+      <dd>
+        {describeRoles(terms.roles)}
+        {terms.optionalRoles.length > 0 ? ' (required), and optional roles you may leave out' : ''}.
+        <RoleList
+          roles={[...terms.roles, ...terms.optionalRoles]}
+          note={(role) => (terms.optionalRoles.includes(role) ? 'optional' : 'required')}
+        />
+      </dd>
       <dt>Never included</dt>
       <dd>Device management (mobile devices) is never included.</dd>
       <dt>Duration</dt>
@@ -40,6 +51,27 @@ export function OfferTerms({ terms }: { terms: OfferTermsView }) {
       <dt>Offer valid until</dt>
       <dd>{utcDay(terms.offerExpiresAt)}</dd>
     </dl>
+  );
+}
+
+/**
+ * The roles to grant: the required ones as a list, each optional one as a ticked checkbox
+ * the client may untick. A checkbox sends `role.<name>` only while ticked.
+ */
+function RoleChoice({ terms }: { terms: OfferTermsView }) {
+  return (
+    <fieldset>
+      <legend>Roles to grant</legend>
+      <p>Required (accepting grants them):</p>
+      <RoleList roles={terms.roles} note={() => 'required'} />
+      <p>Optional: untick any you do not want to grant.</p>
+      {terms.optionalRoles.map((role) => (
+        <p class="choice">
+          <input id={`role-${role}`} type="checkbox" name={`role.${role}`} value="yes" checked />
+          <label for={`role-${role}`}>{describeRole(role)}</label>
+        </p>
+      ))}
+    </fieldset>
   );
 }
 
@@ -83,6 +115,7 @@ export function OfferPage(props: OfferPageProps) {
           </p>
           <form method="post" action={action('accept')}>
             <Csrf token={csrf} />
+            {terms.optionalRoles.length > 0 ? <RoleChoice terms={terms} /> : null}
             <button type="submit">Accept and grant access</button>
           </form>
         </section>

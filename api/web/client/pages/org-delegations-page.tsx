@@ -1,9 +1,8 @@
-import { describeRoles } from '../../../../core/access.ts';
 import { auditActionLabel } from '../../../../core/audit-actions.ts';
-import type { Role } from '../../../../core/roles.ts';
 import type { ClientAuditRow, ClientDelegationRow } from '../../../../services/delegations/client-view.ts';
 import { utcDay, utcMinute } from '../../shared/format.ts';
 import { Layout } from '../../shared/layout.tsx';
+import { RoleList } from './role-list.tsx';
 
 const endable = new Set(['accepting', 'active']);
 
@@ -31,7 +30,7 @@ export function OrgDelegationsPage(props: OrgDelegationsPageProps) {
           <thead>
             <tr>
               <th scope="col">Partner</th>
-              <th scope="col">Access</th>
+              <th scope="col">Roles granted</th>
               <th scope="col">State</th>
               <th scope="col">Since</th>
               <th scope="col">Until</th>
@@ -44,7 +43,9 @@ export function OrgDelegationsPage(props: OrgDelegationsPageProps) {
             {props.delegations.map((d) => (
               <tr data-delegation={d.id}>
                 <td>{d.partnerName}</td>
-                <td>{describeRoles(d.roles)}</td>
+                <td>
+                  <RoleList roles={d.roles} />
+                </td>
                 <td>{d.state}</td>
                 <td class="date">{utcDay(d.since)}</td>
                 <td class="date">

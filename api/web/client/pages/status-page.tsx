@@ -1,8 +1,8 @@
-import { describeRoles } from '../../../../core/access.ts';
 import type { DelegationState } from '../../../../core/delegation-machine.ts';
 import type { Role } from '../../../../core/roles.ts';
 import { utcDay } from '../../shared/format.ts';
 import { Layout } from '../../shared/layout.tsx';
+import { RoleList } from './role-list.tsx';
 
 export interface StatusPageProps {
   partnerName: string;
@@ -35,7 +35,9 @@ export function StatusPage(props: StatusPageProps) {
       >
         {message(props)}
       </p>
-      <p>{describeRoles(props.roles)}. Device management is never included.</p>
+      <h2>{props.state === 'accepting' || props.state === 'active' ? 'Roles granted' : 'Roles'}</h2>
+      <RoleList roles={props.roles} />
+      <p>Device management is never included.</p>
       <p>
         <a href="/org/delegations">See and end your organization's delegations</a>
       </p>

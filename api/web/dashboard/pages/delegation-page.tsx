@@ -21,6 +21,7 @@ const eventWords: Record<DelegationEvent, string> = {
   auto_extend: 'Extended automatically',
   extend: 'Extended',
   terminate: 'Ended',
+  amend: 'Amended (terms before and after in the detail)',
 };
 
 export function DelegationPage(props: {

@@ -2,9 +2,9 @@ import { delegationStates } from '../../../../core/delegation-machine.ts';
 import { seesClientOrganizations } from '../../../../core/partner-permissions.ts';
 import type { OperationState } from '../../../../db/schema/index.ts';
 import type { StateCounts } from '../../../../services/campaigns/campaigns.ts';
-import type { Bucket, CampaignSummary } from '../../../../services/dashboard/dashboard.ts';
+import type { Bucket, CampaignSummary, RecentDecline } from '../../../../services/dashboard/dashboard.ts';
 import type { PartnerPrincipal } from '../../../../services/shared/principals.ts';
-import { hourMinute, monthDay } from '../../shared/format.ts';
+import { hourMinute, monthDay, utcMinute } from '../../shared/format.ts';
 import { BarChart } from './charts.tsx';
 import { CountsByState, DashboardLayout, operationStatesShown } from './layout.tsx';
 import { ProgressBar, progressOf } from './progress.tsx';
@@ -17,6 +17,8 @@ export interface OverviewProps {
   campaigns: CampaignSummary[];
   sends: Bucket[];
   acceptances: Bucket[];
+  /** The latest declines, newest first. */
+  declines: RecentDecline[];
 }
 
 export function OverviewPage(props: OverviewProps) {
@@ -71,6 +73,7 @@ export function OverviewPage(props: OverviewProps) {
             </table>
           )}
         </section>
+        <RecentDeclines declines={props.declines} total={props.delegations.declined} />
         <div class="grid2">
           <section class="card">
             <h2>Offer emails sent per minute, last hour</h2>
@@ -93,5 +96,43 @@ export function OverviewPage(props: OverviewProps) {
         </div>
       </div>
     </DashboardLayout>
+  );
+}
+
+/** Who said no lately: each decline links to its delegation, the count to all of them. */
+function RecentDeclines(props: { declines: RecentDecline[]; total: number }) {
+  return (
+    <section class="card" data-section="declines">
+      <h2>Recent declines</h2>
+      {props.declines.length === 0 ? (
+        <p class="muted">No offer has been declined.</p>
+      ) : (
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">When (UTC)</th>
+              <th scope="col">Recipient</th>
+              <th scope="col">Company</th>
+              <th scope="col">Declined by</th>
+            </tr>
+          </thead>
+          <tbody>
+            {props.declines.map((d) => (
+              <tr data-delegation={d.delegationId}>
+                <td class="date">{utcMinute(d.declinedAt)}</td>
+                <td>
+                  <a href={`/dashboard/delegations/${d.delegationId}`}>{d.recipientEmail ?? d.delegationId}</a>
+                </td>
+                <td>{d.recipientCompany ?? '—'}</td>
+                <td>{d.declinedBy ?? '—'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <p>
+        <a href="/dashboard/delegations?state=declined">{`All declined offers (${props.total})`}</a>
+      </p>
+    </section>
   );
 }

@@ -1,0 +1,141 @@
+import { and, eq, inArray } from 'drizzle-orm';
+import type { AmendmentChange, DelegationTerms } from '../../core/amendment-rules.ts';
+import { changedLines, describeChange } from '../../core/amendment-words.ts';
+import {
+  type AmendmentParties,
+  amendmentAnsweredNotice,
+  amendmentExpiredForPartner,
+  amendmentProposedForClient,
+  amendmentReducedForClient,
+} from '../../core/emails/amendments.ts';
+import type { DbOrTx } from '../../db/client.ts';
+import { type Amendment, organizations, staffAccess, users } from '../../db/schema/index.ts';
+import type { NotifyContext } from './notifications.ts';
+import { type NewEmail, recordEmails } from './outbox.ts';
+
+/** A client's global admin: where an amendment's personal link goes. */
+export interface ClientAdmin {
+  userId: string;
+  email: string;
+}
+
+/** The global admins of a client organization, each once (by address). */
+export async function clientAdmins(db: DbOrTx, orgId: string): Promise<ClientAdmin[]> {
+  const rows = await db
+    .select({ userId: users.id, email: users.email })
+    .from(users)
+    .where(and(eq(users.orgId, orgId), eq(users.isGlobalAdmin, true)))
+    .orderBy(users.id);
+  const seen = new Set<string>();
+  return rows.filter((r) => !seen.has(r.email.toLowerCase()) && seen.add(r.email.toLowerCase()));
+}
+
+async function partnerOwners(db: DbOrTx, partnerId: string): Promise<string[]> {
+  const rows = await db
+    .select({ email: users.email })
+    .from(staffAccess)
+    .innerJoin(users, eq(users.id, staffAccess.userId))
+    .where(and(eq(staffAccess.partnerId, partnerId), eq(staffAccess.isOwner, true)));
+  return rows.map((r) => r.email);
+}
+
+async function parties(db: DbOrTx, a: Amendment): Promise<AmendmentParties> {
+  const rows = await db
+    .select({ id: organizations.id, name: organizations.name })
+    .from(organizations)
+    .where(inArray(organizations.id, [a.partnerId, a.clientOrgId]));
+  const name = (id: string) => rows.find((r) => r.id === id)?.name ?? '';
+  return { partnerName: name(a.partnerId), clientName: name(a.clientOrgId) };
+}
+
+const terms = (stored: Amendment['before']): DelegationTerms => ({ ...stored, endsAt: new Date(stored.endsAt) });
+
+export function changeOf(a: Amendment): AmendmentChange {
+  return { addRoles: a.addRoles, removeRoles: a.removeRoles, extendDays: a.extendDays, autoExtend: a.autoExtend };
+}
+
+/** The change in plain words: what it does, then each line of the terms before → after. */
+function changeWords(a: Amendment): string[] {
+  return [...describeChange(changeOf(a)), ...changedLines(terms(a.before), terms(a.after))];
+}
+
+/** One email per address, keyed so that recording the same notice again is a no-op. */
+function each(a: Amendment, kind: string, addresses: string[], content: (to: string) => NewEmail['content']) {
+  return [...new Set(addresses.map((x) => x.toLowerCase()))].map((toEmail) => ({
+    dedupeKey: `${kind}.${a.id}.${toEmail}`,
+    kind,
+    delegationId: a.delegationId,
+    toEmail,
+    content: content(toEmail),
+  }));
+}
+
+/** A reduction applied: the client's admins are told (nothing is asked of them). */
+export async function notifyAmendmentReduced(db: DbOrTx, ctx: NotifyContext, a: Amendment): Promise<string[]> {
+  const p = await parties(db, a);
+  const admins = (await clientAdmins(db, a.clientOrgId)).map((x) => x.email);
+  const content = amendmentReducedForClient(p, changeWords(a), {
+    manageUrl: `${ctx.publicUrl}/org/delegations`,
+    endUrl: ctx.endUrl(a.delegationId),
+  });
+  return recordEmails(
+    db,
+    ctx.messageIdDomain,
+    each(a, 'amendment-reduced', admins, () => content),
+  );
+}
+
+/** An addition proposed: each of the client's admins gets the email with their own link. */
+export async function notifyAmendmentProposed(
+  db: DbOrTx,
+  ctx: NotifyContext,
+  a: Amendment,
+  links: { email: string; reviewUrl: string }[],
+): Promise<string[]> {
+  const p = await parties(db, a);
+  const words = changeWords(a);
+  const urls = new Map(links.map((l) => [l.email.toLowerCase(), l.reviewUrl]));
+  const answerBy = a.expiresAt ?? new Date();
+  return recordEmails(
+    db,
+    ctx.messageIdDomain,
+    each(a, 'amendment-proposed', [...urls.keys()], (to) =>
+      amendmentProposedForClient(p, words, {
+        reviewUrl: urls.get(to) as string,
+        endUrl: ctx.endUrl(a.delegationId),
+        answerBy,
+      }),
+    ),
+  );
+}
+
+/** The client answered: the partner's owners and the client's admins are told. */
+export async function notifyAmendmentAnswered(
+  db: DbOrTx,
+  ctx: NotifyContext,
+  a: Amendment,
+  answer: 'accepted' | 'declined',
+  answeredBy: string,
+): Promise<string[]> {
+  const p = await parties(db, a);
+  const words = changeWords(a);
+  const kind = `amendment-${answer}`;
+  const partnerCopy = amendmentAnsweredNotice(p, answer, answeredBy, words);
+  const clientCopy = amendmentAnsweredNotice(p, answer, answeredBy, words, ctx.endUrl(a.delegationId));
+  const admins = (await clientAdmins(db, a.clientOrgId)).map((x) => x.email);
+  return recordEmails(db, ctx.messageIdDomain, [
+    ...each(a, kind, await partnerOwners(db, a.partnerId), () => partnerCopy),
+    ...each(a, kind, admins, () => clientCopy),
+  ]);
+}
+
+/** Nobody answered in time: the partner's owners are told (the client chose to say nothing). */
+export async function notifyAmendmentExpired(db: DbOrTx, ctx: NotifyContext, a: Amendment): Promise<string[]> {
+  const p = await parties(db, a);
+  const content = amendmentExpiredForPartner(p, changeWords(a));
+  return recordEmails(
+    db,
+    ctx.messageIdDomain,
+    each(a, 'amendment-expired', await partnerOwners(db, a.partnerId), () => content),
+  );
+}
