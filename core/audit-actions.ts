@@ -29,6 +29,10 @@ const fixedActions = {
   'user.password_reset': 'Reset a password',
   'domain.add': 'Added a domain',
   'domain.verify': 'Verified a domain',
+  'two_factor.enable': 'Turned on two-factor sign-in',
+  'two_factor.disable': 'Turned off two-factor sign-in',
+  'two_factor.code': 'Entered a code from an authenticator app',
+  'two_factor.recovery_code': 'Used a one-time recovery code',
 } as const;
 
 /** Each operation kind's three actions: asked for, done, asked again. */

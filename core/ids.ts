@@ -17,6 +17,7 @@ export const idPrefixes = {
   operation: 'op',
   domain: 'dom',
   amendment: 'amd',
+  userFactor: 'fac',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

@@ -23,6 +23,13 @@ export const rateLimitRules = {
    * high enough that a stranger cannot lock a person out with a handful of tries.
    */
   signInFailuresPerAccount: { points: 20, duration: 15 * 60 },
+  /**
+   * Codes tried at the second step (or to turn two-factor off) for one account: counted
+   * before the check and given back when right, like the password. Only someone who
+   * knows the password gets here, so it cannot lock out a stranger's account; five
+   * guesses of a 6-digit code per quarter hour make guessing hopeless.
+   */
+  secondFactorFailuresPerAccount: { points: 5, duration: 15 * 60 },
   createOrgPerIp: { points: 10, duration: 60 * 60 },
   acceptPerIp: { points: 30, duration: 15 * 60 },
   acceptPerAccount: { points: 10, duration: 15 * 60 },

@@ -1,5 +1,6 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
+import { RECOVERY_CODE_LENGTH, recoveryCodeAlphabet } from '../core/second-factor.ts';
 
 /** A random token of `bytes` random bytes (default 32 = 256 bits), URL-safe. */
 export function randomToken(bytes = 32): string {
@@ -67,6 +68,18 @@ export function generatePassword(length = 20): string {
     if (byte < 224) out += passwordAlphabet[byte % 56];
   }
   return out.length === length ? out : generatePassword(length);
+}
+
+/**
+ * A recovery code in canonical form: 20 symbols of a 32-symbol alphabet, 100 random bits
+ * (each byte's low 5 bits: 256 is a multiple of 32, so every symbol is equally likely).
+ * Stored as its SHA-256 like the other high-entropy tokens: 2^100 guesses are out of reach
+ * of any fast hash.
+ */
+export function newRecoveryCode(): string {
+  let code = '';
+  for (const byte of randomBytes(RECOVERY_CODE_LENGTH)) code += recoveryCodeAlphabet[byte & 31];
+  return code;
 }
 
 /** argon2id (the library's default algorithm) with its recommended parameters. */

@@ -1,11 +1,16 @@
 import { sql } from 'drizzle-orm';
-import { check, index, integer, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { check, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import type { DerivedLinks } from '../../core/emails/derived-links.ts';
 
 /**
  * Notification emails (acceptance, termination, expiry notices…), written in the same
  * transaction as the change they tell about, then sent by the `send-email` job. The row
  * is the outbox and the record of what was said to whom. `dedupeKey` makes writing the
  * same notification twice a no-op.
+ *
+ * Links with a key (the end link, an amendment's personal link) are not in the bodies: each
+ * is a placeholder there, and `links` says what it stands for; the worker derives the URL
+ * from LINK_SECRET as it sends (services/mail/derived-links.ts), so a dump holds no key.
  */
 export const emails = pgTable(
   'emails',
@@ -18,6 +23,8 @@ export const emails = pgTable(
     subject: text().notNull(),
     textBody: text().notNull(),
     htmlBody: text().notNull(),
+    /** Placeholder in the bodies → the link it stands for, derived at send time. */
+    links: jsonb().$type<DerivedLinks>().notNull().default({}),
     messageId: text().notNull(),
     state: text({ enum: ['pending', 'sent', 'failed'] })
       .notNull()

@@ -20,7 +20,7 @@ export interface Viewer {
 }
 
 /** Starts a session; returns the cookie value (only its hash is stored). */
-export async function createSession(db: Db, userId: string): Promise<string> {
+export async function createSession(db: DbOrTx, userId: string): Promise<string> {
   const token = randomToken(32);
   await db.insert(sessions).values({
     id: sha256Hex(token),

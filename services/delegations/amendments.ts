@@ -121,12 +121,8 @@ async function proposeAddition(p: Proposal) {
       .insert(amendmentLinks)
       .values(links.map((l) => ({ tokenHash: sha256Hex(l.token), amendmentId: a.id, userId: l.userId })));
   }
-  const emailIds = await notifyAmendmentProposed(
-    p.tx,
-    p.ctx,
-    a,
-    links.map((l) => ({ email: l.email, reviewUrl: `${p.ctx.publicUrl}/amendments/${l.token}` })),
-  );
+  // The tokens' hashes are stored above; the emails get their links when they are sent.
+  const emailIds = await notifyAmendmentProposed(p.tx, p.ctx, a, admins);
   return { amendment: a, emailIds };
 }
 

@@ -10,6 +10,7 @@ import {
 } from '../../core/emails/amendments.ts';
 import type { DbOrTx } from '../../db/client.ts';
 import { type Amendment, organizations, staffAccess, users } from '../../db/schema/index.ts';
+import { endLinkPlaceholder, linkPlaceholder } from './derived-links.ts';
 import type { NotifyContext } from './notifications.ts';
 import { type NewEmail, recordEmails } from './outbox.ts';
 
@@ -60,13 +61,18 @@ function changeWords(a: Amendment): string[] {
 }
 
 /** One email per address, keyed so that recording the same notice again is a no-op. */
-function each(a: Amendment, kind: string, addresses: string[], content: (to: string) => NewEmail['content']) {
+function each(
+  a: Amendment,
+  kind: string,
+  addresses: string[],
+  message: (to: string) => Pick<NewEmail, 'content' | 'links'>,
+): NewEmail[] {
   return [...new Set(addresses.map((x) => x.toLowerCase()))].map((toEmail) => ({
     dedupeKey: `${kind}.${a.id}.${toEmail}`,
     kind,
     delegationId: a.delegationId,
     toEmail,
-    content: content(toEmail),
+    ...message(toEmail),
   }));
 }
 
@@ -74,38 +80,47 @@ function each(a: Amendment, kind: string, addresses: string[], content: (to: str
 export async function notifyAmendmentReduced(db: DbOrTx, ctx: NotifyContext, a: Amendment): Promise<string[]> {
   const p = await parties(db, a);
   const admins = (await clientAdmins(db, a.clientOrgId)).map((x) => x.email);
+  const end = endLinkPlaceholder(a.delegationId);
   const content = amendmentReducedForClient(p, changeWords(a), {
     manageUrl: `${ctx.publicUrl}/org/delegations`,
-    endUrl: ctx.endUrl(a.delegationId),
+    endUrl: end.placeholder,
   });
   return recordEmails(
     db,
     ctx.messageIdDomain,
-    each(a, 'amendment-reduced', admins, () => content),
+    each(a, 'amendment-reduced', admins, () => ({ content, links: end.links })),
   );
 }
 
-/** An addition proposed: each of the client's admins gets the email with their own link. */
+/**
+ * An addition proposed: each of the client's admins (`admins`, whose links are recorded in
+ * `amendment_links`) gets the email with their own link, derived when it is sent.
+ */
 export async function notifyAmendmentProposed(
   db: DbOrTx,
   ctx: NotifyContext,
   a: Amendment,
-  links: { email: string; reviewUrl: string }[],
+  admins: ClientAdmin[],
 ): Promise<string[]> {
   const p = await parties(db, a);
   const words = changeWords(a);
-  const urls = new Map(links.map((l) => [l.email.toLowerCase(), l.reviewUrl]));
+  const userIds = new Map(admins.map((admin) => [admin.email.toLowerCase(), admin.userId]));
   const answerBy = a.expiresAt ?? new Date();
+  const end = endLinkPlaceholder(a.delegationId);
   return recordEmails(
     db,
     ctx.messageIdDomain,
-    each(a, 'amendment-proposed', [...urls.keys()], (to) =>
-      amendmentProposedForClient(p, words, {
-        reviewUrl: urls.get(to) as string,
-        endUrl: ctx.endUrl(a.delegationId),
-        answerBy,
-      }),
-    ),
+    each(a, 'amendment-proposed', [...userIds.keys()], (to) => {
+      const review = linkPlaceholder({ kind: 'amendment', amendmentId: a.id, userId: userIds.get(to) as string });
+      return {
+        content: amendmentProposedForClient(p, words, {
+          reviewUrl: review.placeholder,
+          endUrl: end.placeholder,
+          answerBy,
+        }),
+        links: { ...review.links, ...end.links },
+      };
+    }),
   );
 }
 
@@ -121,11 +136,12 @@ export async function notifyAmendmentAnswered(
   const words = changeWords(a);
   const kind = `amendment-${answer}`;
   const partnerCopy = amendmentAnsweredNotice(p, answer, answeredBy, words);
-  const clientCopy = amendmentAnsweredNotice(p, answer, answeredBy, words, ctx.endUrl(a.delegationId));
+  const end = endLinkPlaceholder(a.delegationId);
+  const clientCopy = amendmentAnsweredNotice(p, answer, answeredBy, words, end.placeholder);
   const admins = (await clientAdmins(db, a.clientOrgId)).map((x) => x.email);
   return recordEmails(db, ctx.messageIdDomain, [
-    ...each(a, kind, await partnerOwners(db, a.partnerId), () => partnerCopy),
-    ...each(a, kind, admins, () => clientCopy),
+    ...each(a, kind, await partnerOwners(db, a.partnerId), () => ({ content: partnerCopy })),
+    ...each(a, kind, admins, () => ({ content: clientCopy, links: end.links })),
   ]);
 }
 
@@ -136,6 +152,6 @@ export async function notifyAmendmentExpired(db: DbOrTx, ctx: NotifyContext, a: 
   return recordEmails(
     db,
     ctx.messageIdDomain,
-    each(a, 'amendment-expired', await partnerOwners(db, a.partnerId), () => content),
+    each(a, 'amendment-expired', await partnerOwners(db, a.partnerId), () => ({ content })),
   );
 }

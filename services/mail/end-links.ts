@@ -1,6 +1,7 @@
 // The "End this delegation" link (issue 13, item 5) lives here, in services/mail/end-links.ts:
 // `endDelegationUrl(config, delegationId)`. Every email to a client admin about a delegation
-// carries it; amendment emails import it from here too.
+// carries it. Outbox emails hold only a placeholder for it (./derived-links.ts) and get the
+// URL when sent; an email sent at once, never stored (a temporary password), calls this.
 import type { Config } from '../../lib/config.ts';
 import { endLinkToken } from '../../lib/secrets.ts';
 

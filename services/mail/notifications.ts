@@ -13,23 +13,21 @@ import type { DbOrTx } from '../../db/client.ts';
 import { delegations, organizations, staffAccess, users } from '../../db/schema/index.ts';
 import type { Config } from '../../lib/config.ts';
 import { senderDomain } from '../../lib/mailer.ts';
-import { endDelegationUrl } from './end-links.ts';
+import { endLinkPlaceholder } from './derived-links.ts';
 import { type NewEmail, recordEmails } from './outbox.ts';
 
-/** Where notification emails come from and where their links point. */
+/**
+ * Where notification emails come from and where their plain links point. A delegation's
+ * signed "End this delegation" link is not here: it goes in as a placeholder
+ * (`endLinkPlaceholder`, emails to the client's side only) and is derived when sending.
+ */
 export interface NotifyContext {
   messageIdDomain: string;
   publicUrl: string;
-  /** A delegation's signed "End this delegation" link, for emails to the client's side only. */
-  endUrl(delegationId: string): string;
 }
 
-export function notifyContext(config: Pick<Config, 'mailFrom' | 'publicUrl' | 'linkSecret'>): NotifyContext {
-  return {
-    messageIdDomain: senderDomain(config.mailFrom),
-    publicUrl: config.publicUrl,
-    endUrl: (delegationId) => endDelegationUrl(config, delegationId),
-  };
+export function notifyContext(config: Pick<Config, 'mailFrom' | 'publicUrl'>): NotifyContext {
+  return { messageIdDomain: senderDomain(config.mailFrom), publicUrl: config.publicUrl };
 }
 
 async function partnerOwnerAddresses(db: DbOrTx, partnerId: string): Promise<string[]> {
@@ -88,13 +86,21 @@ async function loadParties(db: DbOrTx, delegationId: string): Promise<Parties> {
   };
 }
 
-function toEach(addresses: string[], key: string, kind: string, delegationId: string, content: NewEmail['content']) {
+function toEach(
+  addresses: string[],
+  key: string,
+  kind: string,
+  delegationId: string,
+  content: NewEmail['content'],
+  links?: NewEmail['links'],
+): NewEmail[] {
   return [...new Set(addresses.map((a) => a.toLowerCase()))].map((toEmail) => ({
     dedupeKey: `${key}.${toEmail}`,
     kind,
     delegationId,
     toEmail,
     content,
+    links,
   }));
 }
 
@@ -110,6 +116,7 @@ export async function notifyAccepted(
   leftOut: readonly Role[] = [],
 ) {
   const p = await loadParties(db, delegationId);
+  const end = endLinkPlaceholder(delegationId);
   return recordEmails(db, ctx.messageIdDomain, [
     ...toEach(
       await partnerOwnerAddresses(db, p.partnerId),
@@ -123,7 +130,8 @@ export async function notifyAccepted(
       `receipt.${delegationId}`,
       'receipt',
       delegationId,
-      receiptForClient(p, `${ctx.publicUrl}/org/delegations`, ctx.endUrl(delegationId)),
+      receiptForClient(p, `${ctx.publicUrl}/org/delegations`, end.placeholder),
+      end.links,
     ),
   ]);
 }
@@ -152,6 +160,7 @@ export async function notifyTerminated(db: DbOrTx, ctx: NotifyContext, delegatio
     : p.recipientEmail
       ? [p.recipientEmail]
       : [];
+  const end = endLinkPlaceholder(delegationId);
   return recordEmails(db, ctx.messageIdDomain, [
     ...toEach(
       await partnerOwnerAddresses(db, p.partnerId),
@@ -165,31 +174,33 @@ export async function notifyTerminated(db: DbOrTx, ctx: NotifyContext, delegatio
       `terminated.${delegationId}`,
       'terminated',
       delegationId,
-      terminatedNotice(p, endedBy, ctx.endUrl(delegationId)),
+      terminatedNotice(p, endedBy, end.placeholder),
+      end.links,
     ),
   ]);
 }
 
 /**
- * One notice to both sides: the partner's owners get `forSide('partner')`, the client's
- * global admins `forSide('client')` — the only one with the end link. An address on both
- * sides keeps the partner's (one email per key and address).
+ * One notice to both sides: the partner's owners get `render()`, the client's global admins
+ * `render(endUrl)` — the only copy with the end link. An address on both sides keeps the
+ * partner's (one email per key and address).
  */
 async function toBothSides(
   db: DbOrTx,
   p: Parties,
   key: string,
   kind: string,
-  forSide: (side: 'partner' | 'client') => NewEmail['content'],
+  render: (endUrl?: string) => NewEmail['content'],
 ): Promise<NewEmail[]> {
   const partner = await partnerOwnerAddresses(db, p.partnerId);
   const owners = new Set(partner.map((a) => a.toLowerCase()));
   const client = (p.clientOrgId ? await clientAdminAddresses(db, p.clientOrgId) : []).filter(
     (a) => !owners.has(a.toLowerCase()),
   );
+  const end = endLinkPlaceholder(p.delegationId);
   return [
-    ...toEach(partner, key, kind, p.delegationId, forSide('partner')),
-    ...toEach(client, key, kind, p.delegationId, forSide('client')),
+    ...toEach(partner, key, kind, p.delegationId, render()),
+    ...toEach(client, key, kind, p.delegationId, render(end.placeholder), end.links),
   ];
 }
 
@@ -207,9 +218,7 @@ export async function notifyExpiry(
   return recordEmails(
     db,
     ctx.messageIdDomain,
-    await toBothSides(db, p, key, 'expiry-notice', (side) =>
-      expiryNotice(p, daysShown, side === 'client' ? ctx.endUrl(delegationId) : undefined),
-    ),
+    await toBothSides(db, p, key, 'expiry-notice', (endUrl) => expiryNotice(p, daysShown, endUrl)),
   );
 }
 
@@ -219,8 +228,6 @@ export async function notifyExpired(db: DbOrTx, ctx: NotifyContext, delegationId
   return recordEmails(
     db,
     ctx.messageIdDomain,
-    await toBothSides(db, p, `expired.${delegationId}`, 'expired', (side) =>
-      expiredNotice(p, side === 'client' ? ctx.endUrl(delegationId) : undefined),
-    ),
+    await toBothSides(db, p, `expired.${delegationId}`, 'expired', (endUrl) => expiredNotice(p, endUrl)),
   );
 }

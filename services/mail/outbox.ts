@@ -1,4 +1,5 @@
 import { and, eq, sql } from 'drizzle-orm';
+import { type DerivedLinks, fillDerivedLinks } from '../../core/emails/derived-links.ts';
 import type { RenderedEmail } from '../../core/emails/offer-email.ts';
 import { newId } from '../../core/ids.ts';
 import { classifySmtpError, isSmtpError, RetryableSendError } from '../../core/smtp-outcome.ts';
@@ -10,6 +11,7 @@ import type { Logger } from '../../lib/logger.ts';
 import type { Mailer } from '../../lib/mailer.ts';
 import { countEmail } from '../../lib/metrics.ts';
 import { withRetries } from '../../lib/retry.ts';
+import { derivedLinkUrl } from './derived-links.ts';
 
 export interface NewEmail {
   /** Same key, same email: recording it again is a no-op. */
@@ -17,7 +19,13 @@ export interface NewEmail {
   kind: string;
   delegationId?: string | null;
   toEmail: string;
+  /** Subject and bodies; a link with a key appears in them only as a placeholder of `links`. */
   content: RenderedEmail;
+  /**
+   * The placeholders in `content` and the links they stand for (linkPlaceholder in
+   * ./derived-links.ts). Stored as they are; the URLs are derived only when sending.
+   */
+  links?: DerivedLinks;
 }
 
 /**
@@ -41,6 +49,7 @@ export async function recordEmails(db: DbOrTx, messageIdDomain: string, list: Ne
           subject: e.content.subject,
           textBody: e.content.text,
           htmlBody: e.content.html,
+          links: e.links ?? {},
           messageId: `<${id}@${messageIdDomain}>`,
         };
       }),
@@ -68,9 +77,16 @@ export type SendEmailOutcome =
 /**
  * Sends one outbox email. Idempotent: only a `pending` row is sent. A permanent SMTP
  * failure, or a temporary one on the last attempt, marks it `failed` with the reply.
+ * The row's link placeholders are replaced by their URLs, derived from LINK_SECRET and
+ * PUBLIC_URL, in what goes out only: the row keeps the placeholders.
  */
 export async function sendEmail(
-  deps: { db: Db; mailer: Mailer; logger: Logger; config: Pick<Config, 'leaseSeconds'> },
+  deps: {
+    db: Db;
+    mailer: Mailer;
+    logger: Logger;
+    config: Pick<Config, 'leaseSeconds' | 'linkSecret' | 'publicUrl'>;
+  },
   emailId: string,
   options: { isFinalAttempt: boolean },
 ): Promise<SendEmailOutcome> {
@@ -98,9 +114,12 @@ export async function sendEmail(
         .set({ state: 'sent', sentAt: sql`now()`, lastError: null, leaseUntil: null })
         .where(eq(emails.id, emailId)),
     );
+  const body = fillDerivedLinks({ text: row.textBody, html: row.htmlBody }, row.links, (link) =>
+    derivedLinkUrl(deps.config, link),
+  );
   try {
     await deps.mailer.sendAndRecord(
-      { to: row.toEmail, subject: row.subject, text: row.textBody, html: row.htmlBody, messageId: row.messageId },
+      { to: row.toEmail, subject: row.subject, text: body.text, html: body.html, messageId: row.messageId },
       markSent,
     );
   } catch (error) {

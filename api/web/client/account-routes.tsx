@@ -7,6 +7,7 @@ import { clientIp, csrfToken, formFields, renderPage, sessionToken, verifyCsrf }
 import { MessagePage } from '../shared/layout.tsx';
 import { safeNext } from '../shared/sign-in.ts';
 import { PasswordPage } from './pages/password-page.tsx';
+import { registerTwoFactorPages } from './two-factor-routes.tsx';
 
 const newPassword = z
   .object({
@@ -16,6 +17,9 @@ const newPassword = z
   .refine((f) => f.password === f.repeat, 'The two passwords are not the same');
 
 export function registerAccountPages(app: WebApp): void {
+  // Under /account too: the two-factor pages have a file of their own.
+  registerTwoFactorPages(app);
+
   app.get('/account/password', (c) => {
     const viewer = c.var.viewer;
     if (!viewer) return c.redirect('/sign-in?next=/account/password', 303);
@@ -78,6 +82,12 @@ export function registerAccountPages(app: WebApp): void {
       >
         <p>
           <a href="/account/password">Change your password</a>
+        </p>
+        <p>
+          <a href="/account/two-factor">Two-factor sign-in</a>
+        </p>
+        <p>
+          <a href={viewer.orgKind === 'partner' ? '/dashboard' : '/org/delegations'}>Back</a>
         </p>
       </MessagePage>,
     );

@@ -97,11 +97,11 @@ export function registerAmendmentPages(app: WebApp): void {
     // Only where the page offers the form: nobody signed in, and something to answer.
     const shown = await viewFor(c, token);
     if (shown.view.page !== 'sign-in') return renderView(c, token, shown);
-    const result = await attemptSignIn(c, form);
+    const result = await attemptSignIn(c, form, `/amendments/${token}`);
     if (!result.ok) {
       return renderView(c, token, shown, { error: 'The email or password is not right.', email: result.email });
     }
-    return c.redirect(`/amendments/${token}`, 303);
+    return c.redirect(result.location, 303);
   });
 
   for (const answer of ['accept', 'decline'] as const) {

@@ -119,7 +119,8 @@ export function registerOfferPages(app: WebApp): void {
     verifyCsrf(c, form.csrf);
     // Only where the page offers the form: not through a withdrawn or answered link.
     if (!(await showsOfferForms(c, token))) return showOffer(c, token);
-    const result = await attemptSignIn(c, form);
+    // With two-factor sign-in on, the code is asked for first, then back to the offer.
+    const result = await attemptSignIn(c, form, `/offers/${token}`);
     if (!result.ok) {
       return showOffer(c, token, {
         error: 'The email or password is not right.',
@@ -127,7 +128,7 @@ export function registerOfferPages(app: WebApp): void {
         values: { email: result.email },
       });
     }
-    return c.redirect(`/offers/${token}`, 303);
+    return c.redirect(result.location, 303);
   });
 
   app.post('/offers/:token/create-org', async (c) => {

@@ -24,6 +24,13 @@ const clientPaths = [
 ];
 
 /**
+ * Pages that do not load the viewer. The end link works without sign-in, whoever is signed
+ * in: loading the viewer would send an admin who must change a temporary password — what a
+ * partner's reset leaves — to the password page instead, with the link's key in `?next=`.
+ */
+const withoutViewer = new Set(['/end/*']);
+
+/**
  * The pages a client's administrator sees: the offer link, signing in and out, sign-up,
  * their account, and their organization's delegations. Scriptless (`pageHeaders`); their
  * error pages lead back to the organization's page.
@@ -31,7 +38,7 @@ const clientPaths = [
 export function createClientPages(): WebApp {
   const pages = new Hono<AppEnv>();
   for (const path of clientPaths) {
-    pages.use(path, pageArea('org'), pageHeaders, loadViewer);
+    pages.use(path, pageArea('org'), pageHeaders, ...(withoutViewer.has(path) ? [] : [loadViewer]));
     pages.on('POST', path, formLimit);
   }
   registerOfferPages(pages);

@@ -4,12 +4,15 @@ import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { JSX } from 'hono/jsx/jsx-runtime';
 import { AppError } from '../../../core/errors.ts';
+import { SIGN_IN_CHALLENGE_SECONDS } from '../../../core/second-factor.ts';
 import { randomToken } from '../../../lib/secrets.ts';
 import { SESSION_TTL_HOURS } from '../../../services/accounts/sessions.ts';
 import type { AppEnv } from '../../env.ts';
 
 const SESSION_COOKIE = 'mandate_session';
 const CSRF_COOKIE = 'mandate_csrf';
+/** A sign-in waiting for its second factor (services/accounts/sign-in-challenges.ts): not a session. */
+const SIGN_IN_COOKIE = 'mandate_sign_in';
 
 /**
  * Over https the cookies carry the `__Host-` prefix: the browser then refuses them
@@ -44,6 +47,21 @@ export function clearSessionCookie(c: Context<AppEnv>): void {
 
 export function sessionToken(c: Context<AppEnv>): string | undefined {
   return getCookie(c, cookieName(c, SESSION_COOKIE));
+}
+
+export function setSignInChallengeCookie(c: Context<AppEnv>, token: string): void {
+  setCookie(c, cookieName(c, SIGN_IN_COOKIE), token, cookieOptions(c, SIGN_IN_CHALLENGE_SECONDS));
+}
+
+export function clearSignInChallengeCookie(c: Context<AppEnv>): void {
+  deleteCookie(c, cookieName(c, SIGN_IN_COOKIE), {
+    path: '/',
+    secure: c.var.deps.config.publicUrl.startsWith('https:'),
+  });
+}
+
+export function signInChallengeToken(c: Context<AppEnv>): string | undefined {
+  return getCookie(c, cookieName(c, SIGN_IN_COOKIE));
 }
 
 /**

@@ -136,6 +136,32 @@ describe('the end link in every email to a client admin', () => {
     expect(again.status).toBeGreaterThanOrEqual(400);
   });
 
+  it('works for a signed-in admin who must change their password: no detour, the key stays in the path', async () => {
+    const { admin, delegationId, endPath } = await activeFullDelegation('Detour Partner');
+    const browser = new PageClient(stack);
+    await browser.get('/sign-in');
+    const signIn = await browser.post('/sign-in', {
+      email: admin.email,
+      password: 'correct horse battery staple',
+      next: '/org/delegations',
+    });
+    expect(signIn.status).toBe(303);
+    // As after a partner's reset: signed in, with a password that must be changed first.
+    await stack.deps.sql`update users set must_change_password = true where id = ${admin.userId}`;
+    const elsewhere = await browser.get('/org/delegations');
+    expect(elsewhere.status).toBe(303);
+    expect(elsewhere.response.headers.get('location')).toMatch(/^\/account\/password\?next=/);
+
+    const page = await browser.get(endPath);
+    expect(page.status).toBe(200);
+    expect(page.response.headers.get('location')).toBeNull();
+    expect(page.html).toContain('End the delegation to Detour Partner?');
+    const done = await browser.post(endPath);
+    expect(done.status).toBe(200);
+    expect(done.html).toContain('The delegation has been ended');
+    expect(await state(delegationId)).toBe('terminated');
+  });
+
   it('temporary passwords for non-admin users carry no end link', async () => {
     const { fixture, admin, delegationId } = await activeFullDelegation('Helpdesk Partner');
     const member = await createClientOrganization(stack.deps.db, {

@@ -96,6 +96,9 @@ export function OrgDelegationsPage(props: OrgDelegationsPageProps) {
           </tbody>
         </table>
       )}
+      <p>
+        <a href="/account">Your account</a> (password, two-factor sign-in)
+      </p>
       <form method="post" action="/sign-out">
         <input type="hidden" name="csrf" value={props.csrf} />
         <button type="submit" class="secondary">

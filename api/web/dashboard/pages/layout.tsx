@@ -111,7 +111,9 @@ export function DashboardLayout(props: DashboardLayoutProps) {
               ))}
           </nav>
           <form method="post" action="/sign-out">
-            <span>{principal.email}</span>
+            <a href="/account" title="Your account: password and two-factor sign-in">
+              {principal.email}
+            </a>
             <input type="hidden" name="csrf" value={props.csrf} />
             <input type="hidden" name="next" value="/sign-in" />
             <button type="submit">Sign out</button>

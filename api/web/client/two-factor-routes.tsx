@@ -1,0 +1,94 @@
+import type { Context } from 'hono';
+import { AppError } from '../../../core/errors.ts';
+import { refusalMessages } from '../../../core/second-factor.ts';
+import { sha256Hex } from '../../../lib/secrets.ts';
+import {
+  confirmTotpEnrolment,
+  disableTwoFactor,
+  type FactorOwner,
+  startTotpEnrolment,
+  twoFactorStatus,
+} from '../../../services/accounts/two-factor.ts';
+import type { AppEnv, WebApp } from '../../env.ts';
+import { csrfToken, formFields, renderPage, sessionToken, verifyCsrf } from '../shared/context.ts';
+import { RecoveryCodesPage, TwoFactorPage } from './pages/two-factor-page.tsx';
+
+/** The signed-in user as the owner of their factors; null when nobody is signed in. */
+function owner(c: Context<AppEnv>): FactorOwner | null {
+  const viewer = c.var.viewer;
+  const token = sessionToken(c);
+  return viewer && token ? { userId: viewer.userId, email: viewer.email, sessionId: sha256Hex(token) } : null;
+}
+
+/** Where "Back" leads: the dashboard for partner staff, the organization's page for clients. */
+const homeOf = (c: Context<AppEnv>) => (c.var.viewer?.orgKind === 'partner' ? '/dashboard' : '/org/delegations');
+
+async function showStatus(
+  c: Context<AppEnv>,
+  who: FactorOwner,
+  extra: { error?: string; notice?: string; status?: number } = {},
+): Promise<Response> {
+  const status = await twoFactorStatus(c.var.deps, who);
+  return renderPage(
+    c,
+    <TwoFactorPage csrf={csrfToken(c)} status={status} home={homeOf(c)} error={extra.error} notice={extra.notice} />,
+    extra.status ?? 200,
+  );
+}
+
+function signedIn(c: Context<AppEnv>): FactorOwner {
+  const who = owner(c);
+  if (!who) throw new AppError('UNAUTHENTICATED', 'Sign in first.');
+  return who;
+}
+
+/**
+ * /account/two-factor: see whether it is on, enrol an authenticator app (QR code and key,
+ * then a first code, then the recovery codes once), turn it off with a fresh code. For
+ * partner staff and client users alike (the same sign-in).
+ */
+export function registerTwoFactorPages(app: WebApp): void {
+  app.get('/account/two-factor', (c) => {
+    const who = owner(c);
+    if (!who) return c.redirect('/sign-in?next=/account/two-factor', 303);
+    return showStatus(c, who);
+  });
+
+  app.post('/account/two-factor/start', async (c) => {
+    const form = await formFields(c);
+    verifyCsrf(c, form.csrf);
+    const who = signedIn(c);
+    await startTotpEnrolment(c.var.deps, who);
+    return c.redirect('/account/two-factor', 303);
+  });
+
+  app.post('/account/two-factor/confirm', async (c) => {
+    const form = await formFields(c);
+    verifyCsrf(c, form.csrf);
+    const who = signedIn(c);
+    const result = await confirmTotpEnrolment(c.var.deps, who, {
+      code: (form.code ?? '').slice(0, 100),
+      requestId: c.var.requestId,
+    });
+    if (!result.ok) return showStatus(c, who, { error: refusalMessages[result.reason], status: 422 });
+    return renderPage(c, <RecoveryCodesPage codes={result.recoveryCodes} />);
+  });
+
+  app.post('/account/two-factor/disable', async (c) => {
+    const form = await formFields(c);
+    verifyCsrf(c, form.csrf);
+    const who = signedIn(c);
+    const result = await disableTwoFactor(c.var.deps, who, {
+      code: (form.code ?? '').slice(0, 100),
+      requestId: c.var.requestId,
+    });
+    if (!result.ok) {
+      if (result.retryAfterSeconds) c.header('Retry-After', String(result.retryAfterSeconds));
+      return showStatus(c, who, {
+        error: refusalMessages[result.reason],
+        status: result.reason === 'rate_limited' ? 429 : 422,
+      });
+    }
+    return showStatus(c, who, { notice: 'Two-factor sign-in is off. Your password alone signs you in now.' });
+  });
+}

@@ -1,0 +1,175 @@
+import { and, eq, isNotNull, isNull, sql } from 'drizzle-orm';
+import { AppError } from '../../core/errors.ts';
+import { newId } from '../../core/ids.ts';
+import {
+  judgeTotpStep,
+  PENDING_ENROLMENT_MINUTES,
+  RECOVERY_CODE_COUNT,
+  readTotpCode,
+  type SecondFactorRefusal,
+} from '../../core/second-factor.ts';
+import { recoveryCodes, userFactors } from '../../db/schema/index.ts';
+import type { Deps } from '../../lib/deps.ts';
+import { openSecret, sealSecret } from '../../lib/secret-box.ts';
+import { newRecoveryCode, sha256Hex } from '../../lib/secrets.ts';
+import { matchTotpCode, newTotpSecret, totpUri } from '../../lib/totp.ts';
+import {
+  checkSecondFactor,
+  recordOwnAudit,
+  recoveryCodesLeft,
+  type SecondFactorResult,
+  totpSecretContext,
+} from './second-factor.ts';
+import { endSessionsQuery } from './sessions.ts';
+
+/** Whose two-factor sign-in a verb is about: the signed-in user, from their session. */
+export interface FactorOwner {
+  userId: string;
+  email: string;
+  /** The id (SHA-256) of the session making the change: it stays signed in, the others end. */
+  sessionId: string;
+}
+
+export interface TwoFactorStatus {
+  enabled: boolean;
+  since: Date | null;
+  recoveryCodesLeft: number;
+  /** An enrolment waiting for its first code: the secret to show (as a QR code and as text). */
+  pending: { secret: string; uri: string } | null;
+}
+
+const stillPending = sql`${userFactors.createdAt} > now() - make_interval(mins => ${PENDING_ENROLMENT_MINUTES})`;
+
+/** Whether the user has two-factor sign-in, and the enrolment they started, if any. */
+export async function twoFactorStatus(deps: Pick<Deps, 'db' | 'config'>, owner: FactorOwner): Promise<TwoFactorStatus> {
+  const [factor] = await deps.db
+    .select({
+      secretSealed: userFactors.secretSealed,
+      confirmedAt: userFactors.confirmedAt,
+      fresh: sql<boolean>`${stillPending}`,
+    })
+    .from(userFactors)
+    .where(and(eq(userFactors.userId, owner.userId), eq(userFactors.kind, 'totp')));
+  if (factor?.confirmedAt) {
+    return {
+      enabled: true,
+      since: factor.confirmedAt,
+      recoveryCodesLeft: await recoveryCodesLeft(deps.db, owner.userId),
+      pending: null,
+    };
+  }
+  const secret =
+    factor?.secretSealed && factor.fresh
+      ? openSecret(deps.config.linkSecret, factor.secretSealed, totpSecretContext(owner.userId))
+      : null;
+  return {
+    enabled: false,
+    since: null,
+    recoveryCodesLeft: 0,
+    pending: secret ? { secret, uri: totpUri(secret, owner.email) } : null,
+  };
+}
+
+/**
+ * Starts (or starts again) enrolling an authenticator app: a new secret, sealed, waiting
+ * for its first code. Nothing changes at sign-in until that code confirms it.
+ */
+export async function startTotpEnrolment(deps: Pick<Deps, 'db' | 'config'>, owner: FactorOwner): Promise<void> {
+  const secretSealed = sealSecret(deps.config.linkSecret, newTotpSecret(), totpSecretContext(owner.userId));
+  // Replaces a pending enrolment, never a confirmed one (the update's own condition).
+  const rows = await deps.db
+    .insert(userFactors)
+    .values({ id: newId('userFactor'), userId: owner.userId, kind: 'totp', secretSealed })
+    .onConflictDoUpdate({
+      target: userFactors.userId,
+      targetWhere: sql`${userFactors.kind} = 'totp'`,
+      set: { secretSealed, createdAt: sql`now()`, lastUsedStep: null, lastUsedAt: null },
+      setWhere: isNull(userFactors.confirmedAt),
+    })
+    .returning({ id: userFactors.id });
+  if (rows.length === 0) throw new AppError('CONFLICT', 'Two-factor sign-in is already on for this account.');
+}
+
+/**
+ * Confirms an enrolment with a first code from the app, turning two-factor sign-in on:
+ * ten new recovery codes (returned once, stored as SHA-256), every other session of the
+ * user ended, an audit event. A wrong or late code changes nothing but the trail.
+ */
+export async function confirmTotpEnrolment(
+  deps: Pick<Deps, 'db' | 'config'>,
+  owner: FactorOwner,
+  input: { code: string; requestId?: string | undefined },
+): Promise<{ ok: true; recoveryCodes: string[] } | { ok: false; reason: SecondFactorRefusal }> {
+  return deps.db.transaction(async (tx) => {
+    const [pending] = await tx
+      .select({ id: userFactors.id, secretSealed: userFactors.secretSealed, fresh: sql<boolean>`${stillPending}` })
+      .from(userFactors)
+      .where(and(eq(userFactors.userId, owner.userId), eq(userFactors.kind, 'totp'), isNull(userFactors.confirmedAt)));
+    const refuse = async (reason: SecondFactorRefusal) => {
+      await recordOwnAudit(tx, owner.userId, {
+        action: 'two_factor.enable',
+        outcome: 'rejected',
+        requestId: input.requestId,
+        detail: { reason },
+      });
+      return { ok: false as const, reason };
+    };
+    const secret =
+      pending?.secretSealed &&
+      openSecret(deps.config.linkSecret, pending.secretSealed, totpSecretContext(owner.userId));
+    if (!pending || !secret || !pending.fresh) return refuse('enrolment_expired');
+    const code = readTotpCode(input.code);
+    const match = code ? matchTotpCode(secret, code) : { acceptedStep: null, nearbyStep: null };
+    const judged = judgeTotpStep(match.acceptedStep, match.nearbyStep, null);
+    if (!judged.ok) return refuse(judged.reason);
+    const [confirmed] = await tx
+      .update(userFactors)
+      // This code's step counts as used: it cannot also sign in.
+      .set({ confirmedAt: sql`now()`, lastUsedStep: judged.step, lastUsedAt: sql`now()` })
+      .where(and(eq(userFactors.id, pending.id), isNull(userFactors.confirmedAt)))
+      .returning({ id: userFactors.id });
+    if (!confirmed) throw new AppError('CONFLICT', 'Two-factor sign-in is already on for this account.');
+    const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
+    await tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, owner.userId));
+    await tx.insert(recoveryCodes).values(codes.map((c) => ({ codeHash: sha256Hex(c), userId: owner.userId })));
+    await endSessionsQuery(tx, owner.userId, { except: owner.sessionId });
+    await recordOwnAudit(tx, owner.userId, {
+      action: 'two_factor.enable',
+      outcome: 'succeeded',
+      requestId: input.requestId,
+      detail: { kind: 'totp', recoveryCodes: RECOVERY_CODE_COUNT },
+    });
+    return { ok: true as const, recoveryCodes: codes };
+  });
+}
+
+/**
+ * Turns two-factor sign-in off, on a fresh code from the app or a recovery code (checked
+ * like one at sign-in: limited, spent, audited): the factor and the recovery codes go,
+ * and every other session of the user ends.
+ */
+export async function disableTwoFactor(
+  deps: Pick<Deps, 'db' | 'config' | 'rateLimits'>,
+  owner: FactorOwner,
+  input: { code: string; requestId?: string | undefined },
+): Promise<SecondFactorResult> {
+  return deps.db.transaction(async (tx) => {
+    const result = await checkSecondFactor(deps, tx, {
+      userId: owner.userId,
+      code: input.code,
+      purpose: 'disable',
+      requestId: input.requestId,
+    });
+    if (!result.ok) return result;
+    await tx.delete(userFactors).where(and(eq(userFactors.userId, owner.userId), isNotNull(userFactors.confirmedAt)));
+    await tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, owner.userId));
+    await endSessionsQuery(tx, owner.userId, { except: owner.sessionId });
+    await recordOwnAudit(tx, owner.userId, {
+      action: 'two_factor.disable',
+      outcome: 'succeeded',
+      requestId: input.requestId,
+      detail: { kind: 'totp', with: result.method },
+    });
+    return result;
+  });
+}
