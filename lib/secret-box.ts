@@ -37,14 +37,21 @@ export function sealSecret(linkSecret: string, plaintext: string, context: strin
     .join('.');
 }
 
+const TAG_BYTES = 16;
+
 /** The plaintext of a sealed value, or null when it does not open (another key, context or a changed byte). */
 export function openSecret(linkSecret: string, sealed: string, context: string): string | null {
   const [version, iv, data, tag, ...rest] = sealed.split('.');
   if (version !== VERSION || !iv || !data || !tag || rest.length > 0) return null;
+  const authTag = Buffer.from(tag, 'base64url');
+  // GCM would accept a tag as short as 4 bytes: only the full 16 prove the value is ours.
+  if (authTag.length !== TAG_BYTES) return null;
   try {
-    const decipher = createDecipheriv('aes-256-gcm', keyFor(linkSecret), Buffer.from(iv, 'base64url'));
+    const decipher = createDecipheriv('aes-256-gcm', keyFor(linkSecret), Buffer.from(iv, 'base64url'), {
+      authTagLength: TAG_BYTES,
+    });
     decipher.setAAD(Buffer.from(context));
-    decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+    decipher.setAuthTag(authTag);
     return Buffer.concat([decipher.update(Buffer.from(data, 'base64url')), decipher.final()]).toString('utf8');
   } catch {
     return null;

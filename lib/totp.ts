@@ -32,5 +32,9 @@ export function matchTotpCode(
     return delta === null ? null : now + delta;
   };
   const acceptedStep = at(TOTP_ACCEPT_WINDOW);
-  return { acceptedStep, nearbyStep: acceptedStep ?? at(TOTP_EXPIRED_WINDOW) };
+  if (acceptedStep !== null) return { acceptedStep, nearbyStep: acceptedStep };
+  // Only an old code is "expired": telling a code of a step still to come from a wrong one
+  // would let a guess that lands ahead count as a hit (the same code opens minutes later).
+  const nearby = at(TOTP_EXPIRED_WINDOW);
+  return { acceptedStep: null, nearbyStep: nearby !== null && nearby < now ? nearby : null };
 }

@@ -76,43 +76,64 @@ export async function recoveryCodesLeft(db: DbOrTx, userId: string): Promise<num
   return row?.n ?? 0;
 }
 
+type AttemptInput = { userId: string; code: string; purpose: SecondFactorPurpose; requestId?: string | undefined };
+
+const actionFor = (code: string): AuditAction =>
+  readTotpCode(code) || !readRecoveryCode(code) ? 'two_factor.code' : 'two_factor.recovery_code';
+
+/**
+ * Counts one attempt at a code against the per-account limit, then runs `check` (which
+ * opens its own transaction and calls {@link checkSecondFactor}); a success gives the
+ * attempt back. The limiter is called outside any transaction: without Redis it keeps its
+ * counts in PostgreSQL through the pool, and a transaction waiting for a second pooled
+ * connection while holding a row lock could starve the pool. Over the limit: refused and
+ * audited, `check` not run.
+ */
+export async function withSecondFactorAttempt<R extends { ok: boolean }>(
+  deps: Pick<Deps, 'db' | 'rateLimits'>,
+  input: AttemptInput,
+  check: () => Promise<R>,
+): Promise<R | { ok: false; reason: 'rate_limited'; retryAfterSeconds: number }> {
+  try {
+    await deps.rateLimits.consume('secondFactorFailuresPerAccount', input.userId);
+  } catch (error) {
+    if (!isAppError(error, 'RATE_LIMITED')) throw error;
+    await recordOwnAudit(deps.db, input.userId, {
+      action: actionFor(input.code),
+      outcome: 'rejected',
+      requestId: input.requestId,
+      detail: { purpose: input.purpose, reason: 'rate_limited' },
+    });
+    return { ok: false, reason: 'rate_limited', retryAfterSeconds: Number(error.details?.retryAfterSeconds ?? 60) };
+  }
+  const result = await check();
+  if (result.ok) await deps.rateLimits.refund('secondFactorFailuresPerAccount', input.userId);
+  return result;
+}
+
 /**
  * Checks a code typed at the second step — from the authenticator app, or a recovery
- * code — under the per-account limit, and records the outcome either way (refusals are
- * answers, never thrown, so the caller's transaction commits their audit rows). Accepting
- * spends it: the TOTP step becomes the last used (a guarded update, so two requests with
- * one code cannot both pass), or the recovery code is marked used. A refusal changes
- * nothing but the audit trail and the attempt count.
+ * code — and records the outcome either way (refusals are answers, never thrown, so the
+ * caller's transaction commits their audit rows). Call it inside
+ * {@link withSecondFactorAttempt}, which limits the attempts. Accepting spends it: the
+ * TOTP step becomes the last used (a guarded update, so two requests with one code cannot
+ * both pass), or the recovery code is marked used. A refusal changes nothing but the
+ * audit trail.
  */
 export async function checkSecondFactor(
-  deps: Pick<Deps, 'config' | 'rateLimits'>,
+  deps: Pick<Deps, 'config'>,
   tx: Tx,
-  input: { userId: string; code: string; purpose: SecondFactorPurpose; requestId?: string | undefined },
+  input: AttemptInput,
 ): Promise<SecondFactorResult> {
   const { userId, purpose, requestId } = input;
   const totpCode = readTotpCode(input.code);
   const recoveryCode = totpCode ? null : readRecoveryCode(input.code);
-  const action: AuditAction = recoveryCode ? 'two_factor.recovery_code' : 'two_factor.code';
-  try {
-    await deps.rateLimits.consume('secondFactorFailuresPerAccount', userId);
-  } catch (error) {
-    if (!isAppError(error, 'RATE_LIMITED')) throw error;
-    // Answered, not thrown: the audit row must commit with the caller's transaction.
-    await recordOwnAudit(tx, userId, {
-      action,
-      outcome: 'rejected',
-      requestId,
-      detail: { purpose, reason: 'rate_limited' },
-    });
-    const retryAfterSeconds = Number(error.details?.retryAfterSeconds ?? 60);
-    return { ok: false, reason: 'rate_limited', retryAfterSeconds };
-  }
+  const action = actionFor(input.code);
   const result = recoveryCode
     ? await spendRecoveryCode(tx, userId, recoveryCode)
     : totpCode
       ? await spendTotpCode(tx, deps.config.linkSecret, userId, totpCode)
       : ({ ok: false, reason: 'wrong' } as const);
-  if (result.ok) await deps.rateLimits.refund('secondFactorFailuresPerAccount', userId);
   const detail: Record<string, unknown> = { purpose };
   if (!result.ok) detail.reason = result.reason;
   if (result.ok && recoveryCode) detail.recoveryCodesLeft = await recoveryCodesLeft(tx, userId);

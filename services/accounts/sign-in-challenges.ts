@@ -4,7 +4,7 @@ import type { Db } from '../../db/client.ts';
 import { signInChallenges } from '../../db/schema/index.ts';
 import type { Deps } from '../../lib/deps.ts';
 import { randomToken, sha256Hex } from '../../lib/secrets.ts';
-import { checkSecondFactor, recordOwnAudit } from './second-factor.ts';
+import { checkSecondFactor, recordOwnAudit, withSecondFactorAttempt } from './second-factor.ts';
 import { createSession } from './sessions.ts';
 
 const tokenShape = /^[A-Za-z0-9_-]{43}$/;
@@ -54,6 +54,21 @@ export async function completeSignInChallenge(
 ): Promise<ChallengeResult> {
   const { token } = input;
   if (!token || !tokenShape.test(token)) return { ok: false, reason: 'sign_in_expired' };
+  // Whose challenge, read first: the attempt is counted before the transaction.
+  const [owner] = await deps.db
+    .select({ userId: signInChallenges.userId })
+    .from(signInChallenges)
+    .where(eq(signInChallenges.id, sha256Hex(token)));
+  if (!owner) return { ok: false, reason: 'sign_in_expired' };
+  const attempt = { userId: owner.userId, code: input.code, purpose: 'sign_in' as const, requestId: input.requestId };
+  return withSecondFactorAttempt(deps, attempt, () => completeLocked(deps, token, input));
+}
+
+function completeLocked(
+  deps: Pick<Deps, 'db' | 'config'>,
+  token: string,
+  input: { code: string; requestId?: string | undefined },
+): Promise<ChallengeResult> {
   return deps.db.transaction(async (tx): Promise<ChallengeResult> => {
     const [challenge] = await tx
       .select({

@@ -19,6 +19,7 @@ import {
   recoveryCodesLeft,
   type SecondFactorResult,
   totpSecretContext,
+  withSecondFactorAttempt,
 } from './second-factor.ts';
 import { endSessionsQuery } from './sessions.ts';
 
@@ -126,7 +127,15 @@ export async function confirmTotpEnrolment(
       .update(userFactors)
       // This code's step counts as used: it cannot also sign in.
       .set({ confirmedAt: sql`now()`, lastUsedStep: judged.step, lastUsedAt: sql`now()` })
-      .where(and(eq(userFactors.id, pending.id), isNull(userFactors.confirmedAt)))
+      // The key the code was checked against: a "start again" in another tab meanwhile
+      // must not switch on a key this person never scanned.
+      .where(
+        and(
+          eq(userFactors.id, pending.id),
+          isNull(userFactors.confirmedAt),
+          eq(userFactors.secretSealed, pending.secretSealed as string),
+        ),
+      )
       .returning({ id: userFactors.id });
     if (!confirmed) throw new AppError('CONFLICT', 'Two-factor sign-in is already on for this account.');
     const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
@@ -153,13 +162,18 @@ export async function disableTwoFactor(
   owner: FactorOwner,
   input: { code: string; requestId?: string | undefined },
 ): Promise<SecondFactorResult> {
+  const attempt = { userId: owner.userId, code: input.code, purpose: 'disable' as const, requestId: input.requestId };
+  return withSecondFactorAttempt(deps, attempt, () => disableLocked(deps, owner, attempt));
+}
+
+function disableLocked(
+  deps: Pick<Deps, 'db' | 'config'>,
+  owner: FactorOwner,
+  attempt: { userId: string; code: string; purpose: 'disable'; requestId?: string | undefined },
+): Promise<SecondFactorResult> {
+  const input = attempt;
   return deps.db.transaction(async (tx) => {
-    const result = await checkSecondFactor(deps, tx, {
-      userId: owner.userId,
-      code: input.code,
-      purpose: 'disable',
-      requestId: input.requestId,
-    });
+    const result = await checkSecondFactor(deps, tx, attempt);
     if (!result.ok) return result;
     await tx.delete(userFactors).where(and(eq(userFactors.userId, owner.userId), isNotNull(userFactors.confirmedAt)));
     await tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, owner.userId));
