@@ -33,6 +33,10 @@ const fixedActions = {
   'two_factor.disable': 'Turned off two-factor sign-in',
   'two_factor.code': 'Entered a code from an authenticator app',
   'two_factor.recovery_code': 'Used a one-time recovery code',
+  'sign_in.password': 'Entered a password to sign in',
+  'sign_in.lockout': 'Too many wrong passwords for the account: sign-ins slowed down and its owners emailed',
+  'session.end': 'Signed out one of their sessions',
+  'session.end_others': 'Signed out everywhere else',
 } as const;
 
 /** Each operation kind's three actions: asked for, done, asked again. */

@@ -157,6 +157,23 @@ export const configSchema = z
       .optional(),
     /** Take the client address from X-Forwarded-For (behind a reverse proxy). Default false. */
     TRUST_PROXY: envBool.default(false),
+    /**
+     * A browser session (the pages, the dashboard) ends after this many minutes without a
+     * request. Default 30.
+     */
+    SESSION_IDLE_MINUTES: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 24 * 60)
+      .default(30),
+    /** A browser session ends this many hours after sign-in, however busy. Default 12. */
+    SESSION_MAX_HOURS: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(30 * 24)
+      .default(12),
     /** How often the lifecycle sweep (expiry, auto-extend, notices) runs, in ms. Default 60000. */
     LIFECYCLE_INTERVAL_MS: z.coerce.number().int().min(1000).default(60_000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -215,6 +232,8 @@ export const configSchema = z
       mailBackoffMs: env.MAIL_BACKOFF_MS,
       lifecycleIntervalMs: env.LIFECYCLE_INTERVAL_MS,
       trustProxy: env.TRUST_PROXY,
+      sessionIdleMinutes: env.SESSION_IDLE_MINUTES,
+      sessionMaxHours: env.SESSION_MAX_HOURS,
       shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
       reconcileIntervalMs: env.RECONCILE_INTERVAL_MS,
       reconcileMinAgeSeconds: env.RECONCILE_MIN_AGE_SECONDS,

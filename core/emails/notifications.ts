@@ -170,3 +170,32 @@ export function signupExistsEmail(p: { signInUrl: string }): RenderedEmail {
     { label: 'Sign in', url: p.signInUrl },
   );
 }
+
+/**
+ * To the owners of an account (a partner's owners for its staff; a client's user
+ * themselves) when its wrong passwords reached the account-wide limit. `held`: the
+ * account has no second factor, so its sign-ins wait until `heldMinutes` have passed;
+ * otherwise the right password still goes on to the code, and nothing waits but the
+ * addresses that failed.
+ */
+export function signInLockoutNotice(p: {
+  accountEmail: string;
+  failures: number;
+  windowMinutes: number;
+  addresses: number;
+  held: boolean;
+  heldMinutes: number;
+  twoFactorUrl: string;
+}): RenderedEmail {
+  return renderNotice(
+    `Too many wrong passwords for ${p.accountEmail}`,
+    [
+      `Mandate refused ${p.failures} wrong passwords for ${p.accountEmail} within ${p.windowMinutes} minutes, from ${p.addresses === 1 ? 'one address' : `${p.addresses} addresses`}. Someone may be guessing the password.`,
+      p.held
+        ? `This account has no second factor, so its sign-ins are held for up to ${p.heldMinutes} minutes, even with the right password. Turning on two-factor sign-in lets its owner through during such an attack.`
+        : 'Two-factor sign-in is on for this account: the password alone lets nobody in, and its owner can still sign in with the password and a code. Only the addresses that failed have to wait.',
+      'If the password may be known to someone else, change it. If these attempts were yours, there is nothing to do.',
+    ],
+    { label: 'Two-factor sign-in', url: p.twoFactorUrl },
+  );
+}

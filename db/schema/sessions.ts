@@ -2,8 +2,11 @@ import { index, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 import { users } from './users.ts';
 
 /**
- * Browser sessions of people signed in on the client pages (and, later, the dashboard).
- * The cookie holds a random token; only its SHA-256 is kept here.
+ * Browser sessions of people signed in on the pages and the dashboard. The cookie holds a
+ * random token; only its SHA-256 is kept here. A session is live while it is younger than
+ * SESSION_MAX_HOURS and was seen within SESSION_IDLE_MINUTES, judged at each request by
+ * the database clock (services/accounts/sessions.ts): the limits are settings, not stored
+ * per row, so a shorter setting also ends sessions already open.
  */
 export const sessions = pgTable(
   'sessions',
@@ -14,8 +17,14 @@ export const sessions = pgTable(
       .notNull()
       .references(() => users.id),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
-    expiresAt: timestamp({ withTimezone: true }).notNull(),
+    /** The last request seen on it, to the minute (written at most once a minute). */
+    lastSeenAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    /** Where it was started from, as the rate limits see it (an IPv6 address as its /64); shown to its user. */
+    clientAddress: text(),
+    /** The browser's User-Agent at the start, cut to 200 characters; shown to its user. */
+    userAgent: text(),
   },
+  // The sessions page and ending all of a user's sessions find them by user.
   (t) => [index('sessions_user_idx').on(t.userId)],
 );
 

@@ -12,11 +12,25 @@ import { endAllSessions } from './sessions.ts';
 // Verifying against this when the address is unknown keeps both answers equally slow.
 const dummyHash = hashPassword('not a real password, only here to spend the same time');
 
-/** The user with this email and password, or null: one answer for every kind of mismatch. */
-export async function checkCredentials(db: Db, email: string, password: string): Promise<{ userId: string } | null> {
+/**
+ * The account with this address (its id, or null) and whether `password` is its password.
+ * An unknown address costs the same verification, against a dummy hash, so the time of the
+ * answer does not tell whether the address has an account.
+ */
+export async function matchPassword(
+  db: Db,
+  email: string,
+  password: string,
+): Promise<{ userId: string | null; passwordOk: boolean }> {
   const user = await findUserByEmail(db, email, { id: users.id, passwordHash: users.passwordHash });
   const ok = await verifyPassword(user?.passwordHash ?? (await dummyHash), password);
-  return ok && user ? { userId: user.id } : null;
+  return { userId: user?.id ?? null, passwordOk: ok && user !== undefined };
+}
+
+/** The user with this email and password, or null: one answer for every kind of mismatch. */
+export async function checkCredentials(db: Db, email: string, password: string): Promise<{ userId: string } | null> {
+  const { userId, passwordOk } = await matchPassword(db, email, password);
+  return passwordOk && userId ? { userId } : null;
 }
 
 export interface NewClientOrganization {

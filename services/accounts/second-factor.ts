@@ -35,7 +35,7 @@ export async function auditPlace(db: DbOrTx, userId: string): Promise<{ orgId: s
   return { orgId: row.orgId, partnerId: row.kind === 'partner' ? row.orgId : null };
 }
 
-/** Records one of a user's own two-factor events, in their organization. */
+/** Records one of a user's own security events (two-factor, sessions), in their organization. */
 export async function recordOwnAudit(
   db: DbOrTx,
   userId: string,

@@ -1,10 +1,10 @@
-import { and, eq, gt, ne, sql } from 'drizzle-orm';
+import { and, desc, eq, ne, not, type SQL, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../../db/client.ts';
 import { organizations, sessions, users } from '../../db/schema/index.ts';
+import type { Config } from '../../lib/config.ts';
+import type { Deps } from '../../lib/deps.ts';
 import { randomToken, sha256Hex } from '../../lib/secrets.ts';
-
-/** How long a browser session lasts. */
-export const SESSION_TTL_HOURS = 12;
+import { recordOwnAudit } from './second-factor.ts';
 
 /** The person behind a browser session. */
 export interface Viewer {
@@ -19,20 +19,62 @@ export interface Viewer {
   mustChangePassword: boolean;
 }
 
-/** Starts a session; returns the cookie value (only its hash is stored). */
-export async function createSession(db: DbOrTx, userId: string): Promise<string> {
+/** Where a session is used from, as the request says: shown to its user on the sessions page. */
+export interface SessionClient {
+  /** The client's address as the rate limits see it (an IPv6 address as its /64). */
+  address: string;
+  userAgent: string | undefined;
+}
+
+/** The limits of a session (lib/config.ts: SESSION_IDLE_MINUTES, SESSION_MAX_HOURS). */
+type SessionLimits = Pick<Config, 'sessionIdleMinutes' | 'sessionMaxHours'>;
+
+/** Longest user agent kept: enough to tell browsers apart, not a place to store a payload. */
+const USER_AGENT_CHARS = 200;
+const ADDRESS_CHARS = 64;
+
+/**
+ * When a request should write to its session: last_seen_at moves at most once a minute, so
+ * a busy page does not write on every request (the idle limit is judged to within that
+ * minute).
+ */
+const touchDue = sql`${sessions.lastSeenAt} <= now() - interval '1 minute'`;
+
+const clientColumns = (client: SessionClient) => ({
+  clientAddress: client.address.slice(0, ADDRESS_CHARS),
+  userAgent: client.userAgent ? client.userAgent.slice(0, USER_AGENT_CHARS) : null,
+});
+
+/** Live: younger than the lifetime and seen within the idle limit — by the database clock. */
+function live(limits: SessionLimits): SQL {
+  return sql`(${sessions.createdAt} > now() - make_interval(hours => ${limits.sessionMaxHours})
+    and ${sessions.lastSeenAt} > now() - make_interval(mins => ${limits.sessionIdleMinutes}))`;
+}
+
+/**
+ * Starts a session; returns the cookie value (only its hash is stored). `client` is where
+ * the sign-in came from, kept for its user to recognise it on the sessions page.
+ */
+export async function createSession(db: DbOrTx, userId: string, client: SessionClient): Promise<string> {
   const token = randomToken(32);
-  await db.insert(sessions).values({
-    id: sha256Hex(token),
-    userId,
-    expiresAt: sql`now() + make_interval(hours => ${SESSION_TTL_HOURS})`,
-  });
+  await db.insert(sessions).values({ id: sha256Hex(token), userId, ...clientColumns(client) });
   return token;
 }
 
-export async function findViewer(db: Db, token: string | undefined): Promise<Viewer | null> {
-  if (!token || !/^[A-Za-z0-9_-]{43}$/.test(token)) return null;
-  const [row] = await db
+/** The id a session is stored under: the SHA-256 of its cookie's token (null for no or a malformed cookie). */
+export function sessionIdOf(token: string | undefined): string | null {
+  return token && /^[A-Za-z0-9_-]{43}$/.test(token) ? sha256Hex(token) : null;
+}
+
+/**
+ * Who a session cookie signs in, if its session is live; every page request goes through
+ * here, so this is where the idle and absolute limits hold. Counts as activity: the
+ * session's last_seen_at moves to now, at most once a minute.
+ */
+export async function findViewer(deps: Pick<Deps, 'db' | 'config'>, token: string | undefined): Promise<Viewer | null> {
+  const id = sessionIdOf(token);
+  if (!id) return null;
+  const [row] = await deps.db
     .select({
       userId: users.id,
       email: users.email,
@@ -42,12 +84,21 @@ export async function findViewer(db: Db, token: string | undefined): Promise<Vie
       orgName: organizations.name,
       isGlobalAdmin: users.isGlobalAdmin,
       mustChangePassword: users.mustChangePassword,
+      due: sql<boolean>`${touchDue}`,
     })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
     .innerJoin(organizations, eq(organizations.id, users.orgId))
-    .where(and(eq(sessions.id, sha256Hex(token)), gt(sessions.expiresAt, sql`now()`)));
-  return row ?? null;
+    .where(and(eq(sessions.id, id), live(deps.config)));
+  if (!row) return null;
+  const { due, ...viewer } = row;
+  // Guarded like the read, so requests racing in the same minute write once.
+  if (due)
+    await deps.db
+      .update(sessions)
+      .set({ lastSeenAt: sql`now()` })
+      .where(and(eq(sessions.id, id), touchDue));
+  return viewer;
 }
 
 export async function endSession(db: Db, token: string | undefined): Promise<void> {
@@ -66,4 +117,93 @@ export async function endAllSessions(db: DbOrTx, userId: string, options: { exce
 export function endSessionsQuery(db: DbOrTx, userId: string, options: { except?: string } = {}) {
   const others = options.except === undefined ? undefined : ne(sessions.id, options.except);
   return db.delete(sessions).where(and(eq(sessions.userId, userId), others));
+}
+
+/** One of a user's sessions as their sessions page shows it. */
+export interface SessionView {
+  /** The stored id (the cookie token's SHA-256): names the session in a form, signs nobody in. */
+  id: string;
+  createdAt: Date;
+  lastSeenAt: Date;
+  clientAddress: string | null;
+  userAgent: string | null;
+  /** The session this request came with. */
+  current: boolean;
+}
+
+/** The signed-in user and the session they are using, for the verbs on their own sessions. */
+export interface SessionOwner {
+  userId: string;
+  sessionId: string;
+}
+
+/** A user's live sessions, the most recently used first. */
+export async function listOwnSessions(deps: Pick<Deps, 'db' | 'config'>, owner: SessionOwner): Promise<SessionView[]> {
+  const rows = await deps.db
+    .select({
+      id: sessions.id,
+      createdAt: sessions.createdAt,
+      lastSeenAt: sessions.lastSeenAt,
+      clientAddress: sessions.clientAddress,
+      userAgent: sessions.userAgent,
+    })
+    .from(sessions)
+    .where(and(eq(sessions.userId, owner.userId), live(deps.config)))
+    .orderBy(desc(sessions.lastSeenAt), desc(sessions.createdAt));
+  return rows.map((r) => ({ ...r, current: r.id === owner.sessionId }));
+}
+
+/**
+ * "Sign out everywhere else": ends every other session of the user, keeps the one in use,
+ * and records it in the user's organization with how many ended.
+ */
+export async function endOtherSessions(
+  deps: Pick<Deps, 'db'>,
+  owner: SessionOwner,
+  requestId?: string,
+): Promise<{ ended: number }> {
+  return deps.db.transaction(async (tx) => {
+    const ended = await endSessionsQuery(tx, owner.userId, { except: owner.sessionId }).returning({ id: sessions.id });
+    await recordOwnAudit(tx, owner.userId, {
+      action: 'session.end_others',
+      outcome: 'succeeded',
+      requestId,
+      detail: { ended: ended.length },
+    });
+    return { ended: ended.length };
+  });
+}
+
+/**
+ * Ends one live session of the user, audited. Only their own: the delete names the user,
+ * so another user's session id (or a made-up one) ends nothing and answers like a session
+ * already ended — it does not tell whether that id exists.
+ */
+export async function endOwnSession(
+  deps: Pick<Deps, 'db' | 'config'>,
+  owner: SessionOwner,
+  sessionId: string,
+  requestId?: string,
+): Promise<{ ended: boolean }> {
+  if (!/^[0-9a-f]{64}$/.test(sessionId)) return { ended: false };
+  return deps.db.transaction(async (tx) => {
+    const [ended] = await tx
+      .delete(sessions)
+      .where(and(eq(sessions.id, sessionId), eq(sessions.userId, owner.userId), live(deps.config)))
+      .returning({ createdAt: sessions.createdAt, userAgent: sessions.userAgent });
+    if (!ended) return { ended: false };
+    await recordOwnAudit(tx, owner.userId, {
+      action: 'session.end',
+      outcome: 'succeeded',
+      requestId,
+      // What tells the session apart for someone reading the trail; never its id (a hash of the cookie).
+      detail: { startedAt: ended.createdAt.toISOString(), userAgent: ended.userAgent },
+    });
+    return { ended: true };
+  });
+}
+
+/** Deletes sessions past either limit (the reconciler's housekeeping): they open nothing already. */
+export async function purgeEndedSessions(deps: Pick<Deps, 'db' | 'config'>): Promise<void> {
+  await deps.db.delete(sessions).where(not(live(deps.config)));
 }

@@ -5,7 +5,7 @@ import { signInChallenges } from '../../db/schema/index.ts';
 import type { Deps } from '../../lib/deps.ts';
 import { randomToken, sha256Hex } from '../../lib/secrets.ts';
 import { checkSecondFactor, recordOwnAudit, withSecondFactorAttempt } from './second-factor.ts';
-import { createSession } from './sessions.ts';
+import { createSession, type SessionClient } from './sessions.ts';
 
 const tokenShape = /^[A-Za-z0-9_-]{43}$/;
 
@@ -50,7 +50,7 @@ export type ChallengeResult =
  */
 export async function completeSignInChallenge(
   deps: Pick<Deps, 'db' | 'config' | 'rateLimits'>,
-  input: { token: string | undefined; code: string; requestId?: string | undefined },
+  input: { token: string | undefined; code: string; client: SessionClient; requestId?: string | undefined },
 ): Promise<ChallengeResult> {
   const { token } = input;
   if (!token || !tokenShape.test(token)) return { ok: false, reason: 'sign_in_expired' };
@@ -67,7 +67,7 @@ export async function completeSignInChallenge(
 function completeLocked(
   deps: Pick<Deps, 'db' | 'config'>,
   token: string,
-  input: { code: string; requestId?: string | undefined },
+  input: { code: string; client: SessionClient; requestId?: string | undefined },
 ): Promise<ChallengeResult> {
   return deps.db.transaction(async (tx): Promise<ChallengeResult> => {
     const [challenge] = await tx
@@ -97,7 +97,7 @@ function completeLocked(
     });
     if (!checked.ok) return checked;
     await tx.delete(signInChallenges).where(eq(signInChallenges.id, sha256Hex(token)));
-    return { ok: true, sessionToken: await createSession(tx, challenge.userId) };
+    return { ok: true, sessionToken: await createSession(tx, challenge.userId, input.client) };
   });
 }
 

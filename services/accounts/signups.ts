@@ -6,7 +6,7 @@ import type { Deps } from '../../lib/deps.ts';
 import { hashPassword, randomToken, sha256Hex } from '../../lib/secrets.ts';
 import { notifyContext } from '../mail/notifications.ts';
 import { enqueueEmails, recordEmails } from '../mail/outbox.ts';
-import { findUserByEmail } from '../shared/users.ts';
+import { userEmailIs } from '../shared/users.ts';
 import { createClientOrganization, type NewClientOrganization } from './client-accounts.ts';
 
 /** How long a confirmation link works. */
@@ -16,16 +16,31 @@ export const SIGNUP_TTL_MINUTES = 60;
  * Starts creating an organization for an address nobody has proven yet: stores the
  * request and emails a confirmation link to the address. If the address already has an
  * account, that email says so instead. The caller shows the same page either way, so
- * this reveals nothing about which addresses exist.
+ * this reveals nothing about which addresses exist — nor does the time it takes: the
+ * password is hashed on both paths (it was the one slow step only new addresses took).
  */
 export async function startSignup(
   deps: Pick<Deps, 'db' | 'queues' | 'logger' | 'config'>,
   input: NewClientOrganization & { returnTo: string },
 ): Promise<void> {
   const ctx = notifyContext(deps.config);
+  const passwordHash = await hashPassword(input.password);
+  const token = randomToken(32);
+  const id = sha256Hex(token);
   const emailIds = await deps.db.transaction(async (tx) => {
-    const existing = await findUserByEmail(tx, input.email, { id: users.id });
-    if (existing) {
+    // One statement on both paths: the request is stored only if the address has no
+    // account — so a known address does not skip a round trip a new one pays.
+    const [row] = await tx.execute(sql`
+      with stored as (
+        insert into ${signups} (id, email, org_name, admin_name, password_hash, return_to, expires_at)
+        select ${id}, ${input.email}, ${input.orgName}, ${input.adminName}, ${passwordHash}, ${input.returnTo},
+          now() + make_interval(mins => ${SIGNUP_TTL_MINUTES})
+        where not exists (select 1 from ${users} where ${userEmailIs(input.email)})
+        returning id
+      )
+      select not exists (select 1 from stored) as has_account`);
+    const hasAccount = row?.has_account === true;
+    if (hasAccount) {
       // At most one such notice per address and hour: the form must not become a way to spam someone.
       const hour = new Date().toISOString().slice(0, 13);
       return recordEmails(tx, ctx.messageIdDomain, [
@@ -37,17 +52,6 @@ export async function startSignup(
         },
       ]);
     }
-    const token = randomToken(32);
-    const id = sha256Hex(token);
-    await tx.insert(signups).values({
-      id,
-      email: input.email,
-      orgName: input.orgName,
-      adminName: input.adminName,
-      passwordHash: await hashPassword(input.password),
-      returnTo: input.returnTo,
-      expiresAt: sql`now() + make_interval(mins => ${SIGNUP_TTL_MINUTES})`,
-    });
     return recordEmails(tx, ctx.messageIdDomain, [
       {
         dedupeKey: `signup.${id}`,

@@ -1,6 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { renderOfferEmail } from '../../core/emails/offer-email.ts';
-import { type Role, sortRoles } from '../../core/roles.ts';
+import { sortRoles } from '../../core/roles.ts';
 import { classifySmtpError, isSmtpError, RetryableSendError } from '../../core/smtp-outcome.ts';
 import type { Db } from '../../db/client.ts';
 import { delegations } from '../../db/schema/index.ts';

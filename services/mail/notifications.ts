@@ -6,6 +6,7 @@ import {
   expiredNotice,
   expiryNotice,
   receiptForClient,
+  signInLockoutNotice,
   terminatedNotice,
 } from '../../core/emails/notifications.ts';
 import { type Role, sortRoles } from '../../core/roles.ts';
@@ -229,5 +230,52 @@ export async function notifyExpired(db: DbOrTx, ctx: NotifyContext, delegationId
     db,
     ctx.messageIdDomain,
     await toBothSides(db, p, `expired.${delegationId}`, 'expired', (endUrl) => expiredNotice(p, endUrl)),
+  );
+}
+
+/**
+ * An account's wrong passwords reached the account-wide limit: its owners are told — for
+ * a partner's staff member, the partner's owners (who manage that account); for a client's
+ * user, that user. `windowKey` names the limit's window, so a repeat in one window is a
+ * no-op (the caller also asks only once per window).
+ */
+export async function notifySignInLockout(
+  db: DbOrTx,
+  ctx: NotifyContext,
+  input: {
+    userId: string;
+    windowKey: string;
+    failures: number;
+    windowMinutes: number;
+    addresses: number;
+    held: boolean;
+    heldMinutes: number;
+  },
+) {
+  const [user] = await db
+    .select({ email: users.email, orgId: users.orgId, kind: organizations.kind })
+    .from(users)
+    .innerJoin(organizations, eq(organizations.id, users.orgId))
+    .where(eq(users.id, input.userId));
+  if (!user) return [];
+  const to = user.kind === 'partner' ? await partnerOwnerAddresses(db, user.orgId) : [user.email];
+  const content = signInLockoutNotice({
+    accountEmail: user.email,
+    failures: input.failures,
+    windowMinutes: input.windowMinutes,
+    addresses: input.addresses,
+    held: input.held,
+    heldMinutes: input.heldMinutes,
+    twoFactorUrl: `${ctx.publicUrl}/account/two-factor`,
+  });
+  return recordEmails(
+    db,
+    ctx.messageIdDomain,
+    [...new Set(to.map((a) => a.toLowerCase()))].map((toEmail) => ({
+      dedupeKey: `sign-in-lockout.${input.userId}.${input.windowKey}.${toEmail}`,
+      kind: 'sign-in-lockout',
+      toEmail,
+      content,
+    })),
   );
 }

@@ -1,7 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { type OperationKind, operationKinds } from '../../core/operation-kinds.ts';
-import { delegations, emails, operations, sessions } from '../../db/schema/index.ts';
+import { delegations, emails, operations } from '../../db/schema/index.ts';
 import type { Deps } from '../../lib/deps.ts';
+import { purgeEndedSessions } from '../accounts/sessions.ts';
 import { purgeIdempotencyKeys } from '../shared/idempotency-keys.ts';
 
 /** Rows re-examined per kind and pass; the next pass takes the rest. */
@@ -25,7 +26,7 @@ export interface ReconcileResult {
  * the source of truth: this is what makes that true when Redis loses work.
  */
 export async function reconcile(
-  deps: Pick<Deps, 'db' | 'queues' | 'logger'>,
+  deps: Pick<Deps, 'db' | 'queues' | 'logger' | 'config'>,
   options: { minAgeSeconds: number },
 ): Promise<ReconcileResult> {
   const age = sql`now() - make_interval(secs => ${options.minAgeSeconds})`;
@@ -64,7 +65,7 @@ export async function reconcile(
 
   // Housekeeping of the same kind: what has outlived its use.
   await purgeIdempotencyKeys(deps.db);
-  await deps.db.delete(sessions).where(sql`${sessions.expiresAt} < now()`);
+  await purgeEndedSessions(deps);
 
   const result = {
     invited: invited.length,

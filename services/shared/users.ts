@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import type { SelectedFields } from 'drizzle-orm/pg-core';
 import type { DbOrTx } from '../../db/client.ts';
 import { users } from '../../db/schema/index.ts';
@@ -10,6 +10,14 @@ import { users } from '../../db/schema/index.ts';
  * comparison is the one that index serves.
  */
 export async function findUserByEmail<T extends SelectedFields>(db: DbOrTx, email: string, columns: T) {
-  const [user] = await db.select(columns).from(users).where(sql`lower(${users.email}) = lower(${email})`);
+  const [user] = await db.select(columns).from(users).where(userEmailIs(email));
   return user;
+}
+
+/**
+ * The condition of {@link findUserByEmail}, for statements that look an address up as part
+ * of something else (an insert only if it is free, one audit row if it has an account).
+ */
+export function userEmailIs(email: string): SQL {
+  return sql`lower(${users.email}) = lower(${email})`;
 }

@@ -4,13 +4,15 @@ import type { TestStack } from './stack.ts';
 
 /**
  * A minimal browser for the HTML pages, in-process: keeps cookies, and fills in the
- * CSRF field from the CSRF cookie like the page's hidden input would.
+ * CSRF field from the CSRF cookie like the page's hidden input would. `userAgent`, when
+ * given, goes with every request as a browser's would.
  */
 export class PageClient {
   readonly cookies = new Map<string, string>();
   constructor(
     readonly stack: TestStack,
     readonly ip = '127.0.0.1',
+    readonly userAgent?: string,
   ) {}
 
   #remember(response: Response) {
@@ -26,7 +28,7 @@ export class PageClient {
 
   #headers(extra: Record<string, string> = {}) {
     const cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-    return { ...(cookie ? { cookie } : {}), ...extra };
+    return { ...(cookie ? { cookie } : {}), ...(this.userAgent ? { 'user-agent': this.userAgent } : {}), ...extra };
   }
 
   async get(path: string): Promise<{ status: number; html: string; response: Response }> {

@@ -5,7 +5,10 @@ import type { TestStack } from './stack.ts';
 /** A page client already signed in as this user (a session made directly, as sign-in would). */
 export async function signedInClient(stack: TestStack, userId: string): Promise<PageClient> {
   const browser = new PageClient(stack);
-  browser.cookies.set('mandate_session', await createSession(stack.deps.db, userId));
+  browser.cookies.set(
+    'mandate_session',
+    await createSession(stack.deps.db, userId, { address: browser.ip, userAgent: undefined }),
+  );
   await browser.get('/sign-in'); // picks up a CSRF cookie
   return browser;
 }

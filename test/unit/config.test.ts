@@ -20,6 +20,16 @@ describe('loadConfig', () => {
     expect(config.smtpUrl).toBeUndefined();
   });
 
+  it('bounds browser sessions: 30 minutes idle and 12 hours in all by default', () => {
+    expect(loadConfig({})).toMatchObject({ sessionIdleMinutes: 30, sessionMaxHours: 12 });
+    expect(loadConfig({ SESSION_IDLE_MINUTES: '5', SESSION_MAX_HOURS: '1' })).toMatchObject({
+      sessionIdleMinutes: 5,
+      sessionMaxHours: 1,
+    });
+    expect(() => loadConfig({ SESSION_IDLE_MINUTES: '0' })).toThrow(/SESSION_IDLE_MINUTES/);
+    expect(() => loadConfig({ SESSION_MAX_HOURS: 'half a day' })).toThrow(/SESSION_MAX_HOURS/);
+  });
+
   it('reads and coerces values, and treats empty strings as unset', () => {
     const config = loadConfig({
       PORT: '8080',

@@ -99,7 +99,7 @@ describe('TOTP codes', () => {
   });
 });
 
-describe('sealed secrets', () => {
+describe('sealed secrets, tampered', () => {
   it('do not open with a shortened tag', () => {
     const key = 'k'.repeat(48);
     const sealed = sealSecret(key, 'JBSWY3DPEHPK3PXP', 'totp:usr_1');

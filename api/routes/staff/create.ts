@@ -9,7 +9,8 @@ export const route = createRoute({
   path: '/v1/staff',
   tags: ['Staff'],
   summary: 'Add a staff member (owners only)',
-  description: "Returns the new user's password and API token once; only their hashes are kept.",
+  description:
+    "Returns the new user's password and API token once; only their hashes are kept. An address already on the partner's staff: 409. An address with an account anywhere else on this instance: 422, the same answer whoever holds it, naming no reason.",
   security: bearerSecurity,
   request: {
     headers: IdempotencyHeaders,

@@ -6,6 +6,7 @@ import type { WebApp } from '../../env.ts';
 import { clientIp, csrfToken, formFields, renderPage, sessionToken, verifyCsrf } from '../shared/context.ts';
 import { MessagePage } from '../shared/layout.tsx';
 import { safeNext } from '../shared/sign-in.ts';
+import { registerAccountSessionPages } from './account-sessions-routes.tsx';
 import { PasswordPage } from './pages/password-page.tsx';
 import { registerTwoFactorPages } from './two-factor-routes.tsx';
 
@@ -17,8 +18,9 @@ const newPassword = z
   .refine((f) => f.password === f.repeat, 'The two passwords are not the same');
 
 export function registerAccountPages(app: WebApp): void {
-  // Under /account too: the two-factor pages have a file of their own.
+  // Under /account too: the two-factor and sessions pages have files of their own.
   registerTwoFactorPages(app);
+  registerAccountSessionPages(app);
 
   app.get('/account/password', (c) => {
     const viewer = c.var.viewer;
@@ -85,6 +87,9 @@ export function registerAccountPages(app: WebApp): void {
         </p>
         <p>
           <a href="/account/two-factor">Two-factor sign-in</a>
+        </p>
+        <p>
+          <a href="/account/sessions">Where you are signed in</a> (sign out other browsers)
         </p>
         <p>
           <a href={viewer.orgKind === 'partner' ? '/dashboard' : '/org/delegations'}>Back</a>

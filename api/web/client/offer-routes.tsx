@@ -13,7 +13,15 @@ import { startSignup } from '../../../services/accounts/signups.ts';
 import { acceptOffer, declineOffer } from '../../../services/offers/acceptance.ts';
 import { type ResolvedOfferLink, resolveOfferLink } from '../../../services/offers/offer-links.ts';
 import type { AppEnv, WebApp } from '../../env.ts';
-import { clientIp, csrfToken, formFields, renderPage, setSessionCookie, verifyCsrf } from '../shared/context.ts';
+import {
+  clientIp,
+  csrfToken,
+  formFields,
+  renderPage,
+  sessionClient,
+  setSessionCookie,
+  verifyCsrf,
+} from '../shared/context.ts';
 import { MessagePage } from '../shared/layout.tsx';
 import { attemptSignIn } from '../shared/sign-in.ts';
 import { OfferPage } from './pages/offer-page.tsx';
@@ -153,7 +161,7 @@ export function registerOfferPages(app: WebApp): void {
       // The personal link reached this mailbox: the address is proven, create at once.
       try {
         const { userId } = await createClientOrganization(c.var.deps.db, parsed.data);
-        setSessionCookie(c, await createSession(c.var.deps.db, userId));
+        setSessionCookie(c, await createSession(c.var.deps.db, userId, sessionClient(c)));
       } catch (error) {
         if (error instanceof AppError && error.code === 'CONFLICT') {
           return showOffer(c, token, { error: error.message, status: 409, values });

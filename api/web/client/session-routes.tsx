@@ -12,6 +12,7 @@ import {
   csrfToken,
   formFields,
   renderPage,
+  sessionClient,
   sessionToken,
   setSessionCookie,
   signInChallengeToken,
@@ -59,6 +60,7 @@ export function registerSessionPages(app: WebApp): void {
     const result = await completeSignInChallenge(c.var.deps, {
       token: signInChallengeToken(c),
       code: (form.code ?? '').slice(0, 100),
+      client: sessionClient(c),
       requestId: c.var.requestId,
     });
     if (result.ok) {

@@ -1,7 +1,7 @@
 import { createSession } from '../../../services/accounts/sessions.ts';
 import { confirmSignup, findSignup } from '../../../services/accounts/signups.ts';
 import type { WebApp } from '../../env.ts';
-import { csrfToken, formFields, renderPage, setSessionCookie, verifyCsrf } from '../shared/context.ts';
+import { csrfToken, formFields, renderPage, sessionClient, setSessionCookie, verifyCsrf } from '../shared/context.ts';
 import { safeNext } from '../shared/sign-in.ts';
 import { SignupPage } from './pages/signup-page.tsx';
 
@@ -25,7 +25,7 @@ export function registerSignupPages(app: WebApp): void {
     const form = await formFields(c);
     verifyCsrf(c, form.csrf);
     const { userId, returnTo } = await confirmSignup(c.var.deps, c.req.param('token'));
-    setSessionCookie(c, await createSession(c.var.deps.db, userId));
+    setSessionCookie(c, await createSession(c.var.deps.db, userId, sessionClient(c)));
     return c.redirect(safeNext(returnTo, '/org/delegations'), 303);
   });
 }

@@ -6,7 +6,7 @@ import type { JSX } from 'hono/jsx/jsx-runtime';
 import { AppError } from '../../../core/errors.ts';
 import { SIGN_IN_CHALLENGE_SECONDS } from '../../../core/second-factor.ts';
 import { randomToken } from '../../../lib/secrets.ts';
-import { SESSION_TTL_HOURS } from '../../../services/accounts/sessions.ts';
+import { type SessionClient, sessionIdOf } from '../../../services/accounts/sessions.ts';
 import type { AppEnv } from '../../env.ts';
 
 const SESSION_COOKIE = 'mandate_session';
@@ -34,8 +34,9 @@ function cookieOptions(c: Context<AppEnv>, maxAgeSeconds: number) {
   };
 }
 
+/** The browser may keep it as long as the session may last; the database decides before that (idle limit). */
 export function setSessionCookie(c: Context<AppEnv>, token: string): void {
-  setCookie(c, cookieName(c, SESSION_COOKIE), token, cookieOptions(c, SESSION_TTL_HOURS * 3600));
+  setCookie(c, cookieName(c, SESSION_COOKIE), token, cookieOptions(c, c.var.deps.config.sessionMaxHours * 3600));
 }
 
 export function clearSessionCookie(c: Context<AppEnv>): void {
@@ -47,6 +48,16 @@ export function clearSessionCookie(c: Context<AppEnv>): void {
 
 export function sessionToken(c: Context<AppEnv>): string | undefined {
   return getCookie(c, cookieName(c, SESSION_COOKIE));
+}
+
+/** The stored id of this request's session (the SHA-256 of its cookie), or null without one. */
+export function currentSessionId(c: Context<AppEnv>): string | null {
+  return sessionIdOf(sessionToken(c));
+}
+
+/** Where this request comes from, as a session records it (its address and browser). */
+export function sessionClient(c: Context<AppEnv>): SessionClient {
+  return { address: clientIp(c), userAgent: c.req.header('user-agent') };
 }
 
 export function setSignInChallengeCookie(c: Context<AppEnv>, token: string): void {

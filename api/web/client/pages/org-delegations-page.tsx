@@ -97,7 +97,7 @@ export function OrgDelegationsPage(props: OrgDelegationsPageProps) {
         </table>
       )}
       <p>
-        <a href="/account">Your account</a> (password, two-factor sign-in)
+        <a href="/account">Your account</a> (password, two-factor sign-in, where you are signed in)
       </p>
       <form method="post" action="/sign-out">
         <input type="hidden" name="csrf" value={props.csrf} />

@@ -111,7 +111,7 @@ export function DashboardLayout(props: DashboardLayoutProps) {
               ))}
           </nav>
           <form method="post" action="/sign-out">
-            <a href="/account" title="Your account: password and two-factor sign-in">
+            <a href="/account" title="Your account: password, two-factor sign-in, where you are signed in">
               {principal.email}
             </a>
             <input type="hidden" name="csrf" value={props.csrf} />
