@@ -21,10 +21,16 @@ export async function matchPassword(
   db: Db,
   email: string,
   password: string,
-): Promise<{ userId: string | null; passwordOk: boolean }> {
-  const user = await findUserByEmail(db, email, { id: users.id, passwordHash: users.passwordHash });
+): Promise<{ userId: string | null; passwordOk: boolean; secondFactor: boolean }> {
+  // Whether a second factor is on comes with the hash, in the same statement: a query more
+  // only after a right password would tell a right one from a wrong one by its time.
+  const user = await findUserByEmail(db, email, {
+    id: users.id,
+    passwordHash: users.passwordHash,
+    secondFactor: sql<boolean>`exists (select 1 from user_factors f where f.user_id = users.id and f.confirmed_at is not null)`,
+  });
   const ok = await verifyPassword(user?.passwordHash ?? (await dummyHash), password);
-  return { userId: user?.id ?? null, passwordOk: ok && user !== undefined };
+  return { userId: user?.id ?? null, passwordOk: ok && user !== undefined, secondFactor: user?.secondFactor === true };
 }
 
 /** The user with this email and password, or null: one answer for every kind of mismatch. */

@@ -55,10 +55,11 @@ export async function checkSignIn(deps: SignInDeps, input: SignInAttempt): Promi
   const held = failures.count > accountLimit.points;
 
   const readable = email !== '' && input.password !== '' && input.password.length <= 1000;
-  const { userId, passwordOk } = readable
+  const matched = readable
     ? await matchPassword(db, email, input.password)
-    : { userId: null, passwordOk: false };
-  const secondFactor = userId && passwordOk ? await hasSecondFactor(db, userId) : false;
+    : { userId: null, passwordOk: false, secondFactor: false };
+  const { userId, passwordOk } = matched;
+  const secondFactor = passwordOk && matched.secondFactor;
 
   if (userId && passwordOk && (!held || secondFactor)) {
     await rateLimits.refund('signInFailuresPerAccount', email);
@@ -75,13 +76,14 @@ export async function checkSignIn(deps: SignInDeps, input: SignInAttempt): Promi
   // A wrong password — or the right one while the account is held, which is answered and
   // counted exactly like a wrong one: any difference, now or in the waits after the hold,
   // would tell a guesser which of their tries was right.
-  const rightButHeld = userId !== null && passwordOk;
   const waitSeconds = await rateLimits.failDelayed('signInWaitPerAccountAndIp', pair, attempt);
   await recordFailure(db, email, {
     requestId: input.requestId,
     detail: {
       clientAddress,
-      reason: rightButHeld ? 'account_held' : 'wrong_password',
+      // The same reason for a right password while held: the trail is read by partner owners.
+      reason: 'wrong_password',
+      ...(held ? { accountHeld: true } : {}),
       ...(waitSeconds > 0 ? { addressWaitSeconds: waitSeconds } : {}),
     },
   });
