@@ -3,6 +3,7 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { JSX } from 'hono/jsx/jsx-runtime';
+import { rateLimitAddress } from '../../../core/client-address.ts';
 import { AppError } from '../../../core/errors.ts';
 import { SIGN_IN_CHALLENGE_SECONDS } from '../../../core/second-factor.ts';
 import { randomToken } from '../../../lib/secrets.ts';
@@ -104,8 +105,7 @@ export function verifyCsrf(c: Context<AppEnv>, submitted: unknown): void {
 /**
  * The client's address for rate limits: the socket's, or — behind a trusted proxy
  * (TRUST_PROXY) — the last X-Forwarded-For entry, the one our proxy appended (entries to
- * its left are whatever the client sent). IPv6 addresses count per /64, the block one
- * client typically holds.
+ * its left are whatever the client sent), keyed by core/client-address.ts (IPv6 per /64).
  */
 export function clientIp(c: Context<AppEnv>): string {
   let address: string | undefined;
@@ -117,10 +117,7 @@ export function clientIp(c: Context<AppEnv>): string {
       address = undefined;
     }
   }
-  if (!address) return 'unknown';
-  const v4 = /^(?:::ffff:)?(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
-  if (v4) return v4[1] as string;
-  return address.includes(':') ? `${address.split(':').slice(0, 4).join(':')}::/64` : address;
+  return rateLimitAddress(address);
 }
 
 /** Largest form a page accepts; the forms here are a few short fields. */
