@@ -35,11 +35,6 @@ export function presetAccess(granted: readonly string[]): { access?: AccessLevel
   return access ? { access } : {};
 }
 
-/** The preset a role set corresponds to, loosely: `full` when global admin is present, else `limited`. */
-export function accessForRoles(granted: readonly string[]): AccessLevel {
-  return granted.includes('global_admin') ? 'full' : 'limited';
-}
-
 /** What a role set means, in the words shown to a client's admin. */
 export function describeRoles(granted: readonly string[]): string {
   const set = sortRoles(granted);
@@ -61,10 +56,6 @@ export type StaffAccessLevel = (typeof staffAccessLevels)[number];
 
 export function rolesForStaffAccess(access: StaffAccessLevel): Role[] {
   return access === 'none' ? [] : rolesForAccess(access);
-}
-
-export function staffAccessForRoles(roles: readonly string[]): StaffAccessLevel {
-  return roles.length === 0 ? 'none' : accessForRoles(roles);
 }
 
 /** `{ access }` when a staff role set is exactly a preset (none: the empty set), else nothing. */

@@ -16,8 +16,8 @@ import { type Amendment, amendmentLinks, amendments, delegations } from '../../d
 import type { Deps } from '../../lib/deps.ts';
 import { amendmentLinkToken, sha256Hex } from '../../lib/secrets.ts';
 import { recordAudit } from '../audit/record.ts';
-import { clientAdmins, notifyAmendmentProposed, notifyAmendmentReduced } from '../mail/amendment-notifications.ts';
-import { type NotifyContext, notifyContext } from '../mail/notifications.ts';
+import { notifyAmendmentProposed, notifyAmendmentReduced } from '../mail/amendment-notifications.ts';
+import { clientAdmins, type NotifyContext, notifyContext } from '../mail/notifications.ts';
 import { enqueueEmails } from '../mail/outbox.ts';
 import type { PartnerPrincipal } from '../shared/principals.ts';
 import { type AmendmentView, toAmendmentView, toStoredTerms } from './amendment-views.ts';

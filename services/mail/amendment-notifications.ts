@@ -1,4 +1,4 @@
-import { and, eq, inArray } from 'drizzle-orm';
+import { inArray } from 'drizzle-orm';
 import type { AmendmentChange, DelegationTerms } from '../../core/amendment-rules.ts';
 import { changedLines, describeChange } from '../../core/amendment-words.ts';
 import {
@@ -9,36 +9,10 @@ import {
   amendmentReducedForClient,
 } from '../../core/emails/amendments.ts';
 import type { DbOrTx } from '../../db/client.ts';
-import { type Amendment, organizations, staffAccess, users } from '../../db/schema/index.ts';
+import { type Amendment, organizations } from '../../db/schema/index.ts';
 import { endLinkPlaceholder, linkPlaceholder } from './derived-links.ts';
-import type { NotifyContext } from './notifications.ts';
+import { type ClientAdmin, clientAdmins, type NotifyContext, partnerOwnerAddresses } from './notifications.ts';
 import { type NewEmail, recordEmails } from './outbox.ts';
-
-/** A client's global admin: where an amendment's personal link goes. */
-export interface ClientAdmin {
-  userId: string;
-  email: string;
-}
-
-/** The global admins of a client organization, each once (by address). */
-export async function clientAdmins(db: DbOrTx, orgId: string): Promise<ClientAdmin[]> {
-  const rows = await db
-    .select({ userId: users.id, email: users.email })
-    .from(users)
-    .where(and(eq(users.orgId, orgId), eq(users.isGlobalAdmin, true)))
-    .orderBy(users.id);
-  const seen = new Set<string>();
-  return rows.filter((r) => !seen.has(r.email.toLowerCase()) && seen.add(r.email.toLowerCase()));
-}
-
-async function partnerOwners(db: DbOrTx, partnerId: string): Promise<string[]> {
-  const rows = await db
-    .select({ email: users.email })
-    .from(staffAccess)
-    .innerJoin(users, eq(users.id, staffAccess.userId))
-    .where(and(eq(staffAccess.partnerId, partnerId), eq(staffAccess.isOwner, true)));
-  return rows.map((r) => r.email);
-}
 
 async function parties(db: DbOrTx, a: Amendment): Promise<AmendmentParties> {
   const rows = await db
@@ -140,7 +114,7 @@ export async function notifyAmendmentAnswered(
   const clientCopy = amendmentAnsweredNotice(p, answer, answeredBy, words, end.placeholder);
   const admins = (await clientAdmins(db, a.clientOrgId)).map((x) => x.email);
   return recordEmails(db, ctx.messageIdDomain, [
-    ...each(a, kind, await partnerOwners(db, a.partnerId), () => ({ content: partnerCopy })),
+    ...each(a, kind, await partnerOwnerAddresses(db, a.partnerId), () => ({ content: partnerCopy })),
     ...each(a, kind, admins, () => ({ content: clientCopy, links: end.links })),
   ]);
 }
@@ -152,6 +126,6 @@ export async function notifyAmendmentExpired(db: DbOrTx, ctx: NotifyContext, a: 
   return recordEmails(
     db,
     ctx.messageIdDomain,
-    each(a, 'amendment-expired', await partnerOwners(db, a.partnerId), () => ({ content })),
+    each(a, 'amendment-expired', await partnerOwnerAddresses(db, a.partnerId), () => ({ content })),
   );
 }

@@ -31,7 +31,7 @@ export function notifyContext(config: Pick<Config, 'mailFrom' | 'publicUrl'>): N
   return { messageIdDomain: senderDomain(config.mailFrom), publicUrl: config.publicUrl };
 }
 
-async function partnerOwnerAddresses(db: DbOrTx, partnerId: string): Promise<string[]> {
+export async function partnerOwnerAddresses(db: DbOrTx, partnerId: string): Promise<string[]> {
   const rows = await db
     .select({ email: users.email })
     .from(staffAccess)
@@ -40,12 +40,23 @@ async function partnerOwnerAddresses(db: DbOrTx, partnerId: string): Promise<str
   return rows.map((r) => r.email);
 }
 
-async function clientAdminAddresses(db: DbOrTx, orgId: string): Promise<string[]> {
-  const rows = await db
-    .select({ email: users.email })
+/** A client's global admin: where its emails (and an amendment's personal link) go. */
+export interface ClientAdmin {
+  userId: string;
+  email: string;
+}
+
+/** The global admins of a client organization (addresses are unique across users). */
+export async function clientAdmins(db: DbOrTx, orgId: string): Promise<ClientAdmin[]> {
+  return db
+    .select({ userId: users.id, email: users.email })
     .from(users)
-    .where(and(eq(users.orgId, orgId), eq(users.isGlobalAdmin, true)));
-  return rows.map((r) => r.email);
+    .where(and(eq(users.orgId, orgId), eq(users.isGlobalAdmin, true)))
+    .orderBy(users.id);
+}
+
+async function clientAdminAddresses(db: DbOrTx, orgId: string): Promise<string[]> {
+  return (await clientAdmins(db, orgId)).map((a) => a.email);
 }
 
 interface Parties extends DelegationFacts {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { accessForRoles, describeAccess, rolesForAccess } from '../../core/access.ts';
+import { describeAccess, presetForRoles, rolesForAccess } from '../../core/access.ts';
 import { checkOfferTerms, offerRolesFrom } from '../../core/offer-rules.ts';
 import { canSendOffers } from '../../core/partner-permissions.ts';
 
@@ -56,8 +56,11 @@ describe('access presets', () => {
   it('maps presets to role sets and back', () => {
     expect(rolesForAccess('full')).toEqual(['global_admin']);
     expect(rolesForAccess('limited')).toEqual(['password_admin']);
-    expect(accessForRoles(['password_admin'])).toBe('limited');
-    expect(accessForRoles(['password_admin', 'global_admin'])).toBe('full');
+    expect(presetForRoles(['password_admin'])).toBe('limited');
+    expect(presetForRoles(['global_admin'])).toBe('full');
+    // A set that is no preset is not called one: granular roles are described as they are.
+    expect(presetForRoles(['password_admin', 'global_admin'])).toBeNull();
+    expect(presetForRoles(['user_admin'])).toBeNull();
     expect(describeAccess('full')).toMatch(/global administrators/);
   });
 
