@@ -1,4 +1,5 @@
 import { index, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { signInMethods } from '../../core/sign-in-methods.ts';
 import { users } from './users.ts';
 
 /**
@@ -23,6 +24,13 @@ export const sessions = pgTable(
     clientAddress: text(),
     /** The browser's User-Agent at the start, cut to 200 characters; shown to its user. */
     userAgent: text(),
+    /** How it was signed in (core/sign-in-methods.ts): shown to its user, recorded in the trail. */
+    signInMethod: text({ enum: signInMethods }).notNull().default('password'),
+    /**
+     * When this session last passed a second factor (at sign-in, or again for a step-up);
+     * null when it never did. Actions that need a recent one read it by the database clock.
+     */
+    secondFactorAt: timestamp({ withTimezone: true }),
   },
   // The sessions page and ending all of a user's sessions find them by user.
   (t) => [index('sessions_user_idx').on(t.userId)],

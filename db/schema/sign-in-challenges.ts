@@ -1,4 +1,5 @@
 import { index, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { signInMethods } from '../../core/sign-in-methods.ts';
 import { users } from './users.ts';
 
 /**
@@ -19,6 +20,8 @@ export const signInChallenges = pgTable(
       .references(() => users.id),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     expiresAt: timestamp({ withTimezone: true }).notNull(),
+    /** How the first step was passed (a password, single sign-on): the session records it. */
+    method: text({ enum: signInMethods }).notNull().default('password'),
   },
   // A user's challenges, to clear the expired ones at the next sign-in.
   (t) => [index('sign_in_challenges_user_idx').on(t.userId)],

@@ -1,4 +1,5 @@
 import { and, desc, eq, ne, not, type SQL, sql } from 'drizzle-orm';
+import { type SignInMethod, signInMethodTable } from '../../core/sign-in-methods.ts';
 import type { Db, DbOrTx } from '../../db/client.ts';
 import { organizations, sessions, users } from '../../db/schema/index.ts';
 import type { Config } from '../../lib/config.ts';
@@ -51,13 +52,32 @@ function live(limits: SessionLimits): SQL {
     and ${sessions.lastSeenAt} > now() - make_interval(mins => ${limits.sessionIdleMinutes}))`;
 }
 
+/** How a session begins: the way its user signed in, and whether a second factor was passed doing so. */
+export interface SessionStart {
+  method: SignInMethod;
+  /** A second factor was passed at this sign-in (the default: whether the method is a strong one). */
+  secondFactor?: boolean;
+}
+
 /**
  * Starts a session; returns the cookie value (only its hash is stored). `client` is where
  * the sign-in came from, kept for its user to recognise it on the sessions page.
  */
-export async function createSession(db: DbOrTx, userId: string, client: SessionClient): Promise<string> {
+export async function createSession(
+  db: DbOrTx,
+  userId: string,
+  client: SessionClient,
+  start: SessionStart = { method: 'password' },
+): Promise<string> {
   const token = randomToken(32);
-  await db.insert(sessions).values({ id: sha256Hex(token), userId, ...clientColumns(client) });
+  const secondFactor = start.secondFactor ?? signInMethodTable[start.method].strong;
+  await db.insert(sessions).values({
+    id: sha256Hex(token),
+    userId,
+    ...clientColumns(client),
+    signInMethod: start.method,
+    secondFactorAt: secondFactor ? sql`now()` : null,
+  });
   return token;
 }
 

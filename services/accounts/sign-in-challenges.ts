@@ -1,5 +1,6 @@
 import { and, eq, lte, sql } from 'drizzle-orm';
 import { type SecondFactorRefusal, SIGN_IN_CHALLENGE_SECONDS } from '../../core/second-factor.ts';
+import type { SignInMethod } from '../../core/sign-in-methods.ts';
 import type { Db } from '../../db/client.ts';
 import { signInChallenges } from '../../db/schema/index.ts';
 import type { Deps } from '../../lib/deps.ts';
@@ -14,7 +15,7 @@ const tokenShape = /^[A-Za-z0-9_-]{43}$/;
  * who, for a few minutes. Returns the token for the browser's cookie (only its SHA-256 is
  * kept). This is not a session: no page but the second step reads it.
  */
-export async function startSignInChallenge(db: Db, userId: string): Promise<string> {
+export async function startSignInChallenge(db: Db, userId: string, method: SignInMethod = 'password'): Promise<string> {
   const token = randomToken(32);
   // The user's abandoned ones go now; nothing else sweeps this table, and it stays small.
   await db
@@ -23,6 +24,7 @@ export async function startSignInChallenge(db: Db, userId: string): Promise<stri
   await db.insert(signInChallenges).values({
     id: sha256Hex(token),
     userId,
+    method,
     expiresAt: sql`now() + make_interval(secs => ${SIGN_IN_CHALLENGE_SECONDS})`,
   });
   return token;
@@ -73,6 +75,7 @@ function completeLocked(
     const [challenge] = await tx
       .select({
         userId: signInChallenges.userId,
+        method: signInChallenges.method,
         live: sql<boolean>`${signInChallenges.expiresAt} > now()`,
       })
       .from(signInChallenges)
@@ -97,7 +100,14 @@ function completeLocked(
     });
     if (!checked.ok) return checked;
     await tx.delete(signInChallenges).where(eq(signInChallenges.id, sha256Hex(token)));
-    return { ok: true, sessionToken: await createSession(tx, challenge.userId, input.client) };
+    return {
+      ok: true,
+      sessionToken: await createSession(tx, challenge.userId, input.client, {
+        // A password and a code is its own method; single sign-on and a code is single sign-on.
+        method: challenge.method === 'password' ? 'password_totp' : challenge.method,
+        secondFactor: true,
+      }),
+    };
   });
 }
 

@@ -161,7 +161,7 @@ export function registerOfferPages(app: WebApp): void {
       // The personal link reached this mailbox: the address is proven, create at once.
       try {
         const { userId } = await createClientOrganization(c.var.deps.db, parsed.data);
-        setSessionCookie(c, await createSession(c.var.deps.db, userId, sessionClient(c)));
+        setSessionCookie(c, await createSession(c.var.deps.db, userId, sessionClient(c), { method: 'new_account' }));
       } catch (error) {
         if (error instanceof AppError && error.code === 'CONFLICT') {
           return showOffer(c, token, { error: error.message, status: 409, values });

@@ -25,7 +25,7 @@ export function registerSignupPages(app: WebApp): void {
     const form = await formFields(c);
     verifyCsrf(c, form.csrf);
     const { userId, returnTo } = await confirmSignup(c.var.deps, c.req.param('token'));
-    setSessionCookie(c, await createSession(c.var.deps.db, userId, sessionClient(c)));
+    setSessionCookie(c, await createSession(c.var.deps.db, userId, sessionClient(c), { method: 'new_account' }));
     return c.redirect(safeNext(returnTo, '/org/delegations'), 303);
   });
 }

@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import { type SignInMethod, signInMethodTable } from '../../../core/sign-in-methods.ts';
 import { createSession, endSession } from '../../../services/accounts/sessions.ts';
 import { checkSignIn } from '../../../services/accounts/sign-in-attempts.ts';
 import { startSignInChallenge } from '../../../services/accounts/sign-in-challenges.ts';
@@ -27,7 +28,6 @@ export async function attemptSignIn(
   form: Record<string, string>,
   next: string,
 ): Promise<{ ok: true; location: string } | { ok: false; email: string }> {
-  const { db } = c.var.deps;
   const clientAddress = clientIp(c);
   const email = (form.email ?? '').trim().slice(0, 320).toLowerCase();
   const checked = await checkSignIn(c.var.deps, {
@@ -40,15 +40,35 @@ export async function attemptSignIn(
     c.var.logger.info({ ip: clientAddress }, 'sign-in failed');
     return { ok: false, email };
   }
+  const location = await continueSignIn(c, {
+    userId: checked.userId,
+    method: 'password',
+    hasSecondFactor: checked.secondFactor,
+    next,
+  });
+  return { ok: true, location };
+}
+
+/**
+ * After a first step passed (a password, single sign-on, a passkey): starts the session —
+ * or, when the method was not a strong one and the user has a second factor, the second
+ * step, which then starts it. Returns where to send the browser. Every way of signing in
+ * ends here, so none of them skips the second factor.
+ */
+export async function continueSignIn(
+  c: Context<AppEnv>,
+  input: { userId: string; method: SignInMethod; hasSecondFactor: boolean; next: string },
+): Promise<string> {
+  const { db } = c.var.deps;
   // A new session for every sign-in (never keep one a previous visitor may have planted).
   await endSession(db, sessionToken(c));
-  if (checked.secondFactor) {
+  if (input.hasSecondFactor && !signInMethodTable[input.method].strong) {
     clearSessionCookie(c);
-    setSignInChallengeCookie(c, await startSignInChallenge(db, checked.userId));
-    return { ok: true, location: `${SECOND_STEP_PATH}?next=${encodeURIComponent(next)}` };
+    setSignInChallengeCookie(c, await startSignInChallenge(db, input.userId, input.method));
+    return `${SECOND_STEP_PATH}?next=${encodeURIComponent(input.next)}`;
   }
-  setSessionCookie(c, await createSession(db, checked.userId, sessionClient(c)));
-  return { ok: true, location: next };
+  setSessionCookie(c, await createSession(db, input.userId, sessionClient(c), { method: input.method }));
+  return input.next;
 }
 
 /** Only same-site paths: `next` must not send the browser to another site. */
