@@ -54,7 +54,8 @@ export const refusalMessages: Record<SecondFactorRefusal, string> = {
   sign_in_expired: 'Signing in took too long. Enter your email and password again.',
   enrolment_expired: 'Setting up two-factor sign-in took too long. Start again to get a new code.',
   not_enrolled: 'Two-factor sign-in is not turned on for this account.',
-  rate_limited: 'Too many codes were tried for this account. Wait a quarter of an hour and try again.',
+  rate_limited:
+    'Too many codes were tried for this account. Wait and try again later, or use one of your recovery codes (they are not held).',
 };
 
 /** A code as typed, read as a TOTP code ("123 456" → "123456"), or null when it is not one. */

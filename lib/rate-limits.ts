@@ -37,12 +37,18 @@ export const rateLimitRules = {
   /** One lockout notice (email and audit event) per account per window of the limit above. */
   signInLockoutNotice: { points: 1, duration: 60 * 60 },
   /**
-   * Codes tried at the second step (or to turn two-factor off) for one account: counted
-   * before the check and given back when right, like the password. Only someone who
-   * knows the password gets here, so it cannot lock out a stranger's account; five
-   * guesses of a 6-digit code per quarter hour make guessing hopeless.
+   * Wrong one-time codes (at the second step, for a step-up, to turn two-factor off) for
+   * one account from one address: counted before the check and given back when right,
+   * like the password. A guesser's address waits; the owner's, elsewhere, does not.
    */
-  secondFactorFailuresPerAccount: { points: 5, duration: 15 * 60 },
+  secondFactorFailuresPerAccountAndIp: { points: 5, duration: 15 * 60 },
+  /**
+   * Wrong one-time codes for one account from everywhere: someone who holds the password
+   * and many addresses still gets 20 guesses of a 6-digit code an hour (hopeless). Past
+   * it, one-time codes wait for the account — but recovery codes (100 random bits) and
+   * passkeys do not, so a stranger cannot lock the owner out with it.
+   */
+  secondFactorFailuresPerAccount: { points: 20, duration: 60 * 60 },
   createOrgPerIp: { points: 10, duration: 60 * 60 },
   acceptPerIp: { points: 30, duration: 15 * 60 },
   acceptPerAccount: { points: 10, duration: 15 * 60 },

@@ -5,6 +5,7 @@ import { judgeTotpStep, readRecoveryCode, readTotpCode, type SecondFactorRefusal
 import type { DbOrTx, Tx } from '../../db/client.ts';
 import { organizations, recoveryCodes, userFactors, users } from '../../db/schema/index.ts';
 import type { Deps } from '../../lib/deps.ts';
+import type { RateLimitName } from '../../lib/rate-limits.ts';
 import { openSecret } from '../../lib/secret-box.ts';
 import { sha256Hex } from '../../lib/secrets.ts';
 import { matchTotpCode } from '../../lib/totp.ts';
@@ -78,26 +79,43 @@ export async function recoveryCodesLeft(db: DbOrTx, userId: string): Promise<num
 
 type AttemptInput = { userId: string; code: string; purpose: SecondFactorPurpose; requestId?: string | undefined };
 
+/** Where an attempt comes from: its client's address (api/web/shared/context.ts clientIp). */
+type LimitedAttempt = AttemptInput & { clientAddress: string };
+
 const actionFor = (code: string): AuditAction =>
   readTotpCode(code) || !readRecoveryCode(code) ? 'two_factor.code' : 'two_factor.recovery_code';
 
 /**
- * Counts one attempt at a code against the per-account limit, then runs `check` (which
- * opens its own transaction and calls {@link checkSecondFactor}); a success gives the
- * attempt back. The limiter is called outside any transaction: without Redis it keeps its
- * counts in PostgreSQL through the pool, and a transaction waiting for a second pooled
- * connection while holding a row lock could starve the pool. Over the limit: refused and
+ * Counts one attempt at a code against the limits (lib/rate-limits.ts), then runs `check`
+ * (which opens its own transaction and calls {@link checkSecondFactor}); a success gives
+ * the attempts back. A one-time code counts per (account, address) and per account; a
+ * recovery code — 100 random bits, not guessable — per (account, address) only, so the
+ * owner can still sign in with one while a stranger with the password exhausts the
+ * account's codes. The limiter is called outside any transaction: without Redis it keeps
+ * its counts in PostgreSQL through the pool, and a transaction waiting for a second pooled
+ * connection while holding a row lock could starve the pool. Over a limit: refused and
  * audited, `check` not run.
  */
 export async function withSecondFactorAttempt<R extends { ok: boolean }>(
   deps: Pick<Deps, 'db' | 'rateLimits'>,
-  input: AttemptInput,
+  input: LimitedAttempt,
   check: () => Promise<R>,
 ): Promise<R | { ok: false; reason: 'rate_limited'; retryAfterSeconds: number }> {
+  const limits: [RateLimitName, string][] = [
+    ['secondFactorFailuresPerAccountAndIp', `${input.userId}|${input.clientAddress}`],
+  ];
+  if (actionFor(input.code) !== 'two_factor.recovery_code')
+    limits.push(['secondFactorFailuresPerAccount', input.userId]);
+  const counted: typeof limits = [];
   try {
-    await deps.rateLimits.consume('secondFactorFailuresPerAccount', input.userId);
+    for (const limit of limits) {
+      await deps.rateLimits.consume(...limit);
+      counted.push(limit);
+    }
   } catch (error) {
     if (!isAppError(error, 'RATE_LIMITED')) throw error;
+    // The limits before the one that refused counted an attempt that is not made.
+    for (const limit of counted) await deps.rateLimits.refund(...limit);
     await recordOwnAudit(deps.db, input.userId, {
       action: actionFor(input.code),
       outcome: 'rejected',
@@ -107,7 +125,7 @@ export async function withSecondFactorAttempt<R extends { ok: boolean }>(
     return { ok: false, reason: 'rate_limited', retryAfterSeconds: Number(error.details?.retryAfterSeconds ?? 60) };
   }
   const result = await check();
-  if (result.ok) await deps.rateLimits.refund('secondFactorFailuresPerAccount', input.userId);
+  if (result.ok) for (const limit of counted) await deps.rateLimits.refund(...limit);
   return result;
 }
 

@@ -62,7 +62,13 @@ export async function completeSignInChallenge(
     .from(signInChallenges)
     .where(eq(signInChallenges.id, sha256Hex(token)));
   if (!owner) return { ok: false, reason: 'sign_in_expired' };
-  const attempt = { userId: owner.userId, code: input.code, purpose: 'sign_in' as const, requestId: input.requestId };
+  const attempt = {
+    userId: owner.userId,
+    code: input.code,
+    purpose: 'sign_in' as const,
+    requestId: input.requestId,
+    clientAddress: input.client.address,
+  };
   return withSecondFactorAttempt(deps, attempt, () => completeLocked(deps, token, input));
 }
 

@@ -160,9 +160,15 @@ export async function confirmTotpEnrolment(
 export async function disableTwoFactor(
   deps: Pick<Deps, 'db' | 'config' | 'rateLimits'>,
   owner: FactorOwner,
-  input: { code: string; requestId?: string | undefined },
+  input: { code: string; clientAddress: string; requestId?: string | undefined },
 ): Promise<SecondFactorResult> {
-  const attempt = { userId: owner.userId, code: input.code, purpose: 'disable' as const, requestId: input.requestId };
+  const attempt = {
+    userId: owner.userId,
+    code: input.code,
+    purpose: 'disable' as const,
+    requestId: input.requestId,
+    clientAddress: input.clientAddress,
+  };
   return withSecondFactorAttempt(deps, attempt, () => disableLocked(deps, owner, attempt));
 }
 

@@ -10,7 +10,7 @@ import {
   twoFactorStatus,
 } from '../../../services/accounts/two-factor.ts';
 import type { AppEnv, WebApp } from '../../env.ts';
-import { csrfToken, formFields, renderPage, sessionToken, verifyCsrf } from '../shared/context.ts';
+import { clientIp, csrfToken, formFields, renderPage, sessionToken, verifyCsrf } from '../shared/context.ts';
 import { RecoveryCodesPage, TwoFactorPage } from './pages/two-factor-page.tsx';
 
 /** The signed-in user as the owner of their factors; null when nobody is signed in. */
@@ -80,6 +80,7 @@ export function registerTwoFactorPages(app: WebApp): void {
     const who = signedIn(c);
     const result = await disableTwoFactor(c.var.deps, who, {
       code: (form.code ?? '').slice(0, 100),
+      clientAddress: clientIp(c),
       requestId: c.var.requestId,
     });
     if (!result.ok) {

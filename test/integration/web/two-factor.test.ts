@@ -19,8 +19,8 @@ afterAll(() => stack.close());
 const escaped = (text: string) => text.replaceAll("'", '&#39;');
 
 /** A browser that has entered this email and password at /sign-in (and is sent on from there). */
-async function passwordStep(email: string, password: string, next = '/dashboard') {
-  const browser = new PageClient(stack);
+async function passwordStep(email: string, password: string, next = '/dashboard', ip = '127.0.0.1') {
+  const browser = new PageClient(stack, ip);
   await browser.get('/sign-in');
   const result = await browser.post('/sign-in', { email, password, next });
   return { browser, result };
@@ -257,6 +257,38 @@ describe('signing in with two-factor on', () => {
       ['rejected', 'wrong'],
       ['rejected', 'rate_limited'],
     ]);
+  });
+
+  it('limits codes per account and address: a stranger holding the password cannot keep the owner’s codes refused', async () => {
+    const { owner, browser } = await signedInOwner();
+    const { secret, step, recoveryCodes } = await enrolTotp(browser);
+    // Five wrong codes from one address: that address waits…
+    const { browser: guesser } = await passwordStep(owner.email, owner.password, '/dashboard', '10.61.0.1');
+    for (let i = 0; i < 5; i++) await guesser.post('/sign-in/two-factor', { code: wrongCode(secret, step) });
+    const held = await guesser.post('/sign-in/two-factor', { code: totpCode(secret, step + 1) });
+    expect(held.status).toBe(429);
+    // …the owner, elsewhere, does not.
+    const { browser: ownerNow } = await passwordStep(owner.email, owner.password, '/dashboard', '10.61.0.9');
+    const signedIn = await ownerNow.post('/sign-in/two-factor', {
+      code: totpCode(secret, step + 1),
+      next: '/dashboard',
+    });
+    expect(signedIn.status).toBe(303);
+    expect(ownerNow.cookies.has('mandate_session')).toBe(true);
+
+    // Twenty wrong codes from four addresses: codes wait for the account everywhere (the
+    // password is known to someone), but a recovery code — unguessable — still signs in.
+    for (const host of [2, 3, 4, 5]) {
+      const { browser: b } = await passwordStep(owner.email, owner.password, '/dashboard', `10.61.0.${host}`);
+      for (let i = 0; i < 5; i++) await b.post('/sign-in/two-factor', { code: wrongCode(secret, step) });
+    }
+    const { browser: fifth } = await passwordStep(owner.email, owner.password, '/dashboard', '10.61.0.10');
+    const codeHeld = await fifth.post('/sign-in/two-factor', { code: totpCode(secret, step + 2) });
+    expect(codeHeld.status).toBe(429);
+    expect(codeHeld.html).toContain(escaped(refusalMessages.rate_limited));
+    const recovered = await fifth.post('/sign-in/two-factor', { code: recoveryCodes[0] as string, next: '/dashboard' });
+    expect(recovered.status).toBe(303);
+    expect(fifth.cookies.has('mandate_session')).toBe(true);
   });
 
   it('takes a recovery code instead of a code, once', async () => {
