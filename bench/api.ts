@@ -132,6 +132,8 @@ async function activeDelegation(deps: Deps, base: string, token: string): Promis
     orgName: 'Bench Client',
     isGlobalAdmin: true,
     mustChangePassword: false,
+    mustEnrolSecondFactor: false,
+    secondFactorFresh: false,
   };
   await acceptOffer(deps, linkToken, viewer);
   const outcome = await processAcceptance(deps, delegationId);
@@ -168,7 +170,11 @@ async function benchMandate(databaseUrl: string) {
     const base = `http://127.0.0.1:${port}`;
     await waitForReady(`${base}/readyz`, api.output);
     deps = createDeps(loadConfig({ ...env, LOG_LEVEL: 'silent' }));
-    const { token } = await createPartner(deps.db, { name: 'Bench Partner', ownerEmail: 'owner@bench.example' });
+    const { token } = await createPartner(deps.db, {
+      name: 'Bench Partner',
+      ownerEmail: 'owner@bench.example',
+      requireTwoFactor: false,
+    });
     const delegationId = await activeDelegation(deps, base, token);
 
     const auth = { authorization: `Bearer ${token}` };

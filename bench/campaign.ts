@@ -158,7 +158,11 @@ export async function mandate(
     const api = processes[0] as (typeof processes)[0];
     await waitForReady(`${base}/readyz`, api.output);
     const sql = createSql(database.url, { max: 1 });
-    const { token } = await createPartner(createDb(sql), { name: 'Bench Partner', ownerEmail: 'owner@bench.example' });
+    const { token } = await createPartner(createDb(sql), {
+      name: 'Bench Partner',
+      ownerEmail: 'owner@bench.example',
+      requireTwoFactor: false,
+    });
     await sql.end();
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
     const offer = (await (

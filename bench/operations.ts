@@ -158,7 +158,11 @@ async function mandate(sink: Sink, n: number): Promise<OperationsResult> {
   try {
     await waitForReady(`${base}/readyz`, mandate.output);
     const db = createDb(sql);
-    const partner = await createPartner(db, { name: 'Bench Partner', ownerEmail: 'owner@bench.example' });
+    const partner = await createPartner(db, {
+      name: 'Bench Partner',
+      ownerEmail: 'owner@bench.example',
+      requireTwoFactor: false,
+    });
     const headers = { authorization: `Bearer ${partner.token}`, 'content-type': 'application/json' };
     const offerResponse = await fetch(`${base}/v1/offers`, {
       method: 'POST',
@@ -189,6 +193,8 @@ async function mandate(sink: Sink, n: number): Promise<OperationsResult> {
         orgName: 'Bench Client',
         isGlobalAdmin: true,
         mustChangePassword: false,
+        mustEnrolSecondFactor: false,
+        secondFactorFresh: false,
       };
       ({ delegationId } = await acceptOffer(deps, offer.url.split('/').pop() as string, viewer));
       const granted = await processAcceptance(deps, delegationId);

@@ -4,10 +4,14 @@ import { normalizeEmail } from '../core/recipients.ts';
 import { plainText } from '../core/text.ts';
 import type { CreatedPartner, CreatePartnerInput } from '../services/accounts/partners.ts';
 
-export const partnerCreateUsage = `Usage: mandate partner create --name <name> --owner-email <email> [--owner-name <name>] [--json]
+export const partnerCreateUsage = `Usage: mandate partner create --name <name> --owner-email <email> [--owner-name <name>]
+                               [--without-two-factor-policy] [--json]
 
 Creates a partner organization and its owner (full staff access), and prints the
-owner's password and API token once. With --json: one line of JSON on stdout.`;
+owner's password and API token once. With --json: one line of JSON on stdout.
+The partner requires two-factor sign-in of its staff: the owner signs in on the
+dashboard and sets it up, and the token works after that. An owner can turn the
+policy off later; --without-two-factor-policy creates the partner with it off.`;
 
 const argsSchema = z.object({
   name: plainText(200),
@@ -31,6 +35,7 @@ export function parsePartnerCreateArgs(argv: string[]): CreatePartnerInput & { j
       'owner-email': { type: 'string' },
       'owner-name': { type: 'string' },
       json: { type: 'boolean', default: false },
+      'without-two-factor-policy': { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -45,15 +50,21 @@ export function parsePartnerCreateArgs(argv: string[]): CreatePartnerInput & { j
     const problems = parsed.error.issues.map((i) => `  ${flag(i.path[0])}: ${i.message}`);
     throw new Error(`${problems.join('\n')}\n\n${partnerCreateUsage}`);
   }
-  return { ...parsed.data, json: values.json ?? false };
+  return { ...parsed.data, requireTwoFactor: !values['without-two-factor-policy'], json: values.json ?? false };
 }
 
 /** What `partner create` prints on stdout. */
 export function formatCreatedPartner(created: CreatedPartner, json: boolean): string {
   if (json) {
-    const { partnerId, userId, email, password, token } = created;
-    return JSON.stringify({ partnerId, userId, email, password, token });
+    const { partnerId, userId, email, password, token, requireTwoFactor } = created;
+    return JSON.stringify({ partnerId, userId, email, password, token, requireTwoFactor });
   }
+  const policy = created.requireTwoFactor
+    ? [
+        'Two-factor sign-in is required of this partner’s staff: sign in at <PUBLIC_URL>/sign-in',
+        'with this password and set it up; the token works once that is done.',
+      ]
+    : [];
   return [
     `Partner created: ${created.partnerId}`,
     `Owner:           ${created.email} (${created.userId})`,
@@ -61,6 +72,7 @@ export function formatCreatedPartner(created: CreatedPartner, json: boolean): st
     `API token:       ${created.token}`,
     '',
     'The password and token are shown only now: store them in a password manager.',
+    ...policy,
     `Try it: curl -H "Authorization: Bearer ${created.token}" <PUBLIC_URL>/v1/offers`,
   ].join('\n');
 }

@@ -37,6 +37,8 @@ const fixedActions = {
   'sign_in.lockout': 'Too many wrong passwords for the account: sign-ins slowed down and its owners emailed',
   'session.end': 'Signed out one of their sessions',
   'session.end_others': 'Signed out everywhere else',
+  'session.step_up': 'Confirmed it was them with a second factor, for a sensitive change',
+  'organization.two_factor_policy': 'Changed whether two-factor sign-in is required',
 } as const;
 
 /** Each operation kind's three actions: asked for, done, asked again. */

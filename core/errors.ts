@@ -13,6 +13,11 @@ export const errorCodes = {
   TOO_MANY_RECIPIENTS: { status: 422, retryable: false, title: 'Too many recipients in one campaign' },
   UNAUTHENTICATED: { status: 401, retryable: false, title: 'Missing or invalid credentials' },
   NOT_AUTHORIZED: { status: 403, retryable: false, title: 'Not allowed' },
+  SECOND_FACTOR_REQUIRED: {
+    status: 403,
+    retryable: false,
+    title: 'Two-factor sign-in is required: set it up on the account page, then try again',
+  },
   CSRF_FAILED: { status: 403, retryable: false, title: 'The form expired or did not come from this site' },
   OFFER_LINK_GONE: { status: 410, retryable: false, title: 'This offer link can no longer be used' },
   NOT_FOUND: { status: 404, retryable: false, title: 'Not found' },

@@ -31,6 +31,13 @@ export const RECOVERY_CODE_COUNT = 10;
 /** How long the step between a right password and the code may take. */
 export const SIGN_IN_CHALLENGE_SECONDS = 5 * 60;
 
+/**
+ * How recent a session's second factor must be for a sensitive change (adding staff,
+ * changing their access, creating API tokens, sign-in settings): older, and the change
+ * asks for a code (or a passkey) again first.
+ */
+export const STEP_UP_MINUTES = 10;
+
 /** How long a started enrolment waits for its first code before it must be started again. */
 export const PENDING_ENROLMENT_MINUTES = 30;
 

@@ -12,6 +12,12 @@ export interface CreatePartnerInput {
   name: string;
   ownerEmail: string;
   ownerName?: string | undefined;
+  /**
+   * Require two-factor sign-in of the partner's staff (organizations.require_two_factor):
+   * on unless asked otherwise. With it on, the owner's password signs in only to set up a
+   * second factor, and the owner's API token works once that is done.
+   */
+  requireTwoFactor?: boolean | undefined;
 }
 
 export interface CreatedPartner {
@@ -22,6 +28,7 @@ export interface CreatedPartner {
   password: string;
   /** Shown once; only its SHA-256 is stored. */
   token: string;
+  requireTwoFactor: boolean;
 }
 
 /**
@@ -34,12 +41,13 @@ export async function createPartner(db: Db, input: CreatePartnerInput): Promise<
   const password = generatePassword();
   const token = newApiToken();
   const passwordHash = await hashPassword(password);
+  const requireTwoFactor = input.requireTwoFactor ?? true;
 
   await db
     .transaction(async (tx) => {
       const taken = await findUserByEmail(tx, input.ownerEmail, { id: users.id });
       if (taken) throw new AppError('CONFLICT', 'A user with this email already exists');
-      await tx.insert(organizations).values({ id: partnerId, kind: 'partner', name: input.name });
+      await tx.insert(organizations).values({ id: partnerId, kind: 'partner', name: input.name, requireTwoFactor });
       await tx.insert(users).values({
         id: userId,
         orgId: partnerId,
@@ -59,12 +67,12 @@ export async function createPartner(db: Db, input: CreatePartnerInput): Promise<
         targetType: 'organization',
         targetId: partnerId,
         outcome: 'succeeded',
-        detail: { ownerUserId: userId },
+        detail: { ownerUserId: userId, requireTwoFactor },
       });
     })
     .catch((error: unknown) => {
       throw isUniqueViolation(error) ? new AppError('CONFLICT', 'A user with this email already exists') : error;
     });
 
-  return { partnerId, userId, email: input.ownerEmail, password, token };
+  return { partnerId, userId, email: input.ownerEmail, password, token, requireTwoFactor };
 }

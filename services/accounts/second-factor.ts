@@ -12,7 +12,7 @@ import { matchTotpCode } from '../../lib/totp.ts';
 import { recordAudit } from '../audit/record.ts';
 
 /** Why a code is being checked: recorded with it, so the trail says what it was for. */
-export type SecondFactorPurpose = 'sign_in' | 'disable';
+export type SecondFactorPurpose = 'sign_in' | 'disable' | 'step_up';
 
 export type SecondFactorResult =
   | { ok: true; method: 'totp' | 'recovery_code' }

@@ -1,10 +1,12 @@
 import { and, desc, eq, ne, not, type SQL, sql } from 'drizzle-orm';
+import { STEP_UP_MINUTES } from '../../core/second-factor.ts';
 import { type SignInMethod, signInMethodTable } from '../../core/sign-in-methods.ts';
 import type { Db, DbOrTx } from '../../db/client.ts';
 import { organizations, sessions, users } from '../../db/schema/index.ts';
 import type { Config } from '../../lib/config.ts';
 import type { Deps } from '../../lib/deps.ts';
 import { randomToken, sha256Hex } from '../../lib/secrets.ts';
+import { userHasSecondFactor } from '../shared/users.ts';
 import { recordOwnAudit } from './second-factor.ts';
 
 /** The person behind a browser session. */
@@ -18,6 +20,10 @@ export interface Viewer {
   isGlobalAdmin: boolean;
   /** Signed in with a temporary password: must choose a new one before anything else. */
   mustChangePassword: boolean;
+  /** Their organization requires two-factor sign-in and they have no second factor: must set one up first. */
+  mustEnrolSecondFactor: boolean;
+  /** This session passed a second factor within STEP_UP_MINUTES (core/second-factor.ts). */
+  secondFactorFresh: boolean;
 }
 
 /** Where a session is used from, as the request says: shown to its user on the sessions page. */
@@ -104,6 +110,8 @@ export async function findViewer(deps: Pick<Deps, 'db' | 'config'>, token: strin
       orgName: organizations.name,
       isGlobalAdmin: users.isGlobalAdmin,
       mustChangePassword: users.mustChangePassword,
+      mustEnrolSecondFactor: sql<boolean>`(${organizations.requireTwoFactor} and not ${userHasSecondFactor})`,
+      secondFactorFresh: sql<boolean>`coalesce(${sessions.secondFactorAt} > now() - make_interval(mins => ${STEP_UP_MINUTES}), false)`,
       due: sql<boolean>`${touchDue}`,
     })
     .from(sessions)

@@ -8,7 +8,7 @@ import {
   readTotpCode,
   type SecondFactorRefusal,
 } from '../../core/second-factor.ts';
-import { recoveryCodes, userFactors } from '../../db/schema/index.ts';
+import { recoveryCodes, sessions, userFactors } from '../../db/schema/index.ts';
 import type { Deps } from '../../lib/deps.ts';
 import { openSecret, sealSecret } from '../../lib/secret-box.ts';
 import { newRecoveryCode, sha256Hex } from '../../lib/secrets.ts';
@@ -142,6 +142,8 @@ export async function confirmTotpEnrolment(
     await tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, owner.userId));
     await tx.insert(recoveryCodes).values(codes.map((c) => ({ codeHash: sha256Hex(c), userId: owner.userId })));
     await endSessionsQuery(tx, owner.userId, { except: owner.sessionId });
+    // The first code was a second factor passed in this session, as a step-up would be.
+    await tx.update(sessions).set({ secondFactorAt: sql`now()` }).where(eq(sessions.id, owner.sessionId));
     await recordOwnAudit(tx, owner.userId, {
       action: 'two_factor.enable',
       outcome: 'succeeded',

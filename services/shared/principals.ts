@@ -3,6 +3,7 @@ import type { Db } from '../../db/client.ts';
 import { preparedPerDb } from '../../db/prepared.ts';
 import { apiTokens, organizations, staffAccess, users } from '../../db/schema/index.ts';
 import { API_TOKEN_PREFIX, sha256Hex } from '../../lib/secrets.ts';
+import { userHasSecondFactor } from './users.ts';
 
 /** The partner user behind an API request. */
 export interface PartnerPrincipal {
@@ -24,6 +25,7 @@ const tokenLookup = preparedPerDb((db) =>
       partnerId: staffAccess.partnerId,
       isOwner: staffAccess.isOwner,
       roles: staffAccess.roles,
+      secondFactorMissing: sql<boolean>`(${organizations.requireTwoFactor} and not ${userHasSecondFactor})`,
     })
     .from(apiTokens)
     .innerJoin(users, eq(users.id, apiTokens.userId))
@@ -36,9 +38,13 @@ const tokenLookup = preparedPerDb((db) =>
 /**
  * Resolves a bearer token to the partner user it belongs to, or null. Revoked tokens,
  * tokens of users without staff access and tokens of client users all resolve to null:
- * the partner API is for partners only.
+ * the partner API is for partners only. `secondFactorMissing`: the partner requires
+ * two-factor sign-in and the token's user has not set it up — the caller refuses it.
  */
-export async function authenticateApiToken(db: Db, token: string): Promise<PartnerPrincipal | null> {
+export async function authenticateApiToken(
+  db: Db,
+  token: string,
+): Promise<(PartnerPrincipal & { secondFactorMissing: boolean }) | null> {
   if (!token.startsWith(API_TOKEN_PREFIX) || token.length > 200) return null;
   // Not cached, so a revoked token or lowered staff access takes effect on the very next
   // request; prepared instead (db/prepared.ts), to keep it to one round trip.

@@ -1,7 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { SelectedFields } from 'drizzle-orm/pg-core';
 import type { DbOrTx } from '../../db/client.ts';
-import { users } from '../../db/schema/index.ts';
+import { userFactors, users } from '../../db/schema/index.ts';
 
 /**
  * The user with this email, ignoring case, with the `columns` asked for; undefined when
@@ -21,3 +21,12 @@ export async function findUserByEmail<T extends SelectedFields>(db: DbOrTx, emai
 export function userEmailIs(email: string): SQL {
   return sql`lower(${users.email}) = lower(${email})`;
 }
+
+/**
+ * Whether the user of the statement (the `users` row) holds a confirmed second factor:
+ * for statements that read it with something else (the viewer, an API token, a member
+ * list). Written out qualified: drizzle leaves columns unqualified in a select from one
+ * table, where `id` inside this subquery would name the factor's own.
+ */
+export const userHasSecondFactor: SQL<boolean> = sql<boolean>`exists (select 1 from ${userFactors} f
+  where f.user_id = "users"."id" and f.confirmed_at is not null)`;

@@ -66,7 +66,16 @@ export function describeCampaignEndToEnd(backend: 'redis' | 'postgres'): void {
     it('delivers 295 offers exactly once with working links, and fails the 5 the server refuses', async () => {
       const cli = await runTsx(
         'cli/mandate.ts',
-        ['partner', 'create', '--name', 'Northwind Services', '--owner-email', 'owner@northwind.example', '--json'],
+        [
+          'partner',
+          'create',
+          '--name',
+          'Northwind Services',
+          '--owner-email',
+          'owner@northwind.example',
+          '--json',
+          '--without-two-factor-policy',
+        ],
         env,
       );
       expect(cli.code, cli.stderr).toBe(0);

@@ -109,7 +109,16 @@ describe('npm start with the embedded PostgreSQL', () => {
     // The command as printed works against the running instance.
     const cli = await runTsx(
       'cli/mandate.ts',
-      ['partner', 'create', '--name', 'Northwind', '--owner-email', 'owner@northwind.example', '--json'],
+      [
+        'partner',
+        'create',
+        '--name',
+        'Northwind',
+        '--owner-email',
+        'owner@northwind.example',
+        '--json',
+        '--without-two-factor-policy',
+      ],
       { ...env, DATABASE_URL: url },
     );
     expect(cli.code, cli.stderr).toBe(0);

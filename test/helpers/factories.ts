@@ -6,7 +6,12 @@ import type { TestStack } from './stack.ts';
 /** A partner with its owner, under a unique name and address. */
 export function createTestPartner(stack: TestStack, name?: string): Promise<CreatedPartner> {
   const tag = randomBytes(4).toString('hex');
-  return createPartner(stack.deps.db, { name: name ?? `Partner ${tag}`, ownerEmail: `owner-${tag}@partner.example` });
+  // Without the two-factor policy new partners get: the tests of that policy turn it on.
+  return createPartner(stack.deps.db, {
+    name: name ?? `Partner ${tag}`,
+    ownerEmail: `owner-${tag}@partner.example`,
+    requireTwoFactor: false,
+  });
 }
 
 /** An offer created through the API; returns the 201 body. */

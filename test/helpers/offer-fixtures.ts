@@ -56,6 +56,8 @@ export async function createClientAdmin(stack: TestStack, orgName = 'Client Org'
     orgName,
     isGlobalAdmin: true,
     mustChangePassword: false,
+    mustEnrolSecondFactor: false,
+    secondFactorFresh: false,
   };
 }
 

@@ -8,6 +8,7 @@ import { MessagePage } from '../shared/layout.tsx';
 import { safeNext } from '../shared/sign-in.ts';
 import { registerAccountSessionPages } from './account-sessions-routes.tsx';
 import { PasswordPage } from './pages/password-page.tsx';
+import { registerStepUpPages } from './step-up-routes.tsx';
 import { registerTwoFactorPages } from './two-factor-routes.tsx';
 
 const newPassword = z
@@ -21,6 +22,7 @@ export function registerAccountPages(app: WebApp): void {
   // Under /account too: the two-factor and sessions pages have files of their own.
   registerTwoFactorPages(app);
   registerAccountSessionPages(app);
+  registerStepUpPages(app);
 
   app.get('/account/password', (c) => {
     const viewer = c.var.viewer;

@@ -1,11 +1,19 @@
 import type { Context } from 'hono';
 import { AppError } from '../../../core/errors.ts';
 import type { Viewer } from '../../../services/accounts/sessions.ts';
+import {
+  membersSecondFactors,
+  setTwoFactorRequired,
+  twoFactorRequired,
+} from '../../../services/accounts/two-factor-policy.ts';
 import { listClientAudit, listClientDelegations } from '../../../services/delegations/client-view.ts';
 import { terminateByClient } from '../../../services/delegations/termination.ts';
 import type { AppEnv, WebApp } from '../../env.ts';
 import { csrfToken, formFields, renderPage, verifyCsrf } from '../shared/context.ts';
+import { requireStepUp } from '../shared/step-up.ts';
+import { requiredField } from '../shared/two-factor-policy-form.tsx';
 import { OrgDelegationsPage } from './pages/org-delegations-page.tsx';
+import { OrgSecurityPage } from './pages/org-security-page.tsx';
 
 /** The signed-in client admin, or a redirect to sign in / a 403 for anyone else. */
 function requireClientAdmin(c: Context<AppEnv>): Viewer | Response {
@@ -38,6 +46,40 @@ export function registerOrgPages(app: WebApp): void {
         }
       />,
     );
+  });
+
+  app.get('/org/security', async (c) => {
+    const viewer = requireClientAdmin(c);
+    if (viewer instanceof Response) return viewer;
+    const [required, members] = await Promise.all([
+      twoFactorRequired(c.var.deps.db, viewer.orgId),
+      membersSecondFactors(c.var.deps.db, viewer.orgId),
+    ]);
+    return renderPage(
+      c,
+      <OrgSecurityPage
+        orgName={viewer.orgName}
+        csrf={csrfToken(c)}
+        required={required}
+        members={members}
+        notice={c.req.query('saved') === '1' ? 'Saved. It applies from each person’s next page.' : undefined}
+      />,
+    );
+  });
+
+  app.post('/org/security', requireStepUp('/org/security'), async (c) => {
+    const form = await formFields(c);
+    verifyCsrf(c, form.csrf);
+    const viewer = requireClientAdmin(c);
+    if (viewer instanceof Response) return viewer;
+    const required = requiredField(form.required);
+    await setTwoFactorRequired(
+      c.var.deps,
+      { userId: viewer.userId, orgId: viewer.orgId, partnerId: null },
+      required,
+      c.var.requestId,
+    );
+    return c.redirect('/org/security?saved=1', 303);
   });
 
   app.post('/org/delegations/:id/end', async (c) => {

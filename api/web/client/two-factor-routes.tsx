@@ -31,7 +31,14 @@ async function showStatus(
   const status = await twoFactorStatus(c.var.deps, who);
   return renderPage(
     c,
-    <TwoFactorPage csrf={csrfToken(c)} status={status} home={homeOf(c)} error={extra.error} notice={extra.notice} />,
+    <TwoFactorPage
+      csrf={csrfToken(c)}
+      status={status}
+      home={homeOf(c)}
+      required={c.var.viewer?.mustEnrolSecondFactor === true}
+      error={extra.error}
+      notice={extra.notice}
+    />,
     extra.status ?? 200,
   );
 }

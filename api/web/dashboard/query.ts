@@ -45,6 +45,8 @@ export function notice(c: Context<AppEnv>): string | undefined {
       return 'The operation is queued again.';
     case 'access-saved':
       return 'Access saved. It applies at once, also to operations already queued.';
+    case 'policy-saved':
+      return 'Saved. It applies from each person’s next page.';
     default:
       return undefined;
   }

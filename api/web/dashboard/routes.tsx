@@ -3,12 +3,14 @@ import type { AppEnv, WebApp } from '../../env.ts';
 import { pageArea } from '../shared/error-page.tsx';
 import { formLimit, scriptedPageHeaders } from '../shared/page-headers.ts';
 import { requireOwnerSession, requireStaffSession } from '../shared/staff-access.ts';
+import { requireStepUp } from '../shared/step-up.ts';
 import { loadViewer } from '../shared/viewer.ts';
 import { registerCampaignPages } from './campaign-routes.tsx';
 import { registerDelegationPages } from './delegation-routes.tsx';
 import { registerOperationPages } from './operation-routes.tsx';
 import { registerOverviewPage } from './overview-routes.tsx';
 import { liveScript } from './pages/layout.tsx';
+import { registerSecurityPages } from './security-routes.tsx';
 import { registerStaffPages } from './staff-routes.tsx';
 
 /**
@@ -26,11 +28,17 @@ export function createDashboard(): WebApp {
   pages.use('/dashboard/*', pageArea('dashboard'), scriptedPageHeaders, loadViewer, requireStaffSession);
   pages.on('POST', '/dashboard/*', formLimit);
   pages.use('/dashboard/staff/*', requireOwnerSession);
+  pages.use('/dashboard/security/*', requireOwnerSession);
+  // Changes that give someone a way in need a second factor within the last minutes.
+  for (const path of ['/dashboard/staff', '/dashboard/staff/:userId/access']) {
+    pages.on('POST', path, requireStepUp('/dashboard/staff'));
+  }
 
   registerOverviewPage(pages);
   registerCampaignPages(pages);
   registerDelegationPages(pages);
   registerOperationPages(pages);
   registerStaffPages(pages);
+  registerSecurityPages(pages);
   return pages;
 }

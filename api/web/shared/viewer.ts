@@ -3,18 +3,30 @@ import { findViewer } from '../../../services/accounts/sessions.ts';
 import type { AppEnv } from '../../env.ts';
 import { sessionToken } from './context.ts';
 
+/** Where someone who must set up a second factor is sent, and the pages they may still use. */
+export const ENROLMENT_PATH = '/account/two-factor';
+const enrolmentPaths = [ENROLMENT_PATH, '/account/passkeys'];
+const isEnrolmentPath = (path: string) => enrolmentPaths.some((p) => path === p || path.startsWith(`${p}/`));
+
 /**
  * Loads who is signed in (from the session cookie) for the HTML pages — only while the
  * session is within its idle and absolute limits, and counting this request as activity.
- * Someone signed in with a temporary password goes to the password page first, whatever
- * they asked for.
+ * Before anything else, whatever they asked for: someone signed in with a temporary
+ * password goes to the password page; then someone whose organization requires
+ * two-factor sign-in and who has no second factor goes to set one up (signing out stays
+ * possible from both).
  */
 export const loadViewer = createMiddleware<AppEnv>(async (c, next) => {
   const viewer = await findViewer(c.var.deps, sessionToken(c));
   c.set('viewer', viewer);
-  const exempt = c.req.path === '/account/password' || c.req.path === '/sign-out';
-  if (viewer?.mustChangePassword && !exempt) {
-    return c.redirect(`/account/password?next=${encodeURIComponent(c.req.path)}`, 303);
+  const path = c.req.path;
+  if (viewer && path !== '/sign-out') {
+    if (viewer.mustChangePassword && path !== '/account/password') {
+      return c.redirect(`/account/password?next=${encodeURIComponent(path)}`, 303);
+    }
+    if (!viewer.mustChangePassword && viewer.mustEnrolSecondFactor && !isEnrolmentPath(path)) {
+      return c.redirect(`${ENROLMENT_PATH}?required=1&next=${encodeURIComponent(path)}`, 303);
+    }
   }
   await next();
 });

@@ -20,7 +20,10 @@ export function OrgDelegationsPage(props: OrgDelegationsPageProps) {
   return (
     <Layout title={`Delegations of ${props.orgName}`}>
       <h1>Delegated administration of {props.orgName}</h1>
-      <p class="muted">Signed in as {props.email}.</p>
+      <p class="muted">
+        Signed in as {props.email}. <a href="/account">Your account</a> ·{' '}
+        <a href="/org/security">Sign-in security of the organization</a>
+      </p>
       {props.notice ? <p class="ok">{props.notice}</p> : null}
       <h2>Partners with access</h2>
       {props.delegations.length === 0 ? (

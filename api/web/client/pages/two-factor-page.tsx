@@ -24,6 +24,8 @@ export function TwoFactorPage(props: {
   csrf: string;
   status: TwoFactorStatus;
   home: string;
+  /** The organization requires it and the user has none yet: nothing else opens until it is set up. */
+  required?: boolean;
   error?: string | undefined;
   notice?: string | undefined;
 }) {
@@ -31,6 +33,11 @@ export function TwoFactorPage(props: {
   return (
     <Layout title="Two-factor sign-in">
       <h1>Two-factor sign-in</h1>
+      {props.required ? (
+        <p class="notice" data-testid="two-factor-required">
+          Your organization requires two-factor sign-in. Set it up here to go on: until then, nothing else opens.
+        </p>
+      ) : null}
       {props.notice ? <p class="ok">{props.notice}</p> : null}
       {status.enabled ? (
         <>

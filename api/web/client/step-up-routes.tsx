@@ -1,0 +1,55 @@
+import type { Context } from 'hono';
+import { refusalMessages } from '../../../core/second-factor.ts';
+import { hasSecondFactor } from '../../../services/accounts/second-factor.ts';
+import type { SessionOwner } from '../../../services/accounts/sessions.ts';
+import { confirmWithCode } from '../../../services/accounts/step-up.ts';
+import type { AppEnv, WebApp } from '../../env.ts';
+import { clientIp, csrfToken, currentSessionId, formFields, renderPage, verifyCsrf } from '../shared/context.ts';
+import { safeNext } from '../shared/sign-in.ts';
+import { STEP_UP_PATH } from '../shared/step-up.ts';
+import { ConfirmPage } from './pages/confirm-page.tsx';
+
+/** The signed-in user and the session of this request; null when nobody is signed in. */
+function owner(c: Context<AppEnv>): SessionOwner | null {
+  const viewer = c.var.viewer;
+  const sessionId = currentSessionId(c);
+  return viewer && sessionId ? { userId: viewer.userId, sessionId } : null;
+}
+
+const homeOf = (c: Context<AppEnv>) => (c.var.viewer?.orgKind === 'partner' ? '/dashboard' : '/org/delegations');
+
+/**
+ * /account/confirm: the step-up before a sensitive change (api/web/shared/step-up.ts sends
+ * the browser here): a code from the app or a recovery code, checked and limited as at
+ * sign-in, marks this session as having passed a second factor now; then back to `next`.
+ */
+export function registerStepUpPages(app: WebApp): void {
+  app.get(STEP_UP_PATH, async (c) => {
+    const who = owner(c);
+    const next = safeNext(c.req.query('next'), homeOf(c));
+    if (!who) return c.redirect(`/sign-in?next=${encodeURIComponent(`${STEP_UP_PATH}?next=${next}`)}`, 303);
+    const enrolled = await hasSecondFactor(c.var.deps.db, who.userId);
+    return renderPage(c, <ConfirmPage csrf={csrfToken(c)} next={next} hasSecondFactor={enrolled} />);
+  });
+
+  app.post(STEP_UP_PATH, async (c) => {
+    const form = await formFields(c);
+    verifyCsrf(c, form.csrf);
+    const who = owner(c);
+    const next = safeNext(form.next, homeOf(c));
+    if (!who) return c.redirect('/sign-in', 303);
+    const result = await confirmWithCode(c.var.deps, who, {
+      code: (form.code ?? '').slice(0, 100),
+      clientAddress: clientIp(c),
+      requestId: c.var.requestId,
+    });
+    if (result.ok) return c.redirect(next, 303);
+    if (result.retryAfterSeconds) c.header('Retry-After', String(result.retryAfterSeconds));
+    const enrolled = await hasSecondFactor(c.var.deps.db, who.userId);
+    return renderPage(
+      c,
+      <ConfirmPage csrf={csrfToken(c)} next={next} hasSecondFactor={enrolled} error={refusalMessages[result.reason]} />,
+      result.reason === 'rate_limited' ? 429 : 401,
+    );
+  });
+}
