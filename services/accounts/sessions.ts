@@ -2,7 +2,7 @@ import { and, desc, eq, ne, not, type SQL, sql } from 'drizzle-orm';
 import { STEP_UP_MINUTES } from '../../core/second-factor.ts';
 import { type SignInMethod, signInMethodTable } from '../../core/sign-in-methods.ts';
 import type { Db, DbOrTx } from '../../db/client.ts';
-import { organizations, sessions, users } from '../../db/schema/index.ts';
+import { organizations, sessions, signInChallenges, users } from '../../db/schema/index.ts';
 import type { Config } from '../../lib/config.ts';
 import type { Deps } from '../../lib/deps.ts';
 import { randomToken, sha256Hex } from '../../lib/secrets.ts';
@@ -94,10 +94,14 @@ export function sessionIdOf(token: string | undefined): string | null {
 
 /**
  * Who a session cookie signs in, if its session is live; every page request goes through
- * here, so this is where the idle and absolute limits hold. Counts as activity: the
- * session's last_seen_at moves to now, at most once a minute.
+ * here, so this is where the idle and absolute limits hold. Counts as activity unless
+ * told otherwise: the session's last_seen_at moves to now, at most once a minute.
  */
-export async function findViewer(deps: Pick<Deps, 'db' | 'config'>, token: string | undefined): Promise<Viewer | null> {
+export async function findViewer(
+  deps: Pick<Deps, 'db' | 'config'>,
+  token: string | undefined,
+  options: { activity?: boolean } = {},
+): Promise<Viewer | null> {
   const id = sessionIdOf(token);
   if (!id) return null;
   const [row] = await deps.db
@@ -120,8 +124,9 @@ export async function findViewer(deps: Pick<Deps, 'db' | 'config'>, token: strin
     .where(and(eq(sessions.id, id), live(deps.config)));
   if (!row) return null;
   const { due, ...viewer } = row;
-  // Guarded like the read, so requests racing in the same minute write once.
-  if (due)
+  // Guarded like the read, so requests racing in the same minute write once. A request
+  // the page makes by itself (`activity: false`) is not the person being there.
+  if (due && options.activity !== false)
     await deps.db
       .update(sessions)
       .set({ lastSeenAt: sql`now()` })
@@ -134,11 +139,18 @@ export async function endSession(db: Db, token: string | undefined): Promise<voi
 }
 
 /**
- * Ends every session of a user (after a password reset, say) — but the one `except`
- * names, when given: the session of the user who changed their own password.
+ * Ends every session of a user (after a password change, say) — but the one `except`
+ * names, when given: the session of the user who changed their own password — and every
+ * sign-in of theirs waiting for its second step (begun, perhaps, with the old password).
  */
 export async function endAllSessions(db: DbOrTx, userId: string, options: { except?: string } = {}): Promise<void> {
   await endSessionsQuery(db, userId, options);
+  await endSignInChallengesQuery(db, userId);
+}
+
+/** Ends the user's sign-ins waiting for their second step, as a query not yet sent. */
+export function endSignInChallengesQuery(db: DbOrTx, userId: string) {
+  return db.delete(signInChallenges).where(eq(signInChallenges.userId, userId));
 }
 
 /** {@link endAllSessions} as a query not yet sent, for callers that send it with others. */

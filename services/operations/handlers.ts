@@ -7,7 +7,7 @@ import type { DbOrTx, Tx } from '../../db/client.ts';
 import { isUniqueViolation } from '../../db/errors.ts';
 import { domains, operations, users } from '../../db/schema/index.ts';
 import { createTxtLookup } from '../../lib/dns.ts';
-import { endSessionsQuery } from '../accounts/sessions.ts';
+import { endSessionsQuery, endSignInChallengesQuery } from '../accounts/sessions.ts';
 import { findUserByEmail } from '../shared/users.ts';
 import { type EffectContext, OperationFailure, type OperationHandler, runPrepared } from './runner.ts';
 import { emailTemporaryPassword } from './temporary-password.ts';
@@ -17,8 +17,8 @@ type AuditEvent = Parameters<EffectContext['audit']>[1];
 const str = (value: unknown): string => (typeof value === 'string' ? value : '');
 
 /**
- * Sets a password hash as a temporary one and ends the user's sessions (inside
- * `authorized`), with the audit event: the three statements go out together.
+ * Sets a password hash as a temporary one and ends the user's sessions and pending
+ * sign-ins (inside `authorized`), with the audit event: the statements go out together.
  */
 async function setTemporaryPassword(
   ctx: EffectContext,
@@ -34,9 +34,10 @@ async function setTemporaryPassword(
         .returning({ id: users.id }),
     ),
     runPrepared(endSessionsQuery(tx, p.userId)),
+    runPrepared(endSignInChallengesQuery(tx, p.userId)),
     ctx.audit(tx, p.audit),
   ]);
-  // Throwing rolls all three back.
+  // Throwing rolls them all back.
   if (!updated)
     throw new OperationFailure('The user is now an administrator; a limited reset may not change its password');
 }

@@ -3,6 +3,9 @@ import { findViewer } from '../../../services/accounts/sessions.ts';
 import type { AppEnv } from '../../env.ts';
 import { sessionToken } from './context.ts';
 
+/** Sent by the dashboard's live refresh (pages/layout.tsx): the request is the page's, not the person's. */
+export const LIVE_HEADER = 'x-mandate-live';
+
 /** Where someone who must set up a second factor is sent, and the pages they may still use. */
 export const ENROLMENT_PATH = '/account/two-factor';
 const enrolmentPaths = [ENROLMENT_PATH, '/account/passkeys'];
@@ -17,7 +20,8 @@ const isEnrolmentPath = (path: string) => enrolmentPaths.some((p) => path === p 
  * possible from both).
  */
 export const loadViewer = createMiddleware<AppEnv>(async (c, next) => {
-  const viewer = await findViewer(c.var.deps, sessionToken(c));
+  // The dashboard's live refresh says so (LIVE_HEADER): an open tab is not someone there.
+  const viewer = await findViewer(c.var.deps, sessionToken(c), { activity: c.req.header(LIVE_HEADER) !== '1' });
   c.set('viewer', viewer);
   const path = c.req.path;
   if (viewer && path !== '/sign-out') {

@@ -91,6 +91,23 @@ describe('how long a session lasts', () => {
     expect(Date.now() - new Date(moved?.last_seen_at).getTime()).toBeLessThan(5_000);
   });
 
+  it('the dashboard’s own refreshes are not activity: an open tab does not keep an idle session alive', async () => {
+    const owner = await createTestPartner(stack);
+    const browser = await signIn(owner.email, owner.password);
+    await stack.deps
+      .sql`update sessions set last_seen_at = now() - interval '20 minutes' where user_id = ${owner.userId}`;
+    const [before] = await sessionsOf(owner.userId);
+    const refreshed = await stack.request('/dashboard', {
+      headers: { cookie: `mandate_session=${browser.cookies.get('mandate_session')}`, 'x-mandate-live': '1' },
+    });
+    expect(refreshed.status).toBe(200);
+    const [after] = await sessionsOf(owner.userId);
+    expect(after?.last_seen_at).toEqual(before?.last_seen_at);
+    expect(await signedIn(browser)).toBe(true); // a page the person opened is
+    const [moved] = await sessionsOf(owner.userId);
+    expect(Date.now() - new Date(moved?.last_seen_at).getTime()).toBeLessThan(5_000);
+  });
+
   it('ends 12 hours after sign-in, however busy it is', async () => {
     const owner = await createTestPartner(stack);
     const browser = await signIn(owner.email, owner.password);

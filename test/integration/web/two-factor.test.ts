@@ -291,6 +291,23 @@ describe('signing in with two-factor on', () => {
     expect(fifth.cookies.has('mandate_session')).toBe(true);
   });
 
+  it('a password change ends second steps already started with the old password', async () => {
+    const { owner, browser } = await signedInOwner();
+    const { secret, step } = await enrolTotp(browser);
+    const { browser: stranger } = await passwordStep(owner.email, owner.password, '/dashboard', '10.63.0.1');
+    await browser.get('/account/password');
+    const changed = await browser.post('/account/password', {
+      current: owner.password,
+      password: 'a brand new password 2',
+      repeat: 'a brand new password 2',
+    });
+    expect(changed.status).toBe(303);
+    const late = await stranger.post('/sign-in/two-factor', { code: totpCode(secret, step + 1), next: '/dashboard' });
+    expect(late.status).toBe(401);
+    expect(late.html).toContain(escaped(refusalMessages.sign_in_expired));
+    expect(stranger.cookies.has('mandate_session')).toBe(false);
+  });
+
   it('takes a recovery code instead of a code, once', async () => {
     const { owner, browser } = await signedInOwner();
     const { recoveryCodes } = await enrolTotp(browser);

@@ -142,7 +142,8 @@ export function StatePill(props: { state: string }) {
 /**
  * The script behind `live`: every 3 seconds while the tab is visible, fetch this same
  * URL and swap each `[data-live]` element for its new version — one request at a time,
- * stopping when the session has ended. No framework, no build.
+ * stopping when the session has ended. Its requests say they are the page's own
+ * (X-Mandate-Live), so an open tab does not keep an idle session alive. No framework, no build.
  */
 export const liveScript = `(() => {
   const status = document.querySelector('[data-live-status]');
@@ -152,7 +153,7 @@ export const liveScript = `(() => {
     if (document.hidden || busy) return;
     busy = true;
     try {
-      const response = await fetch(location.href, { credentials: 'same-origin' });
+      const response = await fetch(location.href, { credentials: 'same-origin', headers: { 'X-Mandate-Live': '1' } });
       if (response.redirected || !response.ok) {
         clearInterval(timer);
         if (status) status.textContent = 'Stopped refreshing (' + (response.redirected ? 'signed out' : response.status) + '): reload the page.';
