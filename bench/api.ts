@@ -134,6 +134,7 @@ async function activeDelegation(deps: Deps, base: string, token: string): Promis
     mustChangePassword: false,
     mustEnrolSecondFactor: false,
     secondFactorFresh: false,
+    recentlySignedIn: false,
   };
   await acceptOffer(deps, linkToken, viewer);
   const outcome = await processAcceptance(deps, delegationId);

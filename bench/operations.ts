@@ -195,6 +195,7 @@ async function mandate(sink: Sink, n: number): Promise<OperationsResult> {
         mustChangePassword: false,
         mustEnrolSecondFactor: false,
         secondFactorFresh: false,
+        recentlySignedIn: false,
       };
       ({ delegationId } = await acceptOffer(deps, offer.url.split('/').pop() as string, viewer));
       const granted = await processAcceptance(deps, delegationId);

@@ -24,6 +24,8 @@ export interface Viewer {
   mustEnrolSecondFactor: boolean;
   /** This session passed a second factor within STEP_UP_MINUTES (core/second-factor.ts). */
   secondFactorFresh: boolean;
+  /** This session began within STEP_UP_MINUTES: its password (or more) was entered just now. */
+  recentlySignedIn: boolean;
 }
 
 /** Where a session is used from, as the request says: shown to its user on the sessions page. */
@@ -116,6 +118,7 @@ export async function findViewer(
       mustChangePassword: users.mustChangePassword,
       mustEnrolSecondFactor: sql<boolean>`(${organizations.requireTwoFactor} and not ${userHasSecondFactor})`,
       secondFactorFresh: sql<boolean>`coalesce(${sessions.secondFactorAt} > now() - make_interval(mins => ${STEP_UP_MINUTES}), false)`,
+      recentlySignedIn: sql<boolean>`${sessions.createdAt} > now() - make_interval(mins => ${STEP_UP_MINUTES})`,
       due: sql<boolean>`${touchDue}`,
     })
     .from(sessions)

@@ -58,6 +58,7 @@ export async function createClientAdmin(stack: TestStack, orgName = 'Client Org'
     mustChangePassword: false,
     mustEnrolSecondFactor: false,
     secondFactorFresh: false,
+    recentlySignedIn: false,
   };
 }
 

@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { AppError } from '../../../core/errors.ts';
 import { sha256Hex } from '../../../lib/secrets.ts';
-import { changeOwnPassword, checkCredentials } from '../../../services/accounts/client-accounts.ts';
+import { changeOwnPassword } from '../../../services/accounts/client-accounts.ts';
 import type { WebApp } from '../../env.ts';
-import { clientIp, csrfToken, formFields, renderPage, sessionToken, verifyCsrf } from '../shared/context.ts';
+import { csrfToken, formFields, renderPage, sessionToken, verifyCsrf } from '../shared/context.ts';
 import { MessagePage } from '../shared/layout.tsx';
-import { safeNext } from '../shared/sign-in.ts';
+import { recheckPassword, safeNext } from '../shared/sign-in.ts';
 import { registerAccountSessionPages } from './account-sessions-routes.tsx';
 import { PasswordPage } from './pages/password-page.tsx';
 import { registerStepUpPages } from './step-up-routes.tsx';
@@ -45,17 +45,13 @@ export function registerAccountPages(app: WebApp): void {
     const next = safeNext(form.next, '/account');
     if (!viewer.mustChangePassword) {
       // Outside the forced change, a session alone is not enough to replace the password.
-      const ip = clientIp(c);
-      await c.var.deps.rateLimits.consume('signInFailuresPerAccountAndIp', `${viewer.email.toLowerCase()}|${ip}`);
-      const ok = await checkCredentials(c.var.deps.db, viewer.email, form.current ?? '');
-      if (!ok) {
+      if (!(await recheckPassword(c, viewer.email, form.current ?? ''))) {
         return renderPage(
           c,
           <PasswordPage csrf={csrfToken(c)} next={next} forced={false} error="The current password is not right." />,
           401,
         );
       }
-      await c.var.deps.rateLimits.refund('signInFailuresPerAccountAndIp', `${viewer.email.toLowerCase()}|${ip}`);
     }
     const parsed = newPassword.safeParse(form);
     if (!parsed.success) {

@@ -11,6 +11,7 @@ import {
 } from '../../../services/accounts/two-factor.ts';
 import type { AppEnv, WebApp } from '../../env.ts';
 import { clientIp, csrfToken, formFields, renderPage, sessionToken, verifyCsrf } from '../shared/context.ts';
+import { recheckPassword } from '../shared/sign-in.ts';
 import { RecoveryCodesPage, TwoFactorPage } from './pages/two-factor-page.tsx';
 
 /** The signed-in user as the owner of their factors; null when nobody is signed in. */
@@ -36,6 +37,7 @@ async function showStatus(
       status={status}
       home={homeOf(c)}
       required={c.var.viewer?.mustEnrolSecondFactor === true}
+      askPassword={!(c.var.viewer?.recentlySignedIn || c.var.viewer?.secondFactorFresh)}
       error={extra.error}
       notice={extra.notice}
     />,
@@ -65,6 +67,13 @@ export function registerTwoFactorPages(app: WebApp): void {
     const form = await formFields(c);
     verifyCsrf(c, form.csrf);
     const who = signedIn(c);
+    // A session signed in a while ago might be someone else's borrowed one: a new second
+    // factor (which ends the other sessions) then needs the password typed again.
+    const viewer = c.var.viewer;
+    const recent = viewer?.recentlySignedIn || viewer?.secondFactorFresh;
+    if (!recent && !(await recheckPassword(c, who.email, form.current ?? ''))) {
+      return showStatus(c, who, { error: 'The current password is not right.', status: 401 });
+    }
     await startTotpEnrolment(c.var.deps, who);
     return c.redirect('/account/two-factor', 303);
   });

@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import { type SignInMethod, signInMethodTable } from '../../../core/sign-in-methods.ts';
+import { checkCredentials } from '../../../services/accounts/client-accounts.ts';
 import { createSession, endSession } from '../../../services/accounts/sessions.ts';
 import { checkSignIn } from '../../../services/accounts/sign-in-attempts.ts';
 import { startSignInChallenge } from '../../../services/accounts/sign-in-challenges.ts';
@@ -74,4 +75,17 @@ export async function continueSignIn(
 /** Only same-site paths: `next` must not send the browser to another site. */
 export function safeNext(next: string | undefined, fallback: string): string {
   return next && /^\/(?![/\\])[\x21-\x7e]*$/.test(next) ? next : fallback;
+}
+
+/**
+ * Checks the signed-in person's current password, typed again for a change a session
+ * alone must not make (a new password, a new second factor): limited per account and
+ * address like sign-in, the attempt given back when right.
+ */
+export async function recheckPassword(c: Context<AppEnv>, email: string, password: string): Promise<boolean> {
+  const key = `${email.toLowerCase()}|${clientIp(c)}`;
+  await c.var.deps.rateLimits.consume('signInFailuresPerAccountAndIp', key);
+  const ok = await checkCredentials(c.var.deps.db, email, password);
+  if (ok) await c.var.deps.rateLimits.refund('signInFailuresPerAccountAndIp', key);
+  return ok !== null;
 }

@@ -130,6 +130,25 @@ describe('enrolling an authenticator app', () => {
     expect(factor?.n).toBe(1);
   });
 
+  it('asks for the password again when the sign-in was not just now (a borrowed session cannot set its own phone)', async () => {
+    const { owner, browser } = await signedInOwner();
+    await stack.deps
+      .sql`update sessions set created_at = now() - interval '11 minutes' where user_id = ${owner.userId}`;
+    const page = await browser.get('/account/two-factor');
+    expect(page.html).toContain('name="current"');
+    const without = await browser.post('/account/two-factor/start');
+    expect(without.status).toBe(401);
+    const wrong = await browser.post('/account/two-factor/start', { current: 'not the password' });
+    expect(wrong.status).toBe(401);
+    expect(wrong.html).toContain('The current password is not right.');
+    const [none] = await stack.deps.sql`select count(*)::int as n from user_factors where user_id = ${owner.userId}`;
+    expect(none?.n).toBe(0);
+    const right = await browser.post('/account/two-factor/start', { current: owner.password });
+    expect(right.status).toBe(303);
+    const [started] = await stack.deps.sql`select count(*)::int as n from user_factors where user_id = ${owner.userId}`;
+    expect(started?.n).toBe(1);
+  });
+
   it('ends the other sessions of the user when it is turned on', async () => {
     const { owner, browser } = await signedInOwner();
     await passwordStep(owner.email, owner.password); // a second browser

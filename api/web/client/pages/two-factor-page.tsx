@@ -26,6 +26,8 @@ export function TwoFactorPage(props: {
   home: string;
   /** The organization requires it and the user has none yet: nothing else opens until it is set up. */
   required?: boolean;
+  /** The sign-in was not just now: starting asks for the password again. */
+  askPassword?: boolean;
   error?: string | undefined;
   notice?: string | undefined;
 }) {
@@ -95,6 +97,7 @@ export function TwoFactorPage(props: {
           </form>
           <form method="post" action="/account/two-factor/start">
             <input type="hidden" name="csrf" value={props.csrf} />
+            <PasswordAgain ask={props.askPassword} />
             <button type="submit" class="secondary">
               Start again with a new key
             </button>
@@ -113,6 +116,7 @@ export function TwoFactorPage(props: {
           </p>
           <form method="post" action="/account/two-factor/start">
             <input type="hidden" name="csrf" value={props.csrf} />
+            <PasswordAgain ask={props.askPassword} />
             <button type="submit">Set up two-factor sign-in</button>
           </form>
         </>
@@ -145,4 +149,14 @@ export function RecoveryCodesPage(props: { codes: string[] }) {
       </p>
     </Layout>
   );
+}
+
+/** The current password, asked for again when the sign-in was not just now. */
+function PasswordAgain(props: { ask?: boolean | undefined }) {
+  return props.ask ? (
+    <>
+      <label for="current">Your current password</label>
+      <input id="current" type="password" name="current" autocomplete="current-password" required maxlength={1000} />
+    </>
+  ) : null;
 }
