@@ -199,3 +199,24 @@ export function signInLockoutNotice(p: {
     { label: 'Two-factor sign-in', url: p.twoFactorUrl },
   );
 }
+
+/**
+ * To the account itself when its second factor was turned on or off (or, later, a passkey
+ * added or removed): if it was not them, someone holds a session of theirs.
+ */
+export function secondFactorChangeNotice(p: {
+  accountEmail: string;
+  change: 'on' | 'off';
+  sessionsUrl: string;
+}): RenderedEmail {
+  return renderNotice(
+    `Two-factor sign-in was turned ${p.change} for ${p.accountEmail}`,
+    [
+      p.change === 'on'
+        ? `Two-factor sign-in was turned on for ${p.accountEmail}: signing in now asks for a code from an authenticator app after the password. Every other session of the account was signed out.`
+        : `Two-factor sign-in was turned off for ${p.accountEmail}: the password alone signs in now. Every other session of the account was signed out.`,
+      'If this was not you, someone is signed in as you: sign out everywhere else, change your password, and set up two-factor sign-in again.',
+    ],
+    { label: 'Where you are signed in', url: p.sessionsUrl },
+  );
+}

@@ -13,6 +13,8 @@ import type { Deps } from '../../lib/deps.ts';
 import { openSecret, sealSecret } from '../../lib/secret-box.ts';
 import { newRecoveryCode, sha256Hex } from '../../lib/secrets.ts';
 import { matchTotpCode, newTotpSecret, totpUri } from '../../lib/totp.ts';
+import { notifyContext, notifySecondFactorChange } from '../mail/notifications.ts';
+import { enqueueEmails } from '../mail/outbox.ts';
 import {
   checkSecondFactor,
   recordOwnAudit,
@@ -97,10 +99,21 @@ export async function startTotpEnrolment(deps: Pick<Deps, 'db' | 'config'>, owne
  * user ended, an audit event. A wrong or late code changes nothing but the trail.
  */
 export async function confirmTotpEnrolment(
-  deps: Pick<Deps, 'db' | 'config'>,
+  deps: Pick<Deps, 'db' | 'config' | 'queues' | 'logger'>,
   owner: FactorOwner,
   input: { code: string; requestId?: string | undefined },
 ): Promise<{ ok: true; recoveryCodes: string[] } | { ok: false; reason: SecondFactorRefusal }> {
+  const result = await confirmLocked(deps, owner, input);
+  if (!result.ok) return result;
+  await enqueueEmails(deps, result.emailIds);
+  return { ok: true, recoveryCodes: result.recoveryCodes };
+}
+
+function confirmLocked(
+  deps: Pick<Deps, 'db' | 'config'>,
+  owner: FactorOwner,
+  input: { code: string; requestId?: string | undefined },
+) {
   return deps.db.transaction(async (tx) => {
     const [pending] = await tx
       .select({ id: userFactors.id, secretSealed: userFactors.secretSealed, fresh: sql<boolean>`${stillPending}` })
@@ -150,7 +163,12 @@ export async function confirmTotpEnrolment(
       requestId: input.requestId,
       detail: { kind: 'totp', recoveryCodes: RECOVERY_CODE_COUNT },
     });
-    return { ok: true as const, recoveryCodes: codes };
+    const emailIds = await notifySecondFactorChange(tx, notifyContext(deps.config), {
+      userId: owner.userId,
+      change: 'on',
+      eventKey: `${pending.id}.on`,
+    });
+    return { ok: true as const, recoveryCodes: codes, emailIds };
   });
 }
 
@@ -160,7 +178,7 @@ export async function confirmTotpEnrolment(
  * and every other session of the user ends.
  */
 export async function disableTwoFactor(
-  deps: Pick<Deps, 'db' | 'config' | 'rateLimits'>,
+  deps: Pick<Deps, 'db' | 'config' | 'rateLimits' | 'queues' | 'logger'>,
   owner: FactorOwner,
   input: { code: string; clientAddress: string; requestId?: string | undefined },
 ): Promise<SecondFactorResult> {
@@ -171,19 +189,27 @@ export async function disableTwoFactor(
     requestId: input.requestId,
     clientAddress: input.clientAddress,
   };
-  return withSecondFactorAttempt(deps, attempt, () => disableLocked(deps, owner, attempt));
+  const result = await withSecondFactorAttempt(deps, attempt, () => disableLocked(deps, owner, attempt));
+  if (!result.ok) return result;
+  await enqueueEmails(deps, result.emailIds);
+  return { ok: true, method: result.method };
 }
 
 function disableLocked(
   deps: Pick<Deps, 'db' | 'config'>,
   owner: FactorOwner,
   attempt: { userId: string; code: string; purpose: 'disable'; requestId?: string | undefined },
-): Promise<SecondFactorResult> {
+): Promise<
+  Extract<SecondFactorResult, { ok: false }> | { ok: true; method: 'totp' | 'recovery_code'; emailIds: string[] }
+> {
   const input = attempt;
   return deps.db.transaction(async (tx) => {
     const result = await checkSecondFactor(deps, tx, attempt);
     if (!result.ok) return result;
-    await tx.delete(userFactors).where(and(eq(userFactors.userId, owner.userId), isNotNull(userFactors.confirmedAt)));
+    const removed = await tx
+      .delete(userFactors)
+      .where(and(eq(userFactors.userId, owner.userId), isNotNull(userFactors.confirmedAt)))
+      .returning({ id: userFactors.id });
     await tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, owner.userId));
     await endSessionsQuery(tx, owner.userId, { except: owner.sessionId });
     await recordOwnAudit(tx, owner.userId, {
@@ -192,6 +218,11 @@ function disableLocked(
       requestId: input.requestId,
       detail: { kind: 'totp', with: result.method },
     });
-    return result;
+    const emailIds = await notifySecondFactorChange(tx, notifyContext(deps.config), {
+      userId: owner.userId,
+      change: 'off',
+      eventKey: `${removed[0]?.id ?? owner.userId}.off`,
+    });
+    return { ...result, emailIds };
   });
 }

@@ -6,6 +6,7 @@ import {
   expiredNotice,
   expiryNotice,
   receiptForClient,
+  secondFactorChangeNotice,
   signInLockoutNotice,
   terminatedNotice,
 } from '../../core/emails/notifications.ts';
@@ -289,4 +290,26 @@ export async function notifySignInLockout(
       content,
     })),
   );
+}
+
+/**
+ * The account's second factor was turned on or off: the account itself is told (whoever
+ * did it, it was done in a session of theirs). `eventKey` names the change (the factor's
+ * id and what happened to it), so a retried transaction records one email.
+ */
+export async function notifySecondFactorChange(
+  db: DbOrTx,
+  ctx: NotifyContext,
+  input: { userId: string; change: 'on' | 'off'; eventKey: string },
+) {
+  const [user] = await db.select({ email: users.email }).from(users).where(eq(users.id, input.userId));
+  if (!user) return [];
+  const content = secondFactorChangeNotice({
+    accountEmail: user.email,
+    change: input.change,
+    sessionsUrl: `${ctx.publicUrl}/account/sessions`,
+  });
+  return recordEmails(db, ctx.messageIdDomain, [
+    { dedupeKey: `second-factor.${input.eventKey}`, kind: 'second-factor-change', toEmail: user.email, content },
+  ]);
 }
