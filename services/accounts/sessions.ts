@@ -170,6 +170,8 @@ export interface SessionView {
   lastSeenAt: Date;
   clientAddress: string | null;
   userAgent: string | null;
+  /** How it was signed in. */
+  signInMethod: SignInMethod;
   /** The session this request came with. */
   current: boolean;
 }
@@ -189,6 +191,7 @@ export async function listOwnSessions(deps: Pick<Deps, 'db' | 'config'>, owner: 
       lastSeenAt: sessions.lastSeenAt,
       clientAddress: sessions.clientAddress,
       userAgent: sessions.userAgent,
+      signInMethod: sessions.signInMethod,
     })
     .from(sessions)
     .where(and(eq(sessions.userId, owner.userId), live(deps.config)))

@@ -204,6 +204,7 @@ describe('the sessions page', () => {
     const mine = /<tr[^>]*data-testid="this-session"[^>]*>(.*?)<\/tr>/s.exec(page.html)?.[1] ?? '';
     expect(mine).toContain(laptop.ip);
     expect(mine).toContain('This session');
+    expect(mine).toContain('<td>Password</td>'); // how it was signed in
     const phoneRow = rows.find((r) => r.user_agent === 'Phone Browser/1.0');
     expect(endButtons(page.html)).toEqual([phoneRow?.id]);
   });

@@ -1,3 +1,4 @@
+import { signInMethodTable } from '../../../../core/sign-in-methods.ts';
 import type { SessionView } from '../../../../services/accounts/sessions.ts';
 import { utcMinute } from '../../shared/format.ts';
 import { Layout } from '../../shared/layout.tsx';
@@ -44,6 +45,7 @@ export function SessionsPage(props: {
         <thead>
           <tr>
             <th>Signed in</th>
+            <th>How</th>
             <th>Last active</th>
             <th>From</th>
             <th>Browser</th>
@@ -54,6 +56,7 @@ export function SessionsPage(props: {
           {props.sessions.map((s) => (
             <tr data-testid={s.current ? 'this-session' : undefined}>
               <td class="date">{utcMinute(s.createdAt)}</td>
+              <td>{signInMethodTable[s.signInMethod].label}</td>
               <td class="date">{utcMinute(s.lastSeenAt)}</td>
               <td>{s.clientAddress ?? '—'}</td>
               <td>
