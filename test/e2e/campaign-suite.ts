@@ -82,7 +82,14 @@ export function describeCampaignEndToEnd(backend: 'redis' | 'postgres'): void {
       const lines = cli.stdout.trim().split('\n');
       expect(lines).toHaveLength(1);
       const partner = JSON.parse(lines[0] as string) as Record<string, string>;
-      expect(Object.keys(partner).sort()).toEqual(['email', 'partnerId', 'password', 'token', 'userId']);
+      expect(Object.keys(partner).sort()).toEqual([
+        'email',
+        'partnerId',
+        'password',
+        'requireTwoFactor',
+        'token',
+        'userId',
+      ]);
       const auth = { authorization: `Bearer ${partner.token}`, 'content-type': 'application/json' };
 
       const offerResponse = await fetch(`${baseUrl}/v1/offers`, {
