@@ -7,6 +7,9 @@ import { type OperationKind, operationKindNames, operationKinds, operationPhrase
 const fixedActions = {
   'partner.create': 'Created the partner',
   'staff.create': 'Added a staff member',
+  'staff.invite': 'Invited someone to the staff',
+  'staff.invitation.accept': 'Joined the staff from an invitation',
+  'staff.invitation.revoke': 'Withdrew an invitation to the staff',
   'staff.set_access': "Changed a staff member's access",
   'organization.create': 'Created the organization',
   'offer.create': 'Created an offer',
@@ -37,6 +40,8 @@ const fixedActions = {
   'sign_in.lockout': 'Too many wrong passwords for the account: sign-ins slowed down and its owners emailed',
   'session.end': 'Signed out one of their sessions',
   'session.end_others': 'Signed out everywhere else',
+  'api_token.create': 'Created an API token',
+  'api_token.revoke': 'Revoked an API token',
 } as const;
 
 /** Each operation kind's three actions: asked for, done, asked again. */

@@ -1,21 +1,14 @@
-import { z } from 'zod';
 import { AppError } from '../../../core/errors.ts';
 import { sha256Hex } from '../../../lib/secrets.ts';
 import { changeOwnPassword, checkCredentials } from '../../../services/accounts/client-accounts.ts';
 import type { WebApp } from '../../env.ts';
 import { clientIp, csrfToken, formFields, renderPage, sessionToken, verifyCsrf } from '../shared/context.ts';
 import { MessagePage } from '../shared/layout.tsx';
+import { newPasswordForm } from '../shared/password-rules.ts';
 import { safeNext } from '../shared/sign-in.ts';
 import { registerAccountSessionPages } from './account-sessions-routes.tsx';
 import { PasswordPage } from './pages/password-page.tsx';
 import { registerTwoFactorPages } from './two-factor-routes.tsx';
-
-const newPassword = z
-  .object({
-    password: z.string().min(12, 'The password must have at least 12 characters').max(200, 'The password is too long'),
-    repeat: z.string(),
-  })
-  .refine((f) => f.password === f.repeat, 'The two passwords are not the same');
 
 export function registerAccountPages(app: WebApp): void {
   // Under /account too: the two-factor and sessions pages have files of their own.
@@ -55,7 +48,7 @@ export function registerAccountPages(app: WebApp): void {
       }
       await c.var.deps.rateLimits.refund('signInFailuresPerAccountAndIp', `${viewer.email.toLowerCase()}|${ip}`);
     }
-    const parsed = newPassword.safeParse(form);
+    const parsed = newPasswordForm.safeParse(form);
     if (!parsed.success) {
       return renderPage(
         c,

@@ -6,6 +6,7 @@ import { loadViewer } from '../shared/viewer.ts';
 import { registerAccountPages } from './account-routes.tsx';
 import { registerAmendmentPages } from './amendment-routes.tsx';
 import { registerEndLinkPages } from './end-routes.tsx';
+import { registerInvitationPages } from './invitation-routes.tsx';
 import { registerOfferPages } from './offer-routes.tsx';
 import { registerOrgPages } from './org-routes.tsx';
 import { registerSessionPages } from './session-routes.tsx';
@@ -21,6 +22,7 @@ const clientPaths = [
   '/signup/*',
   '/end/*',
   '/amendments/*',
+  '/invitations/*',
 ];
 
 /**
@@ -48,5 +50,6 @@ export function createClientPages(): WebApp {
   registerAccountPages(pages);
   registerAmendmentPages(pages);
   registerEndLinkPages(pages);
+  registerInvitationPages(pages);
   return pages;
 }

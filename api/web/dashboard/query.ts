@@ -45,6 +45,10 @@ export function notice(c: Context<AppEnv>): string | undefined {
       return 'The operation is queued again.';
     case 'access-saved':
       return 'Access saved. It applies at once, also to operations already queued.';
+    case 'invitation-revoked':
+      return 'Invitation withdrawn: its link no longer works.';
+    case 'token-revoked':
+      return 'Token revoked: it no longer opens the API.';
     default:
       return undefined;
   }

@@ -10,6 +10,7 @@ import { registerOperationPages } from './operation-routes.tsx';
 import { registerOverviewPage } from './overview-routes.tsx';
 import { liveScript } from './pages/layout.tsx';
 import { registerStaffPages } from './staff-routes.tsx';
+import { registerTokenPages } from './token-routes.tsx';
 
 /**
  * The operator dashboard under /dashboard: partner staff only, through the same service
@@ -32,5 +33,6 @@ export function createDashboard(): WebApp {
   registerDelegationPages(pages);
   registerOperationPages(pages);
   registerStaffPages(pages);
+  registerTokenPages(pages);
   return pages;
 }

@@ -63,6 +63,7 @@ const nav = [
   { href: '/dashboard/delegations', label: 'Delegations' },
   { href: '/dashboard/operations', label: 'Operations', needsClientAccess: true },
   { href: '/dashboard/staff', label: 'Staff', ownersOnly: true },
+  { href: '/dashboard/tokens', label: 'API tokens' },
   { href: '/admin/queues', label: 'Job board', ownersOnly: true },
   { href: '/docs', label: 'API reference' },
 ];
