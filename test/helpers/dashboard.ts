@@ -66,7 +66,8 @@ export async function createOwnToken(browser: PageClient, label = 'test'): Promi
 export async function createStaffMember(
   stack: TestStack,
   ownerToken: string,
-  access: 'none' | 'limited' | 'full',
+  /** A preset, or the invited roles. */
+  access: 'none' | 'limited' | 'full' | string[],
   options: { passwordChosen?: boolean } = {},
 ): Promise<{ userId: string; email: string; password: string; token: string }> {
   const email = `staff-${randomBytes(4).toString('hex')}@partner.example`;
@@ -74,7 +75,9 @@ export async function createStaffMember(
   const response = await stack.request('/v1/staff', {
     method: 'POST',
     token: ownerToken,
-    json: { email, displayName: `Staff ${access}`, access },
+    json: Array.isArray(access)
+      ? { email, displayName: `Staff ${access.join(' ')}`, roles: access }
+      : { email, displayName: `Staff ${access}`, access },
   });
   if (response.status !== 202) throw new Error(`staff not invited: ${response.status} ${await response.text()}`);
   const browser = await acceptInvitationAs(stack, await invitationPath(stack, email), password);

@@ -14,7 +14,7 @@ export const route = createRoute({
   request: { params: IdParam('InvitationId', 'inv_0193a0c4a7f47c2a9d1e5b3f6a8c9d0e') },
   responses: {
     204: { description: 'Withdrawn' },
-    ...problems(401, 403, 404),
+    ...problems(401, 403, 404, 422),
   },
 });
 
