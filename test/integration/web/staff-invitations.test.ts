@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rateLimitRules } from '../../../lib/rate-limits.ts';
 import { createClientOrganization } from '../../../services/accounts/client-accounts.ts';
 import type { CreatedPartner } from '../../../services/accounts/partners.ts';
 import { PageClient } from '../../helpers/browser-client.ts';
@@ -136,6 +137,25 @@ describe('POST /v1/staff invites', () => {
     ).toBe(403);
     expect((await stack.request('/v1/staff/invitations', { token: staff })).status).toBe(403);
     expect(await rowCounts(stack)).toEqual(before);
+  });
+
+  it('limits the invitations a partner sends: past it, every address gets the same 429 and nothing is sent', async () => {
+    const owner = await createTestPartner(stack);
+    const admin = await createClientAdmin(stack);
+    const { points } = rateLimitRules.staffInvitationsPerPartner;
+    for (let i = 0; i < points; i++) await stack.deps.rateLimits.consume('staffInvitationsPerPartner', owner.partnerId);
+    const before = await rowCounts(stack);
+    const answers = [];
+    for (const email of [freeAddress(), admin.email]) {
+      const response = await invite(owner, email);
+      expect(response.status).toBe(429);
+      expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
+      answers.push((await readProblem(response)).code);
+    }
+    expect(answers).toEqual(['RATE_LIMITED', 'RATE_LIMITED']);
+    expect(await rowCounts(stack)).toEqual(before);
+    // Another partner is not held up.
+    expect((await invite(await createTestPartner(stack), freeAddress())).status).toBe(202);
   });
 
   it('a repeated Idempotency-Key replays the 202 and sends nothing more', async () => {
