@@ -6,6 +6,7 @@ import { type OperationKind, operationKindNames, operationKinds, operationPhrase
  */
 const fixedActions = {
   'partner.create': 'Created the partner',
+  /** Recorded before staff were invited (older rows); invitations record the two below. */
   'staff.create': 'Added a staff member',
   'staff.invite': 'Invited someone to the staff',
   'staff.invitation.accept': 'Joined the staff from an invitation',

@@ -26,11 +26,12 @@ const clientPaths = [
 ];
 
 /**
- * Pages that do not load the viewer. The end link works without sign-in, whoever is signed
- * in: loading the viewer would send an admin who must change a temporary password — what a
- * partner's reset leaves — to the password page instead, with the link's key in `?next=`.
+ * Pages that do not load the viewer. The end link and a staff invitation work without
+ * sign-in, whoever is signed in: loading the viewer would send someone who must change a
+ * temporary password — what a partner's reset leaves — to the password page instead, with
+ * the link's key in `?next=`.
  */
-const withoutViewer = new Set(['/end/*']);
+const withoutViewer = new Set(['/end/*', '/invitations/*']);
 
 /**
  * The pages a client's administrator sees: the offer link, signing in and out, sign-up,
