@@ -84,6 +84,11 @@ export function registerAccountPages(app: WebApp): void {
         <p>
           <a href="/account/sessions">Where you are signed in</a> (sign out other browsers)
         </p>
+        {viewer.orgKind === 'partner' ? (
+          <p>
+            <a href="/dashboard/tokens">Your API tokens</a>
+          </p>
+        ) : null}
         <p>
           <a href={viewer.orgKind === 'partner' ? '/dashboard' : '/org/delegations'}>Back</a>
         </p>
