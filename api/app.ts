@@ -36,6 +36,8 @@ import { registerResetPassword } from './routes/operations/reset-password.ts';
 import { registerRetryOperation } from './routes/operations/retry.ts';
 import { registerVerifyDomain } from './routes/operations/verify-domain.ts';
 import { registerCreateStaff } from './routes/staff/create.ts';
+import { registerListInvitations } from './routes/staff/invitations-list.ts';
+import { registerRevokeInvitation } from './routes/staff/invitations-revoke.ts';
 import { registerListStaff } from './routes/staff/list.ts';
 import { registerSetStaffAccess } from './routes/staff/set-access.ts';
 import { createWebApp } from './web/app.ts';
@@ -116,6 +118,8 @@ export function createApp(deps: Deps): App {
   registerCreateAmendment(app);
   registerListAmendments(app);
   registerCreateStaff(app);
+  registerListInvitations(app);
+  registerRevokeInvitation(app);
   registerListStaff(app);
   registerSetStaffAccess(app);
   registerListClientUsers(app);

@@ -79,5 +79,7 @@ export function problemResponse(c: Context<AppEnv>, error: AppError): Response {
   };
   const headers: Record<string, string> = { 'content-type': 'application/problem+json' };
   if (error.code === 'UNAUTHENTICATED') headers['www-authenticate'] = 'Bearer';
+  const retryAfter = error.details?.retryAfterSeconds;
+  if (typeof retryAfter === 'number') headers['retry-after'] = String(retryAfter);
   return new Response(JSON.stringify(body), { status: error.status, headers });
 }

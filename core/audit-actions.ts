@@ -6,7 +6,11 @@ import { type OperationKind, operationKindNames, operationKinds, operationPhrase
  */
 const fixedActions = {
   'partner.create': 'Created the partner',
+  /** Recorded before staff were invited (older rows); invitations record the two below. */
   'staff.create': 'Added a staff member',
+  'staff.invite': 'Invited someone to the staff',
+  'staff.invitation.accept': 'Joined the staff from an invitation',
+  'staff.invitation.revoke': 'Withdrew an invitation to the staff',
   'staff.set_access': "Changed a staff member's access",
   'organization.create': 'Created the organization',
   'offer.create': 'Created an offer',
@@ -39,6 +43,8 @@ const fixedActions = {
   'session.end_others': 'Signed out everywhere else',
   'session.step_up': 'Confirmed it was them with a second factor, for a sensitive change',
   'organization.two_factor_policy': 'Changed whether two-factor sign-in is required',
+  'api_token.create': 'Created an API token',
+  'api_token.revoke': 'Revoked an API token',
 } as const;
 
 /** Each operation kind's three actions: asked for, done, asked again. */

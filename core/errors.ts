@@ -20,6 +20,7 @@ export const errorCodes = {
   },
   CSRF_FAILED: { status: 403, retryable: false, title: 'The form expired or did not come from this site' },
   OFFER_LINK_GONE: { status: 410, retryable: false, title: 'This offer link can no longer be used' },
+  INVITATION_GONE: { status: 410, retryable: false, title: 'This invitation can no longer be used' },
   NOT_FOUND: { status: 404, retryable: false, title: 'Not found' },
   OFFER_REVOKED: { status: 409, retryable: false, title: 'The offer has been revoked' },
   OFFER_EXPIRED: { status: 409, retryable: false, title: 'The offer has expired' },

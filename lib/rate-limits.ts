@@ -52,6 +52,12 @@ export const rateLimitRules = {
   createOrgPerIp: { points: 10, duration: 60 * 60 },
   acceptPerIp: { points: 30, duration: 15 * 60 },
   acceptPerAccount: { points: 10, duration: 15 * 60 },
+  /**
+   * Staff invitations one partner sends: each is an email to an address the owner typed,
+   * so this bounds how much mail a partner can make Mandate send (a re-invitation replaces
+   * the pending one, but still sends).
+   */
+  staffInvitationsPerPartner: { points: 100, duration: 60 * 60 },
   /** Confirmations on "End this delegation" pages (no account: counted per address only). */
   endLinkPerIp: { points: 30, duration: 15 * 60 },
 } as const;

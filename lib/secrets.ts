@@ -34,6 +34,15 @@ export function amendmentLinkToken(secret: string, amendmentId: string, userId: 
 }
 
 /**
+ * The token of a staff invitation's link: derived like the offer links (docs/adr/0002), so
+ * the outbox keeps a placeholder, the database the SHA-256, and a resent email the same link.
+ * A new invitation has a new id, so re-inviting an address kills the old link.
+ */
+export function staffInvitationToken(secret: string, invitationId: string): string {
+  return createHmac('sha256', secret).update(`staff-invitation:${invitationId}`).digest('base64url');
+}
+
+/**
  * The key of a delegation's "end this delegation" link, carried by every email to a
  * client admin about it: derived like the offer links, so nothing is stored, and only the
  * mailbox that received it can use it (it leads to a confirmation page, never ends on GET).

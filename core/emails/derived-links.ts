@@ -8,7 +8,9 @@ export type DerivedLink =
   /** A delegation's "End this delegation" link: `<PUBLIC_URL>/end/<delegationId>/<key>`. */
   | { kind: 'end'; delegationId: string }
   /** One client admin's personal link to answer an amendment: `<PUBLIC_URL>/amendments/<token>`. */
-  | { kind: 'amendment'; amendmentId: string; userId: string };
+  | { kind: 'amendment'; amendmentId: string; userId: string }
+  /** An invitation to a partner's staff: `<PUBLIC_URL>/invitations/<token>`. */
+  | { kind: 'staff-invitation'; invitationId: string };
 
 /** Placeholder → the link it stands for, as `emails.links` keeps it. */
 export type DerivedLinks = Record<string, DerivedLink>;

@@ -159,6 +159,36 @@ export function confirmSignupEmail(p: { orgName: string; link: string }): Render
   );
 }
 
+/** An invitation to a partner's staff; nothing exists until the link is used. */
+export function staffInvitationEmail(p: {
+  partnerName: string;
+  invitedBy: string;
+  access: string;
+  link: string;
+  expiresDays: number;
+}): RenderedEmail {
+  return renderNotice(
+    `${p.partnerName} invites you to Mandate as staff`,
+    [
+      `${p.invitedBy} invited this address to the staff of ${p.partnerName} in Mandate, where partners administer the organizations they support.`,
+      `Access offered in the clients ${p.partnerName} supports: ${p.access}.`,
+      `Open the link below within ${p.expiresDays} days to choose your password and join. If you did not expect this, ignore this email: no account has been created.`,
+    ],
+    { label: 'Accept the invitation', url: p.link },
+  );
+}
+
+/**
+ * Sent instead of an invitation when the address already has an account: one address
+ * belongs to one organization. The owner who invited got the answer every invitation gets.
+ */
+export function staffInvitationRefusedEmail(p: { partnerName: string; invitedBy: string }): RenderedEmail {
+  return renderNotice(`${p.partnerName} tried to add you to their staff in Mandate`, [
+    `${p.invitedBy} at ${p.partnerName} tried to add this address to their staff in Mandate, but this address already has a Mandate account, and one address belongs to one organization. Nothing was created and nothing changed in your account.`,
+    `If you are meant to join ${p.partnerName}, ask them to invite another address of yours. If you did not expect this, ignore this email.`,
+  ]);
+}
+
 /** Sent instead of a confirmation when the address already has an account. */
 export function signupExistsEmail(p: { signInUrl: string }): RenderedEmail {
   return renderNotice(

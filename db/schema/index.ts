@@ -19,5 +19,6 @@ export * from './sessions.ts';
 export * from './sign-in-challenges.ts';
 export * from './signups.ts';
 export * from './staff-access.ts';
+export * from './staff-invitations.ts';
 export * from './user-factors.ts';
 export * from './users.ts';

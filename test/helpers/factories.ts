@@ -45,6 +45,7 @@ const tables = [
   'users',
   'api_tokens',
   'staff_access',
+  'staff_invitations',
   'offers',
   'campaigns',
   'delegations',

@@ -39,3 +39,22 @@ export const SetStaffAccessBody = z
   .object({ access: StaffAccess.optional(), roles: StaffRoles.optional() })
   .strict()
   .openapi('SetStaffAccess');
+
+export const InvitationSentSchema = z
+  .object({
+    email: z.string(),
+    message: z.string().openapi({ description: 'The same words for every address' }),
+  })
+  .openapi('InvitationSent');
+
+export const InvitationSchema = z
+  .object({
+    id: z.string().openapi({ example: 'inv_0193a0c4a7f47c2a9d1e5b3f6a8c9d0e' }),
+    email: z.string(),
+    displayName: z.string(),
+    roles: z.array(RoleSchema),
+    access: StaffAccess.optional().openapi({ description: 'The preset the roles are exactly, when they are one' }),
+    invitedAt: z.string().openapi({ format: 'date-time' }),
+    expiresAt: z.string().openapi({ format: 'date-time' }),
+  })
+  .openapi('StaffInvitation');

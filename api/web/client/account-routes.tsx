@@ -1,22 +1,15 @@
-import { z } from 'zod';
 import { AppError } from '../../../core/errors.ts';
 import { sha256Hex } from '../../../lib/secrets.ts';
 import { changeOwnPassword } from '../../../services/accounts/client-accounts.ts';
 import type { WebApp } from '../../env.ts';
 import { csrfToken, formFields, renderPage, sessionToken, verifyCsrf } from '../shared/context.ts';
 import { MessagePage } from '../shared/layout.tsx';
+import { newPasswordForm } from '../shared/password-rules.ts';
 import { recheckPassword, safeNext } from '../shared/sign-in.ts';
 import { registerAccountSessionPages } from './account-sessions-routes.tsx';
 import { PasswordPage } from './pages/password-page.tsx';
 import { registerStepUpPages } from './step-up-routes.tsx';
 import { registerTwoFactorPages } from './two-factor-routes.tsx';
-
-const newPassword = z
-  .object({
-    password: z.string().min(12, 'The password must have at least 12 characters').max(200, 'The password is too long'),
-    repeat: z.string(),
-  })
-  .refine((f) => f.password === f.repeat, 'The two passwords are not the same');
 
 export function registerAccountPages(app: WebApp): void {
   // Under /account too: the two-factor and sessions pages have files of their own.
@@ -53,7 +46,7 @@ export function registerAccountPages(app: WebApp): void {
         );
       }
     }
-    const parsed = newPassword.safeParse(form);
+    const parsed = newPasswordForm.safeParse(form);
     if (!parsed.success) {
       return renderPage(
         c,
@@ -89,6 +82,11 @@ export function registerAccountPages(app: WebApp): void {
         <p>
           <a href="/account/sessions">Where you are signed in</a> (sign out other browsers)
         </p>
+        {viewer.orgKind === 'partner' ? (
+          <p>
+            <a href="/dashboard/tokens">Your API tokens</a>
+          </p>
+        ) : null}
         <p>
           <a href={viewer.orgKind === 'partner' ? '/dashboard' : '/org/delegations'}>Back</a>
         </p>

@@ -23,6 +23,7 @@ import {
   verifyCsrf,
 } from '../shared/context.ts';
 import { MessagePage } from '../shared/layout.tsx';
+import { chosenPassword } from '../shared/password-rules.ts';
 import { attemptSignIn } from '../shared/sign-in.ts';
 import { OfferPage } from './pages/offer-page.tsx';
 import { StatusPage } from './pages/status-page.tsx';
@@ -115,7 +116,7 @@ const newOrganization = z.object({
     }
     return result.email;
   }),
-  password: z.string().min(12, 'The password must have at least 12 characters').max(200, 'The password is too long'),
+  password: chosenPassword,
 });
 
 export function registerOfferPages(app: WebApp): void {

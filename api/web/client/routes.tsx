@@ -6,6 +6,7 @@ import { loadViewer } from '../shared/viewer.ts';
 import { registerAccountPages } from './account-routes.tsx';
 import { registerAmendmentPages } from './amendment-routes.tsx';
 import { registerEndLinkPages } from './end-routes.tsx';
+import { registerInvitationPages } from './invitation-routes.tsx';
 import { registerOfferPages } from './offer-routes.tsx';
 import { registerOrgPages } from './org-routes.tsx';
 import { registerSessionPages } from './session-routes.tsx';
@@ -21,14 +22,16 @@ const clientPaths = [
   '/signup/*',
   '/end/*',
   '/amendments/*',
+  '/invitations/*',
 ];
 
 /**
- * Pages that do not load the viewer. The end link works without sign-in, whoever is signed
- * in: loading the viewer would send an admin who must change a temporary password — what a
- * partner's reset leaves — to the password page instead, with the link's key in `?next=`.
+ * Pages that do not load the viewer. The end link and a staff invitation work without
+ * sign-in, whoever is signed in: loading the viewer would send someone who must change a
+ * temporary password — what a partner's reset leaves — to the password page instead, with
+ * the link's key in `?next=`.
  */
-const withoutViewer = new Set(['/end/*']);
+const withoutViewer = new Set(['/end/*', '/invitations/*']);
 
 /**
  * The pages a client's administrator sees: the offer link, signing in and out, sign-up,
@@ -48,5 +51,6 @@ export function createClientPages(): WebApp {
   registerAccountPages(pages);
   registerAmendmentPages(pages);
   registerEndLinkPages(pages);
+  registerInvitationPages(pages);
   return pages;
 }

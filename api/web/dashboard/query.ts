@@ -47,6 +47,10 @@ export function notice(c: Context<AppEnv>): string | undefined {
       return 'Access saved. It applies at once, also to operations already queued.';
     case 'policy-saved':
       return 'Saved. It applies from each person’s next page.';
+    case 'invitation-revoked':
+      return 'Invitation withdrawn: its link no longer works.';
+    case 'token-revoked':
+      return 'Token revoked: it no longer opens the API.';
     default:
       return undefined;
   }

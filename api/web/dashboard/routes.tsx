@@ -12,6 +12,7 @@ import { registerOverviewPage } from './overview-routes.tsx';
 import { liveScript } from './pages/layout.tsx';
 import { registerSecurityPages } from './security-routes.tsx';
 import { registerStaffPages } from './staff-routes.tsx';
+import { registerTokenPages } from './token-routes.tsx';
 
 /**
  * The operator dashboard under /dashboard: partner staff only, through the same service
@@ -33,6 +34,7 @@ export function createDashboard(): WebApp {
   for (const path of ['/dashboard/staff', '/dashboard/staff/:userId/access']) {
     pages.on('POST', path, requireStepUp('/dashboard/staff'));
   }
+  pages.on('POST', '/dashboard/tokens', requireStepUp('/dashboard/tokens'));
 
   registerOverviewPage(pages);
   registerCampaignPages(pages);
@@ -40,5 +42,6 @@ export function createDashboard(): WebApp {
   registerOperationPages(pages);
   registerStaffPages(pages);
   registerSecurityPages(pages);
+  registerTokenPages(pages);
   return pages;
 }

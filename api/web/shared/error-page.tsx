@@ -10,6 +10,7 @@ import { MessagePage } from './layout.tsx';
 const titles: Partial<Record<ErrorCode, string>> = {
   NOT_FOUND: 'Not found',
   OFFER_LINK_GONE: 'This link can no longer be used',
+  INVITATION_GONE: 'This invitation can no longer be used',
   OFFER_REVOKED: 'This offer has been withdrawn',
   OFFER_EXPIRED: 'This offer has expired',
   NOT_AUTHORIZED: 'Not allowed',

@@ -61,7 +61,15 @@ beforeAll(async () => {
     insert into operations (id, partner_id, delegation_id, client_org_id, kind, requested_by, input)
     values (${`op_${'2'.repeat(32)}`}, ${owner.partnerId}, ${delegationId}, ${admin.orgId}, 'verify_domain', ${owner.userId}, '{}')
     returning id`;
+  const invited = await stack.request('/v1/staff', {
+    method: 'POST',
+    token: owner.token,
+    json: { email: `invited-${unique()}@partner.example`, displayName: 'I', access: 'none' },
+  });
+  if (invited.status !== 202) throw new Error(`invitation not sent: ${invited.status}`);
+  const [invitation] = await stack.deps.sql`select id from staff_invitations where partner_id = ${owner.partnerId}`;
   Object.assign(ids, {
+    invitation: invitation?.id,
     offer: fixture.offer.id,
     revocable: revocable.id,
     campaign: campaign?.campaign_id,
@@ -265,7 +273,21 @@ const table: Row[] = [
     '/v1/staff',
     () => `/v1/staff`,
     () => ({ email: `s-${unique()}@partner.example`, displayName: 'S', access: 'none' }),
-    { 'other partner': 201, 'staff none': 403, 'staff limited': 403, 'staff full': 403, owner: 201 },
+    { 'other partner': 202, 'staff none': 403, 'staff limited': 403, 'staff full': 403, owner: 202 },
+  ],
+  [
+    'GET',
+    '/v1/staff/invitations',
+    () => `/v1/staff/invitations`,
+    null,
+    { 'other partner': 200, 'staff none': 403, 'staff limited': 403, 'staff full': 403, owner: 200 },
+  ],
+  [
+    'DELETE',
+    '/v1/staff/invitations/{id}',
+    () => `/v1/staff/invitations/${ids.invitation}`,
+    null,
+    { 'other partner': 404, 'staff none': 403, 'staff limited': 403, 'staff full': 403, owner: 204 },
   ],
   [
     'PUT',

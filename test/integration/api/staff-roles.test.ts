@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createStaffMember } from '../../helpers/dashboard.ts';
 import { readProblem } from '../../helpers/factories.ts';
 import { activateDelegation, createOfferFixture } from '../../helpers/offer-fixtures.ts';
 import { createTestStack, type TestStack } from '../../helpers/stack.ts';
@@ -24,15 +25,10 @@ describe('staff with roles of the catalogue', () => {
     const owner = fixture.partner.token;
     const { delegationId } = await activateDelegation(stack, fixture);
 
-    const created = await stack.request('/v1/staff', {
-      method: 'POST',
-      token: owner,
-      json: { email: `ua-${Date.now()}@partner.example`, displayName: 'UA', roles: ['user_admin'] },
-    });
-    expect(created.status).toBe(201);
-    const staff = (await created.json()) as { userId: string; token: string; roles: string[]; access?: string };
-    expect(staff.roles).toEqual(['user_admin']);
-    expect(staff.access).toBeUndefined();
+    // Invited with the role, accepted through the emailed link.
+    const staff = await createStaffMember(stack, owner, ['user_admin']);
+    const [access] = await stack.deps.sql`select roles from staff_access where user_id = ${staff.userId}`;
+    expect(access?.roles).toEqual(['user_admin']);
 
     const provision = await stack.request(`/v1/delegations/${delegationId}/users`, {
       method: 'POST',
@@ -84,7 +80,9 @@ describe('staff with roles of the catalogue', () => {
       expect(response.status).toBe(422);
       expect((await readProblem(response)).errors?.[0]?.path).toBe(path);
     }
-    const [row] = await stack.deps.sql`select count(*)::int as n from users where lower(email) = lower(${email})`;
-    expect(row?.n).toBe(0);
+    const [row] = await stack.deps.sql`
+      select (select count(*) from users where lower(email) = lower(${email}))
+        + (select count(*) from staff_invitations where lower(email) = lower(${email}))::int as n`;
+    expect(Number(row?.n)).toBe(0);
   });
 });

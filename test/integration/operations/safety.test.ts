@@ -139,7 +139,7 @@ describe('Idempotency-Key on every POST', () => {
     expect((await readProblem(other)).code).toBe('IDEMPOTENCY_KEY_REUSED');
   });
 
-  it('a failed request releases its key; one-time secrets are never kept', async () => {
+  it('a failed request releases its key; a repeated invitation replays its 202 and sends nothing', async () => {
     const { owner } = await fullDelegation();
     const bad = await stack.request('/v1/staff', {
       method: 'POST',
@@ -149,24 +149,40 @@ describe('Idempotency-Key on every POST', () => {
     });
     expect(bad.status).toBe(422);
     const body = { email: 'newtech@partner.example', displayName: 'New', access: 'limited' };
-    const good = await stack.request('/v1/staff', {
-      method: 'POST',
-      token: owner,
-      headers: { 'idempotency-key': 'staff-1' },
-      json: body,
-    });
+    const send = () =>
+      stack.request('/v1/staff', {
+        method: 'POST',
+        token: owner,
+        headers: { 'idempotency-key': 'staff-1' },
+        json: body,
+      });
+    const good = await send();
+    expect(good.status).toBe(202);
+    const again = await send();
+    expect(again.status).toBe(202);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(await again.json()).toEqual(await good.json());
+    const [counts] = await stack.deps.sql`
+      select (select count(*)::int from staff_invitations where email = ${body.email}) as invitations,
+        (select count(*)::int from emails where to_email = ${body.email}) as emails`;
+    expect(counts).toEqual({ invitations: 1, emails: 1 });
+  });
+
+  it('one-time secrets are never kept', async () => {
+    const { owner } = await fullDelegation();
+    const send = () =>
+      stack.request('/v1/offers', {
+        method: 'POST',
+        token: owner,
+        headers: { 'idempotency-key': 'offer-secret-1' },
+        json: { name: 'Once', access: 'limited' },
+      });
+    const good = await send();
     expect(good.status).toBe(201);
-    const { password, token } = (await good.json()) as { password: string; token: string };
+    const { url } = (await good.json()) as { url: string };
     const stored = JSON.stringify(await stack.deps.sql`select * from idempotency_keys`);
-    expect(stored).not.toContain(password);
-    expect(stored).not.toContain(token);
-    const again = await stack.request('/v1/staff', {
-      method: 'POST',
-      token: owner,
-      headers: { 'idempotency-key': 'staff-1' },
-      json: body,
-    });
-    expect(again.status).toBe(409);
+    expect(stored).not.toContain(url.split('/').at(-1));
+    expect((await send()).status).toBe(409);
   });
 });
 

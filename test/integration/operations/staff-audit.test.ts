@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { acceptInvitationAs, createOwnToken, invitationPath } from '../../helpers/dashboard.ts';
 import { createTestPartner, createTestStaff, readProblem, rowCounts } from '../../helpers/factories.ts';
 import { activateDelegation, createOfferFixture } from '../../helpers/offer-fixtures.ts';
 import { createTestStack, type TestStack } from '../../helpers/stack.ts';
 
 let stack: TestStack;
+const PASSWORD = 'a password of my own choosing';
 
 beforeAll(async () => {
   stack = await createTestStack();
@@ -11,20 +13,26 @@ beforeAll(async () => {
 afterAll(() => stack.close());
 
 describe('staff management', () => {
-  it('an owner adds staff with a one-time password and token, lists them and changes their access', async () => {
+  it('an owner invites staff, who join by the emailed link; the owner lists them and changes their access', async () => {
     const owner = await createTestPartner(stack);
-    const created = await stack.request('/v1/staff', {
+    const invited = await stack.request('/v1/staff', {
       method: 'POST',
       token: owner.token,
       json: { email: 'tech@partner.example', displayName: 'Tech', access: 'limited' },
     });
-    expect(created.status).toBe(201);
-    const staff = (await created.json()) as { userId: string; password: string; token: string; access: string };
-    expect(staff).toMatchObject({ access: 'limited' });
-    expect(staff.password).toHaveLength(20);
-    expect(staff.token).toMatch(/^mdt_/);
-    // The new token works, for what its access allows.
-    expect((await stack.request('/v1/offers', { token: staff.token })).status).toBe(200);
+    expect(invited.status).toBe(202);
+    const sent = (await invited.json()) as Record<string, unknown>;
+    expect(Object.keys(sent).sort()).toEqual(['email', 'message']); // no password, no token
+    expect(JSON.stringify(sent)).not.toMatch(/mdt_/);
+    // Nothing exists until the invitation is accepted.
+    expect(await stack.deps.sql`select id from users where email = 'tech@partner.example'`).toHaveLength(0);
+
+    const browser = await acceptInvitationAs(stack, await invitationPath(stack, 'tech@partner.example'), PASSWORD);
+    const token = await createOwnToken(browser);
+    // Their own token works, for what their access allows.
+    expect((await stack.request('/v1/offers', { token })).status).toBe(200);
+    const [user] = await stack.deps.sql`select id from users where email = 'tech@partner.example'`;
+    const userId = user?.id as string;
 
     const list = (await (await stack.request('/v1/staff', { token: owner.token })).json()) as {
       items: { email: string; access: string; isOwner: boolean }[];
@@ -33,21 +41,21 @@ describe('staff management', () => {
       [owner.email, 'full', true],
       ['tech@partner.example', 'limited', false],
     ]);
-    expect(JSON.stringify(list)).not.toContain(staff.password);
-    expect(JSON.stringify(list)).not.toContain(staff.token);
+    expect(JSON.stringify(list)).not.toContain(token);
 
-    const changed = await stack.request(`/v1/staff/${staff.userId}/access`, {
+    const changed = await stack.request(`/v1/staff/${userId}/access`, {
       method: 'PUT',
       token: owner.token,
       json: { access: 'none' },
     });
     expect(((await changed.json()) as { access: string }).access).toBe('none');
-    expect((await stack.deps.sql`select roles from staff_access where user_id = ${staff.userId}`)[0]?.roles).toEqual(
-      [],
-    );
+    expect((await stack.deps.sql`select roles from staff_access where user_id = ${userId}`)[0]?.roles).toEqual([]);
+    const actions = await stack.deps.sql`
+      select action from audit_events where partner_id = ${owner.partnerId} and action like 'staff.%' order by id`;
+    expect(actions.map((a) => a.action)).toEqual(['staff.invite', 'staff.invitation.accept', 'staff.set_access']);
   });
 
-  it('is for owners only; other partners and taken addresses are refused', async () => {
+  it('is for owners only; other partners and the partner’s own staff are refused', async () => {
     const owner = await createTestPartner(stack);
     const other = await createTestPartner(stack);
     const staff = await createTestStaff(stack, owner.partnerId, ['global_admin']);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queueNames } from '../../../lib/queues/names.ts';
 import { PageClient } from '../../helpers/browser-client.ts';
+import { createStaffMember } from '../../helpers/dashboard.ts';
 import { createTestPartner } from '../../helpers/factories.ts';
 import { createClientAdmin } from '../../helpers/offer-fixtures.ts';
 import { createTestStack, type TestStack } from '../../helpers/stack.ts';
@@ -48,15 +49,7 @@ describe('the job board at /admin/queues', () => {
 
   it("refuses a client organization's user and a partner's staff member who is not an owner", async () => {
     const client = await createClientAdmin(stack);
-    const created = await stack.request('/v1/staff', {
-      method: 'POST',
-      token: partner.token,
-      json: { email: `staff-${partner.partnerId}@partner.example`, displayName: 'Staff', access: 'full' },
-    });
-    expect(created.status).toBe(201);
-    const member = (await created.json()) as { userId: string; email: string; password: string };
-    // As if they had chosen their own password at the first sign-in.
-    await stack.deps.sql`update users set must_change_password = false where id = ${member.userId}`;
+    const member = await createStaffMember(stack, partner.token, 'full');
     for (const browser of [await signedIn(client.email, PASSWORD), await signedIn(member.email, member.password)]) {
       for (const path of ['/admin/queues', '/admin/queues/api/queues']) {
         const page = await browser.get(path);

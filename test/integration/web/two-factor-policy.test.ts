@@ -36,9 +36,12 @@ async function auditOf(orgId: string, action: string) {
     select actor_user_id, outcome, detail from audit_events where org_id = ${orgId} and action = ${action} order by id`;
 }
 
+/** Staff members and invitations of the partner: what adding staff makes. */
 async function staffCount(partnerId: string) {
-  const [row] = await stack.deps.sql`select count(*)::int as n from staff_access where partner_id = ${partnerId}`;
-  return row?.n as number;
+  const [row] = await stack.deps.sql`select
+    (select count(*) from staff_access where partner_id = ${partnerId})
+    + (select count(*) from staff_invitations where partner_id = ${partnerId}) as n`;
+  return Number(row?.n);
 }
 
 describe('a new partner requires two-factor sign-in', () => {
@@ -137,6 +140,10 @@ describe('a step-up before sensitive changes', () => {
     expect(asked.location).toBe('/account/confirm?next=%2Fdashboard%2Fstaff');
     const access = await browser.post(`/dashboard/staff/${owner.userId}/access`, { access: 'none' });
     expect(access.location).toBe('/account/confirm?next=%2Fdashboard%2Fstaff');
+    const token = await browser.post('/dashboard/tokens', { label: 'ci' });
+    expect(token.location).toBe('/account/confirm?next=%2Fdashboard%2Ftokens');
+    const [tokens] = await stack.deps.sql`select count(*)::int as n from api_tokens where user_id = ${owner.userId}`;
+    expect(tokens?.n).toBe(1); // the owner's own, from the partner's creation
     expect(await staffCount(owner.partnerId)).toBe(before);
 
     const wrong = await browser.post('/account/confirm', { code: wrongCode(secret, step), next: '/dashboard/staff' });
@@ -151,7 +158,7 @@ describe('a step-up before sensitive changes', () => {
     expect(right.status).toBe(303);
     expect(right.location).toBe('/dashboard/staff');
     const added = await browser.post('/dashboard/staff', add);
-    expect(added.status).not.toBe(303);
+    expect(added.status).toBe(202);
     expect(await staffCount(owner.partnerId)).toBe(before + 1);
 
     const trail = await stack.deps.sql`

@@ -64,6 +64,7 @@ const nav = [
   { href: '/dashboard/operations', label: 'Operations', needsClientAccess: true },
   { href: '/dashboard/staff', label: 'Staff', ownersOnly: true },
   { href: '/dashboard/security', label: 'Security', ownersOnly: true },
+  { href: '/dashboard/tokens', label: 'API tokens' },
   { href: '/admin/queues', label: 'Job board', ownersOnly: true },
   { href: '/docs', label: 'API reference' },
 ];

@@ -1,7 +1,9 @@
 import type { StaffAccessLevel } from '../../../../core/access.ts';
 import { describeRoles } from '../../../../core/access.ts';
 import type { StaffView } from '../../../../services/accounts/staff.ts';
+import type { InvitationView } from '../../../../services/accounts/staff-invitations.ts';
 import type { PartnerPrincipal } from '../../../../services/shared/principals.ts';
+import { utcMinute } from '../../shared/format.ts';
 import { DashboardLayout } from './layout.tsx';
 
 const accessWords: Record<StaffAccessLevel, string> = {
@@ -14,28 +16,12 @@ export function StaffPage(props: {
   principal: PartnerPrincipal;
   csrf: string;
   staff: StaffView[];
-  created?: { email: string; password: string; token: string } | undefined;
+  invitations: InvitationView[];
   notice?: string | undefined;
 }) {
   return (
     <DashboardLayout title="Staff" principal={props.principal} csrf={props.csrf} section="/dashboard/staff">
       {props.notice ? <p class="ok">{props.notice}</p> : null}
-      {props.created ? (
-        <section class="card ok">
-          <h2>{`${props.created.email} can now sign in`}</h2>
-          <p>Give them these once; they are not shown again and not stored.</p>
-          <dl class="facts">
-            <dt>Password (to change at first sign-in)</dt>
-            <dd>
-              <code>{props.created.password}</code>
-            </dd>
-            <dt>API token</dt>
-            <dd>
-              <code>{props.created.token}</code>
-            </dd>
-          </dl>
-        </section>
-      ) : null}
       <section class="card">
         <h2>Access in the clients you support</h2>
         <table>
@@ -80,7 +66,51 @@ export function StaffPage(props: {
         </table>
       </section>
       <section class="card">
-        <h2>Add a staff member</h2>
+        <h2>Pending invitations</h2>
+        {props.invitations.length === 0 ? (
+          <p class="muted">No invitation is waiting for an answer.</p>
+        ) : (
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Email</th>
+                <th scope="col">Name</th>
+                <th scope="col">Access</th>
+                <th scope="col">Invited</th>
+                <th scope="col">Expires</th>
+                <th scope="col">
+                  <span class="muted">Withdraw</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {props.invitations.map((i) => (
+                <tr>
+                  <td>{i.email}</td>
+                  <td>{i.displayName}</td>
+                  <td>{i.access ? accessWords[i.access] : describeRoles(i.roles)}</td>
+                  <td class="date">{utcMinute(i.invitedAt)}</td>
+                  <td class="date">{utcMinute(i.expiresAt)}</td>
+                  <td>
+                    <form method="post" action={`/dashboard/staff/invitations/${i.id}/revoke`} class="inline">
+                      <input type="hidden" name="csrf" value={props.csrf} />
+                      <button type="submit" class="secondary" aria-label={`Revoke the invitation of ${i.email}`}>
+                        Revoke
+                      </button>
+                    </form>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </section>
+      <section class="card">
+        <h2>Invite a staff member</h2>
+        <p class="muted">
+          They get an email with a link to choose their password and join, valid 7 days. An address that already has a
+          Mandate account cannot join (one address, one organization); its owner is told by email.
+        </p>
         <form method="post" action="/dashboard/staff" class="filters">
           <input type="hidden" name="csrf" value={props.csrf} />
           <label>
@@ -99,7 +129,7 @@ export function StaffPage(props: {
               ))}
             </select>
           </label>
-          <button type="submit">Add</button>
+          <button type="submit">Invite</button>
         </form>
       </section>
     </DashboardLayout>
