@@ -18,6 +18,7 @@ export const idPrefixes = {
   domain: 'dom',
   amendment: 'amd',
   userFactor: 'fac',
+  passkey: 'pky',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

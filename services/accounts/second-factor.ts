@@ -1,17 +1,23 @@
-import { and, count, eq, isNotNull, isNull, or, sql } from 'drizzle-orm';
+import { type AnyColumn, and, count, eq, isNotNull, isNull, or, type SQL, sql } from 'drizzle-orm';
 import type { AuditAction } from '../../core/audit-actions.ts';
 import { isAppError } from '../../core/errors.ts';
-import { judgeTotpStep, readRecoveryCode, readTotpCode, type SecondFactorRefusal } from '../../core/second-factor.ts';
+import {
+  judgeTotpStep,
+  RECOVERY_CODE_COUNT,
+  readRecoveryCode,
+  readTotpCode,
+  type SecondFactorRefusal,
+} from '../../core/second-factor.ts';
 import type { DbOrTx, Tx } from '../../db/client.ts';
-import { organizations, recoveryCodes, userFactors, users } from '../../db/schema/index.ts';
+import { organizations, passkeys, recoveryCodes, userFactors, users } from '../../db/schema/index.ts';
 import type { Deps } from '../../lib/deps.ts';
 import { openSecret } from '../../lib/secret-box.ts';
-import { sha256Hex } from '../../lib/secrets.ts';
+import { newRecoveryCode, sha256Hex } from '../../lib/secrets.ts';
 import { matchTotpCode } from '../../lib/totp.ts';
 import { recordAudit } from '../audit/record.ts';
 
-/** Why a code is being checked: recorded with it, so the trail says what it was for. */
-export type SecondFactorPurpose = 'sign_in' | 'disable';
+/** Why a code (or a passkey) is being checked: recorded with it, so the trail says what it was for. */
+export type SecondFactorPurpose = 'sign_in' | 'disable' | 'confirm';
 
 export type SecondFactorResult =
   | { ok: true; method: 'totp' | 'recovery_code' }
@@ -58,13 +64,42 @@ export async function recordOwnAudit(
   });
 }
 
-/** Whether the user has a confirmed second factor, so signing in needs it after the password. */
+/**
+ * Whether the user `userId` names has a second factor — a confirmed authenticator app or
+ * a passkey — as an SQL expression, so it can be read in the same statement as the
+ * password hash (services/accounts/client-accounts.ts matchPassword).
+ */
+export function secondFactorExists(userId: AnyColumn | SQL): SQL<boolean> {
+  return sql<boolean>`(exists (select 1 from ${userFactors} where ${userFactors.userId} = ${userId} and ${userFactors.confirmedAt} is not null)
+    or exists (select 1 from ${passkeys} where ${passkeys.userId} = ${userId}))`;
+}
+
+/** Whether the user has a second factor, so signing in needs it after the password. */
 export async function hasSecondFactor(db: DbOrTx, userId: string): Promise<boolean> {
   const [row] = await db
-    .select({ n: count() })
-    .from(userFactors)
-    .where(and(eq(userFactors.userId, userId), isNotNull(userFactors.confirmedAt)));
-  return (row?.n ?? 0) > 0;
+    .select({ has: secondFactorExists(users.id) })
+    .from(users)
+    .where(eq(users.id, userId));
+  return row?.has === true;
+}
+
+/**
+ * Ten new recovery codes for the user, replacing any they had: returned once to show,
+ * stored as SHA-256 only.
+ */
+export async function issueRecoveryCodes(tx: Tx, userId: string): Promise<string[]> {
+  const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
+  await tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId));
+  await tx.insert(recoveryCodes).values(codes.map((c) => ({ codeHash: sha256Hex(c), userId })));
+  return codes;
+}
+
+/**
+ * After a second factor went: the recovery codes go too once the user has none left (they
+ * stand in for a second factor; without one, the password alone signs in).
+ */
+export async function dropRecoveryCodesWithoutFactor(tx: Tx, userId: string): Promise<void> {
+  if (!(await hasSecondFactor(tx, userId))) await tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId));
 }
 
 /** How many of the user's recovery codes are still unused. */
@@ -76,9 +111,17 @@ export async function recoveryCodesLeft(db: DbOrTx, userId: string): Promise<num
   return row?.n ?? 0;
 }
 
-type AttemptInput = { userId: string; code: string; purpose: SecondFactorPurpose; requestId?: string | undefined };
+type AttemptInput = {
+  userId: string;
+  code: string;
+  purpose: SecondFactorPurpose;
+  requestId?: string | undefined;
+  /** What a refusal for the limit is recorded as (default: by the code's shape; a passkey says so). */
+  action?: AuditAction;
+};
 
-const actionFor = (code: string): AuditAction =>
+/** What an attempt with this code is recorded as: a recovery code, or a code from the app. */
+export const actionForCode = (code: string): AuditAction =>
   readTotpCode(code) || !readRecoveryCode(code) ? 'two_factor.code' : 'two_factor.recovery_code';
 
 /**
@@ -99,7 +142,7 @@ export async function withSecondFactorAttempt<R extends { ok: boolean }>(
   } catch (error) {
     if (!isAppError(error, 'RATE_LIMITED')) throw error;
     await recordOwnAudit(deps.db, input.userId, {
-      action: actionFor(input.code),
+      action: input.action ?? actionForCode(input.code),
       outcome: 'rejected',
       requestId: input.requestId,
       detail: { purpose: input.purpose, reason: 'rate_limited' },
@@ -128,7 +171,7 @@ export async function checkSecondFactor(
   const { userId, purpose, requestId } = input;
   const totpCode = readTotpCode(input.code);
   const recoveryCode = totpCode ? null : readRecoveryCode(input.code);
-  const action = actionFor(input.code);
+  const action = actionForCode(input.code);
   const result = recoveryCode
     ? await spendRecoveryCode(tx, userId, recoveryCode)
     : totpCode

@@ -8,13 +8,14 @@ import {
   readTotpCode,
   type SecondFactorRefusal,
 } from '../../core/second-factor.ts';
-import { recoveryCodes, userFactors } from '../../db/schema/index.ts';
+import { userFactors } from '../../db/schema/index.ts';
 import type { Deps } from '../../lib/deps.ts';
 import { openSecret, sealSecret } from '../../lib/secret-box.ts';
-import { newRecoveryCode, sha256Hex } from '../../lib/secrets.ts';
 import { matchTotpCode, newTotpSecret, totpUri } from '../../lib/totp.ts';
 import {
   checkSecondFactor,
+  dropRecoveryCodesWithoutFactor,
+  issueRecoveryCodes,
   recordOwnAudit,
   recoveryCodesLeft,
   type SecondFactorResult,
@@ -138,9 +139,7 @@ export async function confirmTotpEnrolment(
       )
       .returning({ id: userFactors.id });
     if (!confirmed) throw new AppError('CONFLICT', 'Two-factor sign-in is already on for this account.');
-    const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
-    await tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, owner.userId));
-    await tx.insert(recoveryCodes).values(codes.map((c) => ({ codeHash: sha256Hex(c), userId: owner.userId })));
+    const codes = await issueRecoveryCodes(tx, owner.userId);
     await endSessionsQuery(tx, owner.userId, { except: owner.sessionId });
     await recordOwnAudit(tx, owner.userId, {
       action: 'two_factor.enable',
@@ -176,7 +175,8 @@ function disableLocked(
     const result = await checkSecondFactor(deps, tx, attempt);
     if (!result.ok) return result;
     await tx.delete(userFactors).where(and(eq(userFactors.userId, owner.userId), isNotNull(userFactors.confirmedAt)));
-    await tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, owner.userId));
+    // Kept while a passkey is left: they stand in for it too.
+    await dropRecoveryCodesWithoutFactor(tx, owner.userId);
     await endSessionsQuery(tx, owner.userId, { except: owner.sessionId });
     await recordOwnAudit(tx, owner.userId, {
       action: 'two_factor.disable',
