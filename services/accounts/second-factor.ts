@@ -74,6 +74,18 @@ export function secondFactorExists(userId: AnyColumn | SQL): SQL<boolean> {
     or exists (select 1 from ${passkeys} where ${passkeys.userId} = ${userId}))`;
 }
 
+/** Which second factors the user holds: what the second step of signing in offers. */
+export async function secondFactorsOf(db: DbOrTx, userId: string): Promise<{ totp: boolean; passkeys: number }> {
+  const [row] = await db
+    .select({
+      totp: sql<boolean>`exists (select 1 from ${userFactors} where ${userFactors.userId} = ${users.id} and ${userFactors.kind} = 'totp' and ${userFactors.confirmedAt} is not null)`,
+      passkeys: sql<number>`(select count(*)::int from ${passkeys} where ${passkeys.userId} = ${users.id})`,
+    })
+    .from(users)
+    .where(eq(users.id, userId));
+  return { totp: row?.totp === true, passkeys: row?.passkeys ?? 0 };
+}
+
 /** Whether the user has a second factor, so signing in needs it after the password. */
 export async function hasSecondFactor(db: DbOrTx, userId: string): Promise<boolean> {
   const [row] = await db

@@ -14,14 +14,14 @@ import { csrfToken, formFields, renderPage, sessionToken, verifyCsrf } from '../
 import { RecoveryCodesPage, TwoFactorPage } from './pages/two-factor-page.tsx';
 
 /** The signed-in user as the owner of their factors; null when nobody is signed in. */
-function owner(c: Context<AppEnv>): FactorOwner | null {
+export function factorOwner(c: Context<AppEnv>): FactorOwner | null {
   const viewer = c.var.viewer;
   const token = sessionToken(c);
   return viewer && token ? { userId: viewer.userId, email: viewer.email, sessionId: sha256Hex(token) } : null;
 }
 
 /** Where "Back" leads: the dashboard for partner staff, the organization's page for clients. */
-const homeOf = (c: Context<AppEnv>) => (c.var.viewer?.orgKind === 'partner' ? '/dashboard' : '/org/delegations');
+export const homeOf = (c: Context<AppEnv>) => (c.var.viewer?.orgKind === 'partner' ? '/dashboard' : '/org/delegations');
 
 async function showStatus(
   c: Context<AppEnv>,
@@ -36,8 +36,8 @@ async function showStatus(
   );
 }
 
-function signedIn(c: Context<AppEnv>): FactorOwner {
-  const who = owner(c);
+export function signedIn(c: Context<AppEnv>): FactorOwner {
+  const who = factorOwner(c);
   if (!who) throw new AppError('UNAUTHENTICATED', 'Sign in first.');
   return who;
 }
@@ -49,7 +49,7 @@ function signedIn(c: Context<AppEnv>): FactorOwner {
  */
 export function registerTwoFactorPages(app: WebApp): void {
   app.get('/account/two-factor', (c) => {
-    const who = owner(c);
+    const who = factorOwner(c);
     if (!who) return c.redirect('/sign-in?next=/account/two-factor', 303);
     return showStatus(c, who);
   });
