@@ -7,7 +7,7 @@ import { organizations, users } from '../../db/schema/index.ts';
 import { hashPassword, verifyPassword } from '../../lib/secrets.ts';
 import { recordAudit } from '../audit/record.ts';
 import { findUserByEmail } from '../shared/users.ts';
-import { secondFactorExists } from './second-factor.ts';
+import { userHasSecondFactor } from './second-factor.ts';
 import { endAllSessions } from './sessions.ts';
 
 // Verifying against this when the address is unknown keeps both answers equally slow.
@@ -28,7 +28,7 @@ export async function matchPassword(
   const user = await findUserByEmail(db, email, {
     id: users.id,
     passwordHash: users.passwordHash,
-    secondFactor: secondFactorExists(users.id),
+    secondFactor: userHasSecondFactor,
   });
   const ok = await verifyPassword(user?.passwordHash ?? (await dummyHash), password);
   return { userId: user?.id ?? null, passwordOk: ok && user !== undefined, secondFactor: user?.secondFactor === true };

@@ -1,4 +1,4 @@
-import { type AnyColumn, and, count, eq, isNotNull, isNull, or, type SQL, sql } from 'drizzle-orm';
+import { and, count, eq, isNotNull, isNull, or, sql } from 'drizzle-orm';
 import type { AuditAction } from '../../core/audit-actions.ts';
 import { isAppError } from '../../core/errors.ts';
 import {
@@ -9,7 +9,7 @@ import {
   type SecondFactorRefusal,
 } from '../../core/second-factor.ts';
 import type { DbOrTx, Tx } from '../../db/client.ts';
-import { organizations, passkeys, recoveryCodes, userFactors, users } from '../../db/schema/index.ts';
+import { organizations, recoveryCodes, userFactors, users } from '../../db/schema/index.ts';
 import type { Deps } from '../../lib/deps.ts';
 import { openSecret } from '../../lib/secret-box.ts';
 import { newRecoveryCode, sha256Hex } from '../../lib/secrets.ts';
@@ -65,21 +65,21 @@ export async function recordOwnAudit(
 }
 
 /**
- * Whether the user `userId` names has a second factor — a confirmed authenticator app or
- * a passkey — as an SQL expression, so it can be read in the same statement as the
- * password hash (services/accounts/client-accounts.ts matchPassword).
+ * Whether the `users` row of the statement it is part of has a second factor — a
+ * confirmed authenticator app or a passkey — as an SQL expression, so it can be read in
+ * the same statement as the password hash (services/accounts/client-accounts.ts
+ * matchPassword). Written with table names: in a select list Drizzle leaves columns
+ * unqualified, and inside these subqueries `id` would name the subquery's own.
  */
-export function secondFactorExists(userId: AnyColumn | SQL): SQL<boolean> {
-  return sql<boolean>`(exists (select 1 from ${userFactors} where ${userFactors.userId} = ${userId} and ${userFactors.confirmedAt} is not null)
-    or exists (select 1 from ${passkeys} where ${passkeys.userId} = ${userId}))`;
-}
+export const userHasSecondFactor = sql<boolean>`(exists (select 1 from user_factors f where f.user_id = "users"."id" and f.confirmed_at is not null)
+  or exists (select 1 from passkeys p where p.user_id = "users"."id"))`;
 
 /** Which second factors the user holds: what the second step of signing in offers. */
 export async function secondFactorsOf(db: DbOrTx, userId: string): Promise<{ totp: boolean; passkeys: number }> {
   const [row] = await db
     .select({
-      totp: sql<boolean>`exists (select 1 from ${userFactors} where ${userFactors.userId} = ${users.id} and ${userFactors.kind} = 'totp' and ${userFactors.confirmedAt} is not null)`,
-      passkeys: sql<number>`(select count(*)::int from ${passkeys} where ${passkeys.userId} = ${users.id})`,
+      totp: sql<boolean>`exists (select 1 from user_factors f where f.user_id = "users"."id" and f.kind = 'totp' and f.confirmed_at is not null)`,
+      passkeys: sql<number>`(select count(*)::int from passkeys p where p.user_id = "users"."id")`,
     })
     .from(users)
     .where(eq(users.id, userId));
@@ -88,10 +88,7 @@ export async function secondFactorsOf(db: DbOrTx, userId: string): Promise<{ tot
 
 /** Whether the user has a second factor, so signing in needs it after the password. */
 export async function hasSecondFactor(db: DbOrTx, userId: string): Promise<boolean> {
-  const [row] = await db
-    .select({ has: secondFactorExists(users.id) })
-    .from(users)
-    .where(eq(users.id, userId));
+  const [row] = await db.select({ has: userHasSecondFactor }).from(users).where(eq(users.id, userId));
   return row?.has === true;
 }
 
