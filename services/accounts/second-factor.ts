@@ -198,7 +198,10 @@ async function spendTotpCode(tx: Tx, linkSecret: string, userId: string, code: s
     .select({ id: userFactors.id, secretSealed: userFactors.secretSealed, lastUsedStep: userFactors.lastUsedStep })
     .from(userFactors)
     .where(and(eq(userFactors.userId, userId), eq(userFactors.kind, 'totp'), isNotNull(userFactors.confirmedAt)));
-  if (!factor?.secretSealed) return { ok: false, reason: 'not_enrolled' };
+  if (!factor?.secretSealed) {
+    // With a passkey but no app, a code is just wrong: the second step stays open for the passkey.
+    return { ok: false, reason: (await hasSecondFactor(tx, userId)) ? 'wrong' : 'not_enrolled' };
+  }
   // Unreadable after a LINK_SECRET rotation: no code can match; a recovery code still works.
   const secret = openSecret(linkSecret, factor.secretSealed, totpSecretContext(userId));
   if (!secret) return { ok: false, reason: 'wrong' };

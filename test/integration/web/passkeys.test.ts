@@ -20,8 +20,15 @@ const escaped = (text: string) => text.replaceAll("'", '&#39;').replaceAll('"', 
 
 type Owner = Awaited<ReturnType<typeof createTestPartner>>;
 
+let clients = 0;
+/** A browser at an address of its own: the per-address sign-in limits are not what these tests are about. */
+const newBrowser = () => {
+  clients += 1;
+  return new PageClient(stack, `10.0.${Math.floor(clients / 250)}.${(clients % 250) + 1}`);
+};
+
 async function passwordStep(owner: Owner, next = '/dashboard') {
-  const browser = new PageClient(stack);
+  const browser = newBrowser();
   await browser.get('/sign-in');
   const result = await browser.post('/sign-in', { email: owner.email, password: owner.password, next });
   return { browser, result };
@@ -51,7 +58,7 @@ async function registerPasskey(browser: PageClient, name = 'Work laptop') {
 
 /** "Sign in with a passkey" from a fresh browser: options, then the answer (bent as asked). */
 async function passkeyAlone(authenticator: SoftAuthenticator, userId: string | null, bent: AnswerOptions = {}) {
-  const browser = new PageClient(stack);
+  const browser = newBrowser();
   await browser.get('/sign-in');
   const options = await optionsFrom(browser, '/sign-in/passkey/options');
   const answer = authenticator.answer(options, userId, bent);
@@ -160,7 +167,7 @@ describe('adding a passkey', () => {
   });
 
   it('needs a session and the form token', async () => {
-    const anonymous = new PageClient(stack);
+    const anonymous = newBrowser();
     await anonymous.get('/sign-in');
     const options = await anonymous.post('/account/passkeys/options');
     expect(options.status).toBe(401);
@@ -170,6 +177,20 @@ describe('adding a passkey', () => {
     const forged = await browser.post('/account/passkeys/options', {}, 'x'.repeat(43));
     expect(forged.status).toBe(403);
     expect(JSON.parse(forged.html).error).toMatch(/not sent from this site/);
+
+    // The right token, from a page of another site: refused on its Origin, no challenge made.
+    const challenges = async () =>
+      (await stack.deps.sql`select count(*)::int as n from passkey_challenges where purpose = 'register'`)[0]?.n;
+    const before = await challenges();
+    const cookie = [...browser.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    const crossSite = await stack.request('/account/passkeys/options', {
+      method: 'POST',
+      body: new URLSearchParams({ csrf: browser.cookies.get('mandate_csrf') ?? '' }).toString(),
+      headers: { cookie, origin: 'https://evil.example', 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(crossSite.status).toBe(403);
+    expect(((await crossSite.json()) as { error: string }).error).toBe('This form was not sent from this site.');
+    expect(await challenges()).toBe(before);
   });
 });
 
@@ -201,7 +222,7 @@ describe('signing in with a passkey alone', () => {
     const good = await passkeyAlone(authenticator, owner.userId);
     expect(good.result.status).toBe(303);
     // The very same answer again (captured on the way, say): its challenge was spent.
-    const replay = new PageClient(stack);
+    const replay = newBrowser();
     await replay.get('/sign-in');
     const replayed = await replay.post('/sign-in/passkey', { answer: good.answer });
     expectRefusedPage(replayed, 'challenge_unknown');
@@ -217,7 +238,7 @@ describe('signing in with a passkey alone', () => {
 
     // A registration's challenge does not sign in.
     const registerOptions = await optionsFrom(browser, '/account/passkeys/options');
-    const anon = new PageClient(stack);
+    const anon = newBrowser();
     await anon.get('/sign-in');
     const crossed = await anon.post('/sign-in/passkey', {
       answer: authenticator.answer(registerOptions, owner.userId),
@@ -225,7 +246,7 @@ describe('signing in with a passkey alone', () => {
     expectRefusedPage(crossed, 'challenge_unknown');
 
     // No answer at all (the page without its script).
-    const scriptless = new PageClient(stack);
+    const scriptless = newBrowser();
     await scriptless.get('/sign-in');
     expectRefusedPage(await scriptless.post('/sign-in/passkey', { answer: '' }), 'no_answer');
 
@@ -315,13 +336,42 @@ describe('the second step with a passkey', () => {
     expect((await passkeyAudit(mallory.owner.userId)).filter((a) => a.action !== 'passkey.register')).toEqual([]);
   });
 
-  it('a recovery code finishes it too, for a user with passkeys only', async () => {
+  it('a recovery code finishes it too, for a user with passkeys only; an app code is refused in place', async () => {
     const { owner, browser } = await signedInOwner();
     const { result } = await registerPasskey(browser);
     const code = /<li>([a-z2-9]{5}(?:-[a-z2-9]{5}){3})<\/li>/.exec(result.html)?.[1] as string;
     const { browser: signingIn } = await passwordStep(owner);
+    // No authenticator app: a 6-digit code is wrong, and the step stays open.
+    const appCode = await signingIn.post('/sign-in/two-factor', { code: '123456', next: '/dashboard' });
+    expect(appCode.status).toBe(401);
+    expect(appCode.html).toContain('Confirm with your passkey');
     const done = await signingIn.post('/sign-in/two-factor', { code, next: '/dashboard' });
     expect(done.location).toBe('/dashboard');
+  });
+
+  it('counts passkey attempts against the per-account limit of the second step, audited', async () => {
+    const alice = await signedInOwner();
+    await registerPasskey(alice.browser);
+    const mallory = await signedInOwner();
+    const malloryKey = (await registerPasskey(mallory.browser)).authenticator;
+    const { browser: signingIn } = await passwordStep(alice.owner);
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const options = await optionsFrom(signingIn, '/sign-in/two-factor/passkey/options');
+      const answer = malloryKey.answer(options, mallory.owner.userId);
+      const refused = await signingIn.post('/sign-in/two-factor/passkey', { answer, next: '/dashboard' });
+      statuses.push(refused.status);
+      if (refused.status === 429) {
+        expect(refused.html).toContain(escaped(passkeyRefusalMessages.rate_limited));
+        expect(Number(refused.response.headers.get('retry-after'))).toBeGreaterThan(0);
+      }
+    }
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+    const audit = await passkeyAudit(alice.owner.userId);
+    expect(audit.filter((a) => a.action === 'passkey.confirm').map((a) => a.detail.reason)).toEqual([
+      ...Array(5).fill('other_user'),
+      'rate_limited',
+    ]);
   });
 });
 
@@ -367,7 +417,7 @@ describe('the scripts', () => {
       expect((await response.text()).length).toBeGreaterThan(500);
     }
     const { browser } = await signedInOwner();
-    const signIn = await new PageClient(stack).get('/sign-in');
+    const signIn = await newBrowser().get('/sign-in');
     expect(signIn.response.headers.get('content-security-policy')).toContain("script-src 'self'");
     for (const path of passkeyScriptPaths) expect(signIn.html).toContain(`<script src="${path}" defer=""></script>`);
     const twoFactor = await browser.get('/account/two-factor');
