@@ -19,6 +19,7 @@ import {
   recordOwnAudit,
   recoveryCodesLeft,
   type SecondFactorResult,
+  secondFactorsOf,
   totpSecretContext,
   withSecondFactorAttempt,
 } from './second-factor.ts';
@@ -33,7 +34,10 @@ export interface FactorOwner {
 }
 
 export interface TwoFactorStatus {
+  /** An authenticator app is on. */
   enabled: boolean;
+  /** Passkeys the user holds: a second factor too (services/accounts/passkeys.ts). */
+  passkeys: number;
   since: Date | null;
   recoveryCodesLeft: number;
   /** An enrolment waiting for its first code: the secret to show (as a QR code and as text). */
@@ -44,6 +48,7 @@ const stillPending = sql`${userFactors.createdAt} > now() - make_interval(mins =
 
 /** Whether the user has two-factor sign-in, and the enrolment they started, if any. */
 export async function twoFactorStatus(deps: Pick<Deps, 'db' | 'config'>, owner: FactorOwner): Promise<TwoFactorStatus> {
+  const { passkeys } = await secondFactorsOf(deps.db, owner.userId);
   const [factor] = await deps.db
     .select({
       secretSealed: userFactors.secretSealed,
@@ -55,6 +60,7 @@ export async function twoFactorStatus(deps: Pick<Deps, 'db' | 'config'>, owner: 
   if (factor?.confirmedAt) {
     return {
       enabled: true,
+      passkeys,
       since: factor.confirmedAt,
       recoveryCodesLeft: await recoveryCodesLeft(deps.db, owner.userId),
       pending: null,
@@ -66,8 +72,9 @@ export async function twoFactorStatus(deps: Pick<Deps, 'db' | 'config'>, owner: 
       : null;
   return {
     enabled: false,
+    passkeys,
     since: null,
-    recoveryCodesLeft: 0,
+    recoveryCodesLeft: await recoveryCodesLeft(deps.db, owner.userId),
     pending: secret ? { secret, uri: totpUri(secret, owner.email) } : null,
   };
 }

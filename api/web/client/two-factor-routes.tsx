@@ -89,6 +89,6 @@ export function registerTwoFactorPages(app: WebApp): void {
         status: result.reason === 'rate_limited' ? 429 : 422,
       });
     }
-    return showStatus(c, who, { notice: 'Two-factor sign-in is off. Your password alone signs you in now.' });
+    return showStatus(c, who, { notice: 'The authenticator app is off for this account.' });
   });
 }

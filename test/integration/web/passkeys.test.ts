@@ -406,6 +406,16 @@ describe('removing a passkey', () => {
   });
 });
 
+describe('the two-factor page of a user with passkeys', () => {
+  it('does not say the password alone signs in', async () => {
+    const { browser } = await signedInOwner();
+    await registerPasskey(browser);
+    const page = await browser.get('/account/two-factor');
+    expect(page.html).not.toContain('your password alone signs you in');
+    expect(page.html).toContain('Your passkeys are your second factor');
+  });
+});
+
 describe('the scripts', () => {
   it('are served from here with a long cache under hashed paths, and run only on the passkey pages', async () => {
     for (const path of passkeyScriptPaths) {

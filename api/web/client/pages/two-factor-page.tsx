@@ -95,9 +95,16 @@ export function TwoFactorPage(props: {
         </>
       ) : (
         <>
-          <p class="notice" data-testid="two-factor-status">
-            Two-factor sign-in is off: your password alone signs you in.
-          </p>
+          {status.passkeys > 0 ? (
+            <p class="notice" data-testid="two-factor-status">
+              No authenticator app is set up. Your passkeys are your second factor: signing in with your password asks
+              for one.
+            </p>
+          ) : (
+            <p class="notice" data-testid="two-factor-status">
+              Two-factor sign-in is off: your password alone signs you in.
+            </p>
+          )}
           <Problem error={props.error} />
           <p>
             With it on, signing in also asks for a 6-digit code from an authenticator app on your phone (any app that
