@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { passkeyScriptPaths } from '../../../api/web/shared/passkey-script.ts';
 import { type PasskeyRefusal, passkeyRefusalMessages } from '../../../core/passkeys.ts';
+import { sha256Hex } from '../../../lib/secrets.ts';
+import { finishPasskeyConfirmation, startPasskeyConfirmation } from '../../../services/accounts/passkey-sign-in.ts';
 import { PageClient } from '../../helpers/browser-client.ts';
 import { createTestPartner } from '../../helpers/factories.ts';
 import { type AnswerOptions, SoftAuthenticator } from '../../helpers/passkey-authenticator.ts';
@@ -403,6 +405,49 @@ describe('removing a passkey', () => {
 
     const audit = await passkeyAudit(owner.userId);
     expect(audit.filter((a) => a.action === 'passkey.remove').map((a) => a.detail.name)).toEqual(['Work laptop']);
+  });
+});
+
+describe('a step-up with a passkey (for other pages to call)', () => {
+  it("re-confirms the session's second factor with the user's passkey, and refuses another's", async () => {
+    const { owner, browser } = await signedInOwner();
+    const { authenticator } = await registerPasskey(browser);
+    const other = await signedInOwner();
+    const otherKey = (await registerPasskey(other.browser)).authenticator;
+    const sessionId = sha256Hex(browser.cookies.get('mandate_session') ?? '');
+    await stack.deps.sql`update sessions set second_factor_at = null where id = ${sessionId}`;
+
+    const first = await startPasskeyConfirmation(stack.deps, owner.userId);
+    expect(first?.allowCredentials?.map((c) => c.id)).toEqual([authenticator.id]);
+    const refused = await finishPasskeyConfirmation(stack.deps, {
+      userId: owner.userId,
+      sessionId,
+      answer: otherKey.answer(first as { challenge: string }, other.owner.userId),
+    });
+    expect(refused).toEqual({ ok: false, reason: 'other_user' });
+    const [still] = await stack.deps.sql`select second_factor_at from sessions where id = ${sessionId}`;
+    expect(still?.second_factor_at).toBeNull();
+
+    const second = await startPasskeyConfirmation(stack.deps, owner.userId);
+    const confirmed = await finishPasskeyConfirmation(stack.deps, {
+      userId: owner.userId,
+      sessionId,
+      answer: authenticator.answer(second as { challenge: string }, owner.userId),
+    });
+    expect(confirmed).toMatchObject({ ok: true, userId: owner.userId, name: 'Work laptop' });
+    const [now] = await stack.deps.sql`select second_factor_at from sessions where id = ${sessionId}`;
+    expect(now?.second_factor_at).not.toBeNull();
+    const audit = await passkeyAudit(owner.userId);
+    expect(
+      audit
+        .filter((a) => a.action === 'passkey.confirm')
+        .map((a) => [a.outcome, a.detail.purpose, a.detail.reason ?? null]),
+    ).toEqual([
+      ['rejected', 'confirm', 'other_user'],
+      ['succeeded', 'confirm', null],
+    ]);
+    // Without a passkey there is nothing to offer.
+    expect(await startPasskeyConfirmation(stack.deps, (await signedInOwner()).owner.userId)).toBeNull();
   });
 });
 
