@@ -43,6 +43,8 @@ export async function finishPasskeySignIn(
     await deps.rateLimits.consume('signInPerIp', input.clientAddress);
   } catch (error) {
     if (!isAppError(error, 'RATE_LIMITED')) throw error;
+    // No user is known before the answer is read: logged, not audited.
+    deps.logger.info({ requestId: input.requestId, ip: input.clientAddress }, 'passkey sign-in rate limited');
     return { ok: false, reason: 'rate_limited', retryAfterSeconds: Number(error.details?.retryAfterSeconds ?? 60) };
   }
   return deps.db.transaction((tx) =>
