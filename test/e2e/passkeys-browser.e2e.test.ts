@@ -3,6 +3,7 @@ import type { Browser, CDPSession, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../../api/server.ts';
 import { launchBrowser, screenshotDir } from '../helpers/browser.ts';
+import { PageClient } from '../helpers/browser-client.ts';
 import { createTestPartner } from '../helpers/factories.ts';
 import { freePort } from '../helpers/processes.ts';
 import { createTestStack, type TestStack } from '../helpers/stack.ts';
@@ -103,10 +104,29 @@ describe('passkeys in a browser', () => {
     // Signed out: the passkey alone signs in, no email or password typed.
     await signOut(page);
     await page.goto(`${base}/sign-in?next=/dashboard`);
+    const posted = page.waitForRequest((r) => r.method() === 'POST' && r.url().endsWith('/sign-in/passkey'));
     await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
     await shot(page, '3-signed-in-with-passkey');
     await signOut(page);
+
+    // The browser's real answer, captured on its way: sent again, its challenge is spent;
+    // with its origin rewritten, it was not made on this site.
+    const answer = new URLSearchParams((await posted).postData() ?? '').get('answer') ?? '';
+    expect(JSON.parse(answer).response.userHandle).toBeTruthy();
+    const replay = new PageClient(stack);
+    await replay.get('/sign-in');
+    const replayed = await replay.post('/sign-in/passkey', { answer });
+    expect(replayed.status).toBe(401);
+    expect(replayed.html).toContain('This passkey request has expired or was already used.');
+    const parsed = JSON.parse(answer);
+    const clientData = JSON.parse(Buffer.from(parsed.response.clientDataJSON, 'base64url').toString());
+    parsed.response.clientDataJSON = Buffer.from(
+      JSON.stringify({ ...clientData, origin: 'https://mandate.example.net' }),
+    ).toString('base64url');
+    const tampered = await replay.post('/sign-in/passkey', { answer: JSON.stringify(parsed) });
+    expect(tampered.status).toBe(401);
+    expect(tampered.html).toContain('This passkey answer was made for another site.');
 
     // The password now leads to the second step, which the passkey finishes.
     await passwordStep(page);
@@ -139,9 +159,11 @@ describe('passkeys in a browser', () => {
     const audit = await stack.deps.sql`
       select action, outcome, detail->>'reason' as reason, detail->>'purpose' as purpose
       from audit_events where actor_user_id = ${owner.userId} and action like 'passkey.%' order by id`;
-    expect(audit.map((a) => [a.action, a.outcome, a.purpose ?? a.reason])).toEqual([
+    expect(audit.map((a) => [a.action, a.outcome, a.reason ?? a.purpose])).toEqual([
       ['passkey.register', 'succeeded', null],
       ['passkey.sign_in', 'succeeded', 'sign_in'],
+      ['passkey.sign_in', 'rejected', 'challenge_unknown'],
+      ['passkey.sign_in', 'rejected', 'wrong_origin'],
       ['passkey.confirm', 'succeeded', 'second_step'],
       ['passkey.remove', 'succeeded', null],
     ]);

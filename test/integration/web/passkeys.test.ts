@@ -269,6 +269,36 @@ describe('signing in with a passkey alone', () => {
     expect(audit.every((a) => a.org_id === owner.partnerId)).toBe(true);
   });
 
+  it('refuses an answer altered after signing, and one whose challenge expired', async () => {
+    const { owner, browser } = await signedInOwner();
+    const { authenticator } = await registerPasskey(browser);
+
+    // Signed for one challenge, its clientDataJSON then pointed at another live one.
+    const signIn = newBrowser();
+    await signIn.get('/sign-in');
+    const first = await optionsFrom(signIn, '/sign-in/passkey/options');
+    const second = await optionsFrom(signIn, '/sign-in/passkey/options');
+    const answer = JSON.parse(authenticator.answer(first, owner.userId));
+    const clientData = JSON.parse(Buffer.from(answer.response.clientDataJSON, 'base64url').toString());
+    answer.response.clientDataJSON = Buffer.from(
+      JSON.stringify({ ...clientData, challenge: second.challenge }),
+    ).toString('base64url');
+    expectRefusedPage(await signIn.post('/sign-in/passkey', { answer: JSON.stringify(answer) }), 'invalid_signature');
+
+    const late = await optionsFrom(signIn, '/sign-in/passkey/options');
+    await stack.deps.sql`update passkey_challenges set expires_at = now() - interval '1 second'`;
+    const expired = await signIn.post('/sign-in/passkey', { answer: authenticator.answer(late, owner.userId) });
+    expectRefusedPage(expired, 'challenge_unknown');
+
+    const [stored] = await storedPasskeys(owner.userId);
+    expect(stored?.last_used_at).toBeNull();
+    const audit = await passkeyAudit(owner.userId);
+    expect(audit.filter((a) => a.action === 'passkey.sign_in').map((a) => a.detail.reason)).toEqual([
+      'invalid_signature',
+      'challenge_unknown',
+    ]);
+  });
+
   it('refuses a passkey nobody registered, with a message', async () => {
     const stranger = new SoftAuthenticator(origin);
     const { result } = await passkeyAlone(stranger, null);
