@@ -19,6 +19,7 @@ export const idPrefixes = {
   amendment: 'amd',
   userFactor: 'fac',
   staffInvitation: 'inv',
+  passkey: 'pky',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

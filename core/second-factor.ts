@@ -4,8 +4,9 @@
  */
 
 /**
- * Kinds of second factor, one row each in `user_factors`. A passkey will be a new kind
- * here (and a check constraint migration), satisfying the same sign-in step.
+ * Kinds of second factor kept in `user_factors`, one row each. Passkeys are a second factor
+ * too but have a table of their own (db/schema/passkeys.ts: a user holds several, each
+ * with its own public key and counter); `hasSecondFactor` counts both.
  */
 export const factorKinds = ['totp'] as const;
 export type FactorKind = (typeof factorKinds)[number];

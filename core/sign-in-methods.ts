@@ -7,6 +7,8 @@ export const signInMethodTable = {
   password: { strong: false, label: 'Password' },
   /** Password, then a code from an authenticator app or a recovery code. */
   password_totp: { strong: true, label: 'Password and authenticator code' },
+  /** Password, then a passkey as the second step. */
+  password_passkey: { strong: true, label: 'Password and passkey' },
   /** A passkey: something held and something known or are, in one step. */
   passkey: { strong: true, label: 'Passkey' },
   /** The partner's identity provider (OpenID Connect). */

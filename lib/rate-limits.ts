@@ -49,6 +49,13 @@ export const rateLimitRules = {
    * passkeys do not, so a stranger cannot lock the owner out with it.
    */
   secondFactorFailuresPerAccount: { points: 20, duration: 60 * 60 },
+  /**
+   * "Sign in with a passkey" challenges asked for from one address: each is a row until it
+   * expires, and no account is known yet to count against. The answers then count against
+   * `signInPerIp` like passwords (a passkey's signature cannot be guessed, so no
+   * per-account limit is needed for passkeys alone).
+   */
+  passkeyChallengesPerIp: { points: 60, duration: 15 * 60 },
   createOrgPerIp: { points: 10, duration: 60 * 60 },
   acceptPerIp: { points: 30, duration: 15 * 60 },
   acceptPerAccount: { points: 10, duration: 15 * 60 },

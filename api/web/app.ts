@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import type { Deps } from '../../lib/deps.ts';
 import type { AppEnv, WebApp } from '../env.ts';
 import { createApiReference } from './api-reference/routes.ts';
+import { createAssets } from './assets/routes.ts';
 import { createClientPages } from './client/routes.tsx';
 import { createDashboard } from './dashboard/routes.tsx';
 import { createDevMailbox } from './dev-mail/routes.tsx';
@@ -27,6 +28,7 @@ export function createWebApp(deps: Deps): WebApp {
   web.get('/', loadViewer, (c) =>
     c.redirect(c.var.viewer?.orgKind === 'client' ? '/org/delegations' : '/dashboard', 302),
   );
+  web.route('/', createAssets());
   web.route('/', createClientPages());
   web.route('/', createDashboard());
   web.route('/', createJobBoard(deps));

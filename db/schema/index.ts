@@ -13,6 +13,8 @@ export * from './idempotency-keys.ts';
 export * from './offers.ts';
 export * from './operations.ts';
 export * from './organizations.ts';
+export * from './passkey-challenges.ts';
+export * from './passkeys.ts';
 export * from './rate-limits.ts';
 export * from './recovery-codes.ts';
 export * from './sessions.ts';

@@ -6,7 +6,7 @@ import { isUniqueViolation } from '../../db/errors.ts';
 import { organizations, users } from '../../db/schema/index.ts';
 import { hashPassword, verifyPassword } from '../../lib/secrets.ts';
 import { recordAudit } from '../audit/record.ts';
-import { findUserByEmail } from '../shared/users.ts';
+import { findUserByEmail, userHasSecondFactor } from '../shared/users.ts';
 import { endAllSessions } from './sessions.ts';
 
 // Verifying against this when the address is unknown keeps both answers equally slow.
@@ -27,7 +27,7 @@ export async function matchPassword(
   const user = await findUserByEmail(db, email, {
     id: users.id,
     passwordHash: users.passwordHash,
-    secondFactor: sql<boolean>`exists (select 1 from user_factors f where f.user_id = users.id and f.confirmed_at is not null)`,
+    secondFactor: userHasSecondFactor,
   });
   const ok = await verifyPassword(user?.passwordHash ?? (await dummyHash), password);
   return { userId: user?.id ?? null, passwordOk: ok && user !== undefined, secondFactor: user?.secondFactor === true };

@@ -1,17 +1,24 @@
 import { and, count, eq, isNotNull, isNull, or, sql } from 'drizzle-orm';
 import type { AuditAction } from '../../core/audit-actions.ts';
 import { isAppError } from '../../core/errors.ts';
-import { judgeTotpStep, readRecoveryCode, readTotpCode, type SecondFactorRefusal } from '../../core/second-factor.ts';
+import {
+  judgeTotpStep,
+  RECOVERY_CODE_COUNT,
+  readRecoveryCode,
+  readTotpCode,
+  type SecondFactorRefusal,
+} from '../../core/second-factor.ts';
 import type { DbOrTx, Tx } from '../../db/client.ts';
 import { organizations, recoveryCodes, userFactors, users } from '../../db/schema/index.ts';
 import type { Deps } from '../../lib/deps.ts';
 import type { RateLimitName } from '../../lib/rate-limits.ts';
 import { openSecret } from '../../lib/secret-box.ts';
-import { sha256Hex } from '../../lib/secrets.ts';
+import { newRecoveryCode, sha256Hex } from '../../lib/secrets.ts';
 import { matchTotpCode } from '../../lib/totp.ts';
 import { recordAudit } from '../audit/record.ts';
+import { userHasSecondFactor } from '../shared/users.ts';
 
-/** Why a code is being checked: recorded with it, so the trail says what it was for. */
+/** Why a code (or a passkey) is being checked: recorded with it, so the trail says what it was for. */
 export type SecondFactorPurpose = 'sign_in' | 'disable' | 'step_up';
 
 export type SecondFactorResult =
@@ -59,13 +66,41 @@ export async function recordOwnAudit(
   });
 }
 
-/** Whether the user has a confirmed second factor, so signing in needs it after the password. */
-export async function hasSecondFactor(db: DbOrTx, userId: string): Promise<boolean> {
+/** Which second factors the user holds: what the second step of signing in offers. */
+export async function secondFactorsOf(db: DbOrTx, userId: string): Promise<{ totp: boolean; passkeys: number }> {
   const [row] = await db
-    .select({ n: count() })
-    .from(userFactors)
-    .where(and(eq(userFactors.userId, userId), isNotNull(userFactors.confirmedAt)));
-  return (row?.n ?? 0) > 0;
+    .select({
+      totp: sql<boolean>`exists (select 1 from user_factors f where f.user_id = "users"."id" and f.kind = 'totp' and f.confirmed_at is not null)`,
+      passkeys: sql<number>`(select count(*)::int from passkeys p where p.user_id = "users"."id")`,
+    })
+    .from(users)
+    .where(eq(users.id, userId));
+  return { totp: row?.totp === true, passkeys: row?.passkeys ?? 0 };
+}
+
+/** Whether the user has a second factor, so signing in needs it after the password. */
+export async function hasSecondFactor(db: DbOrTx, userId: string): Promise<boolean> {
+  const [row] = await db.select({ has: userHasSecondFactor }).from(users).where(eq(users.id, userId));
+  return row?.has === true;
+}
+
+/**
+ * Ten new recovery codes for the user, replacing any they had: returned once to show,
+ * stored as SHA-256 only.
+ */
+export async function issueRecoveryCodes(tx: Tx, userId: string): Promise<string[]> {
+  const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
+  await tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId));
+  await tx.insert(recoveryCodes).values(codes.map((c) => ({ codeHash: sha256Hex(c), userId })));
+  return codes;
+}
+
+/**
+ * After a second factor went: the recovery codes go too once the user has none left (they
+ * stand in for a second factor; without one, the password alone signs in).
+ */
+export async function dropRecoveryCodesWithoutFactor(tx: Tx, userId: string): Promise<void> {
+  if (!(await hasSecondFactor(tx, userId))) await tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId));
 }
 
 /** How many of the user's recovery codes are still unused. */
@@ -77,12 +112,20 @@ export async function recoveryCodesLeft(db: DbOrTx, userId: string): Promise<num
   return row?.n ?? 0;
 }
 
-type AttemptInput = { userId: string; code: string; purpose: SecondFactorPurpose; requestId?: string | undefined };
+type AttemptInput = {
+  userId: string;
+  code: string;
+  purpose: SecondFactorPurpose;
+  requestId?: string | undefined;
+  /** What a refusal for the limit is recorded as (default: by the code's shape; a passkey says so). */
+  action?: AuditAction;
+};
 
 /** Where an attempt comes from: its client's address (api/web/shared/context.ts clientIp). */
 type LimitedAttempt = AttemptInput & { clientAddress: string };
 
-const actionFor = (code: string): AuditAction =>
+/** What an attempt with this code is recorded as: a recovery code, or a code from the app. */
+export const actionForCode = (code: string): AuditAction =>
   readTotpCode(code) || !readRecoveryCode(code) ? 'two_factor.code' : 'two_factor.recovery_code';
 
 /**
@@ -104,8 +147,9 @@ export async function withSecondFactorAttempt<R extends { ok: boolean }>(
   const limits: [RateLimitName, string][] = [
     ['secondFactorFailuresPerAccountAndIp', `${input.userId}|${input.clientAddress}`],
   ];
-  if (actionFor(input.code) !== 'two_factor.recovery_code')
-    limits.push(['secondFactorFailuresPerAccount', input.userId]);
+  // Only one-time codes can be guessed: recovery codes and passkeys are not held for the account.
+  const action = input.action ?? actionForCode(input.code);
+  if (action === 'two_factor.code') limits.push(['secondFactorFailuresPerAccount', input.userId]);
   const counted: typeof limits = [];
   try {
     for (const limit of limits) {
@@ -117,7 +161,7 @@ export async function withSecondFactorAttempt<R extends { ok: boolean }>(
     // The limits before the one that refused counted an attempt that is not made.
     for (const limit of counted) await deps.rateLimits.refund(...limit);
     await recordOwnAudit(deps.db, input.userId, {
-      action: actionFor(input.code),
+      action,
       outcome: 'rejected',
       requestId: input.requestId,
       detail: { purpose: input.purpose, reason: 'rate_limited' },
@@ -146,7 +190,7 @@ export async function checkSecondFactor(
   const { userId, purpose, requestId } = input;
   const totpCode = readTotpCode(input.code);
   const recoveryCode = totpCode ? null : readRecoveryCode(input.code);
-  const action = actionFor(input.code);
+  const action = actionForCode(input.code);
   const result = recoveryCode
     ? await spendRecoveryCode(tx, userId, recoveryCode)
     : totpCode
@@ -164,7 +208,10 @@ async function spendTotpCode(tx: Tx, linkSecret: string, userId: string, code: s
     .select({ id: userFactors.id, secretSealed: userFactors.secretSealed, lastUsedStep: userFactors.lastUsedStep })
     .from(userFactors)
     .where(and(eq(userFactors.userId, userId), eq(userFactors.kind, 'totp'), isNotNull(userFactors.confirmedAt)));
-  if (!factor?.secretSealed) return { ok: false, reason: 'not_enrolled' };
+  if (!factor?.secretSealed) {
+    // With a passkey but no app, a code is just wrong: the second step stays open for the passkey.
+    return { ok: false, reason: (await hasSecondFactor(tx, userId)) ? 'wrong' : 'not_enrolled' };
+  }
   // Unreadable after a LINK_SECRET rotation: no code can match; a recovery code still works.
   const secret = openSecret(linkSecret, factor.secretSealed, totpSecretContext(userId));
   if (!secret) return { ok: false, reason: 'wrong' };

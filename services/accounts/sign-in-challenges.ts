@@ -1,11 +1,18 @@
 import { and, eq, lte, sql } from 'drizzle-orm';
+import type { AuditAction } from '../../core/audit-actions.ts';
 import { type SecondFactorRefusal, SIGN_IN_CHALLENGE_SECONDS } from '../../core/second-factor.ts';
 import type { SignInMethod } from '../../core/sign-in-methods.ts';
-import type { Db } from '../../db/client.ts';
+import type { Db, Tx } from '../../db/client.ts';
 import { signInChallenges } from '../../db/schema/index.ts';
 import type { Deps } from '../../lib/deps.ts';
 import { randomToken, sha256Hex } from '../../lib/secrets.ts';
-import { checkSecondFactor, recordOwnAudit, withSecondFactorAttempt } from './second-factor.ts';
+import {
+  actionForCode,
+  checkSecondFactor,
+  recordOwnAudit,
+  type SecondFactorResult,
+  withSecondFactorAttempt,
+} from './second-factor.ts';
 import { createSession, type SessionClient } from './sessions.ts';
 
 const tokenShape = /^[A-Za-z0-9_-]{43}$/;
@@ -54,7 +61,44 @@ export async function completeSignInChallenge(
   deps: Pick<Deps, 'db' | 'config' | 'rateLimits'>,
   input: { token: string | undefined; code: string; client: SessionClient; requestId?: string | undefined },
 ): Promise<ChallengeResult> {
-  const { token } = input;
+  return completeSecondStep<Extract<SecondFactorResult, { ok: false }>>(deps, {
+    ...input,
+    action: actionForCode(input.code),
+    // A password and a code is its own method; single sign-on and a code is single sign-on.
+    method: (first) => (first === 'password' ? 'password_totp' : first),
+    check: (tx, userId) =>
+      checkSecondFactor(deps, tx, { userId, code: input.code, purpose: 'sign_in', requestId: input.requestId }),
+  });
+}
+
+/** How one second step is checked: by a code (above) or a passkey (passkey-sign-in.ts). */
+export interface SecondStep<F extends { ok: false; reason: string }> {
+  token: string | undefined;
+  client: SessionClient;
+  requestId?: string | undefined;
+  /** What an attempt is recorded as (its refusal for the limit, a challenge that expired). */
+  action: AuditAction;
+  /** The session's sign-in method, from how the first step was passed. */
+  method: (first: SignInMethod) => SignInMethod;
+  /** Checks the second factor for the challenge's user, inside its transaction; records its own outcome. */
+  check: (tx: Tx, userId: string) => Promise<{ ok: true } | F>;
+}
+
+/**
+ * Completes a second step, however its factor is checked: the attempt counted against the
+ * limits (services/accounts/second-factor.ts withSecondFactorAttempt), then, in
+ * one transaction with the challenge row locked (so it completes once), `check`; a pass
+ * ends the challenge and starts the session.
+ */
+export async function completeSecondStep<F extends { ok: false; reason: string }>(
+  deps: Pick<Deps, 'db' | 'rateLimits'>,
+  step: SecondStep<F>,
+): Promise<
+  | { ok: true; sessionToken: string }
+  | F
+  | { ok: false; reason: 'sign_in_expired' | 'rate_limited'; retryAfterSeconds?: number }
+> {
+  const { token } = step;
   if (!token || !tokenShape.test(token)) return { ok: false, reason: 'sign_in_expired' };
   // Whose challenge, read first: the attempt is counted before the transaction.
   const [owner] = await deps.db
@@ -64,20 +108,21 @@ export async function completeSignInChallenge(
   if (!owner) return { ok: false, reason: 'sign_in_expired' };
   const attempt = {
     userId: owner.userId,
-    code: input.code,
+    code: '',
     purpose: 'sign_in' as const,
-    requestId: input.requestId,
-    clientAddress: input.client.address,
+    requestId: step.requestId,
+    action: step.action,
+    clientAddress: step.client.address,
   };
-  return withSecondFactorAttempt(deps, attempt, () => completeLocked(deps, token, input));
+  return withSecondFactorAttempt(deps, attempt, () => completeLocked(deps, token, step));
 }
 
-function completeLocked(
-  deps: Pick<Deps, 'db' | 'config'>,
+function completeLocked<F extends { ok: false; reason: string }>(
+  deps: Pick<Deps, 'db'>,
   token: string,
-  input: { code: string; client: SessionClient; requestId?: string | undefined },
-): Promise<ChallengeResult> {
-  return deps.db.transaction(async (tx): Promise<ChallengeResult> => {
+  step: SecondStep<F>,
+): Promise<{ ok: true; sessionToken: string } | F | { ok: false; reason: 'sign_in_expired' }> {
+  return deps.db.transaction(async (tx) => {
     const [challenge] = await tx
       .select({
         userId: signInChallenges.userId,
@@ -87,30 +132,24 @@ function completeLocked(
       .from(signInChallenges)
       .where(eq(signInChallenges.id, sha256Hex(token)))
       .for('update');
-    if (!challenge) return { ok: false, reason: 'sign_in_expired' };
+    if (!challenge) return { ok: false as const, reason: 'sign_in_expired' as const };
     if (!challenge.live) {
       await tx.delete(signInChallenges).where(eq(signInChallenges.id, sha256Hex(token)));
       await recordOwnAudit(tx, challenge.userId, {
-        action: 'two_factor.code',
+        action: step.action,
         outcome: 'rejected',
-        requestId: input.requestId,
+        requestId: step.requestId,
         detail: { purpose: 'sign_in', reason: 'sign_in_expired' },
       });
-      return { ok: false, reason: 'sign_in_expired' };
+      return { ok: false as const, reason: 'sign_in_expired' as const };
     }
-    const checked = await checkSecondFactor(deps, tx, {
-      userId: challenge.userId,
-      code: input.code,
-      purpose: 'sign_in',
-      requestId: input.requestId,
-    });
+    const checked = await step.check(tx, challenge.userId);
     if (!checked.ok) return checked;
     await tx.delete(signInChallenges).where(eq(signInChallenges.id, sha256Hex(token)));
     return {
-      ok: true,
-      sessionToken: await createSession(tx, challenge.userId, input.client, {
-        // A password and a code is its own method; single sign-on and a code is single sign-on.
-        method: challenge.method === 'password' ? 'password_totp' : challenge.method,
+      ok: true as const,
+      sessionToken: await createSession(tx, challenge.userId, step.client, {
+        method: step.method(challenge.method),
         secondFactor: true,
       }),
     };

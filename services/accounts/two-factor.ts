@@ -8,18 +8,20 @@ import {
   readTotpCode,
   type SecondFactorRefusal,
 } from '../../core/second-factor.ts';
-import { recoveryCodes, sessions, userFactors } from '../../db/schema/index.ts';
+import { sessions, userFactors } from '../../db/schema/index.ts';
 import type { Deps } from '../../lib/deps.ts';
 import { openSecret, sealSecret } from '../../lib/secret-box.ts';
-import { newRecoveryCode, sha256Hex } from '../../lib/secrets.ts';
 import { matchTotpCode, newTotpSecret, totpUri } from '../../lib/totp.ts';
 import { notifyContext, notifySecondFactorChange } from '../mail/notifications.ts';
 import { enqueueEmails } from '../mail/outbox.ts';
 import {
   checkSecondFactor,
+  dropRecoveryCodesWithoutFactor,
+  issueRecoveryCodes,
   recordOwnAudit,
   recoveryCodesLeft,
   type SecondFactorResult,
+  secondFactorsOf,
   totpSecretContext,
   withSecondFactorAttempt,
 } from './second-factor.ts';
@@ -34,7 +36,10 @@ export interface FactorOwner {
 }
 
 export interface TwoFactorStatus {
+  /** An authenticator app is on. */
   enabled: boolean;
+  /** Passkeys the user holds: a second factor too (services/accounts/passkeys.ts). */
+  passkeys: number;
   since: Date | null;
   recoveryCodesLeft: number;
   /** An enrolment waiting for its first code: the secret to show (as a QR code and as text). */
@@ -45,6 +50,7 @@ const stillPending = sql`${userFactors.createdAt} > now() - make_interval(mins =
 
 /** Whether the user has two-factor sign-in, and the enrolment they started, if any. */
 export async function twoFactorStatus(deps: Pick<Deps, 'db' | 'config'>, owner: FactorOwner): Promise<TwoFactorStatus> {
+  const { passkeys } = await secondFactorsOf(deps.db, owner.userId);
   const [factor] = await deps.db
     .select({
       secretSealed: userFactors.secretSealed,
@@ -56,6 +62,7 @@ export async function twoFactorStatus(deps: Pick<Deps, 'db' | 'config'>, owner: 
   if (factor?.confirmedAt) {
     return {
       enabled: true,
+      passkeys,
       since: factor.confirmedAt,
       recoveryCodesLeft: await recoveryCodesLeft(deps.db, owner.userId),
       pending: null,
@@ -67,8 +74,9 @@ export async function twoFactorStatus(deps: Pick<Deps, 'db' | 'config'>, owner: 
       : null;
   return {
     enabled: false,
+    passkeys,
     since: null,
-    recoveryCodesLeft: 0,
+    recoveryCodesLeft: await recoveryCodesLeft(deps.db, owner.userId),
     pending: secret ? { secret, uri: totpUri(secret, owner.email) } : null,
   };
 }
@@ -151,9 +159,7 @@ function confirmLocked(
       )
       .returning({ id: userFactors.id });
     if (!confirmed) throw new AppError('CONFLICT', 'Two-factor sign-in is already on for this account.');
-    const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
-    await tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, owner.userId));
-    await tx.insert(recoveryCodes).values(codes.map((c) => ({ codeHash: sha256Hex(c), userId: owner.userId })));
+    const codes = await issueRecoveryCodes(tx, owner.userId);
     await endSessionsQuery(tx, owner.userId, { except: owner.sessionId });
     // The first code was a second factor passed in this session, as a step-up would be.
     await tx.update(sessions).set({ secondFactorAt: sql`now()` }).where(eq(sessions.id, owner.sessionId));
@@ -210,7 +216,8 @@ function disableLocked(
       .delete(userFactors)
       .where(and(eq(userFactors.userId, owner.userId), isNotNull(userFactors.confirmedAt)))
       .returning({ id: userFactors.id });
-    await tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, owner.userId));
+    // Kept while a passkey is left: they stand in for it too.
+    await dropRecoveryCodesWithoutFactor(tx, owner.userId);
     await endSessionsQuery(tx, owner.userId, { except: owner.sessionId });
     await recordOwnAudit(tx, owner.userId, {
       action: 'two_factor.disable',

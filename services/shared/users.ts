@@ -1,7 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { SelectedFields } from 'drizzle-orm/pg-core';
 import type { DbOrTx } from '../../db/client.ts';
-import { userFactors, users } from '../../db/schema/index.ts';
+import { passkeys, userFactors, users } from '../../db/schema/index.ts';
 
 /**
  * The user with this email, ignoring case, with the `columns` asked for; undefined when
@@ -23,10 +23,12 @@ export function userEmailIs(email: string): SQL {
 }
 
 /**
- * Whether the user of the statement (the `users` row) holds a confirmed second factor:
- * for statements that read it with something else (the viewer, an API token, a member
- * list). Written out qualified: drizzle leaves columns unqualified in a select from one
- * table, where `id` inside this subquery would name the factor's own.
+ * Whether the user of the statement (the `users` row) holds a second factor — a confirmed
+ * authenticator app or a passkey: for statements that read it with something else (the
+ * password check, the viewer, an API token, a member list). Written out qualified:
+ * drizzle leaves columns unqualified in a select from one table, where `id` inside these
+ * subqueries would name the factor's own.
  */
-export const userHasSecondFactor: SQL<boolean> = sql<boolean>`exists (select 1 from ${userFactors} f
-  where f.user_id = "users"."id" and f.confirmed_at is not null)`;
+export const userHasSecondFactor: SQL<boolean> = sql<boolean>`(exists (select 1 from ${userFactors} f
+    where f.user_id = "users"."id" and f.confirmed_at is not null)
+  or exists (select 1 from ${passkeys} p where p.user_id = "users"."id"))`;

@@ -212,7 +212,7 @@ describe('amendments end to end', () => {
       await page.goto(links.get(c.email) as string);
       await page.getByLabel('Email').fill(c.email);
       await page.getByLabel('Password').fill(password);
-      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
       await page.getByRole('button', { name: 'Accept the change' }).waitFor();
       const terms = await page.locator('#amendment-terms').textContent();
       expect(terms).toContain('Password administrator, Domain administrator');

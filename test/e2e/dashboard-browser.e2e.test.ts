@@ -33,7 +33,7 @@ async function signIn(page: Page, email: string, password: string, path = '/dash
   await page.goto(`${base}${path}`);
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 }
 
 beforeAll(async () => {

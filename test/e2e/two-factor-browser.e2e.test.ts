@@ -30,7 +30,7 @@ async function passwordStep(page: Page) {
   await page.goto(`${base}/sign-in?next=/dashboard`);
   await page.getByLabel('Email').fill(owner.email);
   await page.getByLabel('Password').fill(owner.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 }
 
 async function signOut(page: Page) {

@@ -8,14 +8,16 @@ import { newPasswordForm } from '../shared/password-rules.ts';
 import { recheckPassword, safeNext } from '../shared/sign-in.ts';
 import { registerAccountSessionPages } from './account-sessions-routes.tsx';
 import { PasswordPage } from './pages/password-page.tsx';
+import { registerPasskeyPages } from './passkey-routes.tsx';
 import { registerStepUpPages } from './step-up-routes.tsx';
 import { registerTwoFactorPages } from './two-factor-routes.tsx';
 
 export function registerAccountPages(app: WebApp): void {
-  // Under /account too: the two-factor and sessions pages have files of their own.
+  // Under /account too: the two-factor, sessions and passkeys pages have files of their own.
   registerTwoFactorPages(app);
   registerAccountSessionPages(app);
   registerStepUpPages(app);
+  registerPasskeyPages(app);
 
   app.get('/account/password', (c) => {
     const viewer = c.var.viewer;
@@ -78,6 +80,9 @@ export function registerAccountPages(app: WebApp): void {
         </p>
         <p>
           <a href="/account/two-factor">Two-factor sign-in</a>
+        </p>
+        <p>
+          <a href="/account/passkeys">Passkeys</a> (sign in with your device instead of a password)
         </p>
         <p>
           <a href="/account/sessions">Where you are signed in</a> (sign out other browsers)

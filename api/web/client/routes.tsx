@@ -1,7 +1,8 @@
 import { Hono } from 'hono';
+import { createMiddleware } from 'hono/factory';
 import type { AppEnv, WebApp } from '../../env.ts';
 import { pageArea } from '../shared/error-page.tsx';
-import { formLimit, pageHeaders } from '../shared/page-headers.ts';
+import { formLimit, pageHeaders, scriptedPageHeaders } from '../shared/page-headers.ts';
 import { loadViewer } from '../shared/viewer.ts';
 import { registerAccountPages } from './account-routes.tsx';
 import { registerAmendmentPages } from './amendment-routes.tsx';
@@ -34,14 +35,31 @@ const clientPaths = [
 const withoutViewer = new Set(['/end/*', '/invitations/*']);
 
 /**
+ * Pages with passkey forms, which run this site's passkey script (api/web/shared/passkey-script.ts):
+ * signing in (and the pages its refusals are rendered at) and the passkeys page. The
+ * rest of the area runs none.
+ */
+const scripted = (path: string) =>
+  path === '/sign-in' ||
+  path.startsWith('/sign-in/') ||
+  path === '/account/passkeys' ||
+  path.startsWith('/account/passkeys/');
+
+/** Headers chosen by path: one of the two, never both (the outer one would overwrite the inner). */
+const areaHeaders = createMiddleware<AppEnv>((c, next) =>
+  scripted(c.req.path) ? scriptedPageHeaders(c, next) : pageHeaders(c, next),
+);
+
+/**
  * The pages a client's administrator sees: the offer link, signing in and out, sign-up,
- * their account, and their organization's delegations. Scriptless (`pageHeaders`); their
+ * their account, and their organization's delegations. Scriptless (`pageHeaders`) but for
+ * the passkey forms; their
  * error pages lead back to the organization's page.
  */
 export function createClientPages(): WebApp {
   const pages = new Hono<AppEnv>();
   for (const path of clientPaths) {
-    pages.use(path, pageArea('org'), pageHeaders, ...(withoutViewer.has(path) ? [] : [loadViewer]));
+    pages.use(path, pageArea('org'), areaHeaders, ...(withoutViewer.has(path) ? [] : [loadViewer]));
     pages.on('POST', path, formLimit);
   }
   registerOfferPages(pages);

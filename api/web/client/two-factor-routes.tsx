@@ -15,14 +15,14 @@ import { recheckPassword } from '../shared/sign-in.ts';
 import { RecoveryCodesPage, TwoFactorPage } from './pages/two-factor-page.tsx';
 
 /** The signed-in user as the owner of their factors; null when nobody is signed in. */
-function owner(c: Context<AppEnv>): FactorOwner | null {
+export function factorOwner(c: Context<AppEnv>): FactorOwner | null {
   const viewer = c.var.viewer;
   const token = sessionToken(c);
   return viewer && token ? { userId: viewer.userId, email: viewer.email, sessionId: sha256Hex(token) } : null;
 }
 
 /** Where "Back" leads: the dashboard for partner staff, the organization's page for clients. */
-const homeOf = (c: Context<AppEnv>) => (c.var.viewer?.orgKind === 'partner' ? '/dashboard' : '/org/delegations');
+export const homeOf = (c: Context<AppEnv>) => (c.var.viewer?.orgKind === 'partner' ? '/dashboard' : '/org/delegations');
 
 async function showStatus(
   c: Context<AppEnv>,
@@ -45,8 +45,8 @@ async function showStatus(
   );
 }
 
-function signedIn(c: Context<AppEnv>): FactorOwner {
-  const who = owner(c);
+export function signedIn(c: Context<AppEnv>): FactorOwner {
+  const who = factorOwner(c);
   if (!who) throw new AppError('UNAUTHENTICATED', 'Sign in first.');
   return who;
 }
@@ -58,7 +58,7 @@ function signedIn(c: Context<AppEnv>): FactorOwner {
  */
 export function registerTwoFactorPages(app: WebApp): void {
   app.get('/account/two-factor', (c) => {
-    const who = owner(c);
+    const who = factorOwner(c);
     if (!who) return c.redirect('/sign-in?next=/account/two-factor', 303);
     return showStatus(c, who);
   });
@@ -106,6 +106,6 @@ export function registerTwoFactorPages(app: WebApp): void {
         status: result.reason === 'rate_limited' ? 429 : 422,
       });
     }
-    return showStatus(c, who, { notice: 'Two-factor sign-in is off. Your password alone signs you in now.' });
+    return showStatus(c, who, { notice: 'The authenticator app is off for this account.' });
   });
 }

@@ -31,10 +31,17 @@ td.date { white-space: nowrap; }
 `;
 
 /**
- * The frame of every page. No scripts at all: everything works with plain forms and
- * links. Text is escaped by hono/jsx; nothing here renders raw HTML from data.
+ * The frame of every page. Everything works with plain forms and links; the only scripts
+ * are this site's files named in `scripts` (passkeys need one: WebAuthn has no form), on
+ * pages served with `scriptedPageHeaders`. Text is escaped by hono/jsx; nothing here
+ * renders raw HTML from data.
  */
-export function Layout(props: { title: string; children: Child; refreshSeconds?: number }) {
+export function Layout(props: {
+  title: string;
+  children: Child;
+  refreshSeconds?: number;
+  scripts?: readonly string[];
+}) {
   return (
     <html lang="en">
       <head>
@@ -44,6 +51,9 @@ export function Layout(props: { title: string; children: Child; refreshSeconds?:
         <title>{`${props.title} · Mandate`}</title>
         {/* A constant of this file, not data: safe to insert as is. */}
         <style dangerouslySetInnerHTML={{ __html: css }} />
+        {props.scripts?.map((src) => (
+          <script src={src} defer />
+        ))}
       </head>
       <body>
         <main>{props.children}</main>

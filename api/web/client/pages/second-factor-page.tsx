@@ -1,23 +1,48 @@
 import { Layout } from '../../shared/layout.tsx';
+import { PasskeyForm } from '../../shared/passkey-form.tsx';
+import { passkeyScriptPaths } from '../../shared/passkey-script.ts';
 
-/** The second step of signing in: the code from the authenticator app, or a recovery code. */
-export function SecondFactorPage(props: { csrf: string; next: string; error?: string | undefined }) {
+/**
+ * The second step of signing in: the user's passkey, when they have one; the code from
+ * the authenticator app, when they have one; a recovery code either way.
+ */
+export function SecondFactorPage(props: {
+  csrf: string;
+  next: string;
+  /** Which second factors the user holds (a passkey-only user is asked for no app code). */
+  factors: { totp: boolean; passkeys: number };
+  error?: string | undefined;
+}) {
+  const { totp, passkeys } = props.factors;
+  const codeLabel = totp ? 'Code from your app, or a recovery code' : 'A recovery code';
   return (
-    <Layout title="Two-factor sign-in">
-      <h1>Enter your code</h1>
+    <Layout title="Two-factor sign-in" scripts={passkeyScriptPaths}>
+      <h1>{passkeys > 0 && !totp ? 'Confirm with your passkey' : 'Enter your code'}</h1>
       <p class="muted">
-        Your password was right. Two-factor sign-in is on for this account: open your authenticator app and enter the
-        6-digit code it shows for Mandate. Lost your phone? Enter one of your recovery codes instead — each works once.
+        Your password was right. Two-factor sign-in is on for this account: {passkeys > 0 ? 'use your passkey' : ''}
+        {passkeys > 0 && totp ? ', or ' : ''}
+        {totp ? 'open your authenticator app and enter the 6-digit code it shows for Mandate' : ''}. Lost your{' '}
+        {totp ? 'phone' : 'device'}? Enter one of your recovery codes instead — each works once.
       </p>
       {props.error ? (
         <p class="error" role="alert">
           {props.error}
         </p>
       ) : null}
+      {passkeys > 0 ? (
+        <PasskeyForm
+          ceremony="authenticate"
+          action="/sign-in/two-factor/passkey"
+          options="/sign-in/two-factor/passkey/options"
+          csrf={props.csrf}
+          next={props.next}
+          button="Use your passkey"
+        />
+      ) : null}
       <form method="post" action="/sign-in/two-factor">
         <input type="hidden" name="csrf" value={props.csrf} />
         <input type="hidden" name="next" value={props.next} />
-        <label for="code">Code from your app, or a recovery code</label>
+        <label for="code">{codeLabel}</label>
         <input
           id="code"
           type="text"
@@ -27,9 +52,11 @@ export function SecondFactorPage(props: { csrf: string; next: string; error?: st
           spellcheck={false}
           required
           maxlength={40}
-          autofocus
+          autofocus={passkeys === 0}
         />
-        <button type="submit">Continue</button>
+        <button type="submit" class={passkeys > 0 ? 'secondary' : undefined}>
+          Continue
+        </button>
       </form>
       <form method="post" action="/sign-out">
         <input type="hidden" name="csrf" value={props.csrf} />

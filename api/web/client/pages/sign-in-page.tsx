@@ -1,8 +1,10 @@
 import { Layout } from '../../shared/layout.tsx';
+import { PasskeyForm } from '../../shared/passkey-form.tsx';
+import { passkeyScriptPaths } from '../../shared/passkey-script.ts';
 
 export function SignInPage(props: { csrf: string; next: string; error?: string | undefined; email?: string }) {
   return (
-    <Layout title="Sign in">
+    <Layout title="Sign in" scripts={passkeyScriptPaths}>
       <h1>Sign in</h1>
       <p class="muted">
         For partner staff (the dashboard) and for client administrators (your organization's delegations).
@@ -21,6 +23,17 @@ export function SignInPage(props: { csrf: string; next: string; error?: string |
         <input id="password" type="password" name="password" autocomplete="current-password" required />
         <button type="submit">Sign in</button>
       </form>
+      <h2>Or with a passkey</h2>
+      <p class="muted">No email or password: your device's screen lock or your security key signs you in.</p>
+      <PasskeyForm
+        ceremony="authenticate"
+        action="/sign-in/passkey"
+        options="/sign-in/passkey/options"
+        csrf={props.csrf}
+        next={props.next}
+        button="Sign in with a passkey"
+        secondary
+      />
     </Layout>
   );
 }

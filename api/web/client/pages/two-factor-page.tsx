@@ -105,9 +105,16 @@ export function TwoFactorPage(props: {
         </>
       ) : (
         <>
-          <p class="notice" data-testid="two-factor-status">
-            Two-factor sign-in is off: your password alone signs you in.
-          </p>
+          {status.passkeys > 0 ? (
+            <p class="notice" data-testid="two-factor-status">
+              No authenticator app is set up. Your passkeys are your second factor: signing in with your password asks
+              for one.
+            </p>
+          ) : (
+            <p class="notice" data-testid="two-factor-status">
+              Two-factor sign-in is off: your password alone signs you in.
+            </p>
+          )}
           <Problem error={props.error} />
           <p>
             With it on, signing in also asks for a 6-digit code from an authenticator app on your phone (any app that
@@ -121,6 +128,10 @@ export function TwoFactorPage(props: {
           </form>
         </>
       )}
+      <h2>Passkeys</h2>
+      <p>
+        A passkey is another second factor, and signs you in alone: <a href="/account/passkeys">Passkeys</a>
+      </p>
       <p>
         <a href="/account">Your account</a> · <a href={props.home}>Back</a>
       </p>
@@ -128,16 +139,21 @@ export function TwoFactorPage(props: {
   );
 }
 
-/** The recovery codes, shown this once right after two-factor sign-in is turned on. */
-export function RecoveryCodesPage(props: { codes: string[] }) {
+/**
+ * The recovery codes, shown this once right after a first second factor is added: an
+ * authenticator app (the default words) or a passkey.
+ */
+export function RecoveryCodesPage(props: { codes: string[]; heading?: string; message?: string; back?: string }) {
   return (
     <Layout title="Your recovery codes">
-      <h1>Two-factor sign-in is on</h1>
-      <p class="ok">From now on, signing in asks for a code from your authenticator app after your password.</p>
+      <h1>{props.heading ?? 'Two-factor sign-in is on'}</h1>
+      <p class="ok">
+        {props.message ?? 'From now on, signing in asks for a code from your authenticator app after your password.'}
+      </p>
       <h2>Your recovery codes</h2>
       <p class="notice">
         Save these {props.codes.length} codes somewhere safe now (a password manager, or printed): this is the only time
-        they are shown. Each one signs you in once instead of a code from your phone.
+        they are shown. Each one signs you in once instead of a code from your phone or a passkey.
       </p>
       <ul data-testid="recovery-codes" style="font-family:ui-monospace,monospace;font-size:1.1rem;columns:2">
         {props.codes.map((code) => (
@@ -145,7 +161,7 @@ export function RecoveryCodesPage(props: { codes: string[] }) {
         ))}
       </ul>
       <p>
-        <a href="/account/two-factor">I have saved them</a>
+        <a href={props.back ?? '/account/two-factor'}>I have saved them</a>
       </p>
     </Layout>
   );
