@@ -35,6 +35,11 @@ const fixedActions = {
   'two_factor.recovery_code': 'Used a one-time recovery code',
   'sign_in.password': 'Entered a password to sign in',
   'sign_in.lockout': 'Too many wrong passwords for the account: sign-ins slowed down and its owners emailed',
+  'sso.configure': 'Set up single sign-on for staff',
+  'sso.enable': 'Turned on single sign-on for staff',
+  'sso.disable': 'Turned off single sign-on for staff',
+  'sso.link': 'Linked an account at the identity provider to a staff account',
+  'sso.sign_in': 'Signed in through the identity provider',
   'session.end': 'Signed out one of their sessions',
   'session.end_others': 'Signed out everywhere else',
 } as const;

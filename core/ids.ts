@@ -18,6 +18,7 @@ export const idPrefixes = {
   domain: 'dom',
   amendment: 'amd',
   userFactor: 'fac',
+  ssoProvider: 'sso',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

@@ -43,6 +43,11 @@ export const rateLimitRules = {
    * guesses of a 6-digit code per quarter hour make guessing hopeless.
    */
   secondFactorFailuresPerAccount: { points: 5, duration: 15 * 60 },
+  /**
+   * Single sign-on started from one address (each makes a row and a trip to a provider);
+   * the provider guards the sign-in itself.
+   */
+  ssoStartPerIp: { points: 30, duration: 15 * 60 },
   createOrgPerIp: { points: 10, duration: 60 * 60 },
   acceptPerIp: { points: 30, duration: 15 * 60 },
   acceptPerAccount: { points: 10, duration: 15 * 60 },

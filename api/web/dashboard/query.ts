@@ -45,6 +45,12 @@ export function notice(c: Context<AppEnv>): string | undefined {
       return 'The operation is queued again.';
     case 'access-saved':
       return 'Access saved. It applies at once, also to operations already queued.';
+    case 'sso-saved':
+      return 'Single sign-on saved: the issuer answered its discovery document.';
+    case 'sso-on':
+      return 'Single sign-on is on.';
+    case 'sso-off':
+      return 'Single sign-on is off: staff sign in with their passwords; sign-ins under way are refused.';
     default:
       return undefined;
   }

@@ -9,6 +9,7 @@ import { registerDelegationPages } from './delegation-routes.tsx';
 import { registerOperationPages } from './operation-routes.tsx';
 import { registerOverviewPage } from './overview-routes.tsx';
 import { liveScript } from './pages/layout.tsx';
+import { registerSsoSettingsPages } from './sso-settings-routes.tsx';
 import { registerStaffPages } from './staff-routes.tsx';
 
 /**
@@ -26,11 +27,13 @@ export function createDashboard(): WebApp {
   pages.use('/dashboard/*', pageArea('dashboard'), scriptedPageHeaders, loadViewer, requireStaffSession);
   pages.on('POST', '/dashboard/*', formLimit);
   pages.use('/dashboard/staff/*', requireOwnerSession);
+  pages.use('/dashboard/single-sign-on/*', requireOwnerSession);
 
   registerOverviewPage(pages);
   registerCampaignPages(pages);
   registerDelegationPages(pages);
   registerOperationPages(pages);
   registerStaffPages(pages);
+  registerSsoSettingsPages(pages);
   return pages;
 }

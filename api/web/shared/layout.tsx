@@ -34,13 +34,20 @@ td.date { white-space: nowrap; }
  * The frame of every page. No scripts at all: everything works with plain forms and
  * links. Text is escaped by hono/jsx; nothing here renders raw HTML from data.
  */
-export function Layout(props: { title: string; children: Child; refreshSeconds?: number }) {
+export function Layout(props: {
+  title: string;
+  children: Child;
+  refreshSeconds?: number;
+  /** Go on to this address at once (a refresh: scriptless, and not a form's redirect). */
+  goTo?: string;
+}) {
   return (
     <html lang="en">
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         {props.refreshSeconds ? <meta http-equiv="refresh" content={String(props.refreshSeconds)} /> : null}
+        {props.goTo ? <meta http-equiv="refresh" content={`0;url=${props.goTo}`} /> : null}
         <title>{`${props.title} · Mandate`}</title>
         {/* A constant of this file, not data: safe to insert as is. */}
         <style dangerouslySetInnerHTML={{ __html: css }} />

@@ -1,6 +1,14 @@
 import { Layout } from '../../shared/layout.tsx';
 
-export function SignInPage(props: { csrf: string; next: string; error?: string | undefined; email?: string }) {
+export function SignInPage(props: {
+  csrf: string;
+  next: string;
+  error?: string | undefined;
+  email?: string;
+  /** A refusal of single sign-on: shown by its own form. */
+  ssoError?: string | undefined;
+  ssoEmail?: string;
+}) {
   return (
     <Layout title="Sign in">
       <h1>Sign in</h1>
@@ -20,6 +28,31 @@ export function SignInPage(props: { csrf: string; next: string; error?: string |
         <label for="password">Password</label>
         <input id="password" type="password" name="password" autocomplete="current-password" required />
         <button type="submit">Sign in</button>
+      </form>
+      <h2>Single sign-on</h2>
+      <p class="muted">
+        Partner staff whose organization set it up: continue at your organization's identity provider.
+      </p>
+      {props.ssoError ? (
+        <p class="error" role="alert">
+          {props.ssoError}
+        </p>
+      ) : null}
+      <form method="post" action="/sign-in/sso">
+        <input type="hidden" name="csrf" value={props.csrf} />
+        <input type="hidden" name="next" value={props.next} />
+        <label for="sso-address">Work address</label>
+        <input
+          id="sso-address"
+          type="email"
+          name="email"
+          autocomplete="username"
+          required
+          value={props.ssoEmail ?? ''}
+        />
+        <button type="submit" class="secondary">
+          Continue with single sign-on
+        </button>
       </form>
     </Layout>
   );

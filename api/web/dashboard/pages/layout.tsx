@@ -63,6 +63,7 @@ const nav = [
   { href: '/dashboard/delegations', label: 'Delegations' },
   { href: '/dashboard/operations', label: 'Operations', needsClientAccess: true },
   { href: '/dashboard/staff', label: 'Staff', ownersOnly: true },
+  { href: '/dashboard/single-sign-on', label: 'Single sign-on', ownersOnly: true },
   { href: '/admin/queues', label: 'Job board', ownersOnly: true },
   { href: '/docs', label: 'API reference' },
 ];
