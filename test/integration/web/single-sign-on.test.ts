@@ -386,6 +386,21 @@ describe('refused callbacks change nothing and are recorded', () => {
     expect(row?.n).toBe(0);
   });
 
+  it("a verified address of the partner's staff, but not at the domain set up for single sign-on", async () => {
+    const s = await staffAtProvider();
+    // The owner's address is at partner.example: the provider vouching for it links nothing.
+    idp.accounts.set(`sub-owner-${s.partner.userId}`, { email: s.partner.email, email_verified: true });
+    const browser = new PageClient(stack);
+    const refused = await browser.get(
+      local(await signInAtProvider(await startSso(browser, s.email), `sub-owner-${s.partner.userId}`)),
+    );
+    expect(refused.status).toBe(401);
+    expect(refused.html).toContain('not at the domain your organization set up');
+    expect(await linksOf(s.partner.userId)).toEqual([]);
+    expect(browser.cookies.has('mandate_session')).toBe(false);
+    expect((await ssoAudit(s.partner.partnerId))[0]?.detail).toMatchObject({ reason: 'domain_mismatch' });
+  });
+
   it('no sign-in started in this browser', async () => {
     const browser = new PageClient(stack);
     const refused = await browser.get(`${SSO_CALLBACK_PATH}?code=abc&state=def`);
