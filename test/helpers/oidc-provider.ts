@@ -91,9 +91,13 @@ function formOf(html: string, base: string): { action: URL; fields: Record<strin
  * A person at the provider's own pages, driven with plain HTTP and a cookie jar: opens the
  * authorization URL, types `login` (any password) on the login page, continues on the
  * consent page, and returns the URL the provider redirects the browser to (the callback,
- * or any address outside the provider).
+ * or any address outside the provider). With `cancel`, chooses "Cancel" on the login page.
  */
-export async function signInAtProvider(authorizationUrl: string, login: string): Promise<URL> {
+export async function signInAtProvider(
+  authorizationUrl: string,
+  login: string,
+  options: { cancel?: boolean } = {},
+): Promise<URL> {
   const jar = new Map<string, string>();
   const origin = new URL(authorizationUrl).origin;
   let url = new URL(authorizationUrl);
@@ -121,6 +125,11 @@ export async function signInAtProvider(authorizationUrl: string, login: string):
       continue;
     }
     const html = await response.text();
+    const cancel = options.cancel ? /<a href="([^"]+)">\[ Cancel \]<\/a>/.exec(html)?.[1] : undefined;
+    if (cancel) {
+      url = new URL(cancel.replaceAll('&amp;', '&'), url);
+      continue;
+    }
     const form = formOf(html, url.href);
     if (!form) throw new Error(`provider page without a form (${response.status}): ${html.slice(0, 500)}`);
     body = new URLSearchParams(form.fields);

@@ -230,6 +230,18 @@ describe('signing in through the identity provider', () => {
   });
 });
 
+describe('starts are limited per client address', () => {
+  it('refuses the 31st start from one address within the quarter hour', async () => {
+    const browser = new PageClient(stack, `198.51.100.${Math.floor(Math.random() * 250) + 1}`);
+    await browser.get('/sign-in');
+    const statuses: number[] = [];
+    for (let i = 0; i < 31; i++)
+      statuses.push((await browser.post('/sign-in/sso', { email: 'x@nowhere.example' })).status);
+    expect(statuses.slice(0, 30).every((s) => s === 400)).toBe(true);
+    expect(statuses[30]).toBe(429);
+  });
+});
+
 describe('refused callbacks change nothing and are recorded', () => {
   /** A partner with SSO, a staff member at its domain and their account at the provider. */
   async function staffAtProvider(emailVerified: boolean | string = true) {
@@ -399,6 +411,18 @@ describe('refused callbacks change nothing and are recorded', () => {
     expect(await linksOf(s.partner.userId)).toEqual([]);
     expect(browser.cookies.has('mandate_session')).toBe(false);
     expect((await ssoAudit(s.partner.partnerId))[0]?.detail).toMatchObject({ reason: 'domain_mismatch' });
+  });
+
+  it('a person who cancels at the provider', async () => {
+    const s = await staffAtProvider();
+    const browser = new PageClient(stack);
+    const callback = await signInAtProvider(await startSso(browser, s.email), s.login, { cancel: true });
+    expect(callback.searchParams.get('error')).toBe('access_denied');
+    const refused = await browser.get(local(callback));
+    expect(refused.status).toBe(401);
+    expect(refused.html).toContain('Your identity provider did not sign you in.');
+    await expectNothingChanged(s.userId);
+    expect((await ssoAudit(s.partner.partnerId))[0]?.detail).toMatchObject({ reason: 'provider_error' });
   });
 
   it('no sign-in started in this browser', async () => {
