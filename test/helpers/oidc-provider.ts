@@ -57,6 +57,8 @@ export async function startIdentityProvider(options: {
     conformIdTokenClaims: options.emailInIdToken === false,
     cookies: { keys: [randomBytes(16).toString('hex')] },
     features: { devInteractions: { enabled: true } },
+    // Set, so the provider does not print a notice for each default it falls back on.
+    ttl: { AccessToken: 600, AuthorizationCode: 60, IdToken: 600, Interaction: 600, Session: 3600, Grant: 3600 },
     findAccount: (_ctx: unknown, id: string) => ({
       accountId: id,
       claims: () => ({ sub: id, ...accounts.get(id) }),
