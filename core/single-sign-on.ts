@@ -16,11 +16,15 @@ export const ssoRedirectUri = (publicUrl: string) => `${publicUrl}${SSO_CALLBACK
 const loopbackHosts = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /**
- * An issuer URL as a partner may configure it: https, or http on this machine only (the
- * provider's answers, the ID token's keys among them, must not cross a network in the
- * clear). No credentials, query or fragment — an issuer identifier has none.
+ * An issuer URL as a partner may configure it: https, or — outside production — http on
+ * this machine only (the provider's answers, the ID token's keys among them, must not cross
+ * a network in the clear; and in production an owner must not make the server probe its own
+ * loopback services). No credentials, query or fragment — an issuer identifier has none.
  */
-export function checkIssuerUrl(raw: string): { url: URL; insecureLoopback: boolean } | { reason: string } {
+export function checkIssuerUrl(
+  raw: string,
+  options: { allowLoopbackHttp: boolean } = { allowLoopbackHttp: true },
+): { url: URL; insecureLoopback: boolean } | { reason: string } {
   let url: URL;
   try {
     url = new URL(raw.trim());
@@ -31,12 +35,14 @@ export function checkIssuerUrl(raw: string): { url: URL; insecureLoopback: boole
     return { reason: 'must be the issuer identifier alone, without credentials, query or fragment' };
   }
   if (url.protocol === 'https:') return { url, insecureLoopback: false };
-  if (url.protocol === 'http:' && loopbackHosts.has(url.hostname)) return { url, insecureLoopback: true };
-  if (url.protocol === 'http:') return { reason: 'must start with https:// (plain http only for localhost)' };
+  if (url.protocol === 'http:' && loopbackHosts.has(url.hostname) && options.allowLoopbackHttp)
+    return { url, insecureLoopback: true };
+  if (url.protocol === 'http:' && options.allowLoopbackHttp)
+    return { reason: 'must start with https:// (plain http only for localhost)' };
   return { reason: 'must start with https://' };
 }
 
-/** Whether requests to this issuer may use plain http (see {@link checkIssuerUrl}). */
+/** Whether requests to this (saved, so already checked) issuer may use plain http. */
 export function isLoopbackHttp(issuer: string): boolean {
   const checked = checkIssuerUrl(issuer);
   return 'url' in checked && checked.insecureLoopback;

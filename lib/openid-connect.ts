@@ -80,6 +80,10 @@ export async function startAuthorization(
     nonce,
     ...(input.loginHint ? { login_hint: input.loginHint } : {}),
   });
+  // The browser is sent there: only ever a web address, https unless the issuer is on loopback.
+  if (!(url.protocol === 'https:' || (settings.allowHttp && url.protocol === 'http:'))) {
+    throw new Error(`the provider's authorization endpoint is not an https URL: ${url.protocol}`);
+  }
   return { url, state, nonce, codeVerifier };
 }
 

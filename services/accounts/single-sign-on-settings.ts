@@ -78,7 +78,7 @@ export async function saveSsoSettings(
 ): Promise<void> {
   assertOwner(principal);
   const issues: FieldIssue[] = [];
-  const issuer = checkIssuerUrl(input.issuer);
+  const issuer = checkIssuerUrl(input.issuer, { allowLoopbackHttp: deps.config.env !== 'production' });
   if ('reason' in issuer) issues.push({ path: 'issuer', message: `The issuer URL ${issuer.reason}.` });
   const clientId = input.clientId.trim();
   if (clientId === '' || clientId.length > 255)

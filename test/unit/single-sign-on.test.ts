@@ -17,6 +17,13 @@ describe('checkIssuerUrl', () => {
     }
   });
 
+  it('takes no plain http at all in production', () => {
+    expect(checkIssuerUrl('http://localhost:8080', { allowLoopbackHttp: false })).toEqual({
+      reason: 'must start with https://',
+    });
+    expect(checkIssuerUrl('https://idp.example.com', { allowLoopbackHttp: false })).toHaveProperty('url');
+  });
+
   it('refuses what is not an issuer identifier', () => {
     expect(checkIssuerUrl('idp.example.com')).toEqual({ reason: 'is not a URL' });
     expect(checkIssuerUrl('ftp://idp.example.com')).toEqual({ reason: 'must start with https://' });
