@@ -7,7 +7,7 @@ import {
   type SsoRefusal,
   ssoRedirectUri,
 } from '../../core/single-sign-on.ts';
-import type { DbOrTx } from '../../db/client.ts';
+import type { Db, DbOrTx } from '../../db/client.ts';
 import { organizations, ssoLinks, ssoProviders, ssoSignIns, staffAccess, users } from '../../db/schema/index.ts';
 import type { Deps } from '../../lib/deps.ts';
 import { finishAuthorization, startAuthorization, type VerifiedIdentity } from '../../lib/openid-connect.ts';
@@ -151,30 +151,53 @@ export async function finishSsoSignIn(
   // The library compared `iss` with the configured issuer; a second look costs nothing.
   if (identity.issuer !== p.issuer) return refuse('issuer_mismatch', seen);
 
+  const account = await accountOf(db, p, identity, input.requestId);
+  if (!account.ok) return refuse(account.reason, { ...seen, ...account.detail });
+  return {
+    ok: true,
+    userId: account.userId,
+    hasSecondFactor: await hasSecondFactor(db, account.userId),
+    next: kept.next,
+  };
+}
+
+type AccountResult = { ok: true; userId: string } | { ok: false; reason: SsoRefusal; detail?: Record<string, unknown> };
+
+/**
+ * The staff account a verified identity signs in to: by its link, or — the first time — by
+ * its address, under every condition for a link (verified, at the domain, staff of this
+ * partner), recording the link. The sign-in (and a new link) is recorded with it.
+ */
+async function accountOf(
+  db: Db,
+  p: Provider,
+  identity: VerifiedIdentity,
+  requestId: string | undefined,
+): Promise<AccountResult> {
+  const seen = { subject: identity.subject, email: identity.email };
   const link = await findLink(db, p, identity);
-  if (link && !link.isStaff) return refuse('no_account', { ...seen, linkedUserId: link.userId });
+  if (link && !link.isStaff) return { ok: false, reason: 'no_account', detail: { linkedUserId: link.userId } };
   if (link) {
     await db.transaction(async (tx) => {
       await tx
         .update(ssoLinks)
         .set({ lastSignInAt: sql`now()` })
         .where(and(eq(ssoLinks.issuer, identity.issuer), eq(ssoLinks.subject, identity.subject)));
-      await recordSignIn(tx, p, link.userId, { ...seen, firstLink: false }, input.requestId);
+      await recordSignIn(tx, p, link.userId, { ...seen, firstLink: false }, requestId);
     });
-    return { ok: true, userId: link.userId, hasSecondFactor: await hasSecondFactor(db, link.userId), next: kept.next };
+    return { ok: true, userId: link.userId };
   }
 
-  // First sign-in of this identity: by address, under every condition for a link.
-  if (!identity.email) return refuse('no_email', seen);
-  if (!identity.emailVerified) return refuse('email_unverified', seen);
-  if (emailDomainOf(identity.email) !== p.emailDomain.toLowerCase()) return refuse('domain_mismatch', seen);
+  if (!identity.email) return { ok: false, reason: 'no_email' };
+  if (!identity.emailVerified) return { ok: false, reason: 'email_unverified' };
+  if (emailDomainOf(identity.email) !== p.emailDomain.toLowerCase()) return { ok: false, reason: 'domain_mismatch' };
   const [staff] = await db
     .select({ userId: users.id })
     .from(users)
     .innerJoin(staffAccess, and(eq(staffAccess.userId, users.id), eq(staffAccess.partnerId, p.partnerId)))
     .where(and(userEmailIs(identity.email), eq(users.orgId, p.partnerId)));
-  if (!staff) return refuse('no_account', seen);
-  const linkedNow = await db.transaction(async (tx) => {
+  if (!staff) return { ok: false, reason: 'no_account' };
+  const linked = await db.transaction(async (tx) => {
     const [made] = await tx
       .insert(ssoLinks)
       .values({ providerId: p.id, issuer: identity.issuer, subject: identity.subject, userId: staff.userId })
@@ -196,15 +219,14 @@ export async function finishSsoSignIn(
         targetType: 'user',
         targetId: staff.userId,
         outcome: 'succeeded',
-        requestId: input.requestId,
+        requestId,
         detail: { issuer: identity.issuer, ...seen },
       });
     }
-    await recordSignIn(tx, p, staff.userId, { ...seen, firstLink: Boolean(made) }, input.requestId);
+    await recordSignIn(tx, p, staff.userId, { ...seen, firstLink: Boolean(made) }, requestId);
     return true;
   });
-  if (!linkedNow) return refuse('no_account', seen);
-  return { ok: true, userId: staff.userId, hasSecondFactor: await hasSecondFactor(db, staff.userId), next: kept.next };
+  return linked ? { ok: true, userId: staff.userId } : { ok: false, reason: 'no_account' };
 }
 
 /**
