@@ -20,6 +20,7 @@ export const idPrefixes = {
   userFactor: 'fac',
   staffInvitation: 'inv',
   passkey: 'pky',
+  ssoProvider: 'sso',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

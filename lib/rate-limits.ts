@@ -56,6 +56,11 @@ export const rateLimitRules = {
    * per-account limit is needed for passkeys alone).
    */
   passkeyChallengesPerIp: { points: 60, duration: 15 * 60 },
+  /**
+   * Single sign-on started from one address (each makes a row and a trip to a provider);
+   * the provider guards the sign-in itself.
+   */
+  ssoStartPerIp: { points: 30, duration: 15 * 60 },
   createOrgPerIp: { points: 10, duration: 60 * 60 },
   acceptPerIp: { points: 30, duration: 15 * 60 },
   acceptPerAccount: { points: 10, duration: 15 * 60 },

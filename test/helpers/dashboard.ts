@@ -80,9 +80,9 @@ export async function createStaffMember(
   ownerToken: string,
   /** A preset, or the invited roles. */
   access: 'none' | 'limited' | 'full' | string[],
-  options: { passwordChosen?: boolean } = {},
+  options: { passwordChosen?: boolean; email?: string } = {},
 ): Promise<{ userId: string; email: string; password: string; token: string }> {
-  const email = `staff-${randomBytes(4).toString('hex')}@partner.example`;
+  const email = options.email ?? `staff-${randomBytes(4).toString('hex')}@partner.example`;
   const password = `pw-${randomBytes(12).toString('base64url')}`;
   const response = await stack.request('/v1/staff', {
     method: 'POST',
@@ -94,7 +94,7 @@ export async function createStaffMember(
   if (response.status !== 202) throw new Error(`staff not invited: ${response.status} ${await response.text()}`);
   const browser = await acceptInvitationAs(stack, await invitationPath(stack, email), password);
   const token = await createOwnToken(browser);
-  const [user] = await stack.deps.sql<{ id: string }[]>`select id from users where lower(email) = ${email}`;
+  const [user] = await stack.deps.sql<{ id: string }[]>`select id from users where lower(email) = lower(${email})`;
   if (!user) throw new Error('the accepted invitation created no user');
   if (options.passwordChosen === false) {
     await stack.deps.sql`update users set must_change_password = true where id = ${user.id}`;

@@ -10,7 +10,7 @@ import { listClientAudit, listClientDelegations } from '../../../services/delega
 import { terminateByClient } from '../../../services/delegations/termination.ts';
 import type { AppEnv, WebApp } from '../../env.ts';
 import { csrfToken, formFields, renderPage, verifyCsrf } from '../shared/context.ts';
-import { requireStepUp } from '../shared/step-up.ts';
+import { stepUpRedirect } from '../shared/step-up.ts';
 import { requiredField } from '../shared/two-factor-policy-form.tsx';
 import { OrgDelegationsPage } from './pages/org-delegations-page.tsx';
 import { OrgSecurityPage } from './pages/org-security-page.tsx';
@@ -67,12 +67,15 @@ export function registerOrgPages(app: WebApp): void {
     );
   });
 
-  app.post('/org/security', requireStepUp('/org/security'), async (c) => {
+  app.post('/org/security', async (c) => {
     const form = await formFields(c);
     verifyCsrf(c, form.csrf);
     const viewer = requireClientAdmin(c);
     if (viewer instanceof Response) return viewer;
     const required = requiredField(form.required);
+    // Requiring it is always allowed; no longer requiring it needs a recent second factor.
+    const stepUp = required ? null : stepUpRedirect(c, '/org/security');
+    if (stepUp) return stepUp;
     await setTwoFactorRequired(
       c.var.deps,
       { userId: viewer.userId, orgId: viewer.orgId, partnerId: null },

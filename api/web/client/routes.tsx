@@ -12,6 +12,7 @@ import { registerOfferPages } from './offer-routes.tsx';
 import { registerOrgPages } from './org-routes.tsx';
 import { registerSessionPages } from './session-routes.tsx';
 import { registerSignupPages } from './signup-routes.tsx';
+import { registerSsoPages } from './sso-routes.tsx';
 
 /** Where the client's pages live; `/x/*` covers `/x` itself too. */
 const clientPaths = [
@@ -65,6 +66,7 @@ export function createClientPages(): WebApp {
   registerOfferPages(pages);
   registerOrgPages(pages);
   registerSessionPages(pages);
+  registerSsoPages(pages);
   registerSignupPages(pages);
   registerAccountPages(pages);
   registerAmendmentPages(pages);

@@ -51,6 +51,12 @@ export function notice(c: Context<AppEnv>): string | undefined {
       return 'Invitation withdrawn: its link no longer works.';
     case 'token-revoked':
       return 'Token revoked: it no longer opens the API.';
+    case 'sso-saved':
+      return 'Single sign-on saved: the issuer answered its discovery document.';
+    case 'sso-on':
+      return 'Single sign-on is on.';
+    case 'sso-off':
+      return 'Single sign-on is off: staff sign in with their passwords; sign-ins under way are refused.';
     default:
       return undefined;
   }

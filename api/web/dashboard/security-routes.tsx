@@ -5,7 +5,7 @@ import {
 } from '../../../services/accounts/two-factor-policy.ts';
 import type { WebApp } from '../../env.ts';
 import { csrfToken, formFields, renderPage, verifyCsrf } from '../shared/context.ts';
-import { requireStepUp } from '../shared/step-up.ts';
+import { stepUpRedirect } from '../shared/step-up.ts';
 import { requiredField } from '../shared/two-factor-policy-form.tsx';
 import { SecurityPage } from './pages/security.tsx';
 import { notice } from './query.ts';
@@ -30,11 +30,14 @@ export function registerSecurityPages(app: WebApp): void {
     );
   });
 
-  app.post('/dashboard/security', requireStepUp('/dashboard/security'), async (c) => {
+  app.post('/dashboard/security', async (c) => {
     const form = await formFields(c);
     verifyCsrf(c, form.csrf);
     const { partnerId, userId } = c.var.principal;
     const required = requiredField(form.required);
+    // Requiring it is always allowed; no longer requiring it needs a recent second factor.
+    const stepUp = required ? null : stepUpRedirect(c, '/dashboard/security');
+    if (stepUp) return stepUp;
     await setTwoFactorRequired(c.var.deps, { userId, orgId: partnerId, partnerId }, required, c.var.requestId);
     return c.redirect('/dashboard/security?notice=policy-saved', 303);
   });

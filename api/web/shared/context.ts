@@ -6,6 +6,7 @@ import type { JSX } from 'hono/jsx/jsx-runtime';
 import { rateLimitAddress } from '../../../core/client-address.ts';
 import { AppError } from '../../../core/errors.ts';
 import { SIGN_IN_CHALLENGE_SECONDS } from '../../../core/second-factor.ts';
+import { SSO_SIGN_IN_SECONDS } from '../../../core/single-sign-on.ts';
 import { randomToken } from '../../../lib/secrets.ts';
 import { type SessionClient, sessionIdOf } from '../../../services/accounts/sessions.ts';
 import type { AppEnv } from '../../env.ts';
@@ -14,6 +15,11 @@ const SESSION_COOKIE = 'mandate_session';
 const CSRF_COOKIE = 'mandate_csrf';
 /** A sign-in waiting for its second factor (services/accounts/sign-in-challenges.ts): not a session. */
 const SIGN_IN_COOKIE = 'mandate_sign_in';
+/**
+ * A single sign-on under way (services/accounts/single-sign-on.ts): Lax, so it comes back
+ * with the identity provider's top-level redirect to the callback.
+ */
+const SSO_COOKIE = 'mandate_sso';
 
 /**
  * Over https the cookies carry the `__Host-` prefix: the browser then refuses them
@@ -74,6 +80,18 @@ export function clearSignInChallengeCookie(c: Context<AppEnv>): void {
 
 export function signInChallengeToken(c: Context<AppEnv>): string | undefined {
   return getCookie(c, cookieName(c, SIGN_IN_COOKIE));
+}
+
+export function setSsoCookie(c: Context<AppEnv>, token: string): void {
+  setCookie(c, cookieName(c, SSO_COOKIE), token, cookieOptions(c, SSO_SIGN_IN_SECONDS));
+}
+
+export function clearSsoCookie(c: Context<AppEnv>): void {
+  deleteCookie(c, cookieName(c, SSO_COOKIE), { path: '/', secure: c.var.deps.config.publicUrl.startsWith('https:') });
+}
+
+export function ssoToken(c: Context<AppEnv>): string | undefined {
+  return getCookie(c, cookieName(c, SSO_COOKIE));
 }
 
 /**

@@ -41,6 +41,8 @@ export function Layout(props: {
   children: Child;
   refreshSeconds?: number;
   scripts?: readonly string[];
+  /** Go on to this address at once (a refresh: scriptless, and not a form's redirect). */
+  goTo?: string;
 }) {
   return (
     <html lang="en">
@@ -48,6 +50,7 @@ export function Layout(props: {
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         {props.refreshSeconds ? <meta http-equiv="refresh" content={String(props.refreshSeconds)} /> : null}
+        {props.goTo ? <meta http-equiv="refresh" content={`0;url=${props.goTo}`} /> : null}
         <title>{`${props.title} · Mandate`}</title>
         {/* A constant of this file, not data: safe to insert as is. */}
         <style dangerouslySetInnerHTML={{ __html: css }} />

@@ -1,3 +1,4 @@
+import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../../env.ts';
 
@@ -13,8 +14,15 @@ export const STEP_UP_PATH = '/account/confirm';
  * never comes here: tokens are made only behind this gate.
  */
 export function requireStepUp(back: string) {
-  return createMiddleware<AppEnv>(async (c, next) => {
-    if (c.var.viewer?.secondFactorFresh) return next();
-    return c.redirect(`${STEP_UP_PATH}?next=${encodeURIComponent(back)}`, 303);
-  });
+  return createMiddleware<AppEnv>(async (c, next) => stepUpRedirect(c, back) ?? next());
+}
+
+/**
+ * The same check inside a handler, for a form whose one direction needs it (turning a
+ * safeguard off) and the other not (turning it on — a partner may always reduce what it
+ * allows): the redirect to make, or null when the session may go on.
+ */
+export function stepUpRedirect(c: Context<AppEnv>, back: string): Response | null {
+  if (c.var.viewer?.secondFactorFresh) return null;
+  return c.redirect(`${STEP_UP_PATH}?next=${encodeURIComponent(back)}`, 303);
 }

@@ -106,20 +106,56 @@ describe('a new partner requires two-factor sign-in', () => {
     expect(org?.require_two_factor).toBe(true);
   });
 
-  it('a client organization can require it of its own admins', async () => {
+  it('a client organization can require it of its own admins; no longer requiring it needs the step-up', async () => {
     const admin = await createClientAdmin(stack);
     const { browser } = await signIn(admin.email, 'correct horse battery staple');
-    // Without a second factor the change cannot be confirmed: the page says how to set one up.
-    const unconfirmed = await browser.post('/org/security', { required: 'on' });
-    expect(unconfirmed.location).toBe('/account/confirm?next=%2Forg%2Fsecurity');
-    expect((await browser.get('/account/confirm?next=/org/security')).html).toContain('step-up-needs-factor');
-    await enrolTotp(browser);
+    // Requiring it is a safeguard added: no step-up. It applies to the admin at once.
     await browser.get('/org/security');
     expect((await browser.post('/org/security', { required: 'on' })).location).toBe('/org/security?saved=1');
+    expect((await browser.get('/org/security')).response.headers.get('location')).toMatch(
+      /^\/account\/two-factor\?required=1/,
+    );
+    await enrolTotp(browser);
     expect((await browser.get('/org/security')).html).toContain('Required: all administrators');
+
+    // Turning it off is a safeguard removed: a second factor within 10 minutes first.
+    await stack.deps
+      .sql`update sessions set second_factor_at = now() - interval '11 minutes' where user_id = ${admin.userId}`;
+    const off = await browser.post('/org/security', { required: 'off' });
+    expect(off.location).toBe('/account/confirm?next=%2Forg%2Fsecurity');
+    const [org] = await stack.deps.sql`select require_two_factor from organizations where id = ${admin.orgId}`;
+    expect(org?.require_two_factor).toBe(true);
     expect((await auditOf(admin.orgId, 'organization.two_factor_policy')).map((a) => a.actor_user_id)).toEqual([
       admin.userId,
     ]);
+  });
+
+  it('single sign-on settings: saving and turning on need the step-up, turning off does not', async () => {
+    const owner = await createTestPartner(stack);
+    const { browser } = await signIn(owner.email, owner.password);
+    await browser.get('/dashboard/single-sign-on');
+    const fields = { issuer: 'https://idp.example.com', clientId: 'x', clientSecret: 'y', emailDomain: 'p.example' };
+    expect((await browser.post('/dashboard/single-sign-on', fields)).location).toBe(
+      '/account/confirm?next=%2Fdashboard%2Fsingle-sign-on',
+    );
+    expect((await browser.post('/dashboard/single-sign-on/enabled', { enabled: 'on' })).location).toBe(
+      '/account/confirm?next=%2Fdashboard%2Fsingle-sign-on',
+    );
+    const off = await browser.post('/dashboard/single-sign-on/enabled', { enabled: 'off' });
+    expect(off.location).not.toMatch(/^\/account\/confirm/);
+  });
+
+  it('the step-up page says to set up a second factor first when there is none', async () => {
+    const owner = await createTestPartner(stack);
+    const { browser } = await signIn(owner.email, owner.password);
+    await browser.get('/dashboard/staff');
+    const asked = await browser.post('/dashboard/staff', {
+      displayName: 'X',
+      email: `x-${tag()}@p.example`,
+      access: 'none',
+    });
+    expect(asked.location).toBe('/account/confirm?next=%2Fdashboard%2Fstaff');
+    expect((await browser.get('/account/confirm?next=/dashboard/staff')).html).toContain('step-up-needs-factor');
   });
 });
 

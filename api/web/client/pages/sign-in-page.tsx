@@ -2,7 +2,15 @@ import { Layout } from '../../shared/layout.tsx';
 import { PasskeyForm } from '../../shared/passkey-form.tsx';
 import { passkeyScriptPaths } from '../../shared/passkey-script.ts';
 
-export function SignInPage(props: { csrf: string; next: string; error?: string | undefined; email?: string }) {
+export function SignInPage(props: {
+  csrf: string;
+  next: string;
+  error?: string | undefined;
+  email?: string;
+  /** A refusal of single sign-on: shown by its own form. */
+  ssoError?: string | undefined;
+  ssoEmail?: string;
+}) {
   return (
     <Layout title="Sign in" scripts={passkeyScriptPaths}>
       <h1>Sign in</h1>
@@ -34,6 +42,31 @@ export function SignInPage(props: { csrf: string; next: string; error?: string |
         button="Sign in with a passkey"
         secondary
       />
+      <h2>Single sign-on</h2>
+      <p class="muted">
+        Partner staff whose organization set it up: continue at your organization's identity provider.
+      </p>
+      {props.ssoError ? (
+        <p class="error" role="alert">
+          {props.ssoError}
+        </p>
+      ) : null}
+      <form method="post" action="/sign-in/sso">
+        <input type="hidden" name="csrf" value={props.csrf} />
+        <input type="hidden" name="next" value={props.next} />
+        <label for="sso-address">Work address</label>
+        <input
+          id="sso-address"
+          type="email"
+          name="email"
+          autocomplete="username"
+          required
+          value={props.ssoEmail ?? ''}
+        />
+        <button type="submit" class="secondary">
+          Continue with single sign-on
+        </button>
+      </form>
     </Layout>
   );
 }

@@ -65,6 +65,7 @@ const nav = [
   { href: '/dashboard/staff', label: 'Staff', ownersOnly: true },
   { href: '/dashboard/security', label: 'Security', ownersOnly: true },
   { href: '/dashboard/tokens', label: 'API tokens' },
+  { href: '/dashboard/single-sign-on', label: 'Single sign-on', ownersOnly: true },
   { href: '/admin/queues', label: 'Job board', ownersOnly: true },
   { href: '/docs', label: 'API reference' },
 ];

@@ -1,0 +1,199 @@
+import { and, eq, sql } from 'drizzle-orm';
+import { normalizeDomainName } from '../../core/domain-names.ts';
+import type { FieldIssue } from '../../core/errors.ts';
+import { AppError } from '../../core/errors.ts';
+import { newId } from '../../core/ids.ts';
+import { checkIssuerUrl, ssoRedirectUri } from '../../core/single-sign-on.ts';
+import { isUniqueViolation } from '../../db/errors.ts';
+import { ssoProviders } from '../../db/schema/index.ts';
+import type { Deps } from '../../lib/deps.ts';
+import { discoverIssuer } from '../../lib/openid-connect.ts';
+import { openSecret, sealSecret } from '../../lib/secret-box.ts';
+import { recordAudit } from '../audit/record.ts';
+import type { PartnerPrincipal } from '../shared/principals.ts';
+
+/** What sealed a provider's client secret is bound to (lib/secret-box.ts). */
+export const ssoClientSecretContext = (providerId: string) => `sso-client-secret:${providerId}`;
+
+/** A partner's single sign-on as its owners see it: never the secret itself. */
+export interface SsoSettingsView {
+  /** The redirect URI to register at the provider. */
+  redirectUri: string;
+  provider: {
+    issuer: string;
+    clientId: string;
+    emailDomain: string;
+    enabled: boolean;
+    /** False when the saved secret no longer opens (LINK_SECRET changed): enter it again. */
+    secretReadable: boolean;
+    updatedAt: Date;
+  } | null;
+}
+
+function assertOwner(principal: PartnerPrincipal): void {
+  if (!principal.isOwner) throw new AppError('NOT_AUTHORIZED', "Only the partner's owners set up single sign-on");
+}
+
+/** The partner's single sign-on settings (owners only). */
+export async function readSsoSettings(
+  deps: Pick<Deps, 'db' | 'config'>,
+  principal: PartnerPrincipal,
+): Promise<SsoSettingsView> {
+  assertOwner(principal);
+  const [row] = await deps.db.select().from(ssoProviders).where(eq(ssoProviders.partnerId, principal.partnerId));
+  return {
+    redirectUri: ssoRedirectUri(deps.config.publicUrl),
+    provider: row
+      ? {
+          issuer: row.issuer,
+          clientId: row.clientId,
+          emailDomain: row.emailDomain,
+          enabled: row.enabled,
+          secretReadable:
+            openSecret(deps.config.linkSecret, row.clientSecretSealed, ssoClientSecretContext(row.id)) !== null,
+          updatedAt: row.updatedAt,
+        }
+      : null,
+  };
+}
+
+export interface SaveSsoInput {
+  issuer: string;
+  clientId: string;
+  /** Empty: keep the saved one (required the first time). */
+  clientSecret: string;
+  emailDomain: string;
+}
+
+/**
+ * Saves the partner's identity provider (owners only): checks the fields, fetches the
+ * issuer's discovery document (a clear error when it cannot), seals the secret, and records
+ * the change. A first save turns single sign-on on; a later one keeps it on or off.
+ */
+export async function saveSsoSettings(
+  deps: Pick<Deps, 'db' | 'config'>,
+  principal: PartnerPrincipal,
+  input: SaveSsoInput,
+  requestId?: string,
+): Promise<void> {
+  assertOwner(principal);
+  const issues: FieldIssue[] = [];
+  const issuer = checkIssuerUrl(input.issuer, { allowLoopbackHttp: deps.config.env !== 'production' });
+  if ('reason' in issuer) issues.push({ path: 'issuer', message: `The issuer URL ${issuer.reason}.` });
+  const clientId = input.clientId.trim();
+  if (clientId === '' || clientId.length > 255)
+    issues.push({ path: 'clientId', message: 'Enter the client ID the provider gave (at most 255 characters).' });
+  const clientSecret = input.clientSecret.trim();
+  if (clientSecret.length > 1000) issues.push({ path: 'clientSecret', message: 'The client secret is too long.' });
+  const domain = normalizeDomainName(input.emailDomain.replace(/^@/, ''));
+  if ('reason' in domain) issues.push({ path: 'emailDomain', message: `The email domain ${domain.reason}.` });
+  if (issues.length > 0 || 'reason' in issuer || 'reason' in domain) {
+    throw new AppError('VALIDATION_FAILED', issues.map((i) => i.message).join(' '), { issues });
+  }
+
+  let serverMetadata: Record<string, unknown>;
+  try {
+    serverMetadata = await discoverIssuer(issuer.url, clientId, issuer.insecureLoopback);
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    throw new AppError(
+      'VALIDATION_FAILED',
+      `Could not read the OpenID Connect discovery document of ${issuer.url.href} (${why}). Check the issuer URL.`,
+      { issues: [{ path: 'issuer', message: `Discovery failed: ${why}` }] },
+    );
+  }
+
+  try {
+    await deps.db.transaction(async (tx) => {
+      const [existing] = await tx
+        .select({ id: ssoProviders.id, enabled: ssoProviders.enabled })
+        .from(ssoProviders)
+        .where(eq(ssoProviders.partnerId, principal.partnerId))
+        .for('update');
+      if (!existing && clientSecret === '') {
+        throw new AppError('VALIDATION_FAILED', 'Enter the client secret the provider gave.', {
+          issues: [{ path: 'clientSecret', message: 'Required the first time.' }],
+        });
+      }
+      const id = existing?.id ?? newId('ssoProvider');
+      const fields = {
+        // As discovery returned it: the ID token's `iss` is compared with this.
+        issuer: String(serverMetadata.issuer),
+        clientId,
+        emailDomain: domain.name,
+        serverMetadata,
+        updatedBy: principal.userId,
+        updatedAt: sql`now()`,
+        ...(clientSecret
+          ? { clientSecretSealed: sealSecret(deps.config.linkSecret, clientSecret, ssoClientSecretContext(id)) }
+          : {}),
+      };
+      if (existing) await tx.update(ssoProviders).set(fields).where(eq(ssoProviders.id, id));
+      else
+        await tx.insert(ssoProviders).values({
+          id,
+          partnerId: principal.partnerId,
+          clientSecretSealed: '',
+          ...fields,
+        });
+      await recordAudit(tx, {
+        actorUserId: principal.userId,
+        partnerId: principal.partnerId,
+        orgId: principal.partnerId,
+        action: 'sso.configure',
+        targetType: 'sso_provider',
+        targetId: id,
+        outcome: 'succeeded',
+        requestId,
+        detail: {
+          issuer: fields.issuer,
+          clientId,
+          emailDomain: domain.name,
+          secretChanged: clientSecret !== '',
+          enabled: existing?.enabled ?? true,
+        },
+      });
+    });
+  } catch (error) {
+    if (isUniqueViolation(error, 'sso_providers_domain_unique')) {
+      throw new AppError(
+        'CONFLICT',
+        `Another partner already signs in its staff at ${domain.name} through single sign-on.`,
+      );
+    }
+    throw error;
+  }
+}
+
+/**
+ * Turns the partner's single sign-on on or off (owners only). Needs no trip to the
+ * provider: turning it off must work when the provider is down or compromised. Off, every
+ * start and every callback — even of a sign-in started before — is refused.
+ */
+export async function setSsoEnabled(
+  deps: Pick<Deps, 'db'>,
+  principal: PartnerPrincipal,
+  enabled: boolean,
+  requestId?: string,
+): Promise<void> {
+  assertOwner(principal);
+  await deps.db.transaction(async (tx) => {
+    const [changed] = await tx
+      .update(ssoProviders)
+      .set({ enabled, updatedBy: principal.userId, updatedAt: sql`now()` })
+      .where(and(eq(ssoProviders.partnerId, principal.partnerId), eq(ssoProviders.enabled, !enabled)))
+      .returning({ id: ssoProviders.id });
+    // Zero rows: none configured, or already in that state — nothing to record.
+    if (!changed) return;
+    await recordAudit(tx, {
+      actorUserId: principal.userId,
+      partnerId: principal.partnerId,
+      orgId: principal.partnerId,
+      action: enabled ? 'sso.enable' : 'sso.disable',
+      targetType: 'sso_provider',
+      targetId: changed.id,
+      outcome: 'succeeded',
+      requestId,
+    });
+  });
+}
