@@ -230,22 +230,43 @@ export function signInLockoutNotice(p: {
   );
 }
 
+/** A change of an account's second factors, as its email tells it. */
+export type SecondFactorChange = 'totp_on' | 'totp_off' | 'passkey_added' | 'passkey_removed';
+
 /**
- * To the account itself when its second factor was turned on or off (or, later, a passkey
- * added or removed): if it was not them, someone holds a session of theirs.
+ * To the account itself when its second factors changed (an authenticator app turned on
+ * or off, a passkey added or removed): if it was not them, someone holds a session of theirs.
  */
 export function secondFactorChangeNotice(p: {
   accountEmail: string;
-  change: 'on' | 'off';
+  change: SecondFactorChange;
+  passkeyName?: string | undefined;
   sessionsUrl: string;
 }): RenderedEmail {
+  const named = p.passkeyName ? ` “${p.passkeyName}”` : '';
+  const { subject, what } = {
+    totp_on: {
+      subject: `Two-factor sign-in was turned on for ${p.accountEmail}`,
+      what: `Two-factor sign-in was turned on for ${p.accountEmail}: signing in with the password now asks for a code from an authenticator app.`,
+    },
+    totp_off: {
+      subject: `Two-factor sign-in was turned off for ${p.accountEmail}`,
+      what: `Two-factor sign-in with an authenticator app was turned off for ${p.accountEmail}.`,
+    },
+    passkey_added: {
+      subject: `A passkey was added to ${p.accountEmail}`,
+      what: `A passkey${named} was added to ${p.accountEmail}: it signs in to the account on its own.`,
+    },
+    passkey_removed: {
+      subject: `A passkey was removed from ${p.accountEmail}`,
+      what: `The passkey${named} was removed from ${p.accountEmail}.`,
+    },
+  }[p.change];
   return renderNotice(
-    `Two-factor sign-in was turned ${p.change} for ${p.accountEmail}`,
+    subject,
     [
-      p.change === 'on'
-        ? `Two-factor sign-in was turned on for ${p.accountEmail}: signing in now asks for a code from an authenticator app after the password. Every other session of the account was signed out.`
-        : `Two-factor sign-in was turned off for ${p.accountEmail}: the password alone signs in now. Every other session of the account was signed out.`,
-      'If this was not you, someone is signed in as you: sign out everywhere else, change your password, and set up two-factor sign-in again.',
+      `${what} Every other session of the account was signed out.`,
+      'If this was not you, someone is signed in as you: sign out everywhere else, change your password, and check your two-factor sign-in and passkeys.',
     ],
     { label: 'Where you are signed in', url: p.sessionsUrl },
   );

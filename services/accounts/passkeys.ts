@@ -1,4 +1,4 @@
-import { and, asc, count, eq } from 'drizzle-orm';
+import { and, asc, count, eq, sql } from 'drizzle-orm';
 import { AppError } from '../../core/errors.ts';
 import { isId, newId } from '../../core/ids.ts';
 import {
@@ -8,7 +8,7 @@ import {
   readPasskeyName,
 } from '../../core/passkeys.ts';
 import type { DbOrTx } from '../../db/client.ts';
-import { passkeys, users } from '../../db/schema/index.ts';
+import { passkeys, sessions, users } from '../../db/schema/index.ts';
 import type { Deps } from '../../lib/deps.ts';
 import {
   type PasskeyCreationOptions,
@@ -17,6 +17,8 @@ import {
   relyingParty,
   verifyRegistration,
 } from '../../lib/webauthn.ts';
+import { notifyContext, notifySecondFactorChange } from '../mail/notifications.ts';
+import { enqueueEmails } from '../mail/outbox.ts';
 import { issuePasskeyChallenge, takePasskeyChallenge } from './passkey-challenges.ts';
 import {
   dropRecoveryCodesWithoutFactor,
@@ -85,14 +87,14 @@ export async function startPasskeyRegistration(
   return options;
 }
 
-export type RegistrationResult =
-  | {
-      ok: true;
-      passkeyId: string;
-      /** New recovery codes, to show once: this passkey is the user's first second factor. Else null. */
-      recoveryCodes: string[] | null;
-    }
-  | { ok: false; reason: PasskeyRefusal };
+interface RegistrationOk {
+  ok: true;
+  passkeyId: string;
+  /** New recovery codes, to show once: this passkey is the user's first second factor. Else null. */
+  recoveryCodes: string[] | null;
+}
+
+export type RegistrationResult = RegistrationOk | { ok: false; reason: PasskeyRefusal };
 
 /**
  * Finishes adding a passkey: the browser's answer checked (its challenge ours, live,
@@ -103,12 +105,24 @@ export type RegistrationResult =
  * the trail (and spends the challenge it named).
  */
 export async function finishPasskeyRegistration(
-  deps: Pick<Deps, 'db' | 'config' | 'logger'>,
+  deps: Pick<Deps, 'db' | 'config' | 'logger' | 'queues'>,
   owner: FactorOwner,
   input: { name: string | undefined; answer: string; requestId?: string | undefined },
 ): Promise<RegistrationResult> {
+  const result = await registerLocked(deps, owner, input);
+  if (!result.ok) return result;
+  const { emailIds, ...registered } = result;
+  await enqueueEmails(deps, emailIds);
+  return registered;
+}
+
+function registerLocked(
+  deps: Pick<Deps, 'db' | 'config' | 'logger'>,
+  owner: FactorOwner,
+  input: { name: string | undefined; answer: string; requestId?: string | undefined },
+) {
   const rp = relyingParty(deps.config);
-  return deps.db.transaction(async (tx): Promise<RegistrationResult> => {
+  return deps.db.transaction(async (tx): Promise<Extract<RegistrationResult, { ok: false }> | (RegistrationOk & { emailIds: string[] })> => {
     const refuse = async (reason: PasskeyRefusal) => {
       await recordOwnAudit(tx, owner.userId, {
         action: 'passkey.register',
@@ -151,13 +165,21 @@ export async function finishPasskeyRegistration(
     if (!added) return refuse('already_registered');
     const recoveryCodes = firstFactor ? await issueRecoveryCodes(tx, owner.userId) : null;
     await endSessionsQuery(tx, owner.userId, { except: owner.sessionId });
+    // The ceremony verified the person on the new passkey: a second factor passed, as at enrolment.
+    await tx.update(sessions).set({ secondFactorAt: sql`now()` }).where(eq(sessions.id, owner.sessionId));
     await recordOwnAudit(tx, owner.userId, {
       action: 'passkey.register',
       outcome: 'succeeded',
       requestId: input.requestId,
       detail: { passkeyId: added.id, name, ...(recoveryCodes ? { recoveryCodes: recoveryCodes.length } : {}) },
     });
-    return { ok: true, passkeyId: added.id, recoveryCodes };
+    const emailIds = await notifySecondFactorChange(tx, notifyContext(deps.config), {
+      userId: owner.userId,
+      change: 'passkey_added',
+      passkeyName: name,
+      eventKey: `${added.id}.added`,
+    });
+    return { ok: true as const, passkeyId: added.id, recoveryCodes, emailIds };
   });
 }
 
@@ -167,13 +189,13 @@ export async function finishPasskeyRegistration(
  * one) removes nothing and answers like one already removed.
  */
 export async function removePasskey(
-  deps: Pick<Deps, 'db'>,
+  deps: Pick<Deps, 'db' | 'config' | 'queues' | 'logger'>,
   owner: FactorOwner,
   passkeyId: string,
   requestId?: string,
 ): Promise<{ removed: boolean }> {
   if (!isId('passkey', passkeyId)) return { removed: false };
-  return deps.db.transaction(async (tx) => {
+  const result = await deps.db.transaction(async (tx) => {
     const [removed] = await tx
       .delete(passkeys)
       .where(and(eq(passkeys.id, passkeyId), eq(passkeys.userId, owner.userId)))
@@ -187,6 +209,15 @@ export async function removePasskey(
       requestId,
       detail: { passkeyId: removed.id, name: removed.name },
     });
-    return { removed: true };
+    const emailIds = await notifySecondFactorChange(tx, notifyContext(deps.config), {
+      userId: owner.userId,
+      change: 'passkey_removed',
+      passkeyName: removed.name,
+      eventKey: `${removed.id}.removed`,
+    });
+    return { removed: true, emailIds };
   });
+  if (!result.removed) return { removed: false };
+  await enqueueEmails(deps, result.emailIds ?? []);
+  return { removed: true };
 }

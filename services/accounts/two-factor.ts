@@ -171,7 +171,7 @@ function confirmLocked(
     });
     const emailIds = await notifySecondFactorChange(tx, notifyContext(deps.config), {
       userId: owner.userId,
-      change: 'on',
+      change: 'totp_on',
       eventKey: `${pending.id}.on`,
     });
     return { ok: true as const, recoveryCodes: codes, emailIds };
@@ -227,7 +227,7 @@ function disableLocked(
     });
     const emailIds = await notifySecondFactorChange(tx, notifyContext(deps.config), {
       userId: owner.userId,
-      change: 'off',
+      change: 'totp_off',
       eventKey: `${removed[0]?.id ?? owner.userId}.off`,
     });
     return { ...result, emailIds };

@@ -6,6 +6,7 @@ import {
   expiredNotice,
   expiryNotice,
   receiptForClient,
+  type SecondFactorChange,
   secondFactorChangeNotice,
   signInLockoutNotice,
   terminatedNotice,
@@ -293,20 +294,21 @@ export async function notifySignInLockout(
 }
 
 /**
- * The account's second factor was turned on or off: the account itself is told (whoever
- * did it, it was done in a session of theirs). `eventKey` names the change (the factor's
+ * The account's second factors changed: the account itself is told (whoever did it, it
+ * was done in a session of theirs). `eventKey` names the change (the factor's
  * id and what happened to it), so a retried transaction records one email.
  */
 export async function notifySecondFactorChange(
   db: DbOrTx,
   ctx: NotifyContext,
-  input: { userId: string; change: 'on' | 'off'; eventKey: string },
+  input: { userId: string; change: SecondFactorChange; passkeyName?: string | undefined; eventKey: string },
 ) {
   const [user] = await db.select({ email: users.email }).from(users).where(eq(users.id, input.userId));
   if (!user) return [];
   const content = secondFactorChangeNotice({
     accountEmail: user.email,
     change: input.change,
+    passkeyName: input.passkeyName,
     sessionsUrl: `${ctx.publicUrl}/account/sessions`,
   });
   return recordEmails(db, ctx.messageIdDomain, [

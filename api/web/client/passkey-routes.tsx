@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import { AppError } from '../../../core/errors.ts';
 import { type PasskeyRefusal, passkeyRefusalMessages } from '../../../core/passkeys.ts';
 import {
   finishPasskeyRegistration,
@@ -11,9 +12,11 @@ import type { FactorOwner } from '../../../services/accounts/two-factor.ts';
 import type { AppEnv, WebApp } from '../../env.ts';
 import { csrfToken, formFields, renderPage, verifyCsrf } from '../shared/context.ts';
 import { passkeyOptionsResponse } from '../shared/passkey-form.tsx';
+import { recheckPassword } from '../shared/sign-in.ts';
+import { stepUpRedirect } from '../shared/step-up.ts';
 import { type PasskeyNotice, PasskeysPage, passkeyNotices } from './pages/passkeys-page.tsx';
 import { RecoveryCodesPage } from './pages/two-factor-page.tsx';
-import { factorOwner, homeOf, signedIn } from './two-factor-routes.tsx';
+import { factorOwner, homeOf, recentSignIn, signedIn } from './two-factor-routes.tsx';
 
 async function showPasskeys(
   c: Context<AppEnv>,
@@ -28,6 +31,7 @@ async function showPasskeys(
       passkeys={await listPasskeys(db, who.userId)}
       recoveryCodesLeft={await recoveryCodesLeft(db, who.userId)}
       home={homeOf(c)}
+      askPassword={!recentSignIn(c)}
       notice={extra.notice}
       error={extra.error}
     />,
@@ -51,10 +55,18 @@ export function registerPasskeyPages(app: WebApp): void {
   });
 
   app.post('/account/passkeys/options', (c) =>
-    passkeyOptionsResponse(c, () => startPasskeyRegistration(c.var.deps, signedIn(c)), {
-      status: 401,
-      message: 'Sign in first.',
-    }),
+    passkeyOptionsResponse(
+      c,
+      async (form) => {
+        const who = signedIn(c);
+        // As for an authenticator app: a session signed in a while ago might be borrowed.
+        if (!recentSignIn(c) && !(await recheckPassword(c, who.email, form.current ?? ''))) {
+          throw new AppError('NOT_AUTHORIZED', 'The current password is not right.');
+        }
+        return startPasskeyRegistration(c.var.deps, who);
+      },
+      { status: 401, message: 'Sign in first.' },
+    ),
   );
 
   app.post('/account/passkeys', async (c) => {
@@ -90,6 +102,9 @@ export function registerPasskeyPages(app: WebApp): void {
     const form = await formFields(c);
     verifyCsrf(c, form.csrf);
     const who = signedIn(c);
+    // Removing a second factor needs one (turning off the app needs a code, too).
+    const stepUp = stepUpRedirect(c, '/account/passkeys');
+    if (stepUp) return stepUp;
     const { removed } = await removePasskey(c.var.deps, who, c.req.param('id'), c.var.requestId);
     return c.redirect(`/account/passkeys?done=${removed ? 'removed' : 'gone'}`, 303);
   });

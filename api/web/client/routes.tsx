@@ -37,14 +37,17 @@ const withoutViewer = new Set(['/end/*', '/invitations/*']);
 
 /**
  * Pages with passkey forms, which run this site's passkey script (api/web/shared/passkey-script.ts):
- * signing in (and the pages its refusals are rendered at) and the passkeys page. The
+ * signing in (and the pages its refusals are rendered at), the passkeys page and the
+ * step-up's confirmation. The
  * rest of the area runs none.
  */
 const scripted = (path: string) =>
   path === '/sign-in' ||
   path.startsWith('/sign-in/') ||
   path === '/account/passkeys' ||
-  path.startsWith('/account/passkeys/');
+  path.startsWith('/account/passkeys/') ||
+  path === '/account/confirm' ||
+  path.startsWith('/account/confirm/');
 
 /** Headers chosen by path: one of the two, never both (the outer one would overwrite the inner). */
 const areaHeaders = createMiddleware<AppEnv>((c, next) =>

@@ -21,6 +21,14 @@ export function factorOwner(c: Context<AppEnv>): FactorOwner | null {
   return viewer && token ? { userId: viewer.userId, email: viewer.email, sessionId: sha256Hex(token) } : null;
 }
 
+/**
+ * Whether this session signed in (or passed a second factor) within the step-up window:
+ * otherwise a new second factor — which ends every other session — needs the password
+ * typed again (a session signed in a while ago might be someone else's borrowed one).
+ */
+export const recentSignIn = (c: Context<AppEnv>) =>
+  c.var.viewer?.recentlySignedIn === true || c.var.viewer?.secondFactorFresh === true;
+
 /** Where "Back" leads: the dashboard for partner staff, the organization's page for clients. */
 export const homeOf = (c: Context<AppEnv>) => (c.var.viewer?.orgKind === 'partner' ? '/dashboard' : '/org/delegations');
 
@@ -37,7 +45,7 @@ async function showStatus(
       status={status}
       home={homeOf(c)}
       required={c.var.viewer?.mustEnrolSecondFactor === true}
-      askPassword={!(c.var.viewer?.recentlySignedIn || c.var.viewer?.secondFactorFresh)}
+      askPassword={!recentSignIn(c)}
       error={extra.error}
       notice={extra.notice}
     />,
@@ -69,9 +77,7 @@ export function registerTwoFactorPages(app: WebApp): void {
     const who = signedIn(c);
     // A session signed in a while ago might be someone else's borrowed one: a new second
     // factor (which ends the other sessions) then needs the password typed again.
-    const viewer = c.var.viewer;
-    const recent = viewer?.recentlySignedIn || viewer?.secondFactorFresh;
-    if (!recent && !(await recheckPassword(c, who.email, form.current ?? ''))) {
+    if (!recentSignIn(c) && !(await recheckPassword(c, who.email, form.current ?? ''))) {
       return showStatus(c, who, { error: 'The current password is not right.', status: 401 });
     }
     await startTotpEnrolment(c.var.deps, who);

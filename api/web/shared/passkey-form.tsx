@@ -40,14 +40,14 @@ export function PasskeyForm(props: {
  */
 export async function passkeyOptionsResponse(
   c: Context<AppEnv>,
-  make: () => Promise<object | null>,
+  make: (form: Record<string, string>) => Promise<object | null>,
   missing: { status: 401 | 404 | 409; message: string },
 ): Promise<Response> {
   c.header('Cache-Control', 'no-store');
   try {
     const form = await formFields(c);
     verifyCsrf(c, form.csrf);
-    const options = await make();
+    const options = await make(form);
     return options ? c.json({ options }) : c.json({ error: missing.message }, missing.status);
   } catch (error) {
     if (!isAppError(error)) throw error;

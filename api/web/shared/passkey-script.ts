@@ -44,7 +44,10 @@ const passkeyScript = `(() => {
           method: 'POST',
           credentials: 'same-origin',
           headers: { accept: 'application/json' },
-          body: new URLSearchParams({ csrf: form.elements.csrf.value }),
+          body: new URLSearchParams({
+            csrf: form.elements.csrf.value,
+            ...(form.elements.current ? { current: form.elements.current.value } : {}),
+          }),
         });
         const body = await response.json().catch(() => null);
         if (!response.ok || !body || !body.options) {

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { passkeyScriptPaths } from '../../../api/web/shared/passkey-script.ts';
 import { type PasskeyRefusal, passkeyRefusalMessages } from '../../../core/passkeys.ts';
 import { sha256Hex } from '../../../lib/secrets.ts';
-import { finishPasskeyConfirmation, startPasskeyConfirmation } from '../../../services/accounts/passkey-sign-in.ts';
 import { PageClient } from '../../helpers/browser-client.ts';
+import { stepUp } from '../../helpers/dashboard.ts';
 import { createTestPartner } from '../../helpers/factories.ts';
 import { type AnswerOptions, SoftAuthenticator } from '../../helpers/passkey-authenticator.ts';
 import { createTestStack, type TestStack } from '../../helpers/stack.ts';
@@ -407,6 +407,22 @@ describe('the second step with a passkey', () => {
   });
 });
 
+describe('adding a passkey to a session signed in a while ago', () => {
+  it('asks for the password again first', async () => {
+    const { owner, browser } = await signedInOwner();
+    await stack.deps
+      .sql`update sessions set created_at = now() - interval '11 minutes' where user_id = ${owner.userId}`;
+    expect((await browser.get('/account/passkeys')).html).toContain('name="current"');
+    const without = await browser.post('/account/passkeys/options');
+    expect(without.status).toBe(403);
+    expect(JSON.parse(without.html)).toEqual({ error: 'The current password is not right.' });
+    const wrong = await browser.post('/account/passkeys/options', { current: 'not it' });
+    expect(wrong.status).toBe(403);
+    const options = await browser.post('/account/passkeys/options', { current: owner.password });
+    expect(options.status).toBe(200);
+  });
+});
+
 describe('removing a passkey', () => {
   it('ends the other sessions, drops the recovery codes with the last factor, and only for its owner', async () => {
     const { owner, browser } = await signedInOwner();
@@ -415,7 +431,11 @@ describe('removing a passkey', () => {
     const [row] = await stack.deps.sql`select id from passkeys where user_id = ${owner.userId}`;
     const passkeyId = String(row?.id);
 
-    // Someone else's id removes nothing.
+    // Removing needs a second factor within 10 minutes: the other owner has none.
+    const asked = await other.browser.post(`/account/passkeys/${passkeyId}/remove`);
+    expect(asked.location).toBe('/account/confirm?next=%2Faccount%2Fpasskeys');
+    // With one, someone else's id still removes nothing.
+    await stepUp(other.browser);
     const notTheirs = await other.browser.post(`/account/passkeys/${passkeyId}/remove`);
     expect(notTheirs.location).toBe('/account/passkeys?done=gone');
     expect(await storedPasskeys(owner.userId)).toHaveLength(1);
@@ -438,8 +458,8 @@ describe('removing a passkey', () => {
   });
 });
 
-describe('a step-up with a passkey (for other pages to call)', () => {
-  it("re-confirms the session's second factor with the user's passkey, and refuses another's", async () => {
+describe('a step-up with a passkey', () => {
+  it("re-confirms the session's second factor at /account/confirm with the user's passkey, and refuses another's", async () => {
     const { owner, browser } = await signedInOwner();
     const { authenticator } = await registerPasskey(browser);
     const other = await signedInOwner();
@@ -447,26 +467,26 @@ describe('a step-up with a passkey (for other pages to call)', () => {
     const sessionId = sha256Hex(browser.cookies.get('mandate_session') ?? '');
     await stack.deps.sql`update sessions set second_factor_at = null where id = ${sessionId}`;
 
-    const first = await startPasskeyConfirmation(stack.deps, owner.userId);
-    expect(first?.allowCredentials?.map((c) => c.id)).toEqual([authenticator.id]);
-    const refused = await finishPasskeyConfirmation(stack.deps, {
-      userId: owner.userId,
-      sessionId,
-      answer: otherKey.answer(first as { challenge: string }, other.owner.userId),
-      clientAddress: '127.0.0.1',
+    const page = await browser.get('/account/confirm?next=/dashboard/staff');
+    expect(page.html).toContain('Confirm with your passkey');
+    expect(page.response.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const first = await optionsFrom(browser, '/account/confirm/passkey/options');
+    const refused = await browser.post('/account/confirm/passkey', {
+      answer: otherKey.answer(first, other.owner.userId),
+      next: '/dashboard/staff',
     });
-    expect(refused).toEqual({ ok: false, reason: 'other_user' });
+    expect(refused.status).toBe(422);
+    expect(refused.html).toContain(passkeyRefusalMessages.other_user.replaceAll("'", '&#39;'));
     const [still] = await stack.deps.sql`select second_factor_at from sessions where id = ${sessionId}`;
     expect(still?.second_factor_at).toBeNull();
 
-    const second = await startPasskeyConfirmation(stack.deps, owner.userId);
-    const confirmed = await finishPasskeyConfirmation(stack.deps, {
-      userId: owner.userId,
-      sessionId,
-      answer: authenticator.answer(second as { challenge: string }, owner.userId),
-      clientAddress: '127.0.0.1',
+    const second = await optionsFrom(browser, '/account/confirm/passkey/options');
+    const confirmed = await browser.post('/account/confirm/passkey', {
+      answer: authenticator.answer(second, owner.userId),
+      next: '/dashboard/staff',
     });
-    expect(confirmed).toMatchObject({ ok: true, userId: owner.userId, name: 'Work laptop' });
+    expect(confirmed.status).toBe(303);
+    expect(confirmed.location).toBe('/dashboard/staff');
     const [now] = await stack.deps.sql`select second_factor_at from sessions where id = ${sessionId}`;
     expect(now?.second_factor_at).not.toBeNull();
     const audit = await passkeyAudit(owner.userId);
@@ -479,7 +499,9 @@ describe('a step-up with a passkey (for other pages to call)', () => {
       ['succeeded', 'confirm', null],
     ]);
     // Without a passkey there is nothing to offer.
-    expect(await startPasskeyConfirmation(stack.deps, (await signedInOwner()).owner.userId)).toBeNull();
+    const plain = (await signedInOwner()).browser;
+    await plain.get('/account/confirm');
+    expect((await plain.post('/account/confirm/passkey/options')).status).toBe(409);
   });
 });
 

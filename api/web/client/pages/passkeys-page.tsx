@@ -27,6 +27,8 @@ export function PasskeysPage(props: {
   home: string;
   notice?: string | undefined;
   error?: string | undefined;
+  /** The sign-in was not just now: adding a passkey asks for the password again. */
+  askPassword?: boolean;
 }) {
   return (
     <Layout title="Passkeys" scripts={passkeyScriptPaths}>
@@ -102,6 +104,19 @@ export function PasskeysPage(props: {
           maxlength={PASSKEY_NAME_CHARS}
           placeholder="Work laptop"
         />
+        {props.askPassword ? (
+          <>
+            <label for="passkey-current">Your current password</label>
+            <input
+              id="passkey-current"
+              type="password"
+              name="current"
+              autocomplete="current-password"
+              required
+              maxlength={1000}
+            />
+          </>
+        ) : null}
       </PasskeyForm>
       <p>
         <a href="/account">Your account</a> · <a href="/account/two-factor">Two-factor sign-in</a> ·{' '}
