@@ -122,65 +122,67 @@ function registerLocked(
   input: { name: string | undefined; answer: string; requestId?: string | undefined },
 ) {
   const rp = relyingParty(deps.config);
-  return deps.db.transaction(async (tx): Promise<Extract<RegistrationResult, { ok: false }> | (RegistrationOk & { emailIds: string[] })> => {
-    const refuse = async (reason: PasskeyRefusal) => {
+  return deps.db.transaction(
+    async (tx): Promise<Extract<RegistrationResult, { ok: false }> | (RegistrationOk & { emailIds: string[] })> => {
+      const refuse = async (reason: PasskeyRefusal) => {
+        await recordOwnAudit(tx, owner.userId, {
+          action: 'passkey.register',
+          outcome: 'rejected',
+          requestId: input.requestId,
+          detail: { reason },
+        });
+        return { ok: false as const, reason };
+      };
+      const name = readPasskeyName(input.name);
+      if (!name) return refuse('bad_name');
+      const read = readAttestation(input.answer);
+      if (read?.clientData.type !== 'webauthn.create') return refuse(input.answer ? 'malformed' : 'no_answer');
+      if (read.clientData.origin !== rp.origin) return refuse('wrong_origin');
+      if (!(await takePasskeyChallenge(tx, read.clientData.challenge, 'register', owner.userId))) {
+        return refuse('challenge_unknown');
+      }
+      const verified = await verifyRegistration(rp, read.response, read.clientData.challenge);
+      if (!verified.ok) {
+        deps.logger.info({ requestId: input.requestId, error: verified.error }, 'passkey registration refused');
+        // The RP id is inside the attestation: another site's shows only here.
+        return refuse(/RP ID/i.test(verified.error) ? 'wrong_origin' : 'invalid_signature');
+      }
+      if ((await passkeyCount(tx, owner.userId)) >= MAX_PASSKEYS_PER_USER) return refuse('too_many');
+      const firstFactor = !(await hasSecondFactor(tx, owner.userId));
+      const { credential } = verified;
+      const [added] = await tx
+        .insert(passkeys)
+        .values({
+          id: newId('passkey'),
+          userId: owner.userId,
+          credentialId: credential.credentialId,
+          publicKey: credential.publicKey,
+          signCount: credential.signCount,
+          transports: credential.transports,
+          name,
+        })
+        .onConflictDoNothing({ target: passkeys.credentialId })
+        .returning({ id: passkeys.id });
+      if (!added) return refuse('already_registered');
+      const recoveryCodes = firstFactor ? await issueRecoveryCodes(tx, owner.userId) : null;
+      await endSessionsQuery(tx, owner.userId, { except: owner.sessionId });
+      // The ceremony verified the person on the new passkey: a second factor passed, as at enrolment.
+      await tx.update(sessions).set({ secondFactorAt: sql`now()` }).where(eq(sessions.id, owner.sessionId));
       await recordOwnAudit(tx, owner.userId, {
         action: 'passkey.register',
-        outcome: 'rejected',
+        outcome: 'succeeded',
         requestId: input.requestId,
-        detail: { reason },
+        detail: { passkeyId: added.id, name, ...(recoveryCodes ? { recoveryCodes: recoveryCodes.length } : {}) },
       });
-      return { ok: false as const, reason };
-    };
-    const name = readPasskeyName(input.name);
-    if (!name) return refuse('bad_name');
-    const read = readAttestation(input.answer);
-    if (read?.clientData.type !== 'webauthn.create') return refuse(input.answer ? 'malformed' : 'no_answer');
-    if (read.clientData.origin !== rp.origin) return refuse('wrong_origin');
-    if (!(await takePasskeyChallenge(tx, read.clientData.challenge, 'register', owner.userId))) {
-      return refuse('challenge_unknown');
-    }
-    const verified = await verifyRegistration(rp, read.response, read.clientData.challenge);
-    if (!verified.ok) {
-      deps.logger.info({ requestId: input.requestId, error: verified.error }, 'passkey registration refused');
-      // The RP id is inside the attestation: another site's shows only here.
-      return refuse(/RP ID/i.test(verified.error) ? 'wrong_origin' : 'invalid_signature');
-    }
-    if ((await passkeyCount(tx, owner.userId)) >= MAX_PASSKEYS_PER_USER) return refuse('too_many');
-    const firstFactor = !(await hasSecondFactor(tx, owner.userId));
-    const { credential } = verified;
-    const [added] = await tx
-      .insert(passkeys)
-      .values({
-        id: newId('passkey'),
+      const emailIds = await notifySecondFactorChange(tx, notifyContext(deps.config), {
         userId: owner.userId,
-        credentialId: credential.credentialId,
-        publicKey: credential.publicKey,
-        signCount: credential.signCount,
-        transports: credential.transports,
-        name,
-      })
-      .onConflictDoNothing({ target: passkeys.credentialId })
-      .returning({ id: passkeys.id });
-    if (!added) return refuse('already_registered');
-    const recoveryCodes = firstFactor ? await issueRecoveryCodes(tx, owner.userId) : null;
-    await endSessionsQuery(tx, owner.userId, { except: owner.sessionId });
-    // The ceremony verified the person on the new passkey: a second factor passed, as at enrolment.
-    await tx.update(sessions).set({ secondFactorAt: sql`now()` }).where(eq(sessions.id, owner.sessionId));
-    await recordOwnAudit(tx, owner.userId, {
-      action: 'passkey.register',
-      outcome: 'succeeded',
-      requestId: input.requestId,
-      detail: { passkeyId: added.id, name, ...(recoveryCodes ? { recoveryCodes: recoveryCodes.length } : {}) },
-    });
-    const emailIds = await notifySecondFactorChange(tx, notifyContext(deps.config), {
-      userId: owner.userId,
-      change: 'passkey_added',
-      passkeyName: name,
-      eventKey: `${added.id}.added`,
-    });
-    return { ok: true as const, passkeyId: added.id, recoveryCodes, emailIds };
-  });
+        change: 'passkey_added',
+        passkeyName: name,
+        eventKey: `${added.id}.added`,
+      });
+      return { ok: true as const, passkeyId: added.id, recoveryCodes, emailIds };
+    },
+  );
 }
 
 /**
