@@ -32,6 +32,11 @@ export const userFactors = pgTable(
     lastUsedStep: bigint({ mode: 'number' }),
     lastUsedAt: timestamp({ withTimezone: true }),
     confirmedAt: timestamp({ withTimezone: true }),
+    /**
+     * A pending enrolment: the session (its id) that started it — the only one that sees
+     * its secret and may confirm it, so another session of the user cannot copy the key.
+     */
+    pendingSessionId: text(),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [

@@ -56,6 +56,7 @@ export async function twoFactorStatus(deps: Pick<Deps, 'db' | 'config'>, owner: 
       secretSealed: userFactors.secretSealed,
       confirmedAt: userFactors.confirmedAt,
       fresh: sql<boolean>`${stillPending}`,
+      pendingSessionId: userFactors.pendingSessionId,
     })
     .from(userFactors)
     .where(and(eq(userFactors.userId, owner.userId), eq(userFactors.kind, 'totp')));
@@ -69,7 +70,7 @@ export async function twoFactorStatus(deps: Pick<Deps, 'db' | 'config'>, owner: 
     };
   }
   const secret =
-    factor?.secretSealed && factor.fresh
+    factor?.secretSealed && factor.fresh && factor.pendingSessionId === owner.sessionId
       ? openSecret(deps.config.linkSecret, factor.secretSealed, totpSecretContext(owner.userId))
       : null;
   return {
@@ -90,11 +91,23 @@ export async function startTotpEnrolment(deps: Pick<Deps, 'db' | 'config'>, owne
   // Replaces a pending enrolment, never a confirmed one (the update's own condition).
   const rows = await deps.db
     .insert(userFactors)
-    .values({ id: newId('userFactor'), userId: owner.userId, kind: 'totp', secretSealed })
+    .values({
+      id: newId('userFactor'),
+      userId: owner.userId,
+      kind: 'totp',
+      secretSealed,
+      pendingSessionId: owner.sessionId,
+    })
     .onConflictDoUpdate({
       target: userFactors.userId,
       targetWhere: sql`${userFactors.kind} = 'totp'`,
-      set: { secretSealed, createdAt: sql`now()`, lastUsedStep: null, lastUsedAt: null },
+      set: {
+        secretSealed,
+        createdAt: sql`now()`,
+        lastUsedStep: null,
+        lastUsedAt: null,
+        pendingSessionId: owner.sessionId,
+      },
       setWhere: isNull(userFactors.confirmedAt),
     })
     .returning({ id: userFactors.id });
@@ -126,7 +139,15 @@ function confirmLocked(
     const [pending] = await tx
       .select({ id: userFactors.id, secretSealed: userFactors.secretSealed, fresh: sql<boolean>`${stillPending}` })
       .from(userFactors)
-      .where(and(eq(userFactors.userId, owner.userId), eq(userFactors.kind, 'totp'), isNull(userFactors.confirmedAt)));
+      .where(
+        and(
+          eq(userFactors.userId, owner.userId),
+          eq(userFactors.kind, 'totp'),
+          isNull(userFactors.confirmedAt),
+          // Only the session that started it (it alone was shown the key).
+          eq(userFactors.pendingSessionId, owner.sessionId),
+        ),
+      );
     const refuse = async (reason: SecondFactorRefusal) => {
       await recordOwnAudit(tx, owner.userId, {
         action: 'two_factor.enable',
@@ -147,7 +168,7 @@ function confirmLocked(
     const [confirmed] = await tx
       .update(userFactors)
       // This code's step counts as used: it cannot also sign in.
-      .set({ confirmedAt: sql`now()`, lastUsedStep: judged.step, lastUsedAt: sql`now()` })
+      .set({ confirmedAt: sql`now()`, lastUsedStep: judged.step, lastUsedAt: sql`now()`, pendingSessionId: null })
       // The key the code was checked against: a "start again" in another tab meanwhile
       // must not switch on a key this person never scanned.
       .where(

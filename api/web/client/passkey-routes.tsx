@@ -16,7 +16,7 @@ import { recheckPassword } from '../shared/sign-in.ts';
 import { stepUpRedirect } from '../shared/step-up.ts';
 import { type PasskeyNotice, PasskeysPage, passkeyNotices } from './pages/passkeys-page.tsx';
 import { RecoveryCodesPage } from './pages/two-factor-page.tsx';
-import { factorOwner, homeOf, recentSignIn, signedIn } from './two-factor-routes.tsx';
+import { addFactorGate, factorOwner, homeOf, signedIn } from './two-factor-routes.tsx';
 
 async function showPasskeys(
   c: Context<AppEnv>,
@@ -31,7 +31,7 @@ async function showPasskeys(
       passkeys={await listPasskeys(db, who.userId)}
       recoveryCodesLeft={await recoveryCodesLeft(db, who.userId)}
       home={homeOf(c)}
-      askPassword={!recentSignIn(c)}
+      gate={await addFactorGate(c, who)}
       notice={extra.notice}
       error={extra.error}
     />,
@@ -59,8 +59,11 @@ export function registerPasskeyPages(app: WebApp): void {
       c,
       async (form) => {
         const who = signedIn(c);
-        // As for an authenticator app: a session signed in a while ago might be borrowed.
-        if (!recentSignIn(c) && !(await recheckPassword(c, who.email, form.current ?? ''))) {
+        const gate = await addFactorGate(c, who);
+        if (gate === 'step_up') {
+          throw new AppError('NOT_AUTHORIZED', 'Confirm it’s you with your second factor first, then add the passkey.');
+        }
+        if (gate === 'password' && !(await recheckPassword(c, who.email, form.current ?? ''))) {
           throw new AppError('NOT_AUTHORIZED', 'The current password is not right.');
         }
         return startPasskeyRegistration(c.var.deps, who);

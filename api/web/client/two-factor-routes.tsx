@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import { AppError } from '../../../core/errors.ts';
 import { refusalMessages } from '../../../core/second-factor.ts';
 import { sha256Hex } from '../../../lib/secrets.ts';
+import { hasSecondFactor } from '../../../services/accounts/second-factor.ts';
 import {
   confirmTotpEnrolment,
   disableTwoFactor,
@@ -12,6 +13,7 @@ import {
 import type { AppEnv, WebApp } from '../../env.ts';
 import { clientIp, csrfToken, formFields, renderPage, sessionToken, verifyCsrf } from '../shared/context.ts';
 import { recheckPassword } from '../shared/sign-in.ts';
+import { stepUpRedirect } from '../shared/step-up.ts';
 import { RecoveryCodesPage, TwoFactorPage } from './pages/two-factor-page.tsx';
 
 /** The signed-in user as the owner of their factors; null when nobody is signed in. */
@@ -22,12 +24,35 @@ export function factorOwner(c: Context<AppEnv>): FactorOwner | null {
 }
 
 /**
- * Whether this session signed in (or passed a second factor) within the step-up window:
- * otherwise a new second factor — which ends every other session — needs the password
- * typed again (a session signed in a while ago might be someone else's borrowed one).
+ * What adding a second factor (which ends every other session) needs of this session.
+ * With a second factor already held, the step-up with it (`step_up`): the password alone,
+ * which a phisher may have with a borrowed session, must not put their own device on the
+ * account. Without one, the password typed again (`password`) unless the sign-in was just
+ * now; else nothing more (`open`).
  */
-export const recentSignIn = (c: Context<AppEnv>) =>
-  c.var.viewer?.recentlySignedIn === true || c.var.viewer?.secondFactorFresh === true;
+export async function addFactorGate(c: Context<AppEnv>, who: FactorOwner): Promise<'open' | 'password' | 'step_up'> {
+  const viewer = c.var.viewer;
+  if (await hasSecondFactor(c.var.deps.db, who.userId)) return viewer?.secondFactorFresh ? 'open' : 'step_up';
+  return viewer?.recentlySignedIn || viewer?.secondFactorFresh ? 'open' : 'password';
+}
+
+/**
+ * Applies {@link addFactorGate} to a request that adds a factor: null when it may go on,
+ * else the refusal — the step-up's page for `step_up`, `refusePassword` for a password
+ * that is missing or wrong.
+ */
+export async function checkAddFactor(
+  c: Context<AppEnv>,
+  who: FactorOwner,
+  current: string | undefined,
+  back: string,
+  refusePassword: () => Response | Promise<Response>,
+): Promise<Response | null> {
+  const gate = await addFactorGate(c, who);
+  if (gate === 'step_up') return stepUpRedirect(c, back);
+  if (gate === 'password' && !(await recheckPassword(c, who.email, current ?? ''))) return refusePassword();
+  return null;
+}
 
 /** Where "Back" leads: the dashboard for partner staff, the organization's page for clients. */
 export const homeOf = (c: Context<AppEnv>) => (c.var.viewer?.orgKind === 'partner' ? '/dashboard' : '/org/delegations');
@@ -45,7 +70,7 @@ async function showStatus(
       status={status}
       home={homeOf(c)}
       required={c.var.viewer?.mustEnrolSecondFactor === true}
-      askPassword={!recentSignIn(c)}
+      askPassword={(await addFactorGate(c, who)) === 'password'}
       error={extra.error}
       notice={extra.notice}
     />,
@@ -77,9 +102,10 @@ export function registerTwoFactorPages(app: WebApp): void {
     const who = signedIn(c);
     // A session signed in a while ago might be someone else's borrowed one: a new second
     // factor (which ends the other sessions) then needs the password typed again.
-    if (!recentSignIn(c) && !(await recheckPassword(c, who.email, form.current ?? ''))) {
-      return showStatus(c, who, { error: 'The current password is not right.', status: 401 });
-    }
+    const refused = await checkAddFactor(c, who, form.current, '/account/two-factor', () =>
+      showStatus(c, who, { error: 'The current password is not right.', status: 401 }),
+    );
+    if (refused) return refused;
     await startTotpEnrolment(c.var.deps, who);
     return c.redirect('/account/two-factor', 303);
   });

@@ -423,6 +423,21 @@ describe('adding a passkey to a session signed in a while ago', () => {
   });
 });
 
+describe('adding a second passkey from a session signed in a while ago', () => {
+  it('needs the step-up with the factor already held, not only the password', async () => {
+    const { owner, browser } = await signedInOwner();
+    await registerPasskey(browser);
+    await stack.deps.sql`update sessions set created_at = now() - interval '11 minutes', second_factor_at = null
+      where user_id = ${owner.userId}`;
+    const page = await browser.get('/account/passkeys');
+    expect(page.html).toContain('href="/account/confirm?next=/account/passkeys"');
+    const options = await browser.post('/account/passkeys/options', { current: owner.password });
+    expect(options.status).toBe(403);
+    const [row] = await stack.deps.sql`select count(*)::int as n from passkeys where user_id = ${owner.userId}`;
+    expect(row?.n).toBe(1);
+  });
+});
+
 describe('removing a passkey', () => {
   it('ends the other sessions, drops the recovery codes with the last factor, and only for its owner', async () => {
     const { owner, browser } = await signedInOwner();

@@ -6,7 +6,7 @@ import { PageClient } from '../../helpers/browser-client.ts';
 import { createTestPartner } from '../../helpers/factories.ts';
 import { createClientAdmin, createOfferFixture } from '../../helpers/offer-fixtures.ts';
 import { createTestStack, type TestStack } from '../../helpers/stack.ts';
-import { enrolTotp, secretFromPage, totpCode, wrongCode } from '../../helpers/two-factor.ts';
+import { currentStep, enrolTotp, secretFromPage, totpCode, wrongCode } from '../../helpers/two-factor.ts';
 
 let stack: TestStack;
 
@@ -147,6 +147,34 @@ describe('enrolling an authenticator app', () => {
     expect(right.status).toBe(303);
     const [started] = await stack.deps.sql`select count(*)::int as n from user_factors where user_id = ${owner.userId}`;
     expect(started?.n).toBe(1);
+  });
+
+  it('a pending set-up is seen and confirmed only in the session that started it', async () => {
+    const { owner, browser } = await signedInOwner();
+    const { browser: other } = await passwordStep(owner.email, owner.password, '/dashboard', '10.64.0.2');
+    expect((await browser.post('/account/two-factor/start')).status).toBe(303);
+    const shown = await browser.get('/account/two-factor');
+    const secret = secretFromPage(shown.html);
+    const elsewhere = await other.get('/account/two-factor');
+    expect(elsewhere.html).not.toContain(secret);
+    expect(elsewhere.html).not.toContain('data-testid="totp-secret"');
+    const stolen = await other.post('/account/two-factor/confirm', { code: totpCode(secret, currentStep()) });
+    expect(stolen.status).toBe(422);
+    const [row] = await stack.deps.sql`select confirmed_at from user_factors where user_id = ${owner.userId}`;
+    expect(row?.confirmed_at).toBeNull();
+  });
+
+  it('adding an authenticator app next to a passkey needs the step-up, not only the password', async () => {
+    const { owner, browser } = await signedInOwner();
+    await stack.deps.sql`insert into passkeys (id, user_id, credential_id, public_key, name)
+      values (${`pky_${owner.userId.slice(4)}`}, ${owner.userId}, ${`cred-${owner.userId}`}, 'x', 'Key')`;
+    await stack.deps.sql`update sessions set created_at = now() - interval '11 minutes', second_factor_at = null
+      where user_id = ${owner.userId}`;
+    const started = await browser.post('/account/two-factor/start', { current: owner.password });
+    expect(started.status).toBe(303);
+    expect(started.location).toBe('/account/confirm?next=%2Faccount%2Ftwo-factor');
+    const [row] = await stack.deps.sql`select count(*)::int as n from user_factors where user_id = ${owner.userId}`;
+    expect(row?.n).toBe(0);
   });
 
   it('ends the other sessions of the user when it is turned on', async () => {

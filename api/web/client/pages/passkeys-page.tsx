@@ -27,8 +27,8 @@ export function PasskeysPage(props: {
   home: string;
   notice?: string | undefined;
   error?: string | undefined;
-  /** The sign-in was not just now: adding a passkey asks for the password again. */
-  askPassword?: boolean;
+  /** What adding a passkey needs (api/web/client/two-factor-routes.tsx addFactorGate). */
+  gate: 'open' | 'password' | 'step_up';
 }) {
   return (
     <Layout title="Passkeys" scripts={passkeyScriptPaths}>
@@ -88,36 +88,43 @@ export function PasskeysPage(props: {
         </p>
       ) : null}
       <h2>Add a passkey</h2>
-      <PasskeyForm
-        ceremony="register"
-        action="/account/passkeys"
-        options="/account/passkeys/options"
-        csrf={props.csrf}
-        button="Add a passkey"
-      >
-        <label for="passkey-name">Name (to tell your passkeys apart)</label>
-        <input
-          id="passkey-name"
-          type="text"
-          name="name"
-          required
-          maxlength={PASSKEY_NAME_CHARS}
-          placeholder="Work laptop"
-        />
-        {props.askPassword ? (
-          <>
-            <label for="passkey-current">Your current password</label>
-            <input
-              id="passkey-current"
-              type="password"
-              name="current"
-              autocomplete="current-password"
-              required
-              maxlength={1000}
-            />
-          </>
-        ) : null}
-      </PasskeyForm>
+      {props.gate === 'step_up' ? (
+        <p class="notice" data-testid="passkey-step-up">
+          Adding a passkey needs your second factor within the last few minutes:{' '}
+          <a href="/account/confirm?next=/account/passkeys">confirm it’s you</a>, then add it here.
+        </p>
+      ) : (
+        <PasskeyForm
+          ceremony="register"
+          action="/account/passkeys"
+          options="/account/passkeys/options"
+          csrf={props.csrf}
+          button="Add a passkey"
+        >
+          <label for="passkey-name">Name (to tell your passkeys apart)</label>
+          <input
+            id="passkey-name"
+            type="text"
+            name="name"
+            required
+            maxlength={PASSKEY_NAME_CHARS}
+            placeholder="Work laptop"
+          />
+          {props.gate === 'password' ? (
+            <>
+              <label for="passkey-current">Your current password</label>
+              <input
+                id="passkey-current"
+                type="password"
+                name="current"
+                autocomplete="current-password"
+                required
+                maxlength={1000}
+              />
+            </>
+          ) : null}
+        </PasskeyForm>
+      )}
       <p>
         <a href="/account">Your account</a> · <a href="/account/two-factor">Two-factor sign-in</a> ·{' '}
         <a href={props.home}>Back</a>

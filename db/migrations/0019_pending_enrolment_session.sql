@@ -1,0 +1,1 @@
+ALTER TABLE "user_factors" ADD COLUMN "pending_session_id" text;
