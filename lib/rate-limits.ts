@@ -50,8 +50,8 @@ export const rateLimitRules = {
    */
   secondFactorFailuresPerAccount: { points: 20, duration: 60 * 60 },
   /**
-   * "Sign in with a passkey" challenges asked for from one address: each is a row until it
-   * expires, and no account is known yet to count against. The answers then count against
+   * Passkey challenges asked for from one address (to sign in, for the second step, a
+   * step-up or a new passkey): each is a row until it expires. The answers then count against
    * `signInPerIp` like passwords (a passkey's signature cannot be guessed, so no
    * per-account limit is needed for passkeys alone).
    */

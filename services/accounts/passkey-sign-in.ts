@@ -18,13 +18,10 @@ type Refused = { ok: false; reason: PasskeyRefusal; retryAfterSeconds?: number }
 /**
  * "Sign in with a passkey", no email typed: options that let the browser offer any passkey
  * of this site, asking the person to be verified on the device (the passkey stands in for
- * password and code). Counted per address (RATE_LIMITED past the limit): each is a row.
+ * password and code). Each is a row until it expires: the caller counts them per address
+ * (api/web/shared/passkey-form.tsx, `passkeyChallengesPerIp`).
  */
-export async function startPasskeySignIn(
-  deps: PasskeyDeps,
-  input: { clientAddress: string },
-): Promise<PasskeyRequestOptions> {
-  await deps.rateLimits.consume('passkeyChallengesPerIp', input.clientAddress);
+export async function startPasskeySignIn(deps: PasskeyDeps): Promise<PasskeyRequestOptions> {
   const options = await authenticationOptions(relyingParty(deps.config), [], 'required');
   await issuePasskeyChallenge(deps.db, options.challenge, 'sign_in', null);
   return options;

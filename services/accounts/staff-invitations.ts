@@ -261,6 +261,12 @@ export async function acceptInvitation(
         .where(and(eq(staffInvitations.tokenHash, sha256Hex(token)), pending()))
         .returning();
       if (!claimed) throw gone();
+      // Sent by an owner who is no longer one (or no longer staff): it speaks for nobody now.
+      const [inviter] = await tx
+        .select({ isOwner: staffAccess.isOwner })
+        .from(staffAccess)
+        .where(and(eq(staffAccess.userId, claimed.invitedBy), eq(staffAccess.partnerId, claimed.partnerId)));
+      if (!inviter?.isOwner) throw gone();
       if (await findUserByEmail(tx, claimed.email, { id: users.id })) throw taken();
       await tx.insert(users).values({
         id: userId,

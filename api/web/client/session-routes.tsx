@@ -106,7 +106,7 @@ export function registerSessionPages(app: WebApp): void {
 
   // Passkeys (services/accounts/passkey-sign-in.ts): alone, instead of password and code.
   app.post('/sign-in/passkey/options', (c) =>
-    passkeyOptionsResponse(c, () => startPasskeySignIn(c.var.deps, { clientAddress: clientIp(c) }), {
+    passkeyOptionsResponse(c, () => startPasskeySignIn(c.var.deps), {
       status: 409,
       message: passkeyRefusalMessages.challenge_unknown,
     }),

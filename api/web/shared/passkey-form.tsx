@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import type { Child } from 'hono/jsx';
 import { isAppError } from '../../../core/errors.ts';
 import type { AppEnv } from '../../env.ts';
-import { formFields, verifyCsrf } from './context.ts';
+import { clientIp, formFields, verifyCsrf } from './context.ts';
 
 /**
  * A form the passkey script drives (api/web/shared/passkey-script.ts): it asks `options`
@@ -35,7 +35,7 @@ export function PasskeyForm(props: {
 
 /**
  * Answers a passkey form's request for options: a form post (its CSRF field checked, and
- * its Origin by `formFields`), answered as JSON — `{ options }`, or `{ error }` with the
+ * its Origin by `formFields`; counted per address, `passkeyChallengesPerIp`), answered as JSON — `{ options }`, or `{ error }` with the
  * status of the refusal (`missing` when `make` has none to give). Never cached.
  */
 export async function passkeyOptionsResponse(
@@ -47,6 +47,8 @@ export async function passkeyOptionsResponse(
   try {
     const form = await formFields(c);
     verifyCsrf(c, form.csrf);
+    // Every challenge is a row until it expires, whoever asks: counted per address.
+    await c.var.deps.rateLimits.consume('passkeyChallengesPerIp', clientIp(c));
     const options = await make(form);
     return options ? c.json({ options }) : c.json({ error: missing.message }, missing.status);
   } catch (error) {

@@ -438,6 +438,18 @@ describe('adding a second passkey from a session signed in a while ago', () => {
   });
 });
 
+describe('passkey challenges asked for by a signed-in user', () => {
+  it('are limited per address like the anonymous ones (each is a row until it expires)', async () => {
+    const { browser } = await signedInOwner();
+    await registerPasskey(browser);
+    await browser.get('/account/confirm');
+    const statuses: number[] = [];
+    for (let i = 0; i < 61; i++) statuses.push((await browser.post('/account/confirm/passkey/options')).status);
+    expect(statuses.slice(0, 59).every((st) => st === 200)).toBe(true);
+    expect(statuses.at(-1)).toBe(429);
+  });
+});
+
 describe('removing a passkey', () => {
   it('ends the other sessions, drops the recovery codes with the last factor, and only for its owner', async () => {
     const { owner, browser } = await signedInOwner();

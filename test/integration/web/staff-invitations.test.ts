@@ -320,6 +320,20 @@ describe('accepting an invitation', () => {
     const [invitation] = await stack.deps.sql`select accepted_at from staff_invitations where lower(email) = ${email}`;
     expect(invitation?.accepted_at).toBeNull();
   });
+
+  it('refuses an invitation whose owner is no longer an owner, creating nothing', async () => {
+    const owner = await createTestPartner(stack);
+    const email = freeAddress();
+    const link = await invitedLink(owner, email);
+    // The owner who sent it was made an ordinary staff member since.
+    await stack.deps.sql`update staff_access set is_owner = false where user_id = ${owner.userId}`;
+    const browser = new PageClient(stack);
+    await browser.get(link);
+    const before = await rowCounts(stack);
+    const refused = await browser.post(link, { password, repeat: password });
+    expect(refused.status).toBe(410);
+    expect(await rowCounts(stack)).toEqual(before);
+  });
 });
 
 describe('owners manage invitations', () => {
