@@ -45,6 +45,7 @@ const fixedActions = {
   'sign_in.lockout': 'Too many wrong passwords for the account: sign-ins slowed down and its owners emailed',
   'sso.configure': 'Set up single sign-on for staff',
   'sso.enable': 'Turned on single sign-on for staff',
+  'sso.verify_domain': "Proved the staff's email domain for single sign-on",
   'sso.disable': 'Turned off single sign-on for staff',
   'sso.link': 'Linked an account at the identity provider to a staff account',
   'sso.sign_in': 'Signed in through the identity provider',

@@ -127,3 +127,12 @@ export function classifyCallbackError(error: unknown): SsoRefusal {
   if (/"iss"/.test(text)) return 'issuer_mismatch';
   return 'invalid_response';
 }
+
+/**
+ * Where a partner publishes the proof that it holds its staff's email domain: a TXT record
+ * `mandate-sso=<token>` at `_mandate-sso.<domain>` (the token derived from LINK_SECRET, the
+ * provider and the domain: lib/secrets.ts ssoDomainToken). Until it is found, single
+ * sign-on does not start for the domain — naming a domain claims nothing.
+ */
+export const ssoDomainRecordName = (domain: string) => `_mandate-sso.${domain.toLowerCase()}`;
+export const ssoDomainRecordValue = (token: string) => `mandate-sso=${token}`;

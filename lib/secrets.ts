@@ -42,6 +42,11 @@ export function staffInvitationToken(secret: string, invitationId: string): stri
   return createHmac('sha256', secret).update(`staff-invitation:${invitationId}`).digest('base64url');
 }
 
+/** The token a partner publishes in DNS to prove it holds its single sign-on domain. */
+export function ssoDomainToken(secret: string, providerId: string, domain: string): string {
+  return createHmac('sha256', secret).update(`sso-domain:${providerId}:${domain.toLowerCase()}`).digest('base64url');
+}
+
 /**
  * The key of a delegation's "end this delegation" link, carried by every email to a
  * client admin about it: derived like the offer links, so nothing is stored, and only the

@@ -271,3 +271,18 @@ export function secondFactorChangeNotice(p: {
     { label: 'Where you are signed in', url: p.sessionsUrl },
   );
 }
+
+/**
+ * To a staff member when their account was linked to an account at their partner's
+ * identity provider (the first single sign-on): from then on that provider signs them in.
+ */
+export function ssoLinkNotice(p: { accountEmail: string; issuer: string; sessionsUrl: string }): RenderedEmail {
+  return renderNotice(
+    `Single sign-on was linked to ${p.accountEmail}`,
+    [
+      `Your Mandate account ${p.accountEmail} was linked to your account at the identity provider ${p.issuer}, and signed in through it. From now on, signing in there signs you in here.`,
+      'If this was not you, tell your partner’s owners at once: someone who controls that identity provider signed in as you.',
+    ],
+    { label: 'Where you are signed in', url: p.sessionsUrl },
+  );
+}

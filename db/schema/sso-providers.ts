@@ -26,6 +26,11 @@ export const ssoProviders = pgTable(
     emailDomain: text().notNull(),
     /** The issuer's discovery document (OpenID Provider Metadata) as fetched at the last save. */
     serverMetadata: jsonb().$type<Record<string, unknown>>().notNull(),
+    /**
+     * When the partner proved it holds `emailDomain` (a TXT record, core/single-sign-on.ts);
+     * null until then, and again after the domain changes. Sign-in uses only proven domains.
+     */
+    domainVerifiedAt: timestamp({ withTimezone: true }),
     /** Off: starts and callbacks are refused; links are kept for when it is on again. */
     enabled: boolean().notNull().default(true),
     updatedBy: text().references(() => users.id),
@@ -35,8 +40,11 @@ export const ssoProviders = pgTable(
   (t) => [
     // One provider per partner (the dashboard edits "the" provider).
     uniqueIndex('sso_providers_partner_unique').on(t.partnerId),
-    // The sign-in form picks the provider by the address's domain: one partner per domain.
-    uniqueIndex('sso_providers_domain_unique').on(sql`lower(${t.emailDomain})`),
+    // The sign-in form picks the provider by the address's domain: one partner per proven
+    // domain. Unproven claims may overlap, so nobody can hold a domain just by naming it.
+    uniqueIndex('sso_providers_domain_unique')
+      .on(sql`lower(${t.emailDomain})`)
+      .where(sql`${t.domainVerifiedAt} is not null`),
   ],
 );
 

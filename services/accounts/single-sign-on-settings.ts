@@ -3,12 +3,19 @@ import { normalizeDomainName } from '../../core/domain-names.ts';
 import type { FieldIssue } from '../../core/errors.ts';
 import { AppError } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
-import { checkIssuerUrl, ssoRedirectUri } from '../../core/single-sign-on.ts';
+import {
+  checkIssuerUrl,
+  ssoDomainRecordName,
+  ssoDomainRecordValue,
+  ssoRedirectUri,
+} from '../../core/single-sign-on.ts';
 import { isUniqueViolation } from '../../db/errors.ts';
 import { ssoProviders } from '../../db/schema/index.ts';
 import type { Deps } from '../../lib/deps.ts';
+import { createTxtLookup } from '../../lib/dns.ts';
 import { discoverIssuer } from '../../lib/openid-connect.ts';
 import { openSecret, sealSecret } from '../../lib/secret-box.ts';
+import { ssoDomainToken } from '../../lib/secrets.ts';
 import { recordAudit } from '../audit/record.ts';
 import type { PartnerPrincipal } from '../shared/principals.ts';
 
@@ -27,12 +34,17 @@ export interface SsoSettingsView {
     /** False when the saved secret no longer opens (LINK_SECRET changed): enter it again. */
     secretReadable: boolean;
     updatedAt: Date;
+    /** The TXT record that proves the domain, and when it was found (null: not yet). */
+    domainProof: { name: string; value: string; verifiedAt: Date | null };
   } | null;
 }
 
 function assertOwner(principal: PartnerPrincipal): void {
   if (!principal.isOwner) throw new AppError('NOT_AUTHORIZED', "Only the partner's owners set up single sign-on");
 }
+
+const domainRecordValue = (linkSecret: string, providerId: string, domain: string) =>
+  ssoDomainRecordValue(ssoDomainToken(linkSecret, providerId, domain));
 
 /** The partner's single sign-on settings (owners only). */
 export async function readSsoSettings(
@@ -52,6 +64,11 @@ export async function readSsoSettings(
           secretReadable:
             openSecret(deps.config.linkSecret, row.clientSecretSealed, ssoClientSecretContext(row.id)) !== null,
           updatedAt: row.updatedAt,
+          domainProof: {
+            name: ssoDomainRecordName(row.emailDomain),
+            value: domainRecordValue(deps.config.linkSecret, row.id, row.emailDomain),
+            verifiedAt: row.domainVerifiedAt,
+          },
         }
       : null,
   };
@@ -106,7 +123,7 @@ export async function saveSsoSettings(
   try {
     await deps.db.transaction(async (tx) => {
       const [existing] = await tx
-        .select({ id: ssoProviders.id, enabled: ssoProviders.enabled })
+        .select({ id: ssoProviders.id, enabled: ssoProviders.enabled, emailDomain: ssoProviders.emailDomain })
         .from(ssoProviders)
         .where(eq(ssoProviders.partnerId, principal.partnerId))
         .for('update');
@@ -121,6 +138,8 @@ export async function saveSsoSettings(
         issuer: String(serverMetadata.issuer),
         clientId,
         emailDomain: domain.name,
+        // Another domain is a new claim: proven again before any sign-in uses it.
+        ...(existing?.emailDomain.toLowerCase() === domain.name ? {} : { domainVerifiedAt: null }),
         serverMetadata,
         updatedBy: principal.userId,
         updatedAt: sql`now()`,
@@ -196,4 +215,60 @@ export async function setSsoEnabled(
       requestId,
     });
   });
+}
+
+/**
+ * Looks for the partner's TXT record proving its staff domain (owners only) and, when it
+ * is there, marks the domain proven: from then on single sign-on starts for addresses at
+ * it. Refused (422) when the record is not found or the lookup fails; 409 when another
+ * partner proved the domain first (it could: it holds the DNS too). Audited either way.
+ */
+export async function verifySsoDomain(
+  deps: Pick<Deps, 'db' | 'config'>,
+  principal: PartnerPrincipal,
+  requestId?: string,
+): Promise<void> {
+  assertOwner(principal);
+  const [row] = await deps.db
+    .select({ id: ssoProviders.id, emailDomain: ssoProviders.emailDomain })
+    .from(ssoProviders)
+    .where(eq(ssoProviders.partnerId, principal.partnerId));
+  if (!row) throw new AppError('NOT_FOUND', 'Set up single sign-on first.');
+  const name = ssoDomainRecordName(row.emailDomain);
+  const expected = domainRecordValue(deps.config.linkSecret, row.id, row.emailDomain);
+  const lookup = await createTxtLookup(deps.config.dnsServers)(name);
+  const found = lookup.ok && lookup.records.some((parts) => parts.join('') === expected);
+  const audit = (outcome: 'succeeded' | 'rejected', detail: Record<string, unknown>) =>
+    recordAudit(deps.db, {
+      actorUserId: principal.userId,
+      partnerId: principal.partnerId,
+      orgId: principal.partnerId,
+      action: 'sso.verify_domain',
+      targetType: 'sso_provider',
+      targetId: row.id,
+      outcome,
+      requestId,
+      detail: { emailDomain: row.emailDomain, ...detail },
+    });
+  if (!found) {
+    await audit('rejected', { reason: lookup.ok ? 'record_not_found' : 'lookup_failed' });
+    throw new AppError(
+      'VALIDATION_FAILED',
+      lookup.ok
+        ? `The TXT record was not found at ${name}. Publish it as shown (DNS can take a few minutes), then check again.`
+        : `The DNS lookup of ${name} failed; try again in a moment.`,
+      { issues: [{ path: 'emailDomain', message: 'not proven yet' }] },
+    );
+  }
+  try {
+    await deps.db
+      .update(ssoProviders)
+      .set({ domainVerifiedAt: sql`now()` })
+      .where(and(eq(ssoProviders.id, row.id), eq(ssoProviders.emailDomain, row.emailDomain)));
+  } catch (error) {
+    if (!isUniqueViolation(error, 'sso_providers_domain_unique')) throw error;
+    await audit('rejected', { reason: 'proven_by_another_partner' });
+    throw new AppError('CONFLICT', `Another partner has proven ${row.emailDomain} for its single sign-on.`);
+  }
+  await audit('succeeded', {});
 }

@@ -1,4 +1,4 @@
-import { and, eq, isNull, lt, sql } from 'drizzle-orm';
+import { and, eq, isNotNull, isNull, lt, sql } from 'drizzle-orm';
 import {
   classifyCallbackError,
   emailDomainOf,
@@ -14,6 +14,8 @@ import { finishAuthorization, startAuthorization, type VerifiedIdentity } from '
 import { openSecret, sealSecret } from '../../lib/secret-box.ts';
 import { randomToken, sha256Hex } from '../../lib/secrets.ts';
 import { recordAudit } from '../audit/record.ts';
+import { notifyContext, notifySsoLink } from '../mail/notifications.ts';
+import { enqueueEmails } from '../mail/outbox.ts';
 import { userEmailIs } from '../shared/users.ts';
 import { hasSecondFactor } from './second-factor.ts';
 import { ssoClientSecretContext } from './single-sign-on-settings.ts';
@@ -43,7 +45,13 @@ export async function startSsoSignIn(
   const [provider] = await deps.db
     .select()
     .from(ssoProviders)
-    .where(and(sql`lower(${ssoProviders.emailDomain}) = ${domain}`, eq(ssoProviders.enabled, true)));
+    .where(
+      and(
+        sql`lower(${ssoProviders.emailDomain}) = ${domain}`,
+        eq(ssoProviders.enabled, true),
+        isNotNull(ssoProviders.domainVerifiedAt),
+      ),
+    );
   if (!provider) return { ok: false };
 
   const started = await startAuthorization(
@@ -91,7 +99,7 @@ type Provider = typeof ssoProviders.$inferSelect & { partnerName: string };
  * a partner is known) and is an answer, not a throw.
  */
 export async function finishSsoSignIn(
-  deps: Pick<Deps, 'db' | 'config' | 'logger'>,
+  deps: Pick<Deps, 'db' | 'config' | 'logger' | 'queues'>,
   input: { token: string | undefined; callbackUrl: URL; requestId?: string | undefined },
 ): Promise<SsoCallbackResult> {
   const { db } = deps;
@@ -127,7 +135,8 @@ export async function finishSsoSignIn(
 
   if (!taken) return refuse('replayed');
   if (!taken.live) return refuse('expired');
-  if (!p.enabled) return refuse('provider_disabled');
+  // Off, or its domain no longer proven (changed since the start): refused alike.
+  if (!p.enabled || !p.domainVerifiedAt) return refuse('provider_disabled');
   const opened = openSecret(deps.config.linkSecret, taken.sealed, signInContext(id));
   const clientSecret = openSecret(deps.config.linkSecret, p.clientSecretSealed, ssoClientSecretContext(p.id));
   if (!opened || !clientSecret) return refuse('invalid_response', { error: 'sealed values do not open' });
@@ -151,7 +160,7 @@ export async function finishSsoSignIn(
   // The library compared `iss` with the configured issuer; a second look costs nothing.
   if (identity.issuer !== p.issuer) return refuse('issuer_mismatch', seen);
 
-  const account = await accountOf(db, p, identity, input.requestId);
+  const account = await accountOf(deps, p, identity, input.requestId);
   if (!account.ok) return refuse(account.reason, { ...seen, ...account.detail });
   return {
     ok: true,
@@ -169,11 +178,12 @@ type AccountResult = { ok: true; userId: string } | { ok: false; reason: SsoRefu
  * partner), recording the link. The sign-in (and a new link) is recorded with it.
  */
 async function accountOf(
-  db: Db,
+  deps: Pick<Deps, 'db' | 'config' | 'queues' | 'logger'>,
   p: Provider,
   identity: VerifiedIdentity,
   requestId: string | undefined,
 ): Promise<AccountResult> {
+  const { db } = deps;
   const seen = { subject: identity.subject, email: identity.email };
   const link = await findLink(db, p, identity);
   if (link && !link.isStaff) return { ok: false, reason: 'no_account', detail: { linkedUserId: link.userId } };
@@ -197,7 +207,7 @@ async function accountOf(
     .innerJoin(staffAccess, and(eq(staffAccess.userId, users.id), eq(staffAccess.partnerId, p.partnerId)))
     .where(and(userEmailIs(identity.email), eq(users.orgId, p.partnerId)));
   if (!staff) return { ok: false, reason: 'no_account' };
-  const linked = await db.transaction(async (tx) => {
+  const linked = await db.transaction(async (tx): Promise<false | { emailIds: string[] }> => {
     const [made] = await tx
       .insert(ssoLinks)
       .values({ providerId: p.id, issuer: identity.issuer, subject: identity.subject, userId: staff.userId })
@@ -210,7 +220,9 @@ async function accountOf(
         .from(ssoLinks)
         .where(and(eq(ssoLinks.issuer, identity.issuer), eq(ssoLinks.subject, identity.subject)));
       if (other?.userId !== staff.userId) return false;
-    } else {
+    }
+    let emailIds: string[] = [];
+    if (made) {
       await recordAudit(tx, {
         actorUserId: staff.userId,
         partnerId: p.partnerId,
@@ -222,11 +234,19 @@ async function accountOf(
         requestId,
         detail: { issuer: identity.issuer, ...seen },
       });
+      // The account is told: a link made by someone else's provider would otherwise go unseen.
+      emailIds = await notifySsoLink(tx, notifyContext(deps.config), {
+        userId: staff.userId,
+        issuer: identity.issuer,
+        eventKey: `${identity.issuer}|${identity.subject}`,
+      });
     }
     await recordSignIn(tx, p, staff.userId, { ...seen, firstLink: Boolean(made) }, requestId);
-    return true;
+    return { emailIds };
   });
-  return linked ? { ok: true, userId: staff.userId } : { ok: false, reason: 'no_account' };
+  if (!linked) return { ok: false, reason: 'no_account' };
+  await enqueueEmails(deps, linked.emailIds);
+  return { ok: true, userId: staff.userId };
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   type SecondFactorChange,
   secondFactorChangeNotice,
   signInLockoutNotice,
+  ssoLinkNotice,
   terminatedNotice,
 } from '../../core/emails/notifications.ts';
 import { type Role, sortRoles } from '../../core/roles.ts';
@@ -313,5 +314,23 @@ export async function notifySecondFactorChange(
   });
   return recordEmails(db, ctx.messageIdDomain, [
     { dedupeKey: `second-factor.${input.eventKey}`, kind: 'second-factor-change', toEmail: user.email, content },
+  ]);
+}
+
+/** A staff member's account was linked to an identity at their partner's provider: they are told. */
+export async function notifySsoLink(
+  db: DbOrTx,
+  ctx: NotifyContext,
+  input: { userId: string; issuer: string; eventKey: string },
+) {
+  const [user] = await db.select({ email: users.email }).from(users).where(eq(users.id, input.userId));
+  if (!user) return [];
+  const content = ssoLinkNotice({
+    accountEmail: user.email,
+    issuer: input.issuer,
+    sessionsUrl: `${ctx.publicUrl}/account/sessions`,
+  });
+  return recordEmails(db, ctx.messageIdDomain, [
+    { dedupeKey: `sso-link.${input.eventKey}`, kind: 'sso-link', toEmail: user.email, content },
   ]);
 }

@@ -5,6 +5,7 @@ import { type RunningServer, startServer } from '../../api/server.ts';
 import { SSO_CALLBACK_PATH } from '../../core/single-sign-on.ts';
 import { launchBrowser, screenshotDir } from '../helpers/browser.ts';
 import { createStaffMember, signedInClient } from '../helpers/dashboard.ts';
+import { type DnsTestServer, startDnsServer, type TxtZone } from '../helpers/dns-server.ts';
 import { createTestPartner } from '../helpers/factories.ts';
 import { startIdentityProvider, type TestIdentityProvider } from '../helpers/oidc-provider.ts';
 import { freePort } from '../helpers/processes.ts';
@@ -33,10 +34,17 @@ async function localContext(): Promise<BrowserContext> {
   return context;
 }
 
+/** The DNS the partner publishes its domain's proof in. */
+const zone: TxtZone = {};
+let dns: DnsTestServer;
+
 beforeAll(async () => {
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
-  stack = await createTestStack({ env: { PORT: String(port), PUBLIC_URL: base, HOST: '127.0.0.1' } });
+  dns = await startDnsServer(zone);
+  stack = await createTestStack({
+    env: { PORT: String(port), PUBLIC_URL: base, HOST: '127.0.0.1', DNS_SERVERS: dns.address },
+  });
   server = await startServer(stack.app, stack.config);
   idp = await startIdentityProvider({ redirectUri: `${base}${SSO_CALLBACK_PATH}` });
   browser = await launchBrowser();
@@ -47,6 +55,7 @@ afterAll(async () => {
   await idp?.close();
   await server?.close();
   await stack?.close();
+  await dns?.close();
 });
 
 describe('single sign-on in a browser', () => {
@@ -76,6 +85,12 @@ describe('single sign-on in a browser', () => {
     await ownerPage.getByRole('button', { name: 'Save' }).click();
     await ownerPage.getByTestId('sso-status').filter({ hasText: 'Single sign-on is on.' }).waitFor();
     expect(await ownerPage.content()).not.toContain(idp.clientSecret);
+    // The domain is proven by a TXT record the owner publishes, then checks from the page.
+    const name = (await ownerPage.getByTestId('sso-txt-name').textContent()) as string;
+    const value = (await ownerPage.getByTestId('sso-txt-value').textContent()) as string;
+    zone[name] = () => [value];
+    await ownerPage.getByRole('button', { name: 'Check the record' }).click();
+    await ownerPage.getByTestId('sso-domain-status').filter({ hasText: 'Proven on' }).waitFor();
     await shot(ownerPage, '1-settings');
 
     // A staff member at that domain, and their account at the provider.

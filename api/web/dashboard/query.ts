@@ -53,6 +53,8 @@ export function notice(c: Context<AppEnv>): string | undefined {
       return 'Token revoked: it no longer opens the API.';
     case 'sso-saved':
       return 'Single sign-on saved: the issuer answered its discovery document.';
+    case 'sso-domain-proven':
+      return 'Domain proven: single sign-on starts for its addresses.';
     case 'sso-on':
       return 'Single sign-on is on.';
     case 'sso-off':

@@ -1,5 +1,10 @@
 import { isAppError } from '../../../core/errors.ts';
-import { readSsoSettings, saveSsoSettings, setSsoEnabled } from '../../../services/accounts/single-sign-on-settings.ts';
+import {
+  readSsoSettings,
+  saveSsoSettings,
+  setSsoEnabled,
+  verifySsoDomain,
+} from '../../../services/accounts/single-sign-on-settings.ts';
 import type { WebApp } from '../../env.ts';
 import { csrfToken, formFields, renderPage, verifyCsrf } from '../shared/context.ts';
 import { stepUpRedirect } from '../shared/step-up.ts';
@@ -47,6 +52,27 @@ export function registerSsoSettingsPages(app: WebApp): void {
       );
     }
     return c.redirect('/dashboard/single-sign-on?notice=sso-saved', 303);
+  });
+
+  app.post('/dashboard/single-sign-on/verify', async (c) => {
+    const form = await formFields(c);
+    verifyCsrf(c, form.csrf);
+    try {
+      await verifySsoDomain(c.var.deps, c.var.principal, c.var.requestId);
+    } catch (error) {
+      if (!isAppError(error, 'VALIDATION_FAILED') && !isAppError(error, 'CONFLICT')) throw error;
+      return renderPage(
+        c,
+        <SsoSettingsPage
+          principal={c.var.principal}
+          csrf={csrfToken(c)}
+          settings={await readSsoSettings(c.var.deps, c.var.principal)}
+          error={error.message}
+        />,
+        error.status,
+      );
+    }
+    return c.redirect('/dashboard/single-sign-on?notice=sso-domain-proven', 303);
   });
 
   app.post('/dashboard/single-sign-on/enabled', async (c) => {

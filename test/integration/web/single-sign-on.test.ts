@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SSO_CALLBACK_PATH, ssoRefusalMessage } from '../../../core/single-sign-on.ts';
 import { PageClient } from '../../helpers/browser-client.ts';
 import { createStaffMember, signedInClient, stepUp } from '../../helpers/dashboard.ts';
+import { type DnsTestServer, startDnsServer, type TxtZone } from '../../helpers/dns-server.ts';
 import { createTestPartner } from '../../helpers/factories.ts';
 import { signInAtProvider, startIdentityProvider, type TestIdentityProvider } from '../../helpers/oidc-provider.ts';
 import { createTestStack, type TestStack } from '../../helpers/stack.ts';
@@ -17,20 +18,26 @@ let stack: TestStack;
 let idp: TestIdentityProvider;
 const redirectUri = `http://mandate.test${SSO_CALLBACK_PATH}`;
 
+/** TXT records a partner publishes to prove its staff domain (filled by the test that needs one). */
+const zone: TxtZone = {};
+let dns: DnsTestServer;
+
 beforeAll(async () => {
-  stack = await createTestStack();
+  dns = await startDnsServer(zone);
+  stack = await createTestStack({ env: { DNS_SERVERS: dns.address } });
   idp = await startIdentityProvider({ redirectUri });
 });
 afterAll(async () => {
   await idp?.close();
   await stack?.close();
+  await dns?.close();
 });
 
 /** A message as hono/jsx writes it into the page. */
 const escaped = (text: string) => text.replaceAll("'", '&#39;');
 
 /** A partner whose owner set up single sign-on with `provider` on the dashboard page, for a domain of its own. */
-async function partnerWithSso(provider: TestIdentityProvider = idp) {
+async function partnerWithSso(provider: TestIdentityProvider = idp, options: { verified?: boolean } = {}) {
   const tag = randomBytes(4).toString('hex');
   const partnerName = `Partner ${tag}`;
   const partner = await createTestPartner(stack, partnerName);
@@ -44,6 +51,10 @@ async function partnerWithSso(provider: TestIdentityProvider = idp) {
     emailDomain: domain,
   });
   expect(saved.status, saved.html).toBe(303);
+  if (options.verified ?? true) {
+    // As if its TXT record had been published and checked (the verification has tests of its own).
+    await stack.deps.sql`update sso_providers set domain_verified_at = now() where partner_id = ${partner.partnerId}`;
+  }
   return { partner, partnerName, domain, owner };
 }
 
@@ -81,6 +92,49 @@ async function linksOf(userId: string) {
 async function sessionsOf(userId: string) {
   return stack.deps.sql`select sign_in_method, second_factor_at from sessions where user_id = ${userId}`;
 }
+
+describe('a staff domain is used only once its owner has proven it', () => {
+  it('by a TXT record: until then no sign-in starts there, and another partner cannot take it', async () => {
+    const { partner, domain, owner } = await partnerWithSso(idp, { verified: false });
+    const page = await owner.get('/dashboard/single-sign-on');
+    const name = /data-testid="sso-txt-name">([^<]+)</.exec(page.html)?.[1];
+    const value = /data-testid="sso-txt-value">([^<]+)</.exec(page.html)?.[1];
+    expect(name).toBe(`_mandate-sso.${domain}`);
+    expect(value).toMatch(/^mandate-sso=[A-Za-z0-9_-]{43}$/);
+
+    // Not proven: the sign-in form answers as for a domain without single sign-on.
+    const browser = new PageClient(stack);
+    await browser.get('/sign-in');
+    const early = await browser.post('/sign-in/sso', { email: `lee@${domain}`, next: '/dashboard' });
+    expect(early.html).not.toContain('data-testid="sso-continue"');
+
+    // Another partner may claim the same domain, but cannot prove it with its own record.
+    const squatter = await createTestPartner(stack);
+    const squatterOwner = await signedInClient(stack, squatter.userId);
+    await stepUp(squatterOwner);
+    const claimed = await squatterOwner.post('/dashboard/single-sign-on', {
+      issuer: idp.issuer,
+      clientId: idp.clientId,
+      clientSecret: idp.clientSecret,
+      emailDomain: domain,
+    });
+    expect(claimed.status).toBe(303);
+
+    const missing = await owner.post('/dashboard/single-sign-on/verify');
+    expect(missing.status).toBe(422);
+    zone[(name as string).toLowerCase()] = () => [value as string];
+    const proven = await owner.post('/dashboard/single-sign-on/verify');
+    expect(proven.status).toBe(303);
+    const squatterTry = await squatterOwner.post('/dashboard/single-sign-on/verify');
+    expect(squatterTry.status).toBe(422); // the record published is the owner's, not theirs
+
+    const started = await browser.post('/sign-in/sso', { email: `lee@${domain}`, next: '/dashboard' });
+    expect(started.html).toContain('data-testid="sso-continue"');
+    const [row] = await stack.deps.sql`
+      select partner_id from sso_providers where lower(email_domain) = ${domain} and domain_verified_at is not null`;
+    expect(row?.partner_id).toBe(partner.partnerId);
+  });
+});
 
 describe('the owners set up single sign-on', () => {
   it('saves the provider after discovery, shows the redirect URI, keeps the secret sealed and never shows it', async () => {
@@ -171,6 +225,10 @@ describe('signing in through the identity provider', () => {
     ]);
     expect(audit[1]?.detail).toMatchObject({ firstLink: true, subject: login });
     expect(audit[2]?.detail).toMatchObject({ firstLink: false });
+    // The account is told of the link, once (the later sign-in makes none).
+    const mails = await stack.deps
+      .sql`select subject from emails where kind = 'sso-link' and lower(to_email) = ${email}`;
+    expect(mails.map((m) => m.subject)).toEqual([`Single sign-on was linked to ${email}`]);
   });
 
   it('reads the address from userinfo when the ID token does not carry it', async () => {

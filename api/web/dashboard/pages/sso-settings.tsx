@@ -1,5 +1,6 @@
 import type { SaveSsoInput, SsoSettingsView } from '../../../../services/accounts/single-sign-on-settings.ts';
 import type { PartnerPrincipal } from '../../../../services/shared/principals.ts';
+import { utcMinute } from '../../shared/format.ts';
 import { DashboardLayout } from './layout.tsx';
 
 /** The partner's identity provider for its staff's sign-in (owners only). */
@@ -60,6 +61,37 @@ export function SsoSettingsPage(props: {
           </form>
         ) : null}
       </section>
+      {provider ? (
+        <section class="card">
+          <h2>{`Prove you hold ${provider.emailDomain}`}</h2>
+          {provider.domainProof.verifiedAt ? (
+            <p class="ok" data-testid="sso-domain-status">
+              {`Proven on ${utcMinute(provider.domainProof.verifiedAt)} UTC: staff at ${provider.emailDomain} can sign in here.`}
+            </p>
+          ) : (
+            <p class="notice" data-testid="sso-domain-status">
+              Not proven yet: until it is, single sign-on does not start for this domain (naming a domain claims
+              nothing). Publish this TXT record in the domain's DNS, then check.
+            </p>
+          )}
+          <dl class="facts">
+            <dt>Name</dt>
+            <dd>
+              <code data-testid="sso-txt-name">{provider.domainProof.name}</code>
+            </dd>
+            <dt>Value</dt>
+            <dd>
+              <code data-testid="sso-txt-value">{provider.domainProof.value}</code>
+            </dd>
+          </dl>
+          {provider.domainProof.verifiedAt ? null : (
+            <form method="post" action="/dashboard/single-sign-on/verify" class="inline">
+              <input type="hidden" name="csrf" value={props.csrf} />
+              <button type="submit">Check the record</button>
+            </form>
+          )}
+        </section>
+      ) : null}
       <section class="card">
         <h2>{provider ? 'Change the provider' : 'Set up the provider'}</h2>
         <form method="post" action="/dashboard/single-sign-on" class="filters">
