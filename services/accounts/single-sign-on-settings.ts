@@ -14,6 +14,7 @@ import { ssoProviders } from '../../db/schema/index.ts';
 import type { Deps } from '../../lib/deps.ts';
 import { createTxtLookup } from '../../lib/dns.ts';
 import { discoverIssuer } from '../../lib/openid-connect.ts';
+import { nonPublicHostReason } from '../../lib/public-address.ts';
 import { openSecret, sealSecret } from '../../lib/secret-box.ts';
 import { ssoDomainToken } from '../../lib/secrets.ts';
 import { recordAudit } from '../audit/record.ts';
@@ -41,6 +42,25 @@ export interface SsoSettingsView {
 
 function assertOwner(principal: PartnerPrincipal): void {
   if (!principal.isOwner) throw new AppError('NOT_AUTHORIZED', "Only the partner's owners set up single sign-on");
+}
+
+/** Refuses (422) when any of these URLs is not https on a public address. */
+async function refuseNonPublic(urls: string[]): Promise<void> {
+  for (const raw of urls) {
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      url = new URL('invalid:');
+    }
+    const reason =
+      url.protocol === 'https:' ? await nonPublicHostReason(url.hostname) : `${raw} is not an https address`;
+    if (reason) {
+      throw new AppError('VALIDATION_FAILED', `The identity provider cannot be used: ${reason}.`, {
+        issues: [{ path: 'issuer', message: reason }],
+      });
+    }
+  }
 }
 
 const domainRecordValue = (linkSecret: string, providerId: string, domain: string) =>
@@ -108,16 +128,26 @@ export async function saveSsoSettings(
     throw new AppError('VALIDATION_FAILED', issues.map((i) => i.message).join(' '), { issues });
   }
 
+  // In production the server fetches only public addresses: an owner must not make it probe
+  // its own network (the issuer now, its endpoints at every sign-in).
+  const production = deps.config.env === 'production';
+  if (production) await refuseNonPublic([issuer.url.href]);
   let serverMetadata: Record<string, unknown>;
   try {
     serverMetadata = await discoverIssuer(issuer.url, clientId, issuer.insecureLoopback);
   } catch (error) {
-    const why = error instanceof Error ? error.message : String(error);
+    // In production the library's words (reachable or not, what answered) are not passed on.
+    const why = production ? 'no discovery document' : error instanceof Error ? error.message : String(error);
     throw new AppError(
       'VALIDATION_FAILED',
       `Could not read the OpenID Connect discovery document of ${issuer.url.href} (${why}). Check the issuer URL.`,
       { issues: [{ path: 'issuer', message: `Discovery failed: ${why}` }] },
     );
+  }
+
+  if (production) {
+    const endpoints = ['token_endpoint', 'jwks_uri', 'userinfo_endpoint'].map((k) => serverMetadata[k]);
+    await refuseNonPublic(endpoints.filter((e): e is string => typeof e === 'string'));
   }
 
   try {

@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isAppError } from '../../../core/errors.ts';
 import { SSO_CALLBACK_PATH, ssoRefusalMessage } from '../../../core/single-sign-on.ts';
+import { saveSsoSettings } from '../../../services/accounts/single-sign-on-settings.ts';
+import { findStaffPrincipal, type PartnerPrincipal } from '../../../services/shared/principals.ts';
 import { PageClient } from '../../helpers/browser-client.ts';
 import { createStaffMember, signedInClient, stepUp } from '../../helpers/dashboard.ts';
 import { type DnsTestServer, startDnsServer, type TxtZone } from '../../helpers/dns-server.ts';
@@ -92,6 +95,27 @@ async function linksOf(userId: string) {
 async function sessionsOf(userId: string) {
   return stack.deps.sql`select sign_in_method, second_factor_at from sessions where user_id = ${userId}`;
 }
+
+describe('in production, an identity provider on this network', () => {
+  it('is refused before anything is fetched: the issuer must be a public https address', async () => {
+    const partner = await createTestPartner(stack);
+    const principal = await findStaffPrincipal(stack.deps.db, partner.userId);
+    const production = { ...stack.deps, config: { ...stack.config, env: 'production' as const } };
+    for (const issuer of ['https://127.0.0.1:9', 'https://localhost:9', 'https://[::1]:9', 'https://10.0.0.1']) {
+      const refused = await saveSsoSettings(production, principal as PartnerPrincipal, {
+        issuer,
+        clientId: 'x',
+        clientSecret: 'y',
+        emailDomain: 'prod.example',
+      }).catch((error: unknown) => error);
+      expect(isAppError(refused, 'VALIDATION_FAILED'), issuer).toBe(true);
+      expect((refused as Error).message, issuer).toMatch(/not on the public internet/);
+    }
+    const [row] = await stack.deps
+      .sql`select count(*)::int as n from sso_providers where partner_id = ${partner.partnerId}`;
+    expect(row?.n).toBe(0);
+  });
+});
 
 describe('a staff domain is used only once its owner has proven it', () => {
   it('by a TXT record: until then no sign-in starts there, and another partner cannot take it', async () => {
