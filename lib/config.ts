@@ -113,6 +113,11 @@ export const configSchema = z
     LEASE_SECONDS: z.coerce.number().int().min(1).max(3600).default(180),
     /** Work untouched for this long is re-examined by the reconciler. Default 120. */
     RECONCILE_MIN_AGE_SECONDS: z.coerce.number().int().min(0).default(120),
+    /**
+     * Days audit rows are kept; older ones are pruned by the reconciler's housekeeping
+     * (and by nothing else). Default 400.
+     */
+    AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(400),
     /** How often the reconciler re-enqueues unfinished work, in ms. Default 60000. */
     RECONCILE_INTERVAL_MS: z.coerce.number().int().min(1000).default(60_000),
     /** DNS servers for domain verification, comma-separated `host[:port]`. Default: the system's. */
@@ -237,6 +242,7 @@ export const configSchema = z
       shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
       reconcileIntervalMs: env.RECONCILE_INTERVAL_MS,
       reconcileMinAgeSeconds: env.RECONCILE_MIN_AGE_SECONDS,
+      auditRetentionDays: env.AUDIT_RETENTION_DAYS,
       leaseSeconds: env.LEASE_SECONDS,
       dnsServers: env.DNS_SERVERS ? env.DNS_SERVERS.split(',') : [],
       domainVerifyDeadlineSeconds: env.DOMAIN_VERIFY_DEADLINE_SECONDS,

@@ -3,6 +3,7 @@ import { type OperationKind, operationKinds } from '../../core/operation-kinds.t
 import { delegations, emails, operations } from '../../db/schema/index.ts';
 import type { Deps } from '../../lib/deps.ts';
 import { purgeEndedSessions } from '../accounts/sessions.ts';
+import { pruneAuditEvents } from '../audit/retention.ts';
 import { purgeIdempotencyKeys } from '../shared/idempotency-keys.ts';
 
 /** Rows re-examined per kind and pass; the next pass takes the rest. */
@@ -66,6 +67,8 @@ export async function reconcile(
   // Housekeeping of the same kind: what has outlived its use.
   await purgeIdempotencyKeys(deps.db);
   await purgeEndedSessions(deps);
+  const pruned = await pruneAuditEvents(deps);
+  if (pruned > 0) deps.logger.info({ pruned, days: deps.config.auditRetentionDays }, 'pruned audit rows past retention');
 
   const result = {
     invited: invited.length,

@@ -1,0 +1,1 @@
+CREATE INDEX "audit_events_created_brin" ON "audit_events" USING brin ("created_at");
