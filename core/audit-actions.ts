@@ -53,6 +53,7 @@ const fixedActions = {
   'session.end_others': 'Signed out everywhere else',
   'session.step_up': 'Confirmed it was them with a second factor, for a sensitive change',
   'organization.two_factor_policy': 'Changed whether two-factor sign-in is required',
+  'organization.weekly_digest': 'Turned the weekly email of partner actions on or off',
   'api_token.create': 'Created an API token',
   'api_token.revoke': 'Revoked an API token',
 } as const;

@@ -286,3 +286,37 @@ export function ssoLinkNotice(p: { accountEmail: string; issuer: string; session
     { label: 'Where you are signed in', url: p.sessionsUrl },
   );
 }
+
+/** One partner's actions in a client organization during a week, as the digest lists them. */
+export interface DigestPartner {
+  name: string;
+  actions: { label: string; count: number; refused: number }[];
+}
+
+/**
+ * To a client organization's global admins, once a week: what each partner did in the
+ * organization during the last whole week (counts per action, refusals apart).
+ */
+export function weeklyDigestNotice(p: {
+  orgName: string;
+  week: string;
+  partners: DigestPartner[];
+  pageUrl: string;
+  settingsUrl: string;
+}): RenderedEmail {
+  const lines = p.partners.map(
+    (partner) =>
+      `${partner.name}: ${partner.actions
+        .map((a) => `${a.label} ×${a.count}${a.refused > 0 ? ` (${a.refused} refused)` : ''}`)
+        .join('; ')}.`,
+  );
+  return renderNotice(
+    `What partners did in ${p.orgName} in the week of ${p.week}`,
+    [
+      `In the week starting ${p.week} (UTC), partners with delegated access to ${p.orgName} did this:`,
+      ...lines,
+      `Every action, with who and when, is on your organization's page. To stop these weekly emails: ${p.settingsUrl}`,
+    ],
+    { label: 'Your organization’s page', url: p.pageUrl },
+  );
+}

@@ -6,6 +6,7 @@ export * from './campaigns.ts';
 export * from './delegation-events.ts';
 export * from './delegations.ts';
 export * from './dev-mail.ts';
+export * from './digest-weeks.ts';
 export * from './domains.ts';
 export * from './emails.ts';
 export * from './expiry-notices.ts';

@@ -15,6 +15,8 @@ export const organizations = pgTable(
      * (services/accounts/partners.ts); organizations from before it existed, off.
      */
     requireTwoFactor: boolean().notNull().default(false),
+    /** A client's admins get the weekly digest of partner actions (core/weekly-digest.ts) unless they turned it off. */
+    weeklyDigest: boolean().notNull().default(true),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [check('organizations_kind_check', sql`${t.kind} in ('partner', 'client')`)],

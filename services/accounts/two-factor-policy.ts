@@ -78,3 +78,40 @@ export async function membersSecondFactors(db: Db, orgId: string): Promise<Membe
     .where(eq(users.orgId, orgId))
     .orderBy(asc(users.email));
 }
+
+/** Whether the client organization's admins get the weekly digest of partner actions. */
+export async function weeklyDigestOn(db: Db, orgId: string): Promise<boolean> {
+  const [row] = await db
+    .select({ on: organizations.weeklyDigest })
+    .from(organizations)
+    .where(eq(organizations.id, orgId));
+  return row?.on ?? true;
+}
+
+/** Turns the weekly digest on or off for the organization (its global admins decide), audited when it changes. */
+export async function setWeeklyDigest(
+  deps: Pick<Deps, 'db'>,
+  actor: PolicyActor,
+  on: boolean,
+  requestId?: string,
+): Promise<void> {
+  await deps.db.transaction(async (tx) => {
+    const changed = await tx
+      .update(organizations)
+      .set({ weeklyDigest: on })
+      .where(and(eq(organizations.id, actor.orgId), sql`${organizations.weeklyDigest} <> ${on}`))
+      .returning({ id: organizations.id });
+    if (changed.length === 0) return;
+    await recordAudit(tx, {
+      actorUserId: actor.userId,
+      partnerId: actor.partnerId,
+      orgId: actor.orgId,
+      action: 'organization.weekly_digest',
+      targetType: 'organization',
+      targetId: actor.orgId,
+      outcome: 'succeeded',
+      requestId,
+      detail: { on },
+    });
+  });
+}

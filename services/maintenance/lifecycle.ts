@@ -6,6 +6,7 @@ import { sweepAmendments } from '../delegations/amendment-sweep.ts';
 import { applyTransitionToMany, systemActor } from '../delegations/transitions.ts';
 import { notifyContext, notifyExpired, notifyExpiry } from '../mail/notifications.ts';
 import { enqueueEmails } from '../mail/outbox.ts';
+import { sendWeeklyDigests } from './weekly-digest.ts';
 
 /**
  * Expiry notices: each is due while the time left is at most `days` and more than
@@ -25,12 +26,15 @@ export interface LifecycleResult {
   /** Pending amendments that expired unanswered, and those whose delegation had ended. */
   amendmentsExpired: number;
   amendmentsCancelled: number;
+  /** Weekly digest emails recorded (services/maintenance/weekly-digest.ts). */
+  digests: number;
 }
 
 /**
  * One pass of the lifecycle, judged by the database clock: auto-extends or expires
  * active delegations whose end has passed, expires offers unanswered for 90 days, writes
- * the due expiry notices, and expires or cancels pending amendments. Every step is a
+ * the due expiry notices, expires or cancels pending amendments, and records the weekly
+ * digests once a week is over. Every step is a
  * guarded set-based update or an insert keyed on (delegation, threshold, end), so running
  * it twice, or in two workers at once, changes nothing more.
  */
@@ -100,6 +104,8 @@ export async function runLifecycle(deps: Pick<Deps, 'db' | 'queues' | 'logger' |
 
   // Last: by now every delegation past its end has been expired or extended.
   const amendments = await sweepAmendments(deps);
+  // Once a week is over, its digests (a lookup by key on every other pass).
+  const digests = await sendWeeklyDigests(deps);
 
   return {
     extended: extended.length,
@@ -108,5 +114,6 @@ export async function runLifecycle(deps: Pick<Deps, 'db' | 'queues' | 'logger' |
     notices,
     amendmentsExpired: amendments.expired,
     amendmentsCancelled: amendments.cancelled,
+    digests,
   };
 }

@@ -68,7 +68,8 @@ export async function reconcile(
   await purgeIdempotencyKeys(deps.db);
   await purgeEndedSessions(deps);
   const pruned = await pruneAuditEvents(deps);
-  if (pruned > 0) deps.logger.info({ pruned, days: deps.config.auditRetentionDays }, 'pruned audit rows past retention');
+  if (pruned > 0)
+    deps.logger.info({ pruned, days: deps.config.auditRetentionDays }, 'pruned audit rows past retention');
 
   const result = {
     invited: invited.length,

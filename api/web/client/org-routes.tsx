@@ -4,7 +4,9 @@ import type { Viewer } from '../../../services/accounts/sessions.ts';
 import {
   membersSecondFactors,
   setTwoFactorRequired,
+  setWeeklyDigest,
   twoFactorRequired,
+  weeklyDigestOn,
 } from '../../../services/accounts/two-factor-policy.ts';
 import { listClientAudit, listClientDelegations } from '../../../services/delegations/client-view.ts';
 import { terminateByClient } from '../../../services/delegations/termination.ts';
@@ -51,9 +53,10 @@ export function registerOrgPages(app: WebApp): void {
   app.get('/org/security', async (c) => {
     const viewer = requireClientAdmin(c);
     if (viewer instanceof Response) return viewer;
-    const [required, members] = await Promise.all([
+    const [required, members, digest] = await Promise.all([
       twoFactorRequired(c.var.deps.db, viewer.orgId),
       membersSecondFactors(c.var.deps.db, viewer.orgId),
+      weeklyDigestOn(c.var.deps.db, viewer.orgId),
     ]);
     return renderPage(
       c,
@@ -62,7 +65,8 @@ export function registerOrgPages(app: WebApp): void {
         csrf={csrfToken(c)}
         required={required}
         members={members}
-        notice={c.req.query('saved') === '1' ? 'Saved. It applies from each person’s next page.' : undefined}
+        digest={digest}
+        notice={c.req.query('saved') === '1' ? 'Saved.' : undefined}
       />,
     );
   });
@@ -80,6 +84,23 @@ export function registerOrgPages(app: WebApp): void {
       c.var.deps,
       { userId: viewer.userId, orgId: viewer.orgId, partnerId: null },
       required,
+      c.var.requestId,
+    );
+    return c.redirect('/org/security?saved=1', 303);
+  });
+
+  app.post('/org/digest', async (c) => {
+    const form = await formFields(c);
+    verifyCsrf(c, form.csrf);
+    const viewer = requireClientAdmin(c);
+    if (viewer instanceof Response) return viewer;
+    if (form.digest !== 'on' && form.digest !== 'off') {
+      throw new AppError('VALIDATION_FAILED', 'Say whether the weekly email is on or off.');
+    }
+    await setWeeklyDigest(
+      c.var.deps,
+      { userId: viewer.userId, orgId: viewer.orgId, partnerId: null },
+      form.digest === 'on',
       c.var.requestId,
     );
     return c.redirect('/org/security?saved=1', 303);

@@ -8,6 +8,8 @@ export function OrgSecurityPage(props: {
   csrf: string;
   required: boolean;
   members: MemberFactorView[];
+  /** The weekly email of partner actions is on. */
+  digest: boolean;
   notice?: string | undefined;
 }) {
   return (
@@ -21,6 +23,21 @@ export function OrgSecurityPage(props: {
         people="administrators"
         members={props.members}
       />
+      <section class="card">
+        <h2>Weekly email of partner actions</h2>
+        <p data-testid="weekly-digest">
+          {props.digest
+            ? 'On: every Monday, your organization’s global administrators get an email of what partners did here the week before.'
+            : 'Off: no weekly email. Every partner action is still on your organization’s page.'}
+        </p>
+        <form method="post" action="/org/digest">
+          <input type="hidden" name="csrf" value={props.csrf} />
+          <input type="hidden" name="digest" value={props.digest ? 'off' : 'on'} />
+          <button type="submit" class="secondary">
+            {props.digest ? 'Stop the weekly email' : 'Send the weekly email'}
+          </button>
+        </form>
+      </section>
       <p>
         <a href="/org/delegations">Back to your organization</a>
       </p>

@@ -1,0 +1,81 @@
+import { sql } from 'drizzle-orm';
+import { auditActionLabel } from '../../core/audit-actions.ts';
+import { type DigestPartner, weeklyDigestNotice } from '../../core/emails/notifications.ts';
+import { lastWholeWeekStart, weekEnd, weekName } from '../../core/weekly-digest.ts';
+import { auditEvents, digestWeeks, organizations } from '../../db/schema/index.ts';
+import type { Deps } from '../../lib/deps.ts';
+import { clientAdmins, notifyContext } from '../mail/notifications.ts';
+import { enqueueEmails, type NewEmail, recordEmails } from '../mail/outbox.ts';
+
+type ActionRow = {
+  org_id: string;
+  org_name: string;
+  partner_name: string;
+  action: string;
+  done: number;
+  refused: number;
+};
+
+/**
+ * The weekly digest: once the last whole week (core/weekly-digest.ts) is over, each client
+ * organization that keeps the digest on and saw partner actions that week gets one email
+ * per global admin listing them — counts per partner and action, refusals apart. The week
+ * is taken in `digest_weeks` in the same transaction as the emails, so one pass composes
+ * it (two workers at once, or a pass retried, record nothing more), and every later pass
+ * stops at that row. Returns how many emails it recorded.
+ */
+export async function sendWeeklyDigests(
+  deps: Pick<Deps, 'db' | 'config' | 'queues' | 'logger'>,
+  now = new Date(),
+): Promise<number> {
+  const start = lastWholeWeekStart(now);
+  const week = weekName(start);
+  const ctx = notifyContext(deps.config);
+  const emailIds = await deps.db.transaction(async (tx) => {
+    const [taken] = await tx
+      .insert(digestWeeks)
+      .values({ weekStart: week })
+      .onConflictDoNothing()
+      .returning({ week: digestWeeks.weekStart });
+    if (!taken) return [];
+    const rows = await tx.execute<ActionRow>(sql`
+      select a.org_id, o.name as org_name, p.name as partner_name, a.action,
+             count(*) filter (where a.outcome <> 'rejected')::int as done,
+             count(*) filter (where a.outcome = 'rejected')::int as refused
+      from ${auditEvents} a
+      join ${organizations} o on o.id = a.org_id and o.kind = 'client' and o.weekly_digest
+      join ${organizations} p on p.id = a.partner_id
+      where a.created_at >= ${start.toISOString()} and a.created_at < ${weekEnd(start).toISOString()}
+      group by a.org_id, o.name, p.name, a.action
+      order by a.org_id, p.name, a.action`);
+    const byOrg = new Map<string, { name: string; partners: Map<string, DigestPartner> }>();
+    for (const r of rows) {
+      const org = byOrg.get(r.org_id) ?? { name: r.org_name, partners: new Map() };
+      byOrg.set(r.org_id, org);
+      const partner = org.partners.get(r.partner_name) ?? { name: r.partner_name, actions: [] };
+      org.partners.set(r.partner_name, partner);
+      partner.actions.push({ label: auditActionLabel(r.action), count: r.done + r.refused, refused: r.refused });
+    }
+    const list: NewEmail[] = [];
+    for (const [orgId, org] of byOrg) {
+      const content = weeklyDigestNotice({
+        orgName: org.name,
+        week,
+        partners: [...org.partners.values()],
+        pageUrl: `${ctx.publicUrl}/org/delegations`,
+        settingsUrl: `${ctx.publicUrl}/org/security`,
+      });
+      for (const admin of await clientAdmins(tx, orgId)) {
+        list.push({
+          dedupeKey: `digest.${orgId}.${week}.${admin.userId}`,
+          kind: 'weekly-digest',
+          toEmail: admin.email,
+          content,
+        });
+      }
+    }
+    return recordEmails(tx, ctx.messageIdDomain, list);
+  });
+  await enqueueEmails(deps, emailIds);
+  return emailIds.length;
+}
