@@ -1,9 +1,12 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { routePath } from 'hono/route';
 import { AppError } from '../core/errors.ts';
 import type { Deps } from '../lib/deps.ts';
+import type { Logger } from '../lib/logger.ts';
+import { recordAudit } from '../services/audit/record.ts';
 import { requirePartnerToken } from './auth.ts';
 import type { App, AppEnv } from './env.ts';
 import { idempotency } from './idempotency.ts';
@@ -54,6 +57,30 @@ const tooLarge = (): never => {
  * The HTTP application: the partner API under /v1, health checks and the OpenAPI
  * document. Built per `Deps`, so tests can run several side by side in one process.
  */
+/**
+ * A request the API refused an authenticated partner caller (403) goes into the partner's
+ * trail: who, which route (its pattern — a path may carry a token), which code; never the
+ * body. A failure to record is logged and does not change the answer.
+ */
+async function recordDenied(c: Context<AppEnv>, appError: AppError, logger: Logger): Promise<void> {
+  const { principal } = c.var;
+  try {
+    await recordAudit(c.var.deps.db, {
+      actorUserId: principal.userId,
+      partnerId: principal.partnerId,
+      orgId: principal.partnerId,
+      action: 'api.denied',
+      targetType: 'route',
+      targetId: routePath(c, -1),
+      outcome: 'rejected',
+      requestId: c.var.requestId,
+      detail: { method: c.req.method, route: routePath(c, -1), code: appError.code },
+    });
+  } catch (error) {
+    logger.error({ err: error }, 'could not record a refused request');
+  }
+}
+
 export function createApp(deps: Deps): App {
   const app: App = new OpenAPIHono<AppEnv>({
     // Every schema failure (body, query, path) becomes one 422 with the field issues.
@@ -158,11 +185,12 @@ export function createApp(deps: Deps): App {
       ? notFoundPage(c)
       : problemResponse(c, new AppError('NOT_FOUND', 'There is nothing at this address.')),
   );
-  app.onError((error, c) => {
+  app.onError(async (error, c) => {
     const appError = toAppError(error);
     const logger = c.var.logger ?? deps.logger;
     // The route pattern, not the path: paths can carry offer tokens.
     if (appError.code === 'INTERNAL') logger.error({ err: error, route: routePath(c, -1) }, 'unhandled error');
+    if (appError.status === 403 && c.var.principal && !c.var.pageHome) await recordDenied(c, appError, logger);
     return problemResponse(c, appError);
   });
   return app;

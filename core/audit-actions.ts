@@ -51,6 +51,7 @@ const fixedActions = {
   'sso.sign_in': 'Signed in through the identity provider',
   'session.end': 'Signed out one of their sessions',
   'session.end_others': 'Signed out everywhere else',
+  'api.denied': 'Was refused a request to the API',
   'session.step_up': 'Confirmed it was them with a second factor, for a sensitive change',
   'organization.two_factor_policy': 'Changed whether two-factor sign-in is required',
   'organization.weekly_digest': 'Turned the weekly email of partner actions on or off',
