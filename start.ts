@@ -14,7 +14,7 @@ import { resolveQueueBackend } from './lib/queues/transport.ts';
 import { onShutdown } from './lib/shutdown.ts';
 import { startWorkers } from './workers/run.ts';
 
-const loaded = loadConfigOrExit(process.env, { embeddedPostgres: true });
+const loaded = loadConfigOrExit(process.env, { embeddedPostgres: true, servesHttp: true });
 const logger = createLogger(loaded);
 // No PostgreSQL configured or found: a private one (lib/dev/embedded-postgres.ts).
 const embedded = await startEmbeddedPostgresIfWanted(loaded, logger).catch((error: unknown) => {

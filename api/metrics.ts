@@ -1,7 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import { getConnInfo } from '@hono/node-server/conninfo';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { requestId } from 'hono/request-id';
 import { AppError } from '../core/errors.ts';
@@ -9,28 +7,11 @@ import type { Deps } from '../lib/deps.ts';
 import { metricsContentType, scrapeMetrics } from '../lib/metrics.ts';
 import { sha256Hex } from '../lib/secrets.ts';
 import type { App, AppEnv } from './env.ts';
+import { isLocalClient } from './local-client.ts';
 import { problemResponse, toAppError } from './problem.ts';
 import { ProblemSchema } from './schemas.ts';
 
 export { observeHttpRequest } from '../lib/metrics.ts';
-
-const loopback = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3})$/i;
-
-/**
- * Whether the request comes straight from this machine: a loopback socket, and no
- * forwarding header — a reverse proxy on the same host connects from loopback too, on
- * behalf of anyone. In-process requests without a socket are not local.
- */
-function isLocalClient(c: Context<AppEnv>): boolean {
-  if (c.req.header('x-forwarded-for') || c.req.header('forwarded') || c.req.header('x-real-ip')) return false;
-  let address: string | undefined;
-  try {
-    address = getConnInfo(c).remote.address;
-  } catch {
-    address = undefined;
-  }
-  return address !== undefined && loopback.test(address);
-}
 
 /** Compares digests, so neither the token nor its length leaks through timing. */
 function tokenMatches(header: string | undefined, expected: string): boolean {

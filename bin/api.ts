@@ -7,7 +7,7 @@ import { closeDeps, createDeps } from '../lib/deps.ts';
 import { resolveQueueBackend } from '../lib/queues/transport.ts';
 import { onShutdown } from '../lib/shutdown.ts';
 
-const config = await resolveQueueBackend(loadConfigOrExit());
+const config = await resolveQueueBackend(loadConfigOrExit(process.env, { servesHttp: true }));
 const deps = createDeps(config);
 const server = await startServer(createApp(deps), config);
 deps.logger.info({ url: server.url, publicUrl: config.publicUrl }, 'API listening');

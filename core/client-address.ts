@@ -18,6 +18,22 @@ export function rateLimitAddress(address: string | undefined): string {
   return `${expandIpv6(bare).slice(0, 4).join(':')}::/64`;
 }
 
+/**
+ * Whether an address is this machine's loopback: 127.0.0.0/8 (also IPv4-mapped,
+ * `::ffff:127.x.y.z`) or `::1`, in any spelling. Anything else — a LAN address, the
+ * unspecified `0.0.0.0` and `::`, a name, garbage — is not.
+ */
+export function isLoopbackAddress(address: string | undefined): boolean {
+  if (!address) return false;
+  const bare = address.trim().replace(/%.*$/, '');
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(bare);
+  const v4 = mapped ? (mapped[1] as string) : bare;
+  if (isIP(v4) === 4) return v4.startsWith('127.');
+  if (isIP(bare) !== 6) return false;
+  const groups = expandIpv6(bare);
+  return groups.slice(0, 7).every((g) => g === '0') && groups[7] === '1';
+}
+
 /** The eight 16-bit groups of a valid IPv6 address, in lowercase hex without leading zeros. */
 function expandIpv6(address: string): string[] {
   let text = address.toLowerCase();

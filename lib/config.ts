@@ -1,4 +1,7 @@
+import path from 'node:path';
 import { z } from 'zod';
+import { isLoopbackAddress } from '../core/client-address.ts';
+import { keepDevLinkSecret, newLinkSecret } from './dev/link-secret.ts';
 
 /** Booleans from the environment: `true/false`, `1/0`, `yes/no`. */
 const envBool = z
@@ -28,8 +31,6 @@ const postgresUrl = url(['postgres:', 'postgresql:']);
 /** Where Redis is looked for when REDIS_URL is unset. */
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
-const DEV_LINK_SECRET = 'development-only-link-secret-change-me-0000000000';
-
 /**
  * Every setting Mandate reads from the environment. Parsed once at start-up by
  * {@link loadConfig}; nothing else reads `process.env`.
@@ -39,8 +40,23 @@ export const configSchema = z
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
     /** Port of the HTTP server. Default 3000. */
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-    /** Interface the HTTP server binds to. Default 127.0.0.1 (0.0.0.0 in containers). */
+    /**
+     * Interface the HTTP server binds to. Default 127.0.0.1 (0.0.0.0 in containers). Outside
+     * production the API refuses any but a loopback one (see ALLOW_DEV_MODE_ON_NETWORK).
+     */
     HOST: z.string().min(1).default('127.0.0.1'),
+    /**
+     * Let the API serve development mode (NODE_ENV not production) on a HOST other machines
+     * can reach: a shared test server, a container. /dev/mail still answers this machine
+     * only. Default false.
+     */
+    ALLOW_DEV_MODE_ON_NETWORK: envBool.default(false),
+    /**
+     * Development state, kept between runs: the development link key (`link-secret`, when
+     * LINK_SECRET is unset) and the embedded PostgreSQL's data (`pg/`, unless
+     * EMBEDDED_PG_DIR). Default `./.data`.
+     */
+    DATA_DIR: z.string().min(1).default('.data'),
     /** Base URL people reach the app at; offer links start with it. Default http://localhost:PORT. */
     PUBLIC_URL: url(['http:', 'https:']).optional(),
     /**
@@ -56,8 +72,8 @@ export const configSchema = z
         'must be a URL starting with postgres:// or postgresql://, or `embedded`',
       )
       .optional(),
-    /** Data directory of the embedded PostgreSQL, kept between runs. Default `./.data/pg`. */
-    EMBEDDED_PG_DIR: z.string().min(1).default('.data/pg'),
+    /** Data directory of the embedded PostgreSQL, kept between runs. Default `DATA_DIR/pg`. */
+    EMBEDDED_PG_DIR: z.string().min(1).optional(),
     /** Port of the embedded PostgreSQL on 127.0.0.1; a free one if taken, or with 0. Default 54329. */
     EMBEDDED_PG_PORT: z.coerce.number().int().min(0).max(65535).default(54329),
     /** Connections in the PostgreSQL pool of each process. Default 10. */
@@ -101,7 +117,9 @@ export const configSchema = z
     MAIL_BACKOFF_MS: z.coerce.number().int().min(0).default(30_000),
     /**
      * Key from which per-recipient offer links are derived (HMAC-SHA256), so a resent
-     * email carries the same link. At least 32 characters; required in production.
+     * email carries the same link. At least 32 characters; required in production. Unset
+     * elsewhere: a key generated once and kept in DATA_DIR (entry points), or a random one
+     * per process (tests, tools); never a constant.
      */
     LINK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     /** How long a stopping worker waits for running jobs, in ms. Default 30000. */
@@ -219,7 +237,9 @@ export const configSchema = z
        * for the embedded server's.
        */
       embeddedPostgres,
-      embeddedPostgresDir: env.EMBEDDED_PG_DIR,
+      embeddedPostgresDir: env.EMBEDDED_PG_DIR ?? path.join(env.DATA_DIR, 'pg'),
+      dataDir: env.DATA_DIR,
+      allowDevModeOnNetwork: env.ALLOW_DEV_MODE_ON_NETWORK,
       embeddedPostgresPort: env.EMBEDDED_PG_PORT,
       databasePoolSize: env.DATABASE_POOL_SIZE,
       redisUrl: env.REDIS_URL ?? DEFAULT_REDIS_URL,
@@ -248,8 +268,11 @@ export const configSchema = z
       domainVerifyDeadlineSeconds: env.DOMAIN_VERIFY_DEADLINE_SECONDS,
       domainVerifyRetryMs: env.DOMAIN_VERIFY_RETRY_MS,
       initialDomainSuffix: env.INITIAL_DOMAIN_SUFFIX,
-      linkSecret: env.LINK_SECRET ?? DEV_LINK_SECRET,
+      // Replaced by the key kept in DATA_DIR when loadConfig is asked to keep one.
+      linkSecret: env.LINK_SECRET ?? newLinkSecret(),
       linkSecretIsDefault: !env.LINK_SECRET,
+      /** Where the development link key is kept, when it is (LINK_SECRET unset, see loadConfig). */
+      linkSecretFile: undefined as string | undefined,
       logLevel: env.LOG_LEVEL,
       logPretty: env.LOG_PRETTY ?? env.NODE_ENV === 'development',
       maxUploadBytes: env.MAX_UPLOAD_BYTES,
@@ -277,12 +300,26 @@ export function loadConfig(
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = configSchema.safeParse(present);
   if (parsed.success) {
-    if (parsed.data.embeddedPostgres === 'always' && !options.embeddedPostgres) {
+    const config = parsed.data;
+    if (config.embeddedPostgres === 'always' && !options.embeddedPostgres) {
       throw new ConfigError(
         'Invalid configuration:\n  DATABASE_URL: `embedded` works with `npm start` only; give this process the URL `npm start` logged (postgres://postgres@127.0.0.1:<port>/mandate)',
       );
     }
-    return parsed.data;
+    if (
+      options.servesHttp &&
+      config.env !== 'production' &&
+      !config.allowDevModeOnNetwork &&
+      !isLoopbackHost(config.host)
+    ) {
+      throw new ConfigError(
+        `Invalid configuration:\n  HOST: development mode listens on this machine only — its mailbox (/dev/mail) and link key are the developer's. Use 127.0.0.1, ::1 or localhost; set NODE_ENV=production; or set ALLOW_DEV_MODE_ON_NETWORK=true to serve development mode to the network anyway (got ${JSON.stringify(config.host)})`,
+      );
+    }
+    if (options.keepDevLinkSecret && config.linkSecretIsDefault && config.env !== 'production') {
+      return { ...config, ...keptLinkSecret(config.dataDir) };
+    }
+    return config;
   }
   const lines = parsed.error.issues.map((issue) => {
     const name = issue.path.join('.') || '(environment)';
@@ -297,15 +334,51 @@ export function loadConfig(
 export interface LoadConfigOptions {
   /** Accept DATABASE_URL=embedded: only `npm start` (start.ts) runs the embedded PostgreSQL. Default false. */
   embeddedPostgres?: boolean;
+  /**
+   * This process serves the API and its pages on HOST (start.ts, bin/api.ts): outside
+   * production, refuse a HOST other machines can reach unless ALLOW_DEV_MODE_ON_NETWORK.
+   * A worker's /metrics guards itself. Default false.
+   */
+  servesHttp?: boolean;
+  /**
+   * LINK_SECRET unset outside production: use the key kept in DATA_DIR, generating it the
+   * first time. The entry points do ({@link loadConfigOrExit}); default false, so a test's
+   * loadConfig writes no file (its key is random).
+   */
+  keepDevLinkSecret?: boolean;
 }
 
-/** {@link loadConfig} for entry points: prints the problem and exits 2 instead of throwing. */
+/** A HOST only this machine reaches: a loopback address, or `localhost`. */
+function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || isLoopbackAddress(host.replace(/^\[(.*)\]$/, '$1'));
+}
+
+function keptLinkSecret(dataDir: string): { linkSecret: string; linkSecretFile: string } {
+  let kept: { secret: string; file: string };
+  try {
+    kept = keepDevLinkSecret(dataDir);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ConfigError(`Invalid configuration:\n  DATA_DIR: cannot keep the development link key there (${reason})`);
+  }
+  if (kept.secret.length < 32) {
+    throw new ConfigError(
+      `Invalid configuration:\n  DATA_DIR: the development link key in ${kept.file} is shorter than 32 characters; delete the file to get a new one`,
+    );
+  }
+  return { linkSecret: kept.secret, linkSecretFile: kept.file };
+}
+
+/**
+ * {@link loadConfig} for entry points: keeps the development link key in DATA_DIR, and
+ * prints the problem and exits 2 instead of throwing.
+ */
 export function loadConfigOrExit(
   env: Record<string, string | undefined> = process.env,
   options: LoadConfigOptions = {},
 ): Config {
   try {
-    return loadConfig(env, options);
+    return loadConfig(env, { keepDevLinkSecret: true, ...options });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`${error.message}\n`);

@@ -34,7 +34,11 @@ export interface WorkerDeps extends Deps {
 export function createDeps(config: Config, options: { logger?: Logger } = {}): Deps {
   const logger = options.logger ?? createLogger(config);
   if (config.linkSecretIsDefault && config.env !== 'test') {
-    logger.warn('LINK_SECRET is not set: offer links use the public development key. Set it before real use.');
+    logger.warn(
+      config.linkSecretFile
+        ? `LINK_SECRET is not set: links use the development key kept in ${config.linkSecretFile}. Set it before real use.`
+        : 'LINK_SECRET is not set: links use a key made for this process only. Set it before real use.',
+    );
   }
   const sql = createSql(config.databaseUrl, { max: config.databasePoolSize });
   const db = createDb(sql);

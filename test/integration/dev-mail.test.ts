@@ -9,13 +9,16 @@ import { createTestStack, type TestStack } from '../helpers/stack.ts';
  */
 let stack: TestStack;
 let withSmtp: TestStack;
+let behindProxy: TestStack;
 
 beforeAll(async () => {
   // An empty value counts as unset: the stack's default SMTP_URL is dropped.
   stack = await createTestStack({ env: { SMTP_URL: '' }, workers: true });
   withSmtp = await createTestStack({ database: stack.database });
+  behindProxy = await createTestStack({ database: stack.database, env: { SMTP_URL: '', TRUST_PROXY: 'true' } });
 });
 afterAll(async () => {
+  await behindProxy?.close();
   await withSmtp?.close();
   await stack?.close();
 });
@@ -110,5 +113,48 @@ describe('with SMTP_URL set', () => {
       expect(html).not.toContain('Development only');
     }
     expect(unknown.status).toBe(404);
+  });
+});
+
+describe('from anywhere but this machine', () => {
+  const paths = ['/dev/mail', '/dev/mail/', '/dev/mail/1', '/dev/mail/abc'];
+
+  it('answers a peer on another address exactly as an unknown address', async () => {
+    for (const ip of ['192.0.2.7', '10.0.0.5', '::ffff:192.0.2.7', '2001:db8::7', '0.0.0.0', '::']) {
+      const unknown = await stack.request('/dev/nothing-here', { ip });
+      expect(unknown.status).toBe(404);
+      const expected = await unknown.text();
+      for (const path of paths) {
+        const response = await stack.request(path, { ip });
+        expect(response.status, `${ip} ${path}`).toBe(404);
+        expect(await response.text(), `${ip} ${path}`).toBe(expected);
+      }
+    }
+  });
+
+  it('answers a loopback peer, IPv4 (any of 127/8, also IPv4-mapped) or IPv6', async () => {
+    for (const ip of ['127.0.0.1', '127.1.2.3', '::1', '::ffff:127.0.0.1']) {
+      const response = await stack.request('/dev/mail', { ip });
+      expect(response.status, ip).toBe(200);
+      expect(await response.text(), ip).toContain('Development only: these emails were not sent.');
+    }
+  });
+
+  it('does not trust a forwarded address: through a proxy (even one on this machine) it is a 404', async () => {
+    const expected = await (await behindProxy.request('/dev/nothing-here')).text();
+    for (const forwarded of ['203.0.113.9', '127.0.0.1', '203.0.113.9, 127.0.0.1']) {
+      for (const path of paths) {
+        const response = await behindProxy.request(path, { headers: { 'x-forwarded-for': forwarded } });
+        expect(response.status, `${forwarded} ${path}`).toBe(404);
+        expect(await response.text()).toBe(expected);
+      }
+    }
+    // Other forwarding headers count the same, with or without TRUST_PROXY.
+    for (const header of ['forwarded', 'x-real-ip']) {
+      const response = await stack.request('/dev/mail', { headers: { [header]: '127.0.0.1' } });
+      expect(response.status, header).toBe(404);
+    }
+    // Straight from this machine, the proxied instance's mailbox still opens.
+    expect((await behindProxy.request('/dev/mail')).status).toBe(200);
   });
 });

@@ -1,4 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../lib/config.ts';
 
 describe('loadConfig', () => {
@@ -104,5 +107,113 @@ describe('loadConfig', () => {
       databaseUrl: 'postgres://db.example/m',
     });
     expect(() => loadConfig({ DATABASE_URL: 'embeded' })).toThrow(/DATABASE_URL: must be a URL starting with postgres/);
+  });
+});
+
+describe('development mode stays on this machine', () => {
+  const serving = { servesHttp: true };
+
+  it('refuses to serve outside production on an address other hosts can reach', () => {
+    for (const HOST of ['0.0.0.0', '::', '192.168.1.20', '10.1.2.3', 'mandate.lan']) {
+      for (const NODE_ENV of ['development', 'test']) {
+        expect(() => loadConfig({ NODE_ENV, HOST }, serving), `${NODE_ENV} ${HOST}`).toThrow(ConfigError);
+      }
+    }
+    expect(() => loadConfig({ HOST: '0.0.0.0' }, serving)).toThrow(
+      /HOST: development mode listens on this machine only[\s\S]*NODE_ENV=production[\s\S]*ALLOW_DEV_MODE_ON_NETWORK=true[\s\S]*\(got "0\.0\.0\.0"\)/,
+    );
+  });
+
+  it('serves on a loopback address or localhost', () => {
+    for (const HOST of ['127.0.0.1', '127.0.0.2', '::1', 'localhost']) {
+      expect(loadConfig({ HOST }, serving).host, HOST).toBe(HOST);
+    }
+  });
+
+  it('serves on the network when told to, and in production', () => {
+    expect(loadConfig({ HOST: '0.0.0.0', ALLOW_DEV_MODE_ON_NETWORK: 'true' }, serving)).toMatchObject({
+      host: '0.0.0.0',
+      allowDevModeOnNetwork: true,
+    });
+    expect(() => loadConfig({ HOST: '0.0.0.0', ALLOW_DEV_MODE_ON_NETWORK: 'false' }, serving)).toThrow(/HOST/);
+    const production = { NODE_ENV: 'production', LINK_SECRET: 'x'.repeat(32), SMTP_URL: 'smtp://mail:25' };
+    expect(loadConfig({ ...production, HOST: '0.0.0.0' }, serving).host).toBe('0.0.0.0');
+  });
+
+  it('leaves processes that serve no pages alone (workers, the CLI)', () => {
+    expect(loadConfig({ HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
+  });
+});
+
+describe('the development link key', () => {
+  const dirs: string[] = [];
+  const dataDir = () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'mandate-data-'));
+    dirs.push(dir);
+    return dir;
+  };
+  const keep = { keepDevLinkSecret: true };
+  afterAll(() => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('is generated once per data directory, kept there (0600) and read on later starts', () => {
+    const first = dataDir();
+    const second = dataDir();
+    const a = loadConfig({ DATA_DIR: first }, keep);
+    const again = loadConfig({ DATA_DIR: first }, keep);
+    const b = loadConfig({ DATA_DIR: second }, keep);
+    expect(a.linkSecret.length).toBeGreaterThanOrEqual(32);
+    expect(again.linkSecret).toBe(a.linkSecret);
+    expect(b.linkSecret).not.toBe(a.linkSecret);
+    const file = path.join(first, 'link-secret');
+    expect(a.linkSecretFile).toBe(file);
+    expect(readFileSync(file, 'utf8').trim()).toBe(a.linkSecret);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+  });
+
+  it('creates the data directory when missing', () => {
+    const dir = path.join(dataDir(), 'nested', 'state');
+    const config = loadConfig({ DATA_DIR: dir }, keep);
+    expect(readFileSync(path.join(dir, 'link-secret'), 'utf8').trim()).toBe(config.linkSecret);
+  });
+
+  it('refuses a kept key that is too short, naming the file', () => {
+    const dir = dataDir();
+    loadConfig({ DATA_DIR: dir }, keep);
+    const file = path.join(dir, 'link-secret');
+    writeFileSync(file, 'short\n');
+    expect(() => loadConfig({ DATA_DIR: dir }, keep)).toThrow(/DATA_DIR: .*link-secret/);
+  });
+
+  it('is not used when LINK_SECRET is set: nothing is written', () => {
+    const dir = dataDir();
+    const config = loadConfig({ DATA_DIR: dir, LINK_SECRET: 'y'.repeat(40) }, keep);
+    expect(config.linkSecret).toBe('y'.repeat(40));
+    expect(config.linkSecretFile).toBeUndefined();
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('is random per process where nothing keeps it (tests, tools): never a constant', () => {
+    const a = loadConfig({});
+    const b = loadConfig({});
+    expect(a.linkSecretIsDefault).toBe(true);
+    expect(a.linkSecret.length).toBeGreaterThanOrEqual(32);
+    expect(b.linkSecret).not.toBe(a.linkSecret);
+    expect(a.linkSecretFile).toBeUndefined();
+  });
+
+  it('appears nowhere in the source as a constant', () => {
+    const root = path.join(import.meta.dirname, '..', '..');
+    const files = ['lib', 'core', 'services', 'api', 'workers', 'bin', 'cli', 'db']
+      .flatMap((dir) =>
+        readdirSync(path.join(root, dir), { recursive: true, encoding: 'utf8' }).map((f) => path.join(dir, f)),
+      )
+      .filter((f) => /\.tsx?$/.test(f))
+      .concat(['start.ts']);
+    for (const file of files) {
+      const text = readFileSync(path.join(root, file), 'utf8');
+      expect(text, file).not.toMatch(/development-only-link-secret|LINK_SECRET\s*\?\?\s*['"`]/);
+    }
   });
 });

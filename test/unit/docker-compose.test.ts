@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { configSchema } from '../../lib/config.ts';
+import { configSchema, loadConfig } from '../../lib/config.ts';
 
 /** Docker does not run here: the compose file is kept right by reading it. */
 const compose = parse(readFileSync(new URL('../../docker-compose.yml', import.meta.url), 'utf8'), { merge: true }) as {
@@ -43,6 +43,8 @@ describe('docker-compose.yml', () => {
       );
       expect(configSchema.safeParse(env).success, name).toBe(true);
       expect(env.NODE_ENV).toBe('production');
+      // Bound to 0.0.0.0, which only production (or ALLOW_DEV_MODE_ON_NETWORK) may serve on.
+      expect(() => loadConfig(env, { servesHttp: true }), name).not.toThrow();
     }
     expect(compose.services.api?.environment?.HOST).toBe('0.0.0.0');
     expect(compose.services.api?.ports).toEqual(['3000:3000']);

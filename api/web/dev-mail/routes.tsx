@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { AppError } from '../../../core/errors.ts';
 import { findDevMail, isDevMailActive, listDevMail } from '../../../lib/dev/mailbox.ts';
 import type { AppEnv, WebApp } from '../../env.ts';
+import { isLocalClient } from '../../local-client.ts';
 import { renderPage } from '../shared/context.ts';
 import { pageArea } from '../shared/error-page.tsx';
 import { pageHeaders } from '../shared/page-headers.ts';
@@ -13,8 +14,10 @@ import { DevMailListPage, DevMailMessagePage } from './pages/mailbox-pages.tsx';
  * clicked on a machine without a mail server.
  *
  * No sign-in: it is the local developer's inbox, and it exists only while SMTP_URL is
- * unset, which production refuses (lib/config.ts). Otherwise every path under it is the
- * same 404 as any unknown address.
+ * unset, which production refuses (lib/config.ts), and only for a client on this machine
+ * (a loopback socket, not through a proxy: docs/adr/0015) — it holds temporary passwords
+ * and personal links. Otherwise every path under it is the same 404 as any unknown
+ * address, and nothing is read.
  */
 export function createDevMailbox(): WebApp {
   const pages = new Hono<AppEnv>();
@@ -22,7 +25,7 @@ export function createDevMailbox(): WebApp {
   pages.use('/dev/*', pageArea('org'));
   // '/dev/mail/*' matches '/dev/mail' itself too.
   pages.use('/dev/mail/*', async (c, next) => {
-    if (!isDevMailActive(c.var.deps.config)) return c.notFound();
+    if (!isDevMailActive(c.var.deps.config) || !isLocalClient(c)) return c.notFound();
     await next();
   });
   pages.use('/dev/mail/*', pageHeaders);

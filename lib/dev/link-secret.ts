@@ -1,0 +1,31 @@
+import { randomBytes } from 'node:crypto';
+import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+/** A new random link key: 32 bytes, base64url (43 characters). */
+export function newLinkSecret(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/**
+ * The development link key of a data directory (docs/adr/0015): read from
+ * `<dataDir>/link-secret`, or — the first time — generated and written there, readable by
+ * its owner only (0600), so every process of one checkout (`npm start`, `npm run api`,
+ * the worker, the CLI) derives the same links, and no two checkouts share a key.
+ * Created under a temporary name and linked into place, so two processes starting at
+ * once agree on one key and neither reads a half-written file.
+ */
+export function keepDevLinkSecret(dataDir: string): { secret: string; file: string } {
+  const file = path.resolve(dataDir, 'link-secret');
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  const draft = `${file}.${process.pid}.new`;
+  writeFileSync(draft, `${newLinkSecret()}\n`, { mode: 0o600 });
+  try {
+    linkSync(draft, file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  } finally {
+    unlinkSync(draft);
+  }
+  return { secret: readFileSync(file, 'utf8').trim(), file };
+}
