@@ -7,7 +7,7 @@ import {
   type SsoRefusal,
   ssoRedirectUri,
 } from '../../core/single-sign-on.ts';
-import type { Db, DbOrTx } from '../../db/client.ts';
+import type { DbOrTx } from '../../db/client.ts';
 import { organizations, ssoLinks, ssoProviders, ssoSignIns, staffAccess, users } from '../../db/schema/index.ts';
 import type { Deps } from '../../lib/deps.ts';
 import { finishAuthorization, startAuthorization, type VerifiedIdentity } from '../../lib/openid-connect.ts';
