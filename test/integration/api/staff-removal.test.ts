@@ -1,0 +1,143 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PageClient } from '../../helpers/browser-client.ts';
+import { acceptInvitationAs, createStaffMember, invitationPath } from '../../helpers/dashboard.ts';
+import { createTestPartner, readProblem, rowCounts, waitFor } from '../../helpers/factories.ts';
+import { activateDelegation, createOfferFixture } from '../../helpers/offer-fixtures.ts';
+import { createTestStack, type TestStack } from '../../helpers/stack.ts';
+
+/** Removing a staff member (issue 15): access, sign-in and queued work end together. */
+let stack: TestStack;
+
+beforeAll(async () => {
+  stack = await createTestStack();
+});
+afterAll(() => stack.close());
+
+const remove = (token: string, userId: string) => stack.request(`/v1/staff/${userId}`, { method: 'DELETE', token });
+
+/** A sign-in attempt from a fresh browser: what the person sees, the CSRF value taken out. */
+async function signInAnswer(email: string, password: string) {
+  const browser = new PageClient(stack);
+  await browser.get('/sign-in');
+  const answer = await browser.post('/sign-in', { email, password, next: '/dashboard' });
+  return {
+    status: answer.status,
+    location: answer.location,
+    html: answer.html.replace(/name="csrf" value="[^"]*"/g, 'name="csrf"'),
+    session: browser.cookies.has('mandate_session'),
+  };
+}
+
+describe('removing a staff member', () => {
+  it('ends access, sessions, tokens and sign-in in one go; the trail stays; queued operations are rejected', async () => {
+    await stack.workers?.close();
+    stack.workers = undefined;
+    const fixture = await createOfferFixture(stack, { offer: { access: 'full', durationDays: 365 } });
+    const owner = fixture.partner.token;
+    const { delegationId } = await activateDelegation(stack, fixture);
+    const staff = await createStaffMember(stack, owner, 'full');
+    await stack.deps.sql`insert into sessions (id, user_id) values (${`s-${staff.userId}`}, ${staff.userId})`;
+
+    // Queued by them while the workers are away.
+    const queued = await stack.request(`/v1/delegations/${delegationId}/users`, {
+      method: 'POST',
+      token: staff.token,
+      json: { displayName: 'Queued', userName: 'queued-by-removed' },
+    });
+    expect(queued.status).toBe(202);
+    const { operationId } = (await queued.json()) as { operationId: string };
+
+    const removed = await remove(owner, staff.userId);
+    expect(removed.status).toBe(204);
+
+    expect((await stack.request('/v1/offers', { token: staff.token })).status).toBe(401);
+    expect(await stack.deps.sql`select 1 from sessions where user_id = ${staff.userId}`).toHaveLength(0);
+    expect(
+      await stack.deps.sql`select 1 from api_tokens where user_id = ${staff.userId} and revoked_at is null`,
+    ).toHaveLength(0);
+    expect(await stack.deps.sql`select 1 from staff_access where user_id = ${staff.userId}`).toHaveLength(0);
+    const list = (await (await stack.request('/v1/staff', { token: owner })).json()) as {
+      items: { userId: string }[];
+    };
+    expect(list.items.map((s) => s.userId)).not.toContain(staff.userId);
+
+    // The old password answers exactly as a wrong one does.
+    const old = await signInAnswer(staff.email, staff.password);
+    const wrong = await signInAnswer(staff.email, 'not the password at all');
+    expect(old).toEqual(wrong);
+    expect(old.session).toBe(false);
+
+    // What they did is still in the trail, under their name; the removal is in it too.
+    const trail = await stack.deps.sql`
+      select action, actor_user_id, target_id from audit_events where partner_id = ${fixture.partner.partnerId} order by id`;
+    expect(trail.filter((a) => a.actor_user_id === staff.userId).map((a) => a.action)).toEqual(
+      expect.arrayContaining(['staff.invitation.accept']),
+    );
+    expect(trail).toContainEqual(
+      expect.objectContaining({
+        action: 'staff.remove',
+        actor_user_id: fixture.partner.userId,
+        target_id: staff.userId,
+      }),
+    );
+    expect(await stack.deps.sql`select 1 from users where id = ${staff.userId}`).toHaveLength(1);
+
+    await stack.startWorkers();
+    const op = await waitFor(async () => {
+      const [row] = await stack.deps.sql`select state from operations where id = ${operationId}`;
+      return row && ['succeeded', 'failed', 'rejected'].includes(String(row.state)) ? row : undefined;
+    });
+    expect(op.state).toBe('rejected');
+    expect(await stack.deps.sql`select 1 from users where email like 'queued-by-removed@%'`).toHaveLength(0);
+  });
+
+  it('refuses the last owner, oneself included, and changes nothing', async () => {
+    const owner = await createTestPartner(stack);
+    const before = await rowCounts(stack);
+    const refused = await remove(owner.token, owner.userId);
+    expect(refused.status).toBe(409);
+    expect((await readProblem(refused)).code).toBe('LAST_OWNER');
+    expect(await rowCounts(stack)).toEqual(before);
+    expect((await stack.request('/v1/staff', { token: owner.token })).status).toBe(200);
+  });
+
+  it("is for the partner's owners only: staff 403, another partner 404, nothing changed", async () => {
+    const owner = await createTestPartner(stack);
+    const other = await createTestPartner(stack);
+    const staff = await createStaffMember(stack, owner.token, 'full');
+    const before = await rowCounts(stack);
+    expect((await remove(staff.token, owner.userId)).status).toBe(403);
+    expect((await remove(other.token, staff.userId)).status).toBe(404);
+    expect((await remove(owner.token, other.userId)).status).toBe(404);
+    expect((await remove(owner.token, `usr_${'0'.repeat(32)}`)).status).toBe(404);
+    expect(await rowCounts(stack)).toEqual(before);
+    expect((await stack.request('/v1/offers', { token: staff.token })).status).toBe(200);
+  });
+
+  it('a removed address can be invited to the same partner again, and joins as the same user', async () => {
+    const owner = await createTestPartner(stack);
+    const staff = await createStaffMember(stack, owner.token, 'limited');
+    expect((await remove(owner.token, staff.userId)).status).toBe(204);
+
+    const invited = await stack.request('/v1/staff', {
+      method: 'POST',
+      token: owner.token,
+      json: { email: staff.email, displayName: 'Back Again', access: 'full' },
+    });
+    expect(invited.status).toBe(202);
+    const password = 'a new password of my own';
+    await acceptInvitationAs(stack, await invitationPath(stack, staff.email), password);
+
+    const list = (await (await stack.request('/v1/staff', { token: owner.token })).json()) as {
+      items: { userId: string; email: string; displayName: string; access?: string }[];
+    };
+    expect(list.items.find((s) => s.email === staff.email)).toMatchObject({
+      userId: staff.userId,
+      displayName: 'Back Again',
+      access: 'full',
+    });
+    expect((await signInAnswer(staff.email, password)).session).toBe(true);
+    // The tokens of before stay revoked.
+    expect((await stack.request('/v1/offers', { token: staff.token })).status).toBe(401);
+  });
+});
