@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PageClient } from '../../helpers/browser-client.ts';
-import { acceptInvitationAs, createStaffMember, invitationPath } from '../../helpers/dashboard.ts';
+import {
+  acceptInvitationAs,
+  createStaffMember,
+  invitationPath,
+  signedInClient,
+  stepUp,
+} from '../../helpers/dashboard.ts';
 import { createTestPartner, readProblem, rowCounts, waitFor } from '../../helpers/factories.ts';
 import { activateDelegation, createOfferFixture } from '../../helpers/offer-fixtures.ts';
 import { createTestStack, type TestStack } from '../../helpers/stack.ts';
@@ -139,5 +145,42 @@ describe('removing a staff member', () => {
     expect((await signInAnswer(staff.email, password)).session).toBe(true);
     // The tokens of before stay revoked.
     expect((await stack.request('/v1/offers', { token: staff.token })).status).toBe(401);
+  });
+});
+
+describe("the dashboard's Staff page", () => {
+  it('has a Remove button per member, behind the step-up; the last owner is refused there too', async () => {
+    const owner = await createTestPartner(stack);
+    const staff = await createStaffMember(stack, owner.token, 'none');
+    const browser = await signedInClient(stack, owner.userId);
+    const page = await browser.get('/dashboard/staff');
+    expect(page.html).toContain(`/dashboard/staff/${staff.userId}/remove`);
+    expect(page.html).toContain(`/dashboard/staff/${owner.userId}/remove`);
+
+    const asked = await browser.post(`/dashboard/staff/${staff.userId}/remove`);
+    expect(asked.location).toBe('/account/confirm?next=%2Fdashboard%2Fstaff');
+    expect(await stack.deps.sql`select 1 from staff_access where user_id = ${staff.userId}`).toHaveLength(1);
+
+    await stepUp(browser);
+    const removed = await browser.post(`/dashboard/staff/${staff.userId}/remove`);
+    expect(removed.status).toBe(303);
+    const after = await browser.get(removed.location as string);
+    expect(after.html).toContain('Staff member removed');
+    expect(after.html).not.toContain(staff.email);
+    expect((await stack.request('/v1/offers', { token: staff.token })).status).toBe(401);
+
+    const self = await browser.post(`/dashboard/staff/${owner.userId}/remove`);
+    expect(self.status).toBe(409);
+    expect(await stack.deps.sql`select 1 from staff_access where user_id = ${owner.userId}`).toHaveLength(1);
+  });
+
+  it('is not for staff who are not owners', async () => {
+    const owner = await createTestPartner(stack);
+    const staff = await createStaffMember(stack, owner.token, 'full');
+    const browser = await signedInClient(stack, staff.userId);
+    await stepUp(browser);
+    const refused = await browser.post(`/dashboard/staff/${owner.userId}/remove`);
+    expect(refused.status).toBe(403);
+    expect(await stack.deps.sql`select 1 from staff_access where user_id = ${owner.userId}`).toHaveLength(1);
   });
 });
