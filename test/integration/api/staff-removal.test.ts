@@ -43,6 +43,21 @@ describe('removing a staff member', () => {
     const { delegationId } = await activateDelegation(stack, fixture);
     const staff = await createStaffMember(stack, owner, 'full');
     await stack.deps.sql`insert into sessions (id, user_id) values (${`s-${staff.userId}`}, ${staff.userId})`;
+    // Every other way in they hold: a sign-in waiting for its code, an authenticator app,
+    // recovery codes, a passkey and a single sign-on link.
+    const u = staff.userId;
+    await stack.deps
+      .sql`insert into sign_in_challenges (id, user_id, expires_at) values (${`c-${u}`}, ${u}, now() + interval '5 minutes')`;
+    await stack.deps
+      .sql`insert into user_factors (id, user_id, kind, secret_sealed, confirmed_at) values (${`f-${u}`}, ${u}, 'totp', 'sealed', now())`;
+    await stack.deps.sql`insert into recovery_codes (code_hash, user_id) values (${`r-${u}`}, ${u})`;
+    await stack.deps
+      .sql`insert into passkeys (id, user_id, credential_id, public_key, name) values (${`p-${u}`}, ${u}, ${`cred-${u}`}, 'key', 'Laptop')`;
+    await stack.deps.sql`
+      insert into sso_providers (id, partner_id, issuer, client_id, client_secret_sealed, email_domain, server_metadata)
+      values (${`sso-${u}`}, ${fixture.partner.partnerId}, 'https://idp.example', 'client', 'sealed', ${`${u}.example`}, '{}')`;
+    await stack.deps.sql`
+      insert into sso_links (provider_id, issuer, subject, user_id) values (${`sso-${u}`}, 'https://idp.example', ${u}, ${u})`;
 
     // Queued by them while the workers are away.
     const queued = await stack.request(`/v1/delegations/${delegationId}/users`, {
@@ -62,6 +77,10 @@ describe('removing a staff member', () => {
       await stack.deps.sql`select 1 from api_tokens where user_id = ${staff.userId} and revoked_at is null`,
     ).toHaveLength(0);
     expect(await stack.deps.sql`select 1 from staff_access where user_id = ${staff.userId}`).toHaveLength(0);
+    for (const table of ['sign_in_challenges', 'user_factors', 'recovery_codes', 'passkeys', 'sso_links']) {
+      const left = await stack.deps.sql`select 1 from ${stack.deps.sql(table)} where user_id = ${u}`;
+      expect(left, table).toHaveLength(0);
+    }
     const list = (await (await stack.request('/v1/staff', { token: owner })).json()) as {
       items: { userId: string }[];
     };
