@@ -42,6 +42,7 @@ import { registerCreateStaff } from './routes/staff/create.ts';
 import { registerListInvitations } from './routes/staff/invitations-list.ts';
 import { registerRevokeInvitation } from './routes/staff/invitations-revoke.ts';
 import { registerListStaff } from './routes/staff/list.ts';
+import { registerRemoveStaff } from './routes/staff/remove.ts';
 import { registerSetStaffAccess } from './routes/staff/set-access.ts';
 import { createWebApp } from './web/app.ts';
 import { notFoundPage } from './web/shared/error-page.tsx';
@@ -149,6 +150,7 @@ export function createApp(deps: Deps): App {
   registerRevokeInvitation(app);
   registerListStaff(app);
   registerSetStaffAccess(app);
+  registerRemoveStaff(app);
   registerListClientUsers(app);
   registerProvisionUser(app);
   registerResetPassword(app);

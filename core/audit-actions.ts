@@ -12,6 +12,7 @@ const fixedActions = {
   'staff.invitation.accept': 'Joined the staff from an invitation',
   'staff.invitation.revoke': 'Withdrew an invitation to the staff',
   'staff.set_access': "Changed a staff member's access",
+  'staff.remove': 'Removed a staff member',
   'organization.create': 'Created the organization',
   'offer.create': 'Created an offer',
   'offer.revoke': 'Withdrew an offer',

@@ -26,6 +26,11 @@ export const errorCodes = {
   OFFER_EXPIRED: { status: 409, retryable: false, title: 'The offer has expired' },
   INVALID_TRANSITION: { status: 409, retryable: false, title: 'Not possible in the current state' },
   CONFLICT: { status: 409, retryable: false, title: 'Conflicts with the current state' },
+  LAST_OWNER: {
+    status: 409,
+    retryable: false,
+    title: 'A partner keeps at least one owner: make someone else an owner first',
+  },
   AMENDMENT_REQUIRED: {
     status: 409,
     retryable: false,

@@ -147,6 +147,29 @@ export function temporaryPasswordEmail(p: {
   );
 }
 
+/**
+ * To the user whose password a partner reset through delegated administration: who did it
+ * (the staff member, by name and address, and their partner) and what to do if it was not
+ * expected. The temporary password itself is not in it: it went to whoever the reset chose.
+ */
+export function passwordResetNotice(p: {
+  accountEmail: string;
+  orgName: string;
+  staffName: string;
+  staffEmail: string;
+  partnerName: string;
+  signInUrl: string;
+}): RenderedEmail {
+  return renderNotice(
+    `Your password in ${p.orgName} was reset`,
+    [
+      `The password of your account ${p.accountEmail} in ${p.orgName} was reset by ${p.staffName} (${p.staffEmail}) of ${p.partnerName}, a partner your organization lets administer it. Your old password no longer works and you were signed out everywhere; you will be given a temporary password to sign in with, and asked to choose your own.`,
+      `If you did not expect this, tell your organization's administrator at once: they can see what ${p.partnerName} did in your organization and end its access.`,
+    ],
+    { label: 'Sign in', url: p.signInUrl },
+  );
+}
+
 /** Confirms the address of someone creating an organization; nothing exists until they do. */
 export function confirmSignupEmail(p: { orgName: string; link: string }): RenderedEmail {
   return renderNotice(

@@ -42,6 +42,10 @@ const sentMessage =
  *
  * Inviting an address again replaces its pending invitation (the old link dies); the
  * number of invitations a partner sends is limited (`staffInvitationsPerPartner`).
+ *
+ * A member this partner removed (services/accounts/staff-removal.ts) is invited like a free
+ * address: accepting gives their kept user row a new password and access. Another partner's
+ * removed member still holds an account there, so is refused like any account elsewhere.
  */
 export async function inviteStaff(
   deps: Pick<Deps, 'db' | 'queues' | 'logger' | 'config' | 'rateLimits'>,
@@ -75,6 +79,7 @@ export async function inviteStaff(
       const [row] = await tx.execute(sql`
         with existing as (
           select ${users.orgId} as org_id from ${users} where ${userEmailIs(input.email)}
+            and not ${removedFrom(partnerId)}
         ), stored as (
           insert into ${staffInvitations}
             (id, partner_id, email, display_name, roles, token_hash, invited_by, expires_at)
@@ -234,8 +239,17 @@ export async function findInvitation(deps: Pick<Deps, 'db'>, token: string) {
 }
 
 /**
+ * Whether the `users` row of the statement is a member `partnerId` removed: a user of the
+ * partner's own organization without staff access (only removal leaves one so).
+ */
+function removedFrom(partnerId: string) {
+  return sql<boolean>`(${users.orgId} = ${partnerId} and not exists (select 1 from ${staffAccess} s where s.user_id = "users"."id"))`;
+}
+
+/**
  * Accepts an invitation (once): creates the user in the partner with the chosen password
- * and their staff access with the invited roles, in one transaction with the claim. An
+ * and their staff access with the invited roles, in one transaction with the claim (a
+ * member the partner removed gets their kept row back, with the new password). An
  * address that got an account meanwhile is refused and nothing changes (the claim is
  * rolled back with the rest).
  */
@@ -246,7 +260,7 @@ export async function acceptInvitation(
 ): Promise<{ userId: string }> {
   if (!tokenShape.test(token)) throw gone();
   const passwordHash = await hashPassword(password);
-  const userId = newId('user');
+  let userId = newId('user');
   const taken = (cause?: unknown) =>
     new AppError(
       'CONFLICT',
@@ -267,14 +281,27 @@ export async function acceptInvitation(
         .from(staffAccess)
         .where(and(eq(staffAccess.userId, claimed.invitedBy), eq(staffAccess.partnerId, claimed.partnerId)));
       if (!inviter?.isOwner) throw gone();
-      if (await findUserByEmail(tx, claimed.email, { id: users.id })) throw taken();
-      await tx.insert(users).values({
-        id: userId,
-        orgId: claimed.partnerId,
-        email: claimed.email,
-        displayName: claimed.displayName,
-        passwordHash,
+      const existing = await findUserByEmail(tx, claimed.email, {
+        id: users.id,
+        removed: removedFrom(claimed.partnerId),
       });
+      if (existing && !existing.removed) throw taken();
+      if (existing) {
+        // Back on the staff: the row the trail names, with the password just chosen.
+        userId = existing.id;
+        await tx
+          .update(users)
+          .set({ displayName: claimed.displayName, passwordHash, mustChangePassword: false })
+          .where(eq(users.id, userId));
+      } else {
+        await tx.insert(users).values({
+          id: userId,
+          orgId: claimed.partnerId,
+          email: claimed.email,
+          displayName: claimed.displayName,
+          passwordHash,
+        });
+      }
       await tx.insert(staffAccess).values({ userId, partnerId: claimed.partnerId, roles: claimed.roles });
       await recordAudit(tx, {
         actorUserId: userId,

@@ -5,6 +5,7 @@ import {
   declinedForPartner,
   expiredNotice,
   expiryNotice,
+  passwordResetNotice,
   receiptForClient,
   type SecondFactorChange,
   secondFactorChangeNotice,
@@ -332,5 +333,45 @@ export async function notifySsoLink(
   });
   return recordEmails(db, ctx.messageIdDomain, [
     { dedupeKey: `sso-link.${input.eventKey}`, kind: 'sso-link', toEmail: user.email, content },
+  ]);
+}
+
+/**
+ * A partner's staff member reset a client user's password (a `reset_password` operation):
+ * the user is told who did it. One email per operation (`password-reset.<operationId>`),
+ * however often its job runs; record it in the transaction that sets the password.
+ */
+export async function notifyPasswordReset(
+  db: DbOrTx,
+  ctx: NotifyContext,
+  input: { operationId: string; userId: string; requestedBy: string; partnerId: string; orgName: string },
+) {
+  const staff = sql<string | null>`(select display_name from ${users} where id = ${input.requestedBy})`;
+  const staffEmail = sql<string | null>`(select email from ${users} where id = ${input.requestedBy})`;
+  const partner = sql<string | null>`(select name from ${organizations} where id = ${input.partnerId})`;
+  const [row] = await db
+    .select({
+      email: users.email,
+      staffName: sql<string | null>`${staff}`,
+      staffEmail: sql<string | null>`${staffEmail}`,
+      partnerName: sql<string | null>`${partner}`,
+    })
+    .from(users)
+    .where(eq(users.id, input.userId));
+  if (!row) return [];
+  return recordEmails(db, ctx.messageIdDomain, [
+    {
+      dedupeKey: `password-reset.${input.operationId}`,
+      kind: 'password-reset',
+      toEmail: row.email,
+      content: passwordResetNotice({
+        accountEmail: row.email,
+        orgName: input.orgName,
+        staffName: row.staffName ?? 'a staff member',
+        staffEmail: row.staffEmail ?? 'address unknown',
+        partnerName: row.partnerName ?? 'your partner',
+        signInUrl: `${ctx.publicUrl}/sign-in`,
+      }),
+    },
   ]);
 }

@@ -8,6 +8,8 @@ import { isUniqueViolation } from '../../db/errors.ts';
 import { domains, operations, users } from '../../db/schema/index.ts';
 import { createTxtLookup } from '../../lib/dns.ts';
 import { endSessionsQuery, endSignInChallengesQuery } from '../accounts/sessions.ts';
+import { notifyContext, notifyPasswordReset } from '../mail/notifications.ts';
+import { enqueueEmails } from '../mail/outbox.ts';
 import { findUserByEmail } from '../shared/users.ts';
 import { type EffectContext, OperationFailure, type OperationHandler, runPrepared } from './runner.ts';
 import { emailTemporaryPassword } from './temporary-password.ts';
@@ -127,7 +129,8 @@ export const provisionUser: OperationHandler = {
 /**
  * Gives a user of the organization a temporary password and ends their sessions. A
  * non-admin's goes to the staff member who asked; a global admin's goes to the admin's
- * own address — never to the partner, who could otherwise take the account over.
+ * own address — never to the partner, who could otherwise take the account over. The
+ * user is also emailed who reset it (staff member and partner), whoever got the password.
  */
 export const resetPassword: OperationHandler = {
   async capability(db, operation) {
@@ -150,14 +153,24 @@ export const resetPassword: OperationHandler = {
       kind: 'reset',
       toClientAdmin: user.isGlobalAdmin,
     });
-    await ctx.authorized((tx) =>
-      setTemporaryPassword(ctx, tx, {
+    // The user is told who reset it, in the transaction that sets the password: no notice
+    // without the change, and one per operation however often the job runs (its dedupe key).
+    const emailIds = await ctx.authorized(async (tx) => {
+      await setTemporaryPassword(ctx, tx, {
         userId: user.id,
         hash: passwordHash,
         onlyNonAdmin: !user.isGlobalAdmin,
         audit: { action: 'user.password_reset', targetType: 'user', targetId: user.id, detail: { sentTo } },
-      }),
-    );
+      });
+      return notifyPasswordReset(tx, notifyContext(deps.config), {
+        operationId: operation.id,
+        userId: user.id,
+        requestedBy: operation.requestedBy,
+        partnerId: operation.partnerId,
+        orgName: ctx.orgName ?? 'your organization',
+      });
+    });
+    await enqueueEmails(deps, emailIds);
     return { userId: user.id, temporaryPasswordSentTo: sentTo };
   },
 };

@@ -47,6 +47,8 @@ export function notice(c: Context<AppEnv>): string | undefined {
       return 'Access saved. It applies at once, also to operations already queued.';
     case 'policy-saved':
       return 'Saved. It applies from each person’s next page.';
+    case 'staff-removed':
+      return 'Staff member removed: their sessions and API tokens ended, and they can no longer sign in. Their operations still queued will be rejected.';
     case 'invitation-revoked':
       return 'Invitation withdrawn: its link no longer works.';
     case 'token-revoked':

@@ -35,7 +35,8 @@ export function createDashboard(): WebApp {
   // Changes that give someone a way in need a second factor within the last minutes (after
   // the owners' gate: whoever may not make the change at all is told so, not asked to confirm).
   // The sign-in settings check it in their handlers: only one direction of them needs it.
-  for (const path of ['/dashboard/staff', '/dashboard/staff/:userId/access']) {
+  // Removing a member takes no way in, but ends someone's work at once: confirmed all the same.
+  for (const path of ['/dashboard/staff', '/dashboard/staff/:userId/access', '/dashboard/staff/:userId/remove']) {
     pages.on('POST', path, requireStepUp('/dashboard/staff'));
   }
   pages.on('POST', '/dashboard/tokens', requireStepUp('/dashboard/tokens'));

@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import { AppError } from '../../../core/errors.ts';
 import { listStaff, setStaffAccess } from '../../../services/accounts/staff.ts';
 import { inviteStaff, listInvitations, revokeInvitation } from '../../../services/accounts/staff-invitations.ts';
+import { removeStaff } from '../../../services/accounts/staff-removal.ts';
 import type { AppEnv, WebApp } from '../../env.ts';
 import { fieldIssues } from '../../problem.ts';
 import { CreateStaffBody, StaffAccess } from '../../routes/staff/schemas.ts';
@@ -59,5 +60,13 @@ export function registerStaffPages(app: WebApp): void {
     if (!access.success) throw new AppError('VALIDATION_FAILED', 'Choose none, limited or full.');
     await setStaffAccess(c.var.deps, c.var.principal, c.req.param('userId'), { access: access.data }, c.var.requestId);
     return c.redirect('/dashboard/staff?notice=access-saved', 303);
+  });
+
+  /** Removes a staff member, like DELETE /v1/staff/{userId}. */
+  app.post('/dashboard/staff/:userId/remove', async (c) => {
+    const form = await formFields(c);
+    verifyCsrf(c, form.csrf);
+    await removeStaff(c.var.deps, c.var.principal, c.req.param('userId'), c.var.requestId);
+    return c.redirect('/dashboard/staff?notice=staff-removed', 303);
   });
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newApiToken } from '../../../lib/secrets.ts';
+import { newApiToken, sha256Hex } from '../../../lib/secrets.ts';
 import { createClientOrganization } from '../../../services/accounts/client-accounts.ts';
 import {
   createTestClientWithToken,
@@ -61,6 +61,10 @@ beforeAll(async () => {
     insert into operations (id, partner_id, delegation_id, client_org_id, kind, requested_by, input)
     values (${`op_${'2'.repeat(32)}`}, ${owner.partnerId}, ${delegationId}, ${admin.orgId}, 'verify_domain', ${owner.userId}, '{}')
     returning id`;
+  // Removed by the owner's row of the matrix, so no caller loses its own access on the way.
+  const removableToken = await createTestStaff(stack, owner.partnerId, ['password_admin']);
+  const [removable] = await stack.deps
+    .sql`select user_id from api_tokens where token_hash = ${sha256Hex(removableToken)}`;
   const invited = await stack.request('/v1/staff', {
     method: 'POST',
     token: owner.token,
@@ -77,6 +81,7 @@ beforeAll(async () => {
     ending: ending.delegationId,
     member: member.userId,
     staff: staffUser?.user_id,
+    removable: removable?.user_id,
     operation: operation?.id,
     clientOrg: admin.orgId,
   });
@@ -295,6 +300,13 @@ const table: Row[] = [
     () => `/v1/staff/${ids.staff}/access`,
     () => ({ access: 'none' }),
     { 'other partner': 404, 'staff none': 403, 'staff limited': 403, 'staff full': 403, owner: 200 },
+  ],
+  [
+    'DELETE',
+    '/v1/staff/{userId}',
+    () => `/v1/staff/${ids.removable}`,
+    null,
+    { 'other partner': 404, 'staff none': 403, 'staff limited': 403, 'staff full': 403, owner: 204 },
   ],
   [
     'GET',

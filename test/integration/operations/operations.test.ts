@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { reconcile } from '../../../services/maintenance/reconciler.ts';
 import { PageClient } from '../../helpers/browser-client.ts';
+import { createStaffMember } from '../../helpers/dashboard.ts';
 import { createTestPartner, createTestStaff, readProblem, waitFor } from '../../helpers/factories.ts';
 import { activateDelegation, createOfferFixture } from '../../helpers/offer-fixtures.ts';
 import { type SmtpSink, startSmtpSink } from '../../helpers/smtp-sink.ts';
@@ -168,6 +170,64 @@ describe('resetting a password', () => {
       'operation.request.reset_password:succeeded',
       'operation.reset_password:succeeded',
     ]);
+  });
+});
+
+describe('the user whose password was reset is told', () => {
+  it('by one email naming the staff member and the partner, even when the job runs again', async () => {
+    const { delegationId, owner, fixture } = await fullDelegation();
+    await stack.startWorkers();
+    const staff = await createStaffMember(stack, owner, 'full');
+    const created = await waitForOperation(
+      owner,
+      (
+        (await (
+          await stack.request(`/v1/delegations/${delegationId}/users`, {
+            method: 'POST',
+            token: owner,
+            json: { displayName: 'Di', userName: 'di-reset' },
+          })
+        ).json()) as { operationId: string }
+      ).operationId,
+    );
+    const userId = String(created.result?.userId);
+    const userEmail = String(created.result?.email).toLowerCase();
+    const reset = await stack.request(`/v1/delegations/${delegationId}/users/${userId}/password-reset`, {
+      method: 'POST',
+      token: staff.token,
+    });
+    expect(reset.status).toBe(202);
+    const { operationId } = (await reset.json()) as { operationId: string };
+    expect((await waitForOperation(owner, operationId)).state).toBe('succeeded');
+
+    // A worker that died after the change committed, before the outcome was recorded: the
+    // reconciler runs the job again, which sets a new temporary password…
+    await stack.deps.sql`
+      update operations set state = 'running', lease_until = now() - interval '1 second' where id = ${operationId}`;
+    await reconcile(stack.deps, { minAgeSeconds: 0 });
+    await waitFor(async () => {
+      const [op] = await stack.deps.sql`select state, attempts from operations where id = ${operationId}`;
+      return op?.state === 'succeeded' && op.attempts === 2;
+    });
+    // …and the user is told once.
+    await waitFor(async () => sink.messages.some((m) => m.to.includes(userEmail)));
+    await waitFor(async () =>
+      (await stack.deps.sql`select 1 from emails where to_email = ${userEmail} and state = 'pending'`).length === 0
+        ? true
+        : undefined,
+    );
+    const told = sink.messages.filter((m) => m.to.includes(userEmail));
+    expect(told).toHaveLength(1);
+    const [partner] = await stack.deps.sql`select name from organizations where id = ${fixture.partner.partnerId}`;
+    const text = told[0]?.text ?? '';
+    expect(text).toContain('Staff full');
+    expect(text).toContain(staff.email);
+    expect(text).toContain(String(partner?.name));
+    expect(text).toContain(userEmail);
+    expect(text).not.toMatch(/Temporary password/);
+    expect(
+      await stack.deps.sql`select kind from emails where dedupe_key = ${`password-reset.${operationId}`}`,
+    ).toHaveLength(1);
   });
 });
 

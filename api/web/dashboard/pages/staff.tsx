@@ -30,6 +30,9 @@ export function StaffPage(props: {
               <th scope="col">Name</th>
               <th scope="col">Email</th>
               <th scope="col">Access</th>
+              <th scope="col">
+                <span class="muted">Remove</span>
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -60,10 +63,23 @@ export function StaffPage(props: {
                     </form>
                   )}
                 </td>
+                <td>
+                  {/* The last owner cannot be removed: the button stays, the refusal says why. */}
+                  <form method="post" action={`/dashboard/staff/${s.userId}/remove`} class="inline">
+                    <input type="hidden" name="csrf" value={props.csrf} />
+                    <button type="submit" class="secondary" aria-label={`Remove ${s.email} from the staff`}>
+                      Remove
+                    </button>
+                  </form>
+                </td>
               </tr>
             ))}
           </tbody>
         </table>
+        <p class="muted">
+          Removing someone ends their sessions and API tokens and their sign-in at once; what they did stays in the
+          audit trail, and their address can be invited again.
+        </p>
       </section>
       <section class="card">
         <h2>Pending invitations</h2>
@@ -109,7 +125,8 @@ export function StaffPage(props: {
         <h2>Invite a staff member</h2>
         <p class="muted">
           They get an email with a link to choose their password and join, valid 7 days. An address that already has a
-          Mandate account cannot join (one address, one organization); its owner is told by email.
+          Mandate account cannot join (one address, one organization); its owner is told by email. A member you removed
+          can be invited again.
         </p>
         <form method="post" action="/dashboard/staff" class="filters">
           <input type="hidden" name="csrf" value={props.csrf} />
