@@ -3,8 +3,9 @@ import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { routePath } from 'hono/route';
 import { AppError } from '../core/errors.ts';
+import { tokenScopes, tokenScopeWords } from '../core/token-scopes.ts';
 import type { Deps } from '../lib/deps.ts';
-import { requirePartnerToken } from './auth.ts';
+import { type RouteScopes, requirePartnerToken, routeScopes } from './auth.ts';
 import type { App, AppEnv } from './env.ts';
 import { idempotency } from './idempotency.ts';
 import { observeHttpRequest, registerMetricsEndpoint } from './metrics.ts';
@@ -40,6 +41,9 @@ import { registerListInvitations } from './routes/staff/invitations-list.ts';
 import { registerRevokeInvitation } from './routes/staff/invitations-revoke.ts';
 import { registerListStaff } from './routes/staff/list.ts';
 import { registerSetStaffAccess } from './routes/staff/set-access.ts';
+import { registerCreateToken } from './routes/tokens/create.ts';
+import { registerListTokens } from './routes/tokens/list.ts';
+import { registerRevokeToken } from './routes/tokens/revoke.ts';
 import { createWebApp } from './web/app.ts';
 import { notFoundPage } from './web/shared/error-page.tsx';
 
@@ -84,7 +88,11 @@ export function createApp(deps: Deps): App {
 
   // Authenticate before anything reads the body: an anonymous client must not make the
   // server buffer megabytes (the token check never touches the body).
-  app.use('/v1/*', requirePartnerToken);
+  let scopes: RouteScopes = new Map();
+  app.use(
+    '/v1/*',
+    requirePartnerToken(() => scopes),
+  );
   const uploadLimit = bodyLimit({ maxSize: deps.config.maxUploadBytes, onError: tooLarge });
   const jsonLimit = bodyLimit({ maxSize: MAX_JSON_BYTES, onError: tooLarge });
   // GET and HEAD never carry a body here, and asking for one (all bodyLimit does with
@@ -132,13 +140,17 @@ export function createApp(deps: Deps): App {
   registerListOperations(app);
   registerRetryOperation(app);
   registerListAudit(app);
+  registerCreateToken(app);
+  registerListTokens(app);
+  registerRevokeToken(app);
+  scopes = routeScopes(app);
 
   // Described here because the route checks its items itself (parseRecipientItems).
   app.openAPIRegistry.register('RecipientInput', RecipientInput);
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
     scheme: 'bearer',
-    description: 'A partner API token (`mdt_…`), shown once when it is created.',
+    description: `A partner API token (\`mdt_…\`), shown once when it is created. Each route names the one scope it needs; a token without it gets 403 \`INSUFFICIENT_SCOPE\`. Scopes:\n${tokenScopes.map((s) => `- \`${s}\`: ${tokenScopeWords[s]}`).join('\n')}`,
   });
   app.doc31('/openapi.json', {
     openapi: '3.1.0',

@@ -1,3 +1,4 @@
+import { DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS, type TokenScope, tokenScopeWords } from '../../../../core/token-scopes.ts';
 import type { ApiTokenView } from '../../../../services/accounts/api-tokens.ts';
 import type { PartnerPrincipal } from '../../../../services/shared/principals.ts';
 import { utcMinute } from '../../shared/format.ts';
@@ -8,7 +9,9 @@ export function TokensPage(props: {
   principal: PartnerPrincipal;
   csrf: string;
   tokens: ApiTokenView[];
-  created?: { label: string; token: string } | undefined;
+  /** The scopes the holder's access allows: the form offers these, all ticked. */
+  allowedScopes: TokenScope[];
+  created?: { name: string; token: string; expiresAt: string } | undefined;
   notice?: string | undefined;
   error?: string | undefined;
 }) {
@@ -22,8 +25,9 @@ export function TokensPage(props: {
       ) : null}
       {props.created ? (
         <section class="card ok">
-          <h2>{`New token “${props.created.label}”`}</h2>
+          <h2>{`New token “${props.created.name}”`}</h2>
           <p>Copy it now: it is not shown again and not stored. Send it as `Authorization: Bearer …`.</p>
+          <p>{`It expires on ${utcMinute(props.created.expiresAt)} UTC.`}</p>
           <p>
             <code>{props.created.token}</code>
           </p>
@@ -32,7 +36,8 @@ export function TokensPage(props: {
       <section class="card">
         <h2>Your API tokens</h2>
         <p class="muted">
-          Each token acts as you in the partner API, with your access of the moment. Revoke one you no longer use.
+          Each token acts as you in the partner API, with your access of the moment and no more than its scopes. Revoke
+          one you no longer use.
         </p>
         {props.tokens.length === 0 ? (
           <p class="muted">You have no API token.</p>
@@ -41,7 +46,10 @@ export function TokensPage(props: {
             <thead>
               <tr>
                 <th scope="col">Label</th>
+                <th scope="col">Scopes</th>
                 <th scope="col">Created</th>
+                <th scope="col">Expires</th>
+                <th scope="col">Last used</th>
                 <th scope="col">
                   <span class="muted">Revoke</span>
                 </th>
@@ -50,12 +58,15 @@ export function TokensPage(props: {
             <tbody>
               {props.tokens.map((t) => (
                 <tr>
-                  <td>{t.label}</td>
+                  <td>{t.name}</td>
+                  <td>{t.scopes.join(', ')}</td>
                   <td class="date">{utcMinute(t.createdAt)}</td>
+                  <td class="date">{t.expired ? `expired ${utcMinute(t.expiresAt)}` : utcMinute(t.expiresAt)}</td>
+                  <td class="date">{t.lastUsedAt ? utcMinute(t.lastUsedAt) : 'never'}</td>
                   <td>
                     <form method="post" action={`/dashboard/tokens/${t.id}/revoke`} class="inline">
                       <input type="hidden" name="csrf" value={props.csrf} />
-                      <button type="submit" class="secondary" aria-label={`Revoke the token ${t.label}`}>
+                      <button type="submit" class="secondary" aria-label={`Revoke the token ${t.name}`}>
                         Revoke
                       </button>
                     </form>
@@ -74,6 +85,26 @@ export function TokensPage(props: {
             Label (what it is for)
             <input type="text" name="label" required maxlength={100} />
           </label>
+          <label>
+            {`Expires after (days, 1–${MAX_TOKEN_DAYS})`}
+            <input
+              type="number"
+              name="expiresInDays"
+              min={1}
+              max={MAX_TOKEN_DAYS}
+              value={String(DEFAULT_TOKEN_DAYS)}
+              required
+            />
+          </label>
+          <fieldset>
+            <legend>Scopes (what it may do)</legend>
+            {props.allowedScopes.map((scope) => (
+              <label>
+                <input type="checkbox" name={`scope:${scope}`} value="on" checked />
+                {` ${scope} — ${tokenScopeWords[scope]}`}
+              </label>
+            ))}
+          </fieldset>
           <button type="submit">Create</button>
         </form>
       </section>
