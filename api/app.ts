@@ -87,7 +87,8 @@ export function createApp(deps: Deps): App {
   });
 
   // Authenticate before anything reads the body: an anonymous client must not make the
-  // server buffer megabytes (the token check never touches the body).
+  // server buffer megabytes (the token check never touches the body). The scope each route
+  // needs comes from the routes' own declarations, read once they are registered (below).
   let scopes: RouteScopes = new Map();
   app.use(
     '/v1/*',
