@@ -18,12 +18,15 @@ async function tokensPage(
   } = {},
   status = 200,
 ) {
+  const principal = c.var.principal;
+  const tokens = await listApiTokens(c.var.deps, principal, { all: principal.isOwner });
   return renderPage(
     c,
     <TokensPage
-      principal={c.var.principal}
+      principal={principal}
       csrf={csrfToken(c)}
-      tokens={await listApiTokens(c.var.deps, c.var.principal)}
+      tokens={tokens.filter((t) => t.holder.userId === principal.userId)}
+      staffTokens={principal.isOwner ? tokens.filter((t) => t.holder.userId !== principal.userId) : undefined}
       allowedScopes={scopesAllowedFor(c.var.principal)}
       {...extra}
     />,

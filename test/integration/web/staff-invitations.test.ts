@@ -476,6 +476,24 @@ describe('own API tokens', () => {
     expect(listed.html).not.toMatch(/Monthly[\s\S]*never/);
   });
 
+  it("an owner sees the staff's tokens on the page (never the secret) and revokes one", async () => {
+    const owner = await createTestPartner(stack);
+    const staff = await acceptInvitationAs(
+      stack,
+      await invitedLink(owner, freeAddress(), { access: 'full' }),
+      password,
+    );
+    const theirs = await createOwnToken(staff, 'staff integration');
+    const ownerPage = await signedInClient(stack, owner.userId);
+    const page = await ownerPage.get('/dashboard/tokens');
+    expect(page.html).toContain('API tokens of your staff');
+    expect(page.html).toContain('staff integration');
+    expect(page.html).not.toContain(theirs);
+    const [row] = await stack.deps.sql`select id from api_tokens where label = 'staff integration'`;
+    expect((await ownerPage.post(`/dashboard/tokens/${row?.id}/revoke`)).status).toBe(303);
+    expect((await stack.request('/v1/delegations', { token: theirs })).status).toBe(401);
+  });
+
   it("another staff member's token cannot be revoked by its id", async () => {
     const owner = await createTestPartner(stack);
     const first = await acceptInvitationAs(

@@ -9,6 +9,8 @@ export function TokensPage(props: {
   principal: PartnerPrincipal;
   csrf: string;
   tokens: ApiTokenView[];
+  /** Owners only: the other staff members' tokens. */
+  staffTokens?: ApiTokenView[] | undefined;
   /** The scopes the holder's access allows: the form offers these, all ticked. */
   allowedScopes: TokenScope[];
   created?: { name: string; token: string; expiresAt: string } | undefined;
@@ -42,41 +44,20 @@ export function TokensPage(props: {
         {props.tokens.length === 0 ? (
           <p class="muted">You have no API token.</p>
         ) : (
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Label</th>
-                <th scope="col">Scopes</th>
-                <th scope="col">Created</th>
-                <th scope="col">Expires</th>
-                <th scope="col">Last used</th>
-                <th scope="col">
-                  <span class="muted">Revoke</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {props.tokens.map((t) => (
-                <tr>
-                  <td>{t.name}</td>
-                  <td>{t.scopes.join(', ')}</td>
-                  <td class="date">{utcMinute(t.createdAt)}</td>
-                  <td class="date">{t.expired ? `expired ${utcMinute(t.expiresAt)}` : utcMinute(t.expiresAt)}</td>
-                  <td class="date">{t.lastUsedAt ? utcMinute(t.lastUsedAt) : 'never'}</td>
-                  <td>
-                    <form method="post" action={`/dashboard/tokens/${t.id}/revoke`} class="inline">
-                      <input type="hidden" name="csrf" value={props.csrf} />
-                      <button type="submit" class="secondary" aria-label={`Revoke the token ${t.name}`}>
-                        Revoke
-                      </button>
-                    </form>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <TokenTable tokens={props.tokens} csrf={props.csrf} />
         )}
       </section>
+      {props.staffTokens ? (
+        <section class="card">
+          <h2>API tokens of your staff</h2>
+          <p class="muted">As an owner you see every token of the partner (never its secret) and may revoke any.</p>
+          {props.staffTokens.length === 0 ? (
+            <p class="muted">No one else on your staff has an API token.</p>
+          ) : (
+            <TokenTable tokens={props.staffTokens} csrf={props.csrf} showHolder />
+          )}
+        </section>
+      ) : null}
       <section class="card">
         <h2>Create a token</h2>
         <form method="post" action="/dashboard/tokens" class="filters">
@@ -109,5 +90,46 @@ export function TokensPage(props: {
         </form>
       </section>
     </DashboardLayout>
+  );
+}
+
+/** Tokens with their scopes, dates and a revoke button each; `showHolder` adds whose each is. */
+function TokenTable(props: { tokens: ApiTokenView[]; csrf: string; showHolder?: boolean }) {
+  return (
+    <table>
+      <thead>
+        <tr>
+          <th scope="col">Label</th>
+          {props.showHolder ? <th scope="col">Holder</th> : null}
+          <th scope="col">Scopes</th>
+          <th scope="col">Created</th>
+          <th scope="col">Expires</th>
+          <th scope="col">Last used</th>
+          <th scope="col">
+            <span class="muted">Revoke</span>
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {props.tokens.map((t) => (
+          <tr>
+            <td>{t.name}</td>
+            {props.showHolder ? <td>{t.holder.email}</td> : null}
+            <td>{t.scopes.join(', ')}</td>
+            <td class="date">{utcMinute(t.createdAt)}</td>
+            <td class="date">{t.expired ? `expired ${utcMinute(t.expiresAt)}` : utcMinute(t.expiresAt)}</td>
+            <td class="date">{t.lastUsedAt ? utcMinute(t.lastUsedAt) : 'never'}</td>
+            <td>
+              <form method="post" action={`/dashboard/tokens/${t.id}/revoke`} class="inline">
+                <input type="hidden" name="csrf" value={props.csrf} />
+                <button type="submit" class="secondary" aria-label={`Revoke the token ${t.name}`}>
+                  Revoke
+                </button>
+              </form>
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }
