@@ -167,3 +167,29 @@ describe('who sees and revokes which tokens', () => {
     expect(row?.lifetime).toBe('90 days');
   });
 });
+
+describe('the secret is kept nowhere', () => {
+  it('a creation with an Idempotency-Key stores no secret; its repeat creates nothing and shows none', async () => {
+    const headers = { 'idempotency-key': `tok-${Date.now()}` };
+    const first = await stack.request('/v1/tokens', {
+      method: 'POST',
+      token: owner.token,
+      headers,
+      json: { name: 'once', scopes: ['read'] },
+    });
+    expect(first.status).toBe(201);
+    const { token } = (await first.json()) as { token: string };
+    const stored = await stack.deps.sql`select body from idempotency_keys where key = ${headers['idempotency-key']}`;
+    expect(JSON.stringify(stored)).not.toContain(token);
+    const before = await tokenCount();
+    const repeat = await stack.request('/v1/tokens', {
+      method: 'POST',
+      token: owner.token,
+      headers,
+      json: { name: 'once', scopes: ['read'] },
+    });
+    expect(repeat.status).toBe(409);
+    expect(await repeat.text()).not.toContain(token);
+    expect(await tokenCount()).toBe(before);
+  });
+});
