@@ -60,8 +60,10 @@ const tokenLookup = preparedPerDb((db) =>
 /**
  * Resolves a bearer token to the partner user it belongs to, or null. Revoked tokens,
  * tokens of users without staff access and tokens of client users all resolve to null:
- * the partner API is for partners only. `secondFactorMissing`: the partner requires
- * two-factor sign-in and the token's user has not set it up — the caller refuses it.
+ * the partner API is for partners only. An expired token resolves, with `expired`, so the
+ * caller can say when it ended; `token.scopes` are for the caller to hold against the
+ * route. `secondFactorMissing`: the partner requires two-factor sign-in and the token's
+ * user has not set it up — the caller refuses it.
  */
 export async function authenticateApiToken(
   db: Db,
