@@ -4,10 +4,11 @@ import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { routePath } from 'hono/route';
 import { AppError } from '../core/errors.ts';
+import { tokenScopes, tokenScopeWords } from '../core/token-scopes.ts';
 import type { Deps } from '../lib/deps.ts';
 import type { Logger } from '../lib/logger.ts';
 import { recordAudit } from '../services/audit/record.ts';
-import { requirePartnerToken } from './auth.ts';
+import { type RouteScopes, requirePartnerToken, routeScopes } from './auth.ts';
 import type { App, AppEnv } from './env.ts';
 import { idempotency } from './idempotency.ts';
 import { observeHttpRequest, registerMetricsEndpoint } from './metrics.ts';
@@ -44,6 +45,9 @@ import { registerRevokeInvitation } from './routes/staff/invitations-revoke.ts';
 import { registerListStaff } from './routes/staff/list.ts';
 import { registerRemoveStaff } from './routes/staff/remove.ts';
 import { registerSetStaffAccess } from './routes/staff/set-access.ts';
+import { registerCreateToken } from './routes/tokens/create.ts';
+import { registerListTokens } from './routes/tokens/list.ts';
+import { registerRevokeToken } from './routes/tokens/revoke.ts';
 import { createWebApp } from './web/app.ts';
 import { notFoundPage } from './web/shared/error-page.tsx';
 
@@ -59,9 +63,9 @@ const tooLarge = (): never => {
  * document. Built per `Deps`, so tests can run several side by side in one process.
  */
 /**
- * A request the API refused an authenticated partner caller (403) goes into the partner's
- * trail: who, which route (its pattern — a path may carry a token), which code; never the
- * body. A failure to record is logged and does not change the answer.
+ * A request the API refused a known partner caller (403, or 401 for a token of theirs that
+ * expired) goes into the partner's trail: who, with which token, which route (its pattern —
+ * a path may carry a token), which code; never the body. A failure to record is logged and does not change the answer.
  */
 async function recordDenied(c: Context<AppEnv>, appError: AppError, logger: Logger): Promise<void> {
   const { principal } = c.var;
@@ -75,7 +79,7 @@ async function recordDenied(c: Context<AppEnv>, appError: AppError, logger: Logg
       targetId: routePath(c, -1),
       outcome: 'rejected',
       requestId: c.var.requestId,
-      detail: { method: c.req.method, route: routePath(c, -1), code: appError.code },
+      detail: { method: c.req.method, route: routePath(c, -1), code: appError.code, tokenId: principal.tokenId },
     });
   } catch (error) {
     logger.error({ err: error }, 'could not record a refused request');
@@ -111,8 +115,13 @@ export function createApp(deps: Deps): App {
   });
 
   // Authenticate before anything reads the body: an anonymous client must not make the
-  // server buffer megabytes (the token check never touches the body).
-  app.use('/v1/*', requirePartnerToken);
+  // server buffer megabytes (the token check never touches the body). The scope each route
+  // needs comes from the routes' own declarations, read once they are registered (below).
+  let scopes: RouteScopes = new Map();
+  app.use(
+    '/v1/*',
+    requirePartnerToken(() => scopes),
+  );
   const uploadLimit = bodyLimit({ maxSize: deps.config.maxUploadBytes, onError: tooLarge });
   const jsonLimit = bodyLimit({ maxSize: MAX_JSON_BYTES, onError: tooLarge });
   // GET and HEAD never carry a body here, and asking for one (all bodyLimit does with
@@ -161,13 +170,17 @@ export function createApp(deps: Deps): App {
   registerListOperations(app);
   registerRetryOperation(app);
   registerListAudit(app);
+  registerCreateToken(app);
+  registerListTokens(app);
+  registerRevokeToken(app);
+  scopes = routeScopes(app);
 
   // Described here because the route checks its items itself (parseRecipientItems).
   app.openAPIRegistry.register('RecipientInput', RecipientInput);
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
     scheme: 'bearer',
-    description: 'A partner API token (`mdt_…`), shown once when it is created.',
+    description: `A partner API token (\`mdt_…\`), shown once when it is created. Each route names the one scope it needs; a token without it gets 403 \`INSUFFICIENT_SCOPE\`. Scopes:\n${tokenScopes.map((s) => `- \`${s}\`: ${tokenScopeWords[s]}`).join('\n')}`,
   });
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
@@ -192,7 +205,9 @@ export function createApp(deps: Deps): App {
     const logger = c.var.logger ?? deps.logger;
     // The route pattern, not the path: paths can carry offer tokens.
     if (appError.code === 'INTERNAL') logger.error({ err: error, route: routePath(c, -1) }, 'unhandled error');
-    if (appError.status === 403 && c.var.principal && !c.var.pageHome) await recordDenied(c, appError, logger);
+    // A known caller refused (a 403, or a known token that expired): in the partner's trail.
+    const refused = appError.status === 403 || appError.status === 401;
+    if (refused && c.var.principal && !c.var.pageHome) await recordDenied(c, appError, logger);
     return problemResponse(c, appError);
   });
   return app;

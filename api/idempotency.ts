@@ -61,11 +61,11 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
 });
 
 /**
- * Responses that carry a secret shown only once (an offer's link): their bodies are not
- * kept, and a repeat is told the first succeeded. A staff invitation's answer holds no
+ * Responses that carry a secret shown only once (an offer's link, a new API token): their
+ * bodies are not kept, and a repeat is told the first succeeded. A staff invitation's answer holds no
  * secret (the link goes by email), so its repeat gets the stored 202 and sends nothing.
  */
-const secretResponses = new Set(['/v1/offers']);
+const secretResponses = new Set(['/v1/offers', '/v1/tokens']);
 
 async function settle(
   db: Db,

@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { errorCodes } from '../core/errors.ts';
 import { roleCatalogue, roles } from '../core/roles.ts';
+import type { TokenScope } from '../core/token-scopes.ts';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../services/shared/pagination.ts';
 
 export const ProblemSchema = z
@@ -19,7 +20,7 @@ export const ProblemSchema = z
 const statusDescriptions: Record<number, string> = {
   400: 'Malformed body (`MALFORMED_JSON`, `MALFORMED_CSV`)',
   401: 'Missing or invalid bearer token (`UNAUTHENTICATED`)',
-  403: 'Your staff access does not allow this (`NOT_AUTHORIZED`)',
+  403: 'Your staff access does not allow this (`NOT_AUTHORIZED`), or the token lacks the scope (`INSUFFICIENT_SCOPE`)',
   404: 'No such resource for your partner (`NOT_FOUND`)',
   409: 'Not possible in the current state',
   413: 'Body too large (`PAYLOAD_TOO_LARGE`)',
@@ -63,7 +64,14 @@ export const IdParam = (name: string, example: string) =>
     })
     .openapi(name);
 
-export const bearerSecurity = [{ bearer: [] }];
+/**
+ * A route's `security`: a partner API token holding `scope` (core/token-scopes.ts). The
+ * bearer middleware enforces exactly these declarations (api/auth.ts `routeScopes`).
+ */
+export const needsScope = (scope: TokenScope) => [{ bearer: [scope] }];
+
+/** Any valid token, whatever its scopes: for the routes that judge scopes themselves (/v1/tokens). */
+export const anyTokenSecurity = [{ bearer: [] }];
 
 /** The Idempotency-Key header every POST of the partner API accepts (api/idempotency.ts). */
 export const IdempotencyHeaders = z.object({

@@ -13,6 +13,7 @@ export const errorCodes = {
   TOO_MANY_RECIPIENTS: { status: 422, retryable: false, title: 'Too many recipients in one campaign' },
   UNAUTHENTICATED: { status: 401, retryable: false, title: 'Missing or invalid credentials' },
   NOT_AUTHORIZED: { status: 403, retryable: false, title: 'Not allowed' },
+  INSUFFICIENT_SCOPE: { status: 403, retryable: false, title: "This API token's scopes do not allow this" },
   SECOND_FACTOR_REQUIRED: {
     status: 403,
     retryable: false,

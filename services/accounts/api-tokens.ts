@@ -1,53 +1,136 @@
-import { and, desc, eq, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, isNull, type SQL, sql } from 'drizzle-orm';
 import { AppError } from '../../core/errors.ts';
 import { newId, requireId } from '../../core/ids.ts';
-import { apiTokens } from '../../db/schema/index.ts';
+import { MAX_TOKEN_DAYS, scopesAllowedFor, type TokenScope, tokenScopes } from '../../core/token-scopes.ts';
+import { apiTokens, users } from '../../db/schema/index.ts';
 import type { Deps } from '../../lib/deps.ts';
 import { newApiToken, sha256Hex } from '../../lib/secrets.ts';
 import { recordAudit } from '../audit/record.ts';
 import type { PartnerPrincipal } from '../shared/principals.ts';
 
 /**
- * A staff member's own API tokens: the way to the partner API now that staff creation
- * hands out none. Each acts as the staff member, with their access of the moment
- * (services/shared/principals.ts reads it on every request).
+ * Staff members' API tokens: each acts as its holder, with their access of the moment
+ * (services/shared/principals.ts reads it on every request) and never beyond the token's
+ * scopes. Each staff member makes their own; owners see every token of the partner and
+ * may revoke any. The secret is returned once and only its SHA-256 kept.
  */
 export interface ApiTokenView {
   id: string;
-  label: string;
+  name: string;
+  scopes: TokenScope[];
   createdAt: string;
+  expiresAt: string;
+  /** Null until first used; moves at most once a minute. */
+  lastUsedAt: string | null;
+  /** Past its expiry (listed still, so its holder sees why it stopped working). */
+  expired: boolean;
+  holder: { userId: string; email: string };
 }
 
-/** The signed-in staff member's tokens that still work, newest first. */
-export async function listOwnApiTokens(deps: Pick<Deps, 'db'>, principal: PartnerPrincipal): Promise<ApiTokenView[]> {
+export interface NewApiToken {
+  name: string;
+  scopes: readonly TokenScope[];
+  expiresInDays: number;
+}
+
+/**
+ * The tokens that are not revoked, newest first: the principal's own, or with `all` (owners
+ * only) every token of the partner.
+ */
+export async function listApiTokens(
+  deps: Pick<Deps, 'db'>,
+  principal: PartnerPrincipal,
+  options: { all?: boolean } = {},
+): Promise<ApiTokenView[]> {
+  if (options.all && !principal.isOwner) {
+    throw new AppError('NOT_AUTHORIZED', "Only the partner's owners see every token of the partner");
+  }
   const rows = await deps.db
-    .select({ id: apiTokens.id, label: apiTokens.label, createdAt: apiTokens.createdAt })
+    .select({
+      id: apiTokens.id,
+      name: apiTokens.label,
+      scopes: apiTokens.scopes,
+      createdAt: apiTokens.createdAt,
+      expiresAt: apiTokens.expiresAt,
+      lastUsedAt: apiTokens.lastUsedAt,
+      expired: sql<boolean>`${apiTokens.expiresAt} <= now()`,
+      userId: apiTokens.userId,
+      email: users.email,
+    })
     .from(apiTokens)
+    .innerJoin(users, eq(users.id, apiTokens.userId))
     .where(
       and(
-        eq(apiTokens.userId, principal.userId),
         eq(apiTokens.orgId, principal.partnerId),
+        options.all ? undefined : eq(apiTokens.userId, principal.userId),
         isNull(apiTokens.revokedAt),
       ),
     )
     .orderBy(desc(apiTokens.createdAt), desc(apiTokens.id));
-  return rows.map((r) => ({ id: r.id, label: r.label, createdAt: r.createdAt.toISOString() }));
+  return rows.map((r) => ({
+    id: r.id,
+    name: r.name,
+    scopes: tokenScopes.filter((s) => r.scopes.includes(s)),
+    createdAt: r.createdAt.toISOString(),
+    expiresAt: r.expiresAt.toISOString(),
+    lastUsedAt: r.lastUsedAt?.toISOString() ?? null,
+    expired: r.expired,
+    holder: { userId: r.userId, email: r.email },
+  }));
 }
 
-/** Creates a token for the staff member themselves; returns it once (only its SHA-256 is kept). */
-export async function createOwnApiToken(
+/**
+ * Creates a token for the principal themselves. Its scopes stay within what the holder's
+ * access allows (NOT_AUTHORIZED) and, when the request comes with a token, within that
+ * token's scopes (INSUFFICIENT_SCOPE) — and it ends no later than that token: a token can
+ * never mint a broader or longer-lived one, so a leaked token cannot outlive its revocation
+ * date by making successors. Returns the secret once.
+ */
+export async function createApiToken(
   deps: Pick<Deps, 'db'>,
   principal: PartnerPrincipal,
-  label: string,
+  input: NewApiToken,
   requestId?: string,
 ): Promise<ApiTokenView & { token: string }> {
+  if (!Number.isInteger(input.expiresInDays) || input.expiresInDays < 1 || input.expiresInDays > MAX_TOKEN_DAYS) {
+    throw new AppError('VALIDATION_FAILED', `A token lasts 1 to ${MAX_TOKEN_DAYS} days`);
+  }
+  const scopes = tokenScopes.filter((s) => input.scopes.includes(s));
+  if (scopes.length === 0 || scopes.length !== new Set(input.scopes).size) {
+    throw new AppError('VALIDATION_FAILED', 'Give the token one or more known scopes');
+  }
+  const allowed = scopesAllowedFor(principal);
+  const beyondAccess = scopes.filter((s) => !allowed.includes(s));
+  if (beyondAccess.length > 0) {
+    throw new AppError('NOT_AUTHORIZED', `Your access does not allow the scopes ${beyondAccess.join(', ')}`);
+  }
+  const beyondToken = principal.token ? scopes.filter((s) => !principal.token?.scopes.includes(s)) : [];
+  if (beyondToken.length > 0) {
+    throw new AppError(
+      'INSUFFICIENT_SCOPE',
+      `A token can only create tokens with its own scopes; this one lacks ${beyondToken.join(', ')}`,
+    );
+  }
+  const requested: SQL = sql`now() + make_interval(days => ${input.expiresInDays})`;
+  const expiresAt = principal.token
+    ? sql`least(${requested}, ${principal.token.expiresAt.toISOString()}::timestamptz)`
+    : requested;
   const id = newId('apiToken');
   const token = newApiToken();
   return deps.db.transaction(async (tx) => {
     const [row] = await tx
       .insert(apiTokens)
-      .values({ id, userId: principal.userId, orgId: principal.partnerId, tokenHash: sha256Hex(token), label })
-      .returning({ createdAt: apiTokens.createdAt });
+      .values({
+        id,
+        userId: principal.userId,
+        orgId: principal.partnerId,
+        tokenHash: sha256Hex(token),
+        label: input.name,
+        scopes,
+        expiresAt,
+      })
+      .returning({ createdAt: apiTokens.createdAt, expiresAt: apiTokens.expiresAt });
+    if (!row) throw new Error('the token was not inserted');
     await recordAudit(tx, {
       actorUserId: principal.userId,
       partnerId: principal.partnerId,
@@ -57,14 +140,28 @@ export async function createOwnApiToken(
       targetId: id,
       outcome: 'succeeded',
       requestId,
-      detail: { label },
+      detail: { label: input.name, scopes, expiresAt: row.expiresAt.toISOString(), byToken: principal.tokenId },
     });
-    return { id, label, createdAt: (row?.createdAt ?? new Date()).toISOString(), token };
+    return {
+      id,
+      name: input.name,
+      scopes,
+      createdAt: row.createdAt.toISOString(),
+      expiresAt: row.expiresAt.toISOString(),
+      lastUsedAt: null,
+      expired: false,
+      holder: { userId: principal.userId, email: principal.email },
+      token,
+    };
   });
 }
 
-/** Revokes one of the staff member's own tokens; anyone else's is NOT_FOUND, as is a revoked one. */
-export async function revokeOwnApiToken(
+/**
+ * Revokes a token at once (the next request with it is 401): any of the partner's for an
+ * owner, one's own for other staff. Anyone else's — another staff member's, another
+ * partner's — is NOT_FOUND, as is a revoked one: nothing changes.
+ */
+export async function revokeApiToken(
   deps: Pick<Deps, 'db'>,
   principal: PartnerPrincipal,
   tokenId: string,
@@ -75,9 +172,16 @@ export async function revokeOwnApiToken(
     const [row] = await tx
       .update(apiTokens)
       .set({ revokedAt: sql`now()` })
-      .where(and(eq(apiTokens.id, tokenId), eq(apiTokens.userId, principal.userId), isNull(apiTokens.revokedAt)))
-      .returning({ id: apiTokens.id });
-    if (!row) throw new AppError('NOT_FOUND', 'No such API token of yours');
+      .where(
+        and(
+          eq(apiTokens.id, tokenId),
+          eq(apiTokens.orgId, principal.partnerId),
+          principal.isOwner ? undefined : eq(apiTokens.userId, principal.userId),
+          isNull(apiTokens.revokedAt),
+        ),
+      )
+      .returning({ id: apiTokens.id, holderUserId: apiTokens.userId });
+    if (!row) throw new AppError('NOT_FOUND', 'No such API token that you may revoke');
     await recordAudit(tx, {
       actorUserId: principal.userId,
       partnerId: principal.partnerId,
@@ -87,6 +191,7 @@ export async function revokeOwnApiToken(
       targetId: tokenId,
       outcome: 'succeeded',
       requestId,
+      detail: { holderUserId: row.holderUserId },
     });
   });
 }

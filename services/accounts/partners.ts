@@ -1,6 +1,7 @@
 import { rolesForAccess } from '../../core/access.ts';
 import { AppError } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
+import { scopesAllowedFor } from '../../core/token-scopes.ts';
 import type { Db } from '../../db/client.ts';
 import { isUniqueViolation } from '../../db/errors.ts';
 import { apiTokens, organizations, staffAccess, users } from '../../db/schema/index.ts';
@@ -56,9 +57,15 @@ export async function createPartner(db: Db, input: CreatePartnerInput): Promise<
         passwordHash,
       });
       await tx.insert(staffAccess).values({ userId, partnerId, roles: rolesForAccess('full'), isOwner: true });
-      await tx
-        .insert(apiTokens)
-        .values({ id: newId('apiToken'), userId, orgId: partnerId, tokenHash: sha256Hex(token), label: 'owner token' });
+      // An ordinary token: all of its holder's scopes, the default lifetime (the column's default).
+      await tx.insert(apiTokens).values({
+        id: newId('apiToken'),
+        userId,
+        orgId: partnerId,
+        tokenHash: sha256Hex(token),
+        label: 'owner token',
+        scopes: scopesAllowedFor({ isOwner: true, roles: rolesForAccess('full') }),
+      });
       await recordAudit(tx, {
         actorUserId: null,
         partnerId,

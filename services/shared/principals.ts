@@ -1,4 +1,5 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
+import { isTokenScope, type TokenScope } from '../../core/token-scopes.ts';
 import type { Db } from '../../db/client.ts';
 import { preparedPerDb } from '../../db/prepared.ts';
 import { apiTokens, organizations, staffAccess, users } from '../../db/schema/index.ts';
@@ -14,12 +15,33 @@ export interface PartnerPrincipal {
   roles: string[];
   /** The API token used; null when signed in on the dashboard with a session. */
   tokenId: string | null;
+  /**
+   * What the API token may do and until when; null on the dashboard, where a session is
+   * limited by the staff access alone.
+   */
+  token: { scopes: readonly TokenScope[]; expiresAt: Date } | null;
 }
+
+/** What a bearer token resolves to: its principal, and what the middleware still has to judge. */
+export interface ApiTokenLookup extends PartnerPrincipal {
+  token: { scopes: readonly TokenScope[]; expiresAt: Date };
+  secondFactorMissing: boolean;
+  /** Past its expiry by the database clock (the middleware answers 401 with the date). */
+  expired: boolean;
+}
+
+/** A token's last use moves at most once a minute: a busy client does not write on every request. */
+const lastUseDue = sql<boolean>`(${apiTokens.lastUsedAt} is null or ${apiTokens.lastUsedAt} <= now() - interval '1 minute')`;
 
 const tokenLookup = preparedPerDb((db) =>
   db
     .select({
       tokenId: apiTokens.id,
+      scopes: apiTokens.scopes,
+      expiresAt: apiTokens.expiresAt,
+      expired: sql<boolean>`${apiTokens.expiresAt} <= now()`,
+      // Written back at most once a minute (touchApiToken).
+      touchDue: lastUseDue,
       userId: users.id,
       email: users.email,
       partnerId: staffAccess.partnerId,
@@ -38,18 +60,35 @@ const tokenLookup = preparedPerDb((db) =>
 /**
  * Resolves a bearer token to the partner user it belongs to, or null. Revoked tokens,
  * tokens of users without staff access and tokens of client users all resolve to null:
- * the partner API is for partners only. `secondFactorMissing`: the partner requires
- * two-factor sign-in and the token's user has not set it up — the caller refuses it.
+ * the partner API is for partners only. An expired token resolves, with `expired`, so the
+ * caller can say when it ended; `token.scopes` are for the caller to hold against the
+ * route. `secondFactorMissing`: the partner requires two-factor sign-in and the token's
+ * user has not set it up — the caller refuses it.
  */
 export async function authenticateApiToken(
   db: Db,
   token: string,
-): Promise<(PartnerPrincipal & { secondFactorMissing: boolean }) | null> {
+  onTouchFailed: (error: unknown) => void = () => {},
+): Promise<ApiTokenLookup | null> {
   if (!token.startsWith(API_TOKEN_PREFIX) || token.length > 200) return null;
   // Not cached, so a revoked token or lowered staff access takes effect on the very next
   // request; prepared instead (db/prepared.ts), to keep it to one round trip.
   const [row] = await tokenLookup(db).execute({ tokenHash: sha256Hex(token) });
-  return row ?? null;
+  if (!row) return null;
+  const { scopes, expiresAt, touchDue, ...rest } = row;
+  // Not awaited: the request does not wait for a second round trip to record a fact only
+  // the token list shows; a lost write is at worst a minute-old "last used". Errors are
+  // reported, never thrown into the request.
+  if (touchDue && !row.expired) touchApiToken(db, row.tokenId).catch(onTouchFailed);
+  return { ...rest, token: { scopes: scopes.filter(isTokenScope), expiresAt } };
+}
+
+/** Sets a token's last use to now, at most once a minute (guarded, so racing requests write once). */
+async function touchApiToken(db: Db, tokenId: string): Promise<void> {
+  await db
+    .update(apiTokens)
+    .set({ lastUsedAt: sql`now()` })
+    .where(and(eq(apiTokens.id, tokenId), lastUseDue));
 }
 
 /**
@@ -69,5 +108,5 @@ export async function findStaffPrincipal(db: Db, userId: string): Promise<Partne
     .innerJoin(staffAccess, and(eq(staffAccess.userId, users.id), eq(staffAccess.partnerId, users.orgId)))
     .innerJoin(organizations, and(eq(organizations.id, staffAccess.partnerId), eq(organizations.kind, 'partner')))
     .where(eq(users.id, userId));
-  return row ? { ...row, tokenId: null } : null;
+  return row ? { ...row, tokenId: null, token: null } : null;
 }

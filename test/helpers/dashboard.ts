@@ -62,7 +62,10 @@ export async function acceptInvitationAs(stack: TestStack, path: string, passwor
  */
 export async function createOwnToken(browser: PageClient, label = 'test'): Promise<string> {
   await stepUp(browser);
-  const created = await browser.post('/dashboard/tokens', { label });
+  // The scopes the form offers, all ticked at first, as a browser would send them.
+  const form = await browser.get('/dashboard/tokens');
+  const scopes = [...form.html.matchAll(/name="(scope:[^"]+)"/g)].map((m) => [m[1] as string, 'on']);
+  const created = await browser.post('/dashboard/tokens', { label, ...Object.fromEntries(scopes) });
   const token = /mdt_[A-Za-z0-9_-]{43}/.exec(created.html)?.[0];
   if (created.status !== 201 || !token) throw new Error(`token not created: ${created.status}`);
   return token;

@@ -1,7 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { tokenScopes } from '../../core/token-scopes.ts';
 import { newApiToken, sha256Hex } from '../../lib/secrets.ts';
 import { type CreatedPartner, createPartner } from '../../services/accounts/partners.ts';
 import type { TestStack } from './stack.ts';
+
+/** Every scope: the tokens the tests insert are ordinary tokens of their holder. */
+const allScopes = [...tokenScopes];
 
 /** A partner with its owner, under a unique name and address. */
 export function createTestPartner(stack: TestStack, name?: string): Promise<CreatedPartner> {
@@ -72,11 +76,11 @@ export async function rowCounts(stack: TestStack): Promise<Record<string, number
 /** Reads a problem+json response and checks its shape. */
 export async function readProblem(
   response: Response,
-): Promise<{ code: string; status: number; errors?: { path: string; message: string }[] }> {
+): Promise<{ code: string; status: number; detail: string; errors?: { path: string; message: string }[] }> {
   if (!response.headers.get('content-type')?.startsWith('application/problem+json')) {
     throw new Error(`expected problem+json, got ${response.headers.get('content-type')}: ${await response.text()}`);
   }
-  const body = (await response.json()) as { code: string; status: number; type: string; title: string };
+  const body = (await response.json()) as { code: string; status: number; type: string; title: string; detail: string };
   if (body.status !== response.status || typeof body.type !== 'string' || typeof body.title !== 'string') {
     throw new Error(`malformed problem document: ${JSON.stringify(body)}`);
   }
@@ -95,8 +99,8 @@ export async function createTestStaff(stack: TestStack, partnerId: string, roles
     values (${userId}, ${partnerId}, ${`staff-${tag}@partner.example`}, 'Staff', 'x')`;
   await stack.deps.sql`insert into staff_access (user_id, partner_id, roles, is_owner)
     values (${userId}, ${partnerId}, ${roles}, false)`;
-  await stack.deps.sql`insert into api_tokens (id, user_id, org_id, token_hash, label)
-    values (${`tok_${randomBytes(16).toString('hex')}`}, ${userId}, ${partnerId}, ${sha256Hex(token)}, 'test')`;
+  await stack.deps.sql`insert into api_tokens (id, user_id, org_id, token_hash, label, scopes)
+    values (${`tok_${randomBytes(16).toString('hex')}`}, ${userId}, ${partnerId}, ${sha256Hex(token)}, 'test', ${allScopes})`;
   return token;
 }
 
@@ -108,7 +112,7 @@ export async function createTestClientWithToken(stack: TestStack): Promise<strin
   await stack.deps.sql`insert into organizations (id, kind, name) values (${orgId}, 'client', 'Client')`;
   await stack.deps.sql`insert into users (id, org_id, email, display_name, password_hash, is_global_admin)
     values (${userId}, ${orgId}, ${`admin-${orgId}@client.example`}, 'Admin', 'x', true)`;
-  await stack.deps.sql`insert into api_tokens (id, user_id, org_id, token_hash, label)
-    values (${`tok_${randomBytes(16).toString('hex')}`}, ${userId}, ${orgId}, ${sha256Hex(token)}, 'test')`;
+  await stack.deps.sql`insert into api_tokens (id, user_id, org_id, token_hash, label, scopes)
+    values (${`tok_${randomBytes(16).toString('hex')}`}, ${userId}, ${orgId}, ${sha256Hex(token)}, 'test', ${allScopes})`;
   return token;
 }

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { listPartnerAudit } from '../../../services/audit/view.ts';
 import type { App } from '../../env.ts';
-import { bearerSecurity, PageQuery, problems } from '../../schemas.ts';
+import { needsScope, PageQuery, problems } from '../../schemas.ts';
 
 const AuditEvent = z
   .object({
@@ -22,7 +22,7 @@ export const route = createRoute({
   path: '/v1/audit',
   tags: ['Audit'],
   summary: "What the partner's people and jobs did, newest first (owners only)",
-  security: bearerSecurity,
+  security: needsScope('read'),
   request: { query: PageQuery.extend({ clientOrgId: z.string().max(100).optional() }) },
   responses: {
     200: {

@@ -4,7 +4,7 @@ import { parseRecipientItems } from '../../../core/recipients.ts';
 import { decodeRecipientsCsv, parseRecipientsCsv } from '../../../core/recipients-csv.ts';
 import { type CreateCampaignInput, createCampaign } from '../../../services/campaigns/campaigns.ts';
 import type { App } from '../../env.ts';
-import { bearerSecurity, IdempotencyHeaders, problems } from '../../schemas.ts';
+import { IdempotencyHeaders, needsScope, problems } from '../../schemas.ts';
 import { CreateCampaignBody, CreateCampaignCsvQuery, CreatedCampaignSchema } from './schemas.ts';
 
 export const route = createRoute({
@@ -14,7 +14,7 @@ export const route = createRoute({
   summary: 'Send an offer to many recipients by email',
   description:
     'Recipients come as JSON, or as `text/csv` with the header `email,name,company` and `?offerId=`. Invalid addresses and duplicates are reported in `rejected` and not sent. The emails are sent by background workers; follow progress with `GET /v1/campaigns/{id}`.',
-  security: bearerSecurity,
+  security: needsScope('campaigns:write'),
   request: {
     query: CreateCampaignCsvQuery,
     headers: IdempotencyHeaders,

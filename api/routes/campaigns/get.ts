@@ -1,7 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { getCampaign } from '../../../services/campaigns/campaigns.ts';
 import type { App } from '../../env.ts';
-import { bearerSecurity, IdParam, problems } from '../../schemas.ts';
+import { IdParam, needsScope, problems } from '../../schemas.ts';
 import { CampaignSchema } from './schemas.ts';
 
 export const route = createRoute({
@@ -9,11 +9,11 @@ export const route = createRoute({
   path: '/v1/campaigns/{id}',
   tags: ['Campaigns'],
   summary: 'Progress of a campaign: recipients by delegation state',
-  security: bearerSecurity,
+  security: needsScope('read'),
   request: { params: IdParam('CampaignId', 'cmp_0193a0c4a7f47c2a9d1e5b3f6a8c9d0e') },
   responses: {
     200: { description: 'The campaign', content: { 'application/json': { schema: CampaignSchema } } },
-    ...problems(401, 404, 422),
+    ...problems(401, 403, 404, 422),
   },
 });
 

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { listCampaigns } from '../../../services/campaigns/campaigns.ts';
 import type { App } from '../../env.ts';
-import { bearerSecurity, PageQuery, problems } from '../../schemas.ts';
+import { needsScope, PageQuery, problems } from '../../schemas.ts';
 import { CampaignSummarySchema } from './schemas.ts';
 
 export const route = createRoute({
@@ -9,7 +9,7 @@ export const route = createRoute({
   path: '/v1/campaigns',
   tags: ['Campaigns'],
   summary: "List the partner's campaigns, newest first",
-  security: bearerSecurity,
+  security: needsScope('read'),
   request: { query: PageQuery },
   responses: {
     200: {
@@ -22,7 +22,7 @@ export const route = createRoute({
         },
       },
     },
-    ...problems(401, 422),
+    ...problems(401, 403, 422),
   },
 });
 

@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { delegationStates } from '../../../core/delegation-machine.ts';
 import { listCampaignRecipients } from '../../../services/campaigns/campaigns.ts';
 import type { App } from '../../env.ts';
-import { bearerSecurity, IdParam, PageQuery, problems } from '../../schemas.ts';
+import { IdParam, needsScope, PageQuery, problems } from '../../schemas.ts';
 import { RecipientSchema } from './schemas.ts';
 
 export const route = createRoute({
@@ -10,7 +10,7 @@ export const route = createRoute({
   path: '/v1/campaigns/{id}/recipients',
   tags: ['Campaigns'],
   summary: "A campaign's recipients with their delivery state, in submission order",
-  security: bearerSecurity,
+  security: needsScope('read'),
   request: {
     params: IdParam('CampaignId', 'cmp_0193a0c4a7f47c2a9d1e5b3f6a8c9d0e'),
     query: PageQuery.extend({ state: z.enum(delegationStates).optional() }),
@@ -26,7 +26,7 @@ export const route = createRoute({
         },
       },
     },
-    ...problems(401, 404, 422),
+    ...problems(401, 403, 404, 422),
   },
 });
 

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { MAX_RETRY_IDS, retryFailedSends } from '../../../services/campaigns/retry.ts';
 import type { App } from '../../env.ts';
-import { bearerSecurity, IdempotencyHeaders, IdParam, problems } from '../../schemas.ts';
+import { IdempotencyHeaders, IdParam, needsScope, problems } from '../../schemas.ts';
 
 export const route = createRoute({
   method: 'post',
@@ -10,7 +10,7 @@ export const route = createRoute({
   summary: 'Send the offer again to recipients whose email failed',
   description:
     'Moves failed recipients back to `invited` and sends their email again: all of the campaign’s failed recipients, or those named in `delegationIds`. Recipients in any other state are left alone, so a repeat retries nothing twice. The offer must still be open (409 `OFFER_REVOKED` / `OFFER_EXPIRED`). Needs the right to send offers.',
-  security: bearerSecurity,
+  security: needsScope('campaigns:write'),
   request: {
     params: IdParam('CampaignId', 'cmp_0193a0c4a7f47c2a9d1e5b3f6a8c9d0e'),
     headers: IdempotencyHeaders,

@@ -3,7 +3,7 @@ import { AMENDMENT_ANSWER_DAYS } from '../../../core/amendment-machine.ts';
 import { MAX_DURATION_DAYS } from '../../../core/offer-rules.ts';
 import { proposeAmendment } from '../../../services/delegations/amendments.ts';
 import type { App } from '../../env.ts';
-import { bearerSecurity, IdempotencyHeaders, IdParam, problems } from '../../schemas.ts';
+import { IdempotencyHeaders, IdParam, needsScope, problems } from '../../schemas.ts';
 import { AmendmentRequestSchema, AmendmentSchema } from './amendment-schemas.ts';
 
 export const route = createRoute({
@@ -20,7 +20,7 @@ export const route = createRoute({
     '',
     `One addition may wait per delegation (another → 409 \`CONFLICT\`, naming \`pendingAmendmentId\`). Refused with 422 \`VALIDATION_FAILED\`, nothing changed: nothing to change, a role both added and removed, a role added that is already granted or removed that is not, removing every role (end the delegation instead), auto-extend on with \`global_admin\`, a new end more than ${MAX_DURATION_DAYS} days from now. A delegation that is not active, or past its end, → 409 \`INVALID_TRANSITION\`. Owners and staff with full access only.`,
   ].join('\n'),
-  security: bearerSecurity,
+  security: needsScope('delegations:write'),
   request: {
     params: IdParam('DelegationId', 'dlg_0193a0c4a7f47c2a9d1e5b3f6a8c9d0e'),
     headers: IdempotencyHeaders,

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { listAmendments } from '../../../services/delegations/amendment-views.ts';
 import type { App } from '../../env.ts';
-import { bearerSecurity, IdParam, PageQuery, problems } from '../../schemas.ts';
+import { IdParam, needsScope, PageQuery, problems } from '../../schemas.ts';
 import { AmendmentSchema } from './amendment-schemas.ts';
 
 export const route = createRoute({
@@ -9,7 +9,7 @@ export const route = createRoute({
   path: '/v1/delegations/{id}/amendments',
   tags: ['Delegations'],
   summary: "A delegation's amendments, newest first, with their state and the terms before and after",
-  security: bearerSecurity,
+  security: needsScope('read'),
   request: { params: IdParam('DelegationId', 'dlg_0193a0c4a7f47c2a9d1e5b3f6a8c9d0e'), query: PageQuery },
   responses: {
     200: {
@@ -22,7 +22,7 @@ export const route = createRoute({
         },
       },
     },
-    ...problems(401, 404, 422),
+    ...problems(401, 403, 404, 422),
   },
 });
 

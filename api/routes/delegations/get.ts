@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { getDelegation } from '../../../services/delegations/delegations.ts';
 import type { App } from '../../env.ts';
-import { bearerSecurity, IdParam, problems } from '../../schemas.ts';
+import { IdParam, needsScope, problems } from '../../schemas.ts';
 import { DelegationEventSchema, DelegationSchema } from './schemas.ts';
 
 export const route = createRoute({
@@ -9,7 +9,7 @@ export const route = createRoute({
   path: '/v1/delegations/{id}',
   tags: ['Delegations'],
   summary: 'One delegation with its timeline of events',
-  security: bearerSecurity,
+  security: needsScope('read'),
   request: { params: IdParam('DelegationId', 'dlg_0193a0c4a7f47c2a9d1e5b3f6a8c9d0e') },
   responses: {
     200: {
@@ -20,7 +20,7 @@ export const route = createRoute({
         },
       },
     },
-    ...problems(401, 404, 422),
+    ...problems(401, 403, 404, 422),
   },
 });
 

@@ -3,7 +3,7 @@ import { delegationStates } from '../../../core/delegation-machine.ts';
 import { isId } from '../../../core/ids.ts';
 import { listDelegations } from '../../../services/delegations/delegations.ts';
 import type { App } from '../../env.ts';
-import { bearerSecurity, PageQuery, problems } from '../../schemas.ts';
+import { needsScope, PageQuery, problems } from '../../schemas.ts';
 import { DelegationSchema } from './schemas.ts';
 
 export const route = createRoute({
@@ -11,7 +11,7 @@ export const route = createRoute({
   path: '/v1/delegations',
   tags: ['Delegations'],
   summary: "List the partner's delegations, newest first",
-  security: bearerSecurity,
+  security: needsScope('read'),
   request: {
     query: PageQuery.extend({
       state: z.enum(delegationStates).optional(),
@@ -39,7 +39,7 @@ export const route = createRoute({
         },
       },
     },
-    ...problems(401, 422),
+    ...problems(401, 403, 422),
   },
 });
 

@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { delegationStates } from '../../../core/delegation-machine.ts';
 import { terminateByPartner } from '../../../services/delegations/termination.ts';
 import type { App } from '../../env.ts';
-import { bearerSecurity, IdParam, problems } from '../../schemas.ts';
+import { IdParam, needsScope, problems } from '../../schemas.ts';
 
 export const route = createRoute({
   method: 'delete',
@@ -11,7 +11,7 @@ export const route = createRoute({
   summary: 'End a delegation',
   description:
     'Invited, offered, accepting or active → terminated. Both sides are emailed; from this moment no delegated action runs. Ending a terminated delegation again is a no-op. Owners and staff with full access only.',
-  security: bearerSecurity,
+  security: needsScope('delegations:write'),
   request: { params: IdParam('DelegationId', 'dlg_0193a0c4a7f47c2a9d1e5b3f6a8c9d0e') },
   responses: {
     200: {

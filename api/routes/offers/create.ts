@@ -1,7 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { createOffer } from '../../../services/offers/offers.ts';
 import type { App } from '../../env.ts';
-import { bearerSecurity, IdempotencyHeaders, problems } from '../../schemas.ts';
+import { IdempotencyHeaders, needsScope, problems } from '../../schemas.ts';
 import { CreatedOfferSchema, CreateOfferBody } from './schemas.ts';
 
 export const route = createRoute({
@@ -9,7 +9,7 @@ export const route = createRoute({
   path: '/v1/offers',
   tags: ['Offers'],
   summary: 'Create an offer with a reusable link',
-  security: bearerSecurity,
+  security: needsScope('offers:write'),
   request: {
     headers: IdempotencyHeaders,
     body: { required: true, content: { 'application/json': { schema: CreateOfferBody } } },

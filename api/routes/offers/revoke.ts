@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { revokeOffer } from '../../../services/offers/offers.ts';
 import type { App } from '../../env.ts';
-import { bearerSecurity, IdParam, problems } from '../../schemas.ts';
+import { IdParam, needsScope, problems } from '../../schemas.ts';
 import { OfferSchema } from './schemas.ts';
 
 export const route = createRoute({
@@ -11,7 +11,7 @@ export const route = createRoute({
   summary: 'Revoke an offer',
   description:
     'The link stops working and every delegation of the offer still waiting for an answer (invited or offered) is terminated. Accepted delegations are not ended. Revoking twice is harmless.',
-  security: bearerSecurity,
+  security: needsScope('offers:write'),
   request: { params: IdParam('OfferId', 'ofr_0193a0c4a7f47c2a9d1e5b3f6a8c9d0e') },
   responses: {
     200: {

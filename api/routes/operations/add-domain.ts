@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { requestAddDomain } from '../../../services/operations/requests.ts';
 import type { App } from '../../env.ts';
-import { bearerSecurity, IdempotencyHeaders, problems } from '../../schemas.ts';
+import { IdempotencyHeaders, needsScope, problems } from '../../schemas.ts';
 import { DelegationParam, requiredRoles } from './schemas.ts';
 
 const Verification = z
@@ -21,7 +21,7 @@ export const route = createRoute({
   summary: 'Add a domain to the client organization',
   'x-roles': needs['x-roles'],
   description: `${needs.sentence} Returns the TXT record to publish at the domain. Internationalized names are stored in punycode; IP addresses and public suffixes are refused (422). A subdomain of a verified domain is verified at once.`,
-  security: bearerSecurity,
+  security: needsScope('operations:write'),
   request: {
     params: DelegationParam,
     headers: IdempotencyHeaders,

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { getOperation } from '../../../services/operations/views.ts';
 import type { App } from '../../env.ts';
-import { bearerSecurity, problems } from '../../schemas.ts';
+import { needsScope, problems } from '../../schemas.ts';
 import { OperationSchema } from './schemas.ts';
 
 export const route = createRoute({
@@ -9,7 +9,7 @@ export const route = createRoute({
   path: '/v1/operations/{id}',
   tags: ['Operations'],
   summary: 'One operation: its state, attempts, result or error',
-  security: bearerSecurity,
+  security: needsScope('read'),
   request: {
     params: z.object({
       id: z
@@ -20,7 +20,7 @@ export const route = createRoute({
   },
   responses: {
     200: { description: 'The operation', content: { 'application/json': { schema: OperationSchema } } },
-    ...problems(401, 404, 422),
+    ...problems(401, 403, 404, 422),
   },
 });
 

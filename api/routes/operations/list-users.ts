@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { listClientUsers } from '../../../services/operations/views.ts';
 import type { App } from '../../env.ts';
-import { bearerSecurity, problems } from '../../schemas.ts';
+import { needsScope, problems } from '../../schemas.ts';
 import { DelegationParam, requiredRoles } from './schemas.ts';
 
 const ClientUser = z
@@ -24,7 +24,7 @@ export const route = createRoute({
   summary: "The client organization's users",
   'x-roles': needs['x-roles'],
   description: needs.sentence,
-  security: bearerSecurity,
+  security: needsScope('read'),
   request: { params: DelegationParam },
   responses: {
     200: {

@@ -3,7 +3,7 @@ import { isId } from '../../../core/ids.ts';
 import { operationStates } from '../../../db/schema/index.ts';
 import { listOperations } from '../../../services/operations/views.ts';
 import type { App } from '../../env.ts';
-import { bearerSecurity, PageQuery, problems } from '../../schemas.ts';
+import { needsScope, PageQuery, problems } from '../../schemas.ts';
 import { OperationSchema } from './schemas.ts';
 
 export const route = createRoute({
@@ -11,7 +11,7 @@ export const route = createRoute({
   path: '/v1/operations',
   tags: ['Operations'],
   summary: "The partner's operations, newest first",
-  security: bearerSecurity,
+  security: needsScope('read'),
   request: {
     query: PageQuery.extend({
       state: z.enum(operationStates).optional(),

@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { plainText } from '../../../core/text.ts';
 import { requestProvisionUser } from '../../../services/operations/requests.ts';
 import type { App } from '../../env.ts';
-import { bearerSecurity, IdempotencyHeaders, problems } from '../../schemas.ts';
+import { IdempotencyHeaders, needsScope, problems } from '../../schemas.ts';
 import { Accepted, DelegationParam, requiredRoles } from './schemas.ts';
 
 const needs = requiredRoles('provision_user');
@@ -14,7 +14,7 @@ export const route = createRoute({
   summary: 'Provision a user in the client organization',
   'x-roles': needs['x-roles'],
   description: `${needs.sentence} \`userName\` is a local part (on the first verified domain, else the initial domain) or a full address on a verified domain. A worker creates the user and emails a temporary password to \`notifyEmail\`, or to you.`,
-  security: bearerSecurity,
+  security: needsScope('operations:write'),
   request: {
     params: DelegationParam,
     headers: IdempotencyHeaders,

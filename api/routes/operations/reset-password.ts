@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { requestPasswordReset } from '../../../services/operations/requests.ts';
 import type { App } from '../../env.ts';
-import { bearerSecurity, IdempotencyHeaders, problems } from '../../schemas.ts';
+import { IdempotencyHeaders, needsScope, problems } from '../../schemas.ts';
 import { Accepted, DelegationParam, requiredRoles } from './schemas.ts';
 
 const needs = requiredRoles('reset_password_non_admin', 'reset_password_admin');
@@ -13,7 +13,7 @@ export const route = createRoute({
   summary: "Reset a client user's password",
   'x-roles': needs['x-roles'],
   description: `${needs.sentence} A global administrator's password needs \`reset_password_admin\` (403 otherwise). A worker sets a temporary password, which must be changed at the next sign-in, ends the user's sessions and emails it to you.`,
-  security: bearerSecurity,
+  security: needsScope('operations:write'),
   request: {
     params: DelegationParam.extend({
       userId: z

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { retryOperation } from '../../../services/operations/retry.ts';
 import type { App } from '../../env.ts';
-import { bearerSecurity, IdempotencyHeaders, problems } from '../../schemas.ts';
+import { IdempotencyHeaders, needsScope, problems } from '../../schemas.ts';
 import { OperationSchema } from './schemas.ts';
 
 export const route = createRoute({
@@ -11,7 +11,7 @@ export const route = createRoute({
   summary: 'Run a failed operation again',
   description:
     'Moves a `failed` operation back to `queued` under the same id; the worker checks the permission again when it runs. Retrying one that is already queued or running returns it unchanged; one that succeeded or was rejected cannot be retried (409). A domain verification retried looks for its record until a fresh deadline.',
-  security: bearerSecurity,
+  security: needsScope('operations:write'),
   request: {
     params: z.object({
       id: z

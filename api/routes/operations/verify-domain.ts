@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { requestVerifyDomain } from '../../../services/operations/requests.ts';
 import type { App } from '../../env.ts';
-import { bearerSecurity, IdempotencyHeaders, problems } from '../../schemas.ts';
+import { IdempotencyHeaders, needsScope, problems } from '../../schemas.ts';
 import { Accepted, DelegationParam, requiredRoles } from './schemas.ts';
 
 const needs = requiredRoles('verify_domain');
@@ -13,7 +13,7 @@ export const route = createRoute({
   summary: 'Verify a domain by its TXT record',
   'x-roles': needs['x-roles'],
   description: `${needs.sentence} A worker looks the record up, and keeps looking with growing pauses while DNS propagates, until it is found or the deadline (72 hours by default) passes; the operation then fails with what was found instead.`,
-  security: bearerSecurity,
+  security: needsScope('operations:write'),
   request: {
     params: DelegationParam.extend({
       name: z

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { listInvitations } from '../../../services/accounts/staff-invitations.ts';
 import type { App } from '../../env.ts';
-import { bearerSecurity, problems } from '../../schemas.ts';
+import { needsScope, problems } from '../../schemas.ts';
 import { InvitationSchema } from './schemas.ts';
 
 export const route = createRoute({
@@ -10,7 +10,7 @@ export const route = createRoute({
   tags: ['Staff'],
   summary: "The partner's pending staff invitations (owners only)",
   description: 'Invitations not yet accepted, withdrawn or expired, oldest first.',
-  security: bearerSecurity,
+  security: needsScope('read'),
   responses: {
     200: {
       description: 'Pending invitations',

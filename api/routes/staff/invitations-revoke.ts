@@ -1,7 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { revokeInvitation } from '../../../services/accounts/staff-invitations.ts';
 import type { App } from '../../env.ts';
-import { bearerSecurity, IdParam, problems } from '../../schemas.ts';
+import { IdParam, needsScope, problems } from '../../schemas.ts';
 
 export const route = createRoute({
   method: 'delete',
@@ -10,7 +10,7 @@ export const route = createRoute({
   summary: 'Withdraw a pending staff invitation (owners only)',
   description:
     'Its link stops working. An invitation already accepted, withdrawn, or of another partner: 404 (an accepted one made a staff member: change their access instead).',
-  security: bearerSecurity,
+  security: needsScope('staff:write'),
   request: { params: IdParam('InvitationId', 'inv_0193a0c4a7f47c2a9d1e5b3f6a8c9d0e') },
   responses: {
     204: { description: 'Withdrawn' },

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { listStaff } from '../../../services/accounts/staff.ts';
 import type { App } from '../../env.ts';
-import { bearerSecurity, problems } from '../../schemas.ts';
+import { needsScope, problems } from '../../schemas.ts';
 import { StaffSchema } from './schemas.ts';
 
 export const route = createRoute({
@@ -9,7 +9,7 @@ export const route = createRoute({
   path: '/v1/staff',
   tags: ['Staff'],
   summary: "The partner's users and their access (owners only)",
-  security: bearerSecurity,
+  security: needsScope('read'),
   responses: {
     200: {
       description: 'Staff',

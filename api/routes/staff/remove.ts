@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { removeStaff } from '../../../services/accounts/staff-removal.ts';
 import type { App } from '../../env.ts';
-import { bearerSecurity, problems } from '../../schemas.ts';
+import { needsScope, problems } from '../../schemas.ts';
 
 export const route = createRoute({
   method: 'delete',
@@ -10,7 +10,7 @@ export const route = createRoute({
   summary: 'Remove a staff member (owners only)',
   description:
     'In one transaction: their access ends, their sessions end, their API tokens are revoked and they can no longer sign in (password, second factors, passkeys and single sign-on links are gone). They leave the staff list; the audit trail keeps their name. Operations they requested that are still queued are rejected when they run. Their address can be invited again. The last owner cannot be removed, oneself included (409 `LAST_OWNER`); a user who is not staff of this partner: 404.',
-  security: bearerSecurity,
+  security: needsScope('staff:write'),
   request: {
     params: z.object({
       userId: z

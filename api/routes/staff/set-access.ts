@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { setStaffAccess } from '../../../services/accounts/staff.ts';
 import type { App } from '../../env.ts';
-import { bearerSecurity, problems } from '../../schemas.ts';
+import { needsScope, problems } from '../../schemas.ts';
 import { SetStaffAccessBody, StaffSchema } from './schemas.ts';
 
 export const route = createRoute({
@@ -11,7 +11,7 @@ export const route = createRoute({
   summary: "Change a staff member's access (owners only)",
   description:
     'Send `access` (a preset) or `roles`, not both (422). Takes effect at once, including for operations already queued: they are re-checked when they run.',
-  security: bearerSecurity,
+  security: needsScope('staff:write'),
   request: {
     params: z.object({
       userId: z

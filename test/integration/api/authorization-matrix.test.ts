@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type TokenScope, tokenScopes } from '../../../core/token-scopes.ts';
 import { newApiToken, sha256Hex } from '../../../lib/secrets.ts';
 import { createClientOrganization } from '../../../services/accounts/client-accounts.ts';
 import {
@@ -7,6 +8,7 @@ import {
   createTestOffer,
   createTestPartner,
   createTestStaff,
+  readProblem,
 } from '../../helpers/factories.ts';
 import { activateDelegation, createOfferFixture } from '../../helpers/offer-fixtures.ts';
 import { createTestStack, type TestStack } from '../../helpers/stack.ts';
@@ -18,6 +20,9 @@ import { createTestStack, type TestStack } from '../../helpers/stack.ts';
 let stack: TestStack;
 const tokens: Record<string, string | undefined> = {};
 const ids: Record<string, string> = {};
+/** The owner's tokens that fail on scope or time: one lacking each scope, an expired one, a revoked one. */
+const lacking = {} as Record<TokenScope, string>;
+const spoiled: Record<'expired' | 'revoked', string> = { expired: '', revoked: '' };
 
 const callers = [
   'anonymous',
@@ -72,7 +77,19 @@ beforeAll(async () => {
   });
   if (invited.status !== 202) throw new Error(`invitation not sent: ${invited.status}`);
   const [invitation] = await stack.deps.sql`select id from staff_invitations where partner_id = ${owner.partnerId}`;
+  const ownerToken = async (scopes: readonly TokenScope[], expiresAt = 'now()', revokedAt: string | null = null) => {
+    const token = newApiToken();
+    const id = `tok_${randomBytes(16).toString('hex')}`;
+    await stack.deps.sql`insert into api_tokens (id, user_id, org_id, token_hash, label, scopes, expires_at, revoked_at)
+      values (${id}, ${owner.userId}, ${owner.partnerId}, ${sha256Hex(token)}, 'matrix', ${[...scopes]},
+        ${expiresAt === 'now()' ? stack.deps.sql`now() + interval '1 day'` : expiresAt}, ${revokedAt})`;
+    return { id, token };
+  };
+  for (const scope of tokenScopes) lacking[scope] = (await ownerToken(tokenScopes.filter((s) => s !== scope))).token;
+  spoiled.expired = (await ownerToken(tokenScopes, '2026-01-01T00:00:00Z')).token;
+  spoiled.revoked = (await ownerToken(tokenScopes, 'now()', new Date().toISOString())).token;
   Object.assign(ids, {
+    spareToken: (await ownerToken(['read'])).id,
     invitation: invitation?.id,
     offer: fixture.offer.id,
     revocable: revocable.id,
@@ -315,6 +332,28 @@ const table: Row[] = [
     null,
     { 'other partner': 200, 'staff none': 403, 'staff limited': 403, 'staff full': 403, owner: 200 },
   ],
+  [
+    'GET',
+    '/v1/tokens',
+    () => `/v1/tokens`,
+    null,
+    { 'other partner': 200, 'staff none': 200, 'staff limited': 200, 'staff full': 200, owner: 200 },
+  ],
+  [
+    'POST',
+    '/v1/tokens',
+    () => `/v1/tokens`,
+    () => ({ name: 'M', scopes: ['read'] }),
+    { 'other partner': 201, 'staff none': 201, 'staff limited': 201, 'staff full': 201, owner: 201 },
+  ],
+  [
+    'DELETE',
+    '/v1/tokens/{id}',
+    () => `/v1/tokens/${ids.spareToken}`,
+    null,
+    // The owner's token: staff may not revoke it (404, as for anything not theirs); the owner may.
+    { 'other partner': 404, 'staff none': 404, 'staff limited': 404, 'staff full': 404, owner: 204 },
+  ],
   // Last: it ends a delegation (a second end is a no-op).
   [
     'DELETE',
@@ -346,5 +385,48 @@ describe('authorization matrix', () => {
     });
     expect(response.status, `${method} ${path()} as ${caller}`).toBe(status);
     await response.body?.cancel();
+  });
+});
+
+/**
+ * The same routes with the owner's tokens that fail before the route's own checks: one
+ * without the scope the route declares (403 INSUFFICIENT_SCOPE), an expired one and a
+ * revoked one (401 UNAUTHENTICATED). Only the /v1/tokens routes that judge scopes
+ * themselves declare none.
+ */
+describe('authorization matrix: scopes, expiry, revocation', () => {
+  let needed: Map<string, TokenScope | null>;
+  beforeAll(async () => {
+    const document = (await (await stack.request('/openapi.json')).json()) as {
+      paths: Record<string, Record<string, { security?: { bearer?: TokenScope[] }[] }>>;
+    };
+    needed = new Map(
+      Object.entries(document.paths).flatMap(([path, ops]) =>
+        Object.entries(ops).map(([method, op]) => [
+          `${method.toUpperCase()} ${path}`,
+          op.security?.[0]?.bearer?.[0] ?? null,
+        ]),
+      ),
+    );
+  });
+
+  it('every route declares one scope, but creating and revoking tokens', () => {
+    const unscoped = table.map(([m, r]) => `${m} ${r}`).filter((key) => needed.get(key) === null);
+    expect(unscoped.sort()).toEqual(['DELETE /v1/tokens/{id}', 'POST /v1/tokens']);
+    for (const [method, route] of table) {
+      if (method === 'GET') expect(needed.get(`${method} ${route}`)).toBe('read');
+    }
+  });
+
+  const cases = table.flatMap(([method, route, path, body]) =>
+    (['missing scope', 'expired', 'revoked'] as const).map((kind) => [method, route, kind, path, body] as const),
+  );
+  it.each(cases)('%s %s with a token %s', async (method, route, kind, path, body) => {
+    const scope = needed.get(`${method} ${route}`);
+    if (kind === 'missing scope' && !scope) return;
+    const token = kind === 'missing scope' && scope ? lacking[scope] : spoiled[kind as 'expired' | 'revoked'];
+    const response = await stack.request(path(), { method, token, ...(body ? { json: body() } : {}) });
+    const expected = kind === 'missing scope' ? [403, 'INSUFFICIENT_SCOPE'] : [401, 'UNAUTHENTICATED'];
+    expect([response.status, (await readProblem(response)).code], `${method} ${path()} ${kind}`).toEqual(expected);
   });
 });

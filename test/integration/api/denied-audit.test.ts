@@ -22,10 +22,31 @@ describe('refused API requests are audited', () => {
     expect(rows).toHaveLength(1);
     expect(rows[0]?.outcome).toBe('rejected');
     expect(rows[0]?.org_id).toBe(partner.partnerId);
-    expect(rows[0]?.detail).toEqual({ method: 'GET', route: '/v1/staff', code: 'NOT_AUTHORIZED' });
+    expect(rows[0]?.detail).toMatchObject({ method: 'GET', route: '/v1/staff', code: 'NOT_AUTHORIZED' });
+    expect(rows[0]?.detail.tokenId).toMatch(/^tok_/);
     // A request without a valid token names nobody: nothing to record.
     expect((await stack.request('/v1/staff', { token: 'mdt_unknown' })).status).toBe(401);
     const [after] = await stack.deps.sql`select count(*)::int as n from audit_events where action = 'api.denied'`;
     expect(after?.n).toBe(1);
+  });
+
+  it('records a token refused for its scope, and a known token that expired', async () => {
+    const partner = await createTestPartner(stack);
+    const readOnly = await stack.request('/v1/tokens', {
+      method: 'POST',
+      token: partner.token,
+      json: { name: 'read only', scopes: ['read'] },
+    });
+    expect(readOnly.status).toBe(201);
+    const { token, id } = (await readOnly.json()) as { token: string; id: string };
+    expect((await stack.request('/v1/offers', { method: 'POST', token, json: {} })).status).toBe(403);
+    await stack.deps.sql`update api_tokens set expires_at = now() - interval '1 minute' where id = ${id}`;
+    expect((await stack.request('/v1/offers', { token })).status).toBe(401);
+    const rows = await stack.deps.sql`
+      select detail from audit_events where partner_id = ${partner.partnerId} and action = 'api.denied' order by id`;
+    expect(rows.map((r) => [r.detail.code, r.detail.tokenId])).toEqual([
+      ['INSUFFICIENT_SCOPE', id],
+      ['UNAUTHENTICATED', id],
+    ]);
   });
 });

@@ -430,6 +430,70 @@ describe('own API tokens', () => {
     ]);
   });
 
+  it("the form offers the holder's scopes and an expiry; the list shows scopes, expiry and last use", async () => {
+    const owner = await createTestPartner(stack);
+    const browser = await acceptInvitationAs(
+      stack,
+      await invitedLink(owner, freeAddress(), { access: 'none' }),
+      password,
+    );
+    await stepUp(browser);
+    const form = await browser.get('/dashboard/tokens');
+    // Staff without access may read, not send offers, nor manage staff.
+    expect(form.html).toContain('name="scope:read"');
+    expect(form.html).not.toContain('name="scope:offers:write"');
+    expect(form.html).not.toContain('name="scope:staff:write"');
+    expect(form.html).toContain('value="90"');
+
+    for (const expiresInDays of ['0', '366']) {
+      const refused = await browser.post('/dashboard/tokens', { label: 'x', expiresInDays, 'scope:read': 'on' });
+      expect(refused.status).toBe(422);
+    }
+    expect((await browser.post('/dashboard/tokens', { label: 'x', expiresInDays: '30' })).status).toBe(422);
+    // A scope beyond the holder's access, sent by hand: refused, nothing made.
+    const beyond = await browser.post('/dashboard/tokens', { label: 'x', 'scope:offers:write': 'on' });
+    expect(beyond.status).toBe(403);
+    expect((await stack.deps.sql`select id from api_tokens where label = 'x'`).length).toBe(0);
+
+    const created = await browser.post('/dashboard/tokens', {
+      label: 'Monthly',
+      expiresInDays: '30',
+      'scope:read': 'on',
+    });
+    expect(created.status).toBe(201);
+    const token = /mdt_[A-Za-z0-9_-]{43}/.exec(created.html)?.[0] ?? '';
+    const [row] = await stack.deps
+      .sql`select scopes, expires_at - created_at as lifetime from api_tokens where label = 'Monthly'`;
+    expect(row).toMatchObject({ scopes: ['read'], lifetime: '30 days' });
+    expect((await stack.request('/v1/delegations', { token })).status).toBe(200);
+    await waitFor(
+      async () =>
+        (await stack.deps.sql`select 1 from api_tokens where label = 'Monthly' and last_used_at is not null`).length >
+        0,
+    );
+    const listed = await browser.get('/dashboard/tokens');
+    expect(listed.html).toContain('<th scope="col">Expires</th>');
+    expect(listed.html).not.toMatch(/Monthly[\s\S]*never/);
+  });
+
+  it("an owner sees the staff's tokens on the page (never the secret) and revokes one", async () => {
+    const owner = await createTestPartner(stack);
+    const staff = await acceptInvitationAs(
+      stack,
+      await invitedLink(owner, freeAddress(), { access: 'full' }),
+      password,
+    );
+    const theirs = await createOwnToken(staff, 'staff integration');
+    const ownerPage = await signedInClient(stack, owner.userId);
+    const page = await ownerPage.get('/dashboard/tokens');
+    expect(page.html).toContain('API tokens of your staff');
+    expect(page.html).toContain('staff integration');
+    expect(page.html).not.toContain(theirs);
+    const [row] = await stack.deps.sql`select id from api_tokens where label = 'staff integration'`;
+    expect((await ownerPage.post(`/dashboard/tokens/${row?.id}/revoke`)).status).toBe(303);
+    expect((await stack.request('/v1/delegations', { token: theirs })).status).toBe(401);
+  });
+
   it("another staff member's token cannot be revoked by its id", async () => {
     const owner = await createTestPartner(stack);
     const first = await acceptInvitationAs(

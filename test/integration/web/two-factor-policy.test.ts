@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../../../core/ids.ts';
 import { refusalMessages } from '../../../core/second-factor.ts';
+import { tokenScopes } from '../../../core/token-scopes.ts';
 import { hashPassword, newApiToken, sha256Hex } from '../../../lib/secrets.ts';
 import { createPartner } from '../../../services/accounts/partners.ts';
 import { PageClient } from '../../helpers/browser-client.ts';
@@ -8,6 +9,9 @@ import { createTestPartner } from '../../helpers/factories.ts';
 import { createClientAdmin } from '../../helpers/offer-fixtures.ts';
 import { createTestStack, type TestStack } from '../../helpers/stack.ts';
 import { enrolTotp, totpCode, wrongCode } from '../../helpers/two-factor.ts';
+
+/** Every scope: the tokens the tests insert are ordinary tokens of their holder. */
+const allScopes = [...tokenScopes];
 
 /**
  * The two-factor policy (an organization requires a second factor of its people; new
@@ -235,8 +239,8 @@ async function createStaffToken(partnerId: string) {
   await stack.deps.sql`insert into users (id, org_id, email, display_name, password_hash)
     values (${userId}, ${partnerId}, ${email}, 'Staff', ${await hashPassword('staff password 12')})`;
   await stack.deps.sql`insert into staff_access (user_id, partner_id, roles) values (${userId}, ${partnerId}, '{}')`;
-  await stack.deps.sql`insert into api_tokens (id, user_id, org_id, token_hash, label)
-    values (${newId('apiToken')}, ${userId}, ${partnerId}, ${sha256Hex(token)}, 'test')`;
+  await stack.deps.sql`insert into api_tokens (id, user_id, org_id, token_hash, label, scopes)
+    values (${newId('apiToken')}, ${userId}, ${partnerId}, ${sha256Hex(token)}, 'test', ${allScopes})`;
   return { userId, email, token };
 }
 
