@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, index, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { type AnyPgColumn, check, index, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 import { tokenScopes } from '../../core/token-scopes.ts';
 import { organizations } from './organizations.ts';
 import { users } from './users.ts';
@@ -27,6 +27,12 @@ export const apiTokens = pgTable(
     /** Moves at most once a minute (services/shared/principals.ts). */
     lastUsedAt: timestamp({ withTimezone: true }),
     revokedAt: timestamp({ withTimezone: true }),
+    /**
+     * The token that made this one through the API (null: made on the dashboard or at the
+     * partner's creation). It opens nothing once that token is revoked, and makes no tokens
+     * itself — so one revocation reaches every copy a leaked token made.
+     */
+    parentTokenId: text().references((): AnyPgColumn => apiTokens.id),
   },
   (t) => [
     uniqueIndex('api_tokens_hash_unique').on(t.tokenHash),

@@ -1,4 +1,4 @@
-import { and, desc, eq, isNull, type SQL, sql } from 'drizzle-orm';
+import { and, desc, eq, isNull, or, type SQL, sql } from 'drizzle-orm';
 import { AppError } from '../../core/errors.ts';
 import { newId, requireId } from '../../core/ids.ts';
 import { MAX_TOKEN_DAYS, scopesAllowedFor, type TokenScope, tokenScopes } from '../../core/token-scopes.ts';
@@ -111,6 +111,10 @@ export async function createApiToken(
       `A token can only create tokens with its own scopes; this one lacks ${beyondToken.join(', ')}`,
     );
   }
+  // A token made by a token makes none: one revocation must reach every copy.
+  if (principal.token?.parentTokenId) {
+    throw new AppError('NOT_AUTHORIZED', 'A token made by another token cannot make tokens: use the dashboard');
+  }
   const requested: SQL = sql`now() + make_interval(days => ${input.expiresInDays})`;
   const expiresAt = principal.token
     ? sql`least(${requested}, ${principal.token.expiresAt.toISOString()}::timestamptz)`
@@ -128,6 +132,7 @@ export async function createApiToken(
         label: input.name,
         scopes,
         expiresAt,
+        parentTokenId: principal.tokenId,
       })
       .returning({ createdAt: apiTokens.createdAt, expiresAt: apiTokens.expiresAt });
     if (!row) throw new Error('the token was not inserted');
@@ -168,6 +173,9 @@ export async function revokeApiToken(
   requestId?: string,
 ): Promise<void> {
   requireId('apiToken', tokenId, 'API token');
+  // Through a token without staff:write, only itself and the tokens it made: a leaked
+  // read-only token must not take down every integration of the partner.
+  const narrow = principal.token && !principal.token.scopes.includes('staff:write') ? principal.tokenId : null;
   await deps.db.transaction(async (tx) => {
     const [row] = await tx
       .update(apiTokens)
@@ -177,10 +185,17 @@ export async function revokeApiToken(
           eq(apiTokens.id, tokenId),
           eq(apiTokens.orgId, principal.partnerId),
           principal.isOwner ? undefined : eq(apiTokens.userId, principal.userId),
+          narrow ? or(eq(apiTokens.id, narrow), eq(apiTokens.parentTokenId, narrow)) : undefined,
           isNull(apiTokens.revokedAt),
         ),
       )
       .returning({ id: apiTokens.id, holderUserId: apiTokens.userId });
+    if (!row && narrow) {
+      throw new AppError(
+        'INSUFFICIENT_SCOPE',
+        'Without the staff:write scope, a token revokes only itself and the tokens it made.',
+      );
+    }
     if (!row) throw new AppError('NOT_FOUND', 'No such API token that you may revoke');
     await recordAudit(tx, {
       actorUserId: principal.userId,

@@ -1,4 +1,5 @@
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, eq, isNull, or, sql } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
 import { isTokenScope, type TokenScope } from '../../core/token-scopes.ts';
 import type { Db } from '../../db/client.ts';
 import { preparedPerDb } from '../../db/prepared.ts';
@@ -19,12 +20,12 @@ export interface PartnerPrincipal {
    * What the API token may do and until when; null on the dashboard, where a session is
    * limited by the staff access alone.
    */
-  token: { scopes: readonly TokenScope[]; expiresAt: Date } | null;
+  token: { scopes: readonly TokenScope[]; expiresAt: Date; parentTokenId: string | null } | null;
 }
 
 /** What a bearer token resolves to: its principal, and what the middleware still has to judge. */
 export interface ApiTokenLookup extends PartnerPrincipal {
-  token: { scopes: readonly TokenScope[]; expiresAt: Date };
+  token: { scopes: readonly TokenScope[]; expiresAt: Date; parentTokenId: string | null };
   secondFactorMissing: boolean;
   /** Past its expiry by the database clock (the middleware answers 401 with the date). */
   expired: boolean;
@@ -33,10 +34,13 @@ export interface ApiTokenLookup extends PartnerPrincipal {
 /** A token's last use moves at most once a minute: a busy client does not write on every request. */
 const lastUseDue = sql<boolean>`(${apiTokens.lastUsedAt} is null or ${apiTokens.lastUsedAt} <= now() - interval '1 minute')`;
 
+const parentToken = alias(apiTokens, 'parent_token');
+
 const tokenLookup = preparedPerDb((db) =>
   db
     .select({
       tokenId: apiTokens.id,
+      parentTokenId: apiTokens.parentTokenId,
       scopes: apiTokens.scopes,
       expiresAt: apiTokens.expiresAt,
       expired: sql<boolean>`${apiTokens.expiresAt} <= now()`,
@@ -53,7 +57,15 @@ const tokenLookup = preparedPerDb((db) =>
     .innerJoin(users, eq(users.id, apiTokens.userId))
     .innerJoin(staffAccess, and(eq(staffAccess.userId, users.id), eq(staffAccess.partnerId, apiTokens.orgId)))
     .innerJoin(organizations, and(eq(organizations.id, staffAccess.partnerId), eq(organizations.kind, 'partner')))
-    .where(and(eq(apiTokens.tokenHash, sql.placeholder('tokenHash')), isNull(apiTokens.revokedAt)))
+    // A token made by a token opens nothing once its maker is revoked.
+    .leftJoin(parentToken, eq(parentToken.id, apiTokens.parentTokenId))
+    .where(
+      and(
+        eq(apiTokens.tokenHash, sql.placeholder('tokenHash')),
+        isNull(apiTokens.revokedAt),
+        or(isNull(apiTokens.parentTokenId), isNull(parentToken.revokedAt)),
+      ),
+    )
     .prepare('authenticate_api_token'),
 );
 
@@ -75,12 +87,12 @@ export async function authenticateApiToken(
   // request; prepared instead (db/prepared.ts), to keep it to one round trip.
   const [row] = await tokenLookup(db).execute({ tokenHash: sha256Hex(token) });
   if (!row) return null;
-  const { scopes, expiresAt, touchDue, ...rest } = row;
+  const { scopes, expiresAt, touchDue, parentTokenId, ...rest } = row;
   // Not awaited: the request does not wait for a second round trip to record a fact only
   // the token list shows; a lost write is at worst a minute-old "last used". Errors are
   // reported, never thrown into the request.
   if (touchDue && !row.expired) touchApiToken(db, row.tokenId).catch(onTouchFailed);
-  return { ...rest, token: { scopes: scopes.filter(isTokenScope), expiresAt } };
+  return { ...rest, token: { scopes: scopes.filter(isTokenScope), expiresAt, parentTokenId } };
 }
 
 /** Sets a token's last use to now, at most once a minute (guarded, so racing requests write once). */

@@ -25,6 +25,12 @@ async function created(token: string, body: Record<string, unknown>) {
   return (await response.json()) as { id: string; token: string; scopes: string[]; expiresAt: string };
 }
 
+/** As if the token had been made on the dashboard (no maker token): it may make tokens itself. */
+async function madeOnDashboard(made: { id: string }) {
+  await stack.deps.sql`update api_tokens set parent_token_id = null where id = ${made.id}`;
+  return made;
+}
+
 const tokenCount = async () => Number((await stack.deps.sql`select count(*)::int as n from api_tokens`)[0]?.n);
 
 describe('creating, listing and revoking', () => {
@@ -90,7 +96,9 @@ describe('creating, listing and revoking', () => {
 
 describe('no escalation', () => {
   it('a read token cannot create one with offers:write, nor outlive itself', async () => {
-    const reader = await created(owner.token, { name: 'reader', scopes: ['read'], expiresInDays: 10 });
+    const reader = await madeOnDashboard(
+      await created(owner.token, { name: 'reader', scopes: ['read'], expiresInDays: 10 }),
+    );
     const before = await tokenCount();
     const refused = await createToken(reader.token, { name: 'wider', scopes: ['read', 'offers:write'] });
     expect(refused.status).toBe(403);
@@ -121,6 +129,33 @@ describe('no escalation', () => {
     expect(response.status).toBe(422);
     expect((await readProblem(response)).code).toBe('VALIDATION_FAILED');
     expect(await tokenCount()).toBe(before);
+  });
+});
+
+describe('a token made by a token', () => {
+  it('dies with the token that made it, and makes no tokens itself', async () => {
+    const owner = await createTestPartner(stack);
+    const parent = await madeOnDashboard(await created(owner.token, { name: 'integration', scopes: ['read'] }));
+    const child = await created(parent.token, { name: 'copy', scopes: ['read'] });
+    expect((await stack.request('/v1/offers', { token: child.token })).status).toBe(200);
+    // A copy of a copy: refused, so one revocation always reaches every copy.
+    expect((await createToken(child.token, { name: 'copy of copy', scopes: ['read'] })).status).toBe(403);
+    const revoked = await stack.request(`/v1/tokens/${parent.id}`, { method: 'DELETE', token: owner.token });
+    expect(revoked.status).toBe(204);
+    expect((await stack.request('/v1/offers', { token: child.token })).status).toBe(401);
+  });
+
+  it("revoking someone else's token needs staff:write; one's own, no scope", async () => {
+    const owner = await createTestPartner(stack);
+    const readOnly = await madeOnDashboard(await created(owner.token, { name: 'read only', scopes: ['read'] }));
+    const other = await created(owner.token, { name: 'other', scopes: ['read'] });
+    const own = await created(readOnly.token, { name: 'own child', scopes: ['read'] });
+    // The owner's read-only token revoking another token of the partner: refused.
+    const refused = await stack.request(`/v1/tokens/${other.id}`, { method: 'DELETE', token: readOnly.token });
+    expect(refused.status).toBe(403);
+    expect((await stack.request('/v1/offers', { token: other.token })).status).toBe(200);
+    // Its own child: fine (the holder's, made by it).
+    expect((await stack.request(`/v1/tokens/${own.id}`, { method: 'DELETE', token: readOnly.token })).status).toBe(204);
   });
 });
 
