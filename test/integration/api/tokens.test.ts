@@ -26,7 +26,7 @@ async function created(token: string, body: Record<string, unknown>) {
 }
 
 /** As if the token had been made on the dashboard (no maker token): it may make tokens itself. */
-async function madeOnDashboard(made: { id: string }) {
+async function madeOnDashboard<T extends { id: string }>(made: T): Promise<T> {
   await stack.deps.sql`update api_tokens set parent_token_id = null where id = ${made.id}`;
   return made;
 }
