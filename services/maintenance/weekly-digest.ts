@@ -10,6 +10,7 @@ import { enqueueEmails, type NewEmail, recordEmails } from '../mail/outbox.ts';
 type ActionRow = {
   org_id: string;
   org_name: string;
+  partner_id: string;
   partner_name: string;
   action: string;
   done: number;
@@ -39,21 +40,22 @@ export async function sendWeeklyDigests(
       .returning({ week: digestWeeks.weekStart });
     if (!taken) return [];
     const rows = await tx.execute<ActionRow>(sql`
-      select a.org_id, o.name as org_name, p.name as partner_name, a.action,
+      select a.org_id, o.name as org_name, a.partner_id, p.name as partner_name, a.action,
              count(*) filter (where a.outcome <> 'rejected')::int as done,
              count(*) filter (where a.outcome = 'rejected')::int as refused
       from ${auditEvents} a
       join ${organizations} o on o.id = a.org_id and o.kind = 'client' and o.weekly_digest
       join ${organizations} p on p.id = a.partner_id
       where a.created_at >= ${start.toISOString()} and a.created_at < ${weekEnd(start).toISOString()}
-      group by a.org_id, o.name, p.name, a.action
-      order by a.org_id, p.name, a.action`);
+      group by a.org_id, o.name, a.partner_id, p.name, a.action
+      order by a.org_id, p.name, a.partner_id, a.action`);
     const byOrg = new Map<string, { name: string; partners: Map<string, DigestPartner> }>();
     for (const r of rows) {
       const org = byOrg.get(r.org_id) ?? { name: r.org_name, partners: new Map() };
       byOrg.set(r.org_id, org);
-      const partner = org.partners.get(r.partner_name) ?? { name: r.partner_name, actions: [] };
-      org.partners.set(r.partner_name, partner);
+      // By id: two partners may bear one name, and neither may pass for the other.
+      const partner = org.partners.get(r.partner_id) ?? { name: r.partner_name, actions: [] };
+      org.partners.set(r.partner_id, partner);
       partner.actions.push({ label: auditActionLabel(r.action), count: r.done + r.refused, refused: r.refused });
     }
     const list: NewEmail[] = [];

@@ -157,4 +157,17 @@ describe('from anywhere but this machine', () => {
     // Straight from this machine, the proxied instance's mailbox still opens.
     expect((await behindProxy.request('/dev/mail')).status).toBe(200);
   });
+
+  it('answers only a request addressed to this machine by name: a page rebound to 127.0.0.1 cannot read it', async () => {
+    // A page of evil.example whose name now resolves to 127.0.0.1 calls /dev/mail from the
+    // developer's browser: the connection is loopback, the Host header is evil.example.
+    for (const host of ['evil.example', 'evil.example:3000', '127.0.0.1.evil.example']) {
+      const response = await stack.request('/dev/mail', { headers: { host } });
+      expect(response.status, host).toBe(404);
+    }
+    for (const host of ['localhost:3000', '127.0.0.1:3000', '[::1]:3000', 'localhost']) {
+      const response = await stack.request('/dev/mail', { headers: { host } });
+      expect(response.status, host).toBe(200);
+    }
+  });
 });
