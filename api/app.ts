@@ -3,7 +3,7 @@ import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { routePath } from 'hono/route';
-import { AppError } from '../core/errors.ts';
+import { AppError, isAppError } from '../core/errors.ts';
 import { tokenScopes, tokenScopeWords } from '../core/token-scopes.ts';
 import type { Deps } from '../lib/deps.ts';
 import type { Logger } from '../lib/logger.ts';
@@ -70,6 +70,16 @@ const tooLarge = (): never => {
 async function recordDenied(c: Context<AppEnv>, appError: AppError, logger: Logger): Promise<void> {
   const { principal } = c.var;
   try {
+    // One record a minute per token, route and code: repeating a refusal adds nothing new.
+    const key = `${principal.tokenId ?? principal.userId}|${c.req.method} ${routePath(c, -1)}|${appError.code}`;
+    const first = await c.var.deps.rateLimits
+      .consume('deniedRecordPerTokenRoute', key)
+      .then(() => true)
+      .catch((error: unknown) => {
+        if (isAppError(error, 'RATE_LIMITED')) return false;
+        throw error;
+      });
+    if (!first) return;
     await recordAudit(c.var.deps.db, {
       actorUserId: principal.userId,
       partnerId: principal.partnerId,

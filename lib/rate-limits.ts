@@ -61,6 +61,11 @@ export const rateLimitRules = {
    * the provider guards the sign-in itself.
    */
   ssoStartPerIp: { points: 30, duration: 15 * 60 },
+  /**
+   * Records of one refused API request (api/app.ts, `api.denied`) per token, route and
+   * code: one a minute, so a caller repeating a refusal cannot flood the partner's trail.
+   */
+  deniedRecordPerTokenRoute: { points: 1, duration: 60 },
   createOrgPerIp: { points: 10, duration: 60 * 60 },
   acceptPerIp: { points: 30, duration: 15 * 60 },
   acceptPerAccount: { points: 10, duration: 15 * 60 },

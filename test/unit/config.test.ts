@@ -1,4 +1,13 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -184,6 +193,17 @@ describe('the development link key', () => {
     const file = path.join(dir, 'link-secret');
     writeFileSync(file, 'short\n');
     expect(() => loadConfig({ DATA_DIR: dir }, keep)).toThrow(/DATA_DIR: .*link-secret/);
+  });
+
+  it('refuses a kept key others may read, or that is not a plain file of its own', () => {
+    const dir = dataDir();
+    loadConfig({ DATA_DIR: dir }, keep);
+    const file = path.join(dir, 'link-secret');
+    chmodSync(file, 0o644);
+    expect(() => loadConfig({ DATA_DIR: dir }, keep)).toThrow(/DATA_DIR: .*readable by others/);
+    const other = dataDir();
+    symlinkSync(file, path.join(other, 'link-secret'));
+    expect(() => loadConfig({ DATA_DIR: other }, keep)).toThrow(/DATA_DIR: .*not a plain file/);
   });
 
   it('is not used when LINK_SECRET is set: nothing is written', () => {

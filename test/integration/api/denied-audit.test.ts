@@ -16,6 +16,8 @@ describe('refused API requests are audited', () => {
     const token = await createTestStaff(stack, partner.partnerId, []);
     const refused = await stack.request('/v1/staff', { token });
     expect(refused.status).toBe(403);
+    // The same refusal again within the minute is not recorded again: a caller cannot flood the trail.
+    for (let i = 0; i < 5; i++) expect((await stack.request('/v1/staff', { token })).status).toBe(403);
     const rows = await stack.deps.sql`
       select action, outcome, actor_user_id, org_id, detail from audit_events
       where partner_id = ${partner.partnerId} and action = 'api.denied'`;
