@@ -16,6 +16,7 @@ import { enqueueEmails, recordEmails } from '../mail/outbox.ts';
 import type { PartnerPrincipal } from '../shared/principals.ts';
 import { findUserByEmail, userEmailIs } from '../shared/users.ts';
 import { assertOwner, rolesOrThrow, type StaffRolesInput } from './staff.ts';
+import { endEveryWayIn } from './staff-removal.ts';
 
 /** How long an invitation's link works. */
 export const INVITATION_TTL_DAYS = 7;
@@ -293,6 +294,8 @@ export async function acceptInvitation(
           .update(users)
           .set({ displayName: claimed.displayName, passwordHash, mustChangePassword: false })
           .where(eq(users.id, userId));
+        // Whatever way in slipped past the removal stays shut: only the new password opens.
+        await endEveryWayIn(tx, userId);
       } else {
         await tx.insert(users).values({
           id: userId,

@@ -1,6 +1,7 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { AppError } from '../../core/errors.ts';
 import { requireId } from '../../core/ids.ts';
+import type { Tx } from '../../db/client.ts';
 import {
   apiTokens,
   passkeyChallenges,
@@ -61,17 +62,7 @@ export async function removeStaff(
       .delete(staffAccess)
       .where(and(eq(staffAccess.userId, userId), eq(staffAccess.partnerId, principal.partnerId)));
     await tx.update(users).set({ passwordHash: NO_PASSWORD, mustChangePassword: false }).where(eq(users.id, userId));
-    await endAllSessions(tx, userId);
-    const revoked = await tx
-      .update(apiTokens)
-      .set({ revokedAt: sql`now()` })
-      .where(and(eq(apiTokens.userId, userId), isNull(apiTokens.revokedAt)))
-      .returning({ id: apiTokens.id });
-    await tx.delete(passkeyChallenges).where(eq(passkeyChallenges.userId, userId));
-    await tx.delete(passkeys).where(eq(passkeys.userId, userId));
-    await tx.delete(ssoLinks).where(eq(ssoLinks.userId, userId));
-    await tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId));
-    await tx.delete(userFactors).where(eq(userFactors.userId, userId));
+    const revoked = await endEveryWayIn(tx, userId);
     await recordAudit(tx, {
       actorUserId: principal.userId,
       partnerId: principal.partnerId,
@@ -81,7 +72,29 @@ export async function removeStaff(
       targetId: userId,
       outcome: 'succeeded',
       requestId,
-      detail: { wasOwner: target.isOwner, tokensRevoked: revoked.length },
+      detail: { wasOwner: target.isOwner, tokensRevoked: revoked },
     });
   });
+}
+
+/**
+ * Ends every way a user gets in but the password: sessions and pending sign-ins, API
+ * tokens (revoked), second factors, recovery codes, passkeys and single sign-on links.
+ * Removal calls it; so does rejoining by invitation, so nothing that slipped in at the
+ * instant of a removal comes back to whoever holds the address now. Returns how many
+ * tokens were revoked.
+ */
+export async function endEveryWayIn(tx: Tx, userId: string): Promise<number> {
+  await endAllSessions(tx, userId);
+  const revoked = await tx
+    .update(apiTokens)
+    .set({ revokedAt: sql`now()` })
+    .where(and(eq(apiTokens.userId, userId), isNull(apiTokens.revokedAt)))
+    .returning({ id: apiTokens.id });
+  await tx.delete(passkeyChallenges).where(eq(passkeyChallenges.userId, userId));
+  await tx.delete(passkeys).where(eq(passkeys.userId, userId));
+  await tx.delete(ssoLinks).where(eq(ssoLinks.userId, userId));
+  await tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId));
+  await tx.delete(userFactors).where(eq(userFactors.userId, userId));
+  return revoked.length;
 }

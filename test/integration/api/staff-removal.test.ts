@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newId } from '../../../core/ids.ts';
+import { newApiToken, sha256Hex } from '../../../lib/secrets.ts';
 import { PageClient } from '../../helpers/browser-client.ts';
 import {
   acceptInvitationAs,
@@ -143,6 +145,11 @@ describe('removing a staff member', () => {
     const owner = await createTestPartner(stack);
     const staff = await createStaffMember(stack, owner.token, 'limited');
     expect((await remove(owner.token, staff.userId)).status).toBe(204);
+    // A token (and a session) that slipped in at the instant of the removal: rejoining must
+    // not bring them back to whoever holds the address now.
+    const slipped = newApiToken();
+    await stack.deps.sql`insert into api_tokens (id, user_id, org_id, token_hash, label, scopes)
+      values (${newId('apiToken')}, ${staff.userId}, ${owner.partnerId}, ${sha256Hex(slipped)}, 'slipped', '{read}')`;
 
     const invited = await stack.request('/v1/staff', {
       method: 'POST',
@@ -162,8 +169,9 @@ describe('removing a staff member', () => {
       access: 'full',
     });
     expect((await signInAnswer(staff.email, password)).session).toBe(true);
-    // The tokens of before stay revoked.
+    // The tokens of before stay revoked, the one that slipped in too.
     expect((await stack.request('/v1/offers', { token: staff.token })).status).toBe(401);
+    expect((await stack.request('/v1/offers', { token: slipped })).status).toBe(401);
   });
 });
 
