@@ -47,6 +47,21 @@ async function databaseText(): Promise<string[]> {
 
 /** Waits until every outbox email is sent and the SMTP server has that many messages. */
 async function allSent(): Promise<number> {
+  return sentOrTell();
+}
+
+/** On a timeout, says what the outbox and the SMTP server hold (a bare timeout tells nothing). */
+async function sentOrTell(): Promise<number> {
+  try {
+    return await everySent();
+  } catch (error) {
+    const states = await stack.deps.sql`select kind, state, attempts, to_email from emails order by created_at`;
+    const received = sink.messages.map((m) => [m.to, m.subject]);
+    throw new Error(`${(error as Error).message}: ${JSON.stringify({ received, states })}`);
+  }
+}
+
+async function everySent(): Promise<number> {
   return waitFor(async () => {
     const [row] = await stack.deps.sql`
       select count(*)::int as total, count(*) filter (where state = 'sent')::int as sent from emails`;
