@@ -65,7 +65,10 @@ async function everySent(): Promise<number> {
   return waitFor(async () => {
     const [row] = await stack.deps.sql`
       select count(*)::int as total, count(*) filter (where state = 'sent')::int as sent from emails`;
-    return row?.total === row?.sent && sink.messages.length === row?.total ? (row?.total as number) : undefined;
+    // The fixture's offer email goes out by send-offer, not the outbox — or not at all, when
+    // the fixture accepts before the worker gets to it: it is not one of the outbox's.
+    const fromOutbox = sink.messages.filter((m) => !/offers to administer/.test(m.subject ?? '')).length;
+    return row?.total === row?.sent && fromOutbox === row?.total ? (row?.total as number) : undefined;
     // Nine emails through real workers and SMTP: on a loaded two-core machine this has taken
     // over 30 s (the test's own limit is raised to match).
   }, 50_000);
