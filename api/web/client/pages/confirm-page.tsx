@@ -2,6 +2,7 @@ import { STEP_UP_MINUTES } from '../../../../core/second-factor.ts';
 import { Layout } from '../../shared/layout.tsx';
 import { PasskeyForm } from '../../shared/passkey-form.tsx';
 import { passkeyScriptPaths } from '../../shared/passkey-script.ts';
+import { CodeForm } from './code-form.tsx';
 
 /**
  * "Confirm it's you": a sensitive change needs a second factor passed within the last
@@ -45,25 +46,13 @@ export function ConfirmPage(props: {
               button="Confirm with your passkey"
             />
           ) : null}
-          <form method="post" action="/account/confirm">
-            <input type="hidden" name="csrf" value={props.csrf} />
-            <input type="hidden" name="next" value={props.next} />
-            <label for="code">{totp ? 'Code from your app, or a recovery code' : 'A recovery code'}</label>
-            <input
-              id="code"
-              type="text"
-              name="code"
-              autocomplete="one-time-code"
-              autocapitalize="off"
-              spellcheck={false}
-              required
-              maxlength={40}
-              autofocus={passkeys === 0}
-            />
-            <button type="submit" class={passkeys > 0 ? 'secondary' : undefined}>
-              Confirm
-            </button>
-          </form>
+          <CodeForm
+            action="/account/confirm"
+            csrf={props.csrf}
+            next={props.next}
+            factors={props.factors}
+            button="Confirm"
+          />
         </>
       ) : (
         <p class="notice" data-testid="step-up-needs-factor">

@@ -1,6 +1,7 @@
 import { Layout } from '../../shared/layout.tsx';
 import { PasskeyForm } from '../../shared/passkey-form.tsx';
 import { passkeyScriptPaths } from '../../shared/passkey-script.ts';
+import { CodeForm } from './code-form.tsx';
 
 /**
  * The second step of signing in: the user's passkey, when they have one; the code from
@@ -14,7 +15,6 @@ export function SecondFactorPage(props: {
   error?: string | undefined;
 }) {
   const { totp, passkeys } = props.factors;
-  const codeLabel = totp ? 'Code from your app, or a recovery code' : 'A recovery code';
   return (
     <Layout title="Two-factor sign-in" scripts={passkeyScriptPaths}>
       <h1>{passkeys > 0 && !totp ? 'Confirm with your passkey' : 'Enter your code'}</h1>
@@ -39,25 +39,13 @@ export function SecondFactorPage(props: {
           button="Use your passkey"
         />
       ) : null}
-      <form method="post" action="/sign-in/two-factor">
-        <input type="hidden" name="csrf" value={props.csrf} />
-        <input type="hidden" name="next" value={props.next} />
-        <label for="code">{codeLabel}</label>
-        <input
-          id="code"
-          type="text"
-          name="code"
-          autocomplete="one-time-code"
-          autocapitalize="off"
-          spellcheck={false}
-          required
-          maxlength={40}
-          autofocus={passkeys === 0}
-        />
-        <button type="submit" class={passkeys > 0 ? 'secondary' : undefined}>
-          Continue
-        </button>
-      </form>
+      <CodeForm
+        action="/sign-in/two-factor"
+        csrf={props.csrf}
+        next={props.next}
+        factors={props.factors}
+        button="Continue"
+      />
       <form method="post" action="/sign-out">
         <input type="hidden" name="csrf" value={props.csrf} />
         <button type="submit" class="secondary">
