@@ -7,25 +7,11 @@ import {
   type SessionOwner,
 } from '../../../services/accounts/sessions.ts';
 import type { AppEnv, WebApp } from '../../env.ts';
-import {
-  clearSessionCookie,
-  csrfToken,
-  currentSessionId,
-  formFields,
-  renderPage,
-  verifyCsrf,
-} from '../shared/context.ts';
+import { clearSessionCookie, csrfToken, formFields, renderPage, sessionOwner, verifyCsrf } from '../shared/context.ts';
 import { type SessionNotice, SessionsPage, sessionNotices } from './pages/sessions-page.tsx';
 
-/** The signed-in user and the session of this request; null when nobody is signed in. */
-function owner(c: Context<AppEnv>): SessionOwner | null {
-  const viewer = c.var.viewer;
-  const sessionId = currentSessionId(c);
-  return viewer && sessionId ? { userId: viewer.userId, sessionId } : null;
-}
-
 function signedIn(c: Context<AppEnv>): SessionOwner {
-  const who = owner(c);
+  const who = sessionOwner(c);
   if (!who) throw new AppError('UNAUTHENTICATED', 'Sign in first.');
   return who;
 }
@@ -37,7 +23,7 @@ function signedIn(c: Context<AppEnv>): SessionOwner {
  */
 export function registerAccountSessionPages(app: WebApp): void {
   app.get('/account/sessions', async (c) => {
-    const who = owner(c);
+    const who = sessionOwner(c);
     if (!who) return c.redirect('/sign-in?next=/account/sessions', 303);
     const { config } = c.var.deps;
     const ended = c.req.query('ended');

@@ -6,18 +6,11 @@ import { secondFactorsOf } from '../../../services/accounts/second-factor.ts';
 import type { SessionOwner } from '../../../services/accounts/sessions.ts';
 import { confirmWithCode } from '../../../services/accounts/step-up.ts';
 import type { AppEnv, WebApp } from '../../env.ts';
-import { clientIp, csrfToken, currentSessionId, formFields, renderPage, verifyCsrf } from '../shared/context.ts';
+import { clientIp, csrfToken, formFields, renderPage, sessionOwner, verifyCsrf } from '../shared/context.ts';
 import { passkeyOptionsResponse } from '../shared/passkey-form.tsx';
 import { safeNext } from '../shared/sign-in.ts';
 import { STEP_UP_PATH } from '../shared/step-up.ts';
 import { ConfirmPage } from './pages/confirm-page.tsx';
-
-/** The signed-in user and the session of this request; null when nobody is signed in. */
-function owner(c: Context<AppEnv>): SessionOwner | null {
-  const viewer = c.var.viewer;
-  const sessionId = currentSessionId(c);
-  return viewer && sessionId ? { userId: viewer.userId, sessionId } : null;
-}
 
 const homeOf = (c: Context<AppEnv>) => (c.var.viewer?.orgKind === 'partner' ? '/dashboard' : '/org/delegations');
 
@@ -44,7 +37,7 @@ async function showConfirm(
  */
 export function registerStepUpPages(app: WebApp): void {
   app.get(STEP_UP_PATH, async (c) => {
-    const who = owner(c);
+    const who = sessionOwner(c);
     const next = safeNext(c.req.query('next'), homeOf(c));
     if (!who) return c.redirect(`/sign-in?next=${encodeURIComponent(`${STEP_UP_PATH}?next=${next}`)}`, 303);
     return showConfirm(c, who, next);
@@ -53,7 +46,7 @@ export function registerStepUpPages(app: WebApp): void {
   app.post(STEP_UP_PATH, async (c) => {
     const form = await formFields(c);
     verifyCsrf(c, form.csrf);
-    const who = owner(c);
+    const who = sessionOwner(c);
     const next = safeNext(form.next, homeOf(c));
     if (!who) return c.redirect('/sign-in', 303);
     const result = await confirmWithCode(c.var.deps, who, {
@@ -70,7 +63,7 @@ export function registerStepUpPages(app: WebApp): void {
   });
 
   app.post(`${STEP_UP_PATH}/passkey/options`, (c) => {
-    const who = owner(c);
+    const who = sessionOwner(c);
     return passkeyOptionsResponse(c, async () => (who ? startPasskeyConfirmation(c.var.deps, who.userId) : null), {
       status: 409,
       message: 'No passkey is set up for this account: enter a code instead.',
@@ -80,7 +73,7 @@ export function registerStepUpPages(app: WebApp): void {
   app.post(`${STEP_UP_PATH}/passkey`, async (c) => {
     const form = await formFields(c);
     verifyCsrf(c, form.csrf);
-    const who = owner(c);
+    const who = sessionOwner(c);
     const next = safeNext(form.next, homeOf(c));
     if (!who) return c.redirect('/sign-in', 303);
     const result = await finishPasskeyConfirmation(c.var.deps, {

@@ -8,7 +8,7 @@ import { AppError } from '../../../core/errors.ts';
 import { SIGN_IN_CHALLENGE_SECONDS } from '../../../core/second-factor.ts';
 import { SSO_SIGN_IN_SECONDS } from '../../../core/single-sign-on.ts';
 import { randomToken } from '../../../lib/secrets.ts';
-import { type SessionClient, sessionIdOf } from '../../../services/accounts/sessions.ts';
+import { type SessionClient, type SessionOwner, sessionIdOf } from '../../../services/accounts/sessions.ts';
 import type { AppEnv } from '../../env.ts';
 
 const SESSION_COOKIE = 'mandate_session';
@@ -60,6 +60,16 @@ export function sessionToken(c: Context<AppEnv>): string | undefined {
 /** The stored id of this request's session (the SHA-256 of its cookie), or null without one. */
 export function currentSessionId(c: Context<AppEnv>): string | null {
   return sessionIdOf(sessionToken(c));
+}
+
+/**
+ * The signed-in user and the session of this request, as the services that act on one's
+ * own session take them; null when nobody is signed in (needs `loadViewer` first).
+ */
+export function sessionOwner(c: Context<AppEnv>): SessionOwner | null {
+  const viewer = c.var.viewer;
+  const sessionId = currentSessionId(c);
+  return viewer && sessionId ? { userId: viewer.userId, sessionId } : null;
 }
 
 /** Where this request comes from, as a session records it (its address and browser). */
