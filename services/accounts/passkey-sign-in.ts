@@ -1,15 +1,14 @@
-import { and, eq, sql } from 'drizzle-orm';
 import { isAppError } from '../../core/errors.ts';
 import type { PasskeyRefusal } from '../../core/passkeys.ts';
-import { sessions } from '../../db/schema/index.ts';
 import type { Deps } from '../../lib/deps.ts';
 import { authenticationOptions, type PasskeyRequestOptions, relyingParty } from '../../lib/webauthn.ts';
 import { checkPasskeyAnswer, type PasskeyAnswerResult } from './passkey-answers.ts';
 import { issuePasskeyChallenge } from './passkey-challenges.ts';
 import { passkeyCredentials } from './passkeys.ts';
 import { withSecondFactorAttempt } from './second-factor.ts';
-import type { SessionClient } from './sessions.ts';
+import type { SessionClient, SessionOwner } from './sessions.ts';
 import { completeSecondStep, findSignInChallenge } from './sign-in-challenges.ts';
+import { markSecondFactorPassed } from './step-up.ts';
 
 type PasskeyDeps = Pick<Deps, 'db' | 'config' | 'rateLimits' | 'logger'>;
 
@@ -117,23 +116,19 @@ export function startPasskeyConfirmation(
 }
 
 /**
- * A step-up, part two: checks the answer (one of `userId`'s passkeys, a challenge from
+ * A step-up, part two: checks the answer (one of the owner's passkeys, a challenge from
  * {@link startPasskeyConfirmation}), counted against the user's second-factor attempts
- * and audited (`passkey.confirm`, purpose `step_up`). When right and `sessionId` is given,
- * that session's `second_factor_at` becomes now — in the same transaction.
+ * and audited (`passkey.confirm`, purpose `confirm`); when right, the owner's session
+ * counts as having passed a second factor now ({@link markSecondFactorPassed}, `with`
+ * `passkey`) — in the same transaction. The passkey twin of `confirmWithCode`.
  */
 export async function finishPasskeyConfirmation(
   deps: PasskeyDeps,
-  input: {
-    userId: string;
-    sessionId?: string | undefined;
-    answer: string;
-    clientAddress: string;
-    requestId?: string | undefined;
-  },
+  owner: SessionOwner,
+  input: { answer: string; clientAddress: string; requestId?: string | undefined },
 ): Promise<PasskeyAnswerResult> {
   const attempt = {
-    userId: input.userId,
+    userId: owner.userId,
     code: '',
     purpose: 'step_up' as const,
     requestId: input.requestId,
@@ -144,16 +139,11 @@ export async function finishPasskeyConfirmation(
     deps.db.transaction(async (tx) => {
       const checked = await checkPasskeyAnswer(deps, tx, {
         purpose: 'confirm',
-        userId: input.userId,
+        userId: owner.userId,
         answer: input.answer,
         requestId: input.requestId,
       });
-      if (checked.ok && input.sessionId) {
-        await tx
-          .update(sessions)
-          .set({ secondFactorAt: sql`now()` })
-          .where(and(eq(sessions.id, input.sessionId), eq(sessions.userId, input.userId)));
-      }
+      if (checked.ok) await markSecondFactorPassed(tx, owner, { method: 'passkey', requestId: input.requestId });
       return checked;
     }),
   );

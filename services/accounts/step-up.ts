@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.ts';
 import { sessions } from '../../db/schema/index.ts';
 import type { Deps } from '../../lib/deps.ts';
@@ -10,17 +10,28 @@ import {
 } from './second-factor.ts';
 import type { SessionOwner } from './sessions.ts';
 
+/** What a session's step-up was passed with, recorded in its audit row (`with`). */
+export type StepUpMethod = 'totp' | 'recovery_code' | 'passkey';
+
 /**
  * Records that this session passed a second factor now: for STEP_UP_MINUTES
- * (core/second-factor.ts) it may make the sensitive changes that need one. Audited.
- * For any second factor — a code here, a passkey where one is checked.
+ * (core/second-factor.ts) it may make the sensitive changes that need one. Audited
+ * (`session.step_up`, `with` the method), after the audit row of the check itself. Every
+ * step-up goes through here: a code ({@link confirmWithCode}) or a passkey
+ * (services/accounts/passkey-sign-in.ts). Only the owner's own session is marked; when it
+ * is gone (ended meanwhile), nothing is marked or recorded.
  */
 export async function markSecondFactorPassed(
   db: DbOrTx,
   owner: SessionOwner,
-  input: { method: string; requestId?: string | undefined },
+  input: { method: StepUpMethod; requestId?: string | undefined },
 ): Promise<void> {
-  await db.update(sessions).set({ secondFactorAt: sql`now()` }).where(eq(sessions.id, owner.sessionId));
+  const marked = await db
+    .update(sessions)
+    .set({ secondFactorAt: sql`now()` })
+    .where(and(eq(sessions.id, owner.sessionId), eq(sessions.userId, owner.userId)))
+    .returning({ id: sessions.id });
+  if (marked.length === 0) return;
   await recordOwnAudit(db, owner.userId, {
     action: 'session.step_up',
     outcome: 'succeeded',

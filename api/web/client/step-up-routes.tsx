@@ -76,9 +76,7 @@ export function registerStepUpPages(app: WebApp): void {
     const who = sessionOwner(c);
     const next = safeNext(form.next, homeOf(c));
     if (!who) return c.redirect('/sign-in', 303);
-    const result = await finishPasskeyConfirmation(c.var.deps, {
-      userId: who.userId,
-      sessionId: who.sessionId,
+    const result = await finishPasskeyConfirmation(c.var.deps, who, {
       answer: form.answer ?? '',
       clientAddress: clientIp(c),
       requestId: c.var.requestId,

@@ -525,6 +525,10 @@ describe('a step-up with a passkey', () => {
       ['rejected', 'confirm', 'other_user'],
       ['succeeded', 'confirm', null],
     ]);
+    // The session's step-up is recorded as a code's is, saying it was a passkey; only the right answer makes one.
+    const stepUps = await stack.deps.sql`
+      select detail from audit_events where actor_user_id = ${owner.userId} and action = 'session.step_up'`;
+    expect(stepUps.map((a) => a.detail)).toEqual([{ with: 'passkey' }]);
     // Without a passkey there is nothing to offer.
     const plain = (await signedInOwner()).browser;
     await plain.get('/account/confirm');
