@@ -6,8 +6,6 @@ import { type OperationKind, operationKindNames, operationKinds, operationPhrase
  */
 const fixedActions = {
   'partner.create': 'Created the partner',
-  /** Recorded before staff were invited (older rows); invitations record the two below. */
-  'staff.create': 'Added a staff member',
   'staff.invite': 'Invited someone to the staff',
   'staff.invitation.accept': 'Joined the staff from an invitation',
   'staff.invitation.revoke': 'Withdrew an invitation to the staff',
@@ -29,11 +27,6 @@ const fixedActions = {
   'amendment.decline': 'Refused to give the partner more delegated access',
   'amendment.expire': 'A request for more delegated access expired unanswered',
   'amendment.cancel': 'A request for more delegated access lapsed: the delegation had ended',
-  'user.create': 'Created a user',
-  'user.temporary_password': 'Set a temporary password',
-  'user.password_reset': 'Reset a password',
-  'domain.add': 'Added a domain',
-  'domain.verify': 'Verified a domain',
   'two_factor.enable': 'Turned on two-factor sign-in',
   'two_factor.disable': 'Turned off two-factor sign-in',
   'two_factor.code': 'Entered a code from an authenticator app',
@@ -60,11 +53,11 @@ const fixedActions = {
   'api_token.revoke': 'Revoked an API token',
 } as const;
 
-/** Each operation kind's three actions: asked for, done, asked again. */
-type OperationAction =
-  | `operation.request.${OperationKind}`
-  | `operation.${OperationKind}`
-  | `operation.retry.${OperationKind}`;
+/**
+ * Each operation kind's actions: asked for (one row that follows the operation to its end:
+ * in progress, then done, failed or refused), and asked again after a failure (likewise).
+ */
+type OperationAction = `operation.${OperationKind}` | `operation.retry.${OperationKind}`;
 
 export type AuditAction = keyof typeof fixedActions | OperationAction;
 
@@ -72,16 +65,56 @@ export const auditActionLabels: Record<AuditAction, string> = {
   ...fixedActions,
   ...(Object.fromEntries(
     operationKindNames.flatMap((kind) => [
-      [`operation.request.${kind}`, `Asked to ${operationPhrase(kind)}`],
-      [`operation.${kind}`, operationKinds[kind].done],
+      [`operation.${kind}`, operationKinds[kind].label],
       [`operation.retry.${kind}`, `Asked again to ${operationPhrase(kind)}`],
     ]),
   ) as Record<OperationAction, string>),
 };
 
+/** The actions recorded now, in the catalogue's order: what a trail can be filtered by. */
 export const auditActions = Object.keys(auditActionLabels) as AuditAction[];
 
-/** The words for a recorded action; one recorded before this list existed shows as recorded. */
+export const isAuditAction = (value: string): value is AuditAction => Object.hasOwn(auditActionLabels, value);
+
+/**
+ * The changes an operation makes, recorded in its one row (`detail.changes`) as it makes
+ * them — so a failed or refused operation still shows what it changed before it stopped.
+ */
+export const operationChangeLabels = {
+  'user.create': 'Created the user',
+  'user.temporary_password': 'Set a temporary password',
+  'user.password_reset': 'Reset the password',
+  'domain.add': 'Added the domain',
+  'domain.verify': 'Verified the domain',
+} as const;
+
+export type OperationChange = keyof typeof operationChangeLabels;
+
+/**
+ * Actions older rows hold and nothing records any more: before an operation's story was one
+ * row it was three (asked, each change, outcome), and staff were added before they were invited.
+ */
+const retiredActionLabels: Record<string, string> = {
+  'staff.create': 'Added a staff member',
+  ...operationChangeLabels,
+  ...Object.fromEntries(
+    operationKindNames.map((kind) => [`operation.request.${kind}`, `Asked to ${operationPhrase(kind)}`]),
+  ),
+};
+
+/** The words for a recorded action; one not in any list shows as recorded. */
 export function auditActionLabel(action: string): string {
-  return Object.hasOwn(auditActionLabels, action) ? auditActionLabels[action as AuditAction] : action;
+  if (isAuditAction(action)) return auditActionLabels[action];
+  return Object.hasOwn(retiredActionLabels, action) ? (retiredActionLabels[action] as string) : action;
 }
+
+/** How an action came out, in the words the trails show. An operation is `pending` until it ends. */
+export const auditOutcomeLabels = {
+  pending: 'In progress',
+  succeeded: 'Done',
+  failed: 'Failed',
+  rejected: 'Refused',
+} as const;
+
+export type AuditOutcome = keyof typeof auditOutcomeLabels;
+export const auditOutcomes = Object.keys(auditOutcomeLabels) as [AuditOutcome, ...AuditOutcome[]];

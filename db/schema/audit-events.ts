@@ -1,5 +1,6 @@
+import { sql } from 'drizzle-orm';
 import { bigint, index, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
-import type { AuditAction } from '../../core/audit-actions.ts';
+import { type AuditAction, auditOutcomes } from '../../core/audit-actions.ts';
 
 /**
  * Who did what, acting for which partner, in which organization, with what outcome.
@@ -19,7 +20,8 @@ export const auditEvents = pgTable(
     action: text().$type<AuditAction>().notNull(),
     targetType: text().notNull(),
     targetId: text().notNull(),
-    outcome: text({ enum: ['succeeded', 'failed', 'rejected'] }).notNull(),
+    /** `pending` while the operation it tells of runs; then how it ended (core/audit-actions.ts). */
+    outcome: text({ enum: auditOutcomes }).notNull(),
     requestId: text(),
     detail: jsonb().$type<Record<string, unknown>>(),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
@@ -30,6 +32,9 @@ export const auditEvents = pgTable(
     // Retention prunes by age (services/audit/retention.ts): rows arrive in time order, so a
     // BRIN index finds the old ones at almost no cost to every insert.
     index('audit_events_created_brin').using('brin', t.createdAt),
+    // An operation's row is found by its id to record progress and outcome: only while it
+    // is pending, so the index holds the operations in flight, not the whole trail.
+    index('audit_events_pending_idx').on(t.targetId).where(sql`${t.outcome} = 'pending'`),
   ],
 );
 

@@ -74,7 +74,7 @@ export function authorize(
 }
 
 /**
- * Records an operation (queued) and its audit event, then enqueues its job after commit.
+ * Records an operation (queued) and its audit row (pending until it ends, services/audit/operation-trail.ts), then enqueues its job after commit.
  * One statement, prepared by postgres.js: the audit row is written by a CTE of the insert
  * (atomic, one round trip; JSON goes as text, as in runner.ts's `finish`). With
  * `onlyIfAddressFree`, nothing is recorded while a user has that address: CONFLICT.
@@ -106,8 +106,8 @@ async function recordOperation(
     ), audit as (
       insert into audit_events
         (actor_user_id, partner_id, org_id, action, target_type, target_id, outcome, request_id, detail)
-      select ${principal.userId}, ${principal.partnerId}, ${orgId}, ${`operation.request.${kind}`}, 'operation', op.id,
-             'succeeded', ${requestId}, ${JSON.stringify({ delegationId: delegation.id, ...input })}::text::jsonb
+      select ${principal.userId}, ${principal.partnerId}, ${orgId}, ${`operation.${kind}`}, 'operation', op.id,
+             'pending', ${requestId}, ${JSON.stringify({ delegationId: delegation.id, ...input })}::text::jsonb
       from op
     )
     select id from op`;

@@ -62,7 +62,8 @@ export async function retryOperation(
       action: `operation.retry.${op.kind}`,
       targetType: 'operation',
       targetId: op.id,
-      outcome: 'succeeded',
+      // Pending, like the first asking: this row too follows the operation to its end.
+      outcome: 'pending',
       requestId: ctx.requestId,
       detail: { delegationId: op.delegationId, previousError: op.error, attempts: op.attempts },
     });

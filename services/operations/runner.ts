@@ -1,20 +1,13 @@
 import { and, eq, getTableColumns, sql } from 'drizzle-orm';
+import type { OperationChange } from '../../core/audit-actions.ts';
 import type { DelegationState } from '../../core/delegation-machine.ts';
 import { type Capability, decide, type PermissionInput } from '../../core/permissions.ts';
 import type { DbOrTx, Tx } from '../../db/client.ts';
 import { preparedPerDb } from '../../db/prepared.ts';
-import {
-  auditEvents,
-  delegations,
-  type Operation,
-  operations,
-  organizations,
-  staffAccess,
-  users,
-} from '../../db/schema/index.ts';
+import { delegations, type Operation, operations, organizations, staffAccess, users } from '../../db/schema/index.ts';
 import type { WorkerDeps } from '../../lib/deps.ts';
 import type { Logger } from '../../lib/logger.ts';
-import type { AuditInput } from '../audit/record.ts';
+import { operationAttemptAudit, operationOutcomeAudit, operationProgress } from '../audit/operation-trail.ts';
 
 /** A failure no retry can change; the operation becomes `failed` with this message. */
 export class OperationFailure extends Error {
@@ -46,8 +39,20 @@ export interface EffectContext {
    * waits until after it. Every change in a client organization goes through here.
    */
   authorized<T>(write: (tx: Tx) => Promise<T>): Promise<T>;
-  /** An audit event in the client organization, for one change (call inside `authorized`). */
-  audit(tx: Tx, event: Pick<AuditInput, 'action' | 'targetType' | 'targetId' | 'detail'>): Promise<void>;
+  /**
+   * Records one change in the operation's audit row (call inside `authorized`, so the
+   * change and its record commit together): a failed or refused operation still shows
+   * everything it changed before it stopped.
+   */
+  audit(tx: Tx, change: OperationChangeRecord): Promise<void>;
+}
+
+/** A change an operation made, as its audit row lists it (`detail.changes`). */
+export interface OperationChangeRecord {
+  action: OperationChange;
+  targetType: string;
+  targetId: string;
+  detail?: Record<string, unknown>;
 }
 
 /** What a kind of operation needs from the runner: its permission and its effect. */
@@ -192,15 +197,10 @@ export async function runOperation(
   }
   const { operation } = claim;
 
-  const auditBase = {
-    actorUserId: operation.requestedBy,
-    partnerId: operation.partnerId,
-    orgId: operation.clientOrgId,
-    requestId: operation.requestId,
-  };
-  // The outcome and its audit event in one statement (atomic, one round trip), committed
-  // only while the attempt is still this run's: a newer attempt owns it otherwise, and its
-  // outcome will be recorded instead. Without a new result, the effect's recorded progress stays.
+  // The outcome and its audit in one statement (atomic, one round trip), committed only
+  // while the attempt is still this run's: a newer attempt owns it otherwise, and its
+  // outcome will be recorded instead. Without a new result, the effect's recorded progress
+  // stays. The audit is the operation's own row (services/audit/operation-trail.ts).
   const finish = async (
     state: 'succeeded' | 'failed' | 'rejected',
     result: Record<string, unknown> | null,
@@ -214,14 +214,9 @@ export async function runOperation(
         set state = ${state}, result = coalesce(${result ? JSON.stringify(result) : null}::text::jsonb, result),
             error = ${error}, lease_until = null, updated_at = now(), finished_at = now()
         where id = ${operationId} and state = 'running' and attempts = ${operation.attempts}
-        returning result
+        returning id, result
       )
-      insert into audit_events
-        (actor_user_id, partner_id, org_id, request_id, action, target_type, target_id, outcome, detail)
-      select ${auditBase.actorUserId}, ${auditBase.partnerId}, ${auditBase.orgId}, ${auditBase.requestId},
-             ${`operation.${operation.kind}`}, 'operation', ${operation.id}, ${state},
-             coalesce(done.result, '{}'::jsonb) || ${JSON.stringify({ ...(error ? { error } : {}), attempt: operation.attempts })}::text::jsonb
-      from done`;
+      ${operationOutcomeAudit(deps.sql, operation, state, error)}`;
   };
 
   const decision = decideFor(await handler.capability(deps.db, operation), claim.delegation, claim.staffRoles);
@@ -242,13 +237,8 @@ export async function runOperation(
         if (!now.allowed) throw new OperationRejected(now.reason);
         return write(tx);
       }),
-    // services/audit.ts's recordAudit, as a prepared statement (runPrepared).
-    audit: async (tx, event) => {
-      await runPrepared(
-        tx
-          .insert(auditEvents)
-          .values({ ...auditBase, ...event, outcome: 'succeeded', detail: { ...event.detail, operationId } }),
-      );
+    audit: async (tx, change) => {
+      await runPrepared(operationProgress(tx, operationId, change));
     },
   };
 
@@ -266,10 +256,14 @@ export async function runOperation(
       await finish('failed', null, message);
       return { outcome: 'failed', error: message };
     }
-    await deps.db
-      .update(operations)
-      .set({ state: 'queued', error: message, leaseUntil: null, updatedAt: sql`now()` })
-      .where(and(eq(operations.id, operationId), eq(operations.attempts, operation.attempts)));
+    // Back in the queue, and its audit row says why the last attempt did not finish.
+    await deps.sql`
+      with requeued as (
+        update operations set state = 'queued', error = ${message}, lease_until = null, updated_at = now()
+        where id = ${operationId} and attempts = ${operation.attempts}
+        returning id
+      )
+      ${operationAttemptAudit(deps.sql, operationId, message, operation.attempts)}`;
     throw error;
   }
 }

@@ -1,4 +1,6 @@
 import type { Context } from 'hono';
+import type { AuditFilterInput } from '../../../core/audit-filters.ts';
+import { auditFilters } from '../../../core/audit-filters.ts';
 import { AppError } from '../../../core/errors.ts';
 import type { Viewer } from '../../../services/accounts/sessions.ts';
 import {
@@ -8,12 +10,14 @@ import {
   twoFactorRequired,
   weeklyDigestOn,
 } from '../../../services/accounts/two-factor-policy.ts';
-import { listClientAudit, listClientDelegations } from '../../../services/delegations/client-view.ts';
+import { auditCsv, queryAudit } from '../../../services/audit/trail.ts';
+import { listClientDelegations } from '../../../services/delegations/client-view.ts';
 import { terminateByClient } from '../../../services/delegations/termination.ts';
 import type { AppEnv, WebApp } from '../../env.ts';
 import { csrfToken, formFields, renderPage, verifyCsrf } from '../shared/context.ts';
 import { stepUpRedirect } from '../shared/step-up.ts';
 import { requiredField } from '../shared/two-factor-policy-form.tsx';
+import { OrgAuditPage } from './pages/org-audit-page.tsx';
 import { OrgDelegationsPage } from './pages/org-delegations-page.tsx';
 import { OrgSecurityPage } from './pages/org-security-page.tsx';
 
@@ -27,13 +31,54 @@ function requireClientAdmin(c: Context<AppEnv>): Viewer | Response {
   return viewer;
 }
 
+/** How many of the newest events the delegations page shows; the trail page has them all. */
+const RECENT = 20;
+/** Events on one page of the trail. */
+const AUDIT_PAGE = 50;
+
+/** The trail filters of a page's query string, as typed (empty fields mean "any"). */
+function filterInput(c: Context<AppEnv>): AuditFilterInput {
+  const q = c.req.query();
+  return { actor: q.actor, action: q.action, outcome: q.outcome, from: q.from, to: q.to };
+}
+
 export function registerOrgPages(app: WebApp): void {
+  app.get('/org/audit', async (c) => {
+    const viewer = requireClientAdmin(c);
+    if (viewer instanceof Response) return viewer;
+    const values = filterInput(c);
+    const cursor = c.req.query('cursor') || undefined;
+    const page = await queryAudit(c.var.deps.db, { orgId: viewer.orgId }, auditFilters(values), {
+      cursor,
+      limit: AUDIT_PAGE,
+    });
+    return renderPage(
+      c,
+      <OrgAuditPage
+        orgName={viewer.orgName}
+        entries={page.items}
+        values={values}
+        cursor={cursor}
+        nextCursor={page.nextCursor}
+      />,
+    );
+  });
+
+  app.get('/org/audit.csv', async (c) => {
+    const viewer = requireClientAdmin(c);
+    if (viewer instanceof Response) return viewer;
+    const filters = auditFilters(filterInput(c));
+    c.header('Content-Type', 'text/csv; charset=utf-8');
+    c.header('Content-Disposition', 'attachment; filename="audit.csv"');
+    return c.body(auditCsv(c.var.deps.db, { orgId: viewer.orgId }, filters));
+  });
+
   app.get('/org/delegations', async (c) => {
     const viewer = requireClientAdmin(c);
     if (viewer instanceof Response) return viewer;
     const [delegations, audit] = await Promise.all([
       listClientDelegations(c.var.deps.db, viewer.orgId),
-      listClientAudit(c.var.deps.db, viewer.orgId),
+      queryAudit(c.var.deps.db, { orgId: viewer.orgId }, {}, { limit: RECENT }),
     ]);
     return renderPage(
       c,
@@ -42,7 +87,8 @@ export function registerOrgPages(app: WebApp): void {
         email={viewer.email}
         csrf={csrfToken(c)}
         delegations={delegations}
-        audit={audit}
+        audit={audit.items}
+        more={audit.nextCursor !== null}
         notice={
           c.req.query('ended') === '1' ? 'The delegation has been ended. Both sides have been emailed.' : undefined
         }

@@ -5,6 +5,7 @@ import { formLimit, scriptedPageHeaders } from '../shared/page-headers.ts';
 import { requireOwnerSession, requireStaffSession } from '../shared/staff-access.ts';
 import { requireStepUp } from '../shared/step-up.ts';
 import { loadViewer } from '../shared/viewer.ts';
+import { registerAuditPages } from './audit-routes.tsx';
 import { registerCampaignPages } from './campaign-routes.tsx';
 import { registerDelegationPages } from './delegation-routes.tsx';
 import { registerOperationPages } from './operation-routes.tsx';
@@ -50,5 +51,6 @@ export function createDashboard(): WebApp {
   registerSecurityPages(pages);
   registerTokenPages(pages);
   registerSsoSettingsPages(pages);
+  registerAuditPages(pages);
   return pages;
 }

@@ -28,6 +28,13 @@ small, .muted { color: #57606a; }
 td small { word-break: break-all; }
 td { white-space: normal; }
 td.date { white-space: nowrap; }
+main.wide { max-width: 80rem; }
+form.filters { display: flex; gap: .8rem; flex-wrap: wrap; align-items: end; }
+form.filters label { margin: 0; font-size: .9rem; }
+form.filters input, form.filters select { display: block; font: inherit; padding: .3rem; border: 1px solid #8c959f; border-radius: 4px; }
+.actions { display: flex; gap: 1rem; flex-wrap: wrap; }
+.state { white-space: nowrap; font-weight: 600; }
+.state-failed, .state-rejected { color: #cf222e; }
 `;
 
 /**
@@ -43,6 +50,8 @@ export function Layout(props: {
   scripts?: readonly string[];
   /** Go on to this address at once (a refresh: scriptless, and not a form's redirect). */
   goTo?: string;
+  /** A page of wide tables (a trail): more room. */
+  wide?: boolean;
 }) {
   return (
     <html lang="en">
@@ -59,7 +68,7 @@ export function Layout(props: {
         ))}
       </head>
       <body>
-        <main>{props.children}</main>
+        <main class={props.wide ? 'wide' : undefined}>{props.children}</main>
       </body>
     </html>
   );

@@ -57,8 +57,8 @@ describe('the weekly digest of partner actions', () => {
     for (const org of [told.orgId, quiet.orgId]) {
       await partnerAction(org, partner.partnerId, 'operation.reset_password', 'succeeded', inWeek);
       await partnerAction(org, partner.partnerId, 'operation.reset_password', 'rejected', inWeek);
-      await partnerAction(org, partner.partnerId, 'domain.add', 'succeeded', inWeek);
-      await partnerAction(org, partner.partnerId, 'domain.add', 'succeeded', now); // the running week: not yet
+      await partnerAction(org, partner.partnerId, 'operation.add_domain', 'succeeded', inWeek);
+      await partnerAction(org, partner.partnerId, 'operation.add_domain', 'succeeded', now); // the running week: not yet
     }
 
     const first = await sendWeeklyDigests(stack.deps, now);
@@ -71,7 +71,7 @@ describe('the weekly digest of partner actions', () => {
     await new Promise((r) => setTimeout(r, 300));
     const mails = digestsTo(told.email);
     expect(mails.map((m) => m.subject)).toEqual([`What partners did in Contoso in the week of ${weekName(start)}`]);
-    expect(mails[0]?.text).toContain('Northwind IT: Added a domain ×1; Reset a password ×2 (1 refused).');
+    expect(mails[0]?.text).toContain('Northwind IT: Add a domain ×1; Reset a password ×2 (1 refused).');
     expect(digestsTo(quiet.email)).toEqual([]);
   });
 });

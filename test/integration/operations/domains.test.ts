@@ -19,6 +19,7 @@ beforeAll(async () => {
     'at-once.example.com': () => [record('at-once.example.com'), 'v=spf1 -all'],
     'third-time.example.com': (n) => (n >= 3 ? [record('third-time.example.com')] : ['google-site-verification=xyz']),
     'never.example.com': () => ['MS=ms12345678'],
+    'stubborn.example.com': () => ['MS=ms87654321'],
     'covered.example.com': () => [record('covered.example.com')],
   });
   stack = await createTestStack({
@@ -98,6 +99,46 @@ describe('domain verification', () => {
     expect(op.attempts).toBeGreaterThan(1);
     const [row] = await stack.deps.sql`select state, last_found from domains where name = 'never.example.com'`;
     expect(row).toEqual({ state: 'pending', last_found: 'MS=ms12345678' });
+  });
+
+  it("the trail reads in progress with the last check's reason while it retries, then failed — never done", async () => {
+    const { delegationId, token } = await setup();
+    const added = await stack.request(`/v1/delegations/${delegationId}/domains`, {
+      method: 'POST',
+      token,
+      json: { name: 'stubborn.example.com' },
+    });
+    expect((await finished(token, ((await added.json()) as { operationId: string }).operationId)).state).toBe(
+      'succeeded',
+    );
+    const verify = await stack.request(`/v1/delegations/${delegationId}/domains/stubborn.example.com/verify`, {
+      method: 'POST',
+      token,
+    });
+    const { operationId } = (await verify.json()) as { operationId: string };
+    type Row = { targetId: string; label: string; outcome: string; reason: string | null; about: string | null };
+    const trailRow = async () => {
+      const page = (await (await stack.request('/v1/audit?action=operation.verify_domain', { token })).json()) as {
+        items: Row[];
+      };
+      return page.items.filter((e) => e.targetId === operationId);
+    };
+    const retrying = await waitFor(async () => {
+      const rows = await trailRow();
+      return rows[0]?.reason ? rows : undefined;
+    });
+    expect(retrying).toEqual([
+      expect.objectContaining({
+        label: 'Verify a domain',
+        about: 'stubborn.example.com',
+        outcome: 'pending',
+        reason: expect.stringContaining('MS=ms87654321'),
+      }),
+    ]);
+    expect((await finished(token, operationId)).state).toBe('failed');
+    expect(await trailRow()).toEqual([
+      expect.objectContaining({ outcome: 'failed', reason: expect.stringContaining('MS=ms87654321') }),
+    ]);
   });
 
   it('a subdomain of a verified domain is verified at once, without DNS', async () => {

@@ -87,13 +87,14 @@ describe('delegated operations cannot take over or hide', () => {
     expect(op.state).toBe('rejected');
     const [row] = await stack.deps.sql`select result from operations where id = ${operationId}`;
     expect(row?.result).toMatchObject({ userId: expect.stringMatching(/^usr_/) });
+    // One row tells the whole story: refused in the end, with the user it had created.
     const trail = await stack.deps
-      .sql`select action, outcome from audit_events where org_id = ${admin.orgId} and (action like 'user.%' or action like 'operation.%') order by id`;
-    expect(trail.map((t) => `${t.action}:${t.outcome}`)).toEqual([
-      'operation.request.provision_user:succeeded',
-      'user.create:succeeded',
-      'operation.provision_user:rejected',
+      .sql`select action, outcome, detail from audit_events where org_id = ${admin.orgId} and (action like 'user.%' or action like 'operation.%') order by id`;
+    expect(trail.map((t) => `${t.action}:${t.outcome}`)).toEqual(['operation.provision_user:rejected']);
+    expect(trail[0]?.detail.changes).toEqual([
+      expect.objectContaining({ action: 'user.create', targetId: row?.result.userId }),
     ]);
+    expect(trail[0]?.detail.error).toMatch(/Not allowed when it ran/);
   });
 
   it('staff with limited access see only the operations they asked for', async () => {

@@ -104,7 +104,7 @@ describe('GET /v1/audit', () => {
       await stack.request(`/v1/audit?clientOrgId=${admin.orgId}`, { token: fixture.partner.token })
     ).json()) as { items: { action: string; orgId: string; requestId: string | null }[] };
     expect(page.items.map((e) => e.action)).toEqual([
-      'operation.request.provision_user',
+      'operation.provision_user',
       'delegation.activate',
       'delegation.accept',
     ]);

@@ -1,6 +1,7 @@
-import { auditActionLabel } from '../../../../core/audit-actions.ts';
-import type { ClientAuditRow, ClientDelegationRow } from '../../../../services/delegations/client-view.ts';
-import { utcDay, utcMinute } from '../../shared/format.ts';
+import type { AuditEntry } from '../../../../services/audit/trail.ts';
+import type { ClientDelegationRow } from '../../../../services/delegations/client-view.ts';
+import { AuditTable } from '../../shared/audit-trail.tsx';
+import { utcDay } from '../../shared/format.ts';
 import { Layout } from '../../shared/layout.tsx';
 import { RoleList } from './role-list.tsx';
 
@@ -11,7 +12,10 @@ export interface OrgDelegationsPageProps {
   email: string;
   csrf: string;
   delegations: ClientDelegationRow[];
-  audit: ClientAuditRow[];
+  /** The newest events of the organization's trail. */
+  audit: AuditEntry[];
+  /** Whether there are older ones (on the trail page). */
+  more: boolean;
   notice?: string | undefined;
 }
 
@@ -70,35 +74,12 @@ export function OrgDelegationsPage(props: OrgDelegationsPageProps) {
           </tbody>
         </table>
       )}
-      <h2>What partners did here</h2>
-      {props.audit.length === 0 ? (
-        <p>Nothing yet.</p>
-      ) : (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">When (UTC)</th>
-              <th scope="col">Who</th>
-              <th scope="col">For partner</th>
-              <th scope="col">What</th>
-              <th scope="col">Outcome</th>
-            </tr>
-          </thead>
-          <tbody>
-            {props.audit.map((a) => (
-              <tr>
-                <td class="date">{utcMinute(a.at)}</td>
-                <td>{a.actor}</td>
-                <td>{a.partnerName ?? '—'}</td>
-                <td>
-                  {auditActionLabel(a.action)} <small>{a.target}</small>
-                </td>
-                <td>{a.outcome}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <h2>What happened here</h2>
+      {props.audit.length === 0 ? <p>Nothing yet.</p> : <AuditTable entries={props.audit} show="partner" />}
+      <p>
+        <a href="/org/audit">{props.more ? 'Everything that happened here' : 'Search and download the trail'}</a> (by
+        who, what, outcome and date; as CSV)
+      </p>
       <p>
         <a href="/account">Your account</a> (password, two-factor sign-in, where you are signed in)
       </p>

@@ -64,6 +64,7 @@ const nav = [
   { href: '/dashboard/operations', label: 'Operations', needsClientAccess: true },
   { href: '/dashboard/staff', label: 'Staff', ownersOnly: true },
   { href: '/dashboard/security', label: 'Security', ownersOnly: true },
+  { href: '/dashboard/audit', label: 'Audit trail', ownersOnly: true },
   { href: '/dashboard/tokens', label: 'API tokens' },
   { href: '/dashboard/single-sign-on', label: 'Single sign-on', ownersOnly: true },
   { href: '/admin/queues', label: 'Job board', ownersOnly: true },

@@ -1,0 +1,37 @@
+import type { AuditFilterInput } from '../../../../core/audit-filters.ts';
+import type { AuditEntry } from '../../../../services/audit/trail.ts';
+import { AuditFilterForm, AuditPager, AuditTable } from '../../shared/audit-trail.tsx';
+import { Layout } from '../../shared/layout.tsx';
+
+export interface OrgAuditPageProps {
+  orgName: string;
+  entries: AuditEntry[];
+  values: AuditFilterInput;
+  cursor: string | undefined;
+  nextCursor: string | null;
+}
+
+/** Everything that happened in the organization — partners' actions and its own admins' — paged and filtered. */
+export function OrgAuditPage(props: OrgAuditPageProps) {
+  return (
+    <Layout title={`What happened in ${props.orgName}`} wide>
+      <h1>What happened in {props.orgName}</h1>
+      <p class="muted">
+        <a href="/org/delegations">Delegated administration</a> · Newest first; times in UTC.
+      </p>
+      <AuditFilterForm action="/org/audit" values={props.values} />
+      {props.entries.length === 0 ? (
+        <p>Nothing {props.cursor ? 'older' : 'here'} matches.</p>
+      ) : (
+        <AuditTable entries={props.entries} show="partner" />
+      )}
+      <AuditPager
+        path="/org/audit"
+        csvPath="/org/audit.csv"
+        values={props.values}
+        cursor={props.cursor}
+        nextCursor={props.nextCursor}
+      />
+    </Layout>
+  );
+}
