@@ -42,6 +42,11 @@ export const errorCodes = {
     retryable: false,
     title: 'This Idempotency-Key was used for a different request',
   },
+  IDEMPOTENT_RESPONSE_LOST: {
+    status: 409,
+    retryable: false,
+    title: 'The first request with this Idempotency-Key took effect, but its answer was lost: do not send it again',
+  },
   RATE_LIMITED: { status: 429, retryable: true, title: 'Too many requests' },
   DEPENDENCY_UNAVAILABLE: { status: 503, retryable: true, title: 'A service Mandate depends on is unavailable' },
   INTERNAL: { status: 500, retryable: true, title: 'Internal error' },

@@ -129,6 +129,13 @@ export const configSchema = z
      * (after a crash). Longer than any SMTP timeout. Default 180.
      */
     LEASE_SECONDS: z.coerce.number().int().min(1).max(3600).default(180),
+    /**
+     * An `Idempotency-Key` claim whose request stopped answering (its process died, the
+     * database went away) for this long is looked at again: taken over when its request
+     * took no effect, answered 409 IDEMPOTENT_RESPONSE_LOST when it did. Renewed while the
+     * request runs. Default 30.
+     */
+    IDEMPOTENCY_LEASE_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
     /** Work untouched for this long is re-examined by the reconciler. Default 120. */
     RECONCILE_MIN_AGE_SECONDS: z.coerce.number().int().min(0).default(120),
     /**
@@ -264,6 +271,7 @@ export const configSchema = z
       reconcileMinAgeSeconds: env.RECONCILE_MIN_AGE_SECONDS,
       auditRetentionDays: env.AUDIT_RETENTION_DAYS,
       leaseSeconds: env.LEASE_SECONDS,
+      idempotencyLeaseSeconds: env.IDEMPOTENCY_LEASE_SECONDS,
       dnsServers: env.DNS_SERVERS ? env.DNS_SERVERS.split(',') : [],
       domainVerifyDeadlineSeconds: env.DOMAIN_VERIFY_DEADLINE_SECONDS,
       domainVerifyRetryMs: env.DOMAIN_VERIFY_RETRY_MS,
