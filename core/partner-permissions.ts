@@ -6,10 +6,21 @@ export interface PartnerRoleView {
 }
 
 /**
+ * Access `none` means no partner data beyond their own profile: staff without roles read
+ * none of the partner's offers, campaigns (their recipients' addresses included),
+ * delegations, operations or audit trail, on the API or the dashboard — only their own
+ * account and their own API tokens. They are a colleague who has joined, not yet one
+ * given work. Every service that reads partner data checks this first (NOT_AUTHORIZED).
+ */
+export function seesPartnerData(user: PartnerRoleView): boolean {
+  return user.isOwner || user.roles.length > 0;
+}
+
+/**
  * Sending offers (and campaigns of them) is for owners and for staff who were given
  * administrative access to the companies the partner supports — the original's
  * "allow the user to create trial invitations and purchase offers". Staff without
- * access may read the partner's own records but not send anything.
+ * access send nothing (and read nothing: `seesPartnerData`).
  */
 export function canSendOffers(user: PartnerRoleView): boolean {
   return user.isOwner || user.roles.length > 0;

@@ -131,7 +131,7 @@ const table: Row[] = [
     '/v1/offers',
     () => `/v1/offers`,
     null,
-    { 'other partner': 200, 'staff none': 200, 'staff limited': 200, 'staff full': 200, owner: 200 },
+    { 'other partner': 200, 'staff none': 403, 'staff limited': 200, 'staff full': 200, owner: 200 },
   ],
   [
     'POST',
@@ -152,7 +152,7 @@ const table: Row[] = [
     '/v1/campaigns',
     () => `/v1/campaigns`,
     null,
-    { 'other partner': 200, 'staff none': 200, 'staff limited': 200, 'staff full': 200, owner: 200 },
+    { 'other partner': 200, 'staff none': 403, 'staff limited': 200, 'staff full': 200, owner: 200 },
   ],
   [
     'POST',
@@ -166,14 +166,14 @@ const table: Row[] = [
     '/v1/campaigns/{id}',
     () => `/v1/campaigns/${ids.campaign}`,
     null,
-    { 'other partner': 404, 'staff none': 200, 'staff limited': 200, 'staff full': 200, owner: 200 },
+    { 'other partner': 404, 'staff none': 403, 'staff limited': 200, 'staff full': 200, owner: 200 },
   ],
   [
     'GET',
     '/v1/campaigns/{id}/recipients',
     () => `/v1/campaigns/${ids.campaign}/recipients`,
     null,
-    { 'other partner': 404, 'staff none': 200, 'staff limited': 200, 'staff full': 200, owner: 200 },
+    { 'other partner': 404, 'staff none': 403, 'staff limited': 200, 'staff full': 200, owner: 200 },
   ],
   [
     'POST',
@@ -187,14 +187,14 @@ const table: Row[] = [
     '/v1/delegations',
     () => `/v1/delegations`,
     null,
-    { 'other partner': 200, 'staff none': 200, 'staff limited': 200, 'staff full': 200, owner: 200 },
+    { 'other partner': 200, 'staff none': 403, 'staff limited': 200, 'staff full': 200, owner: 200 },
   ],
   [
     'GET',
     '/v1/delegations/{id}',
     () => `/v1/delegations/${ids.delegation}`,
     null,
-    { 'other partner': 404, 'staff none': 200, 'staff limited': 200, 'staff full': 200, owner: 200 },
+    { 'other partner': 404, 'staff none': 403, 'staff limited': 200, 'staff full': 200, owner: 200 },
   ],
   [
     'POST',
@@ -209,7 +209,7 @@ const table: Row[] = [
     '/v1/delegations/{id}/amendments',
     () => `/v1/delegations/${ids.delegation}/amendments`,
     null,
-    { 'other partner': 404, 'staff none': 200, 'staff limited': 200, 'staff full': 200, owner: 200 },
+    { 'other partner': 404, 'staff none': 403, 'staff limited': 200, 'staff full': 200, owner: 200 },
   ],
   [
     'POST',
@@ -274,14 +274,14 @@ const table: Row[] = [
     '/v1/operations/{id}',
     () => `/v1/operations/${ids.operation}`,
     null,
-    { 'other partner': 404, 'staff none': 404, 'staff limited': 404, 'staff full': 200, owner: 200 },
+    { 'other partner': 404, 'staff none': 403, 'staff limited': 404, 'staff full': 200, owner: 200 },
   ],
   [
     'POST',
     '/v1/operations/{id}/retry',
     () => `/v1/operations/${ids.operation}/retry`,
     null,
-    { 'other partner': 404, 'staff none': 404, 'staff limited': 404, 'staff full': 202, owner: 202 },
+    { 'other partner': 404, 'staff none': 403, 'staff limited': 404, 'staff full': 202, owner: 202 },
   ],
   [
     'GET',
@@ -385,6 +385,15 @@ describe('authorization matrix', () => {
     });
     expect(response.status, `${method} ${path()} as ${caller}`).toBe(status);
     await response.body?.cancel();
+  });
+
+  // Access none: nothing of the partner's but their own tokens, refused as every 403 is.
+  const readsRefusedToNone = table.filter(
+    ([method, , , , byCaller]) => method === 'GET' && byCaller['staff none'] === 403,
+  );
+  it.each(readsRefusedToNone)('%s %s as staff none → NOT_AUTHORIZED', async (_method, _route, path) => {
+    const response = await stack.request(path(), { token: tokens['staff none'] as string });
+    expect((await readProblem(response)).code).toBe('NOT_AUTHORIZED');
   });
 });
 
