@@ -27,6 +27,21 @@ export function canSendOffers(user: PartnerRoleView): boolean {
 }
 
 /**
+ * Why a campaign must stop sending, or null while it may go on: a campaign is sent on its
+ * requester's authority, judged again for each email (services/campaigns/send-offer.ts), as
+ * a queued operation is when it runs. `requester` null: no longer on the partner's staff.
+ */
+export function campaignStopReason(requester: PartnerRoleView | null): string | null {
+  if (!requester) {
+    return 'The staff member who sent this campaign is no longer on the staff: the rest of it was not sent.';
+  }
+  if (!canSendOffers(requester)) {
+    return 'The staff member who sent this campaign no longer may send offers: the rest of it was not sent.';
+  }
+  return null;
+}
+
+/**
  * Ending and extending delegations changes the relationship with a client itself: for
  * owners and for staff with full access.
  */
