@@ -91,6 +91,20 @@ export const operationChangeLabels = {
 
 export type OperationChange = keyof typeof operationChangeLabels;
 
+/** An operation row's changes (`detail.changes`) in words: "Created the user ann@…". */
+export function changesInWords(detail: Record<string, unknown> | null): string[] {
+  const changes = detail?.changes;
+  if (!Array.isArray(changes)) return [];
+  return changes.map((change: Record<string, unknown>) => {
+    const action = String(change.action);
+    const words = Object.hasOwn(operationChangeLabels, action)
+      ? operationChangeLabels[action as OperationChange]
+      : action;
+    const about = typeof change.email === 'string' ? change.email : typeof change.name === 'string' ? change.name : '';
+    return about ? `${words} ${about}` : words;
+  });
+}
+
 /**
  * Actions older rows hold and nothing records any more: before an operation's story was one
  * row it was three (asked, each change, outcome), and staff were added before they were invited.
