@@ -54,8 +54,6 @@ export function toAppError(error: unknown): AppError {
         return new AppError('INTERNAL', undefined, { cause: error });
     }
   }
-  // A value PostgreSQL cannot store (a NUL byte, an invalid escape): input that slipped
-  // past validation is still the client's input, not our failure.
   // A pool timeout (DATABASE_API_*_TIMEOUT_MS): a stuck lock or query elsewhere, not this
   // request's fault — the same request may well succeed in a moment.
   const timeout = databaseTimeoutKind(error);
@@ -66,6 +64,8 @@ export function toAppError(error: unknown): AppError {
         : 'A database query of this request took too long; try again shortly';
     return new AppError('DATABASE_TIMEOUT', detail, { cause: error, details: { retryAfterSeconds: 1 } });
   }
+  // A value PostgreSQL cannot store (a NUL byte, an invalid escape): input that slipped
+  // past validation is still the client's input, not our failure.
   const pgCode = pgErrorCode(error);
   if (pgCode && invalidInputCodes.has(pgCode)) {
     return new AppError('VALIDATION_FAILED', 'The request contains characters that cannot be stored', { cause: error });

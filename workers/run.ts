@@ -52,13 +52,8 @@ async function processJob(deps: WorkerDeps, job: Job): Promise<unknown> {
       // The code leads, as in an UnrecoverableError's reason; not drizzle's message, which
       // carries the query's parameters into the job board.
       const setting = timeout === 'lock' ? 'DATABASE_WORKER_LOCK_TIMEOUT_MS' : 'DATABASE_WORKER_STATEMENT_TIMEOUT_MS';
-      throw new AppError(
-        'DATABASE_TIMEOUT',
-        `DATABASE_TIMEOUT: a query was stopped by the ${timeout} timeout (${setting})`,
-        {
-          cause: error,
-        },
-      );
+      const reason = `DATABASE_TIMEOUT: a query was stopped by the ${timeout} timeout (${setting})`;
+      throw new AppError('DATABASE_TIMEOUT', reason, { cause: error });
     }
     logger.warn({ err: error }, isFinalAttempt ? 'job failed on its last attempt' : 'job failed; will retry');
     throw error;
