@@ -68,7 +68,7 @@ async function main(argv: string[]): Promise<number> {
     }
     const config = loadConfigOrExit();
     const logger = createLogger({ ...config, logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel });
-    await migrateDatabase(config.databaseUrl, logger);
+    await migrateDatabase(config.databaseUrl, logger, config.databaseTimeouts.migrations);
     const sql = createSql(config.databaseUrl, { max: 2 });
     try {
       const created = await createPartner(createDb(sql), args);

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import { type DatabaseTimeouts, timeoutParameters } from './client.ts';
 
 export const migrationsFolder = fileURLToPath(new URL('./migrations', import.meta.url));
 
@@ -47,12 +48,23 @@ export async function ensureDatabase(url: string, logger?: MigrationLog): Promis
 /**
  * Applies the committed migrations. Several processes may start at once (api and
  * workers), so the work happens under a PostgreSQL advisory lock on one connection.
+ * `timeouts` (DATABASE_MIGRATION_*; default none) bound each migration statement; a
+ * statement that hits one fails the migration, whose transaction leaves nothing applied.
  */
-export async function migrateDatabase(url: string, logger?: MigrationLog): Promise<void> {
+export async function migrateDatabase(url: string, logger?: MigrationLog, timeouts?: DatabaseTimeouts): Promise<void> {
   await ensureDatabase(url, logger);
-  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  const sql = postgres(url, {
+    max: 1,
+    onnotice: () => {},
+    connection: { application_name: 'mandate-migrate', ...(timeouts ? timeoutParameters(timeouts) : {}) },
+  });
   try {
+    // Waiting while another process migrates is not a stuck lock: wait without the lock
+    // timeout, then go back to the connection's own (RESET returns to the value it was
+    // opened with) for the migration's statements. One connection (max 1): same session.
+    await sql`set lock_timeout = 0`;
     await sql`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
+    await sql`reset lock_timeout`;
     await migrate(drizzle({ client: sql }), { migrationsFolder });
     await sql`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`;
     logger?.debug('database migrations applied');

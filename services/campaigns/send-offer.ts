@@ -1,5 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { renderOfferEmail } from '../../core/emails/offer-email.ts';
+import { interruptedTooOften } from '../../core/interrupted-sends.ts';
 import { campaignStopReason, type PartnerRoleView } from '../../core/partner-permissions.ts';
 import { sortRoles } from '../../core/roles.ts';
 import { classifySmtpError, isSmtpError, RetryableSendError } from '../../core/smtp-outcome.ts';
@@ -119,7 +120,7 @@ export async function sendOffer(
     return { outcome: 'failed', reason, reply };
   };
 
-  if (row.uncertain_sends >= 2) {
+  if (interruptedTooOften(row.uncertain_sends)) {
     // Two attempts died mid-send: the email has probably gone out (twice, perhaps). The
     // policy is to resend at most once (docs/adr/0005): count it as sent.
     await applyTransition(deps.db, {
