@@ -136,6 +136,14 @@ export const configSchema = z
      * (and by nothing else). Default 400.
      */
     AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(400),
+    /**
+     * How long a migration's statement waits for a table lock before the migration is
+     * rolled back and tried again, in ms: while it waits, reads of that table wait behind
+     * it. Default 5000.
+     */
+    MIGRATION_LOCK_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+    /** Tries of a migration that cannot get its locks, with a doubling wait between. Default 5. */
+    MIGRATION_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
     /** How often the reconciler re-enqueues unfinished work, in ms. Default 60000. */
     RECONCILE_INTERVAL_MS: z.coerce.number().int().min(1000).default(60_000),
     /** DNS servers for domain verification, comma-separated `host[:port]`. Default: the system's. */
@@ -263,6 +271,8 @@ export const configSchema = z
       reconcileIntervalMs: env.RECONCILE_INTERVAL_MS,
       reconcileMinAgeSeconds: env.RECONCILE_MIN_AGE_SECONDS,
       auditRetentionDays: env.AUDIT_RETENTION_DAYS,
+      migrationLockTimeoutMs: env.MIGRATION_LOCK_TIMEOUT_MS,
+      migrationAttempts: env.MIGRATION_ATTEMPTS,
       leaseSeconds: env.LEASE_SECONDS,
       dnsServers: env.DNS_SERVERS ? env.DNS_SERVERS.split(',') : [],
       domainVerifyDeadlineSeconds: env.DOMAIN_VERIFY_DEADLINE_SECONDS,
