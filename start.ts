@@ -4,6 +4,7 @@
  */
 import { createApp } from './api/app.ts';
 import { startServer } from './api/server.ts';
+import { MigrationError } from './db/migrate.ts';
 import { loadConfigOrExit } from './lib/config.ts';
 import { closeDeps, createDeps } from './lib/deps.ts';
 import { startEmbeddedPostgresIfWanted } from './lib/dev/embedded-postgres.ts';
@@ -27,7 +28,9 @@ try {
 } catch (error) {
   logger.fatal(
     { err: error },
-    `PostgreSQL is not reachable at DATABASE_URL. Start it (e.g. \`docker compose up -d postgres\`) or set DATABASE_URL.`,
+    error instanceof MigrationError
+      ? error.message
+      : `PostgreSQL is not reachable at DATABASE_URL. Start it (e.g. \`docker compose up -d postgres\`) or set DATABASE_URL.`,
   );
   process.exit(1);
 }

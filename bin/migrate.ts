@@ -1,4 +1,5 @@
 /** `npm run db:migrate`: applies the committed migrations to DATABASE_URL. */
+import { MigrationError } from '../db/migrate.ts';
 import { loadConfigOrExit } from '../lib/config.ts';
 import { createLogger } from '../lib/logger.ts';
 import { migrateAll } from '../lib/migrate.ts';
@@ -6,5 +7,10 @@ import { resolveQueueBackend } from '../lib/queues/transport.ts';
 
 const config = await resolveQueueBackend(loadConfigOrExit());
 const logger = createLogger(config);
-await migrateAll(config, logger);
+try {
+  await migrateAll(config, logger);
+} catch (error) {
+  logger.fatal({ err: error }, error instanceof MigrationError ? error.message : 'migrating failed');
+  process.exit(1);
+}
 logger.info('migrations applied');

@@ -66,6 +66,11 @@ function readMigrations(folder: string): Migration[] {
   });
 }
 
+/** A migration that failed: its message names it and says what to do. */
+export class MigrationError extends Error {
+  override name = 'MigrationError';
+}
+
 /** Lock not available (lock_timeout) and deadlock: both mean "try again later". */
 const RETRYABLE = new Set(['55P03', '40P01']);
 
@@ -206,10 +211,12 @@ export async function migrateDatabase(url: string, logger?: MigrationLog, option
         } catch (error) {
           const code = (error as { code?: string }).code ?? '';
           if (!RETRYABLE.has(code)) {
-            throw new Error(`migration ${migration.tag} failed: ${(error as Error).message}`, { cause: error });
+            throw new MigrationError(`migration ${migration.tag} failed: ${(error as Error).message}`, {
+              cause: error,
+            });
           }
           if (attempt >= attempts) {
-            throw new Error(
+            throw new MigrationError(
               `migration ${migration.tag} could not take its locks in ${attempts} attempts (waiting up to ` +
                 `${lockTimeoutMs} ms each): another session holds a lock on a table it changes — see ` +
                 `pg_stat_activity. ${migration.transaction ? 'Nothing of it was applied. ' : ''}Run the ` +
