@@ -150,6 +150,18 @@ async function takeMigrationLock(sql: Sql, logger?: MigrationLog): Promise<void>
   }
 }
 
+/**
+ * The advisory lock belongs to the connection: if it dropped, postgres.js has opened a new
+ * one without it, and another process may be migrating. Stop rather than race it.
+ */
+async function assertStillLocked(sql: Sql): Promise<void> {
+  const [row] = await sql`
+    select exists (select 1 from pg_locks where locktype = 'advisory' and granted
+      and pid = pg_backend_pid() and objid = ${MIGRATION_LOCK_KEY}) as held`;
+  if (!row?.held)
+    throw new MigrationError('lost the migration lock (the connection dropped): run the migrations again');
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Index names a no-transaction migration builds, to drop what a failed build left invalid. */
@@ -203,6 +215,7 @@ export async function migrateDatabase(url: string, logger?: MigrationLog, option
     await sql`create table if not exists drizzle.__drizzle_migrations (id serial primary key, hash text not null, created_at bigint)`;
     const last = await lastApplied(sql);
     for (const migration of migrations.filter((m) => last === undefined || m.when > last)) {
+      await assertStillLocked(sql);
       for (let attempt = 1; ; attempt++) {
         try {
           await runMigration(sql, migration, lockTimeoutMs);
