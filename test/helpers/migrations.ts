@@ -1,16 +1,24 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
+import { onTestFinished } from 'vitest';
 import { testServices } from './services.ts';
+
+/** A temporary directory, removed when the test that asked for it finishes. */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
 
 /**
  * A migrations folder of our own, in drizzle-kit's layout (`<tag>.sql` and
  * `meta/_journal.json`): for tests of the runner that need a migration the project has not.
  */
 export function migrationsFolderOf(migrations: { tag: string; sql: string }[]): string {
-  const folder = mkdtempSync(join(tmpdir(), 'mandate-migrations-'));
+  const folder = tempDir('mandate-migrations-');
   mkdirSync(join(folder, 'meta'));
   for (const { tag, sql } of migrations) writeFileSync(join(folder, `${tag}.sql`), sql);
   const entries = migrations.map(({ tag }, idx) => ({ idx, version: '7', when: 1_000 + idx, tag, breakpoints: true }));

@@ -1,10 +1,7 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import postgres from 'postgres';
 import { afterEach, describe, expect, it } from 'vitest';
 import { migrateDatabase } from '../../../db/migrate.ts';
-import { emptyDatabase } from '../../helpers/migrations.ts';
+import { emptyDatabase, tempDir } from '../../helpers/migrations.ts';
 import { runTsx } from '../../helpers/processes.ts';
 import { testServices } from '../../helpers/services.ts';
 
@@ -14,7 +11,7 @@ const env = (url: string) => ({
   REDIS_URL: testServices.redisUrl,
   NODE_ENV: 'test',
   LOG_LEVEL: 'silent',
-  DATA_DIR: mkdtempSync(join(tmpdir(), 'mandate-data-')),
+  DATA_DIR: tempDir('mandate-data-'),
 });
 
 describe('`partner create` against a database that is behind', () => {

@@ -1,13 +1,12 @@
 import { createHash } from 'node:crypto';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import { migrate as drizzleMigrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import { afterEach, describe, expect, it } from 'vitest';
 import { migrateDatabase, migrationsFolder } from '../../../db/migrate.ts';
-import { emptyDatabase, migrationsFolderOf } from '../../helpers/migrations.ts';
+import { emptyDatabase, migrationsFolderOf, tempDir } from '../../helpers/migrations.ts';
 import { runTsx } from '../../helpers/processes.ts';
 import { testServices } from '../../helpers/services.ts';
 
@@ -47,7 +46,7 @@ describe('migrating', () => {
       NODE_ENV: 'test',
       LOG_LEVEL: 'info',
       LOG_PRETTY: 'false',
-      DATA_DIR: mkdtempSync(join(tmpdir(), 'mandate-data-')),
+      DATA_DIR: tempDir('mandate-data-'),
     };
     const runs = await Promise.all([1, 2, 3].map(() => runTsx('bin/migrate.ts', [], env)));
     for (const run of runs) expect(run, run.stderr + run.stdout).toMatchObject({ code: 0 });
@@ -104,7 +103,7 @@ describe('migrating', () => {
     const database = emptyDatabase();
     cleanups.push(() => database.drop());
     // The migrations as they were when drizzle-orm's migrate() ran them.
-    const old = mkdtempSync(join(tmpdir(), 'mandate-old-migrations-'));
+    const old = tempDir('mandate-old-migrations-');
     cpSync(migrationsFolder, old, { recursive: true });
     const entries = journal.entries.filter((e) => e.idx <= 25);
     writeFileSync(join(old, 'meta', '_journal.json'), JSON.stringify({ ...journal, entries }));
