@@ -4,13 +4,12 @@
  */
 import { createApp } from './api/app.ts';
 import { startServer } from './api/server.ts';
-import { MigrationError } from './db/migrate.ts';
 import { loadConfigOrExit } from './lib/config.ts';
 import { closeDeps, createDeps } from './lib/deps.ts';
 import { startEmbeddedPostgresIfWanted } from './lib/dev/embedded-postgres.ts';
 import { startMessage } from './lib/dev/first-run.ts';
 import { createLogger } from './lib/logger.ts';
-import { migrateAll } from './lib/migrate.ts';
+import { migrateAll, migrationFailureMessage } from './lib/migrate.ts';
 import { resolveQueueBackend } from './lib/queues/transport.ts';
 import { onShutdown } from './lib/shutdown.ts';
 import { startWorkers } from './workers/run.ts';
@@ -26,12 +25,7 @@ const config = await resolveQueueBackend(embedded ? { ...loaded, databaseUrl: em
 try {
   await migrateAll(config, logger);
 } catch (error) {
-  logger.fatal(
-    { err: error },
-    error instanceof MigrationError
-      ? error.message
-      : `PostgreSQL is not reachable at DATABASE_URL. Start it (e.g. \`docker compose up -d postgres\`) or set DATABASE_URL.`,
-  );
+  logger.fatal({ err: error }, migrationFailureMessage(error));
   process.exit(1);
 }
 const deps = createDeps(config, { logger });

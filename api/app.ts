@@ -12,7 +12,7 @@ import { type RouteScopes, requirePartnerToken, routeScopes } from './auth.ts';
 import type { App, AppEnv } from './env.ts';
 import { idempotency } from './idempotency.ts';
 import { observeHttpRequest, registerMetricsEndpoint } from './metrics.ts';
-import { fieldIssues, problemResponse, toAppError } from './problem.ts';
+import { fieldIssues, logRequestError, problemResponse, toAppError } from './problem.ts';
 import { registerListAudit } from './routes/audit/list.ts';
 import { registerCreateCampaign } from './routes/campaigns/create.ts';
 import { registerGetCampaign } from './routes/campaigns/get.ts';
@@ -213,8 +213,7 @@ export function createApp(deps: Deps): App {
   app.onError(async (error, c) => {
     const appError = toAppError(error);
     const logger = c.var.logger ?? deps.logger;
-    // The route pattern, not the path: paths can carry offer tokens.
-    if (appError.code === 'INTERNAL') logger.error({ err: error, route: routePath(c, -1) }, 'unhandled error');
+    logRequestError(logger, appError, error, routePath(c, -1));
     // A known caller refused (a 403, or a known token that expired): in the partner's trail.
     const refused = appError.status === 403 || appError.status === 401;
     if (refused && c.var.principal && !c.var.pageHome) await recordDenied(c, appError, logger);

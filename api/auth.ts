@@ -1,6 +1,6 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { createMiddleware } from 'hono/factory';
-import { routePath } from 'hono/route';
+import { matchedRoutes } from 'hono/route';
 import { AppError } from '../core/errors.ts';
 import { isTokenScope, type TokenScope } from '../core/token-scopes.ts';
 import { authenticateApiToken } from '../services/shared/principals.ts';
@@ -11,9 +11,20 @@ import { utcMinute } from './web/shared/format.ts';
  * The scope each partner API route needs, read from the routes' own `security`
  * declarations (api/schemas.ts `needsScope`), keyed `METHOD /hono/:path`. `null`: any
  * valid token (`anyTokenSecurity`). Built once the routes are registered; a /v1 route
- * that declares neither stops the start, so no route is open to every scope by mistake.
+ * that declares neither stops the start, so no route is open to every scope by mistake —
+ * and so does a /v1 handler added outside the OpenAPI routes (`app.get`, `app.all`),
+ * which has no declaration to read. A route added after this runs is refused at request
+ * time (`requirePartnerToken`).
  */
 export type RouteScopes = ReadonlyMap<string, TokenScope | null>;
+
+/**
+ * Middleware of the whole /v1 area (`app.use('/v1/*')`, `app.use('*')`), not a handler:
+ * when it is the last route a request matched, no handler did, and the request ends in
+ * the 404. Hono records `use` under the method ALL.
+ */
+const isAreaMiddleware = (route: { method: string; path: string }) =>
+  route.method === 'ALL' && route.path.endsWith('*');
 
 export function routeScopes(app: OpenAPIHono<AppEnv>): RouteScopes {
   const scopes = new Map<string, TokenScope | null>();
@@ -25,6 +36,12 @@ export function routeScopes(app: OpenAPIHono<AppEnv>): RouteScopes {
     if (!security?.some((requirement) => requirement.bearer)) throw new Error(`${key} declares no bearer security`);
     if (declared.length > 1 || !declared.every(isTokenScope)) throw new Error(`${key}: one known scope at most`);
     scopes.set(key, declared[0] ?? null);
+  }
+  for (const route of app.routes) {
+    if (!route.path.startsWith('/v1/') || isAreaMiddleware(route)) continue;
+    if (!scopes.has(`${route.method} ${route.path}`)) {
+      throw new Error(`${route.method} ${route.path} is served outside the OpenAPI routes: it declares no scope`);
+    }
   }
   return scopes;
 }
@@ -63,9 +80,15 @@ export function requirePartnerToken(scopes: () => RouteScopes) {
       );
     }
     // The last matched route is the handler this request will reach (middleware comes
-    // first); no handler matched → no scope, and the request ends in the 404.
+    // first). Only the area's middleware matched → no handler, and the request ends in the
+    // 404. A handler with no declaration is refused, whatever the token: fail closed.
     const method = c.req.method === 'HEAD' ? 'GET' : c.req.method;
-    const needed = scopes().get(`${method} ${routePath(c, -1)}`);
+    const handler = matchedRoutes(c).at(-1);
+    const needed = handler ? scopes().get(`${method} ${handler.path}`) : undefined;
+    if (needed === undefined && handler && !isAreaMiddleware(handler)) {
+      c.var.logger.error({ route: handler.path, method }, 'a /v1 route declares no token scope: refused');
+      throw new AppError('NOT_AUTHORIZED', 'This route declares no token scope, so no token may use it.');
+    }
     if (needed && !principal.token.scopes.includes(needed)) {
       throw new AppError('INSUFFICIENT_SCOPE', `This API token does not have the scope \`${needed}\` this needs.`, {
         details: { requiredScope: needed },

@@ -2,18 +2,30 @@ import { createMiddleware } from 'hono/factory';
 import { AppError } from '../core/errors.ts';
 import type { Db } from '../db/client.ts';
 import { sha256Hex } from '../lib/secrets.ts';
-import { claimKey, releaseKey, storedKey, storeResponse } from '../services/shared/idempotency-keys.ts';
+import {
+  claimKey,
+  effectOf,
+  releaseKey,
+  renewKey,
+  storedKey,
+  storeResponse,
+  takeOverAbandonedKey,
+} from '../services/shared/idempotency-keys.ts';
 import type { AppEnv } from './env.ts';
 
 const keyShape = /^[\x21-\x7e]{1,200}$/;
 
 /**
  * `Idempotency-Key` on every POST of the partner API. The first request with a key
- * claims it; its 2xx response is stored. A repeat with the same key and the same request
- * (method, path, content type, body) gets the stored response, marked
- * `Idempotent-Replayed: true`, and causes nothing; with another request it is refused
- * with 422 IDEMPOTENCY_KEY_REUSED; while the first is still running, with 409. A request
- * that did not succeed releases its key, so it can be retried as is.
+ * claims it, with its request id and a lease renewed while it runs; its 2xx response is
+ * stored. A repeat with the same key and the same request (method, path, content type,
+ * body) gets the stored response, marked `Idempotent-Replayed: true`, and causes nothing;
+ * with another request it is refused with 422 IDEMPOTENCY_KEY_REUSED; while the first is
+ * still running, with 409. A request that did not succeed releases its key, so it can be
+ * retried as is. A claim left behind — its process killed, the database gone at the wrong
+ * moment — is looked at again once its lease is past: taken over when its request took no
+ * effect (nothing audited under its request id), answered 409 IDEMPOTENT_RESPONSE_LOST,
+ * naming what it changed, when it did (ADR 19).
  */
 export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
   const key = c.req.header('idempotency-key');
@@ -23,42 +35,75 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
       issues: [{ path: 'Idempotency-Key', message: 'invalid' }],
     });
   }
-  const { db } = c.var.deps;
+  const { db, config } = c.var.deps;
   const userId = c.var.principal.userId;
+  const requestId = c.var.requestId;
+  const leaseSeconds = config.idempotencyLeaseSeconds;
   const body = new Uint8Array(await c.req.arrayBuffer());
   const requestHash = sha256Hex(
     `${c.req.method} ${c.req.path}?${new URL(c.req.url).search}\n${c.req.header('content-type') ?? ''}\n${Buffer.from(body).toString('base64')}`,
   );
 
-  const [claimed] = await claimKey(db).execute({ userId, key, requestHash });
-
+  const [claimed] = await claimKey(db).execute({ userId, key, requestHash, requestId, leaseSeconds });
   if (!claimed) {
-    const [stored] = await storedKey(db).execute({ userId, key });
-    if (!stored) throw new AppError('CONFLICT', 'Retry the request');
-    if (stored.requestHash !== requestHash) {
-      throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used with a different request');
-    }
-    if (stored.status === null) {
-      throw new AppError('CONFLICT', 'A request with this Idempotency-Key is still in progress');
-    }
-    if (stored.body === null) {
-      throw new AppError(
-        'CONFLICT',
-        'The request with this Idempotency-Key succeeded; its secrets were shown only once',
-      );
-    }
-    return new Response(stored.body, {
-      status: stored.status,
-      headers: { 'content-type': stored.contentType ?? 'application/json', 'idempotent-replayed': 'true' },
-    });
+    const replay = await answerRepeat(db, { userId, key, requestHash, requestId, leaseSeconds });
+    if (replay) return replay;
   }
 
+  // Renewed while the request runs, so a slow request is not mistaken for an abandoned one.
+  const renewal = setInterval(
+    () => {
+      renewKey(db)
+        .execute({ userId, key, requestId, leaseSeconds })
+        .catch((error: unknown) => c.var.logger.warn({ err: error }, 'could not renew an Idempotency-Key claim'));
+    },
+    (leaseSeconds * 1000) / 3,
+  );
   try {
     await next();
   } finally {
-    await settle(db, userId, key, c.req.path, c.res);
+    clearInterval(renewal);
+    await settle(db, { userId, key, requestId }, c.req.path, c.res);
   }
 });
+
+/**
+ * The answer to a request whose key is taken: the stored response, or a refusal — or
+ * null when it took over an abandoned claim and should run.
+ */
+async function answerRepeat(
+  db: Db,
+  claim: { userId: string; key: string; requestHash: string; requestId: string; leaseSeconds: number },
+): Promise<Response | null> {
+  const [stored] = await storedKey(db).execute(claim);
+  if (!stored) throw new AppError('CONFLICT', 'Retry the request');
+  if (stored.requestHash !== claim.requestHash) {
+    throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used with a different request');
+  }
+  if (stored.status === null) {
+    const abandoned = (stored.claimedUntil ?? stored.createdAt).getTime() < Date.now();
+    if (abandoned) {
+      const [taken] = await takeOverAbandonedKey(db).execute(claim);
+      if (taken) return null;
+      const effect = stored.requestId ? await effectOf(db, stored.requestId) : null;
+      if (effect) {
+        throw new AppError(
+          'IDEMPOTENT_RESPONSE_LOST',
+          `The first request with this Idempotency-Key took effect (${effect.targetType} ${effect.targetId}) but its answer was lost; read the result instead of sending it again`,
+          { details: { effect } },
+        );
+      }
+    }
+    throw new AppError('CONFLICT', 'A request with this Idempotency-Key is still in progress');
+  }
+  if (stored.body === null) {
+    throw new AppError('CONFLICT', 'The request with this Idempotency-Key succeeded; its secrets were shown only once');
+  }
+  return new Response(stored.body, {
+    status: stored.status,
+    headers: { 'content-type': stored.contentType ?? 'application/json', 'idempotent-replayed': 'true' },
+  });
+}
 
 /**
  * Responses that carry a secret shown only once (an offer's link, a new API token): their
@@ -69,21 +114,19 @@ const secretResponses = new Set(['/v1/offers', '/v1/tokens']);
 
 async function settle(
   db: Db,
-  userId: string,
-  key: string,
+  claim: { userId: string; key: string; requestId: string },
   path: string,
   response: Response | undefined,
 ): Promise<void> {
   if (response && response.status >= 200 && response.status < 300) {
     const body = secretResponses.has(path) ? null : await response.clone().text();
     await storeResponse(db).execute({
-      userId,
-      key,
+      ...claim,
       status: response.status,
       contentType: response.headers.get('content-type'),
       body,
     });
   } else {
-    await releaseKey(db).execute({ userId, key });
+    await releaseKey(db).execute(claim);
   }
 }

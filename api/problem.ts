@@ -2,7 +2,8 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ZodError } from 'zod';
 import { AppError, type ErrorCode, errorCodes, type FieldIssue } from '../core/errors.ts';
-import { pgErrorCode } from '../db/errors.ts';
+import { databaseTimeoutKind, pgErrorCode } from '../db/errors.ts';
+import type { Logger } from '../lib/logger.ts';
 import type { AppEnv } from './env.ts';
 
 /** An RFC 9457 problem document, with Mandate's stable `code` and the field issues. */
@@ -53,6 +54,16 @@ export function toAppError(error: unknown): AppError {
         return new AppError('INTERNAL', undefined, { cause: error });
     }
   }
+  // A pool timeout (DATABASE_API_*_TIMEOUT_MS): a stuck lock or query elsewhere, not this
+  // request's fault — the same request may well succeed in a moment.
+  const timeout = databaseTimeoutKind(error);
+  if (timeout) {
+    const detail =
+      timeout === 'lock'
+        ? 'Something this request needs was locked by another for too long; try again shortly'
+        : 'A database query of this request took too long; try again shortly';
+    return new AppError('DATABASE_TIMEOUT', detail, { cause: error, details: { retryAfterSeconds: 1 } });
+  }
   // A value PostgreSQL cannot store (a NUL byte, an invalid escape): input that slipped
   // past validation is still the client's input, not our failure.
   const pgCode = pgErrorCode(error);
@@ -62,6 +73,22 @@ export function toAppError(error: unknown): AppError {
   return new AppError('INTERNAL', 'Something went wrong on our side; the request id helps us find it', {
     cause: error,
   });
+}
+
+/**
+ * The log line of a request that ended in `appError` (from `error`), if it deserves one:
+ * our own faults and database timeouts. `route` is the route pattern, never the path
+ * (paths can carry offer tokens).
+ */
+export function logRequestError(logger: Logger, appError: AppError, error: unknown, route: string): void {
+  if (appError.code === 'INTERNAL') logger.error({ err: error, route }, 'unhandled error');
+  if (appError.code === 'DATABASE_TIMEOUT') {
+    const timeout = databaseTimeoutKind(error);
+    logger.warn(
+      { err: error, route, code: appError.code, timeout },
+      `request stopped by the database's ${timeout} timeout`,
+    );
+  }
 }
 
 export function problemResponse(c: Context<AppEnv>, error: AppError): Response {

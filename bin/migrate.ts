@@ -1,8 +1,7 @@
 /** `npm run db:migrate`: applies the committed migrations to DATABASE_URL. */
-import { MigrationError } from '../db/migrate.ts';
 import { loadConfigOrExit } from '../lib/config.ts';
 import { createLogger } from '../lib/logger.ts';
-import { migrateAll } from '../lib/migrate.ts';
+import { migrateAll, migrationFailureMessage } from '../lib/migrate.ts';
 import { resolveQueueBackend } from '../lib/queues/transport.ts';
 
 const config = await resolveQueueBackend(loadConfigOrExit());
@@ -10,7 +9,7 @@ const logger = createLogger(config);
 try {
   await migrateAll(config, logger);
 } catch (error) {
-  logger.fatal({ err: error }, error instanceof MigrationError ? error.message : 'migrating failed');
+  logger.fatal({ err: error }, migrationFailureMessage(error));
   process.exit(1);
 }
 logger.info('migrations applied');

@@ -75,7 +75,7 @@ async function main(argv: string[]): Promise<number> {
       return 2;
     }
     const config = loadConfigOrExit();
-    // Only `npm run db:migrate` and `npm start` migrate (ADR 19): a command that changed the
+    // Only `npm run db:migrate` and `npm start` migrate (ADR 20): a command that changed the
     // schema of a running system as a side effect would take its locks unannounced.
     const pending = await pendingMigrations(config.databaseUrl);
     if (pending.length > 0) {

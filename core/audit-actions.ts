@@ -16,6 +16,7 @@ const fixedActions = {
   'offer.revoke': 'Withdrew an offer',
   'campaign.create': 'Started a campaign',
   'campaign.retry_failed': 'Sent failed offers again',
+  'campaign.stop': 'Stopped a campaign: whoever sent it may no longer send offers',
   'delegation.accept': 'Accepted the delegation',
   'delegation.decline': 'Declined the offer',
   'delegation.activate': 'Granted the delegated access',
@@ -89,6 +90,20 @@ export const operationChangeLabels = {
 } as const;
 
 export type OperationChange = keyof typeof operationChangeLabels;
+
+/** An operation row's changes (`detail.changes`) in words: "Created the user ann@…". */
+export function changesInWords(detail: Record<string, unknown> | null): string[] {
+  const changes = detail?.changes;
+  if (!Array.isArray(changes)) return [];
+  return changes.map((change: Record<string, unknown>) => {
+    const action = String(change.action);
+    const words = Object.hasOwn(operationChangeLabels, action)
+      ? operationChangeLabels[action as OperationChange]
+      : action;
+    const about = typeof change.email === 'string' ? change.email : typeof change.name === 'string' ? change.name : '';
+    return about ? `${words} ${about}` : words;
+  });
+}
 
 /**
  * Actions older rows hold and nothing records any more: before an operation's story was one

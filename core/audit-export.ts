@@ -17,6 +17,7 @@ export interface ExportedAuditEntry {
   about: string | null;
   outcomeLabel: string;
   reason: string | null;
+  changes: string[];
   action: string;
   outcome: string;
   requestId: string | null;
@@ -24,7 +25,7 @@ export interface ExportedAuditEntry {
 
 /** The header of every audit export: the page's columns in its words, then the codes. */
 export const auditExportHeader =
-  'when_utc,who,partner,organization,what,about,outcome,reason,action,outcome_code,request_id\r\n';
+  'when_utc,who,partner,organization,what,about,outcome,reason,changes,action,outcome_code,request_id\r\n';
 
 /** One audit entry as a CSV line (cells formula-safe, as in every export). */
 export function auditExportLine(e: ExportedAuditEntry): string {
@@ -37,6 +38,7 @@ export function auditExportLine(e: ExportedAuditEntry): string {
     e.about,
     e.outcomeLabel,
     e.reason,
+    e.changes.join('; '),
     e.action,
     e.outcome,
     e.requestId,

@@ -42,7 +42,17 @@ export const errorCodes = {
     retryable: false,
     title: 'This Idempotency-Key was used for a different request',
   },
+  IDEMPOTENT_RESPONSE_LOST: {
+    status: 409,
+    retryable: false,
+    title: 'The first request with this Idempotency-Key took effect, but its answer was lost: do not send it again',
+  },
   RATE_LIMITED: { status: 429, retryable: true, title: 'Too many requests' },
+  DATABASE_TIMEOUT: {
+    status: 503,
+    retryable: true,
+    title: 'The database did not answer in time (a query or a lock took too long); try again',
+  },
   DEPENDENCY_UNAVAILABLE: { status: 503, retryable: true, title: 'A service Mandate depends on is unavailable' },
   INTERNAL: { status: 500, retryable: true, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; retryable: boolean; title: string }>;

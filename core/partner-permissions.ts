@@ -6,13 +6,39 @@ export interface PartnerRoleView {
 }
 
 /**
+ * Access `none` means no partner data beyond their own profile: staff without roles read
+ * none of the partner's offers, campaigns (their recipients' addresses included),
+ * delegations, operations or audit trail, on the API or the dashboard — only their own
+ * account and their own API tokens. They are a colleague who has joined, not yet one
+ * given work. Every service that reads partner data checks this first (NOT_AUTHORIZED).
+ */
+export function seesPartnerData(user: PartnerRoleView): boolean {
+  return user.isOwner || user.roles.length > 0;
+}
+
+/**
  * Sending offers (and campaigns of them) is for owners and for staff who were given
  * administrative access to the companies the partner supports — the original's
  * "allow the user to create trial invitations and purchase offers". Staff without
- * access may read the partner's own records but not send anything.
+ * access send nothing (and read nothing: `seesPartnerData`).
  */
 export function canSendOffers(user: PartnerRoleView): boolean {
   return user.isOwner || user.roles.length > 0;
+}
+
+/**
+ * Why a campaign must stop sending, or null while it may go on: a campaign is sent on its
+ * requester's authority, judged again for each email (services/campaigns/send-offer.ts), as
+ * a queued operation is when it runs. `requester` null: no longer on the partner's staff.
+ */
+export function campaignStopReason(requester: PartnerRoleView | null): string | null {
+  if (!requester) {
+    return 'The staff member who sent this campaign is no longer on the staff: the rest of it was not sent.';
+  }
+  if (!canSendOffers(requester)) {
+    return 'The staff member who sent this campaign no longer may send offers: the rest of it was not sent.';
+  }
+  return null;
 }
 
 /**

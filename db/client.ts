@@ -4,14 +4,42 @@ import * as schema from './schema/index.ts';
 
 export type Sql = postgres.Sql;
 
-export function createSql(url: string, options: { max?: number; onnotice?: (n: postgres.Notice) => void } = {}): Sql {
+/** How long one statement of a pool may run and wait for a lock, in ms; 0 = no limit. */
+export interface DatabaseTimeouts {
+  statementMs: number;
+  lockMs: number;
+}
+
+/**
+ * PostgreSQL's statement_timeout and lock_timeout for every connection of a pool, sent
+ * when it connects: one stuck query or lock then fails its request or job (SQLSTATE 57014
+ * or 55P03, see {@link databaseTimeoutKind} in ./errors.ts) instead of holding it forever.
+ */
+export function timeoutParameters(timeouts: DatabaseTimeouts): { statement_timeout: number; lock_timeout: number } {
+  return { statement_timeout: timeouts.statementMs, lock_timeout: timeouts.lockMs };
+}
+
+export function createSql(
+  url: string,
+  options: {
+    max?: number;
+    onnotice?: (n: postgres.Notice) => void;
+    /** Default: none (PostgreSQL's defaults, normally no limit). */
+    timeouts?: DatabaseTimeouts;
+    /** Shown in pg_stat_activity, so a stuck query says whose it is. Default `mandate`. */
+    applicationName?: string;
+  } = {},
+): Sql {
   return postgres(url, {
     max: options.max ?? 10,
     // Quiet "relation already exists, skipping" and the like.
     onnotice: options.onnotice ?? (() => {}),
     // Dates and bigints arrive as the types the schema declares.
     types: {},
-    connection: { application_name: 'mandate' },
+    connection: {
+      application_name: options.applicationName ?? 'mandate',
+      ...(options.timeouts ? timeoutParameters(options.timeouts) : {}),
+    },
   });
 }
 

@@ -16,3 +16,14 @@ export function isUniqueViolation(error: unknown, constraint?: string): boolean 
   }
   return false;
 }
+
+/**
+ * Which of a pool's timeouts (db/client.ts) stopped this statement: `statement` for
+ * statement_timeout (57014, query_canceled — also what a cancel by an operator gives, which
+ * is as retryable), `lock` for lock_timeout (55P03, lock_not_available). Undefined for
+ * anything else.
+ */
+export function databaseTimeoutKind(error: unknown): 'statement' | 'lock' | undefined {
+  const code = pgErrorCode(error);
+  return code === '57014' ? 'statement' : code === '55P03' ? 'lock' : undefined;
+}

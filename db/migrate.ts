@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
+import { type DatabaseTimeouts, timeoutParameters } from './client.ts';
 
 export const migrationsFolder = fileURLToPath(new URL('./migrations', import.meta.url));
 
@@ -11,7 +12,7 @@ const MIGRATION_LOCK_KEY = 727_001;
 
 /**
  * The first line of a migration whose statements must run outside a transaction
- * (`CREATE INDEX CONCURRENTLY`). ADR 19 says what such a migration may hold.
+ * (`CREATE INDEX CONCURRENTLY`). ADR 20 says what such a migration may hold.
  */
 export const NO_TRANSACTION_MARKER = '-- mandate:no-transaction';
 
@@ -26,11 +27,13 @@ export interface MigrateOptions {
   /** Where the migrations and `meta/_journal.json` are. Default: db/migrations. */
   migrationsFolder?: string;
   /**
-   * How long a statement of a migration waits for a lock before the migration gives up
-   * its place (rolled back) and is tried again, in ms: a migration queued for an
-   * exclusive lock would otherwise hold up every read behind it. Default 5000.
+   * The migrating connection's statement_timeout and lock_timeout
+   * (DATABASE_MIGRATION_STATEMENT_TIMEOUT_MS, DATABASE_MIGRATION_LOCK_TIMEOUT_MS). A
+   * transactional migration that waits longer than `lockMs` for a lock gives up its place
+   * (rolled back) and is tried again: queued for an exclusive lock, it would hold up every
+   * read behind it. Default: no statement timeout, 5000 ms for locks (0: none, no retry).
    */
-  lockTimeoutMs?: number;
+  timeouts?: DatabaseTimeouts;
   /** Tries of one migration that cannot get its locks before migrating fails. Default 5. */
   attempts?: number;
   /** Wait before the second try, doubled before each next one (±50 %), in ms. Default 1000. */
@@ -181,7 +184,7 @@ async function runMigration(sql: Sql, migration: Migration, lockTimeoutMs: numbe
     });
     return;
   }
-  // Outside a transaction, statement by statement; each must be safe to run again (ADR 19).
+  // Outside a transaction, statement by statement; each must be safe to run again (ADR 20).
   // A build that failed or was cut short leaves an invalid index that IF NOT EXISTS would
   // keep: drop it first. We hold the migration lock, so no build of ours is in progress.
   for (const name of concurrentIndexNames(migration)) {
@@ -191,10 +194,16 @@ async function runMigration(sql: Sql, migration: Migration, lockTimeoutMs: numbe
     if (invalid) await sql.unsafe(`drop index concurrently if exists "${name}"`);
   }
   // CONCURRENTLY takes SHARE UPDATE EXCLUSIVE, which blocks neither reads nor writes: it
-  // may wait for old transactions as long as it needs to, rather than be rebuilt.
-  await sql`select set_config('lock_timeout', '0', false)`;
-  for (const statement of migration.statements) await sql.unsafe(statement);
-  await record(sql);
+  // may wait for old transactions and build as long as it needs to, rather than be thrown
+  // away and rebuilt. RESET goes back to the connection's own timeouts.
+  await sql`select set_config('lock_timeout', '0', false), set_config('statement_timeout', '0', false)`;
+  try {
+    for (const statement of migration.statements) await sql.unsafe(statement);
+    await record(sql);
+  } finally {
+    await sql`reset lock_timeout`;
+    await sql`reset statement_timeout`;
+  }
 }
 
 /**
@@ -204,11 +213,19 @@ async function runMigration(sql: Sql, migration: Migration, lockTimeoutMs: numbe
  * migrates, the others wait for its advisory lock and then find nothing to do.
  */
 export async function migrateDatabase(url: string, logger?: MigrationLog, options: MigrateOptions = {}): Promise<void> {
-  const { lockTimeoutMs = 5_000, attempts = 5, backoffMs = 1_000 } = options;
+  const { attempts = 5, backoffMs = 1_000 } = options;
+  const lockTimeoutMs = options.timeouts?.lockMs ?? 5_000;
   const migrations = readMigrations(options.migrationsFolder ?? migrationsFolder);
   await ensureDatabase(url, logger);
   // One connection: the advisory lock belongs to the session.
-  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  const sql = postgres(url, {
+    max: 1,
+    onnotice: () => {},
+    connection: {
+      application_name: 'mandate-migrate',
+      ...(options.timeouts ? timeoutParameters(options.timeouts) : {}),
+    },
+  });
   try {
     await takeMigrationLock(sql, logger);
     await sql`create schema if not exists drizzle`;
@@ -233,7 +250,7 @@ export async function migrateDatabase(url: string, logger?: MigrationLog, option
               `migration ${migration.tag} could not take its locks in ${attempts} attempts (waiting up to ` +
                 `${lockTimeoutMs} ms each): another session holds a lock on a table it changes — see ` +
                 `pg_stat_activity. ${migration.transaction ? 'Nothing of it was applied. ' : ''}Run the ` +
-                `migrations again when that session has ended, or raise MIGRATION_LOCK_TIMEOUT_MS.`,
+                `migrations again when that session has ended, or raise DATABASE_MIGRATION_LOCK_TIMEOUT_MS.`,
               { cause: error },
             );
           }

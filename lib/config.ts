@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { isLoopbackAddress } from '../core/client-address.ts';
+import type { DatabaseTimeouts } from '../db/client.ts';
 import { keepDevLinkSecret, newLinkSecret } from './dev/link-secret.ts';
 
 /** Booleans from the environment: `true/false`, `1/0`, `yes/no`. */
@@ -27,6 +28,13 @@ const url = (protocols: string[]) =>
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/mandate';
 
 const postgresUrl = url(['postgres:', 'postgresql:']);
+
+/** A PostgreSQL timeout in ms; 0 turns it off (PostgreSQL's own meaning of 0). At most 24 hours. */
+const timeoutMs = z.coerce
+  .number()
+  .int()
+  .min(0)
+  .max(24 * 3600 * 1000);
 
 /** Where Redis is looked for when REDIS_URL is unset. */
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -78,6 +86,30 @@ export const configSchema = z
     EMBEDDED_PG_PORT: z.coerce.number().int().min(0).max(65535).default(54329),
     /** Connections in the PostgreSQL pool of each process. Default 10. */
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+    /**
+     * Longest a statement of the API's pool may run, in ms (PostgreSQL's statement_timeout,
+     * waits for locks included); 0 = no limit. Hit, the request answers 503
+     * DATABASE_TIMEOUT. Default 15000.
+     */
+    DATABASE_API_STATEMENT_TIMEOUT_MS: timeoutMs.default(15_000),
+    /** Longest a statement of the API's pool waits for one lock, in ms (lock_timeout); 0 = no limit. Default 5000. */
+    DATABASE_API_LOCK_TIMEOUT_MS: timeoutMs.default(5_000),
+    /**
+     * Longest a statement of the workers' pool may run, in ms; 0 = no limit. Hit, the job
+     * fails with DATABASE_TIMEOUT and is retried. Default 60000.
+     */
+    DATABASE_WORKER_STATEMENT_TIMEOUT_MS: timeoutMs.default(60_000),
+    /** Longest a statement of the workers' pool waits for one lock, in ms; 0 = no limit. Default 10000. */
+    DATABASE_WORKER_LOCK_TIMEOUT_MS: timeoutMs.default(10_000),
+    /** Longest a migration statement may run, in ms; 0 = no limit. Default 0: a migration may rewrite a big table. */
+    DATABASE_MIGRATION_STATEMENT_TIMEOUT_MS: timeoutMs.default(0),
+    /**
+     * Longest a migration statement waits for a lock, in ms; 0 = no limit. An ALTER TABLE
+     * queued behind a long transaction blocks every query of that table while it waits:
+     * better to fail the migration (and run it again) than to stall the application.
+     * Waiting for another process's migration does not count. Default 5000.
+     */
+    DATABASE_MIGRATION_LOCK_TIMEOUT_MS: timeoutMs.default(5_000),
     REDIS_URL: url(['redis:', 'rediss:']).optional(),
     /**
      * Where the queues live: `redis`, `postgres` (BullMQ's PostgreSQL backend, in the
@@ -129,6 +161,13 @@ export const configSchema = z
      * (after a crash). Longer than any SMTP timeout. Default 180.
      */
     LEASE_SECONDS: z.coerce.number().int().min(1).max(3600).default(180),
+    /**
+     * An `Idempotency-Key` claim whose request stopped answering (its process died, the
+     * database went away) for this long is looked at again: taken over when its request
+     * took no effect, answered 409 IDEMPOTENT_RESPONSE_LOST when it did. Renewed while the
+     * request runs. Default 30.
+     */
+    IDEMPOTENCY_LEASE_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
     /** Work untouched for this long is re-examined by the reconciler. Default 120. */
     RECONCILE_MIN_AGE_SECONDS: z.coerce.number().int().min(0).default(120),
     /**
@@ -158,13 +197,10 @@ export const configSchema = z
     /** Days a message stays in the development mailbox. Default 14. */
     DEV_MAIL_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(14),
     /**
-     * How long a migration's statement waits for a table lock before the migration is
-     * rolled back and tried again, in ms: while it waits, reads of that table wait behind
-     * it. Default 5000.
+     * Tries of a migration that cannot get its locks within DATABASE_MIGRATION_LOCK_TIMEOUT_MS,
+     * with a doubling wait between (1 s, 2 s, 4 s…). Default 5.
      */
-    MIGRATION_LOCK_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
-    /** Tries of a migration that cannot get its locks, with a doubling wait between. Default 5. */
-    MIGRATION_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
+    DATABASE_MIGRATION_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
     /** How often the reconciler re-enqueues unfinished work, in ms. Default 60000. */
     RECONCILE_INTERVAL_MS: z.coerce.number().int().min(1000).default(60_000),
     /** DNS servers for domain verification, comma-separated `host[:port]`. Default: the system's. */
@@ -271,6 +307,15 @@ export const configSchema = z
       allowDevModeOnNetwork: env.ALLOW_DEV_MODE_ON_NETWORK,
       embeddedPostgresPort: env.EMBEDDED_PG_PORT,
       databasePoolSize: env.DATABASE_POOL_SIZE,
+      /** statement_timeout and lock_timeout of each pool, in ms (0: none). */
+      databaseTimeouts: {
+        api: { statementMs: env.DATABASE_API_STATEMENT_TIMEOUT_MS, lockMs: env.DATABASE_API_LOCK_TIMEOUT_MS },
+        workers: { statementMs: env.DATABASE_WORKER_STATEMENT_TIMEOUT_MS, lockMs: env.DATABASE_WORKER_LOCK_TIMEOUT_MS },
+        migrations: {
+          statementMs: env.DATABASE_MIGRATION_STATEMENT_TIMEOUT_MS,
+          lockMs: env.DATABASE_MIGRATION_LOCK_TIMEOUT_MS,
+        },
+      } satisfies Record<'api' | 'workers' | 'migrations', DatabaseTimeouts>,
       redisUrl: env.REDIS_URL ?? DEFAULT_REDIS_URL,
       /** Resolved to `redis` or `postgres` by `resolveQueueBackend` before use. */
       queueBackend: env.QUEUE_BACKEND === 'auto' && env.REDIS_URL ? ('redis' as const) : env.QUEUE_BACKEND,
@@ -298,9 +343,9 @@ export const configSchema = z
       expiryNoticeRetentionDays: env.EXPIRY_NOTICE_RETENTION_DAYS,
       signupRetentionDays: env.SIGNUP_RETENTION_DAYS,
       devMailRetentionDays: env.DEV_MAIL_RETENTION_DAYS,
-      migrationLockTimeoutMs: env.MIGRATION_LOCK_TIMEOUT_MS,
-      migrationAttempts: env.MIGRATION_ATTEMPTS,
+      migrationAttempts: env.DATABASE_MIGRATION_ATTEMPTS,
       leaseSeconds: env.LEASE_SECONDS,
+      idempotencyLeaseSeconds: env.IDEMPOTENCY_LEASE_SECONDS,
       dnsServers: env.DNS_SERVERS ? env.DNS_SERVERS.split(',') : [],
       domainVerifyDeadlineSeconds: env.DOMAIN_VERIFY_DEADLINE_SECONDS,
       domainVerifyRetryMs: env.DOMAIN_VERIFY_RETRY_MS,

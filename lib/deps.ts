@@ -14,6 +14,7 @@ import { createRedis, type Redis } from './redis.ts';
 export interface Deps {
   config: Config;
   logger: Logger;
+  /** The API's pool (DATABASE_API_* timeouts); a worker's deps carry the workers' pool instead. */
   sql: Sql;
   db: Db;
   /**
@@ -40,7 +41,13 @@ export function createDeps(config: Config, options: { logger?: Logger } = {}): D
         : 'LINK_SECRET is not set: links use a key made for this process only. Set it before real use.',
     );
   }
-  const sql = createSql(config.databaseUrl, { max: config.databasePoolSize });
+  // The API's pool: its timeouts (DATABASE_API_*) are a request's. Workers open their own
+  // pool with theirs (workers/run.ts).
+  const sql = createSql(config.databaseUrl, {
+    max: config.databasePoolSize,
+    timeouts: config.databaseTimeouts.api,
+    applicationName: 'mandate-api',
+  });
   const db = createDb(sql);
   let redis: Redis | null = null;
   if (config.queueBackend !== 'postgres') {

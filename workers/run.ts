@@ -1,5 +1,7 @@
 import { type Job, UnrecoverableError, type Worker } from 'bullmq';
-import { isAppError } from '../core/errors.ts';
+import { AppError, isAppError } from '../core/errors.ts';
+import { createDb, createSql } from '../db/client.ts';
+import { databaseTimeoutKind } from '../db/errors.ts';
 import type { Deps, WorkerDeps } from '../lib/deps.ts';
 import { createMailer, type Mailer } from '../lib/mailer.ts';
 import { observeJobRun } from '../lib/metrics.ts';
@@ -38,6 +40,20 @@ async function processJob(deps: WorkerDeps, job: Job): Promise<unknown> {
     if (isAppError(error) && !error.retryable) {
       logger.warn({ code: error.code, reason: error.message }, 'job failed for good');
       throw new UnrecoverableError(`${error.code}: ${error.message}`);
+    }
+    const timeout = databaseTimeoutKind(error);
+    if (timeout) {
+      // A stuck lock or query (DATABASE_WORKER_*_TIMEOUT_MS): retried like any passing fault,
+      // under a code that says what happened.
+      logger.warn(
+        { err: error, code: 'DATABASE_TIMEOUT', timeout },
+        `job stopped by the database's ${timeout} timeout${isFinalAttempt ? ' on its last attempt' : '; will retry'}`,
+      );
+      // The code leads, as in an UnrecoverableError's reason; not drizzle's message, which
+      // carries the query's parameters into the job board.
+      const setting = timeout === 'lock' ? 'DATABASE_WORKER_LOCK_TIMEOUT_MS' : 'DATABASE_WORKER_STATEMENT_TIMEOUT_MS';
+      const reason = `DATABASE_TIMEOUT: a query was stopped by the ${timeout} timeout (${setting})`;
+      throw new AppError('DATABASE_TIMEOUT', reason, { cause: error });
     }
     logger.warn({ err: error }, isFinalAttempt ? 'job failed on its last attempt' : 'job failed; will retry');
     throw error;
@@ -78,7 +94,14 @@ export async function startWorkers(
     deps.logger.warn('could not read Redis maxmemory-policy (CONFIG not allowed); make sure it is noeviction');
   }
   const mailer = options.mailer ?? createMailer(deps.config);
-  const workerDeps: WorkerDeps = { ...deps, mailer };
+  // The workers' own pool, with their timeouts (DATABASE_WORKER_*): longer than a
+  // request's, and apart from the API's pool when both run in one process (`npm start`).
+  const sql = createSql(deps.config.databaseUrl, {
+    max: deps.config.databasePoolSize,
+    timeouts: deps.config.databaseTimeouts.workers,
+    applicationName: 'mandate-workers',
+  });
+  const workerDeps: WorkerDeps = { ...deps, sql, db: createDb(sql), mailer };
   const transport = createQueueTransport(deps.config, deps.logger, { role: 'worker' });
 
   const workers = (options.queues ?? queueNames).map((queue) => {
@@ -113,7 +136,7 @@ export async function startWorkers(
   }
   if (options.resume ?? true) {
     // On start, everything unfinished is fair game: no job of this process is in flight.
-    await reconcile(deps, { minAgeSeconds: 0 });
+    await reconcile(workerDeps, { minAgeSeconds: 0 });
   }
 
   return {
@@ -136,6 +159,7 @@ export async function startWorkers(
       }
       if (!options.mailer) mailer.close();
       await transport.close();
+      await sql.end({ timeout: 5 });
     },
   };
 }

@@ -34,6 +34,8 @@ export const auditEvents = pgTable(
     index('audit_events_created_brin').using('brin', t.createdAt),
     // An operation's row is found by its id to record progress and outcome: only while it
     // is pending, so the index holds the operations in flight, not the whole trail.
+    // Whether a request took effect, by its id (an abandoned Idempotency-Key claim, ADR 19).
+    index('audit_events_request_idx').on(t.requestId).where(sql`${t.requestId} is not null`),
     index('audit_events_pending_idx').on(t.targetId).where(sql`${t.outcome} = 'pending'`),
   ],
 );

@@ -32,6 +32,11 @@ export const emails = pgTable(
     attempts: integer().notNull().default(0),
     /** While in the future, one worker holds the send; another run must not send it too. */
     leaseUntil: timestamp({ withTimezone: true }),
+    /**
+     * Sends that may or may not have reached the SMTP server (an attempt claimed the email
+     * and never recorded an outcome). At the cap it is not sent again; see docs/adr/0005.
+     */
+    uncertainSends: integer().notNull().default(0),
     lastError: text(),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     sentAt: timestamp({ withTimezone: true }),

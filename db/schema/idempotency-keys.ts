@@ -14,6 +14,14 @@ export const idempotencyKeys = pgTable(
     requestHash: text().notNull(),
     /** Null while the first request is still running. */
     status: integer(),
+    /**
+     * The request id of the request holding the claim: every change a request makes is
+     * audited with its request id in the change's own transaction, so whether an abandoned
+     * claim's request took effect can be told (api/idempotency.ts, ADR 19).
+     */
+    requestId: text(),
+    /** The claim's lease, renewed while its request runs: past it, the claim was abandoned. */
+    claimedUntil: timestamp({ withTimezone: true }),
     contentType: text(),
     body: text(),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),

@@ -26,7 +26,13 @@ export function operationProgress(
       detail: sql`coalesce(${auditEvents.detail}, '{}'::jsonb) || jsonb_build_object('changes',
         coalesce(${auditEvents.detail} -> 'changes', '[]'::jsonb) || ${entry}::jsonb)`,
     })
-    .where(and(eq(auditEvents.targetId, operationId), eq(auditEvents.outcome, 'pending')));
+    .where(
+      and(
+        eq(auditEvents.targetType, 'operation'),
+        eq(auditEvents.targetId, operationId),
+        sql`${auditEvents.outcome} = 'pending'`,
+      ),
+    );
 }
 
 /**
@@ -48,7 +54,7 @@ export function operationOutcomeAudit(
           detail = coalesce(a.detail, '{}'::jsonb) || ${ending}::text::jsonb
                    || case when done.result is null then '{}'::jsonb else jsonb_build_object('result', done.result) end
       from done
-      where a.target_id = ${operation.id} and a.outcome = 'pending'
+      where a.target_type = 'operation' and a.target_id = ${operation.id} and a.outcome = 'pending'
       returning a.id
     )
     insert into audit_events
@@ -69,5 +75,5 @@ export function operationAttemptAudit(sql: Sql, operationId: string, message: st
     update audit_events a
     set detail = coalesce(a.detail, '{}'::jsonb) || ${JSON.stringify({ lastError: message, attempts })}::text::jsonb
     from requeued
-    where a.target_id = ${operationId} and a.outcome = 'pending'`;
+    where a.target_type = 'operation' and a.target_id = ${operationId} and a.outcome = 'pending'`;
 }

@@ -1,6 +1,6 @@
 import { and, desc, eq, gte, isNull, lt, or, type SQL, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
-import { type AuditOutcome, auditActionLabel, auditOutcomeLabels } from '../../core/audit-actions.ts';
+import { type AuditOutcome, auditActionLabel, auditOutcomeLabels, changesInWords } from '../../core/audit-actions.ts';
 import { auditExportHeader, auditExportLine, reasonInWords } from '../../core/audit-export.ts';
 import type { AuditFilters } from '../../core/audit-filters.ts';
 import { AppError } from '../../core/errors.ts';
@@ -45,6 +45,8 @@ export interface AuditEntry {
   about: string | null;
   /** Why it failed, was refused, or has not finished yet. */
   reason: string | null;
+  /** What an operation changed, in words, as it went (a failed or refused one may have changed something). */
+  changes: string[];
   requestId: string | null;
   detail: Record<string, unknown> | null;
 }
@@ -145,6 +147,7 @@ export async function queryAudit(
       label: auditActionLabel(r.action),
       outcomeLabel: auditOutcomeLabels[r.outcome],
       reason: r.reason === null ? null : reasonInWords(r.reason),
+      changes: changesInWords(r.detail),
     }),
   );
   return toPage(entries, page.limit, (last) => encode(last.id));

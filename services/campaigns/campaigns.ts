@@ -10,6 +10,7 @@ import type { Deps } from '../../lib/deps.ts';
 import { recordAudit } from '../audit/record.ts';
 import { assertCanSendOffers, assertOfferOpen, getOwnOffer } from '../offers/offers.ts';
 import { decodeCursor, type Page, toPage } from '../shared/pagination.ts';
+import { assertSeesPartnerData } from '../shared/partner-data.ts';
 import type { PartnerPrincipal } from '../shared/principals.ts';
 
 export interface CreateCampaignInput {
@@ -147,6 +148,7 @@ async function getOwnCampaign(db: Db, partnerId: string, campaignId: string) {
 }
 
 export async function getCampaign(db: Db, principal: PartnerPrincipal, campaignId: string): Promise<CampaignView> {
+  assertSeesPartnerData(principal);
   const campaign = await getOwnCampaign(db, principal.partnerId, campaignId);
   const counts = await countByState(db, campaignId);
   return {
@@ -162,6 +164,7 @@ export async function getCampaign(db: Db, principal: PartnerPrincipal, campaignI
 }
 
 export async function listCampaigns(db: Db, principal: PartnerPrincipal, page: { cursor?: string; limit: number }) {
+  assertSeesPartnerData(principal);
   const before = decodeCursor(page.cursor);
   const rows = await db
     .select({
@@ -193,6 +196,7 @@ export async function listCampaignRecipients(
   campaignId: string,
   query: { state?: DelegationState | undefined; cursor?: string | undefined; limit: number },
 ): Promise<Page<RecipientView>> {
+  assertSeesPartnerData(principal);
   await getOwnCampaign(db, principal.partnerId, campaignId);
   const after = decodeCursor(query.cursor);
   const rows = await db

@@ -1,5 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { renderOfferEmail } from '../../core/emails/offer-email.ts';
+import { interruptedTooOften } from '../../core/interrupted-sends.ts';
+import { campaignStopReason, type PartnerRoleView } from '../../core/partner-permissions.ts';
 import { sortRoles } from '../../core/roles.ts';
 import { classifySmtpError, isSmtpError, RetryableSendError } from '../../core/smtp-outcome.ts';
 import type { Db } from '../../db/client.ts';
@@ -11,6 +13,7 @@ import { countEmail } from '../../lib/metrics.ts';
 import { withRetries } from '../../lib/retry.ts';
 import { delegationLinkToken, sha256Hex } from '../../lib/secrets.ts';
 import { applyTransition, systemActor } from '../delegations/transitions.ts';
+import { stopCampaign } from './stop.ts';
 
 export type SendOfferOutcome =
   | { outcome: 'sent'; attempt: number; messageId: string }
@@ -32,6 +35,13 @@ interface ClaimedRow extends Record<string, unknown> {
   offer_revoked: boolean;
   offer_expired: boolean;
   partner_name: string;
+  partner_id: string;
+  campaign_id: string | null;
+  /**
+   * Who sent the campaign and their staff access now (`access` null: no longer staff);
+   * null for a delegation outside a campaign.
+   */
+  requester: { userId: string; access: PartnerRoleView | null } | null;
 }
 
 /** The deterministic Message-ID of a delegation's offer email. */
@@ -77,7 +87,12 @@ export async function sendOffer(
     returning d.recipient_email, d.recipient_name, d.recipient_company, d.roles, d.duration_days,
               d.auto_extend, d.send_attempts, d.uncertain_sends, o.expires_at as offer_expires_at,
               o.revoked_at is not null as offer_revoked, o.expires_at <= now() as offer_expired,
-              p.name as partner_name`);
+              p.name as partner_name, d.partner_id, d.campaign_id,
+              -- The requester's access as of this send: a campaign goes out on their authority.
+              (select json_build_object('userId', c.created_by, 'access',
+                  (select json_build_object('isOwner', s.is_owner, 'roles', s.roles) from staff_access s
+                   where s.user_id = c.created_by and s.partner_id = c.partner_id))
+               from campaigns c where c.id = d.campaign_id) as requester`);
   if (!row) {
     const [current] = await deps.db
       .select({ state: delegations.state })
@@ -105,7 +120,7 @@ export async function sendOffer(
     return { outcome: 'failed', reason, reply };
   };
 
-  if (row.uncertain_sends >= 2) {
+  if (interruptedTooOften(row.uncertain_sends)) {
     // Two attempts died mid-send: the email has probably gone out (twice, perhaps). The
     // policy is to resend at most once (docs/adr/0005): count it as sent.
     await applyTransition(deps.db, {
@@ -122,6 +137,22 @@ export async function sendOffer(
       detail: { assumed: true, reason: 'two sends were interrupted; not resending again', attempt: row.send_attempts },
     });
     return { outcome: 'skipped', state: 'offered' };
+  }
+  // Checked again for every email, as a queued operation is when it runs: the staff member
+  // who sent the campaign may have been removed, or lost the right to send, since.
+  const stopReason = row.requester && row.campaign_id ? campaignStopReason(row.requester.access) : null;
+  if (stopReason && row.requester && row.campaign_id) {
+    const withdrawn = await stopCampaign(deps.db, {
+      campaignId: row.campaign_id,
+      partnerId: row.partner_id,
+      requestedBy: row.requester.userId,
+      reason: stopReason,
+    });
+    deps.logger.warn(
+      { delegationId, campaignId: row.campaign_id, withdrawn },
+      'campaign stopped: its requester may no longer send',
+    );
+    return { outcome: 'skipped', state: 'terminated' };
   }
   if (row.offer_revoked) return fail('The offer was revoked before the email was sent', null);
   if (row.offer_expired) return fail('The offer expired before the email was sent', null);

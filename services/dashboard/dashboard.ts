@@ -11,9 +11,14 @@ import {
   operations,
 } from '../../db/schema/index.ts';
 import type { StateCounts } from '../campaigns/campaigns.ts';
+import { assertSeesPartnerData } from '../shared/partner-data.ts';
 import type { PartnerPrincipal } from '../shared/principals.ts';
 
-/** What the operator dashboard reads in aggregate. Every query is scoped to one partner. */
+/**
+ * What the operator dashboard reads in aggregate. Every query is scoped to the reader's
+ * partner, and refused to staff with access none (`assertSeesPartnerData`).
+ */
+type Reader = Pick<PartnerPrincipal, 'partnerId' | 'isOwner' | 'roles'>;
 
 /**
  * Open dashboard pages refresh every 3 s per tab; the partner-wide aggregates that scan the
@@ -42,11 +47,12 @@ function sharedAggregate<T>(db: Db, key: string, compute: () => Promise<T>): Pro
 const zeroStates = (): StateCounts => Object.fromEntries(delegationStates.map((s) => [s, 0])) as StateCounts;
 
 /** The partner's delegations by state (all eight, zeros included). */
-export async function delegationCounts(db: Db, partnerId: string): Promise<StateCounts> {
+export async function delegationCounts(db: Db, reader: Reader): Promise<StateCounts> {
+  assertSeesPartnerData(reader);
   const rows = await db
     .select({ state: delegations.state, n: count() })
     .from(delegations)
-    .where(eq(delegations.partnerId, partnerId))
+    .where(eq(delegations.partnerId, reader.partnerId))
     .groupBy(delegations.state);
   const counts = zeroStates();
   for (const row of rows) counts[row.state] = row.n;
@@ -55,6 +61,7 @@ export async function delegationCounts(db: Db, partnerId: string): Promise<State
 
 /** Operations by state; staff without access to client organizations get none. */
 export async function operationCounts(db: Db, principal: PartnerPrincipal): Promise<Record<OperationState, number>> {
+  assertSeesPartnerData(principal);
   const counts = Object.fromEntries(operationStates.map((s) => [s, 0])) as Record<OperationState, number>;
   if (!seesClientOrganizations(principal)) return counts;
   const rows = await db
@@ -80,7 +87,9 @@ export interface CampaignSummary {
 }
 
 /** The partner's latest campaigns with their recipients by state, in two queries. */
-export function recentCampaigns(db: Db, partnerId: string, limit = 50): Promise<CampaignSummary[]> {
+export function recentCampaigns(db: Db, reader: Reader, limit = 50): Promise<CampaignSummary[]> {
+  assertSeesPartnerData(reader);
+  const { partnerId } = reader;
   return sharedAggregate(db, `campaigns:${partnerId}:${limit}`, () => readRecentCampaigns(db, partnerId, limit));
 }
 
@@ -121,7 +130,9 @@ export interface Bucket {
  * oldest first), for the partner or one campaign — judged by `offered_at`, the moment
  * each send was recorded.
  */
-export async function sendsPerMinute(db: Db, partnerId: string, campaignId?: string): Promise<Bucket[]> {
+export async function sendsPerMinute(db: Db, reader: Reader, campaignId?: string): Promise<Bucket[]> {
+  assertSeesPartnerData(reader);
+  const { partnerId } = reader;
   // Only the last hour's rows are read (delegations_partner_offered_idx), then bucketed.
   const rows = await db.execute<{ at: string; n: number }>(sql`
     with minutes as (
@@ -138,7 +149,9 @@ export async function sendsPerMinute(db: Db, partnerId: string, campaignId?: str
 }
 
 /** Acceptances per day over the last `days` days (oldest first), by `accepted_at`. */
-export function acceptancesPerDay(db: Db, partnerId: string, days = 30): Promise<Bucket[]> {
+export function acceptancesPerDay(db: Db, reader: Reader, days = 30): Promise<Bucket[]> {
+  assertSeesPartnerData(reader);
+  const { partnerId } = reader;
   return sharedAggregate(db, `accepted:${partnerId}:${days}`, () => readAcceptancesPerDay(db, partnerId, days));
 }
 
@@ -165,8 +178,9 @@ export interface SendRate {
   lastSentAt: Date | null;
 }
 
-/** How fast a campaign's emails go out. */
-export async function campaignSendRate(db: Db, campaignId: string): Promise<SendRate> {
+/** How fast one of the reader's partner's campaigns' emails go out. */
+export async function campaignSendRate(db: Db, reader: Reader, campaignId: string): Promise<SendRate> {
+  assertSeesPartnerData(reader);
   const [row] = await db.execute<{
     recent: number;
     sent: number;
@@ -178,7 +192,7 @@ export async function campaignSendRate(db: Db, campaignId: string): Promise<Send
            count(d.offered_at)::int as sent,
            c.created_at as started, min(d.offered_at) as first, max(d.offered_at) as last
     from ${campaigns} c left join ${delegations} d on d.campaign_id = c.id
-    where c.id = ${campaignId}
+    where c.id = ${campaignId} and c.partner_id = ${reader.partnerId}
     group by c.id, c.created_at`);
   if (!row) return { lastMinutePerSecond: 0, overallPerSecond: null, firstSentAt: null, lastSentAt: null };
   const last = row.last ? new Date(row.last) : null;
@@ -206,7 +220,9 @@ export interface RecentDecline {
  * (the owners are emailed each one too). A declined delegation never changes again, so its
  * `updated_at` is the moment of the decline.
  */
-export function recentDeclines(db: Db, partnerId: string, limit = 10): Promise<RecentDecline[]> {
+export function recentDeclines(db: Db, reader: Reader, limit = 10): Promise<RecentDecline[]> {
+  assertSeesPartnerData(reader);
+  const { partnerId } = reader;
   return sharedAggregate(db, `declines:${partnerId}:${limit}`, () => readRecentDeclines(db, partnerId, limit));
 }
 

@@ -8,6 +8,7 @@ import { type Role, sortRoles } from '../../core/roles.ts';
 import type { DbOrTx } from '../../db/client.ts';
 import { type Amendment, amendments, delegations, type StoredTerms } from '../../db/schema/index.ts';
 import { decodeCursor, type Page, toPage } from '../shared/pagination.ts';
+import { assertSeesPartnerData } from '../shared/partner-data.ts';
 import type { PartnerPrincipal } from '../shared/principals.ts';
 
 export interface TermsView {
@@ -75,6 +76,7 @@ export async function listAmendments(
   delegationId: string,
   query: { cursor?: string | undefined; limit: number },
 ): Promise<Page<AmendmentView>> {
+  assertSeesPartnerData(principal);
   requireId('delegation', delegationId, 'delegation');
   const [d] = await db
     .select({ id: delegations.id })

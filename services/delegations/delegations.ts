@@ -8,6 +8,7 @@ import type { Db } from '../../db/client.ts';
 import { preparedPerDb } from '../../db/prepared.ts';
 import { type ActorType, type Delegation, delegations } from '../../db/schema/index.ts';
 import { decodeCursor, type Page, toPage } from '../shared/pagination.ts';
+import { assertSeesPartnerData } from '../shared/partner-data.ts';
 import type { PartnerPrincipal } from '../shared/principals.ts';
 
 const iso = (d: Date | null) => d?.toISOString() ?? null;
@@ -77,6 +78,7 @@ export async function listDelegations(
   principal: PartnerPrincipal,
   query: DelegationQuery,
 ): Promise<Page<DelegationView>> {
+  assertSeesPartnerData(principal);
   const before = decodeCursor(query.cursor);
   const rows = await db
     .select()
@@ -148,6 +150,7 @@ export async function getDelegation(
   principal: PartnerPrincipal,
   delegationId: string,
 ): Promise<DelegationView & { events: DelegationEventView[] }> {
+  assertSeesPartnerData(principal);
   requireId('delegation', delegationId, 'delegation');
   const [row] = await delegationWithEvents(db).execute({ delegationId, partnerId: principal.partnerId });
   if (!row) throw new AppError('NOT_FOUND', 'No such delegation');

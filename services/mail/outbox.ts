@@ -2,6 +2,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import { type DerivedLinks, fillDerivedLinks } from '../../core/emails/derived-links.ts';
 import type { RenderedEmail } from '../../core/emails/offer-email.ts';
 import { newId } from '../../core/ids.ts';
+import { interruptedTooOften } from '../../core/interrupted-sends.ts';
 import { classifySmtpError, isSmtpError, RetryableSendError } from '../../core/smtp-outcome.ts';
 import type { Db, DbOrTx } from '../../db/client.ts';
 import { emails } from '../../db/schema/index.ts';
@@ -72,11 +73,15 @@ export async function enqueueEmails(deps: Pick<Deps, 'queues' | 'logger'>, ids: 
 export type SendEmailOutcome =
   | { outcome: 'sent'; attempt: number }
   | { outcome: 'skipped'; state: string }
-  | { outcome: 'failed'; reply: string };
+  | { outcome: 'failed'; reply: string }
+  /** Not sent again: earlier sends were interrupted too often (docs/adr/0005); now `failed`. */
+  | { outcome: 'interrupted'; reason: string };
 
 /**
  * Sends one outbox email. Idempotent: only a `pending` row is sent. A permanent SMTP
- * failure, or a temporary one on the last attempt, marks it `failed` with the reply.
+ * failure, or a temporary one on the last attempt, marks it `failed` with the reply; so
+ * does a second interrupted send (a claim whose attempt never recorded an outcome), with
+ * that reason, instead of a third copy (docs/adr/0005).
  * The row's link placeholders are replaced by their URLs, derived from LINK_SECRET and
  * PUBLIC_URL, in what goes out only: the row keeps the placeholders.
  */
@@ -96,6 +101,9 @@ export async function sendEmail(
     .set({
       attempts: sql`${emails.attempts} + 1`,
       leaseUntil: sql`now() + make_interval(secs => ${deps.config.leaseSeconds})`,
+      // A lease still set means the previous attempt died between claim and outcome (every
+      // outcome clears it): its email may or may not have reached the server.
+      uncertainSends: sql`${emails.uncertainSends} + (${emails.leaseUntil} is not null)::int`,
     })
     .where(
       sql`${emails.id} = ${emailId} and ${emails.state} = 'pending'
@@ -106,6 +114,19 @@ export async function sendEmail(
     const [current] = await deps.db.select({ state: emails.state }).from(emails).where(eq(emails.id, emailId));
     if (current?.state === 'pending') throw new RetryableSendError('another attempt is sending this email');
     return { outcome: 'skipped', state: current?.state ?? 'missing' };
+  }
+  if (interruptedTooOften(row.uncertainSends)) {
+    // Resending a message that keeps killing its worker would send it forever. Unlike an
+    // offer (assumed sent, so its delegation moves on), a notification has nothing waiting
+    // on it: it is failed with the reason, for the operator to see.
+    const reason = `Not sent again: ${row.uncertainSends} sends were interrupted before their outcome was recorded (the worker stopped mid-send); the recipient may already have it`;
+    await deps.db
+      .update(emails)
+      .set({ state: 'failed', lastError: reason, leaseUntil: null })
+      .where(and(eq(emails.id, emailId), eq(emails.state, 'pending'), eq(emails.attempts, row.attempts)));
+    countEmail('notification', 'failed');
+    deps.logger.warn({ emailId, interruptedSends: row.uncertainSends }, 'notification email not sent again');
+    return { outcome: 'interrupted', reason };
   }
   const markSent = () =>
     withRetries(() =>

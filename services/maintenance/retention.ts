@@ -40,14 +40,14 @@ interface RetentionPolicy {
   >;
   /**
    * The rows past `cutoff` (now − days) that nothing needs any more. Each condition
-   * starts with the column its index serves (migration 0026).
+   * starts with the column its index serves (migration 0028).
    */
   expired(cutoff: SQL): SQL;
 }
 
 /**
  * What is pruned, after how long, and why that is safe: the one table of retention
- * (ADR 20). The audit trail has its own, longer, retention.
+ * (ADR 21). The audit trail has its own, longer, retention.
  */
 export const retentionPolicies = {
   audit_events: {

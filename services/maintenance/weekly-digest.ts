@@ -47,6 +47,7 @@ export async function sendWeeklyDigests(
       join ${organizations} o on o.id = a.org_id and o.kind = 'client' and o.weekly_digest
       join ${organizations} p on p.id = a.partner_id
       where a.created_at >= ${start.toISOString()} and a.created_at < ${weekEnd(start).toISOString()}
+        and a.outcome <> 'pending'
       group by a.org_id, o.name, a.partner_id, p.name, a.action
       order by a.org_id, p.name, a.partner_id, a.action`);
     const byOrg = new Map<string, { name: string; partners: Map<string, DigestPartner> }>();

@@ -18,6 +18,7 @@ import { randomToken, sha256Hex } from '../../lib/secrets.ts';
 import { recordAudit } from '../audit/record.ts';
 import { applyTransitionToMany } from '../delegations/transitions.ts';
 import { decodeCursor, toPage } from '../shared/pagination.ts';
+import { assertSeesPartnerData } from '../shared/partner-data.ts';
 import type { PartnerPrincipal } from '../shared/principals.ts';
 
 export interface OfferView {
@@ -125,6 +126,7 @@ export async function createOffer(
 }
 
 export async function listOffers(db: Db, principal: PartnerPrincipal, page: { cursor?: string; limit: number }) {
+  assertSeesPartnerData(principal);
   const before = decodeCursor(page.cursor);
   const rows = await db
     .select()

@@ -6,6 +6,7 @@ import { maySeeOperation } from '../../core/partner-permissions.ts';
 import { operations } from '../../db/schema/index.ts';
 import type { Deps } from '../../lib/deps.ts';
 import { recordAudit } from '../audit/record.ts';
+import { assertSeesPartnerData } from '../shared/partner-data.ts';
 import type { PartnerPrincipal } from '../shared/principals.ts';
 import { operationHandlers } from './handlers.ts';
 import { authorize, getPartnerDelegation, type RequestContext } from './requests.ts';
@@ -26,6 +27,7 @@ export async function retryOperation(
   operationId: string,
   ctx: RequestContext,
 ): Promise<OperationView> {
+  assertSeesPartnerData(principal);
   requireId('operation', operationId, 'operation');
   const [op] = await deps.db
     .select()

@@ -5,6 +5,7 @@ import { maySeeOperation, seesAllOperations, seesClientOrganizations } from '../
 import type { Db } from '../../db/client.ts';
 import { domains, type Operation, type OperationState, operations, users } from '../../db/schema/index.ts';
 import { decodeCursor, type Page, toPage } from '../shared/pagination.ts';
+import { assertSeesPartnerData } from '../shared/partner-data.ts';
 import type { PartnerPrincipal } from '../shared/principals.ts';
 import { initialDomain } from './client-addresses.ts';
 import { authorize, getPartnerDelegation } from './requests.ts';
@@ -45,6 +46,7 @@ function assertMaySeeOperations(principal: PartnerPrincipal): void {
 }
 
 export async function getOperation(db: Db, principal: PartnerPrincipal, operationId: string): Promise<OperationView> {
+  assertSeesPartnerData(principal);
   requireId('operation', operationId, 'operation');
   const [op] = await db
     .select()
@@ -64,6 +66,7 @@ export async function listOperations(
     limit: number;
   },
 ): Promise<Page<OperationView>> {
+  assertSeesPartnerData(principal);
   assertMaySeeOperations(principal);
   const before = decodeCursor(query.cursor);
   const rows = await db
@@ -86,6 +89,7 @@ export async function listOperations(
 
 /** The users of the client organization behind a delegation (needs list_users). */
 export async function listClientUsers(db: Db, principal: PartnerPrincipal, delegationId: string) {
+  assertSeesPartnerData(principal);
   const delegation = await getPartnerDelegation(db, principal.partnerId, delegationId);
   authorize('list_users', delegation, principal);
   const rows = await db
@@ -106,6 +110,7 @@ export async function listClientUsers(db: Db, principal: PartnerPrincipal, deleg
 
 /** The domains of the client organization behind a delegation (needs list_domains). */
 export async function listClientDomains(db: Db, principal: PartnerPrincipal, delegationId: string, suffix: string) {
+  assertSeesPartnerData(principal);
   const delegation = await getPartnerDelegation(db, principal.partnerId, delegationId);
   authorize('list_domains', delegation, principal);
   const rows = await db

@@ -131,8 +131,11 @@ describe('the operator dashboard in a browser', () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     await signIn(page, none.email, none.password);
-    await page.getByRole('heading', { name: 'Overview' }).waitFor();
-    expect(await page.getByRole('link', { name: 'Operations' }).count()).toBe(0);
+    // Access none: a page saying so, no partner data and no links to it.
+    await page.getByRole('heading', { name: 'No access yet' }).waitFor();
+    for (const name of ['Campaigns', 'Delegations', 'Operations']) {
+      expect(await page.getByRole('link', { name }).count()).toBe(0);
+    }
     const ops = await page.goto(`${base}/dashboard/operations`);
     expect(ops?.status()).toBe(403);
     await shot(page, '7-staff-none');

@@ -44,31 +44,20 @@ export async function waitFor<T>(check: () => Promise<T | undefined | null | fal
   }
 }
 
-const tables = [
-  'organizations',
-  'users',
-  'api_tokens',
-  'staff_access',
-  'staff_invitations',
-  'offers',
-  'campaigns',
-  'delegations',
-  'delegation_events',
-  'audit_events',
-  'amendments',
-  'amendment_links',
-] as const;
-
 /**
- * Row counts of every table: compare before and after to show a request wrote nothing —
- * but the record of its refusal (`api.denied`, api/app.ts), which is the point of a refusal.
+ * Row counts of every table of the schema (read from the catalogue, so a table added later
+ * is counted too): compare before and after to show a request wrote nothing — but the
+ * record of its refusal (`api.denied`, api/app.ts), which is the point of a refusal.
  */
 export async function rowCounts(stack: TestStack): Promise<Record<string, number>> {
+  const tables = await stack.deps.sql<{ name: string }[]>`
+    select table_name as name from information_schema.tables
+    where table_schema = 'public' and table_type = 'BASE TABLE' order by table_name`;
   const counts: Record<string, number> = {};
-  for (const table of tables) {
-    const only = table === 'audit_events' ? ` where action <> 'api.denied'` : '';
-    const [row] = await stack.deps.sql.unsafe(`select count(*)::int as n from ${table}${only}`);
-    counts[table] = (row as unknown as { n: number }).n;
+  for (const { name } of tables) {
+    const only = name === 'audit_events' ? ` where action <> 'api.denied'` : '';
+    const [row] = await stack.deps.sql.unsafe(`select count(*)::int as n from "${name}"${only}`);
+    counts[name] = (row as unknown as { n: number }).n;
   }
   return counts;
 }

@@ -42,6 +42,31 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ SESSION_MAX_HOURS: 'half a day' })).toThrow(/SESSION_MAX_HOURS/);
   });
 
+  it('bounds every pool by a statement and a lock timeout, generous by default; 0 turns one off', () => {
+    expect(loadConfig({}).databaseTimeouts).toEqual({
+      api: { statementMs: 15_000, lockMs: 5_000 },
+      workers: { statementMs: 60_000, lockMs: 10_000 },
+      migrations: { statementMs: 0, lockMs: 5_000 },
+    });
+    const config = loadConfig({
+      DATABASE_API_STATEMENT_TIMEOUT_MS: '2000',
+      DATABASE_API_LOCK_TIMEOUT_MS: '0',
+      DATABASE_WORKER_STATEMENT_TIMEOUT_MS: '120000',
+      DATABASE_WORKER_LOCK_TIMEOUT_MS: '3000',
+      DATABASE_MIGRATION_STATEMENT_TIMEOUT_MS: '600000',
+      DATABASE_MIGRATION_LOCK_TIMEOUT_MS: '1000',
+    });
+    expect(config.databaseTimeouts).toEqual({
+      api: { statementMs: 2000, lockMs: 0 },
+      workers: { statementMs: 120_000, lockMs: 3000 },
+      migrations: { statementMs: 600_000, lockMs: 1000 },
+    });
+    expect(() => loadConfig({ DATABASE_API_LOCK_TIMEOUT_MS: '-1' })).toThrow(/DATABASE_API_LOCK_TIMEOUT_MS/);
+    expect(() => loadConfig({ DATABASE_WORKER_STATEMENT_TIMEOUT_MS: '1m' })).toThrow(
+      /DATABASE_WORKER_STATEMENT_TIMEOUT_MS/,
+    );
+  });
+
   it('reads and coerces values, and treats empty strings as unset', () => {
     const config = loadConfig({
       PORT: '8080',

@@ -24,6 +24,9 @@ const AuditEvent = z
       .nullable()
       .openapi({ description: "What it was about: a user's address, a domain, a token's name" }),
     reason: z.string().nullable().openapi({ description: 'Why it failed, was refused, or has not finished' }),
+    changes: z
+      .array(z.string())
+      .openapi({ description: 'What an operation changed as it went, in words (also when it failed or was refused)' }),
     targetType: z.string(),
     targetId: z.string(),
     requestId: z.string().nullable(),
@@ -88,6 +91,7 @@ export const registerListAudit = (app: App) =>
     if (format === 'csv') {
       c.header('Content-Type', 'text/csv; charset=utf-8');
       c.header('Content-Disposition', 'attachment; filename="audit.csv"');
+      c.header('Cache-Control', 'no-store');
       return c.body(auditCsv(c.var.deps.db, scope, filters), 200);
     }
     const page = await queryAudit(c.var.deps.db, scope, filters, { cursor, limit });

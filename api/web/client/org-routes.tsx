@@ -70,6 +70,7 @@ export function registerOrgPages(app: WebApp): void {
     const filters = auditFilters(filterInput(c));
     c.header('Content-Type', 'text/csv; charset=utf-8');
     c.header('Content-Disposition', 'attachment; filename="audit.csv"');
+    c.header('Cache-Control', 'no-store');
     return c.body(auditCsv(c.var.deps.db, { orgId: viewer.orgId }, filters));
   });
 

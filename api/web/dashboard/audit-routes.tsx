@@ -48,6 +48,7 @@ export function registerAuditPages(app: WebApp): void {
     const filters = auditFilters(values);
     c.header('Content-Type', 'text/csv; charset=utf-8');
     c.header('Content-Disposition', 'attachment; filename="audit.csv"');
+    c.header('Cache-Control', 'no-store');
     return c.body(auditCsv(c.var.deps.db, scope, filters));
   });
 }

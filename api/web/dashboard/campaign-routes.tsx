@@ -17,7 +17,7 @@ export function registerCampaignPages(app: WebApp): void {
       <CampaignListPage
         principal={c.var.principal}
         csrf={csrfToken(c)}
-        campaigns={await recentCampaigns(c.var.deps.db, c.var.principal.partnerId, 200)}
+        campaigns={await recentCampaigns(c.var.deps.db, c.var.principal, 200)}
       />,
     ),
   );
@@ -28,8 +28,8 @@ export function registerCampaignPages(app: WebApp): void {
     const filters = query(c, Filters);
     const campaign = await getCampaign(db, p, c.req.param('id'));
     const [rate, sends, recipients] = await Promise.all([
-      campaignSendRate(db, campaign.id),
-      sendsPerMinute(db, p.partnerId, campaign.id),
+      campaignSendRate(db, p, campaign.id),
+      sendsPerMinute(db, p, campaign.id),
       listCampaignRecipients(db, p, campaign.id, { state: filters.state, cursor: filters.cursor, limit: PAGE }),
     ]);
     return renderPage(

@@ -15,7 +15,7 @@ export function registerDelegationPages(app: WebApp): void {
     const p = c.var.principal;
     const filters = query(c, Filters);
     const [counts, page] = await Promise.all([
-      delegationCounts(db, p.partnerId),
+      delegationCounts(db, p),
       listDelegations(db, p, { ...filters, limit: PAGE }),
     ]);
     return renderPage(

@@ -1,3 +1,4 @@
+import { seesPartnerData } from '../../../core/partner-permissions.ts';
 import {
   acceptancesPerDay,
   delegationCounts,
@@ -8,6 +9,7 @@ import {
 } from '../../../services/dashboard/dashboard.ts';
 import type { WebApp } from '../../env.ts';
 import { csrfToken, renderPage } from '../shared/context.ts';
+import { NoAccessPage } from './pages/no-access.tsx';
 import { OverviewPage } from './pages/overview.tsx';
 
 /** The front page of the dashboard: counts, recent campaigns, sends, acceptances and declines. */
@@ -15,13 +17,16 @@ export function registerOverviewPage(app: WebApp): void {
   app.get('/dashboard', async (c) => {
     const { db } = c.var.deps;
     const p = c.var.principal;
+    // Where everyone lands after signing in: staff with access none get a page that says
+    // so rather than an error (the aggregates below would refuse them).
+    if (!seesPartnerData(p)) return renderPage(c, <NoAccessPage principal={p} csrf={csrfToken(c)} />);
     const [delegations, operations, campaigns, sends, acceptances, declines] = await Promise.all([
-      delegationCounts(db, p.partnerId),
+      delegationCounts(db, p),
       operationCounts(db, p),
-      recentCampaigns(db, p.partnerId, 20),
-      sendsPerMinute(db, p.partnerId),
-      acceptancesPerDay(db, p.partnerId),
-      recentDeclines(db, p.partnerId),
+      recentCampaigns(db, p, 20),
+      sendsPerMinute(db, p),
+      acceptancesPerDay(db, p),
+      recentDeclines(db, p),
     ]);
     return renderPage(
       c,

@@ -90,6 +90,12 @@ export function AuditTable(props: { entries: AuditEntry[]; show: 'partner' | 'or
                   <small>{e.reason}</small>
                 </>
               ) : null}
+              {e.outcome !== 'succeeded' && e.changes.length > 0 ? (
+                <>
+                  {' '}
+                  <small data-changes>{`Changed before it stopped: ${e.changes.join('; ')}`}</small>
+                </>
+              ) : null}
             </td>
           </tr>
         ))}

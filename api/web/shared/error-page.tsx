@@ -3,7 +3,7 @@ import { createMiddleware } from 'hono/factory';
 import { routePath } from 'hono/route';
 import { AppError, type ErrorCode } from '../../../core/errors.ts';
 import type { AppEnv, PageHome } from '../../env.ts';
-import { problemResponse, toAppError } from '../../problem.ts';
+import { logRequestError, problemResponse, toAppError } from '../../problem.ts';
 import { renderPage } from './context.ts';
 import { MessagePage } from './layout.tsx';
 
@@ -19,6 +19,7 @@ const titles: Partial<Record<ErrorCode, string>> = {
   RATE_LIMITED: 'Too many attempts',
   INVALID_TRANSITION: 'Already answered',
   CONFLICT: 'Something changed',
+  DATABASE_TIMEOUT: 'Busy: please try again',
   INTERNAL: 'Something went wrong',
 };
 
@@ -68,7 +69,6 @@ export const notFoundPage: NotFoundHandler<AppEnv> = (c) =>
  */
 export const errorPage: ErrorHandler<AppEnv> = (error, c) => {
   const appError = toAppError(error);
-  // The route pattern, not the path: paths can carry offer tokens.
-  if (appError.code === 'INTERNAL') c.var.logger.error({ err: error, route: routePath(c, -1) }, 'unhandled error');
+  logRequestError(c.var.logger, appError, error, routePath(c, -1));
   return c.var.pageHome ? renderErrorPage(c, appError) : problemResponse(c, appError);
 };

@@ -335,7 +335,8 @@ describe('who may amend', () => {
     expect((await postAmendment(stack, full, delegationId, body)).status).toBe(202);
 
     const list = (token: string) => stack.request(`/v1/delegations/${delegationId}/amendments`, { token });
-    expect((await list(none)).status).toBe(200);
+    // Access none reads no partner data, amendments included.
+    expect((await list(none)).status).toBe(403);
     expect((await list(owner)).status).toBe(200);
     expect((await list(other.token)).status).toBe(404);
     expect((await stack.request(`/v1/delegations/${delegationId}/amendments`)).status).toBe(401);

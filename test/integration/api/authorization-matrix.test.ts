@@ -20,9 +20,16 @@ import { createTestStack, type TestStack } from '../../helpers/stack.ts';
 let stack: TestStack;
 const tokens: Record<string, string | undefined> = {};
 const ids: Record<string, string> = {};
-/** The owner's tokens that fail on scope or time: one lacking each scope, an expired one, a revoked one. */
+/**
+ * Tokens that fail before the route's own checks: the owner's lacking each scope, an expired
+ * one and a revoked one, and the token of a staff member removed since (DELETE /v1/staff/{id}).
+ */
 const lacking = {} as Record<TokenScope, string>;
-const spoiled: Record<'expired' | 'revoked', string> = { expired: '', revoked: '' };
+const spoiled: Record<'expired' | 'revoked' | 'of a removed staff member', string> = {
+  expired: '',
+  revoked: '',
+  'of a removed staff member': '',
+};
 
 const callers = [
   'anonymous',
@@ -112,6 +119,14 @@ beforeAll(async () => {
     'staff full': await createTestStaff(stack, owner.partnerId, ['global_admin']),
     owner: owner.token,
   });
+  // A full-access member with every scope, whose token works — until an owner removes them.
+  const leaving = await createTestStaff(stack, owner.partnerId, ['global_admin']);
+  const worked = await stack.request('/v1/offers', { token: leaving });
+  if (worked.status !== 200) throw new Error(`the leaving member's token did not work: ${worked.status}`);
+  const [leaver] = await stack.deps.sql`select user_id from api_tokens where token_hash = ${sha256Hex(leaving)}`;
+  const removed = await stack.request(`/v1/staff/${leaver?.user_id}`, { method: 'DELETE', token: owner.token });
+  if (removed.status !== 204) throw new Error(`staff member not removed: ${removed.status}`);
+  spoiled['of a removed staff member'] = leaving;
 });
 afterAll(() => stack.close());
 
@@ -131,7 +146,7 @@ const table: Row[] = [
     '/v1/offers',
     () => `/v1/offers`,
     null,
-    { 'other partner': 200, 'staff none': 200, 'staff limited': 200, 'staff full': 200, owner: 200 },
+    { 'other partner': 200, 'staff none': 403, 'staff limited': 200, 'staff full': 200, owner: 200 },
   ],
   [
     'POST',
@@ -152,7 +167,7 @@ const table: Row[] = [
     '/v1/campaigns',
     () => `/v1/campaigns`,
     null,
-    { 'other partner': 200, 'staff none': 200, 'staff limited': 200, 'staff full': 200, owner: 200 },
+    { 'other partner': 200, 'staff none': 403, 'staff limited': 200, 'staff full': 200, owner: 200 },
   ],
   [
     'POST',
@@ -166,14 +181,14 @@ const table: Row[] = [
     '/v1/campaigns/{id}',
     () => `/v1/campaigns/${ids.campaign}`,
     null,
-    { 'other partner': 404, 'staff none': 200, 'staff limited': 200, 'staff full': 200, owner: 200 },
+    { 'other partner': 404, 'staff none': 403, 'staff limited': 200, 'staff full': 200, owner: 200 },
   ],
   [
     'GET',
     '/v1/campaigns/{id}/recipients',
     () => `/v1/campaigns/${ids.campaign}/recipients`,
     null,
-    { 'other partner': 404, 'staff none': 200, 'staff limited': 200, 'staff full': 200, owner: 200 },
+    { 'other partner': 404, 'staff none': 403, 'staff limited': 200, 'staff full': 200, owner: 200 },
   ],
   [
     'POST',
@@ -187,14 +202,14 @@ const table: Row[] = [
     '/v1/delegations',
     () => `/v1/delegations`,
     null,
-    { 'other partner': 200, 'staff none': 200, 'staff limited': 200, 'staff full': 200, owner: 200 },
+    { 'other partner': 200, 'staff none': 403, 'staff limited': 200, 'staff full': 200, owner: 200 },
   ],
   [
     'GET',
     '/v1/delegations/{id}',
     () => `/v1/delegations/${ids.delegation}`,
     null,
-    { 'other partner': 404, 'staff none': 200, 'staff limited': 200, 'staff full': 200, owner: 200 },
+    { 'other partner': 404, 'staff none': 403, 'staff limited': 200, 'staff full': 200, owner: 200 },
   ],
   [
     'POST',
@@ -209,7 +224,7 @@ const table: Row[] = [
     '/v1/delegations/{id}/amendments',
     () => `/v1/delegations/${ids.delegation}/amendments`,
     null,
-    { 'other partner': 404, 'staff none': 200, 'staff limited': 200, 'staff full': 200, owner: 200 },
+    { 'other partner': 404, 'staff none': 403, 'staff limited': 200, 'staff full': 200, owner: 200 },
   ],
   [
     'POST',
@@ -274,14 +289,14 @@ const table: Row[] = [
     '/v1/operations/{id}',
     () => `/v1/operations/${ids.operation}`,
     null,
-    { 'other partner': 404, 'staff none': 404, 'staff limited': 404, 'staff full': 200, owner: 200 },
+    { 'other partner': 404, 'staff none': 403, 'staff limited': 404, 'staff full': 200, owner: 200 },
   ],
   [
     'POST',
     '/v1/operations/{id}/retry',
     () => `/v1/operations/${ids.operation}/retry`,
     null,
-    { 'other partner': 404, 'staff none': 404, 'staff limited': 404, 'staff full': 202, owner: 202 },
+    { 'other partner': 404, 'staff none': 403, 'staff limited': 404, 'staff full': 202, owner: 202 },
   ],
   [
     'GET',
@@ -386,15 +401,24 @@ describe('authorization matrix', () => {
     expect(response.status, `${method} ${path()} as ${caller}`).toBe(status);
     await response.body?.cancel();
   });
+
+  // Access none: nothing of the partner's but their own tokens, refused as every 403 is.
+  const readsRefusedToNone = table.filter(
+    ([method, , , , byCaller]) => method === 'GET' && byCaller['staff none'] === 403,
+  );
+  it.each(readsRefusedToNone)('%s %s as staff none → NOT_AUTHORIZED', async (_method, _route, path) => {
+    const response = await stack.request(path(), { token: tokens['staff none'] as string });
+    expect((await readProblem(response)).code).toBe('NOT_AUTHORIZED');
+  });
 });
 
 /**
- * The same routes with the owner's tokens that fail before the route's own checks: one
+ * The same routes with the tokens that fail before the route's own checks: the owner's
  * without the scope the route declares (403 INSUFFICIENT_SCOPE), an expired one and a
- * revoked one (401 UNAUTHENTICATED). Only the /v1/tokens routes that judge scopes
- * themselves declare none.
+ * revoked one, and a removed staff member's (401 UNAUTHENTICATED). Only the /v1/tokens
+ * routes that judge scopes themselves declare none.
  */
-describe('authorization matrix: scopes, expiry, revocation', () => {
+describe('authorization matrix: scopes, expiry, revocation, removal', () => {
   let needed: Map<string, TokenScope | null>;
   beforeAll(async () => {
     const document = (await (await stack.request('/openapi.json')).json()) as {
@@ -419,12 +443,14 @@ describe('authorization matrix: scopes, expiry, revocation', () => {
   });
 
   const cases = table.flatMap(([method, route, path, body]) =>
-    (['missing scope', 'expired', 'revoked'] as const).map((kind) => [method, route, kind, path, body] as const),
+    (['missing scope', 'expired', 'revoked', 'of a removed staff member'] as const).map(
+      (kind) => [method, route, kind, path, body] as const,
+    ),
   );
   it.each(cases)('%s %s with a token %s', async (method, route, kind, path, body) => {
     const scope = needed.get(`${method} ${route}`);
     if (kind === 'missing scope' && !scope) return;
-    const token = kind === 'missing scope' && scope ? lacking[scope] : spoiled[kind as 'expired' | 'revoked'];
+    const token = kind === 'missing scope' ? lacking[scope as TokenScope] : spoiled[kind];
     const response = await stack.request(path(), { method, token, ...(body ? { json: body() } : {}) });
     const expected = kind === 'missing scope' ? [403, 'INSUFFICIENT_SCOPE'] : [401, 'UNAUTHENTICATED'];
     expect([response.status, (await readProblem(response)).code], `${method} ${path()} ${kind}`).toEqual(expected);

@@ -46,7 +46,7 @@ describe("another partner's campaign", () => {
 });
 
 describe('staff access', () => {
-  it('staff without access cannot send a campaign (403, nothing written) but can follow one', async () => {
+  it('staff without access cannot send a campaign (403, nothing written), nor follow one', async () => {
     const noAccess = await createTestStaff(stack, owner.partnerId, []);
     const before = await rowCounts(stack);
     const response = await stack.request('/v1/campaigns', {
@@ -57,6 +57,9 @@ describe('staff access', () => {
     expect(response.status).toBe(403);
     expect((await readProblem(response)).code).toBe('NOT_AUTHORIZED');
     expect(await rowCounts(stack)).toEqual(before);
-    expect((await stack.request(`/v1/campaigns/${campaignId}`, { token: noAccess })).status).toBe(200);
+    // Access none reads no partner data (core/partner-permissions.ts seesPartnerData).
+    const follow = await stack.request(`/v1/campaigns/${campaignId}`, { token: noAccess });
+    expect(follow.status).toBe(403);
+    expect((await readProblem(follow)).code).toBe('NOT_AUTHORIZED');
   });
 });

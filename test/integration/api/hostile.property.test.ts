@@ -92,6 +92,50 @@ describe('random and malformed bodies', () => {
     );
   });
 
+  it('POST /v1/campaigns with the real offer and random recipients reaches the insert: never 5xx, a refusal writes nothing', async () => {
+    // The offer is the partner's own, so bodies get past it to the recipients' validation and the insert.
+    const recipient = fc.record(
+      {
+        email: fc.oneof(
+          fc.emailAddress(),
+          nasty,
+          fc.constantFrom('a@b.example', 'UPPER@Case.Example', 'x@-bad-.example'),
+        ),
+        name: fc.oneof(nasty, fc.constant(null)),
+        company: fc.oneof(nasty, fc.constant(null)),
+      },
+      { requiredKeys: ['email'] },
+    );
+    const body = fc.record(
+      {
+        offerId: fc.constant(offerId),
+        name: fc.oneof(nasty, fc.constant(undefined)),
+        recipients: fc.array(recipient, { maxLength: 6 }),
+      },
+      { requiredKeys: ['offerId', 'recipients'] },
+    );
+    let accepted = 0;
+    await fc.assert(
+      fc.asyncProperty(body, async (json) => {
+        const before = await rowCounts(stack);
+        const response = await stack.request('/v1/campaigns', { method: 'POST', token, json });
+        expect(response.status).toBeLessThan(500);
+        if (response.status >= 400) {
+          expect(response.headers.get('content-type')).toBe('application/problem+json');
+          expect(await rowCounts(stack)).toEqual(before);
+          return;
+        }
+        accepted++;
+        const created = (await response.json()) as { id: string; total: number };
+        const [row] = await stack.deps
+          .sql`select count(*)::int as n from delegations where campaign_id = ${created.id}`;
+        expect(row?.n).toBe(created.total);
+      }),
+      { numRuns: 80 },
+    );
+    expect(accepted).toBeGreaterThan(0);
+  });
+
   it('random query strings on the list routes never answer 5xx', async () => {
     await fc.assert(
       fc.asyncProperty(

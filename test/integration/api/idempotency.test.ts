@@ -48,3 +48,96 @@ describe('Idempotency-Key claims', () => {
     expect(other.headers.get('idempotent-replayed')).toBeNull();
   });
 });
+
+describe('a claim left behind by a request that died', () => {
+  const campaign = (token: string, key: string, offerId: string, email: string) =>
+    stack.request('/v1/campaigns', {
+      method: 'POST',
+      token,
+      headers: { 'idempotency-key': key },
+      json: { offerId, recipients: [{ email }] },
+    });
+  const campaignsOf = async (token: string) =>
+    ((await (await stack.request('/v1/campaigns', { token })).json()) as { items: { id: string }[] }).items;
+
+  it('is taken over once its lease is past when its request took no effect: the retry runs, once', async () => {
+    const partner = await createTestPartner(stack);
+    const offer = (await (await createOffer(partner.token, 'offer-1', 'Left behind')).json()) as { id: string };
+    // The first try claimed the key and died before its transaction committed.
+    const first = await campaign(partner.token, 'died-before', offer.id, 'a@client.example');
+    expect(first.status).toBe(202);
+    const { id } = (await first.json()) as { id: string };
+    await stack.deps.sql`delete from delegations where campaign_id = ${id}`;
+    await stack.deps.sql`delete from audit_events where target_id = ${id}`;
+    await stack.deps.sql`delete from campaigns where id = ${id}`;
+    await stack.deps.sql`
+      update idempotency_keys set status = null, body = null, content_type = null,
+        request_id = 'req_died', claimed_until = now() - interval '1 second'
+      where key = 'died-before'`;
+    expect(await campaignsOf(partner.token)).toEqual([]);
+
+    const retried = await campaign(partner.token, 'died-before', offer.id, 'a@client.example');
+    expect(retried.status).toBe(202);
+    expect(await campaignsOf(partner.token)).toHaveLength(1);
+    const again = await campaign(partner.token, 'died-before', offer.id, 'a@client.example');
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(await campaignsOf(partner.token)).toHaveLength(1);
+  });
+
+  it('is answered 409 IDEMPOTENT_RESPONSE_LOST, naming what it changed, when its request took effect', async () => {
+    const partner = await createTestPartner(stack);
+    const offer = (await (await createOffer(partner.token, 'offer-2', 'Took effect')).json()) as { id: string };
+    const first = await campaign(partner.token, 'died-after', offer.id, 'b@client.example');
+    expect(first.status).toBe(202);
+    const { id } = (await first.json()) as { id: string };
+    // The campaign committed; the process died before the answer was stored.
+    await stack.deps.sql`
+      update idempotency_keys set status = null, body = null, content_type = null,
+        claimed_until = now() - interval '1 second'
+      where key = 'died-after'`;
+    const retried = await campaign(partner.token, 'died-after', offer.id, 'b@client.example');
+    const problem = await readProblem(retried);
+    expect(problem.status).toBe(409);
+    expect(problem.code).toBe('IDEMPOTENT_RESPONSE_LOST');
+    expect(problem).toMatchObject({ effect: { targetType: 'campaign', targetId: id } });
+    expect(await campaignsOf(partner.token)).toHaveLength(1);
+  });
+
+  it('is kept while its lease runs, and its request keeps renewing it', async () => {
+    const partner = await createTestPartner(stack);
+    const offer = (await (await createOffer(partner.token, 'offer-3', 'Alive')).json()) as { id: string };
+    expect((await campaign(partner.token, 'alive', offer.id, 'c@client.example')).status).toBe(202);
+    await stack.deps.sql`update idempotency_keys set status = null, request_id = 'req_gone' where key = 'alive'`;
+    const [row] = await stack.deps.sql`select claimed_until > now() as held from idempotency_keys where key = 'alive'`;
+    expect(row?.held).toBe(true);
+    const problem = await readProblem(await campaign(partner.token, 'alive', offer.id, 'c@client.example'));
+    expect(problem.code).toBe('CONFLICT');
+    expect(await campaignsOf(partner.token)).toHaveLength(1);
+  });
+
+  it('every POST that takes effect audits it under its request id: how an abandoned claim is judged', async () => {
+    const partner = await createTestPartner(stack);
+    const offer = await createOffer(partner.token, 'audited-offer', 'Audited');
+    const offerId = ((await offer.clone().json()) as { id: string }).id;
+    const responses = [
+      offer,
+      await campaign(partner.token, 'audited-campaign', offerId, 'd@client.example'),
+      await stack.request('/v1/tokens', {
+        method: 'POST',
+        token: partner.token,
+        json: { name: 'audited', scopes: ['read'], expiresInDays: 5 },
+      }),
+      await stack.request('/v1/staff', {
+        method: 'POST',
+        token: partner.token,
+        json: { email: 'audited-staff@partner.example', displayName: 'S', access: 'none' },
+      }),
+    ];
+    for (const response of responses) {
+      expect(response.status, await response.clone().text()).toBeLessThan(300);
+      const requestId = response.headers.get('x-request-id');
+      const rows = await stack.deps.sql`select 1 from audit_events where request_id = ${requestId}`;
+      expect(rows.length, `${response.url} ${requestId}`).toBeGreaterThan(0);
+    }
+  });
+});

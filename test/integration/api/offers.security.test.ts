@@ -45,7 +45,7 @@ describe('offers belong to their partner', () => {
 });
 
 describe('staff access', () => {
-  it('staff without access cannot create or revoke offers (403) but can read them', async () => {
+  it('staff without access cannot create, revoke or read offers (403)', async () => {
     const noAccess = await createTestStaff(stack, owner.partnerId, []);
     const offer = await createTestOffer(stack, owner.token);
     const before = await rowCounts(stack);
@@ -59,8 +59,10 @@ describe('staff access', () => {
     const revoke = await stack.request(`/v1/offers/${offer.id}`, { method: 'DELETE', token: noAccess });
     expect(revoke.status).toBe(403);
     expect(await rowCounts(stack)).toEqual(before);
+    // Access none reads no partner data (core/partner-permissions.ts seesPartnerData).
     const list = await stack.request('/v1/offers', { token: noAccess });
-    expect(list.status).toBe(200);
+    expect(list.status).toBe(403);
+    expect((await readProblem(list)).code).toBe('NOT_AUTHORIZED');
   });
 
   it('staff with limited access can create offers', async () => {

@@ -131,4 +131,22 @@ describe('role × operation route matrix', () => {
       }
     }
   });
+
+  // The staff none column: no role held, in a delegation that grants everything — no
+  // partner data at all (core/partner-permissions.ts seesPartnerData), so every call is refused.
+  it('held by nobody (staff access none): NOT_AUTHORIZED on every operation route', async () => {
+    const target = await delegationGranting(['global_admin']);
+    const token = await createTestStaff(stack, target.owner.partnerId, []);
+    for (const route of operationRoutes) {
+      for (const call of calls[route.name] ?? []) {
+        const response = await stack.request(call.path(target), {
+          method: route.method,
+          token,
+          ...(call.body ? { json: call.body() } : {}),
+        });
+        expect(response.status, `${route.name} (${call.capability}) with no role`).toBe(403);
+        expect(((await response.json()) as { code: string }).code).toBe('NOT_AUTHORIZED');
+      }
+    }
+  });
 });

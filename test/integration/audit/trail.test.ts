@@ -17,7 +17,10 @@ let sink: SmtpSink;
 let workersStarted = false;
 
 beforeAll(async () => {
-  sink = await startSmtpSink();
+  // A mailbox that does not exist: the email after a change fails for good.
+  sink = await startSmtpSink({
+    rule: (address) => (address.startsWith('bounce') ? { code: 550, message: '5.1.1 no such mailbox' } : undefined),
+  });
   stack = await createTestStack({ env: { SMTP_URL: sink.url } });
 });
 afterAll(async () => {
@@ -186,6 +189,35 @@ describe('one row per action, in words', () => {
     const table = /<table data-audit="trail">[\s\S]*?<\/table>/.exec(page.html)?.[0] ?? '';
     expect(table).not.toMatch(/\b(op|usr|dlg|org)_[0-9a-f]{8}/);
     expect(table).not.toMatch(/operation\.|user\.password_reset|domain\.add/);
+  });
+
+  it('an operation that failed after changing something says what it changed, on the page and in the CSV', async () => {
+    const { delegationId, admin, owner } = await fullDelegation();
+    await workers();
+    const created = (await (
+      await stack.request(`/v1/delegations/${delegationId}/users`, {
+        method: 'POST',
+        token: owner,
+        json: { displayName: 'Eve', userName: 'eve', notifyEmail: 'bounce@partner.example' },
+      })
+    ).json()) as { operationId: string };
+    expect((await finished(owner, created.operationId)).state).toBe('failed');
+    // The user is there, in the client's organization…
+    const [user] = await stack.deps.sql`select email from users where org_id = ${admin.orgId} and email like 'eve@%'`;
+    expect(user?.email).toBeTruthy();
+    // …and the client's trail says so, though the operation failed.
+    const client = await signedInClient(stack, admin.userId);
+    const [row] = rowsOf((await client.get('/org/audit?action=operation.provision_user')).html);
+    expect(row?.outcome).toMatch(/^Failed /);
+    expect(row?.outcome).toContain(`Changed before it stopped: Created the user ${user?.email}`);
+    const [record] = parse((await client.get('/org/audit.csv?action=operation.provision_user')).html, {
+      columns: true,
+    }) as Record<string, string>[];
+    expect(record).toMatchObject({
+      what: 'Create a user',
+      outcome: 'Failed',
+      changes: `Created the user ${user?.email}`,
+    });
   });
 
   it('the delegations page shows the newest events and leads to the whole trail', async () => {

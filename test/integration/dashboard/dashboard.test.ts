@@ -242,21 +242,23 @@ describe('delegations and operations', () => {
     const overview = await browser.get('/dashboard');
     expect(overview.status).toBe(200);
     expect(overview.html).not.toContain('href="/dashboard/operations"');
+    // Access none reads no partner data at all (test/integration/dashboard/access-none.test.ts).
     const page = await browser.get(`/dashboard/delegations/${delegationId}`);
-    expect(page.status).toBe(200);
+    expect(page.status).toBe(403);
     expect(page.html).not.toContain('secret-user@client.example');
-    expect(page.html).toContain('does not include client organizations');
-    expect((await browser.post(`/dashboard/operations/op_${'b'.repeat(32)}/retry`, {})).status).toBe(404);
+    expect(page.html).toContain('no access yet');
+    expect((await browser.post(`/dashboard/operations/op_${'b'.repeat(32)}/retry`, {})).status).toBe(403);
   });
 });
 
 describe('shared aggregates', () => {
   it('serves one partner’s campaign summaries to every refresh for a few seconds, never another’s', async () => {
-    const first = await recentCampaigns(stack.deps.db, owner.partnerId, 7);
-    const again = await recentCampaigns(stack.deps.db, owner.partnerId, 7);
+    const reader = { partnerId: owner.partnerId, isOwner: true, roles: [] };
+    const first = await recentCampaigns(stack.deps.db, reader, 7);
+    const again = await recentCampaigns(stack.deps.db, reader, 7);
     expect(again).toBe(first);
     expect(first.map((c) => c.id)).toContain(campaignId);
     const other = await createTestPartner(stack, 'Yet another');
-    expect(await recentCampaigns(stack.deps.db, other.partnerId, 7)).toEqual([]);
+    expect(await recentCampaigns(stack.deps.db, { ...reader, partnerId: other.partnerId }, 7)).toEqual([]);
   });
 });

@@ -43,7 +43,7 @@ describe('a migration waiting for a lock held elsewhere', () => {
     const { database, reader, release } = await withLongRead();
     const migrating = migrateDatabase(database.url, undefined, {
       migrationsFolder: migrationsFolderOf([first, second]),
-      lockTimeoutMs: 300,
+      timeouts: { statementMs: 0, lockMs: 300 },
       attempts: 20,
       backoffMs: 100,
     });
@@ -63,7 +63,7 @@ describe('a migration waiting for a lock held elsewhere', () => {
     const { database, reader } = await withLongRead();
     const migrating = migrateDatabase(database.url, undefined, {
       migrationsFolder: migrationsFolderOf([first, second]),
-      lockTimeoutMs: 100,
+      timeouts: { statementMs: 0, lockMs: 100 },
       attempts: 3,
       backoffMs: 50,
     });

@@ -116,8 +116,13 @@ describe('the end link in every email to a client admin', () => {
     expect(mail?.text).toContain('Temporary password:');
     const endPath = endPathIn(mail, delegationId);
     // The admin's password is no longer theirs and their sessions are gone: the link still works.
-    const [user] = await stack.deps.sql`select must_change_password from users where id = ${admin.userId}`;
-    expect(user?.must_change_password).toBe(true);
+    // (The email with the password leaves just before the transaction that sets it commits.)
+    await waitFor(
+      async () =>
+        (await stack.deps.sql`select must_change_password from users where id = ${admin.userId}`)[0]
+          ?.must_change_password === true,
+      10_000,
+    );
 
     const browser = new PageClient(stack);
     const page = await browser.get(endPath);

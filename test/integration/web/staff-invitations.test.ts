@@ -465,7 +465,9 @@ describe('own API tokens', () => {
     const [row] = await stack.deps
       .sql`select scopes, expires_at - created_at as lifetime from api_tokens where label = 'Monthly'`;
     expect(row).toMatchObject({ scopes: ['read'], lifetime: '30 days' });
-    expect((await stack.request('/v1/delegations', { token })).status).toBe(200);
+    // (Staff without access read their own tokens; partner data is refused them.)
+    expect((await stack.request('/v1/tokens', { token })).status).toBe(200);
+    expect((await stack.request('/v1/delegations', { token })).status).toBe(403);
     await waitFor(
       async () =>
         (await stack.deps.sql`select 1 from api_tokens where label = 'Monthly' and last_used_at is not null`).length >

@@ -1,5 +1,5 @@
 import type { Child } from 'hono/jsx';
-import { seesClientOrganizations } from '../../../../core/partner-permissions.ts';
+import { seesClientOrganizations, seesPartnerData } from '../../../../core/partner-permissions.ts';
 import type { PartnerPrincipal } from '../../../../services/shared/principals.ts';
 
 const css = `
@@ -59,8 +59,8 @@ a.attention { color: #cf222e; font-weight: 700; }
 
 const nav = [
   { href: '/dashboard', label: 'Overview' },
-  { href: '/dashboard/campaigns', label: 'Campaigns' },
-  { href: '/dashboard/delegations', label: 'Delegations' },
+  { href: '/dashboard/campaigns', label: 'Campaigns', needsPartnerData: true },
+  { href: '/dashboard/delegations', label: 'Delegations', needsPartnerData: true },
   { href: '/dashboard/operations', label: 'Operations', needsClientAccess: true },
   { href: '/dashboard/staff', label: 'Staff', ownersOnly: true },
   { href: '/dashboard/security', label: 'Security', ownersOnly: true },
@@ -106,7 +106,9 @@ export function DashboardLayout(props: DashboardLayoutProps) {
             {nav
               .filter(
                 (n) =>
-                  (!n.ownersOnly || principal.isOwner) && (!n.needsClientAccess || seesClientOrganizations(principal)),
+                  (!n.ownersOnly || principal.isOwner) &&
+                  (!n.needsPartnerData || seesPartnerData(principal)) &&
+                  (!n.needsClientAccess || seesClientOrganizations(principal)),
               )
               .map((n) => (
                 <a href={n.href} aria-current={n.href === props.section ? 'page' : undefined}>

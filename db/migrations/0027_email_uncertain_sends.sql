@@ -1,0 +1,1 @@
+ALTER TABLE "emails" ADD COLUMN "uncertain_sends" integer DEFAULT 0 NOT NULL;
