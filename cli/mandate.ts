@@ -5,9 +5,8 @@
 
 import { isAppError } from '../core/errors.ts';
 import { createDb, createSql } from '../db/client.ts';
-import { migrateDatabase } from '../db/migrate.ts';
+import { pendingMigrations } from '../db/migrate.ts';
 import { loadConfigOrExit } from '../lib/config.ts';
-import { createLogger } from '../lib/logger.ts';
 import { createPartner } from '../services/accounts/partners.ts';
 import { reportCommandError } from './api-client.ts';
 import { campaignFailedUsage, runCampaignFailed } from './campaign-failed.ts';
@@ -55,6 +54,15 @@ async function runCampaignCommand(command: string | undefined, argv: string[]): 
   }
 }
 
+/** What the CLI says when the database has not run every committed migration. */
+function schemaBehind(pending: string[]): string {
+  const count = pending.length === 1 ? '1 migration has not run' : `${pending.length} migrations have not run`;
+  return [
+    `The database at DATABASE_URL is not migrated: ${count} (${pending.at(0)}${pending.length > 1 ? ` … ${pending.at(-1)}` : ''}).`,
+    'Run `npm run db:migrate` (or start Mandate with `npm start`), then try again.',
+  ].join('\n');
+}
+
 async function main(argv: string[]): Promise<number> {
   const [group, command, ...rest] = argv;
   if (group === 'campaign') return runCampaignCommand(command, rest);
@@ -67,8 +75,13 @@ async function main(argv: string[]): Promise<number> {
       return 2;
     }
     const config = loadConfigOrExit();
-    const logger = createLogger({ ...config, logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel });
-    await migrateDatabase(config.databaseUrl, logger, config.databaseTimeouts.migrations);
+    // Only `npm run db:migrate` and `npm start` migrate (ADR 20): a command that changed the
+    // schema of a running system as a side effect would take its locks unannounced.
+    const pending = await pendingMigrations(config.databaseUrl);
+    if (pending.length > 0) {
+      process.stderr.write(`${schemaBehind(pending)}\n`);
+      return 1;
+    }
     const sql = createSql(config.databaseUrl, { max: 2 });
     try {
       const created = await createPartner(createDb(sql), args);

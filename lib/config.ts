@@ -175,6 +175,32 @@ export const configSchema = z
      * (and by nothing else). Default 400.
      */
     AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(400),
+    /**
+     * Days a notification email is kept once it is sent or has failed for good (the outbox
+     * is also the record of what was said to whom). Pending ones are never pruned. Default 90.
+     */
+    EMAIL_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(90),
+    /**
+     * Days a finished operation (succeeded, failed, rejected) is kept after it finished;
+     * `GET /v1/operations/{id}` answers 404 after that, the audit row stays. Default 180.
+     */
+    OPERATION_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(180),
+    /**
+     * Days the timeline of a delegation that has ended (declined, expired, terminated) is
+     * kept after its end; the delegation row itself stays. Default 365.
+     */
+    DELEGATION_EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(365),
+    /** Days an expiry notice's claim is kept after the end date it was for. Default 30. */
+    EXPIRY_NOTICE_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(30),
+    /** Days an unconfirmed sign-up (with its password hash) is kept after it expired or was used. Default 7. */
+    SIGNUP_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(7),
+    /** Days a message stays in the development mailbox. Default 14. */
+    DEV_MAIL_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(14),
+    /**
+     * Tries of a migration that cannot get its locks within DATABASE_MIGRATION_LOCK_TIMEOUT_MS,
+     * with a doubling wait between (1 s, 2 s, 4 s…). Default 5.
+     */
+    DATABASE_MIGRATION_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
     /** How often the reconciler re-enqueues unfinished work, in ms. Default 60000. */
     RECONCILE_INTERVAL_MS: z.coerce.number().int().min(1000).default(60_000),
     /** DNS servers for domain verification, comma-separated `host[:port]`. Default: the system's. */
@@ -311,6 +337,13 @@ export const configSchema = z
       reconcileIntervalMs: env.RECONCILE_INTERVAL_MS,
       reconcileMinAgeSeconds: env.RECONCILE_MIN_AGE_SECONDS,
       auditRetentionDays: env.AUDIT_RETENTION_DAYS,
+      emailRetentionDays: env.EMAIL_RETENTION_DAYS,
+      operationRetentionDays: env.OPERATION_RETENTION_DAYS,
+      delegationEventRetentionDays: env.DELEGATION_EVENT_RETENTION_DAYS,
+      expiryNoticeRetentionDays: env.EXPIRY_NOTICE_RETENTION_DAYS,
+      signupRetentionDays: env.SIGNUP_RETENTION_DAYS,
+      devMailRetentionDays: env.DEV_MAIL_RETENTION_DAYS,
+      migrationAttempts: env.DATABASE_MIGRATION_ATTEMPTS,
       leaseSeconds: env.LEASE_SECONDS,
       idempotencyLeaseSeconds: env.IDEMPOTENCY_LEASE_SECONDS,
       dnsServers: env.DNS_SERVERS ? env.DNS_SERVERS.split(',') : [],

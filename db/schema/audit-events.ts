@@ -29,7 +29,7 @@ export const auditEvents = pgTable(
   (t) => [
     index('audit_events_org_idx').on(t.orgId, t.id),
     index('audit_events_partner_idx').on(t.partnerId, t.id),
-    // Retention prunes by age (services/audit/retention.ts): rows arrive in time order, so a
+    // Retention prunes by age (services/maintenance/retention.ts): rows arrive in time order, so a
     // BRIN index finds the old ones at almost no cost to every insert.
     index('audit_events_created_brin').using('brin', t.createdAt),
     // An operation's row is found by its id to record progress and outcome: only while it

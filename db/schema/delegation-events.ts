@@ -25,7 +25,12 @@ export const delegationEvents = pgTable(
     detail: jsonb().$type<Record<string, unknown>>(),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index('delegation_events_delegation_idx').on(t.delegationId, t.id)],
+  (t) => [
+    index('delegation_events_delegation_idx').on(t.delegationId, t.id),
+    // Retention prunes by age (services/maintenance/retention.ts): rows arrive in time order, so a
+    // BRIN index finds the old ones at almost no cost to every insert.
+    index('delegation_events_created_brin').using('brin', t.createdAt),
+  ],
 );
 
 export type DelegationEventRow = typeof delegationEvents.$inferSelect;

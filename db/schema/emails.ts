@@ -45,6 +45,9 @@ export const emails = pgTable(
     uniqueIndex('emails_dedupe_unique').on(t.dedupeKey),
     index('emails_delegation_idx').on(t.delegationId),
     index('emails_pending_idx').on(t.createdAt).where(sql`${t.state} = 'pending'`),
+    // Retention prunes by age (services/maintenance/retention.ts): rows arrive in time order, so a
+    // BRIN index finds the old ones at almost no cost to every insert.
+    index('emails_created_brin').using('brin', t.createdAt),
     check('emails_state_check', sql`${t.state} in ('pending', 'sent', 'failed')`),
   ],
 );

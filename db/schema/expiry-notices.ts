@@ -1,4 +1,4 @@
-import { integer, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import { index, integer, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 
 /**
  * One row per expiry notice sent (or deliberately skipped): at most one per delegation,
@@ -12,5 +12,9 @@ export const expiryNotices = pgTable(
     endsAt: timestamp({ withTimezone: true }).notNull(),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [primaryKey({ columns: [t.delegationId, t.thresholdDays, t.endsAt] })],
+  (t) => [
+    primaryKey({ columns: [t.delegationId, t.thresholdDays, t.endsAt] }),
+    // Retention prunes the claims of end dates long past (services/maintenance/retention.ts).
+    index('expiry_notices_ends_at_idx').on(t.endsAt),
+  ],
 );

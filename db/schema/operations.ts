@@ -44,6 +44,9 @@ export const operations = pgTable(
     index('operations_delegation_idx').on(t.delegationId, t.id),
     // The reconciler's sweep of unfinished operations.
     index('operations_unfinished_idx').on(t.updatedAt).where(sql`${t.state} in ('queued', 'running')`),
+    // Retention prunes by age (services/maintenance/retention.ts): rows arrive in time order, so a
+    // BRIN index finds the old ones at almost no cost to every insert.
+    index('operations_created_brin').using('brin', t.createdAt),
   ],
 );
 

@@ -3,8 +3,8 @@ import { type OperationKind, operationKinds } from '../../core/operation-kinds.t
 import { delegations, emails, operations } from '../../db/schema/index.ts';
 import type { Deps } from '../../lib/deps.ts';
 import { purgeEndedSessions } from '../accounts/sessions.ts';
-import { pruneAuditEvents } from '../audit/retention.ts';
 import { purgeIdempotencyKeys } from '../shared/idempotency-keys.ts';
+import { pruneExpiredRows, retentionPolicies } from './retention.ts';
 
 /** Rows re-examined per kind and pass; the next pass takes the rest. */
 const BATCH = 5000;
@@ -67,9 +67,12 @@ export async function reconcile(
   // Housekeeping of the same kind: what has outlived its use.
   await purgeIdempotencyKeys(deps.db);
   await purgeEndedSessions(deps);
-  const pruned = await pruneAuditEvents(deps);
-  if (pruned > 0)
-    deps.logger.info({ pruned, days: deps.config.auditRetentionDays }, 'pruned audit rows past retention');
+  const pruned = await pruneExpiredRows(deps);
+  for (const [table, rows] of Object.entries(pruned)) {
+    if (rows === 0) continue;
+    const days = deps.config[retentionPolicies[table as keyof typeof pruned].days];
+    deps.logger.info({ table, pruned: rows, days }, 'pruned rows past retention');
+  }
 
   const result = {
     invited: invited.length,

@@ -125,7 +125,7 @@ describe('database timeouts', () => {
     const release = await holdLock(async (tx) => {
       await tx`select pg_advisory_xact_lock(727001)`;
     });
-    const migrating = migrateDatabase(stack.database.url, undefined, { statementMs: 0, lockMs: 200 });
+    const migrating = migrateDatabase(stack.database.url, undefined, { timeouts: { statementMs: 0, lockMs: 200 } });
     await new Promise((r) => setTimeout(r, 1000));
     await release();
     await expect(migrating).resolves.toBeUndefined();
