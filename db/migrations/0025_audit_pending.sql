@@ -1,4 +1,3 @@
-CREATE INDEX "audit_events_pending_idx" ON "audit_events" USING btree ("target_id") WHERE "audit_events"."outcome" = 'pending';--> statement-breakpoint
 -- An operation in flight when this runs was asked for in the old way (a row for the asking,
 -- then rows for its changes and its outcome): its newest asking row — the first request, or
 -- the retry that queued it again — becomes its pending row, which the worker then brings to

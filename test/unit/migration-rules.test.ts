@@ -5,8 +5,11 @@ import { migrationsFolder, NO_TRANSACTION_MARKER } from '../../db/migrate.ts';
 
 /** Tables large enough that building an index on them in a transaction blocks writes for minutes. */
 const largeTables = ['audit_events', 'delegations', 'delegation_events', 'operations', 'emails'];
-/** The last migration written before ADR 20: those have run everywhere and stay as they are. */
-const LAST_BEFORE_ADR_20 = 27;
+/**
+ * The last migration released before ADR 20: those have run everywhere and stay as they
+ * are (0025–0027 were written with it, and their audit indexes moved to 0028's concurrent builds).
+ */
+const LAST_BEFORE_ADR_20 = 24;
 
 const journal = JSON.parse(readFileSync(join(migrationsFolder, 'meta', '_journal.json'), 'utf8')) as {
   entries: { idx: number; tag: string }[];

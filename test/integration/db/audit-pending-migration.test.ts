@@ -16,7 +16,7 @@ afterAll(() => stack.close());
 const conversion = readFileSync(
   fileURLToPath(new URL('../../../db/migrations/0025_audit_pending.sql', import.meta.url)),
   'utf8',
-).split('--> statement-breakpoint')[1] as string;
+);
 
 it('turns the newest asking row of an operation in flight into its pending row, and nothing else', async () => {
   const sql = stack.deps.sql;
