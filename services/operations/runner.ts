@@ -6,7 +6,7 @@ import type { DbOrTx, Tx } from '../../db/client.ts';
 import { preparedPerDb } from '../../db/prepared.ts';
 import { delegations, type Operation, operations, organizations, staffAccess, users } from '../../db/schema/index.ts';
 import type { WorkerDeps } from '../../lib/deps.ts';
-import type { Logger } from '../../lib/logger.ts';
+import { type Logger, redactQueryParams } from '../../lib/logger.ts';
 import { withRetries } from '../../lib/retry.ts';
 import { operationAttemptAudit, operationOutcomeAudit, operationProgress } from '../audit/operation-trail.ts';
 
@@ -173,6 +173,16 @@ async function claimOperation(deps: WorkerDeps, operationId: string) {
 }
 
 /**
+ * Why an attempt stopped, as the operation and its audit row record it (the partner and
+ * the client read it): a failed query's reason without its parameters.
+ */
+function failureText(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const message = redactQueryParams(error.message);
+  return error.cause instanceof Error ? `${message} (${error.cause.message})` : message;
+}
+
+/**
  * Runs one operation: claims it (a lease and the attempt number), checks — now, not when
  * it was requested — that grant ∩ staff access allows it, makes the change (each write
  * re-checked under lock, `authorized`), and records the outcome with its audit event.
@@ -250,7 +260,7 @@ export async function runOperation(
   try {
     result = await handler.run(ctx);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = failureText(error);
     if (error instanceof OperationRejected) {
       await finish('rejected', null, `Not allowed when it ran: ${message}`);
       return { outcome: 'rejected', reason: message };

@@ -118,6 +118,13 @@ describe('reset-password runs once', () => {
     const operationId = await ask(`/v1/delegations/${delegationId}/users/${userId}/password-reset`, owner);
 
     await expect(run(operationId, resetPassword)).rejects.toSatisfy(isInjectedFault);
+    // Why the attempt stopped is recorded for the partner and the client, without the
+    // failed statement's parameters (here the new password's hash).
+    const [stopped] = await stack.deps.sql`
+      select o.error, a.detail from operations o join audit_events a on a.target_id = o.id
+      where o.id = ${operationId}`;
+    expect(stopped?.error).toMatch(/injected fault|Failed query/);
+    expect(JSON.stringify(stopped)).not.toContain('argon2');
     expect(await run(operationId, resetPassword)).toMatchObject({ outcome: 'succeeded' });
     await clear();
 
