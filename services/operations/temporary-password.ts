@@ -15,18 +15,20 @@ import { type EffectContext, OperationFailure } from './runner.ts';
  * (`toClientAdmin`), the email carries the delegation's end link: a partner resetting the
  * admin's password cannot keep them from ending it.
  *
- * Three steps, each recorded on the operation (`temporary_password`) so that a re-run — a
+ * Its progress is recorded on the operation (`temporary_password`) so that a re-run — a
  * worker killed, a lease lost, a write that failed — continues where the last run stopped:
  * 1. prepared: a new password (ADR 8), its hash, the password sealed, the address and a
  *    Message-ID;
- * 2. emailed: recorded as the SMTP server takes the email (the mailer's `sendAndRecord`: at
- *    most one message of a process between the two), dropping the sealed password;
- * 3. set: `apply` (the hash set, the sessions ended) in the transaction that records it.
- * A re-run between 1 and 2 sends the same email again — same password, same Message-ID:
- * the at-least-once bound of every email. After 2 it sends nothing; after 3 it changes
- * nothing. The email goes before the password is set: a refusal leaves the old password
- * in place, and the operation ends without setting it (the progress is then cleared, so a
- * retry asked for later starts with a new password).
+ * 2. emailed and set: as the SMTP server takes the email, `apply` (the hash set, the
+ *    sessions ended) runs in the transaction that records both, in the mailer's turn
+ *    (`sendAndRecord`: at most one message of a process between the server's reply and its
+ *    record), dropping the sealed password and the hash. When the set fails there, the
+ *    email alone is recorded (`emailedAt`), and a re-run only sets the password.
+ * A re-run after 1 sends the same email again — same password, same Message-ID: the
+ * at-least-once bound of every email; after the email is recorded it sends nothing, and
+ * after the set it changes nothing. The email goes before the password is set: a refusal
+ * leaves the old password in place, and the operation ends without setting it (the
+ * progress is then cleared, so a retry asked for later starts with a new password).
  */
 export async function giveTemporaryPassword(
   ctx: EffectContext,
@@ -39,12 +41,13 @@ export async function giveTemporaryPassword(
     apply: (tx: Tx, progress: TemporaryPasswordProgress & { hash: string }) => Promise<void>;
   },
 ): Promise<{ sentTo: string }> {
-  let progress = ctx.operation.temporaryPassword;
-  if (!progress || (!progress.emailedAt && !progress.setAt && openPassword(ctx, progress) === null)) {
-    progress = await prepare(ctx, progress, { to: p.to ?? requesterEmail(ctx), toClientAdmin: !!p.toClientAdmin });
-  }
-  if (!progress.emailedAt && !progress.setAt) await sendEmail(ctx, progress, p);
-  if (!progress.setAt) await setOnce(ctx, progress, p.apply);
+  const recorded = ctx.operation.temporaryPassword;
+  const progress =
+    !recorded || (!recorded.emailedAt && !recorded.setAt && openPassword(ctx, recorded) === null)
+      ? await prepare(ctx, recorded, { to: p.to ?? requesterEmail(ctx), toClientAdmin: !!p.toClientAdmin })
+      : recorded;
+  const set = () => setOnce(ctx, progress, p.apply);
+  if (!progress.setAt) await (progress.emailedAt ? set() : sendEmail(ctx, progress, p, set));
   return { sentTo: progress.sentTo };
 }
 
@@ -98,11 +101,12 @@ async function prepare(
   return current.progress;
 }
 
-/** Step 2: the email, recorded as taken by the SMTP server in the mailer's turn. */
+/** Step 2: the email, recorded with the set (`set`) in the mailer's turn — or alone, if the set fails. */
 async function sendEmail(
   ctx: EffectContext,
   progress: TemporaryPasswordProgress,
   p: { userEmail: string; kind: 'new-user' | 'reset' },
+  set: () => Promise<void>,
 ) {
   const { deps, operation } = ctx;
   const password = openPassword(ctx, progress);
@@ -115,24 +119,30 @@ async function sendEmail(
     signInUrl: `${deps.config.publicUrl}/sign-in`,
     endUrl: progress.toClientAdmin ? endDelegationUrl(deps.config, operation.delegationId) : undefined,
   });
-  // After the server took the message, a passing database error must not send it again.
   const recordEmailed = () =>
-    withRetries(() =>
-      deps.db
-        .update(operations)
-        .set({
-          temporaryPassword: sql`(${operations.temporaryPassword} - 'sealed')
-            || jsonb_build_object('emailedAt', now())`,
-        })
-        .where(
-          and(
-            eq(operations.id, operation.id),
-            sql`${operations.temporaryPassword} ->> 'messageId' = ${progress.messageId}`,
-          ),
+    deps.db
+      .update(operations)
+      .set({
+        temporaryPassword: sql`(${operations.temporaryPassword} - 'sealed') || jsonb_build_object('emailedAt', now())`,
+      })
+      .where(
+        and(
+          eq(operations.id, operation.id),
+          sql`${operations.temporaryPassword} ->> 'messageId' = ${progress.messageId}`,
         ),
-    );
+      );
+  const record = async () => {
+    try {
+      await set();
+    } catch (error) {
+      // Whatever stopped the set (a refusal, the database), the server took the email: a
+      // passing database error must not make a re-run send it again.
+      await withRetries(recordEmailed).catch(() => undefined);
+      throw error;
+    }
+  };
   try {
-    await deps.mailer.sendAndRecord({ to: progress.sentTo, ...content, messageId: progress.messageId }, recordEmailed);
+    await deps.mailer.sendAndRecord({ to: progress.sentTo, ...content, messageId: progress.messageId }, record);
   } catch (error) {
     if (!isSmtpError(error)) throw error;
     const failure = classifySmtpError(error);
@@ -143,9 +153,10 @@ async function sendEmail(
 }
 
 /**
- * Step 3: `apply` and its record in one transaction. The record goes first, guarded: it
- * locks the operation's row, and finds it already set when a run that lost its lease got
- * there first — then nothing is applied again.
+ * `apply` and its record in one transaction (the email's too, when it is not recorded
+ * yet). The record goes first, guarded: it locks the operation's row, and finds it
+ * already set when a run that lost its lease got there first — then nothing is applied
+ * again.
  */
 async function setOnce(
   ctx: EffectContext,
@@ -158,7 +169,8 @@ async function setOnce(
     const [marked] = await tx
       .update(operations)
       .set({
-        temporaryPassword: sql`(${operations.temporaryPassword} - 'hash') || jsonb_build_object('setAt', now())`,
+        temporaryPassword: sql`(${operations.temporaryPassword} - 'hash' - 'sealed') || jsonb_build_object(
+          'emailedAt', coalesce(${operations.temporaryPassword} -> 'emailedAt', to_jsonb(now())), 'setAt', now())`,
       })
       .where(
         and(
