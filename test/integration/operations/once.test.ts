@@ -4,6 +4,7 @@ import { createMailer } from '../../../lib/mailer.ts';
 import { verifyPassword } from '../../../lib/secrets.ts';
 import { provisionUser, resetPassword } from '../../../services/operations/handlers.ts';
 import { type OperationHandler, runOperation } from '../../../services/operations/runner.ts';
+import { waitFor } from '../../helpers/factories.ts';
 import { activateDelegation, createOfferFixture } from '../../helpers/offer-fixtures.ts';
 import { type SmtpSink, startSmtpSink } from '../../helpers/smtp-sink.ts';
 import { createTestStack, type TestStack } from '../../helpers/stack.ts';
@@ -166,6 +167,40 @@ describe('reset-password runs once', () => {
       'setAt',
       'toClientAdmin',
     ]);
+  });
+
+  it('two runs at once (a lease that ran out mid-send): one password, set once', async () => {
+    const { delegationId, owner, ownerEmail } = await fullDelegation();
+    const userId = await provisioned(delegationId, owner, 'reset-race');
+    const operationId = await ask(`/v1/delegations/${delegationId}/users/${userId}/password-reset`, owner);
+    // The first run's SMTP server is slow: its lease runs out while it sends.
+    const slowSink = await startSmtpSink({ dataDelayMs: 1500 });
+    const slowMailer = createMailer({ ...stack.config, smtpUrl: slowSink.url });
+    try {
+      const first = runOperation({ ...deps, mailer: slowMailer }, operationId, resetPassword, {
+        isFinalAttempt: false,
+        logger: stack.deps.logger,
+      });
+      await waitFor(async () => slowSink.receiving > 0);
+      await stack.deps.sql`update operations set lease_until = now() - interval '1 second' where id = ${operationId}`;
+      expect(await run(operationId, resetPassword)).toMatchObject({ outcome: 'succeeded' });
+      await stack.deps.sql`insert into sessions (id, user_id) values ('s-reset-race', ${userId})`;
+      const before = await userRow(userId);
+      await first;
+
+      // Each server has the same message (the one copy a lost lease can cause); nothing else changed.
+      const copies = [...sink.messages, ...slowSink.messages]
+        .filter((m) => m.to.includes(ownerEmail))
+        .map((m) => ({ password: /Temporary password: (\S+)/.exec(m.text)?.[1], messageId: m.messageId }));
+      expect(copies).toHaveLength(2);
+      expect(new Set(copies.map((c) => c.password)).size).toBe(1);
+      expect(new Set(copies.map((c) => c.messageId)).size).toBe(1);
+      expect(await userRow(userId)).toEqual(before);
+      expect(await verifyPassword(before.password_hash, String(copies[0]?.password))).toBe(true);
+    } finally {
+      slowMailer.close();
+      await slowSink.close();
+    }
   });
 
   it('run again after the password was set, it neither changes it nor ends the new sessions', async () => {
