@@ -50,6 +50,15 @@ export function serializeError(error: unknown) {
   return serialized;
 }
 
+/**
+ * The text of an error without the parameters of a failed query: drizzle puts
+ * "\nparams: …" after the SQL in the message (and so in the stack), and they can be
+ * secrets (a password's hash, a sealed value).
+ */
+export function redactQueryParams(text: string): string {
+  return text.replace(/\nparams: [\s\S]*?(?=\n {4}at |$)/, '\nparams: [redacted]');
+}
+
 function stripParams(serialized: Record<string, unknown>, depth = 0): void {
   for (const key of ['params', 'parameters']) {
     const value = serialized[key];
@@ -57,9 +66,7 @@ function stripParams(serialized: Record<string, unknown>, depth = 0): void {
   }
   for (const key of ['message', 'stack']) {
     const value = serialized[key];
-    // drizzle puts "\nparams: …" after the SQL in the message (and so in the stack).
-    if (typeof value === 'string')
-      serialized[key] = value.replace(/\nparams: [\s\S]*?(?=\n {4}at |$)/, '\nparams: [redacted]');
+    if (typeof value === 'string') serialized[key] = redactQueryParams(value);
   }
   const cause = serialized.cause;
   if (cause && typeof cause === 'object' && depth < 3) stripParams(cause as Record<string, unknown>, depth + 1);

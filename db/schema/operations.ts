@@ -6,6 +6,27 @@ import { delegations } from './delegations.ts';
 export type { OperationKind } from '../../core/operation-kinds.ts';
 export const operationStates = ['queued', 'running', 'succeeded', 'failed', 'rejected'] as const;
 export type OperationState = (typeof operationStates)[number];
+/**
+ * How far an operation's temporary password has gone (provision-user, reset-password), so
+ * that a run after a crash continues instead of starting again with another password:
+ * prepared (all four fields below but the dates), `emailedAt` once the SMTP server took the
+ * email (the sealed password dropped), `setAt` once it is the user's password (the hash
+ * dropped). See services/operations/temporary-password.ts.
+ */
+export interface TemporaryPasswordProgress {
+  /** Where the email goes; every copy of it has this Message-ID. */
+  sentTo: string;
+  messageId: string;
+  /** The password went to a global admin of the client: only then may it become an admin's. */
+  toClientAdmin: boolean;
+  /** The argon2id hash to set, until it is set. */
+  hash?: string;
+  /** The password, sealed (lib/secret-box.ts), until its email has been taken. */
+  sealed?: string;
+  emailedAt?: string;
+  setAt?: string;
+}
+
 const kindList = sql.raw(operationKindNames.map((k) => `'${k}'`).join(', '));
 
 /**
@@ -27,6 +48,12 @@ export const operations = pgTable(
     input: jsonb().$type<Record<string, unknown>>().notNull(),
     result: jsonb().$type<Record<string, unknown>>(),
     error: text(),
+    /**
+     * The temporary password's progress (never shown): what lets a re-run send the same
+     * email, or none, and set the password once. Null when there is none, and cleared
+     * when the operation ends without setting it (a retry starts anew).
+     */
+    temporaryPassword: jsonb().$type<TemporaryPasswordProgress>(),
     attempts: integer().notNull().default(0),
     /** While in the future, one worker runs this operation; another run must wait. */
     leaseUntil: timestamp({ withTimezone: true }),

@@ -12,7 +12,7 @@ import { notifyContext, notifyPasswordReset } from '../mail/notifications.ts';
 import { enqueueEmails } from '../mail/outbox.ts';
 import { findUserByEmail } from '../shared/users.ts';
 import { type EffectContext, OperationFailure, type OperationHandler, runPrepared } from './runner.ts';
-import { emailTemporaryPassword } from './temporary-password.ts';
+import { giveTemporaryPassword } from './temporary-password.ts';
 
 type AuditEvent = Parameters<EffectContext['audit']>[1];
 
@@ -91,7 +91,8 @@ function createUser(ctx: EffectContext, email: string, rerun: boolean): Promise<
 
 /**
  * Creates the user (once: a rerun finds the one it created), emails its temporary
- * password to `notifyEmail` or to the staff member who asked, then sets it.
+ * password to `notifyEmail` or to the staff member who asked, then sets it (once:
+ * giveTemporaryPassword).
  */
 export const provisionUser: OperationHandler = {
   capability: async () => 'provision_user',
@@ -109,19 +110,23 @@ export const provisionUser: OperationHandler = {
         if (isUniqueViolation(error)) throw new OperationFailure(`${email} is already in use`);
         throw error;
       });
-    const { passwordHash, sentTo } = await emailTemporaryPassword(ctx, {
+    const { sentTo } = await giveTemporaryPassword(ctx, {
       to: str(operation.input.notifyEmail) || null,
       userEmail: email,
       kind: 'new-user',
+      apply: (tx, given) =>
+        setTemporaryPassword(ctx, tx, {
+          userId,
+          hash: given.hash,
+          onlyNonAdmin: false,
+          audit: {
+            action: 'user.temporary_password',
+            targetType: 'user',
+            targetId: userId,
+            detail: { sentTo: given.sentTo },
+          },
+        }),
     });
-    await ctx.authorized((tx) =>
-      setTemporaryPassword(ctx, tx, {
-        userId,
-        hash: passwordHash,
-        onlyNonAdmin: false,
-        audit: { action: 'user.temporary_password', targetType: 'user', targetId: userId, detail: { sentTo } },
-      }),
-    );
     return { userId, email, temporaryPasswordSentTo: sentTo };
   },
 };
@@ -147,28 +152,36 @@ export const resetPassword: OperationHandler = {
       .from(users)
       .where(and(eq(users.id, str(operation.input.userId)), eq(users.orgId, operation.clientOrgId)));
     if (!user) throw new OperationFailure('The user no longer exists in this organization');
-    const { passwordHash, sentTo } = await emailTemporaryPassword(ctx, {
+    // The user is told who reset it, in the transaction that sets the password: no notice
+    // without the change, and one per operation however often the job runs (its dedupe key).
+    let emailIds: string[] = [];
+    const { sentTo } = await giveTemporaryPassword(ctx, {
       to: user.isGlobalAdmin ? user.email : null,
       userEmail: user.email,
       kind: 'reset',
       toClientAdmin: user.isGlobalAdmin,
-    });
-    // The user is told who reset it, in the transaction that sets the password: no notice
-    // without the change, and one per operation however often the job runs (its dedupe key).
-    const emailIds = await ctx.authorized(async (tx) => {
-      await setTemporaryPassword(ctx, tx, {
-        userId: user.id,
-        hash: passwordHash,
-        onlyNonAdmin: !user.isGlobalAdmin,
-        audit: { action: 'user.password_reset', targetType: 'user', targetId: user.id, detail: { sentTo } },
-      });
-      return notifyPasswordReset(tx, notifyContext(deps.config), {
-        operationId: operation.id,
-        userId: user.id,
-        requestedBy: operation.requestedBy,
-        partnerId: operation.partnerId,
-        orgName: ctx.orgName ?? 'your organization',
-      });
+      async apply(tx, given) {
+        await setTemporaryPassword(ctx, tx, {
+          userId: user.id,
+          hash: given.hash,
+          // Where the password went decides, not what the user is now: one that went to the
+          // staff member who asked never becomes an admin's, even if the user became one.
+          onlyNonAdmin: !given.toClientAdmin,
+          audit: {
+            action: 'user.password_reset',
+            targetType: 'user',
+            targetId: user.id,
+            detail: { sentTo: given.sentTo },
+          },
+        });
+        emailIds = await notifyPasswordReset(tx, notifyContext(deps.config), {
+          operationId: operation.id,
+          userId: user.id,
+          requestedBy: operation.requestedBy,
+          partnerId: operation.partnerId,
+          orgName: ctx.orgName ?? 'your organization',
+        });
+      },
     });
     await enqueueEmails(deps, emailIds);
     return { userId: user.id, temporaryPasswordSentTo: sentTo };

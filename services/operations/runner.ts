@@ -6,7 +6,8 @@ import type { DbOrTx, Tx } from '../../db/client.ts';
 import { preparedPerDb } from '../../db/prepared.ts';
 import { delegations, type Operation, operations, organizations, staffAccess, users } from '../../db/schema/index.ts';
 import type { WorkerDeps } from '../../lib/deps.ts';
-import type { Logger } from '../../lib/logger.ts';
+import { type Logger, redactQueryParams } from '../../lib/logger.ts';
+import { withRetries } from '../../lib/retry.ts';
 import { operationAttemptAudit, operationOutcomeAudit, operationProgress } from '../audit/operation-trail.ts';
 
 /** A failure no retry can change; the operation becomes `failed` with this message. */
@@ -172,6 +173,16 @@ async function claimOperation(deps: WorkerDeps, operationId: string) {
 }
 
 /**
+ * Why an attempt stopped, as the operation and its audit row record it (the partner and
+ * the client read it): a failed query's reason without its parameters.
+ */
+function failureText(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const message = redactQueryParams(error.message);
+  return error.cause instanceof Error ? `${message} (${error.cause.message})` : message;
+}
+
+/**
  * Runs one operation: claims it (a lease and the attempt number), checks — now, not when
  * it was requested — that grant ∩ staff access allows it, makes the change (each write
  * re-checked under lock, `authorized`), and records the outcome with its audit event.
@@ -200,7 +211,9 @@ export async function runOperation(
   // The outcome and its audit in one statement (atomic, one round trip), committed only
   // while the attempt is still this run's: a newer attempt owns it otherwise, and its
   // outcome will be recorded instead. Without a new result, the effect's recorded progress
-  // stays. The audit is the operation's own row (services/audit/operation-trail.ts).
+  // stays. The audit is the operation's own row (services/audit/operation-trail.ts). A
+  // temporary password that was not set is forgotten (a retry asked for later makes
+  // another); one that was set keeps its record, which holds no secret by then.
   const finish = async (
     state: 'succeeded' | 'failed' | 'rejected',
     result: Record<string, unknown> | null,
@@ -212,7 +225,8 @@ export async function runOperation(
       with done as (
         update operations
         set state = ${state}, result = coalesce(${result ? JSON.stringify(result) : null}::text::jsonb, result),
-            error = ${error}, lease_until = null, updated_at = now(), finished_at = now()
+            error = ${error}, lease_until = null, updated_at = now(), finished_at = now(),
+            temporary_password = case when temporary_password ? 'setAt' then temporary_password end
         where id = ${operationId} and state = 'running' and attempts = ${operation.attempts}
         returning id, result
       )
@@ -242,12 +256,11 @@ export async function runOperation(
     },
   };
 
+  let result: Record<string, unknown>;
   try {
-    const result = await handler.run(ctx);
-    await finish('succeeded', result, null);
-    return { outcome: 'succeeded', result };
+    result = await handler.run(ctx);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = failureText(error);
     if (error instanceof OperationRejected) {
       await finish('rejected', null, `Not allowed when it ran: ${message}`);
       return { outcome: 'rejected', reason: message };
@@ -266,4 +279,10 @@ export async function runOperation(
       ${operationAttemptAudit(deps.sql, operationId, message, operation.attempts)}`;
     throw error;
   }
+  // The effect is done: failing to record that is not a failure of the operation, even on
+  // the last attempt. Retried here; if the database stays away, this attempt fails with the
+  // operation still running, and once its lease runs out the reconciler runs it again —
+  // which finds the effect done (the handlers record their progress) and records it.
+  await withRetries(() => finish('succeeded', result, null));
+  return { outcome: 'succeeded', result };
 }

@@ -199,7 +199,7 @@ describe('the user whose password was reset is told', () => {
     expect((await waitForOperation(owner, operationId)).state).toBe('succeeded');
 
     // A worker that died after the change committed, before the outcome was recorded: the
-    // reconciler runs the job again, which sets a new temporary password…
+    // reconciler runs the job again, which finds the password set and only records it…
     await stack.deps.sql`
       update operations set state = 'running', lease_until = now() - interval '1 second' where id = ${operationId}`;
     await reconcile(stack.deps, { minAgeSeconds: 0 });

@@ -1,0 +1,308 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { WorkerDeps } from '../../../lib/deps.ts';
+import { createMailer } from '../../../lib/mailer.ts';
+import { verifyPassword } from '../../../lib/secrets.ts';
+import { provisionUser, resetPassword } from '../../../services/operations/handlers.ts';
+import { type OperationHandler, runOperation } from '../../../services/operations/runner.ts';
+import { waitFor } from '../../helpers/factories.ts';
+import { activateDelegation, createOfferFixture } from '../../helpers/offer-fixtures.ts';
+import { type SmtpSink, startSmtpSink } from '../../helpers/smtp-sink.ts';
+import { createTestStack, type TestStack } from '../../helpers/stack.ts';
+
+/**
+ * One operation, one effect and one email, whatever stops when. Each test runs the
+ * operation the way a worker does (`runOperation`), makes it stop at a chosen point (a
+ * trigger that raises), and runs it again the way a redelivered job or the reconciler
+ * would. The evidence is outside Mandate's bookkeeping: what the SMTP server received,
+ * the user's password hash and sessions in the client organization.
+ */
+
+let stack: TestStack;
+let sink: SmtpSink;
+let deps: WorkerDeps;
+let faults = 0;
+
+beforeAll(async () => {
+  sink = await startSmtpSink();
+  stack = await createTestStack({ env: { SMTP_URL: sink.url } });
+  deps = { ...stack.deps, mailer: createMailer(stack.config) };
+  // Raises while the trigger's sequence (argument 1) is at most argument 2: a fault that
+  // happens that many times, then clears. Sequences are not transactional, so the count
+  // survives the rollback the fault causes.
+  await stack.deps.sql.unsafe(`
+    create function fail_first() returns trigger language plpgsql as $$
+    begin
+      if nextval(tg_argv[0]::regclass) <= tg_argv[1]::int then
+        raise exception 'injected fault %', tg_argv[0];
+      end if;
+      return new;
+    end $$`);
+});
+afterAll(async () => {
+  deps?.mailer.close();
+  await stack.close();
+  await sink.close();
+});
+
+/** Makes `update <table>` fail `times` times for rows matching `when` (a trigger WHEN condition). */
+async function injectFault(table: 'users' | 'operations', when: string, times: number) {
+  const name = `fault_${++faults}`;
+  await stack.deps.sql.unsafe(`
+    create sequence ${name};
+    create trigger ${name} before update on ${table} for each row when (${when})
+      execute function fail_first('${name}', '${times}')`);
+  return () => stack.deps.sql.unsafe(`drop trigger ${name} on ${table}; drop sequence ${name}`);
+}
+
+/** The fault, as PostgreSQL raised it (drizzle wraps it in a "Failed query" error). */
+function isInjectedFault(error: unknown): boolean {
+  for (let e = error; e instanceof Error; e = e.cause) if (/injected fault/.test(e.message)) return true;
+  return false;
+}
+
+async function fullDelegation() {
+  const fixture = await createOfferFixture(stack, { offer: { access: 'full', durationDays: 365 } });
+  const { delegationId } = await activateDelegation(stack, fixture);
+  return { delegationId, owner: fixture.partner.token, ownerEmail: fixture.partner.email.toLowerCase() };
+}
+
+/** Asked through the API; no worker runs in this file, the tests run it. */
+async function ask(path: string, token: string, json?: unknown): Promise<string> {
+  const response = await stack.request(path, { method: 'POST', token, ...(json ? { json } : {}) });
+  expect(response.status).toBe(202);
+  return ((await response.json()) as { operationId: string }).operationId;
+}
+
+function run(operationId: string, handler: OperationHandler, isFinalAttempt = false) {
+  return runOperation(deps, operationId, handler, { isFinalAttempt, logger: stack.deps.logger });
+}
+
+/** What a worker that died holding the operation leaves behind, once its lease has run out. */
+async function leaseRunsOut(operationId: string) {
+  await stack.deps.sql`
+    update operations set state = 'running', lease_until = now() - interval '1 second' where id = ${operationId}`;
+}
+
+/** The temporary passwords the SMTP server received for `to`, with their Message-IDs. */
+function temporaryPasswordsTo(to: string) {
+  return sink.messages
+    .filter((m) => m.to.includes(to))
+    .map((m) => ({ password: /Temporary password: (\S+)/.exec(m.text)?.[1], messageId: m.messageId }))
+    .filter((m) => m.password !== undefined);
+}
+
+async function userRow(userId: string) {
+  const [user] = await stack.deps.sql`
+    select password_hash, (select count(*)::int from sessions s where s.user_id = u.id) as sessions
+    from users u where id = ${userId}`;
+  return user as { password_hash: string; sessions: number };
+}
+
+/** A user of the client, provisioned (and its email received) before the test's own operation. */
+async function provisioned(delegationId: string, owner: string, userName: string) {
+  const operationId = await ask(`/v1/delegations/${delegationId}/users`, owner, {
+    displayName: userName,
+    userName,
+    notifyEmail: `${userName}-desk@partner.example`,
+  });
+  const outcome = await run(operationId, provisionUser);
+  if (outcome.outcome !== 'succeeded') throw new Error(`not provisioned: ${JSON.stringify(outcome)}`);
+  return String(outcome.result.userId);
+}
+
+describe('reset-password runs once', () => {
+  it('stopped after its email left and before the password was set, a re-run sends no second password', async () => {
+    const { delegationId, owner, ownerEmail } = await fullDelegation();
+    const userId = await provisioned(delegationId, owner, 'reset-stop');
+    await stack.deps.sql`insert into sessions (id, user_id) values ('s-reset-stop', ${userId})`;
+    const clear = await injectFault('users', `new.id = '${userId}' and new.password_hash <> old.password_hash`, 1);
+    const operationId = await ask(`/v1/delegations/${delegationId}/users/${userId}/password-reset`, owner);
+
+    await expect(run(operationId, resetPassword)).rejects.toSatisfy(isInjectedFault);
+    // Why the attempt stopped is recorded for the partner and the client, without the
+    // failed statement's parameters (here the new password's hash).
+    const [stopped] = await stack.deps.sql`
+      select o.error, a.detail from operations o join audit_events a on a.target_id = o.id
+      where o.id = ${operationId}`;
+    expect(stopped?.error).toMatch(/injected fault|Failed query/);
+    expect(JSON.stringify(stopped)).not.toContain('argon2');
+    expect(await run(operationId, resetPassword)).toMatchObject({ outcome: 'succeeded' });
+    await clear();
+
+    const sent = temporaryPasswordsTo(ownerEmail);
+    expect(new Set(sent.map((s) => s.password)).size).toBe(1);
+    expect(new Set(sent.map((s) => s.messageId)).size).toBe(1);
+    expect(sent).toHaveLength(1);
+    const user = await userRow(userId);
+    expect(await verifyPassword(user.password_hash, String(sent[0]?.password))).toBe(true);
+    expect(user.sessions).toBe(0);
+  });
+
+  it('stopped between the server taking its email and the record of it, a re-run resends the same email', async () => {
+    const { delegationId, owner, ownerEmail } = await fullDelegation();
+    const userId = await provisioned(delegationId, owner, 'reset-unrecorded');
+    const operationId = await ask(`/v1/delegations/${delegationId}/users/${userId}/password-reset`, owner);
+    // Every write of the operation's row that would record the email as sent fails.
+    const clear = await injectFault(
+      'operations',
+      `new.id = '${operationId}' and new.temporary_password ? 'emailedAt'`,
+      100,
+    );
+    await expect(run(operationId, resetPassword)).rejects.toSatisfy(isInjectedFault);
+    await clear();
+    expect(await run(operationId, resetPassword)).toMatchObject({ outcome: 'succeeded' });
+
+    // The one duplicate such a stop can cause: the same message, which a receiver can drop by its Message-ID.
+    const sent = temporaryPasswordsTo(ownerEmail);
+    expect(sent).toHaveLength(2);
+    expect(new Set(sent.map((s) => s.password)).size).toBe(1);
+    expect(new Set(sent.map((s) => s.messageId)).size).toBe(1);
+    expect(await verifyPassword((await userRow(userId)).password_hash, String(sent[0]?.password))).toBe(true);
+    // Nothing that opens to the password is kept once it is set.
+    const [op] = await stack.deps.sql`select temporary_password from operations where id = ${operationId}`;
+    expect(Object.keys(op?.temporary_password ?? {}).sort()).toEqual([
+      'emailedAt',
+      'messageId',
+      'sentTo',
+      'setAt',
+      'toClientAdmin',
+    ]);
+  });
+
+  it('two runs at once (a lease that ran out mid-send): one password, set once', async () => {
+    const { delegationId, owner, ownerEmail } = await fullDelegation();
+    const userId = await provisioned(delegationId, owner, 'reset-race');
+    const operationId = await ask(`/v1/delegations/${delegationId}/users/${userId}/password-reset`, owner);
+    // The first run's SMTP server is slow: its lease runs out while it sends.
+    const slowSink = await startSmtpSink({ dataDelayMs: 1500 });
+    const slowMailer = createMailer({ ...stack.config, smtpUrl: slowSink.url });
+    try {
+      const first = runOperation({ ...deps, mailer: slowMailer }, operationId, resetPassword, {
+        isFinalAttempt: false,
+        logger: stack.deps.logger,
+      });
+      await waitFor(async () => slowSink.receiving > 0);
+      await stack.deps.sql`update operations set lease_until = now() - interval '1 second' where id = ${operationId}`;
+      expect(await run(operationId, resetPassword)).toMatchObject({ outcome: 'succeeded' });
+      await stack.deps.sql`insert into sessions (id, user_id) values ('s-reset-race', ${userId})`;
+      const before = await userRow(userId);
+      await first;
+
+      // Each server has the same message (the one copy a lost lease can cause); nothing else changed.
+      const copies = [...sink.messages, ...slowSink.messages]
+        .filter((m) => m.to.includes(ownerEmail))
+        .map((m) => ({ password: /Temporary password: (\S+)/.exec(m.text)?.[1], messageId: m.messageId }));
+      expect(copies).toHaveLength(2);
+      expect(new Set(copies.map((c) => c.password)).size).toBe(1);
+      expect(new Set(copies.map((c) => c.messageId)).size).toBe(1);
+      expect(await userRow(userId)).toEqual(before);
+      expect(await verifyPassword(before.password_hash, String(copies[0]?.password))).toBe(true);
+    } finally {
+      slowMailer.close();
+      await slowSink.close();
+    }
+  });
+
+  it('run again after the password was set, it neither changes it nor ends the new sessions', async () => {
+    const { delegationId, owner, ownerEmail } = await fullDelegation();
+    const userId = await provisioned(delegationId, owner, 'reset-again');
+    const operationId = await ask(`/v1/delegations/${delegationId}/users/${userId}/password-reset`, owner);
+    expect(await run(operationId, resetPassword)).toMatchObject({ outcome: 'succeeded' });
+    // The user signs in with the temporary password…
+    await stack.deps.sql`insert into sessions (id, user_id) values ('s-reset-again', ${userId})`;
+    const before = await userRow(userId);
+
+    // …and a worker that died before recording the outcome is replaced.
+    await leaseRunsOut(operationId);
+    expect(await run(operationId, resetPassword)).toMatchObject({ outcome: 'succeeded' });
+
+    const after = await userRow(userId);
+    expect(after.password_hash).toBe(before.password_hash);
+    expect(after.sessions).toBe(1);
+    const sent = temporaryPasswordsTo(ownerEmail);
+    expect(sent).toHaveLength(1);
+    expect(await verifyPassword(after.password_hash, String(sent[0]?.password))).toBe(true);
+  });
+
+  it('when recording its success fails on the last attempt, it is recorded succeeded, not failed', async () => {
+    const { delegationId, owner, ownerEmail } = await fullDelegation();
+    const userId = await provisioned(delegationId, owner, 'reset-record');
+    const operationId = await ask(`/v1/delegations/${delegationId}/users/${userId}/password-reset`, owner);
+    const clear = await injectFault('operations', `new.id = '${operationId}' and new.state = 'succeeded'`, 1);
+
+    expect(await run(operationId, resetPassword, true)).toMatchObject({ outcome: 'succeeded' });
+    await clear();
+
+    const [op] = await stack.deps.sql`select state from operations where id = ${operationId}`;
+    expect(op?.state).toBe('succeeded');
+    const sent = temporaryPasswordsTo(ownerEmail);
+    expect(sent).toHaveLength(1);
+    expect(await verifyPassword((await userRow(userId)).password_hash, String(sent[0]?.password))).toBe(true);
+  });
+
+  it('when recording the outcome keeps failing, the redelivered job records it without doing it again', async () => {
+    const { delegationId, owner, ownerEmail } = await fullDelegation();
+    const userId = await provisioned(delegationId, owner, 'reset-down');
+    const operationId = await ask(`/v1/delegations/${delegationId}/users/${userId}/password-reset`, owner);
+    const clear = await injectFault('operations', `new.id = '${operationId}' and new.state <> 'running'`, 100);
+
+    // The database refuses every outcome this attempt tries to record: the attempt gives up
+    // without recording a failure…
+    await expect(run(operationId, resetPassword, true)).rejects.toSatisfy(isInjectedFault);
+    await clear();
+    const [stuck] = await stack.deps.sql`select state from operations where id = ${operationId}`;
+    expect(stuck?.state).toBe('running');
+    await stack.deps.sql`insert into sessions (id, user_id) values ('s-reset-down', ${userId})`;
+    const before = await userRow(userId);
+
+    // …and the next run (the reconciler's, once the lease is out) records the success.
+    await leaseRunsOut(operationId);
+    expect(await run(operationId, resetPassword)).toMatchObject({ outcome: 'succeeded' });
+    const after = await userRow(userId);
+    expect(after).toEqual(before);
+    expect(temporaryPasswordsTo(ownerEmail)).toHaveLength(1);
+  });
+});
+
+describe('provision-user runs once', () => {
+  it('stopped after its email left and before the password was set, a re-run sends no second password', async () => {
+    const { delegationId, owner } = await fullDelegation();
+    const operationId = await ask(`/v1/delegations/${delegationId}/users`, owner, {
+      displayName: 'Stop',
+      userName: 'prov-stop',
+      notifyEmail: 'prov-stop-desk@partner.example',
+    });
+    const clear = await injectFault('users', `new.email like 'prov-stop@%' and new.password_hash <> '!'`, 1);
+
+    await expect(run(operationId, provisionUser)).rejects.toSatisfy(isInjectedFault);
+    const outcome = await run(operationId, provisionUser);
+    await clear();
+    expect(outcome).toMatchObject({ outcome: 'succeeded' });
+
+    const sent = temporaryPasswordsTo('prov-stop-desk@partner.example');
+    expect(new Set(sent.map((s) => s.password)).size).toBe(1);
+    expect(new Set(sent.map((s) => s.messageId)).size).toBe(1);
+    expect(sent).toHaveLength(1);
+    const users = await stack.deps.sql`select id, password_hash from users where email like 'prov-stop@%'`;
+    expect(users).toHaveLength(1);
+    expect(await verifyPassword(String(users[0]?.password_hash), String(sent[0]?.password))).toBe(true);
+  });
+
+  it('run again after the password was set, it neither changes it nor emails again', async () => {
+    const { delegationId, owner } = await fullDelegation();
+    const userId = await provisioned(delegationId, owner, 'prov-again');
+    const operationId = String(
+      (await stack.deps.sql`select id from operations where result->>'userId' = ${userId}`)[0]?.id,
+    );
+    await stack.deps.sql`insert into sessions (id, user_id) values ('s-prov-again', ${userId})`;
+    const before = await userRow(userId);
+
+    await leaseRunsOut(operationId);
+    expect(await run(operationId, provisionUser)).toMatchObject({ outcome: 'succeeded' });
+
+    expect(await userRow(userId)).toEqual(before);
+    const sent = temporaryPasswordsTo('prov-again-desk@partner.example');
+    expect(sent).toHaveLength(1);
+    expect(await verifyPassword(before.password_hash, String(sent[0]?.password))).toBe(true);
+  });
+});
