@@ -4,6 +4,7 @@ import type { Db } from '../db/client.ts';
 import { sha256Hex } from '../lib/secrets.ts';
 import {
   claimKey,
+  currentClaim,
   effectOf,
   releaseKey,
   renewKey,
@@ -55,12 +56,18 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
     () => {
       renewKey(db)
         .execute({ userId, key, requestId, leaseSeconds })
+        .then((renewed) => {
+          // Taken over: this request's changes will be refused by the fence.
+          if (renewed.count === 0) c.var.logger.warn('an Idempotency-Key claim was taken over while its request ran');
+        })
         .catch((error: unknown) => c.var.logger.warn({ err: error }, 'could not renew an Idempotency-Key claim'));
     },
     (leaseSeconds * 1000) / 3,
   );
   try {
-    await next();
+    // The claim goes with the request to every change it makes: each checks, in its own
+    // transaction, that the request still holds it (the fence of ADR 19).
+    await currentClaim.run({ userId, key, requestId, leaseSeconds }, () => next());
   } finally {
     clearInterval(renewal);
     await settle(db, { userId, key, requestId }, c.req.path, c.res);
@@ -81,8 +88,7 @@ async function answerRepeat(
     throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used with a different request');
   }
   if (stored.status === null) {
-    const abandoned = (stored.claimedUntil ?? stored.createdAt).getTime() < Date.now();
-    if (abandoned) {
+    if (stored.leasePast) {
       const [taken] = await takeOverAbandonedKey(db).execute(claim);
       if (taken) return null;
       const effect = stored.requestId ? await effectOf(db, stored.requestId) : null;

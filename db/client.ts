@@ -8,6 +8,8 @@ export type Sql = postgres.Sql;
 export interface DatabaseTimeouts {
   statementMs: number;
   lockMs: number;
+  /** A transaction left idle this long is ended by the server (its locks with it); 0 or absent: never. */
+  idleInTransactionMs?: number;
 }
 
 /**
@@ -15,8 +17,12 @@ export interface DatabaseTimeouts {
  * when it connects: one stuck query or lock then fails its request or job (SQLSTATE 57014
  * or 55P03, see {@link databaseTimeoutKind} in ./errors.ts) instead of holding it forever.
  */
-export function timeoutParameters(timeouts: DatabaseTimeouts): { statement_timeout: number; lock_timeout: number } {
-  return { statement_timeout: timeouts.statementMs, lock_timeout: timeouts.lockMs };
+export function timeoutParameters(timeouts: DatabaseTimeouts): Record<string, number> {
+  return {
+    statement_timeout: timeouts.statementMs,
+    lock_timeout: timeouts.lockMs,
+    ...(timeouts.idleInTransactionMs ? { idle_in_transaction_session_timeout: timeouts.idleInTransactionMs } : {}),
+  };
 }
 
 export function createSql(

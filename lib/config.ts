@@ -309,7 +309,13 @@ export const configSchema = z
       databasePoolSize: env.DATABASE_POOL_SIZE,
       /** statement_timeout and lock_timeout of each pool, in ms (0: none). */
       databaseTimeouts: {
-        api: { statementMs: env.DATABASE_API_STATEMENT_TIMEOUT_MS, lockMs: env.DATABASE_API_LOCK_TIMEOUT_MS },
+        api: {
+          statementMs: env.DATABASE_API_STATEMENT_TIMEOUT_MS,
+          lockMs: env.DATABASE_API_LOCK_TIMEOUT_MS,
+          // A request's transaction cut off from its process (a partition, a frozen process)
+          // ends well inside an Idempotency-Key's lease, and with it the claim's row lock (ADR 19).
+          idleInTransactionMs: 10_000,
+        },
         workers: { statementMs: env.DATABASE_WORKER_STATEMENT_TIMEOUT_MS, lockMs: env.DATABASE_WORKER_LOCK_TIMEOUT_MS },
         migrations: {
           statementMs: env.DATABASE_MIGRATION_STATEMENT_TIMEOUT_MS,

@@ -13,6 +13,7 @@ import { recordAudit } from '../audit/record.ts';
 import { linkPlaceholder } from '../mail/derived-links.ts';
 import { notifyContext } from '../mail/notifications.ts';
 import { enqueueEmails, recordEmails } from '../mail/outbox.ts';
+import { fenceClaim } from '../shared/idempotency-keys.ts';
 import type { PartnerPrincipal } from '../shared/principals.ts';
 import { findUserByEmail, userEmailIs } from '../shared/users.ts';
 import { assertOwner, rolesOrThrow, type StaffRolesInput } from './staff.ts';
@@ -63,6 +64,8 @@ export async function inviteStaff(
   const tokenHash = sha256Hex(staffInvitationToken(deps.config.linkSecret, id));
   const emailIds = await deps.db
     .transaction(async (tx) => {
+      // Its audit row is written in a CTE below: the Idempotency-Key's fence here (ADR 19).
+      await fenceClaim(tx);
       // The pending invitation of this address, if any, is replaced (its link dies with it).
       await tx
         .update(staffInvitations)

@@ -53,7 +53,8 @@ export const retentionPolicies = {
   audit_events: {
     table: auditEvents,
     days: 'auditRetentionDays',
-    expired: (cutoff) => sql`${auditEvents.createdAt} < ${cutoff}`,
+    // Not a row still pending: an operation in flight records its changes and outcome there.
+    expired: (cutoff) => sql`${auditEvents.createdAt} < ${cutoff} and ${auditEvents.outcome} <> 'pending'`,
   },
   // Sent or failed for good: nothing reads the row again. Its dedupe key could then be
   // written anew, but every key names a one-time event (a transition the state machine

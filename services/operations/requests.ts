@@ -4,7 +4,7 @@ import { AppError } from '../../core/errors.ts';
 import { newId, requireId } from '../../core/ids.ts';
 import { operationKinds } from '../../core/operation-kinds.ts';
 import { type Capability, decide, passwordResetCapability } from '../../core/permissions.ts';
-import type { Db, DbOrTx } from '../../db/client.ts';
+import type { Db, DbOrTx, Sql } from '../../db/client.ts';
 import { preparedPerDb } from '../../db/prepared.ts';
 import {
   type Delegation,
@@ -16,6 +16,7 @@ import {
 } from '../../db/schema/index.ts';
 import type { Deps } from '../../lib/deps.ts';
 import { randomToken } from '../../lib/secrets.ts';
+import { currentClaim, fenceClaimSql } from '../shared/idempotency-keys.ts';
 import type { PartnerPrincipal } from '../shared/principals.ts';
 import { newUserAddress, verifiedDomainNames } from './client-addresses.ts';
 
@@ -96,7 +97,7 @@ async function recordOperation(
     onlyIfAddressFree === undefined
       ? deps.sql`true`
       : deps.sql`not exists (select 1 from users where lower(email) = lower(${onlyIfAddressFree}))`;
-  const recorded = await deps.sql`
+  const record = (q: Sql) => q`
     with op as (
       insert into operations (id, partner_id, delegation_id, client_org_id, kind, requested_by, input, request_id)
       select ${id}, ${principal.partnerId}, ${delegation.id}, ${orgId}, ${kind}, ${principal.userId},
@@ -111,6 +112,13 @@ async function recordOperation(
       from op
     )
     select id from op`;
+  // With an Idempotency-Key, the fence of ADR 19 in the same transaction (else one statement).
+  const recorded = currentClaim.getStore()
+    ? await deps.sql.begin(async (tx) => {
+        await fenceClaimSql(tx as unknown as Sql);
+        return record(tx as unknown as Sql);
+      })
+    : await record(deps.sql);
   if (recorded.length === 0) {
     throw new AppError('CONFLICT', `${onlyIfAddressFree} is already in use`, {
       issues: [{ path: 'userName', message: 'already in use' }],

@@ -182,6 +182,17 @@ function failureText(error: unknown): string {
   return error.cause instanceof Error ? `${message} (${error.cause.message})` : message;
 }
 
+/** The error as the queue may keep it: its message and stack without a query's parameters. */
+function redactedError(error: unknown, message: string): Error {
+  const safe = new Error(message);
+  if (error instanceof Error && error.stack)
+    safe.stack = `Error: ${message}\n${error.stack
+      .split('\n')
+      .filter((l) => /^\s+at /.test(l))
+      .join('\n')}`;
+  return safe;
+}
+
 /**
  * Runs one operation: claims it (a lease and the attempt number), checks — now, not when
  * it was requested — that grant ∩ staff access allows it, makes the change (each write
@@ -277,7 +288,10 @@ export async function runOperation(
         returning id
       )
       ${operationAttemptAudit(deps.sql, operationId, message, operation.attempts)}`;
-    throw error;
+    // The queue keeps what is thrown (its failed reason and stack, for days, on the job
+    // board): the reason without the query's parameters, which may hold a password's hash
+    // or its sealed copy.
+    throw redactedError(error, message);
   }
   // The effect is done: failing to record that is not a failure of the operation, even on
   // the last attempt. Retried here; if the database stays away, this attempt fails with the

@@ -86,6 +86,9 @@ async function prepare(
     .where(
       and(
         eq(operations.id, operation.id),
+        // Only while it runs: a run that lost its lease must not prepare for an operation
+        // another run has already ended.
+        eq(operations.state, 'running'),
         previous
           ? sql`${operations.temporaryPassword} ->> 'messageId' = ${previous.messageId}`
           : isNull(operations.temporaryPassword),
@@ -175,6 +178,7 @@ async function setOnce(
       .where(
         and(
           eq(operations.id, ctx.operation.id),
+          eq(operations.state, 'running'),
           sql`${operations.temporaryPassword} ->> 'messageId' = ${progress.messageId}`,
           sql`not (${operations.temporaryPassword} ? 'setAt')`,
         ),

@@ -1,5 +1,7 @@
-import { and, eq, lt, sql } from 'drizzle-orm';
-import type { Db } from '../../db/client.ts';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { and, eq, lt, ne, type SQL, sql } from 'drizzle-orm';
+import { AppError } from '../../core/errors.ts';
+import type { Db, DbOrTx, Sql } from '../../db/client.ts';
 import { preparedPerDb } from '../../db/prepared.ts';
 import { auditEvents, idempotencyKeys } from '../../db/schema/index.ts';
 
@@ -13,6 +15,10 @@ import { auditEvents, idempotencyKeys } from '../../db/schema/index.ts';
 export const IDEMPOTENCY_TTL_HOURS = 24;
 
 // Every POST with a key runs two of these statements, so they are prepared (db/prepared.ts).
+/** An audit row that shows a request took effect: bearing its id, and not a refusal (`api.denied`). */
+const effectBy = (requestId: SQL) =>
+  sql`exists (select 1 from ${auditEvents} where ${auditEvents.requestId} = ${requestId} and ${auditEvents.outcome} <> 'rejected')`;
+
 const thisKey = and(
   eq(idempotencyKeys.userId, sql.placeholder('userId')),
   eq(idempotencyKeys.key, sql.placeholder('key')),
@@ -68,8 +74,10 @@ export const takeOverAbandonedKey = preparedPerDb((db) =>
         thisKey,
         sql`${idempotencyKeys.status} is null`,
         sql`${idempotencyKeys.requestHash} = ${sql.placeholder('requestHash')}`,
-        sql`coalesce(${idempotencyKeys.claimedUntil}, ${idempotencyKeys.createdAt}) < now()`,
-        sql`not exists (select 1 from ${auditEvents} where ${auditEvents.requestId} = ${idempotencyKeys.requestId})`,
+        // A claim from before claims had a request id cannot be judged: it waits for its 24 hours.
+        sql`${idempotencyKeys.requestId} is not null`,
+        sql`${idempotencyKeys.claimedUntil} < now()`,
+        sql`not ${effectBy(sql`${idempotencyKeys.requestId}`)}`,
       ),
     )
     .returning({ key: idempotencyKeys.key })
@@ -90,14 +98,26 @@ export async function effectOf(db: Db, requestId: string) {
   const [row] = await db
     .select({ targetType: auditEvents.targetType, targetId: auditEvents.targetId })
     .from(auditEvents)
-    .where(eq(auditEvents.requestId, requestId))
+    .where(and(eq(auditEvents.requestId, requestId), ne(auditEvents.outcome, 'rejected')))
     .orderBy(auditEvents.id)
     .limit(1);
   return row ?? null;
 }
 
+/** The key's row, and whether its claim's lease is past (by the database's clock, as the takeover judges it). */
 export const storedKey = preparedPerDb((db) =>
-  db.select().from(idempotencyKeys).where(thisKey).prepare('stored_idempotency_key'),
+  db
+    .select({
+      requestHash: idempotencyKeys.requestHash,
+      requestId: idempotencyKeys.requestId,
+      status: idempotencyKeys.status,
+      contentType: idempotencyKeys.contentType,
+      body: idempotencyKeys.body,
+      leasePast: sql<boolean>`coalesce(${idempotencyKeys.claimedUntil} < now(), false)`,
+    })
+    .from(idempotencyKeys)
+    .where(thisKey)
+    .prepare('stored_idempotency_key'),
 );
 
 export const storeResponse = preparedPerDb((db) =>
@@ -112,13 +132,70 @@ export const storeResponse = preparedPerDb((db) =>
     .prepare('store_idempotent_response'),
 );
 
-/** Frees the key of a request that did not succeed (only while the claim is still that request's). */
+/**
+ * Frees the key of a request that did not succeed — only while the claim is still that
+ * request's, and only if it took no effect: a request whose commit went through but whose
+ * answer failed (the connection lost at COMMIT) keeps its claim, and a retry is told.
+ */
 export const releaseKey = preparedPerDb((db) =>
   db
     .delete(idempotencyKeys)
-    .where(and(thisKey, sql`${idempotencyKeys.requestId} = ${sql.placeholder('requestId')}`))
+    .where(
+      and(
+        thisKey,
+        sql`${idempotencyKeys.requestId} = ${sql.placeholder('requestId')}`,
+        sql`not ${effectBy(sql`${sql.placeholder('requestId')}`)}`,
+      ),
+    )
     .prepare('release_idempotency_key'),
 );
+
+/** The claim of the request being served, when it came with an `Idempotency-Key`. */
+export interface IdempotencyClaim {
+  userId: string;
+  key: string;
+  requestId: string;
+  leaseSeconds: number;
+}
+
+/** The claim of the request being served (set by the API's middleware around the handler). */
+export const currentClaim = new AsyncLocalStorage<IdempotencyClaim>();
+
+const claimLost = () =>
+  new AppError(
+    'CONFLICT',
+    'A retry with this Idempotency-Key took over after this request stopped answering; this request changed nothing',
+  );
+
+/**
+ * The fence: inside a change's own transaction, renews the request's claim and locks its
+ * row — or finds the claim gone (taken over by a retry after its lease passed) and refuses
+ * the change. So a claim is taken over only before the change commits (and the change then
+ * rolls back) or after it (and the takeover sees its audit row): never both effects.
+ * Every change a keyed request makes is audited in its transaction, so the audit writers
+ * call this: `recordAudit`, and the statements that audit in a CTE.
+ */
+export async function fenceClaim(tx: DbOrTx): Promise<void> {
+  const claim = currentClaim.getStore();
+  if (!claim) return;
+  const rows = await tx.execute(sql`update ${idempotencyKeys}
+    set claimed_until = now() + make_interval(secs => ${claim.leaseSeconds})
+    where ${idempotencyKeys.userId} = ${claim.userId} and ${idempotencyKeys.key} = ${claim.key}
+      and ${idempotencyKeys.requestId} = ${claim.requestId} and ${idempotencyKeys.status} is null
+    returning 1`);
+  if (rows.length === 0) throw claimLost();
+}
+
+/** {@link fenceClaim} for a postgres.js transaction (the statements written with postgres.js). */
+export async function fenceClaimSql(tx: Sql): Promise<void> {
+  const claim = currentClaim.getStore();
+  if (!claim) return;
+  const rows = await tx`update idempotency_keys
+    set claimed_until = now() + make_interval(secs => ${claim.leaseSeconds})
+    where user_id = ${claim.userId} and key = ${claim.key} and request_id = ${claim.requestId} and status is null
+    returning 1`;
+  if (rows.length === 0) throw claimLost();
+}
 
 /** Forgets keys past their 24 hours (run by the reconciler). */
 export async function purgeIdempotencyKeys(db: Db): Promise<number> {

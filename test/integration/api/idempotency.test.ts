@@ -141,3 +141,68 @@ describe('a claim left behind by a request that died', () => {
     }
   });
 });
+
+describe('the fence: a request that lost its claim changes nothing', () => {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const post = (token: string, key: string, offerId: string) =>
+    stack.request('/v1/campaigns', {
+      method: 'POST',
+      token,
+      headers: { 'idempotency-key': key },
+      json: { offerId, name: `fenced-${key}`, recipients: [{ email: 'fence@client.example' }] },
+    });
+
+  it('a stalled request whose claim a retry took over is refused in its own transaction: one campaign, not two', async () => {
+    const partner = await createTestPartner(stack);
+    const offer = (await (await createOffer(partner.token, 'fence-offer', 'Fenced')).json()) as { id: string };
+    const released = { done: () => {} };
+    const holding = new Promise<void>((resolve) => {
+      released.done = resolve;
+    });
+    // The campaigns table locked elsewhere: the first request stalls inside its transaction.
+    let locked = () => {};
+    const lockTaken = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    const lock = stack.deps.sql.begin(async (tx) => {
+      await tx`lock table campaigns in access exclusive mode`;
+      locked();
+      await holding;
+    });
+    await lockTaken;
+    const first = post(partner.token, 'stalled', offer.id);
+    await sleep(300);
+    // Its lease passes (as if its renewals could not reach the database), and the client retries.
+    await stack.deps.sql`update idempotency_keys set claimed_until = now() - interval '1 second' where key = 'stalled'`;
+    const retry = post(partner.token, 'stalled', offer.id);
+    await sleep(300);
+    released.done();
+    await lock;
+    const [a, b] = await Promise.all([first, retry]);
+    expect([a.status, b.status].sort()).toEqual([202, 409]);
+    const names = await stack.deps.sql`select count(*)::int as n from campaigns where name = 'fenced-stalled'`;
+    expect(names[0]?.n).toBe(1);
+  });
+
+  it('a request that failed after its commit keeps its claim: the retry is told, not run again', async () => {
+    const partner = await createTestPartner(stack);
+    const [user] = await stack.deps.sql`select id from users where email = ${partner.email}`;
+    // An effect audited under the request's id, and a claim its request would now release.
+    await stack.deps.sql`insert into idempotency_keys (user_id, key, request_hash, request_id, claimed_until)
+      values (${user?.id}, 'committed', 'h', 'req_committed', now() + interval '30 seconds')`;
+    await stack.deps
+      .sql`insert into audit_events (actor_user_id, partner_id, org_id, action, target_type, target_id, outcome, request_id)
+      values (${user?.id}, ${partner.partnerId}, ${partner.partnerId}, 'campaign.create', 'campaign', 'cmp_x', 'succeeded', 'req_committed')`;
+    const { releaseKey } = await import('../../../services/shared/idempotency-keys.ts');
+    await releaseKey(stack.deps.db).execute({ userId: user?.id, key: 'committed', requestId: 'req_committed' });
+    expect(await stack.deps.sql`select 1 from idempotency_keys where key = 'committed'`).toHaveLength(1);
+    // A refusal recorded under a request's id is no effect: its key is released.
+    await stack.deps.sql`insert into idempotency_keys (user_id, key, request_hash, request_id, claimed_until)
+      values (${user?.id}, 'refused', 'h', 'req_refused', now() + interval '30 seconds')`;
+    await stack.deps
+      .sql`insert into audit_events (actor_user_id, partner_id, org_id, action, target_type, target_id, outcome, request_id)
+      values (${user?.id}, ${partner.partnerId}, ${partner.partnerId}, 'api.denied', 'route', '/v1/campaigns', 'rejected', 'req_refused')`;
+    await releaseKey(stack.deps.db).execute({ userId: user?.id, key: 'refused', requestId: 'req_refused' });
+    expect(await stack.deps.sql`select 1 from idempotency_keys where key = 'refused'`).toHaveLength(0);
+  });
+});
