@@ -44,7 +44,7 @@ describe('loadConfig', () => {
 
   it('bounds every pool by a statement and a lock timeout, generous by default; 0 turns one off', () => {
     expect(loadConfig({}).databaseTimeouts).toEqual({
-      api: { statementMs: 15_000, lockMs: 5_000 },
+      api: { statementMs: 15_000, lockMs: 5_000, idleInTransactionMs: 10_000 },
       workers: { statementMs: 60_000, lockMs: 10_000 },
       migrations: { statementMs: 0, lockMs: 5_000 },
     });
@@ -57,7 +57,7 @@ describe('loadConfig', () => {
       DATABASE_MIGRATION_LOCK_TIMEOUT_MS: '1000',
     });
     expect(config.databaseTimeouts).toEqual({
-      api: { statementMs: 2000, lockMs: 0 },
+      api: { statementMs: 2000, lockMs: 0, idleInTransactionMs: 10_000 },
       workers: { statementMs: 120_000, lockMs: 3000 },
       migrations: { statementMs: 600_000, lockMs: 1000 },
     });
