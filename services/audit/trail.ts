@@ -6,6 +6,7 @@ import type { AuditFilters } from '../../core/audit-filters.ts';
 import { AppError } from '../../core/errors.ts';
 import type { Db } from '../../db/client.ts';
 import { auditEvents, domains, organizations, users } from '../../db/schema/index.ts';
+import { pagedCsv } from '../../lib/paged-csv.ts';
 import { type Page, toPage, unknownCursor } from '../shared/pagination.ts';
 import type { PartnerPrincipal } from '../shared/principals.ts';
 
@@ -158,20 +159,9 @@ export async function queryAudit(
  * show, in the same words, then the codes a program would want.
  */
 export function auditCsv(db: Db, scope: AuditScope, filters: AuditFilters): ReadableStream<Uint8Array> {
-  const encoder = new TextEncoder();
-  let cursor: string | undefined;
-  let started = false;
-  return new ReadableStream({
-    async pull(controller) {
-      if (!started) {
-        started = true;
-        controller.enqueue(encoder.encode(auditExportHeader));
-        return;
-      }
-      const page = await queryAudit(db, scope, filters, { cursor, limit: 1000 });
-      if (page.items.length > 0) controller.enqueue(encoder.encode(page.items.map(auditExportLine).join('')));
-      if (!page.nextCursor) controller.close();
-      else cursor = page.nextCursor;
-    },
-  });
+  return pagedCsv(
+    auditExportHeader,
+    (cursor) => queryAudit(db, scope, filters, { cursor, limit: 1000 }),
+    auditExportLine,
+  );
 }

@@ -32,16 +32,15 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   } finally {
     await admin.end({ timeout: 1 });
   }
-  return {
-    name,
-    url: testServices.databaseUrl(name),
-    async drop() {
-      const sql = postgres(testServices.postgresUrl, { max: 1, onnotice: () => {} });
-      try {
-        await sql.unsafe(`drop database if exists "${name}" with (force)`);
-      } finally {
-        await sql.end({ timeout: 1 });
-      }
-    },
-  };
+  return { name, url: testServices.databaseUrl(name), drop: () => dropDatabase(name) };
+}
+
+/** Drops a test's database if it exists, whoever is still connected to it. */
+export async function dropDatabase(name: string): Promise<void> {
+  const sql = postgres(testServices.postgresUrl, { max: 1, onnotice: () => {} });
+  try {
+    await sql.unsafe(`drop database if exists "${name}" with (force)`);
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
 }

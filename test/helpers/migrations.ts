@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import postgres from 'postgres';
 import { onTestFinished } from 'vitest';
+import { dropDatabase } from './database.ts';
 import { testServices } from './services.ts';
 
 /** A temporary directory, removed when the test that asked for it finishes. */
@@ -32,16 +32,5 @@ export function migrationsFolderOf(migrations: { tag: string; sql: string }[]): 
 /** The name and URL of a database that does not exist yet; `drop()` removes it if it came to. */
 export function emptyDatabase(): { name: string; url: string; drop(): Promise<void> } {
   const name = `mandate_m_${randomBytes(6).toString('hex')}`;
-  return {
-    name,
-    url: testServices.databaseUrl(name),
-    async drop() {
-      const sql = postgres(testServices.postgresUrl, { max: 1, onnotice: () => {} });
-      try {
-        await sql.unsafe(`drop database if exists "${name}" with (force)`);
-      } finally {
-        await sql.end({ timeout: 1 });
-      }
-    },
-  };
+  return { name, url: testServices.databaseUrl(name), drop: () => dropDatabase(name) };
 }

@@ -126,3 +126,32 @@ export function AuditPager(props: {
     </p>
   );
 }
+
+/** A trail's page body: its filters, a page of it (or a word that nothing matches), and the links on. */
+export function AuditTrail(props: {
+  path: string;
+  csvPath: string;
+  show: 'partner' | 'organization';
+  entries: AuditEntry[];
+  values: TrailValues;
+  cursor: string | undefined;
+  nextCursor: string | null;
+}) {
+  return (
+    <>
+      <AuditFilterForm action={props.path} values={props.values} />
+      {props.entries.length === 0 ? (
+        <p>Nothing {props.cursor ? 'older' : 'here'} matches.</p>
+      ) : (
+        <AuditTable entries={props.entries} show={props.show} />
+      )}
+      <AuditPager
+        path={props.path}
+        csvPath={props.csvPath}
+        values={props.values}
+        cursor={props.cursor}
+        nextCursor={props.nextCursor}
+      />
+    </>
+  );
+}

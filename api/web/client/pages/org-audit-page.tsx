@@ -1,6 +1,6 @@
 import type { AuditFilterInput } from '../../../../core/audit-filters.ts';
 import type { AuditEntry } from '../../../../services/audit/trail.ts';
-import { AuditFilterForm, AuditPager, AuditTable } from '../../shared/audit-trail.tsx';
+import { AuditTrail } from '../../shared/audit-trail.tsx';
 import { Layout } from '../../shared/layout.tsx';
 
 export interface OrgAuditPageProps {
@@ -19,15 +19,11 @@ export function OrgAuditPage(props: OrgAuditPageProps) {
       <p class="muted">
         <a href="/org/delegations">Delegated administration</a> · Newest first; times in UTC.
       </p>
-      <AuditFilterForm action="/org/audit" values={props.values} />
-      {props.entries.length === 0 ? (
-        <p>Nothing {props.cursor ? 'older' : 'here'} matches.</p>
-      ) : (
-        <AuditTable entries={props.entries} show="partner" />
-      )}
-      <AuditPager
+      <AuditTrail
         path="/org/audit"
         csvPath="/org/audit.csv"
+        show="partner"
+        entries={props.entries}
         values={props.values}
         cursor={props.cursor}
         nextCursor={props.nextCursor}

@@ -1,6 +1,6 @@
 import type { AuditEntry } from '../../../../services/audit/trail.ts';
 import type { PartnerPrincipal } from '../../../../services/shared/principals.ts';
-import { AuditFilterForm, AuditPager, AuditTable, type TrailValues } from '../../shared/audit-trail.tsx';
+import { AuditTrail, type TrailValues } from '../../shared/audit-trail.tsx';
 import { DashboardLayout } from './layout.tsx';
 
 /** What the partner's people and jobs did, anywhere: paged, filtered, downloadable. Owners only. */
@@ -28,15 +28,11 @@ export function AuditPage(props: {
           )}{' '}
           Newest first; times in UTC.
         </p>
-        <AuditFilterForm action="/dashboard/audit" values={props.values} />
-        {props.entries.length === 0 ? (
-          <p>Nothing {props.cursor ? 'older' : 'here'} matches.</p>
-        ) : (
-          <AuditTable entries={props.entries} show="organization" />
-        )}
-        <AuditPager
+        <AuditTrail
           path="/dashboard/audit"
           csvPath="/dashboard/audit.csv"
+          show="organization"
+          entries={props.entries}
           values={props.values}
           cursor={props.cursor}
           nextCursor={props.nextCursor}
