@@ -75,6 +75,8 @@ export async function startEmbeddedPostgres(options: {
   dataDir: string;
   port: number;
   logger: Logger;
+  /** Added to the server's environment (the fault suite runs it under a shifted clock). */
+  env?: Record<string, string>;
 }): Promise<EmbeddedPostgres> {
   const started = performance.now();
   const dataDir = path.resolve(options.dataDir);
@@ -109,7 +111,7 @@ export async function startEmbeddedPostgres(options: {
     {
       ...runAs,
       cwd: dataDir,
-      env: { ...process.env, LC_MESSAGES: 'C' },
+      env: { ...process.env, ...options.env, LC_MESSAGES: 'C' },
       // A process group of its own: a Ctrl-C in the terminal reaches only Mandate, which
       // drains its jobs and then stops the database.
       detached: true,
