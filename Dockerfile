@@ -2,7 +2,9 @@
 FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
+# patches/: fixes to dependencies, applied by the install (docs/adr/0022).
 COPY package.json package-lock.json ./
+COPY patches ./patches
 RUN npm ci --omit=dev && npm cache clean --force
 COPY . .
 USER node
