@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { AUTO_EXTEND_DAYS } from '../../core/offer-rules.ts';
+import { runLifecycle } from '../../services/maintenance/lifecycle.ts';
 import { waitFor } from '../helpers/factories.ts';
 import { activateDelegation, createOfferFixture } from '../helpers/offer-fixtures.ts';
 import { type PrivatePostgres, startPrivatePostgres } from '../helpers/private-postgres.ts';
@@ -18,7 +19,8 @@ import { chaosWorld, report, sleep } from './harness.ts';
  *
  * Counted from what the SMTP server received and what the API answers, never from the
  * notice rows: every expiry notice, expiry and auto-extension that +31 days makes due
- * happens once, none that it does not.
+ * happens once, none that it does not — with two workers sweeping, and four sweeps run at
+ * once from here at the moment of the jump.
  */
 const faketime = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1';
 const offsetFile = join(tmpdir(), `mandate-clock-jump-${process.pid}`);
@@ -93,7 +95,7 @@ function classify(subject: string | undefined): { client: string; kind: Kind } |
   return expired?.[1] ? { client: expired[1], kind: 'expired' } : undefined;
 }
 
-it('a clock jump of +31 days under two racing workers: each expiry notice, auto-extension and expiry happens once', async () => {
+it('a clock jump of +31 days under two workers and racing sweeps: each expiry notice, auto-extension and expiry happens once', async () => {
   const { stack, sink } = world;
   const started = Date.now();
 
@@ -166,6 +168,11 @@ it('a clock jump of +31 days under two racing workers: each expiry notice, auto-
   const [clock] = await stack.deps.sql<{ ms: number }[]>`select (extract(epoch from now()) * 1000)::float8 as ms`;
   const jumpedAt = Date.now() + JUMP_DAYS * DAY_MS - 60_000;
   expect(clock?.ms).toBeGreaterThan(jumpedAt);
+  // The scheduler hands out one tick at a time, so the two workers' sweeps overlap only when
+  // one outlasts the interval; these passes, at once and beside the workers, make the race
+  // certain. They judge by the same (database) clock; their only use of this process's own
+  // clock, the weekly digest's week, finds the week before the jump already taken.
+  await Promise.all(Array.from({ length: 4 }, () => runLifecycle(stack.deps)));
 
   // Every kind of each member, on both sides, to arrive; then several sweeps by the jumped
   // clock (the two workers racing for them) with the mail queue drained, so a second copy
@@ -212,6 +219,7 @@ it('a clock jump of +31 days under two racing workers: each expiry notice, auto-
   // The API: each member's state and end, extended exactly `extensions` times.
   let done = 0;
   let extraExtensions = 0;
+  let extended = 0;
   const wrong: string[] = [];
   for (const m of members) {
     const now = await view(m);
@@ -219,17 +227,24 @@ it('a clock jump of +31 days under two racing workers: each expiry notice, auto-
     const exact = Date.parse(now.endsAt) === m.endsAt + extensions * AUTO_EXTEND_DAYS * DAY_MS;
     if (now.state === m.group.state && extensions === m.group.extensions && exact) done++;
     else wrong.push(`${m.client}: ${now.state}, ${extensions} extensions, ends ${now.endsAt}`);
+    // Extended more often than due: a duplicate, not a loss.
+    if (extensions > m.group.extensions) extended++;
     extraExtensions += Math.max(0, extensions - m.group.extensions);
   }
-  const states = { asked: members.length, delivered: done, duplicates: extraExtensions, lost: members.length - done };
+  const states = {
+    asked: members.length,
+    delivered: done,
+    duplicates: extraExtensions,
+    lost: members.length - done - extended,
+  };
 
   report(
-    `clock jump +${JUMP_DAYS} days, 2 workers, ${members.length} delegations (notice and expired emails)`,
+    `clock jump +${JUMP_DAYS} days, 2 workers + 4 racing passes, ${members.length} delegations (notice and expired emails)`,
     emails,
     started,
   );
   report(
-    `clock jump +${JUMP_DAYS} days, 2 workers, ${members.length} delegations (states and ends, API)`,
+    `clock jump +${JUMP_DAYS} days, 2 workers + 4 racing passes, ${members.length} delegations (states and ends, API)`,
     states,
     started,
   );
