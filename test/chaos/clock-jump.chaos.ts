@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { AUTO_EXTEND_DAYS } from '../../core/offer-rules.ts';
+import { lastWholeWeekStart, weekEnd, weekName } from '../../core/weekly-digest.ts';
 import { runLifecycle } from '../../services/maintenance/lifecycle.ts';
 import { waitFor } from '../helpers/factories.ts';
 import { activateDelegation, createOfferFixture } from '../helpers/offer-fixtures.ts';
@@ -95,7 +96,7 @@ function classify(subject: string | undefined): { client: string; kind: Kind } |
   return expired?.[1] ? { client: expired[1], kind: 'expired' } : undefined;
 }
 
-it('a clock jump of +31 days under two workers and racing sweeps: each expiry notice, auto-extension and expiry happens once', async () => {
+it('a clock jump of +31 days under two workers and racing sweeps: each expiry notice, auto-extension, expiry and the digest of the week before happens once', async () => {
   const { stack, sink } = world;
   const started = Date.now();
 
@@ -231,6 +232,26 @@ it('a clock jump of +31 days under two workers and racing sweeps: each expiry no
     if (extensions > m.group.extensions) extended++;
     extraExtensions += Math.max(0, extensions - m.group.extensions);
   }
+  // Digests: the acceptances above are partner actions of the running week; once the jump
+  // has put that week in the past, each client's admin gets its digest once (a run that
+  // straddles Monday 00:00 UTC would split them over two weeks; it takes under a minute).
+  const actionsWeek = weekName(weekEnd(lastWholeWeekStart(new Date(started))));
+  const digestCopies = new Map<string, number>();
+  const otherDigests: string[] = [];
+  for (const message of sink.messages) {
+    const digest = /^What partners did in (.+) in the week of (\S+)$/.exec(message.subject ?? '');
+    if (!digest?.[1] || !members.some((m) => m.client === digest[1])) continue;
+    if (digest[2] === actionsWeek) digestCopies.set(digest[1], (digestCopies.get(digest[1]) ?? 0) + 1);
+    else otherDigests.push(`${digest[1]}: ${digest[2]}`);
+  }
+  const digestDuplicates = [...digestCopies.values()].reduce((n, c) => n + c - 1, 0) + otherDigests.length;
+  const digests = {
+    asked: members.length,
+    delivered: digestCopies.size,
+    duplicates: digestDuplicates,
+    lost: members.length - digestCopies.size,
+  };
+
   const states = {
     asked: members.length,
     delivered: done,
@@ -248,6 +269,11 @@ it('a clock jump of +31 days under two workers and racing sweeps: each expiry no
     states,
     started,
   );
+  report(
+    `clock jump +${JUMP_DAYS} days, 2 workers + 4 racing passes, ${members.length} delegations (weekly digests of the week before)`,
+    digests,
+    started,
+  );
   expect(before).toBe(expectedBefore);
   expect(unexpected).toEqual([]);
   expect(wrong).toEqual([]);
@@ -255,5 +281,8 @@ it('a clock jump of +31 days under two workers and racing sweeps: each expiry no
   expect(emails.duplicates).toBe(0);
   expect(states.lost).toBe(0);
   expect(states.duplicates).toBe(0);
+  expect(otherDigests).toEqual([]);
+  expect(digests.lost).toBe(0);
+  expect(digests.duplicates).toBe(0);
   for (const w of workers) expect(w.child.exitCode, w.output()).toBeNull();
 }, 150_000);
