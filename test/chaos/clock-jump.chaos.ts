@@ -171,8 +171,7 @@ it('a clock jump of +31 days under two workers and racing sweeps: each expiry no
   expect(clock?.ms).toBeGreaterThan(jumpedAt);
   // The scheduler hands out one tick at a time, so the two workers' sweeps overlap only when
   // one outlasts the interval; these passes, at once and beside the workers, make the race
-  // certain. They judge by the same (database) clock; their only use of this process's own
-  // clock, the weekly digest's week, finds the week before the jump already taken.
+  // certain. They judge by the same (database) clock as the workers.
   await Promise.all(Array.from({ length: 4 }, () => runLifecycle(stack.deps)));
 
   // Every kind of each member, on both sides, to arrive; then several sweeps by the jumped
