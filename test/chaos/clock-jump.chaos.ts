@@ -182,6 +182,7 @@ it('a clock jump of +31 days under two workers and racing sweeps: each expiry no
     console.log(workers.map((w) => w.output().slice(-2000)).join('\n---\n'));
     throw error;
   });
+  // Finished "31 days later" by the workers' own clock: they run under the jump too.
   await waitFor(async () => (await ticksSince(jumpedAt)) >= 8, 30_000);
   await waitFor(async () => {
     const counts = await stack.deps.queues.queue('mail').getJobCounts('waiting', 'active', 'delayed', 'prioritized');
