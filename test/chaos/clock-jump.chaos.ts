@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
@@ -44,6 +44,7 @@ const world = chaosWorld({
   },
   after: async () => {
     await postgres?.close();
+    rmSync(offsetFile, { force: true });
   },
 });
 
