@@ -14,14 +14,15 @@ import { chaosWorld, report, sleep } from './harness.ts';
  * The clock jumps 31 days forward under a running system: PostgreSQL and both worker
  * processes run under libfaketime, reading one offset file this test rewrites from `+0d` to
  * `+31d`. The lifecycle sweep judges by the database clock (`now()`); the workers share the
- * jump so that what they schedule by their own clock (the sweep's repeat, mail retries, the
- * weekly digest's week) moves with it. FAKETIME_DONT_FAKE_MONOTONIC keeps Node's timers on
+ * jump so that what they schedule by their own clock (the sweep's repeat, mail retries)
+ * moves with it. FAKETIME_DONT_FAKE_MONOTONIC keeps Node's timers on
  * the real monotonic clock, so a worker does not sleep or fire 31 days' worth of timers.
  *
  * Counted from what the SMTP server received and what the API answers, never from the
- * notice rows: every expiry notice, expiry and auto-extension that +31 days makes due
- * happens once, none that it does not — with two workers sweeping, and four sweeps run at
- * once from here at the moment of the jump.
+ * notice rows: every expiry notice, expiry and auto-extension that +31 days makes due, and
+ * the weekly digest of the week the clock jumped out of, happens once, none that it does
+ * not — with two workers sweeping, and four sweeps run at once from here at the moment of
+ * the jump.
  */
 const faketime = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1';
 const offsetFile = join(tmpdir(), `mandate-clock-jump-${process.pid}`);
