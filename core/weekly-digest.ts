@@ -18,3 +18,26 @@ export const weekEnd = (start: Date): Date => new Date(start.getTime() + 7 * DAY
 
 /** `2026-11-23`: a week named by its Monday. */
 export const weekName = (start: Date): string => start.toISOString().slice(0, 10);
+
+/**
+ * How many whole weeks a late pass still composes, the most recent ones (6). A pass
+ * normally has one due; after a clock jump or the workers down for weeks it has those
+ * missed, but a digest of months ago is news to nobody.
+ */
+export const DIGEST_CATCH_UP_WEEKS = 6;
+
+/**
+ * The weeks whose digests are due at `now`, oldest first: every whole week after
+ * `lastTaken` (the latest week composed, by its name) up to the last whole week, at most
+ * {@link DIGEST_CATCH_UP_WEEKS}. None ever taken: the last whole week only, so the first
+ * pass does not compose weeks from before the digest existed. `lastTaken` ahead of the last
+ * whole week (the clock went back): none.
+ */
+export function dueDigestWeeks(now: Date, lastTaken: string | null): Date[] {
+  const last = lastWholeWeekStart(now).getTime();
+  const earliest = last - (DIGEST_CATCH_UP_WEEKS - 1) * 7 * DAY_MS;
+  const after = lastTaken === null ? last : weekEnd(new Date(`${lastTaken}T00:00:00Z`)).getTime();
+  const weeks: Date[] = [];
+  for (let t = Math.max(after, earliest); t <= last; t += 7 * DAY_MS) weeks.push(new Date(t));
+  return weeks;
+}

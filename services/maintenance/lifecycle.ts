@@ -104,7 +104,8 @@ export async function runLifecycle(deps: Pick<Deps, 'db' | 'queues' | 'logger' |
 
   // Last: by now every delegation past its end has been expired or extended.
   const amendments = await sweepAmendments(deps);
-  // Once a week is over, its digests (a lookup by key on every other pass).
+  // Once a week is over, its digests, and those of any week missed (a clock jump, no pass
+  // for a week); on every other pass, one lookup of the latest week taken.
   const digests = await sendWeeklyDigests(deps);
 
   return {

@@ -1,7 +1,7 @@
-import { sql } from 'drizzle-orm';
+import { max, sql } from 'drizzle-orm';
 import { auditActionLabel } from '../../core/audit-actions.ts';
 import { type DigestPartner, weeklyDigestNotice } from '../../core/emails/notifications.ts';
-import { lastWholeWeekStart, weekEnd, weekName } from '../../core/weekly-digest.ts';
+import { dueDigestWeeks, weekEnd, weekName } from '../../core/weekly-digest.ts';
 import { auditEvents, digestWeeks, organizations } from '../../db/schema/index.ts';
 import type { Deps } from '../../lib/deps.ts';
 import { clientAdmins, notifyContext } from '../mail/notifications.ts';
@@ -18,18 +18,35 @@ type ActionRow = {
 };
 
 /**
- * The weekly digest: once the last whole week (core/weekly-digest.ts) is over, each client
+ * The weekly digest: once a whole week (core/weekly-digest.ts) is over, each client
  * organization that keeps the digest on and saw partner actions that week gets one email
- * per global admin listing them — counts per partner and action, refusals apart. The week
- * is taken in `digest_weeks` in the same transaction as the emails, so one pass composes
+ * per global admin listing them — counts per partner and action, refusals apart. Each week
+ * is taken in `digest_weeks` in the same transaction as its emails, so one pass composes
  * it (two workers at once, or a pass retried, record nothing more), and every later pass
- * stops at that row. Returns how many emails it recorded.
+ * stops at that row. A pass composes every week over since the latest taken (up to
+ * DIGEST_CATCH_UP_WEEKS), so a week is not skipped when the clock jumps forward or no pass
+ * ran for a week. Judged by the database clock, as the rest of the lifecycle pass (and the
+ * audit rows it counts); `now` replaces it in tests. Returns how many emails it recorded.
  */
 export async function sendWeeklyDigests(
   deps: Pick<Deps, 'db' | 'config' | 'queues' | 'logger'>,
-  now = new Date(),
+  now?: Date,
 ): Promise<number> {
-  const start = lastWholeWeekStart(now);
+  const at = now ?? (await databaseNow(deps.db));
+  const [latest] = await deps.db.select({ week: max(digestWeeks.weekStart) }).from(digestWeeks);
+  let recorded = 0;
+  for (const start of dueDigestWeeks(at, latest?.week ?? null)) recorded += await composeWeek(deps, start);
+  return recorded;
+}
+
+async function databaseNow(db: Deps['db']): Promise<Date> {
+  const [row] = await db.execute<{ ms: number }>(sql`select (extract(epoch from now()) * 1000)::float8 as ms`);
+  if (!row) throw new Error('select now() returned no row');
+  return new Date(row.ms);
+}
+
+/** One week's digests, taken and recorded in one transaction; how many emails. */
+async function composeWeek(deps: Pick<Deps, 'db' | 'config' | 'queues' | 'logger'>, start: Date): Promise<number> {
   const week = weekName(start);
   const ctx = notifyContext(deps.config);
   const emailIds = await deps.db.transaction(async (tx) => {

@@ -62,11 +62,19 @@ export async function createClientAdmin(stack: TestStack, orgName = 'Client Org'
   };
 }
 
-/** Accepts a personal link as a new client organization and processes the acceptance. */
-export async function activateDelegation(stack: TestStack, fixture: OfferFixture, recipient = 'admin@client.example') {
+/**
+ * Accepts a personal link as a new client organization (named `orgName`, 'Client Org' by
+ * default) and processes the acceptance.
+ */
+export async function activateDelegation(
+  stack: TestStack,
+  fixture: OfferFixture,
+  recipient = 'admin@client.example',
+  orgName?: string,
+) {
   const link = fixture.links.get(recipient);
   if (!link) throw new Error(`no link for ${recipient}`);
-  const admin = await createClientAdmin(stack);
+  const admin = await createClientAdmin(stack, orgName);
   await acceptOffer(stack.deps, link.token, admin);
   const outcome = await processAcceptance(stack.deps, link.delegationId);
   return { admin, delegationId: link.delegationId, outcome };
