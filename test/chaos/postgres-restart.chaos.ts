@@ -15,13 +15,11 @@ import { askOperations, operationsEvidence, temporaryPasswords, waitForOperation
  * SMTP server received, the client organization's users, and the API's answers.
  */
 let server: PrivatePostgres | undefined;
-let databaseUrl = '';
 const world = chaosWorld({
   before: async () => {
     server = await startPrivatePostgres();
-    databaseUrl = (await server.createDatabase()).url;
   },
-  stackEnv: () => ({ DATABASE_URL: databaseUrl }),
+  database: () => (server as PrivatePostgres).createDatabase(),
   after: async () => {
     await server?.close();
   },
