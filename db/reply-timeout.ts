@@ -18,6 +18,8 @@ const READY_FOR_QUERY = 0x5a; // Z
 /** The messages a client sends that the server answers with one ReadyForQuery each. */
 const SYNC = 0x53; // S
 const SIMPLE_QUERY = 0x51; // Q
+/** Sent after a Describe (a statement's first run with parameters): the server answers without a ReadyForQuery. */
+const FLUSH = 0x48; // H
 
 /**
  * Calls `onMessage` with the type byte of each message of one direction of the PostgreSQL
@@ -72,6 +74,8 @@ export function messageTypeReader(onMessage: (type: number) => void, untypedFirs
  */
 export function watchConnection(socket: net.Socket, timeoutMs: number): void {
   let waiting = 0;
+  /** A Flush sent and nothing received since: its answer is due. */
+  let flushed = false;
   let timer: NodeJS.Timeout | undefined;
   const stop = () => {
     clearTimeout(timer);
@@ -84,6 +88,7 @@ export function watchConnection(socket: net.Socket, timeoutMs: number): void {
   };
   const readSent = messageTypeReader((type) => {
     if (type === SYNC || type === SIMPLE_QUERY) waiting++;
+    if (type === FLUSH) flushed = true;
   }, true);
   const readReceived = messageTypeReader((type) => {
     // The startup's own ReadyForQuery was not counted as waited for.
@@ -94,11 +99,12 @@ export function watchConnection(socket: net.Socket, timeoutMs: number): void {
   socket.write = ((chunk: unknown, ...rest: unknown[]) => {
     if (typeof chunk === 'string' || Buffer.isBuffer(chunk)) readSent(Buffer.from(chunk as Buffer));
     // Silence is counted from the first unanswered write: a dead path accepts more writes.
-    if (waiting > 0 && !timer) start();
+    if ((waiting > 0 || flushed) && !timer) start();
     return write(chunk, ...rest);
   }) as typeof socket.write;
   socket.on('data', (chunk: Buffer) => {
     readReceived(chunk);
+    flushed = false;
     if (waiting > 0) start();
     else stop();
   });

@@ -63,7 +63,10 @@ describe('watchConnection', () => {
     await close();
   });
 
-  it('closes a connection whose server says nothing while a query waits, with an error that says so', async () => {
+  it.each([
+    ['a Sync', 'S'],
+    ['a Flush (the Describe of a statement run for the first time)', 'H'],
+  ])('closes a connection whose server says nothing after %s, with an error that says so', async (_label, type) => {
     const { client, close } = await silentServer();
     const closed = new Promise<{ error: unknown; hadError: unknown }>((resolve) => {
       let error: unknown;
@@ -71,7 +74,7 @@ describe('watchConnection', () => {
       client.once('close', (hadError) => resolve({ error, hadError }));
     });
     const started = performance.now();
-    client.write(message('S'));
+    client.write(message(type));
     const { error, hadError } = await closed;
     expect(performance.now() - started).toBeGreaterThanOrEqual(190);
     expect(error).toBeInstanceOf(DatabaseReplyTimeoutError);
