@@ -127,8 +127,8 @@ export const configSchema = z
     /**
      * Longest a Redis command a request waits on (an enqueue, a rate limit) may take, in ms,
      * and a connection to Redis its handshake; then the request goes on without it (an
-     * enqueue: the reconciler enqueues later) or fails (a sign-in whose limit cannot be
-     * read). A worker's own connection waits for Redis instead. Default 2000.
+     * enqueue: the reconciler enqueues later; a limit: counted in this process's memory
+     * meanwhile). A worker's own connection waits for Redis instead. Default 2000.
      */
     REDIS_API_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(2_000),
     /**
