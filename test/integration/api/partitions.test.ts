@@ -19,6 +19,7 @@ const BOUNDS = {
   DATABASE_CONNECT_TIMEOUT_MS: '1000',
   REDIS_API_COMMAND_TIMEOUT_MS: '1000',
   REQUEST_TIMEOUT_MS: '4000',
+  IDEMPOTENCY_LEASE_SECONDS: '2',
 };
 /** The longest a request may take: its deadline (REQUEST_TIMEOUT_MS), and slack for a busy machine. */
 const REQUEST_BOUND_MS = 4000 + 1500;
@@ -65,12 +66,13 @@ afterAll(async () => {
 });
 
 /** A request over the socket, given up by the client at twice the bound (a hang shows as a failure, not a stuck file). */
-async function timed(path: string, init: { method?: string; json?: unknown } = {}) {
+async function timed(path: string, init: { method?: string; json?: unknown; key?: string } = {}) {
   const started = performance.now();
   const response = await fetch(`${server.url}${path}`, {
     method: init.method ?? 'GET',
     headers: {
       authorization: `Bearer ${token}`,
+      ...(init.key ? { 'idempotency-key': init.key } : {}),
       ...(init.json === undefined ? {} : { 'content-type': 'application/json' }),
     },
     ...(init.json === undefined ? {} : { body: JSON.stringify(init.json) }),
@@ -124,6 +126,28 @@ describe('PostgreSQL partitioned from the API', () => {
     expect(await rowCounts(direct)).toEqual(before);
     expect((await createCampaign()).response.status).toBe(202);
     expect((await timed('/readyz')).response.status).toBe(200);
+  });
+
+  it('one-way (queries arrive, answers do not): a keyed write answers 503 within the bound; retried with its key, it takes effect once', async () => {
+    expect((await listDelegations()).response.status).toBe(200);
+    const key = `one-way-${Date.now()}`;
+    const post = () => timed('/v1/campaigns', { method: 'POST', json: { ...newCampaign(), name: key }, key });
+    postgres.set('one-way');
+    try {
+      await expectUnavailable(post, ['DATABASE_TIMEOUT', 'DEPENDENCY_UNAVAILABLE', 'DEADLINE_EXCEEDED']);
+    } finally {
+      postgres.set('pass');
+    }
+    // Whether the cut request's work reached a COMMIT is the server's to know: the key settles it.
+    const settled = await waitFor(async () => {
+      const { response } = await post();
+      if (response.status === 202) return 'accepted';
+      const { code } = (await response.json()) as { code?: string };
+      return code === 'IDEMPOTENT_RESPONSE_LOST' ? 'answer lost' : undefined;
+    }, 6 * REQUEST_BOUND_MS);
+    expect(['accepted', 'answer lost']).toContain(settled);
+    const [row] = await direct.deps.sql`select count(*)::int as n from campaigns where name = ${key}`;
+    expect(row?.n).toBe(1);
   });
 
   it('reset: the open connections die, the next requests reconnect and succeed', async () => {
