@@ -9,6 +9,7 @@ import type { Deps } from '../lib/deps.ts';
 import type { Logger } from '../lib/logger.ts';
 import { recordAudit } from '../services/audit/record.ts';
 import { type RouteScopes, requirePartnerToken, routeScopes } from './auth.ts';
+import { requestDeadline } from './deadline.ts';
 import type { App, AppEnv } from './env.ts';
 import { idempotency } from './idempotency.ts';
 import { observeHttpRequest, registerMetricsEndpoint } from './metrics.ts';
@@ -128,6 +129,8 @@ export function createApp(deps: Deps): App {
   // server buffer megabytes (the token check never touches the body). The scope each route
   // needs comes from the routes' own declarations, read once they are registered (below).
   let scopes: RouteScopes = new Map();
+  // Before anything that waits on PostgreSQL or Redis, the token check included.
+  app.use('/v1/*', requestDeadline(deps.config.requestTimeoutMs));
   app.use(
     '/v1/*',
     requirePartnerToken(() => scopes),

@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ZodError } from 'zod';
 import { AppError, type ErrorCode, errorCodes, type FieldIssue } from '../core/errors.ts';
-import { databaseTimeoutKind, pgErrorCode } from '../db/errors.ts';
+import { databaseTimeoutKind, databaseUnreachableKind, pgErrorCode } from '../db/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { AppEnv } from './env.ts';
 
@@ -64,6 +64,21 @@ export function toAppError(error: unknown): AppError {
         : 'A database query of this request took too long; try again shortly';
     return new AppError('DATABASE_TIMEOUT', detail, { cause: error, details: { retryAfterSeconds: 1 } });
   }
+  // PostgreSQL out of reach (DATABASE_API_REPLY_TIMEOUT_MS, DATABASE_CONNECT_TIMEOUT_MS, or
+  // refused). Worth a retry: a write cut off while its COMMIT was on the way may have
+  // committed, which an Idempotency-Key settles (ADR 19).
+  const unreachable = databaseUnreachableKind(error);
+  if (unreachable) {
+    return unreachable === 'connection-lost'
+      ? new AppError('DEPENDENCY_UNAVAILABLE', 'The database is not reachable; try again shortly', {
+          cause: error,
+          details: { retryAfterSeconds: 5 },
+        })
+      : new AppError('DATABASE_TIMEOUT', 'The database did not answer in time; try again shortly', {
+          cause: error,
+          details: { retryAfterSeconds: 5 },
+        });
+  }
   // A value PostgreSQL cannot store (a NUL byte, an invalid escape): input that slipped
   // past validation is still the client's input, not our failure.
   const pgCode = pgErrorCode(error);
@@ -82,6 +97,14 @@ export function toAppError(error: unknown): AppError {
  */
 export function logRequestError(logger: Logger, appError: AppError, error: unknown, route: string): void {
   if (appError.code === 'INTERNAL') logger.error({ err: error, route }, 'unhandled error');
+  const unreachable = databaseUnreachableKind(error);
+  if (unreachable) {
+    logger.warn(
+      { err: error, route, code: appError.code, unreachable },
+      'request stopped: the database is out of reach',
+    );
+    return;
+  }
   if (appError.code === 'DATABASE_TIMEOUT') {
     const timeout = databaseTimeoutKind(error);
     logger.warn(

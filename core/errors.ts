@@ -54,6 +54,12 @@ export const errorCodes = {
     title: 'The database did not answer in time (a query or a lock took too long); try again',
   },
   DEPENDENCY_UNAVAILABLE: { status: 503, retryable: true, title: 'A service Mandate depends on is unavailable' },
+  DEADLINE_EXCEEDED: {
+    status: 503,
+    retryable: true,
+    title:
+      'The request did not finish in time and may or may not have taken effect: retry it with the same Idempotency-Key',
+  },
   INTERNAL: { status: 500, retryable: true, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; retryable: boolean; title: string }>;
 

@@ -1,5 +1,6 @@
 import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
+import { usesTls, watchedSocket } from './reply-timeout.ts';
 import * as schema from './schema/index.ts';
 
 export type Sql = postgres.Sql;
@@ -10,6 +11,12 @@ export interface DatabaseTimeouts {
   lockMs: number;
   /** A transaction left idle this long is ended by the server (its locks with it); 0 or absent: never. */
   idleInTransactionMs?: number;
+  /**
+   * Client side: a connection on which the server says nothing this long while a query
+   * waits is closed and its queries fail (db/reply-timeout.ts). Longer than `statementMs`,
+   * so it only ends what the server cannot answer. 0 or absent: never.
+   */
+  replyMs?: number;
 }
 
 /**
@@ -34,10 +41,16 @@ export function createSql(
     timeouts?: DatabaseTimeouts;
     /** Shown in pg_stat_activity, so a stuck query says whose it is. Default `mandate`. */
     applicationName?: string;
+    /** Longest a new connection may take to be ready (TCP, TLS, startup), in ms; 0: none. Default postgres.js's 30 s. */
+    connectTimeoutMs?: number;
   } = {},
 ): Sql {
+  const replyMs = options.timeouts?.replyMs ?? 0;
   return postgres(url, {
     max: options.max ?? 10,
+    ...(options.connectTimeoutMs === undefined ? {} : { connect_timeout: options.connectTimeoutMs / 1000 }),
+    // Under TLS the connection cannot be watched (the bytes are encrypted): it has no reply timeout.
+    ...(replyMs > 0 && !usesTls(url) ? { socket: watchedSocket(replyMs) } : {}),
     // Quiet "relation already exists, skipping" and the like.
     onnotice: options.onnotice ?? (() => {}),
     // Dates and bigints arrive as the types the schema declares.

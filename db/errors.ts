@@ -27,3 +27,34 @@ export function databaseTimeoutKind(error: unknown): 'statement' | 'lock' | unde
   const code = pgErrorCode(error);
   return code === '57014' ? 'statement' : code === '55P03' ? 'lock' : undefined;
 }
+
+/** What a client sees of a connection refused, reset or closed under its query. */
+const connectionLostCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+]);
+
+/**
+ * Why PostgreSQL could not be reached, when it could not: `no-reply` (the connection was
+ * closed by the API pool's reply timeout, db/reply-timeout.ts), `connect-timeout`
+ * (postgres.js's connect_timeout), `connection-lost` (refused, reset or closed). Undefined
+ * for anything the server answered, including its own timeouts ({@link databaseTimeoutKind}).
+ */
+export function databaseUnreachableKind(
+  error: unknown,
+): 'no-reply' | 'connect-timeout' | 'connection-lost' | undefined {
+  for (let e: unknown = error, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (code === 'DATABASE_REPLY_TIMEOUT') return 'no-reply';
+    if (code === 'CONNECT_TIMEOUT') return 'connect-timeout';
+    if (typeof code === 'string' && connectionLostCodes.has(code)) return 'connection-lost';
+  }
+  return undefined;
+}

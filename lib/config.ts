@@ -95,6 +95,19 @@ export const configSchema = z
     /** Longest a statement of the API's pool waits for one lock, in ms (lock_timeout); 0 = no limit. Default 5000. */
     DATABASE_API_LOCK_TIMEOUT_MS: timeoutMs.default(5_000),
     /**
+     * Longest the API waits for PostgreSQL to say anything while a query of its pool waits,
+     * in ms; then the connection is presumed cut off (a partition, a frozen server), closed,
+     * and the request answers 503 DATABASE_TIMEOUT. The server's statement timeout answers
+     * slow queries first, so it must be longer. 0 = no limit; not applied under TLS.
+     * Default DATABASE_API_STATEMENT_TIMEOUT_MS + 5000 (0 when that is 0).
+     */
+    DATABASE_API_REPLY_TIMEOUT_MS: timeoutMs.optional(),
+    /**
+     * Longest a new PostgreSQL connection of any pool may take to be ready (TCP, TLS,
+     * sign-in), in ms; 0 = no limit. Default 5000.
+     */
+    DATABASE_CONNECT_TIMEOUT_MS: timeoutMs.default(5_000),
+    /**
      * Longest a statement of the workers' pool may run, in ms; 0 = no limit. Hit, the job
      * fails with DATABASE_TIMEOUT and is retried. Default 60000.
      */
@@ -111,6 +124,13 @@ export const configSchema = z
      */
     DATABASE_MIGRATION_LOCK_TIMEOUT_MS: timeoutMs.default(5_000),
     REDIS_URL: url(['redis:', 'rediss:']).optional(),
+    /**
+     * Longest a Redis command a request waits on (an enqueue, a rate limit) may take, in ms,
+     * and a connection to Redis its handshake; then the request goes on without it (an
+     * enqueue: the reconciler enqueues later; a limit: counted in this process's memory
+     * meanwhile). A worker's own connection waits for Redis instead. Default 2000.
+     */
+    REDIS_API_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(2_000),
     /**
      * Where the queues live: `redis`, `postgres` (BullMQ's PostgreSQL backend, in the
      * database of DATABASE_URL), or `auto` — Redis when REDIS_URL is set or a Redis answers
@@ -267,6 +287,12 @@ export const configSchema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Pretty, human-readable logs instead of JSON lines. Default: on in development. */
     LOG_PRETTY: envBool.optional(),
+    /**
+     * Longest an API request (/v1) may take to answer, in ms; then it answers 503
+     * DEADLINE_EXCEEDED, its outcome unknown. A last resort: longer than the database's and
+     * Redis's own bounds, which answer first and say which. 0 = no limit. Default 30000.
+     */
+    REQUEST_TIMEOUT_MS: timeoutMs.default(30_000),
     /** Largest request body in bytes for campaign uploads (JSON or CSV). Default 32 MiB. */
     MAX_UPLOAD_BYTES: z.coerce
       .number()
@@ -315,6 +341,9 @@ export const configSchema = z
           // A request's transaction cut off from its process (a partition, a frozen process)
           // ends well inside an Idempotency-Key's lease, and with it the claim's row lock (ADR 19).
           idleInTransactionMs: 10_000,
+          replyMs:
+            env.DATABASE_API_REPLY_TIMEOUT_MS ??
+            (env.DATABASE_API_STATEMENT_TIMEOUT_MS ? env.DATABASE_API_STATEMENT_TIMEOUT_MS + 5_000 : 0),
         },
         workers: { statementMs: env.DATABASE_WORKER_STATEMENT_TIMEOUT_MS, lockMs: env.DATABASE_WORKER_LOCK_TIMEOUT_MS },
         migrations: {
@@ -322,7 +351,9 @@ export const configSchema = z
           lockMs: env.DATABASE_MIGRATION_LOCK_TIMEOUT_MS,
         },
       } satisfies Record<'api' | 'workers' | 'migrations', DatabaseTimeouts>,
+      databaseConnectTimeoutMs: env.DATABASE_CONNECT_TIMEOUT_MS,
       redisUrl: env.REDIS_URL ?? DEFAULT_REDIS_URL,
+      redisApiCommandTimeoutMs: env.REDIS_API_COMMAND_TIMEOUT_MS,
       /** Resolved to `redis` or `postgres` by `resolveQueueBackend` before use. */
       queueBackend: env.QUEUE_BACKEND === 'auto' && env.REDIS_URL ? ('redis' as const) : env.QUEUE_BACKEND,
       queuePrefix: env.QUEUE_PREFIX,
@@ -364,6 +395,7 @@ export const configSchema = z
       logLevel: env.LOG_LEVEL,
       logPretty: env.LOG_PRETTY ?? env.NODE_ENV === 'development',
       maxUploadBytes: env.MAX_UPLOAD_BYTES,
+      requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
       metricsToken: env.METRICS_TOKEN,
       metricsPort: env.METRICS_PORT,
       operatorPartnerId: env.OPERATOR_PARTNER_ID,

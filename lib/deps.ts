@@ -4,7 +4,7 @@ import { createLogger, type Logger } from './logger.ts';
 import type { Mailer } from './mailer.ts';
 import { Queues } from './queues/producer.ts';
 import { createDatabaseRateLimits, createRateLimits, type RateLimits } from './rate-limits.ts';
-import { createRedis, type Redis } from './redis.ts';
+import { createRedis, failFastOptions, type Redis } from './redis.ts';
 
 /**
  * What domain functions, routes and jobs need from the outside world. Built once per
@@ -46,12 +46,16 @@ export function createDeps(config: Config, options: { logger?: Logger } = {}): D
   const sql = createSql(config.databaseUrl, {
     max: config.databasePoolSize,
     timeouts: config.databaseTimeouts.api,
+    connectTimeoutMs: config.databaseConnectTimeoutMs,
     applicationName: 'mandate-api',
   });
   const db = createDb(sql);
   let redis: Redis | null = null;
   if (config.queueBackend !== 'postgres') {
-    redis = createRedis(config.redisUrl, { maxRetriesPerRequest: 2, connectionName: 'mandate-app' });
+    redis = createRedis(config.redisUrl, {
+      ...failFastOptions(config.redisApiCommandTimeoutMs),
+      connectionName: 'mandate-app',
+    });
     redis.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
   }
   const queues = new Queues(config, logger);

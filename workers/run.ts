@@ -99,6 +99,7 @@ export async function startWorkers(
   const sql = createSql(deps.config.databaseUrl, {
     max: deps.config.databasePoolSize,
     timeouts: deps.config.databaseTimeouts.workers,
+    connectTimeoutMs: deps.config.databaseConnectTimeoutMs,
     applicationName: 'mandate-workers',
   });
   const workerDeps: WorkerDeps = { ...deps, sql, db: createDb(sql), mailer };

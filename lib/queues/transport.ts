@@ -12,7 +12,7 @@ import {
 import pg from 'pg';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
-import { createRedis, type Redis } from '../redis.ts';
+import { createRedis, failFastOptions, type Redis } from '../redis.ts';
 
 export type QueueBackendKind = 'redis' | 'postgres';
 
@@ -69,7 +69,7 @@ export function createQueueTransport(
   // commands wait for the reconnect.
   const redis = createRedis(config.redisUrl, {
     connectionName: `mandate-${options.role}`,
-    ...(options.role === 'producer' ? { maxRetriesPerRequest: 2 } : {}),
+    ...(options.role === 'producer' ? failFastOptions(config.redisApiCommandTimeoutMs) : {}),
   });
   redis.on('error', (error) => logger.warn({ err: error }, `queue connection error (${options.role})`));
   return {

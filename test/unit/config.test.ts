@@ -44,7 +44,7 @@ describe('loadConfig', () => {
 
   it('bounds every pool by a statement and a lock timeout, generous by default; 0 turns one off', () => {
     expect(loadConfig({}).databaseTimeouts).toEqual({
-      api: { statementMs: 15_000, lockMs: 5_000, idleInTransactionMs: 10_000 },
+      api: { statementMs: 15_000, lockMs: 5_000, idleInTransactionMs: 10_000, replyMs: 20_000 },
       workers: { statementMs: 60_000, lockMs: 10_000 },
       migrations: { statementMs: 0, lockMs: 5_000 },
     });
@@ -57,14 +57,28 @@ describe('loadConfig', () => {
       DATABASE_MIGRATION_LOCK_TIMEOUT_MS: '1000',
     });
     expect(config.databaseTimeouts).toEqual({
-      api: { statementMs: 2000, lockMs: 0, idleInTransactionMs: 10_000 },
+      api: { statementMs: 2000, lockMs: 0, idleInTransactionMs: 10_000, replyMs: 7000 },
       workers: { statementMs: 120_000, lockMs: 3000 },
       migrations: { statementMs: 600_000, lockMs: 1000 },
     });
+    expect(loadConfig({ DATABASE_API_REPLY_TIMEOUT_MS: '9000' }).databaseTimeouts.api.replyMs).toBe(9000);
+    expect(loadConfig({ DATABASE_API_STATEMENT_TIMEOUT_MS: '0' }).databaseTimeouts.api.replyMs).toBe(0);
     expect(() => loadConfig({ DATABASE_API_LOCK_TIMEOUT_MS: '-1' })).toThrow(/DATABASE_API_LOCK_TIMEOUT_MS/);
     expect(() => loadConfig({ DATABASE_WORKER_STATEMENT_TIMEOUT_MS: '1m' })).toThrow(
       /DATABASE_WORKER_STATEMENT_TIMEOUT_MS/,
     );
+  });
+
+  it('bounds what a request waits on: a new connection, a Redis command, the whole request', () => {
+    expect(loadConfig({})).toMatchObject({
+      databaseConnectTimeoutMs: 5000,
+      redisApiCommandTimeoutMs: 2000,
+      requestTimeoutMs: 30_000,
+    });
+    expect(
+      loadConfig({ DATABASE_CONNECT_TIMEOUT_MS: '1000', REDIS_API_COMMAND_TIMEOUT_MS: '500', REQUEST_TIMEOUT_MS: '0' }),
+    ).toMatchObject({ databaseConnectTimeoutMs: 1000, redisApiCommandTimeoutMs: 500, requestTimeoutMs: 0 });
+    expect(() => loadConfig({ REDIS_API_COMMAND_TIMEOUT_MS: '0' })).toThrow(/REDIS_API_COMMAND_TIMEOUT_MS/);
   });
 
   it('reads and coerces values, and treats empty strings as unset', () => {
