@@ -2,6 +2,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll } from 'vitest';
 import type { Config } from '../../lib/config.ts';
+import type { TestDatabase } from '../helpers/database.ts';
 import { createTestOffer, createTestPartner, waitFor } from '../helpers/factories.ts';
 import { type Service, startTsx } from '../helpers/processes.ts';
 import { type SmtpSink, startSmtpSink } from '../helpers/smtp-sink.ts';
@@ -20,6 +21,8 @@ export function workerEnv(
     NODE_ENV: 'test',
     DATABASE_URL: c.databaseUrl,
     REDIS_URL: c.redisUrl,
+    // The stack's backend, so workers and API never sit on different queues.
+    QUEUE_BACKEND: c.queueBackend,
     QUEUE_PREFIX: c.queuePrefix,
     SMTP_URL: sink.url,
     LINK_SECRET: c.linkSecret,
@@ -124,6 +127,8 @@ export interface ChaosWorld {
 export function chaosWorld(options: {
   sink?: Parameters<typeof startSmtpSink>[0];
   stackEnv?: () => Record<string, string>;
+  /** The stack's database (default: a fresh one on the shared server); its maker drops it. */
+  database?: () => Promise<TestDatabase>;
   before?: () => Promise<void>;
   after?: () => Promise<void>;
 }): ChaosWorld {
@@ -132,7 +137,10 @@ export function chaosWorld(options: {
   beforeAll(async () => {
     await options.before?.();
     world.sink = await startSmtpSink(options.sink);
-    world.stack = await createTestStack({ env: { SMTP_URL: world.sink.url, ...options.stackEnv?.() } });
+    world.stack = await createTestStack({
+      env: { SMTP_URL: world.sink.url, ...options.stackEnv?.() },
+      ...(options.database ? { database: await options.database() } : {}),
+    });
     world.env = (overrides = {}) => workerEnv(world.stack, world.sink, overrides);
     world.worker = (overrides = {}) => {
       const service = startWorker(world.env(overrides));
