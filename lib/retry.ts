@@ -1,15 +1,24 @@
+/** How long {@link withRetries} keeps trying by default: a PostgreSQL restart, crash recovery included. */
+export const RECORD_RETRY_MS = 20_000;
+
 /**
- * Runs `fn` up to `attempts` times, waiting 100 ms, 200 ms… between tries. For the write
- * that records an email as sent: after the SMTP server took the message, a passing
- * database error must not send the job back to send it again.
+ * Runs `fn` until it succeeds or `forMs` (default {@link RECORD_RETRY_MS}) have passed,
+ * waiting 100 ms, 200 ms… (at most 2 s) between tries. For the write that records an
+ * effect already out — an email the SMTP server took: a database error that passes within
+ * the window must not send the job back to do it again. The window is long enough to
+ * outlast a server restart because the sender holds its turn meanwhile (Mailer.sendAndRecord):
+ * given up after a moment, each message waiting for the turn would go out in its turn,
+ * fail its record the same way, and be sent again by its retry.
  */
-export async function withRetries<T>(fn: () => Promise<T>, attempts = 4): Promise<T> {
+export async function withRetries<T>(fn: () => Promise<T>, options: { forMs?: number } = {}): Promise<T> {
+  const deadline = Date.now() + (options.forMs ?? RECORD_RETRY_MS);
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();
     } catch (error) {
-      if (attempt >= attempts) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** (attempt - 1)));
+      const wait = Math.min(2_000, 100 * 2 ** (attempt - 1));
+      if (Date.now() + wait > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, wait));
     }
   }
 }

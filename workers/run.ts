@@ -137,7 +137,12 @@ export async function startWorkers(
   }
   if (options.resume ?? true) {
     // On start, everything unfinished is fair game: no job of this process is in flight.
-    await reconcile(workerDeps, { minAgeSeconds: 0 });
+    // A queue that does not answer in time is no reason not to start — exiting would only
+    // make a supervisor restart into the same resume: the periodic reconciler enqueues
+    // what this pass could not.
+    await reconcile(workerDeps, { minAgeSeconds: 0 }).catch((error: unknown) => {
+      deps.logger.warn({ err: error }, 'could not resume unfinished work at start; the reconciler will');
+    });
   }
 
   return {

@@ -9,6 +9,11 @@ import { createQueueTransport, type QueueTransport } from './transport.ts';
 export interface EnqueueOptions {
   /** Replace a completed or failed job of the same id (default false). */
   replaceFinished?: boolean;
+  /**
+   * How long to wait for the queue backend, in ms (default {@link ENQUEUE_TIMEOUT_MS}).
+   * Longer for the reconciler, which is no request anyone waits on.
+   */
+  timeoutMs?: number;
 }
 
 /** How long an enqueue may wait for the queue backend before giving up. */
@@ -64,12 +69,12 @@ export class Queues {
    * reconnect: callers have already committed the work to PostgreSQL and must not hang.
    * A late add that still goes through is harmless (deterministic job ids).
    */
-  async #withBackend(add: () => Promise<unknown>): Promise<void> {
+  async #withBackend(add: () => Promise<unknown>, timeoutMs = ENQUEUE_TIMEOUT_MS): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const unavailable = new Promise<never>((_, reject) => {
       timer = setTimeout(
         () => reject(new AppError('DEPENDENCY_UNAVAILABLE', `The queue (${this.transport.kind}) did not answer`)),
-        ENQUEUE_TIMEOUT_MS,
+        timeoutMs,
       );
     });
     try {
@@ -92,7 +97,7 @@ export class Queues {
     await this.#withBackend(async () => {
       if (options.replaceFinished) await this.#removeFinished(queue, [opts.jobId]);
       await queue.add(name, data, opts);
-    });
+    }, options.timeoutMs);
   }
 
   /** Adds many jobs of one kind in one round trip (see {@link enqueue} for the options). */
@@ -111,7 +116,7 @@ export class Queues {
           prepared.map((p) => p.opts.jobId),
         );
       await queue.addBulk(prepared.map(({ data, opts }) => ({ name, data, opts })));
-    });
+    }, options.timeoutMs);
   }
 
   /**

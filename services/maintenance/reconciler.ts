@@ -9,6 +9,12 @@ import { pruneExpiredRows, retentionPolicies } from './retention.ts';
 /** Rows re-examined per kind and pass; the next pass takes the rest. */
 const BATCH = 5000;
 const CHUNK = 1000;
+/**
+ * How long one enqueue of the reconciler may wait for the queue backend. Not a request's
+ * 3 s: a chunk of 1,000 replaced jobs is 1,000 state lookups, which the PostgreSQL backend
+ * answers one query each, beside the workers' own.
+ */
+const ENQUEUE_TIMEOUT_MS = 60_000;
 
 export interface ReconcileResult {
   invited: number;
@@ -31,7 +37,7 @@ export async function reconcile(
   options: { minAgeSeconds: number },
 ): Promise<ReconcileResult> {
   const age = sql`now() - make_interval(secs => ${options.minAgeSeconds})`;
-  const replace = { replaceFinished: true };
+  const replace = { replaceFinished: true, timeoutMs: ENQUEUE_TIMEOUT_MS };
 
   const invited = await deps.db.execute<{ id: string }>(sql`
     select id from ${delegations} where state = 'invited' and updated_at <= ${age}

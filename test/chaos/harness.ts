@@ -21,6 +21,8 @@ export function workerEnv(
     NODE_ENV: 'test',
     DATABASE_URL: c.databaseUrl,
     REDIS_URL: c.redisUrl,
+    // The stack's backend, so workers and API never sit on different queues.
+    QUEUE_BACKEND: c.queueBackend,
     QUEUE_PREFIX: c.queuePrefix,
     SMTP_URL: sink.url,
     LINK_SECRET: c.linkSecret,
@@ -125,7 +127,7 @@ export interface ChaosWorld {
 export function chaosWorld(options: {
   sink?: Parameters<typeof startSmtpSink>[0];
   stackEnv?: () => Record<string, string>;
-  /** The stack's database, when not a new one on the shared server (its owner drops it). */
+  /** The stack's database (default: a fresh one on the shared server); its maker drops it. */
   database?: () => Promise<TestDatabase>;
   before?: () => Promise<void>;
   after?: () => Promise<void>;

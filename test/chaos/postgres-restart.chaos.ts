@@ -4,7 +4,7 @@ import { waitFor } from '../helpers/factories.ts';
 import { createClientAdmin, createOfferFixture } from '../helpers/offer-fixtures.ts';
 import { type PrivatePostgres, startPrivatePostgres } from '../helpers/private-postgres.ts';
 import { chaosWorld, report, sleep } from './harness.ts';
-import { askOperations, operationsEvidence, temporaryPasswords, waitForOperations } from './operations-evidence.ts';
+import { recordOperations, tallyOperations, temporaryPasswords, waitUntilOperationsDone } from './operations-tally.ts';
 
 /**
  * The PostgreSQL *server* restarted under load — a crash (immediate shutdown: no
@@ -31,7 +31,7 @@ const ACCEPTANCES = 100;
 it('PostgreSQL crashed and restarted twice during 500 operations and 100 acceptances: each done once, each acceptance granted once', async () => {
   const { stack, sink } = world;
   const started = Date.now();
-  const { asked } = await askOperations(stack, OPERATIONS, 'restart');
+  const recorded = await recordOperations(stack, OPERATIONS, 'restart');
 
   const recipients = Array.from({ length: ACCEPTANCES }, (_, i) => `restart-offer-${i}@client.example`);
   const fixture = await createOfferFixture(stack, { recipients });
@@ -54,7 +54,7 @@ it('PostgreSQL crashed and restarted twice during 500 operations and 100 accepta
   for (let i = 0; i < ACCEPTANCES / 2; i++) await accept(i);
 
   const worker = world.worker();
-  await waitFor(async () => temporaryPasswords(sink).length >= 100, 90_000);
+  await waitFor(async () => temporaryPasswords(sink, 'restart').length >= 100, 90_000);
   // The second half arrives across the crash.
   const secondHalf = (async () => {
     for (let i = ACCEPTANCES / 2; i < ACCEPTANCES; i++) {
@@ -64,13 +64,13 @@ it('PostgreSQL crashed and restarted twice during 500 operations and 100 accepta
   })();
   await server?.restart({ mode: 'immediate', downMs: 3000 });
   await secondHalf;
-  await waitFor(async () => temporaryPasswords(sink).length >= 300, 90_000).catch((error) => {
-    console.log(temporaryPasswords(sink).length, worker.output().slice(-4000));
+  await waitFor(async () => temporaryPasswords(sink, 'restart').length >= 300, 90_000).catch((error) => {
+    console.log(temporaryPasswords(sink, 'restart').length, worker.output().slice(-4000));
     throw error;
   });
   await server?.restart({ mode: 'fast', downMs: 2000 });
 
-  await waitForOperations(stack, 180_000, worker.output);
+  await waitUntilOperationsDone(stack, 180_000, worker);
   // Every acceptance answered, as the partner's API tells it.
   const states = await waitFor(async () => {
     const answers = await Promise.all(
@@ -84,7 +84,8 @@ it('PostgreSQL crashed and restarted twice during 500 operations and 100 accepta
     return answers.every((state) => state === 'active') ? answers : undefined;
   }, 90_000);
 
-  const { passwords, emails } = await operationsEvidence(stack, sink, 'restart', asked);
+  const { passwords, emails, accounts } = await tallyOperations(stack, sink, recorded);
+  expect(accounts).toBe(recorded.asked);
   report('PostgreSQL crashed + restarted, 250 provision-user + 250 reset-password (passwords)', passwords, started);
   report('PostgreSQL crashed + restarted, 250 provision-user + 250 reset-password (emails)', emails, started);
 

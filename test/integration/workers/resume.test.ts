@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { AppError } from '../../../core/errors.ts';
 import { reconcile } from '../../../services/maintenance/reconciler.ts';
 import { startWorkers } from '../../../workers/run.ts';
 import { createTestOffer, createTestPartner, waitFor } from '../../helpers/factories.ts';
@@ -50,5 +51,25 @@ describe('resuming unfinished work', () => {
         (await stack.deps.sql`select state from delegations where id = ${delegationId}`)[0]?.state === 'offered',
     );
     expect(sink.messages.filter((m) => m.to.includes('stuck@x.example'))).toHaveLength(1);
+  });
+
+  it('a worker starts even when its resume finds the queue not answering: the periodic reconciler takes over', async () => {
+    const { token } = await createTestPartner(stack);
+    const offer = await createTestOffer(stack, token);
+    await stack.request('/v1/campaigns', {
+      method: 'POST',
+      token,
+      json: { offerId: offer.id, recipients: [{ email: 'late@x.example' }] },
+    });
+    const enqueueBulk = vi
+      .spyOn(stack.deps.queues, 'enqueueBulk')
+      .mockRejectedValue(new AppError('DEPENDENCY_UNAVAILABLE', 'The queue (postgres) did not answer'));
+    try {
+      const workers = await startWorkers(stack.deps, { queues: ['mail'] });
+      await workers.close();
+      expect(enqueueBulk).toHaveBeenCalled();
+    } finally {
+      enqueueBulk.mockRestore();
+    }
   });
 });
