@@ -64,7 +64,7 @@ export type DelegationEvent = (typeof delegationEvents)[number];
  *
  * `bounced` only ends a delegation still waiting for its answer: a client's yes or no, or
  * a partner's end, stands whatever a mail server reports afterwards (the report is kept,
- * services/mail/bounces.ts, and changes nothing).
+ * services/campaigns/bounces.ts, and changes nothing).
  */
 export const delegationTransitions: {
   readonly [S in DelegationState]: Partial<Readonly<Record<DelegationEvent, DelegationState>>>;

@@ -3,7 +3,7 @@
  * block of per-message fields, then one block per recipient, blocks separated by blank
  * lines, each a run of header-style `Name: value` fields (folded lines continue a value).
  * No kept npm package parses this part alone (the bounce parsers on npm guess from the
- * human-readable text); the MIME around it is mailparser's job (services/mail/bounces.ts).
+ * human-readable text); the MIME around it is mailparser's job (services/campaigns/bounces.ts).
  * Pure: text in, facts out.
  */
 
