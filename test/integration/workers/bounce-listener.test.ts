@@ -1,10 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDb, createSql } from '../../../db/client.ts';
 import { bounceAddress } from '../../../lib/bounce-address.ts';
 import { metricsRegistry } from '../../../lib/metrics.ts';
-import { applyTransition, systemActor } from '../../../services/delegations/transitions.ts';
 import { BOUNCED_REASON } from '../../../services/campaigns/bounces.ts';
+import { applyTransition, systemActor } from '../../../services/delegations/transitions.ts';
+import { startBounceListener } from '../../../workers/bounce-listener.ts';
 import { bounceReport, deliverBounce } from '../../helpers/bounce-report.ts';
+import { signedInClient } from '../../helpers/dashboard.ts';
 import { createTestOffer, createTestPartner, waitFor } from '../../helpers/factories.ts';
+import { freePort } from '../../helpers/processes.ts';
 import { type SmtpSink, startSmtpSink } from '../../helpers/smtp-sink.ts';
 import { createTestStack, type TestStack } from '../../helpers/stack.ts';
 
@@ -12,6 +16,7 @@ const domain = 'bounces.mandate.test';
 let stack: TestStack;
 let sink: SmtpSink;
 let token: string;
+let userId: string;
 let offerId: string;
 let port: number;
 
@@ -26,7 +31,7 @@ beforeAll(async () => {
       BOUNCE_MAX_BYTES: '65536',
     },
   });
-  ({ token } = await createTestPartner(stack));
+  ({ token, userId } = await createTestPartner(stack));
   offerId = (await createTestOffer(stack, token)).id;
   const workers = await stack.startWorkers();
   port = workers.bounceListener?.port as number;
@@ -104,6 +109,16 @@ describe('bounces that come back later', () => {
     expect(await kept(id)).toEqual([{ kind: 'permanent', status: '5.1.1', failed_delegation: true }]);
     expect(await bounceCount('failed')).toBe(failedBefore + 1);
     expect(await bounceCount('duplicate')).toBe(duplicatesBefore + 1);
+
+    // The dashboard shows it as it shows an SMTP refusal: the reply on the campaign's
+    // recipients and the delegation's page, the event on its timeline.
+    const owner = await signedInClient(stack, userId);
+    const [row] = await stack.deps.sql`select campaign_id from delegations where id = ${id}`;
+    const campaignPage = await owner.get(`/dashboard/campaigns/${row?.campaign_id}?state=failed`);
+    expect(campaignPage.html).toContain('550 5.1.1 &lt;gone@client.example&gt;: Recipient address rejected');
+    const delegationPage = await owner.get(`/dashboard/delegations/${id}`);
+    expect(delegationPage.html).toContain('Offer email bounced');
+    expect(delegationPage.html).toContain('User unknown in virtual mailbox table');
   });
 
   it('keeps a delay notice (4.x.x) and changes nothing', async () => {
@@ -164,5 +179,27 @@ describe('bounces that come back later', () => {
     expect(await kept(id)).toEqual([]);
     expect(await bounceCount('unparseable')).toBe(unparseableBefore + 1);
     expect(await bounceCount('oversized')).toBe(oversizedBefore + 1);
+  });
+});
+
+describe('the bounce listener without its database', () => {
+  it('answers 451, so the sending server keeps the report and tries again', async () => {
+    const ids = await offered(['later@client.example']);
+    const id = ids.get('later@client.example') as string;
+    // A pool pointed at a port nothing listens on: every statement fails.
+    const sql = createSql(`postgres://postgres@127.0.0.1:${await freePort()}/none`, { max: 1 });
+    const listener = await startBounceListener({
+      db: createDb(sql),
+      logger: stack.deps.logger,
+      config: { ...stack.config, bounceSmtpPort: 0, bounceSmtpHost: '127.0.0.1' },
+    });
+    try {
+      const raw = bounceReport({ to: returnPath(id), recipient: 'later@client.example', status: '5.1.1' });
+      await expect(deliverBounce(listener.port, returnPath(id), raw)).rejects.toMatchObject({ responseCode: 451 });
+      expect((await delegation(id)).state).toBe('offered');
+    } finally {
+      await listener.close();
+      await sql.end({ timeout: 1 });
+    }
   });
 });
