@@ -7,7 +7,7 @@ import { bounceAddressTag as bounceTag } from './secrets.ts';
  * the first 20 hex digits (80 bits) of an HMAC-SHA256 of the id under the link secret. A
  * bounce to it names its delegation, and a made-up address is recognised without a lookup.
  * Lower-case hex only: some servers lower-case the local part of a return path.
- * docs/adr/0023-bounces-that-come-back-later.md.
+ * docs/adr/0024-bounces-that-come-back-later.md.
  */
 export function bounceAddress(secret: string, domain: string, delegationId: string): string {
   return `${delegationId}-${bounceTag(secret, delegationId)}@${domain}`;

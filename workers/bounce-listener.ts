@@ -29,7 +29,7 @@ export interface BounceListenerDeps {
 const reply = (code: number, message: string) => Object.assign(new Error(message), { responseCode: code });
 
 /**
- * Mandate's inbound SMTP server for bounces (BOUNCE_SMTP_PORT; docs/adr/0023): the MX of
+ * Mandate's inbound SMTP server for bounces (BOUNCE_SMTP_PORT; docs/adr/0024): the MX of
  * MAIL_BOUNCE_DOMAIN. It takes mail only for the bounce addresses Mandate gave out (others
  * are refused at RCPT TO: 550, counted `foreign` or `forged`), at most BOUNCE_MAX_BYTES per
  * message (552, `oversized`), and answers 250 only once the report is committed — so a

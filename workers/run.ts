@@ -144,7 +144,7 @@ export async function startWorkers(
     await reconcile(workerDeps, { minAgeSeconds: 0 });
   }
   // In the worker process, beside the jobs: it writes what a job would, with the workers'
-  // pool and timeouts, and stops with them (docs/adr/0023).
+  // pool and timeouts, and stops with them (docs/adr/0024).
   const bounceListener =
     (options.bounces ?? deps.config.bounceSmtpPort !== undefined)
       ? await startBounceListener({ ...workerDeps, logger: deps.logger })
