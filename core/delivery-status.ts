@@ -27,8 +27,11 @@ export interface DeliveryStatus {
   recipients: RecipientStatus[];
 }
 
-/** What a report means for Mandate: a permanent failure, a delay, or nothing (delivered…). */
-export type BounceKind = 'permanent' | 'delayed' | 'other';
+/** The reports Mandate keeps (db/schema/delegation-bounces.ts): a permanent failure, a delay. */
+export const keptBounceKinds = ['permanent', 'delayed'] as const;
+export type KeptBounceKind = (typeof keptBounceKinds)[number];
+/** What a report means for Mandate: one it keeps, or nothing to do (delivered, relayed…). */
+export type BounceKind = KeptBounceKind | 'other';
 
 /** Largest part read: a real report is a few hundred bytes per recipient. */
 const MAX_PART_CHARS = 64 * 1024;

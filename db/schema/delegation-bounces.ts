@@ -1,12 +1,9 @@
 import { sql } from 'drizzle-orm';
 import { bigint, boolean, check, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { keptBounceKinds } from '../../core/delivery-status.ts';
 import { delegations } from './delegations.ts';
 
-/** The reports Mandate acts on: a permanent failure (5.x.x) or a delay (4.x.x). */
-export const bounceKinds = ['permanent', 'delayed'] as const;
-export type StoredBounceKind = (typeof bounceKinds)[number];
-
-const kindList = sql.raw(bounceKinds.map((k) => `'${k}'`).join(', '));
+const kindList = sql.raw(keptBounceKinds.map((k) => `'${k}'`).join(', '));
 
 /**
  * Every delivery status notification received for a delegation's offer email, kept whether
@@ -23,7 +20,7 @@ export const delegationBounces = pgTable(
       .references(() => delegations.id),
     /** The report's Message-ID, or the SHA-256 of the whole report when it has none. */
     reportKey: text().notNull(),
-    kind: text({ enum: bounceKinds }).notNull(),
+    kind: text({ enum: keptBounceKinds }).notNull(),
     /** The enhanced status code, e.g. 5.1.1. */
     status: text().notNull(),
     action: text(),
