@@ -19,6 +19,11 @@ export const delegationEvents = [
   'send_succeeded',
   /** The offer email could not be delivered, for good (5xx, or retries exhausted). */
   'send_failed',
+  /**
+   * The offer email came back later: a mail server past the one that accepted it reported a
+   * permanent delivery failure (an RFC 3464 report, status 5.x.x) to the bounce listener.
+   */
+  'bounced',
   /** An operator asks to send a failed offer email again. */
   'retry_send',
   /** The client's global admin accepted; process-acceptance will run. */
@@ -56,6 +61,10 @@ export type DelegationEvent = (typeof delegationEvents)[number];
  * only in the offer email, so a click proves delivery even when the worker that sent
  * it has not yet recorded `offered` (or crashed just after the SMTP server took it).
  * `retry_send` lets an operator resend an offer whose email failed for good.
+ *
+ * `bounced` only ends a delegation still waiting for its answer: a client's yes or no, or
+ * a partner's end, stands whatever a mail server reports afterwards (the report is kept,
+ * services/campaigns/bounces.ts, and changes nothing).
  */
 export const delegationTransitions: {
   readonly [S in DelegationState]: Partial<Readonly<Record<DelegationEvent, DelegationState>>>;
@@ -63,11 +72,15 @@ export const delegationTransitions: {
   invited: {
     send_succeeded: 'offered',
     send_failed: 'failed',
+    // The email went out but its send was not yet recorded (the worker died after the
+    // relay took it): its bounce proves it was sent, and that it failed.
+    bounced: 'failed',
     accept: 'accepting',
     decline: 'declined',
     terminate: 'terminated',
   },
   offered: {
+    bounced: 'failed',
     accept: 'accepting',
     decline: 'declined',
     answer_timeout: 'expired',

@@ -151,6 +151,35 @@ export const configSchema = z
     SMTP_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(5),
     /** Sender of every email, e.g. `Mandate <no-reply@example.com>`. */
     MAIL_FROM: z.string().min(3).default('Mandate <no-reply@localhost>'),
+    /**
+     * Domain of the per-message return paths of offer emails (`<delegation id>-<tag>@domain`,
+     * the tag an HMAC under LINK_SECRET), so a bounce that comes back later names its
+     * delegation. Its MX must point at the bounce listener (BOUNCE_SMTP_PORT; README). Unset:
+     * offer emails go out with MAIL_FROM's address as return path, and later bounces are not read.
+     */
+    MAIL_BOUNCE_DOMAIN: z
+      .string()
+      .trim()
+      .toLowerCase()
+      .regex(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/, 'a domain name')
+      .optional(),
+    /**
+     * Port of the bounce listener (an SMTP server for MAIL_BOUNCE_DOMAIN only) that worker
+     * processes run; 25 behind the MX. Unset: no listener. Needs MAIL_BOUNCE_DOMAIN.
+     */
+    BOUNCE_SMTP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+    /** Interface the bounce listener binds to. Default: HOST. */
+    BOUNCE_SMTP_HOST: z.string().min(1).optional(),
+    /**
+     * Largest message the bounce listener takes, in bytes; larger ones are refused (552) and
+     * counted. A report with the returned offer email is ~20 KB. Default 262144 (256 KiB).
+     */
+    BOUNCE_MAX_BYTES: z.coerce
+      .number()
+      .int()
+      .min(4096)
+      .max(50 * 1024 * 1024)
+      .default(256 * 1024),
     /** Emails per second across all workers (BullMQ limiter); 0 turns the limit off. Default 100. */
     SEND_RATE_PER_SECOND: z.coerce.number().int().min(0).max(100_000).default(100),
     /** Jobs of the mail queue one worker process runs at once. Default 20. */
@@ -312,6 +341,14 @@ export const configSchema = z
       // Without it mail would go to the development mailbox: never silently in production.
       ctx.addIssue({ code: 'custom', path: ['SMTP_URL'], message: 'is required in production' });
     }
+    if (env.BOUNCE_SMTP_PORT !== undefined && !env.MAIL_BOUNCE_DOMAIN) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['BOUNCE_SMTP_PORT'],
+        message: 'needs MAIL_BOUNCE_DOMAIN (the domain the listener takes mail for)',
+      });
+      return z.NEVER;
+    }
     if (env.NODE_ENV === 'production' && (!env.LINK_SECRET || !env.SMTP_URL)) return z.NEVER;
     const embeddedPostgres: 'always' | 'never' | 'auto' =
       env.DATABASE_URL === 'embedded' ? 'always' : env.DATABASE_URL ? 'never' : 'auto';
@@ -360,6 +397,10 @@ export const configSchema = z
       smtpUrl: env.SMTP_URL,
       smtpPoolSize: env.SMTP_POOL_SIZE,
       mailFrom: env.MAIL_FROM,
+      mailBounceDomain: env.MAIL_BOUNCE_DOMAIN,
+      bounceSmtpPort: env.BOUNCE_SMTP_PORT,
+      bounceSmtpHost: env.BOUNCE_SMTP_HOST ?? env.HOST,
+      bounceMaxBytes: env.BOUNCE_MAX_BYTES,
       sendRatePerSecond: env.SEND_RATE_PER_SECOND,
       mailConcurrency: env.MAIL_CONCURRENCY,
       workerConcurrency: env.WORKER_CONCURRENCY,

@@ -12,6 +12,16 @@ export interface OutgoingEmail {
   html: string;
   /** Deterministic per piece of work, so a receiver can drop a resent copy. */
   messageId: string;
+  /**
+   * The envelope sender (return path), where servers send a bounce: an address of its own
+   * per message when bounces are read (lib/bounce-address.ts). Default: MAIL_FROM's address.
+   */
+  returnPath?: string | undefined;
+}
+
+/** The envelope sender of `email`: its own return path, or the sender's address. */
+export function envelopeSender(email: Pick<OutgoingEmail, 'returnPath'>, mailFrom: string): string {
+  return email.returnPath ?? senderAddress(mailFrom);
 }
 
 export interface Mailer {
@@ -64,7 +74,6 @@ export function createMailer(
         socketTimeout: 60_000,
       })
     : nodemailer.createTransport(createDevMailTransport(requireDatabaseUrl(config.databaseUrl)));
-  const from = senderAddress(config.mailFrom);
   // The turn-taking of sendAndRecord: at most `mailUnconfirmedMax` holders at a time.
   let holders = 0;
   const waiting: (() => void)[] = [];
@@ -96,7 +105,10 @@ export function createMailer(
       // only when it is this message's turn.
       const body = new PassThrough();
       body.write(raw);
-      const sending = transport.sendMail({ envelope: { from, to: [email.to] }, raw: body });
+      const sending = transport.sendMail({
+        envelope: { from: envelopeSender(email, config.mailFrom), to: [email.to] },
+        raw: body,
+      });
       sending.catch(() => undefined); // awaited below; refusals before the end surface there
       return inTurn(async () => {
         body.end();
@@ -112,6 +124,7 @@ export function createMailer(
         text: email.text,
         html: email.html,
         messageId: email.messageId,
+        ...(email.returnPath ? { envelope: { from: email.returnPath, to: [email.to] } } : {}),
       });
       return { reply: String(info.response ?? '') };
     },

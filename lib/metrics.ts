@@ -50,6 +50,13 @@ const emailsTotal = new Counter({
   registers: [metricsRegistry],
 });
 
+const bouncesTotal = new Counter({
+  name: 'mandate_bounces_total',
+  help: 'Mail to the bounce listener by outcome: failed (a permanent report failed a delegation), kept (a permanent report kept, the delegation had moved on), delayed (a delay report kept), duplicate (a report already kept), ignored (a report of success), unparseable, forged (an address on the bounce domain Mandate did not give out), foreign (another domain), oversized',
+  labelNames: ['outcome'] as const,
+  registers: [metricsRegistry],
+});
+
 /** Job states counted per queue at scrape time. */
 const queueJobStates = ['waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed'] as const;
 
@@ -97,6 +104,24 @@ export type EmailOutcome = 'sent' | 'rejected' | 'deferred' | 'failed';
 /** Counts one SMTP attempt's outcome. */
 export function countEmail(kind: EmailKind, outcome: EmailOutcome): void {
   emailsTotal.inc({ kind, outcome });
+}
+
+export const bounceOutcomes = [
+  'failed',
+  'kept',
+  'delayed',
+  'duplicate',
+  'ignored',
+  'unparseable',
+  'forged',
+  'foreign',
+  'oversized',
+] as const;
+export type BounceOutcome = (typeof bounceOutcomes)[number];
+
+/** Counts one message (or one refused recipient) at the bounce listener. */
+export function countBounce(outcome: BounceOutcome): void {
+  bouncesTotal.inc({ outcome });
 }
 
 /** How long a scrape waits for Redis or PostgreSQL before reporting it as an error. */

@@ -63,6 +63,15 @@ export function isEndLinkToken(secret: string, delegationId: string, token: stri
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
+/**
+ * The tag of a delegation's bounce address (lib/bounce-address.ts): derived like the offer
+ * links, so nothing is stored. 80 bits, lower-case hex, to fit a local part that servers may
+ * lower-case.
+ */
+export function bounceAddressTag(secret: string, delegationId: string): string {
+  return createHmac('sha256', secret).update(`bounce-address:${delegationId}`).digest('hex').slice(0, 20);
+}
+
 /** API tokens start with a recognisable prefix so secret scanners can spot leaks. */
 export const API_TOKEN_PREFIX = 'mdt_';
 

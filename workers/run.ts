@@ -10,10 +10,13 @@ import { type QueueName, queueNames, retention, workerSettings } from '../lib/qu
 import { createQueueTransport } from '../lib/queues/transport.ts';
 import { assertNoEviction } from '../lib/redis-checks.ts';
 import { reconcile } from '../services/maintenance/reconciler.ts';
+import { type BounceListener, startBounceListener } from './bounce-listener.ts';
 import { findJobHandler } from './registry.ts';
 
 export interface RunningWorkers {
   workers: Worker[];
+  /** The bounce listener this process runs (BOUNCE_SMTP_PORT set), if any. */
+  bounceListener: BounceListener | undefined;
   /**
    * Stops taking jobs, lets running ones finish within `graceMs` (SHUTDOWN_GRACE_MS,
    * default 30 s), then closes connections and the SMTP pool.
@@ -88,6 +91,8 @@ export async function startWorkers(
     mailer?: Mailer;
     /** Re-enqueue unfinished work recorded in PostgreSQL (default true). */
     resume?: boolean;
+    /** Run the bounce listener (default: when BOUNCE_SMTP_PORT is set). */
+    bounces?: boolean;
   } = {},
 ): Promise<RunningWorkers> {
   if (deps.redis && (await assertNoEviction(deps.redis)) === 'unknown') {
@@ -144,11 +149,20 @@ export async function startWorkers(
       deps.logger.warn({ err: error }, 'could not resume unfinished work at start; the reconciler will');
     });
   }
+  // In the worker process, beside the jobs: it writes what a job would, with the workers'
+  // pool and timeouts, and stops with them (docs/adr/0024).
+  const bounceListener =
+    (options.bounces ?? deps.config.bounceSmtpPort !== undefined)
+      ? await startBounceListener({ ...workerDeps, logger: deps.logger })
+      : undefined;
 
   return {
     workers,
+    bounceListener,
     async close(graceMs = deps.config.shutdownGraceMs) {
       clearInterval(keepSchedulers);
+      // First, so no report is taken that the closing pool could not record.
+      await bounceListener?.close();
       // Stop taking jobs and let the running ones finish; past the grace period, stop
       // waiting — their locks lapse and another worker runs them again (they are
       // idempotent, and their rows' leases keep two runs from overlapping).

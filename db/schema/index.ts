@@ -3,6 +3,7 @@ export * from './amendments.ts';
 export * from './api-tokens.ts';
 export * from './audit-events.ts';
 export * from './campaigns.ts';
+export * from './delegation-bounces.ts';
 export * from './delegation-events.ts';
 export * from './delegations.ts';
 export * from './dev-mail.ts';

@@ -6,6 +6,7 @@ import { sortRoles } from '../../core/roles.ts';
 import { classifySmtpError, isSmtpError, RetryableSendError } from '../../core/smtp-outcome.ts';
 import type { Db } from '../../db/client.ts';
 import { delegations } from '../../db/schema/index.ts';
+import { offerReturnPath } from '../../lib/bounce-address.ts';
 import type { Config } from '../../lib/config.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { Mailer } from '../../lib/mailer.ts';
@@ -51,7 +52,7 @@ export function offerMessageId(delegationId: string, domain: string): string {
 
 export interface SendOfferDeps {
   db: Db;
-  config: Pick<Config, 'linkSecret' | 'publicUrl' | 'leaseSeconds'>;
+  config: Pick<Config, 'linkSecret' | 'publicUrl' | 'leaseSeconds' | 'mailBounceDomain'>;
   mailer: Mailer;
   logger: Logger;
 }
@@ -186,7 +187,10 @@ export async function sendOffer(
     );
   let recorded: boolean;
   try {
-    recorded = await deps.mailer.sendAndRecord({ to: row.recipient_email, messageId, ...email }, record);
+    recorded = await deps.mailer.sendAndRecord(
+      { to: row.recipient_email, messageId, returnPath: offerReturnPath(deps.config, delegationId), ...email },
+      record,
+    );
   } catch (error) {
     if (!isSmtpError(error)) throw error; // the record failed after the send: the lease tells the next attempt
     const failure = classifySmtpError(error);

@@ -94,6 +94,21 @@ describe('loadConfig', () => {
     expect(config.logPretty).toBe(false);
   });
 
+  it('reads bounces only when asked: a bounce domain, a listener that needs it, a size limit', () => {
+    const off = loadConfig({});
+    expect(off.mailBounceDomain).toBeUndefined();
+    expect(off.bounceSmtpPort).toBeUndefined();
+    expect(off.bounceMaxBytes).toBe(256 * 1024);
+    const on = loadConfig({ MAIL_BOUNCE_DOMAIN: 'Bounces.Mandate.Example', BOUNCE_SMTP_PORT: '2525', HOST: '0.0.0.0' });
+    expect(on).toMatchObject({
+      mailBounceDomain: 'bounces.mandate.example',
+      bounceSmtpPort: 2525,
+      bounceSmtpHost: '0.0.0.0',
+    });
+    expect(() => loadConfig({ BOUNCE_SMTP_PORT: '2525' })).toThrow(/BOUNCE_SMTP_PORT: needs MAIL_BOUNCE_DOMAIN/);
+    expect(() => loadConfig({ MAIL_BOUNCE_DOMAIN: 'not a domain' })).toThrow(/MAIL_BOUNCE_DOMAIN/);
+  });
+
   it('names every bad variable in one error', () => {
     let error: unknown;
     try {

@@ -17,9 +17,11 @@ import { AppError } from '../../core/errors.ts';
 const expected: Record<string, DelegationState> = {
   'invited/send_succeeded': 'offered',
   'invited/send_failed': 'failed',
+  'invited/bounced': 'failed',
   'invited/accept': 'accepting',
   'invited/decline': 'declined',
   'invited/terminate': 'terminated',
+  'offered/bounced': 'failed',
   'offered/accept': 'accepting',
   'offered/decline': 'declined',
   'offered/answer_timeout': 'expired',
@@ -38,10 +40,10 @@ const expected: Record<string, DelegationState> = {
 const pairs = delegationStates.flatMap((state) => delegationEvents.map((event) => [state, event] as const));
 
 describe('delegation state machine', () => {
-  it('covers all 8 states and 13 events (104 pairs)', () => {
+  it('covers all 8 states and 14 events (112 pairs)', () => {
     expect(delegationStates).toHaveLength(8);
-    expect(delegationEvents).toHaveLength(13);
-    expect(pairs).toHaveLength(104);
+    expect(delegationEvents).toHaveLength(14);
+    expect(pairs).toHaveLength(112);
   });
 
   it.each(pairs)('%s + %s', (state: DelegationState, event: DelegationEvent) => {

@@ -61,6 +61,8 @@ describe('send-offer', () => {
 
     const linkToken = delegationLinkToken(stack.config.linkSecret, id);
     expect(mail?.to).toEqual(['first@client.example']);
+    // Without MAIL_BOUNCE_DOMAIN, the return path is MAIL_FROM's address, as it always was.
+    expect(mail?.from).toBe('no-reply@localhost');
     expect(mail?.messageId).toBe(`<${id}.offer@localhost>`);
     expect(mail?.subject).toBe('Acme <IT> & Co offers to administer your organization');
     expect(mail?.text).toContain(`http://mandate.test/offers/${linkToken}`);

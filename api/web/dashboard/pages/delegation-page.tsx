@@ -11,6 +11,7 @@ import { OperationsTable } from './operations.tsx';
 const eventWords: Record<DelegationEvent, string> = {
   send_succeeded: 'Offer email accepted by the mail server',
   send_failed: 'Offer email failed',
+  bounced: 'Offer email bounced (a later mail server refused it)',
   retry_send: 'Offer email retried',
   accept: 'Accepted by the client',
   decline: 'Declined by the client',

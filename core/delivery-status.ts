@@ -1,0 +1,117 @@
+/**
+ * The `message/delivery-status` part of a delivery status notification (RFC 3464 §2): one
+ * block of per-message fields, then one block per recipient, blocks separated by blank
+ * lines, each a run of header-style `Name: value` fields (folded lines continue a value).
+ * No kept npm package parses this part alone (the bounce parsers on npm guess from the
+ * human-readable text); the MIME around it is mailparser's job (services/campaigns/bounces.ts).
+ * Pure: text in, facts out.
+ */
+
+/** What one per-recipient block says, the fields Mandate reads. */
+export interface RecipientStatus {
+  /** `Final-Recipient`'s address, without its type (`rfc822;`). */
+  finalRecipient: string | null;
+  /** `Action`: failed, delayed, delivered, relayed or expanded (lower-cased). */
+  action: string | null;
+  /** `Status`: the enhanced status code, e.g. `5.1.1`. */
+  status: string;
+  /** `Diagnostic-Code` without its type (`smtp;`): the reply of the server that refused it. */
+  diagnostic: string | null;
+  /** `Remote-MTA` without its type: the server that refused it. */
+  remoteMta: string | null;
+}
+
+export interface DeliveryStatus {
+  /** `Reporting-MTA` without its type: the server that wrote the report. */
+  reportingMta: string | null;
+  recipients: RecipientStatus[];
+}
+
+/** The reports Mandate keeps (db/schema/delegation-bounces.ts): a permanent failure, a delay. */
+export const keptBounceKinds = ['permanent', 'delayed'] as const;
+export type KeptBounceKind = (typeof keptBounceKinds)[number];
+/** What a report means for Mandate: one it keeps, or nothing to do (delivered, relayed…). */
+export type BounceKind = KeptBounceKind | 'other';
+
+/** Largest part read: a real report is a few hundred bytes per recipient. */
+const MAX_PART_CHARS = 64 * 1024;
+const statusPattern = /^([245])\.\d{1,3}\.\d{1,3}$/;
+
+/** Splits one block into fields (lower-cased names; a repeated name keeps its first value). */
+function fields(block: string[]): Map<string, string> | null {
+  const out = new Map<string, string>();
+  let name: string | null = null;
+  for (const line of block) {
+    if (/^[ \t]/.test(line)) {
+      if (name === null) return null; // a continuation with nothing to continue
+      out.set(name, `${out.get(name)} ${line.trim()}`.trim());
+      continue;
+    }
+    const colon = line.indexOf(':');
+    if (colon <= 0) return null;
+    name = line.slice(0, colon).trim().toLowerCase();
+    if (!/^[a-z0-9-]+$/.test(name)) return null;
+    if (!out.has(name)) out.set(name, line.slice(colon + 1).trim());
+    else name = `${name}\u0000ignored`;
+  }
+  return out;
+}
+
+/** `rfc822; pat@example.com` → `pat@example.com`; a value without a type is kept whole. */
+function withoutType(value: string | undefined): string | null {
+  if (value === undefined) return null;
+  const semicolon = value.indexOf(';');
+  const rest = (semicolon >= 0 ? value.slice(semicolon + 1) : value).trim();
+  return rest === '' ? null : rest;
+}
+
+/**
+ * Parses the text of a `message/delivery-status` part. Null when it is not one: no
+ * per-recipient block, a block that is not fields, or a recipient without a valid `Status`.
+ */
+export function parseDeliveryStatus(text: string): DeliveryStatus | null {
+  if (text.length > MAX_PART_CHARS) return null;
+  const blocks: string[][] = [];
+  let current: string[] = [];
+  for (const line of text.split(/\r?\n/)) {
+    if (line.trim() === '') {
+      if (current.length > 0) blocks.push(current);
+      current = [];
+    } else {
+      current.push(line);
+    }
+  }
+  if (current.length > 0) blocks.push(current);
+  const [first, ...rest] = blocks.map(fields);
+  if (!first || rest.length === 0 || rest.some((b) => b === null)) return null;
+  const recipients: RecipientStatus[] = [];
+  for (const block of rest as Map<string, string>[]) {
+    const status = /^\s*(\d\.\d{1,3}\.\d{1,3})/.exec(block.get('status') ?? '')?.[1];
+    if (!status || !statusPattern.test(status)) return null;
+    recipients.push({
+      finalRecipient: withoutType(block.get('final-recipient'))?.toLowerCase() ?? null,
+      action: block.get('action')?.toLowerCase() ?? null,
+      status,
+      diagnostic: withoutType(block.get('diagnostic-code')),
+      remoteMta: withoutType(block.get('remote-mta')),
+    });
+  }
+  return { reportingMta: withoutType(first.get('reporting-mta')), recipients };
+}
+
+/** What one recipient's status means: 5.x.x permanent, 4.x.x a delay, 2.x.x nothing to do. */
+export function bounceKind(recipient: Pick<RecipientStatus, 'status'>): BounceKind {
+  if (recipient.status.startsWith('5.')) return 'permanent';
+  if (recipient.status.startsWith('4.')) return 'delayed';
+  return 'other';
+}
+
+/**
+ * The recipient of a report that counts for one message sent to one address (a return
+ * path per message, so a report is about that message): the most serious one — a
+ * permanent failure before a delay before anything else.
+ */
+export function decisiveRecipient(report: DeliveryStatus): RecipientStatus | undefined {
+  const rank: Record<BounceKind, number> = { permanent: 0, delayed: 1, other: 2 };
+  return [...report.recipients].sort((a, b) => rank[bounceKind(a)] - rank[bounceKind(b)])[0];
+}

@@ -1,0 +1,133 @@
+import { eq } from 'drizzle-orm';
+import { simpleParser } from 'mailparser';
+import { canTransition } from '../../core/delegation-machine.ts';
+import { bounceKind, type DeliveryStatus, decisiveRecipient, parseDeliveryStatus } from '../../core/delivery-status.ts';
+import type { Db } from '../../db/client.ts';
+import { delegationBounces, delegations } from '../../db/schema/index.ts';
+import type { Logger } from '../../lib/logger.ts';
+import { type BounceOutcome, countBounce } from '../../lib/metrics.ts';
+import { sha256Hex } from '../../lib/secrets.ts';
+import { applyTransition, systemActor } from '../delegations/transitions.ts';
+
+export interface BounceDeps {
+  db: Db;
+  logger: Logger;
+}
+
+/** What the listener received: the raw message and the delegations its recipients name. */
+export interface ReceivedBounce {
+  raw: Buffer;
+  /** From the bounce addresses it was sent to (lib/bounce-address.ts), already checked. */
+  delegationIds: string[];
+}
+
+/** The reason a delegation failed through a bounce, beside the server's own reply. */
+export const BOUNCED_REASON = 'A mail server refused the offer email after it had been sent (a bounce report)';
+
+/**
+ * Reads the report of a delivery status notification (RFC 3464: a multipart/report whose
+ * message/delivery-status part mailparser hands over whole) and the key that makes it
+ * once-only: its Message-ID, or the SHA-256 of the whole message when it has none. Null
+ * when it is not one.
+ */
+export async function readBounceReport(raw: Buffer): Promise<{ report: DeliveryStatus; reportKey: string } | null> {
+  let parsed: Awaited<ReturnType<typeof simpleParser>>;
+  try {
+    parsed = await simpleParser(raw, { keepDeliveryStatus: true, skipHtmlToText: true, skipTextToHtml: true });
+  } catch {
+    return null;
+  }
+  const part = parsed.attachments.find(
+    (a) => a.contentType === 'message/delivery-status' || a.contentType === 'message/global-delivery-status',
+  );
+  const report = part ? parseDeliveryStatus(part.content.toString('utf8')) : null;
+  if (!report) return null;
+  return { report, reportKey: parsed.messageId ?? `sha256:${sha256Hex(raw.toString('latin1'))}` };
+}
+
+/**
+ * Keeps one report about one delegation's offer email, once: a permanent failure moves a
+ * delegation still waiting for its answer (invited, offered) to `failed` with the server's
+ * reply, as a `bounced` event in the same transaction; a delay, or a failure reported after
+ * the client answered (the state machine's rule: an answer stands), is kept and changes
+ * nothing. The same report again (the relay did not hear our reply) is a duplicate.
+ */
+export async function recordBounce(
+  db: Db,
+  input: { delegationId: string; reportKey: string; report: DeliveryStatus },
+): Promise<BounceOutcome> {
+  const recipient = decisiveRecipient(input.report);
+  if (!recipient) return 'ignored';
+  const kind = bounceKind(recipient);
+  if (kind === 'other') return 'ignored';
+  return db.transaction(async (tx) => {
+    // Locked, so the report and a client's answer are ordered: one of them comes first.
+    const [current] = await tx
+      .select({ state: delegations.state })
+      .from(delegations)
+      .where(eq(delegations.id, input.delegationId))
+      .for('update');
+    // A valid tag for a delegation that is not there (another instance's key, a restored
+    // database): nothing to keep it against.
+    if (!current) return 'forged';
+    const [kept] = await tx
+      .insert(delegationBounces)
+      .values({
+        delegationId: input.delegationId,
+        reportKey: input.reportKey,
+        kind,
+        status: recipient.status,
+        action: recipient.action,
+        diagnostic: recipient.diagnostic,
+        reportingMta: input.report.reportingMta,
+        remoteMta: recipient.remoteMta,
+      })
+      .onConflictDoNothing()
+      .returning({ id: delegationBounces.id });
+    if (!kept) return 'duplicate';
+    if (kind === 'delayed') return 'delayed';
+    if (!canTransition(current.state, 'bounced')) return 'kept';
+    const reply = recipient.diagnostic ?? `status ${recipient.status}`;
+    await applyTransition(tx, {
+      delegationId: input.delegationId,
+      from: current.state,
+      event: 'bounced',
+      actor: systemActor,
+      set: { failureReason: BOUNCED_REASON, smtpReply: reply, sendLeaseUntil: null },
+      detail: {
+        reason: BOUNCED_REASON,
+        reply,
+        status: recipient.status,
+        reportingMta: input.report.reportingMta,
+        remoteMta: recipient.remoteMta,
+      },
+    });
+    await tx.update(delegationBounces).set({ failedDelegation: true }).where(eq(delegationBounces.id, kept.id));
+    return 'failed';
+  });
+}
+
+/**
+ * Handles one message the bounce listener accepted: reads its report and keeps it for each
+ * delegation it was sent to, counting every outcome (mandate_bounces_total). Resolves once
+ * everything is committed — only then may the listener answer 250 — and rejects when the
+ * database fails, so the listener answers 451 and the sending server tries again later.
+ * A message that is no report is dropped (counted `unparseable`), not refused: a refusal
+ * would only make a relay write another report about it.
+ */
+export async function receiveBounce(deps: BounceDeps, input: ReceivedBounce): Promise<BounceOutcome[]> {
+  const read = await readBounceReport(input.raw);
+  if (!read) {
+    countBounce('unparseable');
+    deps.logger.info({ delegationIds: input.delegationIds }, 'bounce listener: not a delivery status report; dropped');
+    return ['unparseable'];
+  }
+  const outcomes: BounceOutcome[] = [];
+  for (const delegationId of input.delegationIds) {
+    const outcome = await recordBounce(deps.db, { delegationId, ...read });
+    countBounce(outcome);
+    deps.logger.info({ delegationId, outcome }, 'bounce report received');
+    outcomes.push(outcome);
+  }
+  return outcomes;
+}

@@ -1,0 +1,205 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDb, createSql } from '../../../db/client.ts';
+import { bounceAddress } from '../../../lib/bounce-address.ts';
+import { metricsRegistry } from '../../../lib/metrics.ts';
+import { BOUNCED_REASON } from '../../../services/campaigns/bounces.ts';
+import { applyTransition, systemActor } from '../../../services/delegations/transitions.ts';
+import { startBounceListener } from '../../../workers/bounce-listener.ts';
+import { bounceReport, deliverBounce } from '../../helpers/bounce-report.ts';
+import { signedInClient } from '../../helpers/dashboard.ts';
+import { createTestOffer, createTestPartner, waitFor } from '../../helpers/factories.ts';
+import { freePort } from '../../helpers/processes.ts';
+import { type SmtpSink, startSmtpSink } from '../../helpers/smtp-sink.ts';
+import { createTestStack, type TestStack } from '../../helpers/stack.ts';
+
+const domain = 'bounces.mandate.test';
+let stack: TestStack;
+let sink: SmtpSink;
+let token: string;
+let userId: string;
+let offerId: string;
+let port: number;
+
+beforeAll(async () => {
+  sink = await startSmtpSink();
+  stack = await createTestStack({
+    env: {
+      SMTP_URL: sink.url,
+      MAIL_BOUNCE_DOMAIN: domain,
+      BOUNCE_SMTP_PORT: '0',
+      BOUNCE_SMTP_HOST: '127.0.0.1',
+      BOUNCE_MAX_BYTES: '65536',
+    },
+  });
+  ({ token, userId } = await createTestPartner(stack));
+  offerId = (await createTestOffer(stack, token)).id;
+  const workers = await stack.startWorkers();
+  port = workers.bounceListener?.port as number;
+});
+afterAll(async () => {
+  await stack.close();
+  await sink.close();
+});
+
+/** Sends a campaign to `emails` and waits until every offer is out; its delegations by email. */
+async function offered(emails: string[]): Promise<Map<string, string>> {
+  const response = await stack.request('/v1/campaigns', {
+    method: 'POST',
+    token,
+    json: { offerId, recipients: emails.map((email) => ({ email })) },
+  });
+  const { id } = (await response.json()) as { id: string };
+  await waitFor(async () => {
+    const [row] = await stack.deps.sql`select count(*)::int as n from delegations
+      where campaign_id = ${id} and state = 'offered'`;
+    return row?.n === emails.length;
+  });
+  const rows = await stack.deps.sql`select id, recipient_email from delegations where campaign_id = ${id}`;
+  return new Map(rows.map((r) => [r.recipient_email as string, r.id as string]));
+}
+
+const returnPath = (delegationId: string) => bounceAddress(stack.config.linkSecret, domain, delegationId);
+const delegation = async (id: string) => {
+  const response = await stack.request(`/v1/delegations/${id}`, { token });
+  return (await response.json()) as {
+    state: string;
+    smtpReply: string | null;
+    failureReason: string | null;
+    events: { event: string; fromState: string; toState: string; detail: Record<string, unknown> | null }[];
+  };
+};
+const kept = async (id: string) =>
+  stack.deps.sql`select kind, status, failed_delegation from delegation_bounces where delegation_id = ${id}`;
+
+async function bounceCount(outcome: string): Promise<number> {
+  const metric = await metricsRegistry.getSingleMetric('mandate_bounces_total')?.get();
+  return metric?.values.find((v) => v.labels.outcome === outcome)?.value ?? 0;
+}
+
+describe('bounces that come back later', () => {
+  it('sends each offer email with its own return path on the bounce domain', async () => {
+    const ids = await offered(['verp@client.example']);
+    const id = ids.get('verp@client.example') as string;
+    const mail = sink.messages.find((m) => m.to.includes('verp@client.example'));
+    expect(mail?.from).toBe(returnPath(id));
+  });
+
+  it('turns a permanent report (5.x.x) into failed with the diagnostic, after offered, once however often it comes', async () => {
+    const ids = await offered(['gone@client.example']);
+    const id = ids.get('gone@client.example') as string;
+    const failedBefore = await bounceCount('failed');
+    const duplicatesBefore = await bounceCount('duplicate');
+    const raw = bounceReport({
+      to: returnPath(id),
+      recipient: 'gone@client.example',
+      status: '5.1.1',
+      messageId: '<once@relay.partner.test>',
+    });
+    expect(await deliverBounce(port, returnPath(id), raw)).toMatch(/^250/);
+    expect(await deliverBounce(port, returnPath(id), raw)).toMatch(/^250/);
+
+    const d = await delegation(id);
+    expect(d.state).toBe('failed');
+    expect(d.failureReason).toBe(BOUNCED_REASON);
+    expect(d.smtpReply).toBe(
+      '550 5.1.1 <gone@client.example>: Recipient address rejected: User unknown in virtual mailbox table',
+    );
+    expect(d.events.map((e) => e.event)).toEqual(['send_succeeded', 'bounced']);
+    expect(d.events[1]).toMatchObject({ fromState: 'offered', toState: 'failed', detail: { status: '5.1.1' } });
+    expect(await kept(id)).toEqual([{ kind: 'permanent', status: '5.1.1', failed_delegation: true }]);
+    expect(await bounceCount('failed')).toBe(failedBefore + 1);
+    expect(await bounceCount('duplicate')).toBe(duplicatesBefore + 1);
+
+    // The dashboard shows it as it shows an SMTP refusal: the reply on the campaign's
+    // recipients and the delegation's page, the event on its timeline.
+    const owner = await signedInClient(stack, userId);
+    const [row] = await stack.deps.sql`select campaign_id from delegations where id = ${id}`;
+    const campaignPage = await owner.get(`/dashboard/campaigns/${row?.campaign_id}?state=failed`);
+    expect(campaignPage.html).toContain('550 5.1.1 &lt;gone@client.example&gt;: Recipient address rejected');
+    const delegationPage = await owner.get(`/dashboard/delegations/${id}`);
+    expect(delegationPage.html).toContain('Offer email bounced');
+    expect(delegationPage.html).toContain('User unknown in virtual mailbox table');
+  });
+
+  it('keeps a delay notice (4.x.x) and changes nothing', async () => {
+    const ids = await offered(['slow@client.example']);
+    const id = ids.get('slow@client.example') as string;
+    const raw = bounceReport({
+      to: returnPath(id),
+      recipient: 'slow@client.example',
+      status: '4.4.1',
+      diagnostic: '421 4.4.1 Connection timed out',
+    });
+    expect(await deliverBounce(port, returnPath(id), raw)).toMatch(/^250/);
+    expect((await delegation(id)).state).toBe('offered');
+    expect(await kept(id)).toEqual([{ kind: 'delayed', status: '4.4.1', failed_delegation: false }]);
+  });
+
+  it('keeps a permanent report that arrives after the client accepted, and the acceptance stands', async () => {
+    const ids = await offered(['late@client.example']);
+    const id = ids.get('late@client.example') as string;
+    expect(
+      await applyTransition(stack.deps.db, { delegationId: id, from: 'offered', event: 'accept', actor: systemActor }),
+    ).toBe(true);
+    const raw = bounceReport({ to: returnPath(id), recipient: 'late@client.example', status: '5.2.1' });
+    expect(await deliverBounce(port, returnPath(id), raw)).toMatch(/^250/);
+    const d = await delegation(id);
+    expect(d.state).not.toBe('failed');
+    expect(d.events.map((e) => e.event)).not.toContain('bounced');
+    expect(await kept(id)).toEqual([{ kind: 'permanent', status: '5.2.1', failed_delegation: false }]);
+  });
+
+  it('refuses forged and foreign addresses at RCPT TO, and counts them', async () => {
+    const ids = await offered(['target@client.example']);
+    const id = ids.get('target@client.example') as string;
+    const forgedBefore = await bounceCount('forged');
+    const foreignBefore = await bounceCount('foreign');
+    const forged = `${id}-00000000000000000000@${domain}`;
+    const raw = bounceReport({ to: forged, recipient: 'target@client.example', status: '5.1.1' });
+    await expect(deliverBounce(port, forged, raw)).rejects.toMatchObject({ responseCode: 550 });
+    await expect(deliverBounce(port, 'someone@elsewhere.example', raw)).rejects.toMatchObject({ responseCode: 550 });
+    expect((await delegation(id)).state).toBe('offered');
+    expect(await bounceCount('forged')).toBe(forgedBefore + 1);
+    expect(await bounceCount('foreign')).toBe(foreignBefore + 1);
+  });
+
+  it('drops and counts mail that is no report, and refuses oversized mail (552)', async () => {
+    const ids = await offered(['odd@client.example']);
+    const id = ids.get('odd@client.example') as string;
+    const unparseableBefore = await bounceCount('unparseable');
+    const oversizedBefore = await bounceCount('oversized');
+    const prose = `From: someone@example.org\r\nTo: ${returnPath(id)}\r\nSubject: hello\r\n\r\nNot a report: 5.1.1 failed.\r\n`;
+    expect(await deliverBounce(port, returnPath(id), prose)).toMatch(/^250/);
+    const big = bounceReport({ to: returnPath(id), recipient: 'odd@client.example', status: '5.1.1' }).replace(
+      'be delivered',
+      `${'x'.repeat(998)}\r\n`.repeat(80),
+    );
+    await expect(deliverBounce(port, returnPath(id), big)).rejects.toMatchObject({ responseCode: 552 });
+    expect((await delegation(id)).state).toBe('offered');
+    expect(await kept(id)).toEqual([]);
+    expect(await bounceCount('unparseable')).toBe(unparseableBefore + 1);
+    expect(await bounceCount('oversized')).toBe(oversizedBefore + 1);
+  });
+});
+
+describe('the bounce listener without its database', () => {
+  it('answers 451, so the sending server keeps the report and tries again', async () => {
+    const ids = await offered(['later@client.example']);
+    const id = ids.get('later@client.example') as string;
+    // A pool pointed at a port nothing listens on: every statement fails.
+    const sql = createSql(`postgres://postgres@127.0.0.1:${await freePort()}/none`, { max: 1 });
+    const listener = await startBounceListener({
+      db: createDb(sql),
+      logger: stack.deps.logger,
+      config: { ...stack.config, bounceSmtpPort: 0, bounceSmtpHost: '127.0.0.1' },
+    });
+    try {
+      const raw = bounceReport({ to: returnPath(id), recipient: 'later@client.example', status: '5.1.1' });
+      await expect(deliverBounce(listener.port, returnPath(id), raw)).rejects.toMatchObject({ responseCode: 451 });
+      expect((await delegation(id)).state).toBe('offered');
+    } finally {
+      await listener.close();
+      await sql.end({ timeout: 1 });
+    }
+  });
+});

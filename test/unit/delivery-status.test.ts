@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { bounceKind, decisiveRecipient, parseDeliveryStatus } from '../../core/delivery-status.ts';
+
+// The part as Postfix writes it (bounce(8)), with a folded Diagnostic-Code.
+const postfix = [
+  'Reporting-MTA: dns; relay.partner.example',
+  'X-Postfix-Queue-ID: 4F1A22C0B1',
+  'X-Postfix-Sender: rfc822; dlg_0193a0c4a7f47c2a9d1e5b3f6a8c9d0e-0a1b2c3d4e5f60718293@bounces.mandate.example',
+  'Arrival-Date: Thu,  3 Dec 2026 09:41:07 +0000 (UTC)',
+  '',
+  'Final-Recipient: rfc822; pat@client.example',
+  'Original-Recipient: rfc822;pat@client.example',
+  'Action: failed',
+  'Status: 5.1.1',
+  'Remote-MTA: dns; mx.client.example',
+  'Diagnostic-Code: smtp; 550 5.1.1 <pat@client.example>: Recipient address',
+  '    rejected: User unknown in virtual mailbox table',
+  '',
+].join('\r\n');
+
+describe('parseDeliveryStatus (RFC 3464 §2)', () => {
+  it('reads the reporting server and each recipient, unfolding continued lines', () => {
+    expect(parseDeliveryStatus(postfix)).toEqual({
+      reportingMta: 'relay.partner.example',
+      recipients: [
+        {
+          finalRecipient: 'pat@client.example',
+          action: 'failed',
+          status: '5.1.1',
+          diagnostic:
+            '550 5.1.1 <pat@client.example>: Recipient address rejected: User unknown in virtual mailbox table',
+          remoteMta: 'mx.client.example',
+        },
+      ],
+    });
+  });
+
+  it('classifies 5.x.x as permanent, 4.x.x as a delay, 2.x.x as nothing to do', () => {
+    expect(bounceKind({ status: '5.7.1' })).toBe('permanent');
+    expect(bounceKind({ status: '4.4.7' })).toBe('delayed');
+    expect(bounceKind({ status: '2.0.0' })).toBe('other');
+  });
+
+  it('takes the most serious recipient of a report as the decisive one', () => {
+    const report = parseDeliveryStatus(
+      'Reporting-MTA: dns; r\n\nFinal-Recipient: rfc822; a@x\nAction: delayed\nStatus: 4.4.1\n\nFinal-Recipient: rfc822; b@x\nAction: failed\nStatus: 5.2.2 (mailbox full)\n',
+    );
+    expect(report?.recipients.map((r) => r.status)).toEqual(['4.4.1', '5.2.2']);
+    expect(report && decisiveRecipient(report)?.finalRecipient).toBe('b@x');
+  });
+
+  it.each([
+    ['an empty part', ''],
+    ['no per-recipient block', 'Reporting-MTA: dns; r\n'],
+    ['a recipient without Status', 'Reporting-MTA: dns; r\n\nFinal-Recipient: rfc822; a@x\nAction: failed\n'],
+    ['a malformed Status', 'Reporting-MTA: dns; r\n\nFinal-Recipient: rfc822; a@x\nStatus: 550\n'],
+    ['a status class that does not exist', 'Reporting-MTA: dns; r\n\nStatus: 3.1.1\n'],
+    ['prose instead of fields', 'Hello,\n\nyour message could not be delivered.\n'],
+    ['a continuation line first', 'Reporting-MTA: dns; r\n\n  Status: 5.1.1\n'],
+    ['an oversized part', `Reporting-MTA: dns; r\n\nStatus: 5.1.1\nX: ${'a'.repeat(70_000)}\n`],
+  ])('refuses %s', (_name, text) => {
+    expect(parseDeliveryStatus(text)).toBeNull();
+  });
+});
