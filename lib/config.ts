@@ -131,9 +131,19 @@ export const configSchema = z
     SMTP_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(5),
     /** Sender of every email, e.g. `Mandate <no-reply@example.com>`. */
     MAIL_FROM: z.string().min(3).default('Mandate <no-reply@localhost>'),
-    /** Emails per second across all workers (BullMQ limiter); 0 turns the limit off. Default 100. */
+    /**
+     * Campaign emails (offers) per second across all workers (BullMQ limiter on the `mail`
+     * queue); 0 turns the limit off. Default 100.
+     */
     SEND_RATE_PER_SECOND: z.coerce.number().int().min(0).max(100_000).default(100),
-    /** Jobs of the mail queue one worker process runs at once. Default 20. */
+    /**
+     * Transactional emails (the outbox: address confirmations, notifications) per second
+     * across all workers, a limit of their own on their own queue so that no campaign delays
+     * them; 0 turns it off. The SMTP server sees at most the sum of the two rates. Default 20
+     * (docs/adr/0023-transactional-mail-apart-from-campaigns.md).
+     */
+    TRANSACTIONAL_SEND_RATE_PER_SECOND: z.coerce.number().int().min(0).max(100_000).default(20),
+    /** Jobs of each mail queue (campaign, transactional) one worker process runs at once. Default 20. */
     MAIL_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(20),
     /** Jobs of the other queues one worker process runs at once. Default 10. */
     WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(10),
@@ -330,6 +340,7 @@ export const configSchema = z
       smtpPoolSize: env.SMTP_POOL_SIZE,
       mailFrom: env.MAIL_FROM,
       sendRatePerSecond: env.SEND_RATE_PER_SECOND,
+      transactionalSendRatePerSecond: env.TRANSACTIONAL_SEND_RATE_PER_SECOND,
       mailConcurrency: env.MAIL_CONCURRENCY,
       workerConcurrency: env.WORKER_CONCURRENCY,
       mailAttempts: env.MAIL_ATTEMPTS,

@@ -60,7 +60,7 @@ export async function recordEmails(db: DbOrTx, messageIdDomain: string, list: Ne
   return rows.map((r) => r.id);
 }
 
-/** Hands recorded emails to the mail queue; a queue outage is logged, the rows wait. */
+/** Hands recorded emails to the transactional mail queue; a queue outage is logged, the rows wait. */
 export async function enqueueEmails(deps: Pick<Deps, 'queues' | 'logger'>, ids: string[]): Promise<void> {
   if (ids.length === 0) return;
   await deps.queues.enqueueAfterCommit(
