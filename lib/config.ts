@@ -143,6 +143,11 @@ export const configSchema = z
      * (docs/adr/0023-transactional-mail-apart-from-campaigns.md).
      */
     TRANSACTIONAL_SEND_RATE_PER_SECOND: z.coerce.number().int().min(0).max(100_000).default(20),
+    /**
+     * Campaign recipients one partner may send to in any 24 hours; a campaign that would
+     * exceed it is refused at creation (429 DAILY_SEND_LIMIT_EXCEEDED). Unset: no limit.
+     */
+    PARTNER_DAILY_SEND_LIMIT: z.coerce.number().int().min(1).max(100_000_000).optional(),
     /** Jobs of each mail queue (campaign, transactional) one worker process runs at once. Default 20. */
     MAIL_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(20),
     /** Jobs of the other queues one worker process runs at once. Default 10. */
@@ -341,6 +346,7 @@ export const configSchema = z
       mailFrom: env.MAIL_FROM,
       sendRatePerSecond: env.SEND_RATE_PER_SECOND,
       transactionalSendRatePerSecond: env.TRANSACTIONAL_SEND_RATE_PER_SECOND,
+      partnerDailySendLimit: env.PARTNER_DAILY_SEND_LIMIT,
       mailConcurrency: env.MAIL_CONCURRENCY,
       workerConcurrency: env.WORKER_CONCURRENCY,
       mailAttempts: env.MAIL_ATTEMPTS,
