@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { AppError } from '../../core/errors.ts';
-import type { DbOrTx } from '../../db/client.ts';
+import type { Tx } from '../../db/client.ts';
 import { campaigns } from '../../db/schema/index.ts';
 import type { Config } from '../../lib/config.ts';
 
@@ -17,7 +17,7 @@ const count = (n: number) => n.toLocaleString('en-US');
  * counted one after the other and cannot both pass on the same remainder.
  */
 export async function assertWithinDailySendLimit(
-  tx: DbOrTx,
+  tx: Tx,
   config: Pick<Config, 'partnerDailySendLimit'>,
   partnerId: string,
   requested: number,
