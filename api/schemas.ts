@@ -26,7 +26,7 @@ const statusDescriptions: Record<number, string> = {
   413: 'Body too large (`PAYLOAD_TOO_LARGE`)',
   415: 'Unsupported content type (`UNSUPPORTED_MEDIA_TYPE`)',
   422: 'Invalid input (`VALIDATION_FAILED`)',
-  429: 'Too many requests (`RATE_LIMITED`); `Retry-After` says when to try again',
+  429: "Too many requests (`RATE_LIMITED`), or a campaign over the partner's daily send limit (`DAILY_SEND_LIMIT_EXCEEDED`); `Retry-After` says when to try again",
 };
 
 /** Problem+json responses for the given statuses, for a route's `responses`. */

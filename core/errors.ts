@@ -48,6 +48,11 @@ export const errorCodes = {
     title: 'The first request with this Idempotency-Key took effect, but its answer was lost: do not send it again',
   },
   RATE_LIMITED: { status: 429, retryable: true, title: 'Too many requests' },
+  DAILY_SEND_LIMIT_EXCEEDED: {
+    status: 429,
+    retryable: false,
+    title: "This campaign would exceed the partner's daily send limit",
+  },
   DATABASE_TIMEOUT: {
     status: 503,
     retryable: true,

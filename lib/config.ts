@@ -180,9 +180,24 @@ export const configSchema = z
       .min(4096)
       .max(50 * 1024 * 1024)
       .default(256 * 1024),
-    /** Emails per second across all workers (BullMQ limiter); 0 turns the limit off. Default 100. */
+    /**
+     * Campaign emails (offers) per second across all workers (BullMQ limiter on the `mail`
+     * queue); 0 turns the limit off. Default 100.
+     */
     SEND_RATE_PER_SECOND: z.coerce.number().int().min(0).max(100_000).default(100),
-    /** Jobs of the mail queue one worker process runs at once. Default 20. */
+    /**
+     * Transactional emails (the outbox: address confirmations, notifications) per second
+     * across all workers, a limit of their own on their own queue so that no campaign delays
+     * them; 0 turns it off. The SMTP server sees at most the sum of the two rates. Default 20
+     * (docs/adr/0025-fairness-between-partners-and-kinds-of-mail.md).
+     */
+    TRANSACTIONAL_SEND_RATE_PER_SECOND: z.coerce.number().int().min(0).max(100_000).default(20),
+    /**
+     * Campaign recipients one partner may send to in any 24 hours; a campaign that would
+     * exceed it is refused at creation (429 DAILY_SEND_LIMIT_EXCEEDED). Unset: no limit.
+     */
+    PARTNER_DAILY_SEND_LIMIT: z.coerce.number().int().min(1).max(100_000_000).optional(),
+    /** Jobs of each mail queue (campaign, transactional) one worker process runs at once. Default 20. */
     MAIL_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(20),
     /** Jobs of the other queues one worker process runs at once. Default 10. */
     WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(10),
@@ -402,6 +417,8 @@ export const configSchema = z
       bounceSmtpHost: env.BOUNCE_SMTP_HOST ?? env.HOST,
       bounceMaxBytes: env.BOUNCE_MAX_BYTES,
       sendRatePerSecond: env.SEND_RATE_PER_SECOND,
+      transactionalSendRatePerSecond: env.TRANSACTIONAL_SEND_RATE_PER_SECOND,
+      partnerDailySendLimit: env.PARTNER_DAILY_SEND_LIMIT,
       mailConcurrency: env.MAIL_CONCURRENCY,
       workerConcurrency: env.WORKER_CONCURRENCY,
       mailAttempts: env.MAIL_ATTEMPTS,

@@ -73,9 +73,13 @@ export const jobContracts = {
     jobId: ({ campaignId }) => `dispatch-campaign.${campaignId}`,
     options: () => ({ attempts: 10, backoff: { type: 'exponential', delay: 1000 } }),
   }),
-  /** Sends one notification email from the outbox (the `emails` table). */
+  /**
+   * Sends one notification email from the outbox (the `emails` table), on a queue of its
+   * own so that no campaign delays it. Jobs added to `mail` before that change are still
+   * run there: workers find handlers by job name, whatever the queue.
+   */
   'send-email': contract({
-    queue: 'mail',
+    queue: 'transactional-mail',
     payload: z.object({ emailId: z.string().min(1) }),
     jobId: ({ emailId }) => `send-email.${emailId}`,
     options: mailOptions,

@@ -2,11 +2,21 @@ import type { WorkerOptions } from 'bullmq';
 import type { Config } from '../config.ts';
 
 /**
- * The queues. Kept apart so each has its own concurrency and limits: the `mail`
- * queue carries the SMTP rate limit, which must not slow campaign fan-out or the
- * granting of accepted delegations; `maintenance` runs the lifecycle scheduler.
+ * The queues. Kept apart so each has its own concurrency and limits: the `mail` queue
+ * carries campaign emails under the send rate limit, which must not slow campaign fan-out
+ * or the granting of accepted delegations; `transactional-mail` carries the outbox
+ * (address confirmations that expire within the hour, notifications) under a limit of its
+ * own, so it never waits behind a campaign (docs/adr/0023); `maintenance` runs the
+ * lifecycle scheduler.
  */
-export const queueNames = ['mail', 'campaigns', 'delegations', 'operations', 'maintenance'] as const;
+export const queueNames = [
+  'mail',
+  'transactional-mail',
+  'campaigns',
+  'delegations',
+  'operations',
+  'maintenance',
+] as const;
 export type QueueName = (typeof queueNames)[number];
 
 /** Per-queue worker settings, from the configuration. */
@@ -16,11 +26,9 @@ export function workerSettings(
 ): Pick<WorkerOptions, 'concurrency' | 'limiter' | 'settings'> {
   switch (queue) {
     case 'mail':
-      return {
-        concurrency: config.mailConcurrency,
-        // BullMQ's limiter is global: it holds across every worker process on this Redis.
-        ...(config.sendRatePerSecond > 0 ? { limiter: { max: config.sendRatePerSecond, duration: 1000 } } : {}),
-      };
+      return mailSettings(config.mailConcurrency, config.sendRatePerSecond);
+    case 'transactional-mail':
+      return mailSettings(config.mailConcurrency, config.transactionalSendRatePerSecond);
     case 'campaigns':
     case 'delegations':
       return { concurrency: config.workerConcurrency };
@@ -37,6 +45,11 @@ export function workerSettings(
       // Sweeps are set-based; one at a time per process is plenty.
       return { concurrency: 1 };
   }
+}
+
+/** A mail queue's settings: BullMQ's limiter is global, it holds across every worker process of the backend. */
+function mailSettings(concurrency: number, perSecond: number): Pick<WorkerOptions, 'concurrency' | 'limiter'> {
+  return { concurrency, ...(perSecond > 0 ? { limiter: { max: perSecond, duration: 1000 } } : {}) };
 }
 
 /**

@@ -14,6 +14,11 @@ export interface EnqueueOptions {
    * Longer for the reconciler, which is no request anyone waits on.
    */
   timeoutMs?: number;
+  /**
+   * BullMQ's priority (1 the highest, up to 2,097,151). Default none: such jobs run before
+   * every prioritized job of their queue, first in, first out.
+   */
+  priority?: number;
 }
 
 /** How long an enqueue may wait for the queue backend before giving up. */
@@ -56,11 +61,12 @@ export class Queues {
     return queueNames.map((name) => this.queue(name));
   }
 
-  #prepare<N extends JobName>(name: N, payload: JobPayload<N>) {
+  #prepare<N extends JobName>(name: N, payload: JobPayload<N>, priority?: number) {
     const job = findJobContract(name);
     if (!job) throw new Error(`Unknown job ${name}`);
     const data = job.payload.parse(payload);
-    return { job, data, opts: { ...job.options?.(this.#config), jobId: job.jobId(data) } };
+    const opts = { ...job.options?.(this.#config), jobId: job.jobId(data), ...(priority ? { priority } : {}) };
+    return { job, data, opts };
   }
 
   /**
@@ -92,7 +98,7 @@ export class Queues {
    * that PostgreSQL says is unfinished (a resume, an operator's retry) really runs again.
    */
   async enqueue<N extends JobName>(name: N, payload: JobPayload<N>, options: EnqueueOptions = {}): Promise<void> {
-    const { job, data, opts } = this.#prepare(name, payload);
+    const { job, data, opts } = this.#prepare(name, payload, options.priority);
     const queue = this.queue(job.queue);
     await this.#withBackend(async () => {
       if (options.replaceFinished) await this.#removeFinished(queue, [opts.jobId]);
@@ -107,7 +113,7 @@ export class Queues {
     options: EnqueueOptions = {},
   ): Promise<void> {
     if (payloads.length === 0) return;
-    const prepared = payloads.map((p) => this.#prepare(name, p));
+    const prepared = payloads.map((p) => this.#prepare(name, p, options.priority));
     const queue = this.queue((prepared[0] as (typeof prepared)[0]).job.queue);
     await this.#withBackend(async () => {
       if (options.replaceFinished)

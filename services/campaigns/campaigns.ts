@@ -12,6 +12,7 @@ import { assertCanSendOffers, assertOfferOpen, getOwnOffer } from '../offers/off
 import { decodeCursor, type Page, toPage } from '../shared/pagination.ts';
 import { assertSeesPartnerData } from '../shared/partner-data.ts';
 import type { PartnerPrincipal } from '../shared/principals.ts';
+import { assertWithinDailySendLimit } from './daily-send-limit.ts';
 
 export interface CreateCampaignInput {
   offerId: string;
@@ -55,6 +56,7 @@ export async function createCampaign(
     // Locked so that a concurrent revoke cannot slip between this check and the insert.
     const offer = await getOwnOffer(tx, principal.partnerId, input.offerId, { lock: 'share' });
     assertOfferOpen(offer);
+    await assertWithinDailySendLimit(tx, deps.config, principal.partnerId, accepted.length);
 
     await tx.insert(campaigns).values({
       id: campaignId,

@@ -32,6 +32,6 @@ export async function sweepAmendments(
     for (const a of moved) emailIds.push(...(await notifyAmendmentExpired(tx, ctx, a)));
     return { count: moved.length, emailIds };
   });
-  await enqueueEmails(deps, expired.emailIds);
+  await enqueueEmails(deps, expired.emailIds, { background: true });
   return { expired: expired.count, cancelled: cancelled.length };
 }

@@ -60,13 +60,29 @@ export async function recordEmails(db: DbOrTx, messageIdDomain: string, list: Ne
   return rows.map((r) => r.id);
 }
 
-/** Hands recorded emails to the mail queue; a queue outage is logged, the rows wait. */
-export async function enqueueEmails(deps: Pick<Deps, 'queues' | 'logger'>, ids: string[]): Promise<void> {
+/**
+ * The priority of `background` emails: BullMQ runs every job without a priority first, so an
+ * email someone is waiting for never queues behind a sweep's burst (docs/adr/0023).
+ */
+export const BACKGROUND_EMAIL_PRIORITY = 10;
+
+/**
+ * Hands recorded emails to the transactional mail queue; a queue outage is logged, the rows
+ * wait. `background`: mail nobody is waiting for, recorded in bursts by the sweeps (weekly
+ * digests, expiry notices) — sent after every email a person is waiting for (a confirmation,
+ * a sign-in notice), whatever the order they were recorded in.
+ */
+export async function enqueueEmails(
+  deps: Pick<Deps, 'queues' | 'logger'>,
+  ids: string[],
+  options: { background?: boolean } = {},
+): Promise<void> {
   if (ids.length === 0) return;
   await deps.queues.enqueueAfterCommit(
     'send-email',
     ids.map((emailId) => ({ emailId })),
     { emails: ids.length },
+    options.background ? { priority: BACKGROUND_EMAIL_PRIORITY } : {},
   );
 }
 

@@ -62,7 +62,7 @@ export async function runLifecycle(deps: Pick<Deps, 'db' | 'queues' | 'logger' |
     for (const id of ids) emailIds.push(...(await notifyExpired(tx, ctx, id)));
     return { count: ids.length, emailIds };
   });
-  await enqueueEmails(deps, expiredEmails.emailIds);
+  await enqueueEmails(deps, expiredEmails.emailIds, { background: true });
 
   const timedOut = await applyTransitionToMany(deps.db, {
     where: lte(delegations.offeredAt, sql`now() - make_interval(days => ${ANSWER_TIMEOUT_DAYS})`),
@@ -98,7 +98,7 @@ export async function runLifecycle(deps: Pick<Deps, 'db' | 'queues' | 'logger' |
         return claimed ? notifyExpiry(tx, ctx, id, days, claimed.days_left) : [];
       });
       if (emailIds.length > 0) notices++;
-      await enqueueEmails(deps, emailIds);
+      await enqueueEmails(deps, emailIds, { background: true });
     }
   }
 

@@ -96,6 +96,6 @@ async function composeWeek(deps: Pick<Deps, 'db' | 'config' | 'queues' | 'logger
     }
     return recordEmails(tx, ctx.messageIdDomain, list);
   });
-  await enqueueEmails(deps, emailIds);
+  await enqueueEmails(deps, emailIds, { background: true });
   return emailIds.length;
 }

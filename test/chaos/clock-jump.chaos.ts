@@ -177,7 +177,7 @@ it('a clock jump of +31 days under two workers and racing sweeps: each expiry no
   await Promise.all(Array.from({ length: 4 }, () => runLifecycle(stack.deps)));
 
   // Every kind of each member, on both sides, to arrive; then several sweeps by the jumped
-  // clock (the two workers racing for them) with the mail queue drained, so a second copy
+  // clock (the two workers racing for them) with the mail queues drained, so a second copy
   // would have had every chance to arrive.
   const expectedTotal = members.reduce((n, m) => n + m.group.kinds.length * 2, 0);
   await waitFor(async () => expiryEmails().length >= expectedTotal, 60_000).catch((error) => {
@@ -187,8 +187,11 @@ it('a clock jump of +31 days under two workers and racing sweeps: each expiry no
   // Finished "31 days later" by the workers' own clock: they run under the jump too.
   await waitFor(async () => (await ticksSince(jumpedAt)) >= 8, 30_000);
   await waitFor(async () => {
-    const counts = await stack.deps.queues.queue('mail').getJobCounts('waiting', 'active', 'delayed', 'prioritized');
-    return Object.values(counts).every((n) => n === 0);
+    for (const queue of ['mail', 'transactional-mail'] as const) {
+      const counts = await stack.deps.queues.queue(queue).getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+      if (!Object.values(counts).every((n) => n === 0)) return false;
+    }
+    return true;
   }, 30_000);
   await sleep(2 * TICK_MS);
 

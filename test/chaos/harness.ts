@@ -28,6 +28,7 @@ export function workerEnv(
     LINK_SECRET: c.linkSecret,
     PUBLIC_URL: c.publicUrl,
     SEND_RATE_PER_SECOND: '0',
+    TRANSACTIONAL_SEND_RATE_PER_SECOND: '0',
     MAIL_BACKOFF_MS: '200',
     MAIL_ATTEMPTS: '20',
     // Fault scenarios need the recovery paths to act within seconds, not minutes.

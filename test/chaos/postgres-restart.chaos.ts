@@ -118,7 +118,7 @@ it('PostgreSQL crashed and restarted twice during 500 operations and 100 accepta
   expect(receipts.size).toBe(ACCEPTANCES);
   expect(notices.size).toBe(ACCEPTANCES);
   // At-least-once email: a message whose sending was cut by the crash may go again (same
-  // Message-ID) — at most one per send in flight per restart: the mail queue's concurrency plus the operations' (operations send their own email).
+  // Message-ID) — at most one per send in flight per restart: the concurrency of the mail queue sending them plus the operations' (operations send their own email).
   console.info({ emailDuplicates: emails.duplicates, acceptanceDuplicates: acceptances.duplicates });
   expect(emails.duplicates + acceptances.duplicates).toBeLessThanOrEqual(
     2 * (stack.config.mailConcurrency + stack.config.workerConcurrency),

@@ -10,6 +10,8 @@ export interface ReceivedMail {
   text: string;
   html: string;
   headers: ParsedMail['headers'];
+  /** When its data had arrived (Date.now()), to compare when messages of different kinds got through. */
+  receivedAt: number;
 }
 
 /** What the sink answers to a recipient; undefined accepts it. */
@@ -86,6 +88,7 @@ export async function startSmtpSink(
             text: mail.text ?? '',
             html: typeof mail.html === 'string' ? mail.html : '',
             headers: mail.headers,
+            receivedAt: Date.now(),
           });
           if (options.dataRule?.(to, attempt) === 'drop') {
             const connection = [

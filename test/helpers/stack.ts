@@ -64,6 +64,7 @@ export async function createTestStack(
     LOG_PRETTY: 'false',
     MAIL_BACKOFF_MS: '200',
     SEND_RATE_PER_SECOND: '0',
+    TRANSACTIONAL_SEND_RATE_PER_SECOND: '0',
     ...options.env,
   });
   const deps = createDeps(config, options.logger ? { logger: options.logger } : {});

@@ -33,7 +33,7 @@ export const route = createRoute({
       description: 'Accepted; sending has started',
       content: { 'application/json': { schema: CreatedCampaignSchema } },
     },
-    ...problems(400, 401, 403, 404, 409, 413, 415, 422),
+    ...problems(400, 401, 403, 404, 409, 413, 415, 422, 429),
   },
 });
 
