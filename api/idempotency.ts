@@ -6,6 +6,7 @@ import {
   claimKey,
   currentClaim,
   effectOf,
+  endClaim,
   releaseKey,
   renewKey,
   storedKey,
@@ -23,7 +24,9 @@ const keyShape = /^[\x21-\x7e]{1,200}$/;
  * body) gets the stored response, marked `Idempotent-Replayed: true`, and causes nothing;
  * with another request it is refused with 422 IDEMPOTENCY_KEY_REUSED; while the first is
  * still running, with 409. A request that did not succeed releases its key, so it can be
- * retried as is. A claim left behind — its process killed, the database gone at the wrong
+ * retried as is — unless it took effect after all (it committed past its deadline, or lost
+ * its answer at COMMIT): then its claim stays, its lease ended, and a retry is told at once.
+ * A claim left behind — its process killed, the database gone at the wrong
  * moment — is looked at again once its lease is past: taken over when its request took no
  * effect (nothing audited under its request id), answered 409 IDEMPOTENT_RESPONSE_LOST,
  * naming what it changed, when it did (ADR 19).
@@ -133,6 +136,8 @@ async function settle(
       body,
     });
   } else {
-    await releaseKey(db).execute(claim);
+    // Freed only if the request took no effect; otherwise its claim stays, judged at once.
+    const released = await releaseKey(db).execute(claim);
+    if (released.count === 0) await endClaim(db).execute(claim);
   }
 }

@@ -150,6 +150,26 @@ export const releaseKey = preparedPerDb((db) =>
     .prepare('release_idempotency_key'),
 );
 
+/**
+ * Ends the lease of a request that has finished without success and could not release its
+ * key (it took effect — e.g. it committed after its deadline was answered, or lost its
+ * connection at COMMIT): a retry is then judged at once (answered IDEMPOTENT_RESPONSE_LOST)
+ * instead of waiting out the lease as if the request were still running.
+ */
+export const endClaim = preparedPerDb((db) =>
+  db
+    .update(idempotencyKeys)
+    .set({ claimedUntil: sql`now()` })
+    .where(
+      and(
+        thisKey,
+        sql`${idempotencyKeys.requestId} = ${sql.placeholder('requestId')}`,
+        sql`${idempotencyKeys.status} is null`,
+      ),
+    )
+    .prepare('end_idempotency_claim'),
+);
+
 /** The claim of the request being served, when it came with an `Idempotency-Key`. */
 export interface IdempotencyClaim {
   userId: string;
