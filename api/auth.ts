@@ -53,19 +53,37 @@ export function routeScopes(app: OpenAPIHono<AppEnv>): RouteScopes {
  * route declares: missing → 403 INSUFFICIENT_SCOPE. `scopes` is read on each request, as
  * it is filled once the routes are registered, after this middleware.
  */
+/**
+ * The route whose read goes with the token's own statement (its hottest read): one
+ * statement per request, and the token still checked on each (services/shared/principals.ts).
+ */
+const readsDelegation = 'GET /v1/delegations/:id';
+
 export function requirePartnerToken(scopes: () => RouteScopes) {
   return createMiddleware<AppEnv>(async (c, next) => {
     const header = c.req.header('authorization') ?? '';
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    // The last matched route is the handler this request will reach (middleware comes
+    // first). Only the area's middleware matched → no handler, and the request ends in the
+    // 404.
+    const method = c.req.method === 'HEAD' ? 'GET' : c.req.method;
+    const handler = matchedRoutes(c).at(-1);
+    const routeKey = handler ? `${method} ${handler.path}` : '';
+    // GET /v1/delegations/{id}: the token's statement reads the delegation too.
+    const delegationId = routeKey === readsDelegation ? c.req.path.split('/')[3] : undefined;
     const found = match?.[1]
-      ? await authenticateApiToken(c.var.deps.db, match[1], (err) =>
-          c.var.logger.warn({ err }, 'could not record the API token use'),
+      ? await authenticateApiToken(
+          c.var.deps.db,
+          match[1],
+          (err) => c.var.logger.warn({ err }, 'could not record the API token use'),
+          { delegationId },
         )
       : null;
     if (!found) throw new AppError('UNAUTHENTICATED', 'A valid partner API token is required');
-    const { secondFactorMissing, expired, ...principal } = found;
+    const { secondFactorMissing, expired, delegationRead, ...principal } = found;
     // Known from here, refused or not: a refusal below is recorded as this caller's (api/app.ts).
     c.set('principal', principal);
+    if (delegationId !== undefined) c.set('delegationRead', delegationRead);
     if (expired) {
       throw new AppError(
         'UNAUTHENTICATED',
@@ -79,12 +97,8 @@ export function requirePartnerToken(scopes: () => RouteScopes) {
         'Your partner requires two-factor sign-in: sign in on the dashboard and set it up, then this token works again.',
       );
     }
-    // The last matched route is the handler this request will reach (middleware comes
-    // first). Only the area's middleware matched → no handler, and the request ends in the
-    // 404. A handler with no declaration is refused, whatever the token: fail closed.
-    const method = c.req.method === 'HEAD' ? 'GET' : c.req.method;
-    const handler = matchedRoutes(c).at(-1);
-    const needed = handler ? scopes().get(`${method} ${handler.path}`) : undefined;
+    // A handler with no declaration is refused, whatever the token: fail closed.
+    const needed = handler ? scopes().get(routeKey) : undefined;
     if (needed === undefined && handler && !isAreaMiddleware(handler)) {
       c.var.logger.error({ route: handler.path, method }, 'a /v1 route declares no token scope: refused');
       throw new AppError('NOT_AUTHORIZED', 'This route declares no token scope, so no token may use it.');

@@ -3,7 +3,7 @@ import type { Hono } from 'hono';
 import type { Deps } from '../lib/deps.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Viewer } from '../services/accounts/sessions.ts';
-import type { PartnerPrincipal } from '../services/shared/principals.ts';
+import type { DelegationRead, PartnerPrincipal } from '../services/shared/principals.ts';
 
 /** Where an HTML area's error pages lead back to (api/web/shared/error-page.tsx). */
 export type PageHome = 'dashboard' | 'org';
@@ -17,6 +17,11 @@ export interface AppEnv {
     logger: Logger;
     /** Set by the bearer-token middleware on /v1 routes. */
     principal: PartnerPrincipal;
+    /**
+     * GET /v1/delegations/{id}: the delegation as the token's statement read it (null: none
+     * of this partner's), so the route runs no statement of its own.
+     */
+    delegationRead?: DelegationRead | null;
     /** Who is signed in on the HTML pages (null: nobody). */
     viewer: Viewer | null;
     /**

@@ -1,4 +1,5 @@
 import { createMiddleware } from 'hono/factory';
+import { matchedRoutes } from 'hono/route';
 import { AppError } from '../core/errors.ts';
 import type { Db } from '../db/client.ts';
 import { sha256Hex } from '../lib/secrets.ts';
@@ -7,6 +8,8 @@ import {
   currentClaim,
   effectOf,
   endClaim,
+  type IdempotencyClaim,
+  IdempotencyKeyTaken,
   releaseKey,
   renewKey,
   storedKey,
@@ -16,6 +19,18 @@ import {
 import type { AppEnv } from './env.ts';
 
 const keyShape = /^[\x21-\x7e]{1,200}$/;
+
+/**
+ * The routes whose change is one statement that claims the key itself, so the key, the
+ * operation and its audit row commit together (services/operations/requests.ts
+ * `recordOperation`, `claimInCommitSql`): the request's only commit.
+ */
+const claimsInCommit = new Set([
+  '/v1/delegations/:id/users',
+  '/v1/delegations/:id/users/:userId/password-reset',
+  '/v1/delegations/:id/domains',
+  '/v1/delegations/:id/domains/:name/verify',
+]);
 
 /**
  * `Idempotency-Key` on every POST of the partner API. The first request with a key
@@ -29,7 +44,9 @@ const keyShape = /^[\x21-\x7e]{1,200}$/;
  * A claim left behind — its process killed, the database gone at the wrong
  * moment — is looked at again once its lease is past: taken over when its request took no
  * effect (nothing audited under its request id), answered 409 IDEMPOTENT_RESPONSE_LOST,
- * naming what it changed, when it did (ADR 19).
+ * naming what it changed, when it did (ADR 19). On the operation routes the claim is made
+ * by the operation's own statement instead (`claimsInCommit`): one commit, and nothing
+ * left behind by a request that stopped before it.
  */
 export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
   const key = c.req.header('idempotency-key');
@@ -48,15 +65,22 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
     `${c.req.method} ${c.req.path}?${new URL(c.req.url).search}\n${c.req.header('content-type') ?? ''}\n${Buffer.from(body).toString('base64')}`,
   );
 
-  const [claimed] = await claimKey(db).execute({ userId, key, requestHash, requestId, leaseSeconds });
-  if (!claimed) {
-    const replay = await answerRepeat(db, { userId, key, requestHash, requestId, leaseSeconds });
-    if (replay) return replay;
+  const claim: IdempotencyClaim = { userId, key, requestId, leaseSeconds };
+  if (claimsInCommit.has(matchedRoutes(c).at(-1)?.path ?? '')) {
+    claim.inCommit = { requestHash, claimed: false };
+  } else {
+    const [claimed] = await claimKey(db).execute({ userId, key, requestHash, requestId, leaseSeconds });
+    if (!claimed) {
+      const replay = await answerRepeat(db, { userId, key, requestHash, requestId, leaseSeconds });
+      if (replay) return replay;
+    }
   }
+  const holds = () => !claim.inCommit || claim.inCommit.claimed;
 
   // Renewed while the request runs, so a slow request is not mistaken for an abandoned one.
   const renewal = setInterval(
     () => {
+      if (!holds()) return;
       renewKey(db)
         .execute({ userId, key, requestId, leaseSeconds })
         .then((renewed) => {
@@ -70,10 +94,18 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
   try {
     // The claim goes with the request to every change it makes: each checks, in its own
     // transaction, that the request still holds it (the fence of ADR 19).
-    await currentClaim.run({ userId, key, requestId, leaseSeconds }, () => next());
+    await currentClaim.run(claim, () => next());
   } finally {
     clearInterval(renewal);
-    await settle(db, { userId, key, requestId }, c.req.path, c.res);
+    if (holds()) await settle(db, { userId, key, requestId }, c.req.path, c.res);
+  }
+  // Claimed in the change's commit, and found taken there: a repeat after all.
+  if (c.error instanceof IdempotencyKeyTaken) {
+    const replay = await answerRepeat(db, { userId, key, requestHash, requestId, leaseSeconds });
+    // Abandoned between that statement and this look: the client may send it again.
+    if (!replay) throw new AppError('CONFLICT', 'Retry the request');
+    c.error = undefined;
+    c.res = replay;
   }
 });
 

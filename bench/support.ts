@@ -1,7 +1,7 @@
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 
@@ -160,3 +160,95 @@ export async function waitForReady(url: string, output: () => string, timeoutMs 
 
 /** The tests' own: a port nothing listens on. */
 export { freePort } from '../test/helpers/processes.ts';
+
+/** One reading of /proc/stat's first line: busy and total jiffies of the whole machine. */
+function cpuTimes(): { busy: number; total: number } | null {
+  if (!existsSync('/proc/stat')) return null;
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]?.trim().split(/\s+/).slice(1).map(Number) ?? [];
+  const total = fields.reduce((a, b) => a + b, 0);
+  // idle + iowait
+  const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+  return { busy: total - idle, total };
+}
+
+export interface MachineLoad {
+  /** The share of all cores busy over the sample, 0–1 (null where /proc/stat is missing). */
+  busy: number | null;
+  /** The 1-minute load average divided by the cores. */
+  loadPerCore: number;
+}
+
+/** How busy the machine is now: /proc/stat over `ms`, and the load average. */
+export async function machineLoad(ms = 3000): Promise<MachineLoad> {
+  const before = cpuTimes();
+  await new Promise((r) => setTimeout(r, ms));
+  const after = cpuTimes();
+  const busy =
+    before && after && after.total > before.total ? (after.busy - before.busy) / (after.total - before.total) : null;
+  return { busy, loadPerCore: (loadavg()[0] ?? 0) / cpus().length };
+}
+
+/**
+ * The busiest the machine may be before a run for the run to count: over a few seconds
+ * of /proc/stat, at most BENCH_IDLE_MAX_BUSY (default 0.15) of all cores busy, and a
+ * 1-minute load average of at most BENCH_IDLE_MAX_LOAD (default 0.5) per core. A run
+ * started on a machine already busy measures the other work as much as ours: its numbers
+ * are not recorded. BENCH_ALLOW_BUSY=1 (CI smoke runs) runs anyway, without recording.
+ */
+export async function checkMachineIdle(log: (text: string) => void): Promise<{ record: boolean; load: MachineLoad }> {
+  const maxBusy = Number(process.env.BENCH_IDLE_MAX_BUSY ?? 0.15);
+  const maxLoad = Number(process.env.BENCH_IDLE_MAX_LOAD ?? 0.5);
+  const load = await machineLoad();
+  const busyText = load.busy === null ? 'unknown' : `${(load.busy * 100).toFixed(0)}%`;
+  const described = `${busyText} of ${cpus().length} cores busy over 3 s, load average ${(load.loadPerCore * cpus().length).toFixed(2)}`;
+  const busy = (load.busy ?? 0) > maxBusy || load.loadPerCore > maxLoad;
+  if (!busy) {
+    log(`machine idle before the run (${described})`);
+    return { record: true, load };
+  }
+  const message = `The machine was already busy before the benchmark started (${described}; allowed: ${(maxBusy * 100).toFixed(0)}% busy, load ${maxLoad} per core). Its numbers would measure the other work too, so the run is refused. Wait until the machine is idle, or set BENCH_ALLOW_BUSY=1 to run anyway (a smoke run: nothing is recorded).`;
+  if (process.env.BENCH_ALLOW_BUSY !== '1') throw new MachineBusyError(message);
+  log(`${message.split('. ')[0]}; BENCH_ALLOW_BUSY=1: running anyway, not recording`);
+  return { record: false, load };
+}
+
+export class MachineBusyError extends Error {
+  override name = 'MachineBusyError';
+}
+
+/** The median of the values (the mean of the middle two for an even count). */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/** How many times each side runs (BENCH_ROUNDS, default 3; a smoke run, 2). */
+export const rounds = (): number => Number(process.env.BENCH_ROUNDS ?? (process.env.BENCH_SMOKE === '1' ? 2 : 3));
+
+/**
+ * Runs the baseline and Mandate in turn, A B A B …, `rounds()` times each: a drift of the
+ * machine during the run (another process, the page cache, thermal limits) then falls on
+ * both sides alike. Quote the medians ({@link median}).
+ */
+export async function interleaved<B, M>(
+  sides: { baseline: (round: number) => Promise<B>; mandate: (round: number) => Promise<M> },
+  log: (text: string) => void = () => {},
+): Promise<{ baseline: B[]; mandate: M[] }> {
+  const result: { baseline: B[]; mandate: M[] } = { baseline: [], mandate: [] };
+  const n = rounds();
+  for (let round = 0; round < n; round++) {
+    log(`round ${round + 1} of ${n}: baseline`);
+    result.baseline.push(await sides.baseline(round));
+    log(`round ${round + 1} of ${n}: Mandate`);
+    result.mandate.push(await sides.mandate(round));
+  }
+  return result;
+}
+
+/** "median (min–max, n runs)" of figures already in their unit. */
+export const spread = (values: readonly number[], digits = 0): string =>
+  values.length > 1
+    ? `${fmt(median(values), digits)} (${fmt(Math.min(...values), digits)}–${fmt(Math.max(...values), digits)}, ${values.length} runs)`
+    : fmt(median(values), digits);

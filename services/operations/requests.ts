@@ -16,7 +16,7 @@ import {
 } from '../../db/schema/index.ts';
 import type { Deps } from '../../lib/deps.ts';
 import { randomToken } from '../../lib/secrets.ts';
-import { currentClaim, fenceClaimSql } from '../shared/idempotency-keys.ts';
+import { claimInCommitSql, currentClaim, fenceClaimSql, IdempotencyKeyTaken } from '../shared/idempotency-keys.ts';
 import type { PartnerPrincipal } from '../shared/principals.ts';
 import { newUserAddress, verifiedDomainNames } from './client-addresses.ts';
 
@@ -97,12 +97,14 @@ async function recordOperation(
     onlyIfAddressFree === undefined
       ? deps.sql`true`
       : deps.sql`not exists (select 1 from users where lower(email) = lower(${onlyIfAddressFree}))`;
+  const claim = currentClaim.getStore();
+  const inCommit = claim?.inCommit ? { ...claim, inCommit: claim.inCommit } : null;
   const record = (q: Sql) => q`
-    with op as (
+    with ${inCommit ? q`${claimInCommitSql(q, inCommit)},` : q``} op as (
       insert into operations (id, partner_id, delegation_id, client_org_id, kind, requested_by, input, request_id)
       select ${id}, ${principal.partnerId}, ${delegation.id}, ${orgId}, ${kind}, ${principal.userId},
              ${JSON.stringify(input)}::text::jsonb, ${requestId}
-      where ${free}
+      where ${free} ${inCommit ? q`and exists (select 1 from claim)` : q``}
       returning id
     ), audit as (
       insert into audit_events
@@ -111,15 +113,21 @@ async function recordOperation(
              'pending', ${requestId}, ${JSON.stringify({ delegationId: delegation.id, ...input })}::text::jsonb
       from op
     )
-    select id from op`;
-  // With an Idempotency-Key, the fence of ADR 19 in the same transaction (else one statement).
-  const recorded = currentClaim.getStore()
-    ? await deps.sql.begin(async (tx) => {
-        await fenceClaimSql(tx as unknown as Sql);
-        return record(tx as unknown as Sql);
-      })
-    : await record(deps.sql);
-  if (recorded.length === 0) {
+    select op.id, ${inCommit ? q`exists (select 1 from claim)` : q`true`} as claimed from (select 1) one left join op on true`;
+  // With an Idempotency-Key: claimed in the same statement on the routes that defer their
+  // claim to it (api/idempotency.ts), else the fence of ADR 19 in the same transaction.
+  const [recorded] =
+    claim && !inCommit
+      ? await deps.sql.begin(async (tx) => {
+          await fenceClaimSql(tx as unknown as Sql);
+          return record(tx as unknown as Sql);
+        })
+      : await record(deps.sql);
+  if (inCommit) {
+    if (!recorded?.claimed) throw new IdempotencyKeyTaken();
+    inCommit.inCommit.claimed = true;
+  }
+  if (!recorded?.id) {
     throw new AppError('CONFLICT', `${onlyIfAddressFree} is already in use`, {
       issues: [{ path: 'userName', message: 'already in use' }],
     });

@@ -176,6 +176,47 @@ export interface IdempotencyClaim {
   key: string;
   requestId: string;
   leaseSeconds: number;
+  /**
+   * Set on the routes whose one change claims the key in its own statement
+   * ({@link claimInCommitSql}): the request hash to claim with, and whether it has.
+   */
+  inCommit?: { requestHash: string; claimed: boolean };
+}
+
+/** The key of a request that claims it in its change's commit was already taken: answer as a repeat. */
+export class IdempotencyKeyTaken extends AppError {
+  override name = 'IdempotencyKeyTaken';
+  constructor() {
+    super('CONFLICT', 'A request with this Idempotency-Key was already made');
+  }
+}
+
+/**
+ * The claim made in the change's own statement (the operation routes, where the change is
+ * one statement): a CTE `claim` to begin a `with`, returning a row only if this request
+ * now holds the key — new, past its 24 hours, or abandoned by a request that took no
+ * effect (as {@link takeOverAbandonedKey} judges it). The change's CTEs go on only
+ * `where exists (select 1 from claim)`. So the key, the change and its audit row commit
+ * together, or none of them: no claim is ever left behind by a request that changed
+ * nothing, and a repeat waits on the first's key row until it commits. The fence is the
+ * claim itself (the row is this statement's, locked, until it commits).
+ */
+export function claimInCommitSql(q: Sql, claim: IdempotencyClaim & { inCommit: { requestHash: string } }) {
+  return q`
+    claim as (
+      insert into idempotency_keys as k (user_id, key, request_hash, request_id, claimed_until)
+      values (${claim.userId}, ${claim.key}, ${claim.inCommit.requestHash}, ${claim.requestId},
+              now() + make_interval(secs => ${claim.leaseSeconds}))
+      on conflict (user_id, key) do update
+      set request_hash = excluded.request_hash, request_id = excluded.request_id,
+          claimed_until = excluded.claimed_until, status = null, content_type = null, body = null,
+          created_at = now()
+      where k.created_at <= now() - make_interval(hours => ${IDEMPOTENCY_TTL_HOURS})
+         or (k.status is null and k.request_hash = excluded.request_hash and k.request_id is not null
+             and k.claimed_until < now()
+             and not exists (select 1 from audit_events a where a.request_id = k.request_id and a.outcome <> 'rejected'))
+      returning 1
+    )`;
 }
 
 /** The claim of the request being served (set by the API's middleware around the handler). */
@@ -206,10 +247,15 @@ export async function fenceClaim(tx: DbOrTx): Promise<void> {
   if (rows.length === 0) throw claimLost();
 }
 
+/** A change on a route that claims in its commit, made before the claim: a mistake of the route's code. */
+const claimNotYetMade = () =>
+  new Error('This route claims its Idempotency-Key with its change (claimInCommitSql); a change came first');
+
 /** {@link fenceClaim} for a postgres.js transaction (the statements written with postgres.js). */
 export async function fenceClaimSql(tx: Sql): Promise<void> {
   const claim = currentClaim.getStore();
   if (!claim) return;
+  if (claim.inCommit && !claim.inCommit.claimed) throw claimNotYetMade();
   const rows = await tx`update idempotency_keys
     set claimed_until = now() + make_interval(secs => ${claim.leaseSeconds})
     where user_id = ${claim.userId} and key = ${claim.key} and request_id = ${claim.requestId} and status is null

@@ -3,8 +3,9 @@ import { alias } from 'drizzle-orm/pg-core';
 import { isTokenScope, type TokenScope } from '../../core/token-scopes.ts';
 import type { Db } from '../../db/client.ts';
 import { preparedPerDb } from '../../db/prepared.ts';
-import { apiTokens, organizations, staffAccess, users } from '../../db/schema/index.ts';
+import { apiTokens, type Delegation, delegations, organizations, staffAccess, users } from '../../db/schema/index.ts';
 import { API_TOKEN_PREFIX, sha256Hex } from '../../lib/secrets.ts';
+import { type DelegationEventJson, delegationTimelineJson } from './delegation-timeline.ts';
 import { userHasSecondFactor } from './users.ts';
 
 /** The partner user behind an API request. */
@@ -52,6 +53,13 @@ const tokenLookup = preparedPerDb((db) =>
       isOwner: staffAccess.isOwner,
       roles: staffAccess.roles,
       secondFactorMissing: sql<boolean>`(${organizations.requireTwoFactor} and not ${userHasSecondFactor})`,
+      // The delegation the request names (`delegationId`, null for every other route), of
+      // this token's partner, with its timeline: GET /v1/delegations/{id} is then one
+      // statement, and the token is still checked on every request.
+      delegation: delegations,
+      events: sql<
+        DelegationEventJson[] | null
+      >`case when ${delegations.id} is null then null else ${delegationTimelineJson(delegations.id)} end`,
     })
     .from(apiTokens)
     .innerJoin(users, eq(users.id, apiTokens.userId))
@@ -59,6 +67,10 @@ const tokenLookup = preparedPerDb((db) =>
     .innerJoin(organizations, and(eq(organizations.id, staffAccess.partnerId), eq(organizations.kind, 'partner')))
     // A token made by a token opens nothing once its maker is revoked.
     .leftJoin(parentToken, eq(parentToken.id, apiTokens.parentTokenId))
+    .leftJoin(
+      delegations,
+      and(eq(delegations.id, sql.placeholder('delegationId')), eq(delegations.partnerId, staffAccess.partnerId)),
+    )
     .where(
       and(
         eq(apiTokens.tokenHash, sql.placeholder('tokenHash')),
@@ -68,6 +80,12 @@ const tokenLookup = preparedPerDb((db) =>
     )
     .prepare('authenticate_api_token'),
 );
+
+/** A delegation with its timeline, as the token's statement reads it for GET /v1/delegations/{id}. */
+export interface DelegationRead {
+  delegation: Delegation;
+  events: DelegationEventJson[];
+}
 
 /**
  * Resolves a bearer token to the partner user it belongs to, or null. Revoked tokens,
@@ -81,13 +99,18 @@ export async function authenticateApiToken(
   db: Db,
   token: string,
   onTouchFailed: (error: unknown) => void = () => {},
-): Promise<ApiTokenLookup | null> {
+  reads: { delegationId?: string | undefined } = {},
+): Promise<(ApiTokenLookup & { delegationRead: DelegationRead | null }) | null> {
   if (!token.startsWith(API_TOKEN_PREFIX) || token.length > 200) return null;
   // Not cached, so a revoked token or lowered staff access takes effect on the very next
   // request; prepared instead (db/prepared.ts), to keep it to one round trip.
-  const [row] = await tokenLookup(db).execute({ tokenHash: sha256Hex(token) });
+  const [row] = await tokenLookup(db).execute({
+    tokenHash: sha256Hex(token),
+    delegationId: reads.delegationId ?? null,
+  });
   if (!row) return null;
-  const { scopes, expiresAt, touchDue, parentTokenId, ...rest } = row;
+  const { scopes, expiresAt, touchDue, parentTokenId, delegation, events, ...principal } = row;
+  const rest = { ...principal, delegationRead: delegation ? { delegation, events: events ?? [] } : null };
   // Not awaited: the request does not wait for a second round trip to record a fact only
   // the token list shows; a lost write is at worst a minute-old "last used". Errors are
   // reported, never thrown into the request.

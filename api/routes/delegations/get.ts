@@ -26,5 +26,5 @@ export const route = createRoute({
 
 export const registerGetDelegation = (app: App) =>
   app.openapi(route, async (c) =>
-    c.json(await getDelegation(c.var.deps.db, c.var.principal, c.req.valid('param').id), 200),
+    c.json(await getDelegation(c.var.deps.db, c.var.principal, c.req.valid('param').id, c.var.delegationRead), 200),
   );

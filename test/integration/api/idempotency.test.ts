@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newId } from '../../../core/ids.ts';
 import { createTestPartner, readProblem } from '../../helpers/factories.ts';
+import { activateDelegation, createOfferFixture } from '../../helpers/offer-fixtures.ts';
 import { createTestStack, type TestStack } from '../../helpers/stack.ts';
 
 let stack: TestStack;
@@ -204,5 +206,90 @@ describe('the fence: a request that lost its claim changes nothing', () => {
       values (${user?.id}, ${partner.partnerId}, ${partner.partnerId}, 'api.denied', 'route', '/v1/campaigns', 'rejected', 'req_refused')`;
     await releaseKey(stack.deps.db).execute({ userId: user?.id, key: 'refused', requestId: 'req_refused' });
     expect(await stack.deps.sql`select 1 from idempotency_keys where key = 'refused'`).toHaveLength(0);
+  });
+});
+
+describe('an operation request claims its key in the operation’s own commit', () => {
+  const provision = (token: string, delegationId: string, key: string, userName: string) =>
+    stack.request(`/v1/delegations/${delegationId}/users`, {
+      method: 'POST',
+      token,
+      headers: { 'idempotency-key': key },
+      json: { displayName: userName, userName },
+    });
+  const operationsOf = async (delegationId: string) =>
+    Number(
+      (await stack.deps.sql`select count(*)::int as n from operations where delegation_id = ${delegationId}`)[0]?.n,
+    );
+  const delegation = async () => {
+    const fixture = await createOfferFixture(stack, { offer: { access: 'full', durationDays: 365 } });
+    const { delegationId } = await activateDelegation(stack, fixture);
+    return { delegationId, token: fixture.partner.token };
+  };
+
+  it('the key, the operation and its audit row are one commit: replayed, refused with another body, 409 while held', async () => {
+    const { delegationId, token } = await delegation();
+    const first = await provision(token, delegationId, 'op-1', 'one');
+    expect(first.status).toBe(202);
+    const { operationId } = (await first.json()) as { operationId: string };
+    const [row] = await stack.deps.sql`
+      select k.request_id = o.request_id and k.request_id = a.request_id as together, k.status
+      from idempotency_keys k, operations o, audit_events a
+      where k.key = 'op-1' and o.id = ${operationId} and a.target_id = o.id`;
+    expect(row).toEqual({ together: true, status: 202 });
+
+    const again = await provision(token, delegationId, 'op-1', 'one');
+    expect(again.status).toBe(202);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(await again.json()).toEqual({ operationId });
+    expect((await readProblem(await provision(token, delegationId, 'op-1', 'other'))).code).toBe(
+      'IDEMPOTENCY_KEY_REUSED',
+    );
+    // As if the first were still running: claimed, no answer stored yet.
+    await stack.deps.sql`update idempotency_keys set status = null, body = null where key = 'op-1'`;
+    expect((await readProblem(await provision(token, delegationId, 'op-1', 'one'))).code).toBe('CONFLICT');
+    expect(await operationsOf(delegationId)).toBe(1);
+  });
+
+  it('a claim whose request took effect and lost its answer is 409 IDEMPOTENT_RESPONSE_LOST; one that took none is taken over', async () => {
+    const { delegationId, token } = await delegation();
+    const first = await provision(token, delegationId, 'op-lost', 'lost');
+    const { operationId } = (await first.json()) as { operationId: string };
+    await stack.deps.sql`
+      update idempotency_keys set status = null, body = null, content_type = null,
+        claimed_until = now() - interval '1 second'
+      where key = 'op-lost'`;
+    const lost = await readProblem(await provision(token, delegationId, 'op-lost', 'lost'));
+    expect(lost.code).toBe('IDEMPOTENT_RESPONSE_LOST');
+    expect(lost).toMatchObject({ effect: { targetType: 'operation', targetId: operationId } });
+
+    // A claim left by a request that changed nothing (made before claims went with the commit).
+    const second = await provision(token, delegationId, 'op-none', 'none');
+    const made = ((await second.json()) as { operationId: string }).operationId;
+    await stack.deps.sql`delete from audit_events where target_id = ${made}`;
+    await stack.deps.sql`delete from operations where id = ${made}`;
+    await stack.deps.sql`
+      update idempotency_keys set status = null, body = null, content_type = null,
+        request_id = 'req_died', claimed_until = now() - interval '1 second'
+      where key = 'op-none'`;
+    const retried = await provision(token, delegationId, 'op-none', 'none');
+    expect(retried.status).toBe(202);
+    expect(retried.headers.get('idempotent-replayed')).toBeNull();
+    expect(await operationsOf(delegationId)).toBe(2);
+  });
+
+  it('a request refused at its commit (the address in use) leaves no claim behind', async () => {
+    const { delegationId, token } = await delegation();
+    const first = await provision(token, delegationId, 'op-a', 'taken');
+    expect(first.status).toBe(202);
+    // The user it asked for exists by now (a worker made it).
+    const { operationId } = (await first.json()) as { operationId: string };
+    await stack.deps.sql`
+      insert into users (id, org_id, email, display_name, password_hash)
+      select ${newId('user')}, client_org_id, input->>'email', 'Taken', '!' from operations where id = ${operationId}`;
+    const refused = await provision(token, delegationId, 'op-b', 'taken');
+    expect(refused.status).toBe(409);
+    const keys = await stack.deps.sql`select key from idempotency_keys where key in ('op-a', 'op-b')`;
+    expect(keys.map((k) => k.key)).toEqual(['op-a']);
   });
 });
