@@ -11,8 +11,7 @@ export type OperationState = (typeof operationStates)[number];
  * that a run after a crash continues instead of starting again with another password:
  * prepared (all four fields below but the dates), `emailedAt` once the SMTP server took the
  * email (the sealed password dropped), `setAt` once it is the user's password (the hash
- * dropped). A provision-user records its new user's already `setAt`, the email still to go.
- * See services/operations/temporary-password.ts.
+ * dropped). See services/operations/temporary-password.ts.
  */
 export interface TemporaryPasswordProgress {
   /** Where the email goes; every copy of it has this Message-ID. */

@@ -36,30 +36,6 @@ export function operationProgress(
 }
 
 /**
- * {@link operationProgress} for a postgres.js transaction, several changes at once: one
- * prepared statement on the workers' hot path (no query building per call).
- */
-export function operationProgressSql(
-  q: Sql,
-  operationId: string,
-  changes: readonly {
-    action: OperationChange;
-    targetType: string;
-    targetId: string;
-    detail?: Record<string, unknown>;
-  }[],
-) {
-  const entries = JSON.stringify(
-    changes.map((c) => ({ ...c.detail, action: c.action, targetType: c.targetType, targetId: c.targetId })),
-  );
-  return q`
-    update audit_events
-    set detail = coalesce(detail, '{}'::jsonb) || jsonb_build_object('changes',
-      coalesce(detail -> 'changes', '[]'::jsonb) || ${entries}::text::jsonb)
-    where target_type = 'operation' and target_id = ${operationId} and outcome = 'pending'`;
-}
-
-/**
  * The rest of a statement that begins `with done as (update operations … returning id,
  * result)`: sets the pending rows' outcome — or, for an operation asked for before its
  * story was one row, inserts the outcome as a row of its own.

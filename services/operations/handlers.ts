@@ -5,14 +5,14 @@ import type { OperationKind } from '../../core/operation-kinds.ts';
 import { passwordResetCapability } from '../../core/permissions.ts';
 import type { DbOrTx, Tx } from '../../db/client.ts';
 import { isUniqueViolation } from '../../db/errors.ts';
-import { domains, type TemporaryPasswordProgress, users } from '../../db/schema/index.ts';
+import { domains, operations, users } from '../../db/schema/index.ts';
 import { createTxtLookup } from '../../lib/dns.ts';
 import { endSessionsQuery, endSignInChallengesQuery } from '../accounts/sessions.ts';
 import { notifyContext, notifyPasswordReset } from '../mail/notifications.ts';
 import { enqueueEmails } from '../mail/outbox.ts';
 import { findUserByEmail } from '../shared/users.ts';
 import { type EffectContext, OperationFailure, type OperationHandler, runPrepared } from './runner.ts';
-import { giveTemporaryPassword, newTemporaryPasswordProgress, requesterEmail } from './temporary-password.ts';
+import { giveTemporaryPassword } from './temporary-password.ts';
 
 type AuditEvent = Parameters<EffectContext['audit']>[1];
 
@@ -44,66 +44,55 @@ async function setTemporaryPassword(
     throw new OperationFailure('The user is now an administrator; a limited reset may not change its password');
 }
 
-/** The user provision-user made, and how far its temporary password has gone. */
-interface CreatedUser {
-  userId: string;
-  progress: TemporaryPasswordProgress | null;
-}
-
 /**
- * Creates the user with its temporary password — the user, the password's progress (set,
- * its email still to go), the operation's result and both audit entries in one transaction
- * of prepared postgres.js statements — or, when `rerun`, first looks for the user an
- * earlier run of this operation created and returns that one with the progress as it is.
- * The unique address makes the creation the guard: of two runs at once (a lease that ran
- * out), one creates the user, and the other finds it and the progress it recorded.
+ * Creates the user with an unusable password, records it as this operation's progress and
+ * audits it — or, when `rerun`, first looks for the user an earlier run of this operation
+ * created and returns that one.
  */
-async function createUser(ctx: EffectContext, email: string, rerun: boolean): Promise<CreatedUser> {
+function createUser(ctx: EffectContext, email: string, rerun: boolean): Promise<string> {
   const { operation } = ctx;
-  if (rerun) {
-    const [existing, [recorded]] = await Promise.all([
-      findUserByEmail(ctx.deps.db, email, { id: users.id, orgId: users.orgId }),
-      ctx.deps.sql<{ result: { userId?: string } | null; progress: TemporaryPasswordProgress | null }[]>`
-        select result, temporary_password as progress from operations where id = ${operation.id}`,
-    ]);
-    if (existing) {
-      if (existing.orgId === operation.clientOrgId && recorded?.result?.userId === existing.id)
-        return { userId: existing.id, progress: recorded?.progress ?? null };
-      throw new OperationFailure(`${email} is already in use`);
+  return ctx.authorized(async (tx) => {
+    if (rerun) {
+      const [existing, [progress]] = await Promise.all([
+        findUserByEmail(tx, email, { id: users.id, orgId: users.orgId }),
+        tx.select({ result: operations.result }).from(operations).where(eq(operations.id, operation.id)),
+      ]);
+      if (existing) {
+        if (existing.orgId === operation.clientOrgId && progress?.result?.userId === existing.id) return existing.id;
+        throw new OperationFailure(`${email} is already in use`);
+      }
     }
-  }
-  const id = newId('user');
-  const { hash, ...prepared } = await newTemporaryPasswordProgress(ctx, {
-    to: str(operation.input.notifyEmail) || requesterEmail(ctx),
-    toClientAdmin: false,
-  });
-  const setAt = await ctx.authorizedSql(async (q) => {
-    const [[progress]] = await Promise.all([
-      // What this operation created, and its password set already: for a rerun, and so a
-      // later failure still reports it. The hash is kept on the user only.
-      q<{ setAt: string }[]>`
-        update operations
-        set result = ${JSON.stringify({ userId: id, email })}::text::jsonb,
-            temporary_password = ${JSON.stringify(prepared)}::text::jsonb || jsonb_build_object('setAt', now())
-        where id = ${operation.id}
-        returning temporary_password ->> 'setAt' as "setAt"`,
-      q`
-        insert into users (id, org_id, email, display_name, password_hash, must_change_password)
-        values (${id}, ${operation.clientOrgId}, ${email}, ${str(operation.input.displayName)}, ${hash}, true)`,
-      ctx.auditSql(q, [
-        { action: 'user.create', targetType: 'user', targetId: id, detail: { email } },
-        { action: 'user.temporary_password', targetType: 'user', targetId: id, detail: { sentTo: prepared.sentTo } },
-      ]),
+    const id = newId('user');
+    await Promise.all([
+      // Unusable until the temporary password is set.
+      runPrepared(
+        tx.insert(users).values({
+          id,
+          orgId: operation.clientOrgId,
+          email,
+          displayName: str(operation.input.displayName),
+          passwordHash: '!',
+          mustChangePassword: true,
+        }),
+      ),
+      // What this operation created, in the same transaction: for a rerun, and so a later
+      // failure still reports it.
+      runPrepared(
+        tx
+          .update(operations)
+          .set({ result: { userId: id, email } })
+          .where(eq(operations.id, operation.id)),
+      ),
+      ctx.audit(tx, { action: 'user.create', targetType: 'user', targetId: id, detail: { email } }),
     ]);
-    return progress?.setAt;
+    return id;
   });
-  return { userId: id, progress: { ...prepared, ...(setAt ? { setAt } : {}) } };
 }
 
 /**
- * Creates the user with its temporary password (once: a rerun finds the one it created)
- * and emails that password to `notifyEmail` or to the staff member who asked
- * (giveTemporaryPassword, which sets a new one only on a rerun that lost the first).
+ * Creates the user (once: a rerun finds the one it created), emails its temporary
+ * password to `notifyEmail` or to the staff member who asked, then sets it (once:
+ * giveTemporaryPassword).
  */
 export const provisionUser: OperationHandler = {
   capability: async () => 'provision_user',
@@ -112,7 +101,7 @@ export const provisionUser: OperationHandler = {
     const email = str(operation.input.email);
     // The claim read the operation under its lease: progress recorded by an earlier run is
     // there. If the address is taken anyway, look again (that run may have committed since).
-    const { userId, progress } = await createUser(ctx, email, operation.result?.userId !== undefined)
+    const userId = await createUser(ctx, email, operation.result?.userId !== undefined)
       .catch((error: unknown) => {
         if (isUniqueViolation(error)) return createUser(ctx, email, true);
         throw error;
@@ -125,7 +114,6 @@ export const provisionUser: OperationHandler = {
       to: str(operation.input.notifyEmail) || null,
       userEmail: email,
       kind: 'new-user',
-      recorded: progress,
       apply: (tx, given) =>
         setTemporaryPassword(ctx, tx, {
           userId,

@@ -2,18 +2,13 @@ import { and, eq, getTableColumns, sql } from 'drizzle-orm';
 import type { OperationChange } from '../../core/audit-actions.ts';
 import type { DelegationState } from '../../core/delegation-machine.ts';
 import { type Capability, decide, type PermissionInput } from '../../core/permissions.ts';
-import type { DbOrTx, Sql, Tx } from '../../db/client.ts';
+import type { DbOrTx, Tx } from '../../db/client.ts';
 import { preparedPerDb } from '../../db/prepared.ts';
 import { delegations, type Operation, operations, organizations, staffAccess, users } from '../../db/schema/index.ts';
 import type { WorkerDeps } from '../../lib/deps.ts';
 import { type Logger, redactQueryParams } from '../../lib/logger.ts';
 import { withRetries } from '../../lib/retry.ts';
-import {
-  operationAttemptAudit,
-  operationOutcomeAudit,
-  operationProgress,
-  operationProgressSql,
-} from '../audit/operation-trail.ts';
+import { operationAttemptAudit, operationOutcomeAudit, operationProgress } from '../audit/operation-trail.ts';
 
 /** A failure no retry can change; the operation becomes `failed` with this message. */
 export class OperationFailure extends Error {
@@ -46,20 +41,11 @@ export interface EffectContext {
    */
   authorized<T>(write: (tx: Tx) => Promise<T>): Promise<T>;
   /**
-   * `authorized` for writes in postgres.js statements (the hot path of provision-user):
-   * the same locked check, as one prepared statement, with no query building per call.
-   * The capability is read just before the transaction, as every read of it is (READ
-   * COMMITTED: a read inside would see no more than one just before).
-   */
-  authorizedSql<T>(write: (q: Sql) => Promise<T>): Promise<T>;
-  /**
    * Records one change in the operation's audit row (call inside `authorized`, so the
    * change and its record commit together): a failed or refused operation still shows
    * everything it changed before it stopped.
    */
   audit(tx: Tx, change: OperationChangeRecord): Promise<void>;
-  /** `audit` inside `authorizedSql`, several changes in one statement. */
-  auditSql(q: Sql, changes: readonly OperationChangeRecord[]): Promise<void>;
 }
 
 /** A change an operation made, as its audit row lists it (`detail.changes`). */
@@ -121,24 +107,6 @@ async function lockedPermission(tx: Tx, operation: Operation, handler: Operation
     .from(delegations)
     .where(eq(delegations.id, operation.delegationId))
     .for('share');
-  return decideFor(capability, delegation, []);
-}
-
-type LockedPermissionRow = PermissionInput['delegation'] & { staffRoles?: string[] };
-
-/** {@link lockedPermission} in postgres.js statements, for `authorizedSql`. */
-async function lockedPermissionSql(q: Sql, operation: Operation, capability: Capability) {
-  const [both] = await q<LockedPermissionRow[]>`
-    select d.state, d.roles, coalesce(d.ends_at <= now(), false) as "pastEnd", s.roles as "staffRoles"
-    from delegations d
-    join staff_access s on s.user_id = ${operation.requestedBy} and s.partner_id = ${operation.partnerId}
-    where d.id = ${operation.delegationId}
-    for share`;
-  if (both) return decideFor(capability, both, both.staffRoles);
-  const [delegation] = await q<LockedPermissionRow[]>`
-    select state, roles, coalesce(ends_at <= now(), false) as "pastEnd"
-    from delegations where id = ${operation.delegationId}
-    for share`;
   return decideFor(capability, delegation, []);
 }
 
@@ -255,9 +223,8 @@ export async function runOperation(
   // while the attempt is still this run's: a newer attempt owns it otherwise, and its
   // outcome will be recorded instead. Without a new result, the effect's recorded progress
   // stays. The audit is the operation's own row (services/audit/operation-trail.ts). A
-  // temporary password that was not both emailed and set is forgotten, its sealed copy
-  // with it (a retry asked for later makes another); one that was keeps its record, which
-  // holds no secret by then.
+  // temporary password that was not set is forgotten (a retry asked for later makes
+  // another); one that was set keeps its record, which holds no secret by then.
   const finish = async (
     state: 'succeeded' | 'failed' | 'rejected',
     result: Record<string, unknown> | null,
@@ -270,7 +237,7 @@ export async function runOperation(
         update operations
         set state = ${state}, result = coalesce(${result ? JSON.stringify(result) : null}::text::jsonb, result),
             error = ${error}, lease_until = null, updated_at = now(), finished_at = now(),
-            temporary_password = case when temporary_password ?& array['setAt', 'emailedAt'] then temporary_password end
+            temporary_password = case when temporary_password ? 'setAt' then temporary_password end
         where id = ${operationId} and state = 'running' and attempts = ${operation.attempts}
         returning id, result
       )
@@ -295,20 +262,8 @@ export async function runOperation(
         if (!now.allowed) throw new OperationRejected(now.reason);
         return write(tx);
       }),
-    authorizedSql: async (write) => {
-      const capability = await handler.capability(deps.db, operation);
-      return deps.sql.begin(async (tx) => {
-        const q = tx as unknown as Sql;
-        const now = await lockedPermissionSql(q, operation, capability);
-        if (!now.allowed) throw new OperationRejected(now.reason);
-        return write(q);
-      }) as Promise<Awaited<ReturnType<typeof write>>>;
-    },
     audit: async (tx, change) => {
       await runPrepared(operationProgress(tx, operationId, change));
-    },
-    auditSql: async (q, changes) => {
-      await operationProgressSql(q, operationId, changes);
     },
   };
 

@@ -29,11 +29,6 @@ import { type EffectContext, OperationFailure } from './runner.ts';
  * after the set it changes nothing. The email goes before the password is set: a refusal
  * leaves the old password in place, and the operation ends without setting it (the
  * progress is then cleared, so a retry asked for later starts with a new password).
- *
- * A new user has no old password to keep, so provision-user makes it with its password
- * (`newTemporaryPasswordProgress`, recorded already `setAt` in the transaction that
- * creates the user, handlers.ts) and passes that progress as `recorded`: then only the
- * email is left, recorded alone (`emailedAt`, the sealed password dropped).
  */
 export async function giveTemporaryPassword(
   ctx: EffectContext,
@@ -44,42 +39,16 @@ export async function giveTemporaryPassword(
     toClientAdmin?: boolean;
     /** Sets `hash` as the user's password; runs once, in `ctx.authorized`. */
     apply: (tx: Tx, progress: TemporaryPasswordProgress & { hash: string }) => Promise<void>;
-    /** The progress as it is now, when read after the claim (default: as the claim read it). */
-    recorded?: TemporaryPasswordProgress | null;
   },
 ): Promise<{ sentTo: string }> {
-  const recorded = p.recorded !== undefined ? p.recorded : ctx.operation.temporaryPassword;
-  // Not emailed and no longer opening (cleared, or sealed under another LINK_SECRET): a new one.
+  const recorded = ctx.operation.temporaryPassword;
   const progress =
-    !recorded || (!recorded.emailedAt && openPassword(ctx, recorded) === null)
+    !recorded || (!recorded.emailedAt && !recorded.setAt && openPassword(ctx, recorded) === null)
       ? await prepare(ctx, recorded, { to: p.to ?? requesterEmail(ctx), toClientAdmin: !!p.toClientAdmin })
       : recorded;
   const set = () => setOnce(ctx, progress, p.apply);
-  if (!progress.emailedAt) await sendEmail(ctx, progress, p, progress.setAt ? null : set);
-  else if (!progress.setAt) await set();
+  if (!progress.setAt) await (progress.emailedAt ? set() : sendEmail(ctx, progress, p, set));
   return { sentTo: progress.sentTo };
-}
-
-/**
- * Step 1 without its record: a new password (ADR 8), its hash, the password sealed for
- * this operation, and the Message-ID of its email. The caller records it (`prepare`, or
- * provision-user with the user it creates).
- */
-export async function newTemporaryPasswordProgress(
-  ctx: EffectContext,
-  p: { to: string; toClientAdmin: boolean },
-): Promise<TemporaryPasswordProgress & { hash: string }> {
-  const { deps, operation } = ctx;
-  // ≥ 128 random bits, hashed with argon2id at its lowest cost (ADR 8).
-  const { password, passwordHash } = await newTemporaryPassword();
-  return {
-    sentTo: p.to,
-    // Per preparation, not per attempt: every copy of this email has the same one.
-    messageId: `<${operation.id}.${operation.attempts}@${deps.mailer.messageIdDomain}>`,
-    toClientAdmin: p.toClientAdmin,
-    hash: passwordHash,
-    sealed: sealSecret(deps.config.linkSecret, password, sealContext(operation.id)),
-  };
 }
 
 const sealContext = (operationId: string) => `temporary-password:${operationId}`;
@@ -101,7 +70,16 @@ async function prepare(
   p: { to: string; toClientAdmin: boolean },
 ): Promise<TemporaryPasswordProgress> {
   const { deps, operation } = ctx;
-  const prepared: TemporaryPasswordProgress = await newTemporaryPasswordProgress(ctx, p);
+  // ≥ 128 random bits, hashed with argon2id at its lowest cost (ADR 8).
+  const { password, passwordHash } = await newTemporaryPassword();
+  const prepared: TemporaryPasswordProgress = {
+    sentTo: p.to,
+    // Per preparation, not per attempt: every copy of this email has the same one.
+    messageId: `<${operation.id}.${operation.attempts}@${deps.mailer.messageIdDomain}>`,
+    toClientAdmin: p.toClientAdmin,
+    hash: passwordHash,
+    sealed: sealSecret(deps.config.linkSecret, password, sealContext(operation.id)),
+  };
   const [written] = await deps.db
     .update(operations)
     .set({ temporaryPassword: prepared })
@@ -126,15 +104,12 @@ async function prepare(
   return current.progress;
 }
 
-/**
- * Step 2: the email, recorded with the set (`set`) in the mailer's turn — or alone, if the
- * set fails, or when the password is set already (`set` null).
- */
+/** Step 2: the email, recorded with the set (`set`) in the mailer's turn — or alone, if the set fails. */
 async function sendEmail(
   ctx: EffectContext,
   progress: TemporaryPasswordProgress,
   p: { userEmail: string; kind: 'new-user' | 'reset' },
-  set: (() => Promise<void>) | null,
+  set: () => Promise<void>,
 ) {
   const { deps, operation } = ctx;
   const password = openPassword(ctx, progress);
@@ -147,16 +122,19 @@ async function sendEmail(
     signInUrl: `${deps.config.publicUrl}/sign-in`,
     endUrl: progress.toClientAdmin ? endDelegationUrl(deps.config, operation.delegationId) : undefined,
   });
-  // postgres.js, prepared: on provision-user's hot path this is the email's only record.
-  const recordEmailed = () => deps.sql`
-    update operations
-    set temporary_password = (temporary_password - 'sealed') || jsonb_build_object('emailedAt', now())
-    where id = ${operation.id} and temporary_password ->> 'messageId' = ${progress.messageId}`;
+  const recordEmailed = () =>
+    deps.db
+      .update(operations)
+      .set({
+        temporaryPassword: sql`(${operations.temporaryPassword} - 'sealed') || jsonb_build_object('emailedAt', now())`,
+      })
+      .where(
+        and(
+          eq(operations.id, operation.id),
+          sql`${operations.temporaryPassword} ->> 'messageId' = ${progress.messageId}`,
+        ),
+      );
   const record = async () => {
-    if (!set) {
-      await recordEmailed();
-      return;
-    }
     try {
       await set();
     } catch (error) {
