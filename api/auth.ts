@@ -2,6 +2,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { createMiddleware } from 'hono/factory';
 import { matchedRoutes } from 'hono/route';
 import { AppError } from '../core/errors.ts';
+import { isId } from '../core/ids.ts';
 import { isTokenScope, type TokenScope } from '../core/token-scopes.ts';
 import { authenticateApiToken } from '../services/shared/principals.ts';
 import type { AppEnv } from './env.ts';
@@ -70,7 +71,9 @@ export function requirePartnerToken(scopes: () => RouteScopes) {
     const handler = matchedRoutes(c).at(-1);
     const routeKey = handler ? `${method} ${handler.path}` : '';
     // GET /v1/delegations/{id}: the token's statement reads the delegation too.
-    const delegationId = routeKey === readsDelegation ? c.req.path.split('/')[3] : undefined;
+    // Only a well-formed id is read there; anything else is left to the handler's own 404.
+    const pathId = routeKey === readsDelegation ? c.req.path.split('/')[3] : undefined;
+    const delegationId = pathId !== undefined && isId('delegation', pathId) ? pathId : undefined;
     const found = match?.[1]
       ? await authenticateApiToken(
           c.var.deps.db,

@@ -34,10 +34,16 @@ it('a keyed campaign answered 503 at its deadline and committed after it is not 
       ?.n as number) ?? 0;
 
   // Another session holds the campaigns table for a second: the POST waits on it.
+  let locked: () => void = () => {};
+  const isLocked = new Promise<void>((resolve) => {
+    locked = resolve;
+  });
   const held = other.begin(async (tx) => {
     await tx`lock table campaigns in access exclusive mode`;
+    locked();
     await new Promise((r) => setTimeout(r, 1000));
   });
+  await isLocked;
   const first = await post();
   expect(first.status).toBe(503);
   expect((await readProblem(first)).code).toBe('DEADLINE_EXCEEDED');
