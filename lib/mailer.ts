@@ -25,8 +25,19 @@ export interface Mailer {
    * message — so at most that many emails can have been delivered without being
    * recorded: the bound on duplicates per crash. Messages still stream concurrently
    * over the pool; only that last step is taken in turn.
+   *
+   * `markInDoubt`, when given, runs in the message's turn before its end of data is sent,
+   * and must have committed the mark of the message as "in doubt": if it throws, the
+   * message is abandoned unfinished (the server drops it) and the error is returned.
+   * `record` holds the turn until it settles; a record that must not be lost retries
+   * there, so that no other message ends its data while this one is unrecorded.
+   * A failure after the end of data went out carries `endOfDataSent: true`.
    */
-  sendAndRecord<T>(email: OutgoingEmail, record: (reply: string) => Promise<T>): Promise<T>;
+  sendAndRecord<T>(
+    email: OutgoingEmail,
+    record: (reply: string) => Promise<T>,
+    options?: { markInDoubt?: () => Promise<void> },
+  ): Promise<T>;
   /** The domain Message-IDs end with (the sender's domain). */
   readonly messageIdDomain: string;
   close(): void;
@@ -81,7 +92,7 @@ export function createMailer(
   };
   return {
     messageIdDomain: senderDomain(config.mailFrom),
-    async sendAndRecord(email, record) {
+    async sendAndRecord(email, record, options) {
       const raw = await new MailComposer({
         from: config.mailFrom,
         to: email.to,
@@ -96,11 +107,33 @@ export function createMailer(
       // only when it is this message's turn.
       const body = new PassThrough();
       body.write(raw);
+      let failedBeforeTurn = false;
       const sending = transport.sendMail({ envelope: { from, to: [email.to] }, raw: body });
-      sending.catch(() => undefined); // awaited below; refusals before the end surface there
+      sending.then(
+        () => undefined,
+        () => {
+          failedBeforeTurn = true; // a refusal before the end (RCPT TO, the connection): awaited below
+        },
+      );
       return inTurn(async () => {
+        if (!failedBeforeTurn && options?.markInDoubt) {
+          try {
+            await options.markInDoubt();
+          } catch (error) {
+            // No end of data without its mark: the unfinished message is dropped by the server.
+            body.destroy(new Error('the message was abandoned before its end of data'));
+            await sending.catch(() => undefined);
+            throw error;
+          }
+        }
+        const endOfDataSent = !failedBeforeTurn;
         body.end();
-        const info = await sending;
+        let info: Awaited<typeof sending>;
+        try {
+          info = await sending;
+        } catch (error) {
+          throw Object.assign(error as object, { endOfDataSent });
+        }
         return record(String(info.response ?? ''));
       });
     },
