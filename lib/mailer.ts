@@ -29,8 +29,12 @@ export interface Mailer {
    * `markInDoubt`, when given, runs in the message's turn before its end of data is sent,
    * and must have committed the mark of the message as "in doubt": if it throws, the
    * message is abandoned unfinished (the server drops it) and the error is returned.
-   * `record` holds the turn until it settles; a record that must not be lost retries
-   * there, so that no other message ends its data while this one is unrecorded.
+   * Without `markInDoubt`, `record` holds the turn until it settles. With it, `record` is
+   * started in the turn and awaited after it, and the next message may be marked at once:
+   * `record` and `markInDoubt` must then write through one commit group
+   * (lib/commit-group.ts), whose commits keep their order — the next mark commits with
+   * or after this record, so the bound holds per commit, not per message, and a record
+   * that cannot be written stops every later end of data until it is.
    * A failure after the end of data went out carries `endOfDataSent: true`.
    */
   sendAndRecord<T>(
@@ -106,6 +110,7 @@ export function createMailer(
       // The message is written now, but its end — after which the server may accept it —
       // only when it is this message's turn.
       const body = new PassThrough();
+      body.on('error', () => undefined); // an abandoned message ends its stream with an error; sending reports it
       body.write(raw);
       let failedBeforeTurn = false;
       const sending = transport.sendMail({ envelope: { from, to: [email.to] }, raw: body });
@@ -115,14 +120,14 @@ export function createMailer(
           failedBeforeTurn = true; // a refusal before the end (RCPT TO, the connection): awaited below
         },
       );
-      return inTurn(async () => {
+      const turn = await inTurn(async () => {
         if (!failedBeforeTurn && options?.markInDoubt) {
           try {
             await options.markInDoubt();
           } catch (error) {
             // No end of data without its mark: the unfinished message is dropped by the server.
+            // Not awaited: a message still queued for a connection settles only when one takes it.
             body.destroy(new Error('the message was abandoned before its end of data'));
-            await sending.catch(() => undefined);
             throw error;
           }
         }
@@ -134,8 +139,10 @@ export function createMailer(
         } catch (error) {
           throw Object.assign(error as object, { endOfDataSent });
         }
-        return record(String(info.response ?? ''));
+        const recorded = record(String(info.response ?? ''));
+        return options?.markInDoubt ? { recorded } : { recorded: await recorded };
       });
+      return turn.recorded;
     },
     async send(email) {
       const info = await transport.sendMail({

@@ -6,11 +6,11 @@ import { sortRoles } from '../../core/roles.ts';
 import { classifySmtpError, deliveryInDoubt, isSmtpError, RetryableSendError } from '../../core/smtp-outcome.ts';
 import type { Db } from '../../db/client.ts';
 import { delegations } from '../../db/schema/index.ts';
+import { commitGroupOf } from '../../lib/commit-group.ts';
 import type { Config } from '../../lib/config.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { Mailer } from '../../lib/mailer.ts';
 import { countEmail } from '../../lib/metrics.ts';
-import { untilDone } from '../../lib/retry.ts';
 import { delegationLinkToken, sha256Hex } from '../../lib/secrets.ts';
 import { applyTransition, systemActor } from '../delegations/transitions.ts';
 import { stopCampaign } from './stop.ts';
@@ -174,37 +174,45 @@ export async function sendOffer(
   // The mark, committed before the end of data: from here until the outcome, the server
   // may have the message. Zero rows: this attempt was overtaken or the delegation moved
   // on, so nothing is sent.
+  // Marks and outcomes of this process share commits (lib/commit-group.ts): one
+  // transaction records the outcomes received since the last and marks the next messages.
+  const group = commitGroupOf(deps.db, (error) =>
+    deps.logger.warn({ err: error }, 'send outcomes wait for the database'),
+  );
   const markInDoubt = async () => {
-    const marked = await deps.db
-      .update(delegations)
-      .set({ sendInDoubt: true })
-      .where(and(eq(delegations.id, delegationId), eq(delegations.state, 'invited'), ownAttempt))
-      .returning({ id: delegations.id });
-    if (marked.length === 0) throw new RetryableSendError('this attempt no longer holds the send');
+    const marked = await group.write(
+      async (tx) =>
+        (
+          await tx
+            .update(delegations)
+            .set({ sendInDoubt: true })
+            .where(and(eq(delegations.id, delegationId), eq(delegations.state, 'invited'), ownAttempt))
+            .returning({ id: delegations.id })
+        ).length === 1,
+    );
+    if (!marked) throw new RetryableSendError('this attempt no longer holds the send');
   };
-  // The message is out once the server answers: record it in the same turn (see
-  // Mailer.sendAndRecord), and keep trying while the database is away — holding the turn,
-  // so that no other message ends its data unrecorded meanwhile.
+  // The message is out once the server answers: its record joins the next commit, which
+  // is retried until it is written (Mailer.sendAndRecord) — no later message ends its
+  // data before it.
   const record = (reply: string) =>
-    untilDone(
-      () =>
-        applyTransition(deps.db, {
-          delegationId,
-          from: 'invited',
-          guard: ownAttempt,
-          event: 'send_succeeded',
-          actor: systemActor,
-          set: {
-            offeredAt: sql`now()`,
-            messageId,
-            smtpReply: null,
-            failureReason: null,
-            sendLeaseUntil: null,
-            sendInDoubt: false,
-          },
-          detail: { messageId, attempt: row.send_attempts, reply },
-        }),
-      (error) => deps.logger.warn({ delegationId, err: error }, 'offer email sent; its record waits for the database'),
+    group.write((tx) =>
+      applyTransition(tx, {
+        delegationId,
+        from: 'invited',
+        guard: ownAttempt,
+        event: 'send_succeeded',
+        actor: systemActor,
+        set: {
+          offeredAt: sql`now()`,
+          messageId,
+          smtpReply: null,
+          failureReason: null,
+          sendLeaseUntil: null,
+          sendInDoubt: false,
+        },
+        detail: { messageId, attempt: row.send_attempts, reply },
+      }),
     );
   let recorded: boolean;
   try {

@@ -2,6 +2,7 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RetryableSendError } from '../../../core/smtp-outcome.ts';
 import { createDb, createSql } from '../../../db/client.ts';
+import { commitGroupOf } from '../../../lib/commit-group.ts';
 import { createMailer, type Mailer } from '../../../lib/mailer.ts';
 import { sendOffer } from '../../../services/campaigns/send-offer.ts';
 import { createTestOffer, createTestPartner, waitFor } from '../../helpers/factories.ts';
@@ -179,5 +180,41 @@ describe('the bound on delivered-but-unrecorded messages (MAIL_UNCONFIRMED_MAX =
     expect(copies(['drop-always@x.example']).get('drop-always@x.example')).toBeLessThanOrEqual(2);
     const [row] = await stack.deps.sql`select state, uncertain_sends from delegations where id = ${id}`;
     expect(row).toMatchObject({ state: 'offered', uncertain_sends: 2 });
+  }, 60_000);
+});
+
+describe('group commit', () => {
+  it('records outcomes and marks the next messages together, never more than K in doubt', async () => {
+    const emails = Array.from({ length: 40 }, (_, i) => `grouped-${i}@x.example`);
+    const { campaignId, ids } = await campaignOf(emails);
+    const sql = createSql(stack.config.databaseUrl, { max: 4 });
+    const db = createDb(sql);
+    const config = { ...stack.config, mailUnconfirmedMax: 3, smtpPoolSize: 8 };
+    const mailer = createMailer(config);
+    let peak = 0;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const [row] = await stack.deps.sql`select count(*)::int as n from delegations
+          where campaign_id = ${campaignId} and send_in_doubt`;
+        peak = Math.max(peak, row?.n ?? 0);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    })();
+    try {
+      const deps = { db, config, mailer, logger: stack.deps.logger };
+      const results = await Promise.all(ids.map((id) => sendOffer(deps, id, { isFinalAttempt: false })));
+      expect(results.every((r) => r.outcome === 'sent')).toBe(true);
+    } finally {
+      sampling = false;
+      await sampler;
+      mailer.close();
+    }
+    // 40 marks and 40 outcomes, fewer commits: a commit carries several of them.
+    expect(commitGroupOf(db).commits).toBeLessThan(80);
+    expect(peak).toBeLessThanOrEqual(3);
+    const counted = copies(emails);
+    expect([...counted.values()].every((n) => n === 1)).toBe(true);
+    await sql.end();
   }, 60_000);
 });
