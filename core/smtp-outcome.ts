@@ -58,3 +58,15 @@ export function isSmtpError(error: unknown): boolean {
   const e = error as SmtpErrorLike;
   return typeof e.responseCode === 'number' || (typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code));
 }
+
+/**
+ * Whether a failed send may still have delivered its message: the end of its data went to
+ * the server and no reply came back (the connection dropped after DATA, a timeout). A
+ * reply — even a refusal — is an answer; silence after the end of data is doubt, and
+ * counts as an interrupted send (docs/adr/0005).
+ */
+export function deliveryInDoubt(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as SmtpErrorLike & { endOfDataSent?: boolean };
+  return e.endOfDataSent === true && typeof e.responseCode !== 'number';
+}

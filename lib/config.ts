@@ -204,7 +204,7 @@ export const configSchema = z
     /**
      * Emails one worker process may have delivered but not yet recorded at once — the most a
      * crash of that process can duplicate. 1 is the strictest; more trades that bound for
-     * throughput (see docs/benchmarks.md). Default 1.
+     * throughput — up to SMTP_POOL_SIZE helps, more does not (docs/adr/0026). Default 1.
      */
     MAIL_UNCONFIRMED_MAX: z.coerce.number().int().min(1).max(100).default(1),
     /** Attempts at sending one email before it counts as failed for good. Default 10. */

@@ -35,8 +35,23 @@ export interface Mailer {
    * message — so at most that many emails can have been delivered without being
    * recorded: the bound on duplicates per crash. Messages still stream concurrently
    * over the pool; only that last step is taken in turn.
+   *
+   * `markInDoubt`, when given, runs in the message's turn before its end of data is sent,
+   * and must have committed the mark of the message as "in doubt": if it throws, the
+   * message is abandoned unfinished (the server drops it) and the error is returned.
+   * Without `markInDoubt`, `record` holds the turn until it settles. With it, `record` is
+   * started in the turn and awaited after it, and the next message may be marked at once:
+   * `record` and `markInDoubt` must then write through one commit group
+   * (lib/commit-group.ts), whose commits keep their order — the next mark commits with
+   * or after this record, so the bound holds per commit, not per message, and a record
+   * that cannot be written stops every later end of data until it is.
+   * A failure after the end of data went out carries `endOfDataSent: true`.
    */
-  sendAndRecord<T>(email: OutgoingEmail, record: (reply: string) => Promise<T>): Promise<T>;
+  sendAndRecord<T>(
+    email: OutgoingEmail,
+    record: (reply: string) => Promise<T>,
+    options?: { markInDoubt?: () => Promise<void> },
+  ): Promise<T>;
   /** The domain Message-IDs end with (the sender's domain). */
   readonly messageIdDomain: string;
   close(): void;
@@ -90,7 +105,7 @@ export function createMailer(
   };
   return {
     messageIdDomain: senderDomain(config.mailFrom),
-    async sendAndRecord(email, record) {
+    async sendAndRecord(email, record, options) {
       const raw = await new MailComposer({
         from: config.mailFrom,
         to: email.to,
@@ -104,17 +119,42 @@ export function createMailer(
       // The message is written now, but its end — after which the server may accept it —
       // only when it is this message's turn.
       const body = new PassThrough();
+      body.on('error', () => undefined); // an abandoned message ends its stream with an error; sending reports it
       body.write(raw);
+      let failedBeforeTurn = false;
       const sending = transport.sendMail({
         envelope: { from: envelopeSender(email, config.mailFrom), to: [email.to] },
         raw: body,
       });
-      sending.catch(() => undefined); // awaited below; refusals before the end surface there
-      return inTurn(async () => {
+      sending.then(
+        () => undefined,
+        () => {
+          failedBeforeTurn = true; // a refusal before the end (RCPT TO, the connection): awaited below
+        },
+      );
+      const turn = await inTurn(async () => {
+        if (!failedBeforeTurn && options?.markInDoubt) {
+          try {
+            await options.markInDoubt();
+          } catch (error) {
+            // No end of data without its mark: the unfinished message is dropped by the server.
+            // Not awaited: a message still queued for a connection settles only when one takes it.
+            body.destroy(new Error('the message was abandoned before its end of data'));
+            throw error;
+          }
+        }
+        const endOfDataSent = !failedBeforeTurn;
         body.end();
-        const info = await sending;
-        return record(String(info.response ?? ''));
+        let info: Awaited<typeof sending>;
+        try {
+          info = await sending;
+        } catch (error) {
+          throw Object.assign(error as object, { endOfDataSent });
+        }
+        const recorded = record(String(info.response ?? ''));
+        return options?.markInDoubt ? { recorded } : { recorded: await recorded };
       });
+      return turn.recorded;
     },
     async send(email) {
       const info = await transport.sendMail({

@@ -37,3 +37,21 @@ export async function withTimeout<T>(ms: number, fn: () => Promise<T>): Promise<
     clearTimeout(timer);
   }
 }
+
+/**
+ * Runs `fn` until it succeeds, waiting 100 ms, 200 ms… up to 5 s between tries, and
+ * telling `onError` of each failure. For the record of an email the server has taken:
+ * while it cannot be written, the sender keeps its turn, so no other message ends its
+ * data (lib/mailer.ts) — the bound on delivered-but-unrecorded messages holds however
+ * long PostgreSQL is away.
+ */
+export async function untilDone<T>(fn: () => Promise<T>, onError: (error: unknown) => void): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      onError(error);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 100 * 2 ** (attempt - 1))));
+    }
+  }
+}

@@ -43,8 +43,16 @@ export const delegations = pgTable(
      */
     sendLeaseUntil: timestamp({ withTimezone: true }),
     /**
-     * Sends that may or may not have reached the SMTP server (the worker died holding the
-     * lease). Offer emails are resent after at most one such send; see docs/adr/0005.
+     * Set, in its own commit, just before the end of this email's data goes to the SMTP
+     * server, and cleared with the outcome: while set, the server may have the message
+     * without Mandate knowing. Only a claim that finds it set counts an interrupted send —
+     * a lease alone says the row was claimed, not that anything reached the server. At most
+     * MAIL_UNCONFIRMED_MAX rows of a process carry it at once (lib/mailer.ts).
+     */
+    sendInDoubt: boolean().notNull().default(false),
+    /**
+     * Sends that may or may not have reached the SMTP server (the attempt was in doubt and
+     * no outcome came). Offer emails are resent after at most one such send; see docs/adr/0005.
      */
     uncertainSends: integer().notNull().default(0),
     messageId: text(),

@@ -6,7 +6,7 @@ import type { Config } from '../config.ts';
  * carries campaign emails under the send rate limit, which must not slow campaign fan-out
  * or the granting of accepted delegations; `transactional-mail` carries the outbox
  * (address confirmations that expire within the hour, notifications) under a limit of its
- * own, so it never waits behind a campaign (docs/adr/0023); `maintenance` runs the
+ * own, so it never waits behind a campaign (docs/adr/0025); `maintenance` runs the
  * lifecycle scheduler.
  */
 export const queueNames = [

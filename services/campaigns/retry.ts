@@ -50,7 +50,7 @@ export async function retryFailedSends(
       // send_attempts stays as it is: it fences the send's outcome (a late result of an
       // earlier attempt must not count for the new one), and uncertain_sends keeps ADR 5's
       // "resend at most once" honest across retries.
-      set: { sendLeaseUntil: null, smtpReply: null, failureReason: null },
+      set: { sendLeaseUntil: null, sendInDoubt: false, smtpReply: null, failureReason: null },
     });
     if (ids.length > 0) {
       await recordAudit(tx, {

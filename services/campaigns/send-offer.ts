@@ -3,15 +3,15 @@ import { renderOfferEmail } from '../../core/emails/offer-email.ts';
 import { interruptedTooOften } from '../../core/interrupted-sends.ts';
 import { campaignStopReason, type PartnerRoleView } from '../../core/partner-permissions.ts';
 import { sortRoles } from '../../core/roles.ts';
-import { classifySmtpError, isSmtpError, RetryableSendError } from '../../core/smtp-outcome.ts';
+import { classifySmtpError, deliveryInDoubt, isSmtpError, RetryableSendError } from '../../core/smtp-outcome.ts';
 import type { Db } from '../../db/client.ts';
 import { delegations } from '../../db/schema/index.ts';
 import { offerReturnPath } from '../../lib/bounce-address.ts';
+import { commitGroupOf } from '../../lib/commit-group.ts';
 import type { Config } from '../../lib/config.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { Mailer } from '../../lib/mailer.ts';
 import { countEmail } from '../../lib/metrics.ts';
-import { withRetries } from '../../lib/retry.ts';
 import { delegationLinkToken, sha256Hex } from '../../lib/secrets.ts';
 import { applyTransition, systemActor } from '../delegations/transitions.ts';
 import { stopCampaign } from './stop.ts';
@@ -78,9 +78,10 @@ export async function sendOffer(
     update delegations d
     set send_attempts = d.send_attempts + 1, token_hash = ${sha256Hex(token)}, updated_at = now(),
         send_lease_until = now() + make_interval(secs => ${deps.config.leaseSeconds}),
-        -- A lease still set means the previous attempt died between claim and outcome:
-        -- its email may or may not have reached the server.
-        uncertain_sends = d.uncertain_sends + (d.send_lease_until is not null)::int
+        -- Still in doubt means the previous attempt died after its mark and before its
+        -- outcome: its email may or may not have reached the server. A lease alone does
+        -- not: the process leases many rows, and only a marked one gets its end of data.
+        uncertain_sends = d.uncertain_sends + d.send_in_doubt::int, send_in_doubt = false
     from offers o, organizations p
     where d.id = ${delegationId} and d.state = 'invited'
       and (d.send_lease_until is null or d.send_lease_until < now())
@@ -115,7 +116,7 @@ export async function sendOffer(
       guard: ownAttempt,
       event: 'send_failed',
       actor: systemActor,
-      set: { failureReason: reason, smtpReply: reply, sendLeaseUntil: null },
+      set: { failureReason: reason, smtpReply: reply, sendLeaseUntil: null, sendInDoubt: false },
       detail: { reason, reply, attempt: row.send_attempts },
     });
     return { outcome: 'failed', reason, reply };
@@ -134,6 +135,7 @@ export async function sendOffer(
         offeredAt: sql`now()`,
         messageId: offerMessageId(delegationId, deps.mailer.messageIdDomain),
         sendLeaseUntil: null,
+        sendInDoubt: false,
       },
       detail: { assumed: true, reason: 'two sends were interrupted; not resending again', attempt: row.send_attempts },
     });
@@ -170,18 +172,46 @@ export async function sendOffer(
   });
   const messageId = offerMessageId(delegationId, deps.mailer.messageIdDomain);
 
-  // The message is out once the server answers: record it in the same turn (see
-  // Mailer.sendAndRecord), and do not let a passing database error send the job back to
-  // send it again.
+  // The mark, committed before the end of data: from here until the outcome, the server
+  // may have the message. Zero rows: this attempt was overtaken or the delegation moved
+  // on, so nothing is sent.
+  // Marks and outcomes of this process share commits (lib/commit-group.ts): one
+  // transaction records the outcomes received since the last and marks the next messages.
+  const group = commitGroupOf(deps.db, (error) =>
+    deps.logger.warn({ err: error }, 'send outcomes wait for the database'),
+  );
+  const markInDoubt = async () => {
+    const marked = await group.write(
+      async (tx) =>
+        (
+          await tx
+            .update(delegations)
+            .set({ sendInDoubt: true })
+            .where(and(eq(delegations.id, delegationId), eq(delegations.state, 'invited'), ownAttempt))
+            .returning({ id: delegations.id })
+        ).length === 1,
+    );
+    if (!marked) throw new RetryableSendError('this attempt no longer holds the send');
+  };
+  // The message is out once the server answers: its record joins the next commit, which
+  // is retried until it is written (Mailer.sendAndRecord) — no later message ends its
+  // data before it.
   const record = (reply: string) =>
-    withRetries(() =>
-      applyTransition(deps.db, {
+    group.write((tx) =>
+      applyTransition(tx, {
         delegationId,
         from: 'invited',
         guard: ownAttempt,
         event: 'send_succeeded',
         actor: systemActor,
-        set: { offeredAt: sql`now()`, messageId, smtpReply: null, failureReason: null, sendLeaseUntil: null },
+        set: {
+          offeredAt: sql`now()`,
+          messageId,
+          smtpReply: null,
+          failureReason: null,
+          sendLeaseUntil: null,
+          sendInDoubt: false,
+        },
         detail: { messageId, attempt: row.send_attempts, reply },
       }),
     );
@@ -190,10 +220,14 @@ export async function sendOffer(
     recorded = await deps.mailer.sendAndRecord(
       { to: row.recipient_email, messageId, returnPath: offerReturnPath(deps.config, delegationId), ...email },
       record,
+      { markInDoubt },
     );
   } catch (error) {
-    if (!isSmtpError(error)) throw error; // the record failed after the send: the lease tells the next attempt
+    if (!isSmtpError(error)) throw error; // no end of data without its mark: nothing went out
     const failure = classifySmtpError(error);
+    // No answer after the end of data: the server may have the message. Counted as an
+    // interrupted send, so a recipient whose every attempt ends so gets at most two copies.
+    const inDoubt = deliveryInDoubt(error);
     countEmail('offer', failure.permanent ? 'rejected' : options.isFinalAttempt ? 'failed' : 'deferred');
     if (failure.permanent) return fail('The mail server refused the message', failure.reply);
     if (options.isFinalAttempt) {
@@ -201,7 +235,13 @@ export async function sendOffer(
     }
     await deps.db
       .update(delegations)
-      .set({ smtpReply: failure.reply, sendLeaseUntil: null, updatedAt: sql`now()` })
+      .set({
+        smtpReply: failure.reply,
+        sendLeaseUntil: null,
+        sendInDoubt: false,
+        uncertainSends: sql`${delegations.uncertainSends} + ${inDoubt ? 1 : 0}`,
+        updatedAt: sql`now()`,
+      })
       .where(and(eq(delegations.id, delegationId), eq(delegations.state, 'invited'), ownAttempt));
     throw new RetryableSendError(failure.reply, { cause: error });
   }

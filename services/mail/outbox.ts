@@ -62,7 +62,7 @@ export async function recordEmails(db: DbOrTx, messageIdDomain: string, list: Ne
 
 /**
  * The priority of `background` emails: BullMQ runs every job without a priority first, so an
- * email someone is waiting for never queues behind a sweep's burst (docs/adr/0023).
+ * email someone is waiting for never queues behind a sweep's burst (docs/adr/0025).
  */
 export const BACKGROUND_EMAIL_PRIORITY = 10;
 

@@ -9,8 +9,22 @@ import net from 'node:net';
  *   left waiting; held bytes cross when it heals, as TCP's retransmits would deliver them.
  * - `slow`: every chunk waits `delayMs` before it crosses.
  * - `one-way`: requests reach the server, nothing comes back (held, as in a blackhole).
+ * - `pg-starting-up`: resets the connections open now, then answers every new one as a
+ *   PostgreSQL server that is restarting does (FATAL 57P03): each query fails at once.
  */
-export type FaultMode = 'pass' | 'refuse' | 'reset' | 'blackhole' | 'slow' | 'one-way';
+export type FaultMode = 'pass' | 'refuse' | 'reset' | 'blackhole' | 'slow' | 'one-way' | 'pg-starting-up';
+
+/** SSLRequest's code in the PostgreSQL protocol; the answer `N` declines it. */
+const PG_SSL_REQUEST = 80877103;
+
+/** A PostgreSQL ErrorResponse: FATAL 57P03, "the database system is starting up". */
+function pgStartingUp(): Buffer {
+  const fields = Buffer.from('SFATAL\0VFATAL\0C57P03\0Mthe database system is starting up\0\0', 'latin1');
+  const header = Buffer.alloc(5);
+  header.write('E', 0, 'latin1');
+  header.writeInt32BE(fields.length + 4, 1);
+  return Buffer.concat([header, fields]);
+}
 
 export interface FaultProxy {
   port: number;
@@ -61,6 +75,14 @@ export async function startFaultProxy(target: { host: string; port: number }): P
       client.resetAndDestroy();
       return;
     }
+    if (mode === 'pg-starting-up') {
+      client.on('error', () => {});
+      client.on('data', (chunk: Buffer) => {
+        if (chunk.length === 8 && chunk.readInt32BE(4) === PG_SSL_REQUEST) client.write('N');
+        else client.end(pgStartingUp());
+      });
+      return;
+    }
     const pair: Pair = { client, upstream: null, held: { up: [], down: [] } };
     pairs.add(pair);
     client.on('data', (chunk: Buffer) => {
@@ -95,13 +117,13 @@ export async function startFaultProxy(target: { host: string; port: number }): P
     },
     set(next, options = {}) {
       delayMs = options.delayMs ?? delayMs;
-      if (next === 'reset' || next === 'refuse') {
+      if (next === 'reset' || next === 'refuse' || next === 'pg-starting-up') {
         for (const pair of [...pairs]) {
           pair.client.resetAndDestroy();
           pair.upstream?.destroy();
         }
         pairs.clear();
-        mode = next === 'reset' ? 'pass' : 'refuse';
+        mode = next === 'reset' ? 'pass' : next;
         return;
       }
       mode = next;

@@ -67,4 +67,37 @@ describe('Mailer.sendAndRecord', () => {
     ]);
     expect(sent.every((m) => m.from === 'no-reply@test.example')).toBe(true);
   });
+
+  it('abandons a message whose in-doubt mark cannot be written: the server never gets it', async () => {
+    const mailer = createMailer({
+      smtpUrl: sink.url,
+      smtpPoolSize: 2,
+      mailFrom: 'Mandate <no-reply@test.example>',
+      mailUnconfirmedMax: 1,
+    });
+    const email = (i: number) => ({
+      to: `mark${i}@client.example`,
+      subject: 's',
+      text: 't',
+      html: '<p>t</p>',
+      messageId: `<mark.${i}@test.example>`,
+    });
+    try {
+      const results = await Promise.allSettled(
+        [0, 1, 2, 3].map((i) =>
+          mailer.sendAndRecord(email(i), async () => 'recorded', {
+            markInDoubt: async () => {
+              if (i % 2 === 0) throw new Error('the database is away');
+            },
+          }),
+        ),
+      );
+      expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled', 'rejected', 'fulfilled']);
+      await new Promise((r) => setTimeout(r, 300));
+      const got = sink.messages.map((m) => m.messageId).filter((id) => id?.startsWith('<mark.'));
+      expect(got.sort()).toEqual(['<mark.1@test.example>', '<mark.3@test.example>']);
+    } finally {
+      mailer.close();
+    }
+  });
 });

@@ -76,9 +76,9 @@ describe('sending is claimed', () => {
     const mailer = createMailer(stack.config);
     try {
       const deps = { db: stack.deps.db, config: stack.config, mailer, logger: stack.deps.logger };
-      // An attempt died holding the lease (claimed, then killed before recording anything).
+      // An attempt died in doubt (its end of data may have gone out, nothing was recorded).
       await stack.deps
-        .sql`update delegations set send_attempts = 1, send_lease_until = now() - interval '1 second' where id = ${id}`;
+        .sql`update delegations set send_attempts = 1, send_in_doubt = true, send_lease_until = now() - interval '1 second' where id = ${id}`;
       const before = sink.messages.length;
       expect((await sendOffer(deps, id, { isFinalAttempt: false })).outcome).toBe('sent');
       expect(sink.messages.length - before).toBe(1);
@@ -89,7 +89,7 @@ describe('sending is claimed', () => {
       // The same again, a second time: no third copy.
       const other = await delegationFor('interrupted-twice@x.example');
       await stack.deps
-        .sql`update delegations set send_attempts = 2, uncertain_sends = 1, send_lease_until = now() - interval '1 second' where id = ${other}`;
+        .sql`update delegations set send_attempts = 2, uncertain_sends = 1, send_in_doubt = true, send_lease_until = now() - interval '1 second' where id = ${other}`;
       const beforeSecond = sink.messages.length;
       expect(await sendOffer(deps, other, { isFinalAttempt: false })).toEqual({ outcome: 'skipped', state: 'offered' });
       expect(sink.messages.length).toBe(beforeSecond);

@@ -1,0 +1,1 @@
+ALTER TABLE "delegations" ADD COLUMN "send_in_doubt" boolean DEFAULT false NOT NULL;
