@@ -152,7 +152,7 @@ export const configSchema = z
     /** Sender of every email, e.g. `Mandate <no-reply@example.com>`. */
     MAIL_FROM: z.string().min(3).default('Mandate <no-reply@localhost>'),
     /**
-     * Domain of the per-message return paths of offer emails (`<delegation id>-<tag>@domain`,
+     * Domain of the per-send return paths of offer emails (`<delegation id>.<attempt>-<tag>@domain`,
      * the tag an HMAC under LINK_SECRET), so a bounce that comes back later names its
      * delegation. Its MX must point at the bounce listener (BOUNCE_SMTP_PORT; README). Unset:
      * offer emails go out with MAIL_FROM's address as return path, and later bounces are not read.

@@ -72,18 +72,18 @@ export async function startBounceListener(deps: BounceListenerDeps): Promise<Bou
       stream.on('error', callback);
       stream.on('end', () => {
         // The envelope holds only the recipients onRcptTo accepted.
-        const delegationIds = session.envelope.rcptTo.flatMap((r) => {
+        const targets = session.envelope.rcptTo.flatMap((r) => {
           const reading = readBounceAddress(deps.config.linkSecret, domain, r.address);
-          return reading.ok ? [reading.delegationId] : [];
+          return reading.ok ? [{ delegationId: reading.delegationId, attempt: reading.attempt }] : [];
         });
         if (stream.sizeExceeded) {
           countBounce('oversized');
           return callback(reply(552, '5.3.4 Message too big for this server'));
         }
-        receiveBounce({ db: deps.db, logger }, { raw: Buffer.concat(chunks), delegationIds }).then(
+        receiveBounce({ db: deps.db, logger }, { raw: Buffer.concat(chunks), targets }).then(
           () => callback(),
           (error: unknown) => {
-            logger.warn({ err: error, delegationIds }, 'bounce report not recorded; the sender will try again');
+            logger.warn({ err: error, targets }, 'bounce report not recorded; the sender will try again');
             callback(reply(451, '4.3.0 Could not record the report now; try again later'));
           },
         );

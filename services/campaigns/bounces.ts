@@ -14,11 +14,17 @@ export interface BounceDeps {
   logger: Logger;
 }
 
-/** What the listener received: the raw message and the delegations its recipients name. */
+/** One send a report is about: a delegation and the attempt its bounce address names. */
+export interface BounceTarget {
+  delegationId: string;
+  attempt: number;
+}
+
+/** What the listener received: the raw message and the sends its recipients name. */
 export interface ReceivedBounce {
   raw: Buffer;
   /** From the bounce addresses it was sent to (lib/bounce-address.ts), already checked. */
-  delegationIds: string[];
+  targets: BounceTarget[];
 }
 
 /** The reason a delegation failed through a bounce, beside the server's own reply. */
@@ -48,13 +54,14 @@ export async function readBounceReport(raw: Buffer): Promise<{ report: DeliveryS
 /**
  * Keeps one report about one delegation's offer email, once: a permanent failure moves a
  * delegation still waiting for its answer (invited, offered) to `failed` with the server's
- * reply, as a `bounced` event in the same transaction; a delay, or a failure reported after
- * the client answered (the state machine's rule: an answer stands), is kept and changes
- * nothing. The same report again (the relay did not hear our reply) is a duplicate.
+ * reply, as a `bounced` event in the same transaction — if it is about the delegation's
+ * latest send (`attempt` = `send_attempts`). A delay, a failure reported after the client
+ * answered (the state machine's rule: an answer stands), or one about an earlier send (a
+ * late report after `retry_send`, or a replay) is kept and changes nothing. The same report again (the relay did not hear our reply) is a duplicate.
  */
 export async function recordBounce(
   db: Db,
-  input: { delegationId: string; reportKey: string; report: DeliveryStatus },
+  input: BounceTarget & { reportKey: string; report: DeliveryStatus },
 ): Promise<BounceOutcome> {
   const recipient = decisiveRecipient(input.report);
   if (!recipient) return 'ignored';
@@ -63,7 +70,7 @@ export async function recordBounce(
   return db.transaction(async (tx) => {
     // Locked, so the report and a client's answer are ordered: one of them comes first.
     const [current] = await tx
-      .select({ state: delegations.state })
+      .select({ state: delegations.state, sendAttempts: delegations.sendAttempts })
       .from(delegations)
       .where(eq(delegations.id, input.delegationId))
       .for('update');
@@ -86,7 +93,7 @@ export async function recordBounce(
       .returning({ id: delegationBounces.id });
     if (!kept) return 'duplicate';
     if (kind === 'delayed') return 'delayed';
-    if (!canTransition(current.state, 'bounced')) return 'kept';
+    if (input.attempt !== current.sendAttempts || !canTransition(current.state, 'bounced')) return 'kept';
     const reply = recipient.diagnostic ?? `status ${recipient.status}`;
     await applyTransition(tx, {
       delegationId: input.delegationId,
@@ -119,14 +126,14 @@ export async function receiveBounce(deps: BounceDeps, input: ReceivedBounce): Pr
   const read = await readBounceReport(input.raw);
   if (!read) {
     countBounce('unparseable');
-    deps.logger.info({ delegationIds: input.delegationIds }, 'bounce listener: not a delivery status report; dropped');
+    deps.logger.info({ targets: input.targets }, 'bounce listener: not a delivery status report; dropped');
     return ['unparseable'];
   }
   const outcomes: BounceOutcome[] = [];
-  for (const delegationId of input.delegationIds) {
-    const outcome = await recordBounce(deps.db, { delegationId, ...read });
+  for (const target of input.targets) {
+    const outcome = await recordBounce(deps.db, { ...target, ...read });
     countBounce(outcome);
-    deps.logger.info({ delegationId, outcome }, 'bounce report received');
+    deps.logger.info({ ...target, outcome }, 'bounce report received');
     outcomes.push(outcome);
   }
   return outcomes;

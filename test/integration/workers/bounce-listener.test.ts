@@ -58,7 +58,8 @@ async function offered(emails: string[]): Promise<Map<string, string>> {
   return new Map(rows.map((r) => [r.recipient_email as string, r.id as string]));
 }
 
-const returnPath = (delegationId: string) => bounceAddress(stack.config.linkSecret, domain, delegationId);
+const returnPath = (delegationId: string, attempt = 1) =>
+  bounceAddress(stack.config.linkSecret, domain, delegationId, attempt);
 const delegation = async (id: string) => {
   const response = await stack.request(`/v1/delegations/${id}`, { token });
   return (await response.json()) as {
@@ -149,12 +150,41 @@ describe('bounces that come back later', () => {
     expect(await kept(id)).toEqual([{ kind: 'permanent', status: '5.2.1', failed_delegation: false }]);
   });
 
+  it('after a retry, keeps a late report of the first send and fails the delegation only on a report of the resend', async () => {
+    const ids = await offered(['retried@client.example']);
+    const id = ids.get('retried@client.example') as string;
+    const first = returnPath(id, 1);
+    const report = (to: string) => bounceReport({ to, recipient: 'retried@client.example', status: '5.1.1' });
+    expect(await deliverBounce(port, first, report(first))).toMatch(/^250/);
+    expect((await delegation(id)).state).toBe('failed');
+    // retry_send, and the resend (attempt 2) is out again.
+    const owner = await stack.deps.sql`select campaign_id from delegations where id = ${id}`;
+    const retried = await stack.request(`/v1/campaigns/${owner[0]?.campaign_id}/retry-failed`, {
+      method: 'POST',
+      token,
+      json: { delegationIds: [id] },
+    });
+    expect(retried.status).toBeLessThan(300);
+    await waitFor(async () => (await delegation(id)).state === 'offered');
+    const resent = sink.messages.filter((m) => m.to.includes('retried@client.example'));
+    expect(resent.map((m) => m.from)).toEqual([first, returnPath(id, 2)]);
+
+    // A late report of the first send, or that report replayed: kept, the delegation stays offered.
+    expect(await deliverBounce(port, first, report(first))).toMatch(/^250/);
+    expect((await delegation(id)).state).toBe('offered');
+    expect(await kept(id)).toHaveLength(2);
+
+    const second = returnPath(id, 2);
+    expect(await deliverBounce(port, second, report(second))).toMatch(/^250/);
+    expect((await delegation(id)).state).toBe('failed');
+  });
+
   it('refuses forged and foreign addresses at RCPT TO, and counts them', async () => {
     const ids = await offered(['target@client.example']);
     const id = ids.get('target@client.example') as string;
     const forgedBefore = await bounceCount('forged');
     const foreignBefore = await bounceCount('foreign');
-    const forged = `${id}-00000000000000000000@${domain}`;
+    const forged = `${id}.1-00000000000000000000@${domain}`;
     const raw = bounceReport({ to: forged, recipient: 'target@client.example', status: '5.1.1' });
     await expect(deliverBounce(port, forged, raw)).rejects.toMatchObject({ responseCode: 550 });
     await expect(deliverBounce(port, 'someone@elsewhere.example', raw)).rejects.toMatchObject({ responseCode: 550 });
