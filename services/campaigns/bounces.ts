@@ -1,7 +1,13 @@
 import { eq } from 'drizzle-orm';
 import { simpleParser } from 'mailparser';
 import { canTransition } from '../../core/delegation-machine.ts';
-import { bounceKind, type DeliveryStatus, decisiveRecipient, parseDeliveryStatus } from '../../core/delivery-status.ts';
+import {
+  bounceKind,
+  type DeliveryStatus,
+  decisiveRecipient,
+  parseDeliveryStatus,
+  provesFailure,
+} from '../../core/delivery-status.ts';
 import type { Db } from '../../db/client.ts';
 import { delegationBounces, delegations } from '../../db/schema/index.ts';
 import type { Logger } from '../../lib/logger.ts';
@@ -54,8 +60,10 @@ export async function readBounceReport(raw: Buffer): Promise<{ report: DeliveryS
 /**
  * Keeps one report about one delegation's offer email, once: a permanent failure moves a
  * delegation still waiting for its answer (invited, offered) to `failed` with the server's
- * reply, as a `bounced` event in the same transaction — if it is about the delegation's
- * latest send (`attempt` = `send_attempts`). A delay, a failure reported after the client
+ * reply, as a `bounced` event in the same transaction — if it names the delegation's
+ * recipient (Final- or Original-Recipient), says Action `failed`, and is about the
+ * delegation's latest send (`attempt` = `send_attempts`). A delay, a report about another
+ * address (an alias's or a forward's target), a 5.x.x with another Action, a failure reported after the client
  * answered (the state machine's rule: an answer stands), or one about an earlier send (a
  * late report after `retry_send`, or a replay) is kept and changes nothing. The same report again (the relay did not hear our reply) is a duplicate.
  */
@@ -63,20 +71,25 @@ export async function recordBounce(
   db: Db,
   input: BounceTarget & { reportKey: string; report: DeliveryStatus },
 ): Promise<BounceOutcome> {
-  const recipient = decisiveRecipient(input.report);
-  if (!recipient) return 'ignored';
-  const kind = bounceKind(recipient);
-  if (kind === 'other') return 'ignored';
   return db.transaction(async (tx) => {
     // Locked, so the report and a client's answer are ordered: one of them comes first.
     const [current] = await tx
-      .select({ state: delegations.state, sendAttempts: delegations.sendAttempts })
+      .select({
+        state: delegations.state,
+        sendAttempts: delegations.sendAttempts,
+        recipientEmail: delegations.recipientEmail,
+      })
       .from(delegations)
       .where(eq(delegations.id, input.delegationId))
       .for('update');
     // A valid tag for a delegation that is not there (another instance's key, a restored
     // database): nothing to keep it against.
     if (!current) return 'forged';
+    const decisive = decisiveRecipient(input.report, current.recipientEmail);
+    if (!decisive) return 'ignored';
+    const { recipient, aboutRecipient } = decisive;
+    const kind = bounceKind(recipient);
+    if (kind === 'other') return 'ignored';
     const [kept] = await tx
       .insert(delegationBounces)
       .values({
@@ -93,7 +106,13 @@ export async function recordBounce(
       .returning({ id: delegationBounces.id });
     if (!kept) return 'duplicate';
     if (kind === 'delayed') return 'delayed';
-    if (input.attempt !== current.sendAttempts || !canTransition(current.state, 'bounced')) return 'kept';
+    // Only a report that proves this send failed for this recipient fails the delegation.
+    const fails =
+      aboutRecipient &&
+      provesFailure(recipient) &&
+      input.attempt === current.sendAttempts &&
+      canTransition(current.state, 'bounced');
+    if (!fails) return 'kept';
     const reply = recipient.diagnostic ?? `status ${recipient.status}`;
     await applyTransition(tx, {
       delegationId: input.delegationId,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bounceKind, decisiveRecipient, parseDeliveryStatus } from '../../core/delivery-status.ts';
+import { bounceKind, decisiveRecipient, parseDeliveryStatus, provesFailure } from '../../core/delivery-status.ts';
 
 // The part as Postfix writes it (bounce(8)), with a folded Diagnostic-Code.
 const postfix = [
@@ -25,6 +25,7 @@ describe('parseDeliveryStatus (RFC 3464 §2)', () => {
       recipients: [
         {
           finalRecipient: 'pat@client.example',
+          originalRecipient: 'pat@client.example',
           action: 'failed',
           status: '5.1.1',
           diagnostic:
@@ -46,7 +47,36 @@ describe('parseDeliveryStatus (RFC 3464 §2)', () => {
       'Reporting-MTA: dns; r\n\nFinal-Recipient: rfc822; a@x\nAction: delayed\nStatus: 4.4.1\n\nFinal-Recipient: rfc822; b@x\nAction: failed\nStatus: 5.2.2 (mailbox full)\n',
     );
     expect(report?.recipients.map((r) => r.status)).toEqual(['4.4.1', '5.2.2']);
-    expect(report && decisiveRecipient(report)?.finalRecipient).toBe('b@x');
+    expect(report && decisiveRecipient(report, 'b@x')?.recipient.finalRecipient).toBe('b@x');
+  });
+
+  it('counts only the blocks naming the address the message was sent to, by Final- or Original-Recipient', () => {
+    const report = parseDeliveryStatus(
+      'Reporting-MTA: dns; r\n\nFinal-Recipient: rfc822; <Pat@Client.example>\nAction: delivered\nStatus: 2.0.0\n\nFinal-Recipient: rfc822; forward-target@elsewhere.example\nAction: failed\nStatus: 5.1.1\n',
+    );
+    if (!report) throw new Error('not parsed');
+    // The forward's target bounced; the block about pat says delivered.
+    expect(decisiveRecipient(report, 'pat@client.example')).toMatchObject({
+      aboutRecipient: true,
+      recipient: { finalRecipient: 'pat@client.example', status: '2.0.0' },
+    });
+    // A report naming no block of ours: its most serious block, marked as not about us.
+    expect(decisiveRecipient(report, 'someone@client.example')).toMatchObject({
+      aboutRecipient: false,
+      recipient: { finalRecipient: 'forward-target@elsewhere.example' },
+    });
+    const byOriginal = parseDeliveryStatus(
+      'Reporting-MTA: dns; r\n\nFinal-Recipient: rfc822; mailbox-7@store.example\nOriginal-Recipient: rfc822;pat@client.example\nAction: failed\nStatus: 5.2.1\n',
+    );
+    expect(byOriginal && decisiveRecipient(byOriginal, 'PAT@client.example')?.aboutRecipient).toBe(true);
+  });
+
+  it('takes only Action failed with a 5.x.x status as proof of a failure', () => {
+    expect(provesFailure({ action: 'failed', status: '5.1.1' })).toBe(true);
+    for (const action of ['delivered', 'relayed', 'expanded', 'delayed', null]) {
+      expect(provesFailure({ action, status: '5.1.1' })).toBe(false);
+    }
+    expect(provesFailure({ action: 'failed', status: '4.4.1' })).toBe(false);
   });
 
   it.each([

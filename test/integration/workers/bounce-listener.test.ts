@@ -70,7 +70,8 @@ const delegation = async (id: string) => {
   };
 };
 const kept = async (id: string) =>
-  stack.deps.sql`select kind, status, failed_delegation from delegation_bounces where delegation_id = ${id}`;
+  stack.deps
+    .sql`select kind, status, failed_delegation from delegation_bounces where delegation_id = ${id} order by id`;
 
 async function bounceCount(outcome: string): Promise<number> {
   const metric = await metricsRegistry.getSingleMetric('mandate_bounces_total')?.get();
@@ -176,6 +177,31 @@ describe('bounces that come back later', () => {
 
     const second = returnPath(id, 2);
     expect(await deliverBounce(port, second, report(second))).toMatch(/^250/);
+    expect((await delegation(id)).state).toBe('failed');
+  });
+
+  it('keeps, and fails nothing on, a report about another address or whose Action is not failed', async () => {
+    const ids = await offered(['alias@client.example']);
+    const id = ids.get('alias@client.example') as string;
+    const to = returnPath(id);
+    // The alias expanded to a mailbox that bounced; the offer reached the alias itself.
+    const expansion = bounceReport({
+      to,
+      recipient: 'alias@client.example',
+      finalRecipient: 'old-mailbox@forward.example',
+      status: '5.1.1',
+    });
+    expect(await deliverBounce(port, to, expansion)).toMatch(/^250/);
+    const relayed = bounceReport({ to, recipient: 'alias@client.example', status: '5.0.0', action: 'relayed' });
+    expect(await deliverBounce(port, to, relayed)).toMatch(/^250/);
+    expect((await delegation(id)).state).toBe('offered');
+    expect(await kept(id)).toEqual([
+      { kind: 'permanent', status: '5.1.1', failed_delegation: false },
+      { kind: 'permanent', status: '5.0.0', failed_delegation: false },
+    ]);
+    // The address written in another case still names it.
+    const upper = bounceReport({ to, recipient: 'ALIAS@Client.Example', status: '5.1.1' });
+    expect(await deliverBounce(port, to, upper)).toMatch(/^250/);
     expect((await delegation(id)).state).toBe('failed');
   });
 
