@@ -35,6 +35,32 @@ export type KeptBounceKind = (typeof keptBounceKinds)[number];
 /** What a report means for Mandate: one it keeps, or nothing to do (delivered, relayed…). */
 export type BounceKind = KeptBounceKind | 'other';
 
+/** Longest diagnostic kept, as for a refusal at send time (core/smtp-outcome.ts). */
+export const MAX_DIAGNOSTIC_CHARS = 1000;
+/** Longest other field kept: a host name or an address is far shorter. */
+export const MAX_FIELD_CHARS = 255;
+
+// C0 and C1 controls (a tab or line break becomes a space first), DEL, and the bidi marks,
+// embeddings, overrides and isolates that make shown text read other than it is stored.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
+const unsafeChars = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * A value written by someone else's server, made safe to store and show: whitespace runs
+ * (tabs, line breaks) one space, control and bidi characters (NUL too: PostgreSQL's text
+ * refuses it) removed, cut to `max` characters. Null when nothing is left.
+ */
+export function cleanReportText(value: string | null | undefined, max: number): string | null {
+  if (value == null) return null;
+  const clean = value
+    .replace(/[\t\r\n]+/g, ' ')
+    .replace(unsafeChars, '')
+    .trim()
+    .slice(0, max)
+    .trim();
+  return clean === '' ? null : clean;
+}
+
 /** Largest part read: a real report is a few hundred bytes per recipient. */
 const MAX_PART_CHARS = 64 * 1024;
 const statusPattern = /^([245])\.\d{1,3}\.\d{1,3}$/;
@@ -102,13 +128,13 @@ export function parseDeliveryStatus(text: string): DeliveryStatus | null {
     recipients.push({
       finalRecipient: addressOf(block.get('final-recipient')),
       originalRecipient: addressOf(block.get('original-recipient')),
-      action: block.get('action')?.toLowerCase() ?? null,
+      action: cleanReportText(block.get('action'), MAX_FIELD_CHARS)?.toLowerCase() ?? null,
       status,
-      diagnostic: withoutType(block.get('diagnostic-code')),
-      remoteMta: withoutType(block.get('remote-mta')),
+      diagnostic: cleanReportText(withoutType(block.get('diagnostic-code')), MAX_DIAGNOSTIC_CHARS),
+      remoteMta: cleanReportText(withoutType(block.get('remote-mta')), MAX_FIELD_CHARS),
     });
   }
-  return { reportingMta: withoutType(first.get('reporting-mta')), recipients };
+  return { reportingMta: cleanReportText(withoutType(first.get('reporting-mta')), MAX_FIELD_CHARS), recipients };
 }
 
 /** What one recipient's status means: 5.x.x permanent, 4.x.x a delay, 2.x.x nothing to do. */

@@ -254,6 +254,10 @@ export const configSchema = z
      * kept after its end; the delegation row itself stays. Default 365.
      */
     DELEGATION_EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(365),
+    /**
+     * Days a bounce report (delegation_bounces) is kept after it was received. Default 90.
+     */
+    BOUNCE_REPORT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(90),
     /** Days an expiry notice's claim is kept after the end date it was for. Default 30. */
     EXPIRY_NOTICE_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(30),
     /** Days an unconfirmed sign-up (with its password hash) is kept after it expired or was used. Default 7. */
@@ -436,6 +440,7 @@ export const configSchema = z
       operationRetentionDays: env.OPERATION_RETENTION_DAYS,
       delegationEventRetentionDays: env.DELEGATION_EVENT_RETENTION_DAYS,
       expiryNoticeRetentionDays: env.EXPIRY_NOTICE_RETENTION_DAYS,
+      bounceReportRetentionDays: env.BOUNCE_REPORT_RETENTION_DAYS,
       signupRetentionDays: env.SIGNUP_RETENTION_DAYS,
       devMailRetentionDays: env.DEV_MAIL_RETENTION_DAYS,
       migrationAttempts: env.DATABASE_MIGRATION_ATTEMPTS,

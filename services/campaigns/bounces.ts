@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { count, eq } from 'drizzle-orm';
 import { simpleParser } from 'mailparser';
 import { canTransition } from '../../core/delegation-machine.ts';
 import {
@@ -9,6 +9,7 @@ import {
   provesFailure,
 } from '../../core/delivery-status.ts';
 import type { Db } from '../../db/client.ts';
+import { isDataError } from '../../db/errors.ts';
 import { delegationBounces, delegations } from '../../db/schema/index.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { type BounceOutcome, countBounce } from '../../lib/metrics.ts';
@@ -34,13 +35,21 @@ export interface ReceivedBounce {
 }
 
 /** The reason a delegation failed through a bounce, beside the server's own reply. */
+/**
+ * Reports kept per delegation. One offer email gets one or two real reports (a delay, then
+ * the failure) per send; past this, a sender that keeps writing reports to one address
+ * (anyone who saw it) would only fill the table. A report that fails the delegation is
+ * always kept.
+ */
+export const MAX_REPORTS_PER_DELEGATION = 20;
+
 export const BOUNCED_REASON = 'A mail server refused the offer email after it had been sent (a bounce report)';
 
 /**
  * Reads the report of a delivery status notification (RFC 3464: a multipart/report whose
  * message/delivery-status part mailparser hands over whole) and the key that makes it
- * once-only: its Message-ID, or the SHA-256 of the whole message when it has none. Null
- * when it is not one.
+ * once-only: the SHA-256 of its Message-ID (a fixed length, whatever the sender wrote), or
+ * of the whole message when it has none. Null when it is not one.
  */
 export async function readBounceReport(raw: Buffer): Promise<{ report: DeliveryStatus; reportKey: string } | null> {
   let parsed: Awaited<ReturnType<typeof simpleParser>>;
@@ -54,7 +63,10 @@ export async function readBounceReport(raw: Buffer): Promise<{ report: DeliveryS
   );
   const report = part ? parseDeliveryStatus(part.content.toString('utf8')) : null;
   if (!report) return null;
-  return { report, reportKey: parsed.messageId ?? `sha256:${sha256Hex(raw.toString('latin1'))}` };
+  const reportKey = parsed.messageId
+    ? `message-id:${sha256Hex(parsed.messageId)}`
+    : `sha256:${sha256Hex(raw.toString('latin1'))}`;
+  return { report, reportKey };
 }
 
 /**
@@ -90,6 +102,20 @@ export async function recordBounce(
     const { recipient, aboutRecipient } = decisive;
     const kind = bounceKind(recipient);
     if (kind === 'other') return 'ignored';
+    // Only a report that proves this send failed for this recipient fails the delegation.
+    const fails =
+      kind === 'permanent' &&
+      aboutRecipient &&
+      provesFailure(recipient) &&
+      input.attempt === current.sendAttempts &&
+      canTransition(current.state, 'bounced');
+    if (!fails) {
+      const [kept] = await tx
+        .select({ n: count() })
+        .from(delegationBounces)
+        .where(eq(delegationBounces.delegationId, input.delegationId));
+      if ((kept?.n ?? 0) >= MAX_REPORTS_PER_DELEGATION) return 'capped';
+    }
     const [kept] = await tx
       .insert(delegationBounces)
       .values({
@@ -106,12 +132,6 @@ export async function recordBounce(
       .returning({ id: delegationBounces.id });
     if (!kept) return 'duplicate';
     if (kind === 'delayed') return 'delayed';
-    // Only a report that proves this send failed for this recipient fails the delegation.
-    const fails =
-      aboutRecipient &&
-      provesFailure(recipient) &&
-      input.attempt === current.sendAttempts &&
-      canTransition(current.state, 'bounced');
     if (!fails) return 'kept';
     const reply = recipient.diagnostic ?? `status ${recipient.status}`;
     await applyTransition(tx, {
@@ -150,7 +170,14 @@ export async function receiveBounce(deps: BounceDeps, input: ReceivedBounce): Pr
   }
   const outcomes: BounceOutcome[] = [];
   for (const target of input.targets) {
-    const outcome = await recordBounce(deps.db, { ...target, ...read });
+    const outcome = await recordBounce(deps.db, { ...target, ...read }).catch((error: unknown) => {
+      // Data the database refuses (SQLSTATE class 22 data exception, 54 limit exceeded) is
+      // refused again on every retry: drop it (the listener answers 250) rather than have
+      // the sender retry for days. Anything else may pass later: rethrown, answered 451.
+      if (!isDataError(error)) throw error;
+      deps.logger.warn({ err: error, ...target }, 'bounce report refused by the database as data; dropped');
+      return 'invalid' as const;
+    });
     countBounce(outcome);
     deps.logger.info({ ...target, outcome }, 'bounce report received');
     outcomes.push(outcome);

@@ -71,6 +71,28 @@ describe('parseDeliveryStatus (RFC 3464 §2)', () => {
     expect(byOriginal && decisiveRecipient(byOriginal, 'PAT@client.example')?.aboutRecipient).toBe(true);
   });
 
+  it('keeps report text safe to store and show: no control or bidi characters, bounded lengths', () => {
+    const report = parseDeliveryStatus(
+      [
+        `Reporting-MTA: dns; relay\u0000.example\u202e${'r'.repeat(400)}`,
+        '',
+        'Final-Recipient: rfc822; pat@client.example',
+        'Action: failed\u0085',
+        'Status: 5.1.1',
+        `Remote-MTA: dns; mx\u0007.client.example`,
+        `Diagnostic-Code: smtp; 550 \u001b[31mno\u2066 such\tuser ${'x'.repeat(3000)}`,
+        '',
+      ].join('\n'),
+    );
+    const recipient = report?.recipients[0];
+    expect(report?.reportingMta).toMatch(/^relay\.exampler+$/);
+    expect(report?.reportingMta).toHaveLength(255);
+    expect(recipient?.action).toBe('failed');
+    expect(recipient?.remoteMta).toBe('mx.client.example');
+    expect(recipient?.diagnostic?.startsWith('550 [31mno such user xxx')).toBe(true);
+    expect(recipient?.diagnostic).toHaveLength(1000);
+  });
+
   it('takes only Action failed with a 5.x.x status as proof of a failure', () => {
     expect(provesFailure({ action: 'failed', status: '5.1.1' })).toBe(true);
     for (const action of ['delivered', 'relayed', 'expanded', 'delayed', null]) {

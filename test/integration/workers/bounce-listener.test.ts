@@ -205,6 +205,29 @@ describe('bounces that come back later', () => {
     expect((await delegation(id)).state).toBe('failed');
   });
 
+  it('keeps at most 20 reports per delegation, keyed on the SHA-256 of their Message-ID; a failure still counts past them', async () => {
+    const ids = await offered(['noisy@client.example']);
+    const id = ids.get('noisy@client.example') as string;
+    const to = returnPath(id);
+    const cappedBefore = await bounceCount('capped');
+    for (let i = 0; i < 22; i++) {
+      const raw = bounceReport({ to, recipient: 'noisy@client.example', status: '4.4.1', messageId: `<n${i}@x>` });
+      expect(await deliverBounce(port, to, raw)).toMatch(/^250/);
+    }
+    expect(await kept(id)).toHaveLength(20);
+    expect(await bounceCount('capped')).toBe(cappedBefore + 2);
+    const keys = await stack.deps.sql`select report_key from delegation_bounces where delegation_id = ${id}`;
+    expect(keys.every((k) => /^message-id:[0-9a-f]{64}$/.test(k.report_key as string))).toBe(true);
+    const failure = bounceReport({ to, recipient: 'noisy@client.example', status: '5.1.1' });
+    expect(await deliverBounce(port, to, failure)).toMatch(/^250/);
+    expect((await delegation(id)).state).toBe('failed');
+    expect(await kept(id)).toHaveLength(21);
+    // Final, and at the cap: nothing more is stored.
+    const late = bounceReport({ to, recipient: 'noisy@client.example', status: '5.1.1' });
+    expect(await deliverBounce(port, to, late)).toMatch(/^250/);
+    expect(await kept(id)).toHaveLength(21);
+  });
+
   it('refuses forged and foreign addresses at RCPT TO, and counts them', async () => {
     const ids = await offered(['target@client.example']);
     const id = ids.get('target@client.example') as string;
