@@ -165,9 +165,10 @@ export const configSchema = z
       .optional(),
     /**
      * Port of the bounce listener (an SMTP server for MAIL_BOUNCE_DOMAIN only) that worker
-     * processes run; 25 behind the MX. Unset: no listener. Needs MAIL_BOUNCE_DOMAIN.
+     * processes run; 25 behind the MX. Unset: no listener. Needs MAIL_BOUNCE_DOMAIN. 1–65535:
+     * 0 (any free port) would put the listener where no MX points.
      */
-    BOUNCE_SMTP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+    BOUNCE_SMTP_PORT: z.coerce.number().int().min(1).max(65535).optional(),
     /** Interface the bounce listener binds to. Default: HOST. */
     BOUNCE_SMTP_HOST: z.string().min(1).optional(),
     /**
@@ -178,7 +179,8 @@ export const configSchema = z
       .number()
       .int()
       .min(4096)
-      .max(50 * 1024 * 1024)
+      // A report is read whole into memory: at most 10 MB, even if an operator asks for more.
+      .max(10 * 1024 * 1024)
       .default(256 * 1024),
     /**
      * Campaign emails (offers) per second across all workers (BullMQ limiter on the `mail`

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, createSql } from '../../../db/client.ts';
 import { bounceAddress } from '../../../lib/bounce-address.ts';
@@ -26,7 +27,7 @@ beforeAll(async () => {
     env: {
       SMTP_URL: sink.url,
       MAIL_BOUNCE_DOMAIN: domain,
-      BOUNCE_SMTP_PORT: '0',
+      BOUNCE_SMTP_PORT: String(await freePort()),
       BOUNCE_SMTP_HOST: '127.0.0.1',
       BOUNCE_MAX_BYTES: '65536',
     },
@@ -261,6 +262,95 @@ describe('bounces that come back later', () => {
   });
 });
 
+describe("the bounce listener's limits", () => {
+  /** An SMTP client on raw sockets: sends `lines` one by one and collects every reply line. */
+  async function talk(p: number, lines: string[]): Promise<{ replies: string[]; closed: boolean }> {
+    const socket = net.connect(p, '127.0.0.1');
+    const replies: string[] = [];
+    let closed = false;
+    let buffered = '';
+    socket.on('data', (d) => {
+      buffered += d.toString();
+      const parts = buffered.split('\r\n');
+      buffered = parts.pop() ?? '';
+      replies.push(...parts);
+    });
+    socket.on('close', () => {
+      closed = true;
+    });
+    socket.on('error', () => {});
+    await waitFor(async () => replies.length > 0 || closed);
+    for (const line of lines) {
+      if (closed) break;
+      const before = replies.length;
+      socket.write(`${line}\r\n`);
+      await waitFor(async () => replies.length > before || closed);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    socket.destroy();
+    return { replies, closed };
+  }
+
+  it('takes one recipient per message, closes after 10 refused ones, and counts a sender other than <>', async () => {
+    const ids = await offered(['limits@client.example']);
+    const id = ids.get('limits@client.example') as string;
+    const notNullBefore = await bounceCount('not_null_sender');
+    const two = await talk(port, [
+      'EHLO relay.test',
+      'MAIL FROM:<someone@relay.test>',
+      `RCPT TO:<${returnPath(id)}>`,
+      `RCPT TO:<${returnPath(id)}x>`,
+    ]);
+    expect(two.replies.at(-1)).toMatch(/^452/);
+    expect(await bounceCount('not_null_sender')).toBe(notNullBefore + 1);
+    const guesses = Array.from({ length: 12 }, (_, i) => `RCPT TO:<guess${i}@${domain}>`);
+    const guessing = await talk(port, ['EHLO relay.test', 'MAIL FROM:<>', ...guesses]);
+    expect(guessing.replies.filter((r) => r.startsWith('550'))).toHaveLength(9);
+    expect(guessing.replies.at(-1)).toMatch(/^421/);
+    expect(guessing.closed).toBe(true);
+  });
+
+  it('takes at most 5 connections at once from one address, and ends a session past its time', async () => {
+    const listener = await startBounceListener({
+      db: stack.deps.db,
+      logger: stack.deps.logger,
+      config: { ...stack.config, bounceSmtpPort: await freePort(), bounceSmtpHost: '127.0.0.1' },
+      maxSessionMs: 1500,
+    });
+    const sockets: net.Socket[] = [];
+    try {
+      const greetings: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        const socket = net.connect(listener.port, '127.0.0.1');
+        sockets.push(socket);
+        socket.on('error', () => {});
+        await new Promise<void>((resolve) => socket.once('data', (d) => resolve(void greetings.push(d.toString()))));
+      }
+      expect(greetings.slice(0, 5).every((g) => g.startsWith('220'))).toBe(true);
+      expect(greetings[5]).toMatch(/^421/);
+      // A sender that keeps talking, slowly, is closed at the session's limit all the same.
+      const slow = sockets[0] as net.Socket;
+      let closedAt = 0;
+      slow.on('close', () => {
+        closedAt = Date.now();
+      });
+      const started = Date.now();
+      const drip = setInterval(() => slow.write('NOOP\r\n'), 200);
+      await waitFor(async () => closedAt > 0);
+      clearInterval(drip);
+      expect(closedAt - started).toBeLessThan(5000);
+      // Its slot is free again.
+      const again = net.connect(listener.port, '127.0.0.1');
+      sockets.push(again);
+      const greeting = await new Promise<string>((resolve) => again.once('data', (d) => resolve(d.toString())));
+      expect(greeting).toMatch(/^220/);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await listener.close();
+    }
+  });
+});
+
 describe('the bounce listener without its database', () => {
   it('answers 451, so the sending server keeps the report and tries again', async () => {
     const ids = await offered(['later@client.example']);
@@ -270,7 +360,7 @@ describe('the bounce listener without its database', () => {
     const listener = await startBounceListener({
       db: createDb(sql),
       logger: stack.deps.logger,
-      config: { ...stack.config, bounceSmtpPort: 0, bounceSmtpHost: '127.0.0.1' },
+      config: { ...stack.config, bounceSmtpPort: await freePort(), bounceSmtpHost: '127.0.0.1' },
     });
     try {
       const raw = bounceReport({ to: returnPath(id), recipient: 'later@client.example', status: '5.1.1' });
