@@ -6,6 +6,7 @@ import { metricsRegistry } from '../../../lib/metrics.ts';
 import { BOUNCED_REASON } from '../../../services/campaigns/bounces.ts';
 import { applyTransition, systemActor } from '../../../services/delegations/transitions.ts';
 import { startBounceListener } from '../../../workers/bounce-listener.ts';
+import { startWorkers } from '../../../workers/run.ts';
 import { bounceReport, deliverBounce } from '../../helpers/bounce-report.ts';
 import { signedInClient } from '../../helpers/dashboard.ts';
 import { createTestOffer, createTestPartner, waitFor } from '../../helpers/factories.ts';
@@ -347,6 +348,23 @@ describe("the bounce listener's limits", () => {
     } finally {
       for (const socket of sockets) socket.destroy();
       await listener.close();
+    }
+  });
+});
+
+describe('a worker whose bounce port is taken', () => {
+  it('runs its jobs without the listener, and says so', async () => {
+    // `port` is the running listener's: a second worker process on the same machine.
+    const second = await startWorkers(
+      { ...stack.deps, config: { ...stack.config, bounceSmtpPort: port } },
+      { queues: ['mail'], resume: false },
+    );
+    try {
+      expect(second.bounceListener).toBeUndefined();
+      expect(second.workers.length).toBeGreaterThan(0);
+      expect(second.workers.every((w) => w.isRunning())).toBe(true);
+    } finally {
+      await second.close();
     }
   });
 });
