@@ -11,6 +11,8 @@
 export interface RecipientStatus {
   /** `Final-Recipient`'s address, without its type (`rfc822;`). */
   finalRecipient: string | null;
+  /** `Original-Recipient`'s address, without its type: the address as the sender gave it, if reported. */
+  originalRecipient: string | null;
   /** `Action`: failed, delayed, delivered, relayed or expanded (lower-cased). */
   action: string | null;
   /** `Status`: the enhanced status code, e.g. `5.1.1`. */
@@ -32,6 +34,32 @@ export const keptBounceKinds = ['permanent', 'delayed'] as const;
 export type KeptBounceKind = (typeof keptBounceKinds)[number];
 /** What a report means for Mandate: one it keeps, or nothing to do (delivered, relayed…). */
 export type BounceKind = KeptBounceKind | 'other';
+
+/** Longest diagnostic kept, as for a refusal at send time (core/smtp-outcome.ts). */
+export const MAX_DIAGNOSTIC_CHARS = 1000;
+/** Longest other field kept: a host name or an address is far shorter. */
+export const MAX_FIELD_CHARS = 255;
+
+// C0 and C1 controls (a tab or line break becomes a space first), DEL, and the bidi marks,
+// embeddings, overrides and isolates that make shown text read other than it is stored.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
+const unsafeChars = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * A value written by someone else's server, made safe to store and show: whitespace runs
+ * (tabs, line breaks) one space, control and bidi characters (NUL too: PostgreSQL's text
+ * refuses it) removed, cut to `max` characters. Null when nothing is left.
+ */
+export function cleanReportText(value: string | null | undefined, max: number): string | null {
+  if (value == null) return null;
+  const clean = value
+    .replace(/[\t\r\n]+/g, ' ')
+    .replace(unsafeChars, '')
+    .trim()
+    .slice(0, max)
+    .trim();
+  return clean === '' ? null : clean;
+}
 
 /** Largest part read: a real report is a few hundred bytes per recipient. */
 const MAX_PART_CHARS = 64 * 1024;
@@ -65,6 +93,15 @@ function withoutType(value: string | undefined): string | null {
   return rest === '' ? null : rest;
 }
 
+/** A recipient field's address, lower-cased, without its type or angle brackets. */
+function addressOf(value: string | undefined): string | null {
+  const address = withoutType(value)
+    ?.replace(/^<(.*)>$/, '$1')
+    .trim()
+    .toLowerCase();
+  return address ? address : null;
+}
+
 /**
  * Parses the text of a `message/delivery-status` part. Null when it is not one: no
  * per-recipient block, a block that is not fields, or a recipient without a valid `Status`.
@@ -89,14 +126,15 @@ export function parseDeliveryStatus(text: string): DeliveryStatus | null {
     const status = /^\s*(\d\.\d{1,3}\.\d{1,3})/.exec(block.get('status') ?? '')?.[1];
     if (!status || !statusPattern.test(status)) return null;
     recipients.push({
-      finalRecipient: withoutType(block.get('final-recipient'))?.toLowerCase() ?? null,
-      action: block.get('action')?.toLowerCase() ?? null,
+      finalRecipient: addressOf(block.get('final-recipient')),
+      originalRecipient: addressOf(block.get('original-recipient')),
+      action: cleanReportText(block.get('action'), MAX_FIELD_CHARS)?.toLowerCase() ?? null,
       status,
-      diagnostic: withoutType(block.get('diagnostic-code')),
-      remoteMta: withoutType(block.get('remote-mta')),
+      diagnostic: cleanReportText(withoutType(block.get('diagnostic-code')), MAX_DIAGNOSTIC_CHARS),
+      remoteMta: cleanReportText(withoutType(block.get('remote-mta')), MAX_FIELD_CHARS),
     });
   }
-  return { reportingMta: withoutType(first.get('reporting-mta')), recipients };
+  return { reportingMta: cleanReportText(withoutType(first.get('reporting-mta')), MAX_FIELD_CHARS), recipients };
 }
 
 /** What one recipient's status means: 5.x.x permanent, 4.x.x a delay, 2.x.x nothing to do. */
@@ -107,11 +145,40 @@ export function bounceKind(recipient: Pick<RecipientStatus, 'status'>): BounceKi
 }
 
 /**
- * The recipient of a report that counts for one message sent to one address (a return
- * path per message, so a report is about that message): the most serious one — a
- * permanent failure before a delay before anything else.
+ * Whether a recipient block is about `email` (the address the message was sent to): its
+ * Final-Recipient or Original-Recipient is that address, case aside. A block about another
+ * address — the target of an alias or a forward — says nothing about ours.
  */
-export function decisiveRecipient(report: DeliveryStatus): RecipientStatus | undefined {
-  const rank: Record<BounceKind, number> = { permanent: 0, delayed: 1, other: 2 };
-  return [...report.recipients].sort((a, b) => rank[bounceKind(a)] - rank[bounceKind(b)])[0];
+export function namesRecipient(
+  recipient: Pick<RecipientStatus, 'finalRecipient' | 'originalRecipient'>,
+  email: string | null,
+): boolean {
+  if (email === null) return false;
+  const wanted = email.trim().toLowerCase();
+  return recipient.finalRecipient === wanted || recipient.originalRecipient === wanted;
+}
+
+/**
+ * Whether a recipient block proves the message failed for good: Action `failed` with a
+ * 5.x.x status. A 5.x.x beside `delivered`, `relayed` or `expanded` does not.
+ */
+export function provesFailure(recipient: Pick<RecipientStatus, 'action' | 'status'>): boolean {
+  return recipient.action === 'failed' && bounceKind(recipient) === 'permanent';
+}
+
+/**
+ * The recipient block of a report that counts for one message sent to `email` (a return
+ * path per send, so a report is about that message): among the blocks naming `email`, else
+ * among all, the most serious one — a proven failure before another 5.x.x before a delay
+ * before anything else. `aboutRecipient` says which: only a block naming `email` may fail
+ * the delegation.
+ */
+export function decisiveRecipient(
+  report: DeliveryStatus,
+  email: string | null,
+): { recipient: RecipientStatus; aboutRecipient: boolean } | undefined {
+  const rank = (r: RecipientStatus) => (provesFailure(r) ? 0 : { permanent: 1, delayed: 2, other: 3 }[bounceKind(r)]);
+  const named = report.recipients.filter((r) => namesRecipient(r, email));
+  const recipient = [...(named.length > 0 ? named : report.recipients)].sort((a, b) => rank(a) - rank(b))[0];
+  return recipient && { recipient, aboutRecipient: named.length > 0 };
 }

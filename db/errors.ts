@@ -7,6 +7,15 @@ export function pgErrorCode(error: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * PostgreSQL refused the statement for the data in it — SQLSTATE class 22 (data exception:
+ * a NUL byte, bad encoding, a value too long) or 54 (program limit exceeded: an index row
+ * too big) — so running it again gets the same answer.
+ */
+export function isDataError(error: unknown): boolean {
+  return /^(22|54)/.test(pgErrorCode(error) ?? '');
+}
+
 /** A unique constraint refused the row: someone else wrote it first. */
 export function isUniqueViolation(error: unknown, constraint?: string): boolean {
   if (pgErrorCode(error) !== '23505') return false;

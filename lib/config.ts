@@ -152,7 +152,7 @@ export const configSchema = z
     /** Sender of every email, e.g. `Mandate <no-reply@example.com>`. */
     MAIL_FROM: z.string().min(3).default('Mandate <no-reply@localhost>'),
     /**
-     * Domain of the per-message return paths of offer emails (`<delegation id>-<tag>@domain`,
+     * Domain of the per-send return paths of offer emails (`<delegation id>.<attempt>-<tag>@domain`,
      * the tag an HMAC under LINK_SECRET), so a bounce that comes back later names its
      * delegation. Its MX must point at the bounce listener (BOUNCE_SMTP_PORT; README). Unset:
      * offer emails go out with MAIL_FROM's address as return path, and later bounces are not read.
@@ -165,9 +165,10 @@ export const configSchema = z
       .optional(),
     /**
      * Port of the bounce listener (an SMTP server for MAIL_BOUNCE_DOMAIN only) that worker
-     * processes run; 25 behind the MX. Unset: no listener. Needs MAIL_BOUNCE_DOMAIN.
+     * processes run; 25 behind the MX. Unset: no listener. Needs MAIL_BOUNCE_DOMAIN. 1–65535:
+     * 0 (any free port) would put the listener where no MX points.
      */
-    BOUNCE_SMTP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+    BOUNCE_SMTP_PORT: z.coerce.number().int().min(1).max(65535).optional(),
     /** Interface the bounce listener binds to. Default: HOST. */
     BOUNCE_SMTP_HOST: z.string().min(1).optional(),
     /**
@@ -178,7 +179,8 @@ export const configSchema = z
       .number()
       .int()
       .min(4096)
-      .max(50 * 1024 * 1024)
+      // A report is read whole into memory: at most 10 MB, even if an operator asks for more.
+      .max(10 * 1024 * 1024)
       .default(256 * 1024),
     /**
      * Campaign emails (offers) per second across all workers (BullMQ limiter on the `mail`
@@ -254,6 +256,10 @@ export const configSchema = z
      * kept after its end; the delegation row itself stays. Default 365.
      */
     DELEGATION_EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(365),
+    /**
+     * Days a bounce report (delegation_bounces) is kept after it was received. Default 90.
+     */
+    BOUNCE_REPORT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(90),
     /** Days an expiry notice's claim is kept after the end date it was for. Default 30. */
     EXPIRY_NOTICE_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(30),
     /** Days an unconfirmed sign-up (with its password hash) is kept after it expired or was used. Default 7. */
@@ -436,6 +442,7 @@ export const configSchema = z
       operationRetentionDays: env.OPERATION_RETENTION_DAYS,
       delegationEventRetentionDays: env.DELEGATION_EVENT_RETENTION_DAYS,
       expiryNoticeRetentionDays: env.EXPIRY_NOTICE_RETENTION_DAYS,
+      bounceReportRetentionDays: env.BOUNCE_REPORT_RETENTION_DAYS,
       signupRetentionDays: env.SIGNUP_RETENTION_DAYS,
       devMailRetentionDays: env.DEV_MAIL_RETENTION_DAYS,
       migrationAttempts: env.DATABASE_MIGRATION_ATTEMPTS,

@@ -52,7 +52,7 @@ const emailsTotal = new Counter({
 
 const bouncesTotal = new Counter({
   name: 'mandate_bounces_total',
-  help: 'Mail to the bounce listener by outcome: failed (a permanent report failed a delegation), kept (a permanent report kept, the delegation had moved on), delayed (a delay report kept), duplicate (a report already kept), ignored (a report of success), unparseable, forged (an address on the bounce domain Mandate did not give out), foreign (another domain), oversized',
+  help: 'Mail to the bounce listener by outcome: failed (a permanent report failed a delegation), kept (a permanent report kept, the delegation had moved on), delayed (a delay report kept), duplicate (a report already kept), ignored (a report of success), unparseable, forged (an address on the bounce domain Mandate did not give out), foreign (another domain), oversized, capped (not kept: the delegation has its fill of reports), invalid (a report the database refused as data, dropped), not_null_sender (a message whose MAIL FROM was not the null sender <> that real reports use; taken all the same)',
   labelNames: ['outcome'] as const,
   registers: [metricsRegistry],
 });
@@ -116,6 +116,9 @@ export const bounceOutcomes = [
   'forged',
   'foreign',
   'oversized',
+  'capped',
+  'invalid',
+  'not_null_sender',
 ] as const;
 export type BounceOutcome = (typeof bounceOutcomes)[number];
 

@@ -64,12 +64,13 @@ export function isEndLinkToken(secret: string, delegationId: string, token: stri
 }
 
 /**
- * The tag of a delegation's bounce address (lib/bounce-address.ts): derived like the offer
- * links, so nothing is stored. 80 bits, lower-case hex, to fit a local part that servers may
- * lower-case.
+ * The tag of the bounce address of one send of a delegation's offer email
+ * (lib/bounce-address.ts): derived like the offer links, so nothing is stored, and over the
+ * attempt too, so an address names one send and no other. 80 bits, lower-case hex, to fit a
+ * local part that servers may lower-case.
  */
-export function bounceAddressTag(secret: string, delegationId: string): string {
-  return createHmac('sha256', secret).update(`bounce-address:${delegationId}`).digest('hex').slice(0, 20);
+export function bounceAddressTag(secret: string, delegationId: string, attempt: number): string {
+  return createHmac('sha256', secret).update(`bounce-address:${delegationId}.${attempt}`).digest('hex').slice(0, 20);
 }
 
 /** API tokens start with a recognisable prefix so secret scanners can spot leaks. */

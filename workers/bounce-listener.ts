@@ -23,7 +23,16 @@ export interface BounceListenerDeps {
     Config,
     'linkSecret' | 'mailBounceDomain' | 'bounceSmtpPort' | 'bounceSmtpHost' | 'bounceMaxBytes' | 'shutdownGraceMs'
   >;
+  /** Longest a session may last. Default {@link MAX_SESSION_MS}; tests shorten it. */
+  maxSessionMs?: number;
 }
+
+/** Connections at once from one remote address; more are refused (421) until one closes. */
+export const MAX_CONNECTIONS_PER_ADDRESS = 5;
+/** Longest a session may last, however slowly its sender talks (socketTimeout is per silence). */
+export const MAX_SESSION_MS = 5 * 60_000;
+/** Refused recipients after which a session is closed: a sender guessing addresses. */
+export const MAX_REFUSED_RECIPIENTS = 10;
 
 /** An SMTP reply a handler gives back: the code and the text after it. */
 const reply = (code: number, message: string) => Object.assign(new Error(message), { responseCode: code });
@@ -41,20 +50,59 @@ export async function startBounceListener(deps: BounceListenerDeps): Promise<Bou
   const domain = deps.config.mailBounceDomain;
   if (!domain) throw new Error('the bounce listener needs MAIL_BOUNCE_DOMAIN');
   const logger = deps.logger.child({ component: 'bounce-listener' });
-  const server = new SMTPServer({
+  // Per remote address, the sessions open; per session, when it ends and what it was refused.
+  const openPerAddress = new Map<string, number>();
+  const sessions = new Map<string, { remoteAddress: string; deadline: NodeJS.Timeout; refused: number }>();
+  const server: SMTPServer = new SMTPServer({
     banner: 'Mandate bounce listener',
     authOptional: true,
     disabledCommands: ['AUTH', 'STARTTLS'],
     logger: false,
     size: deps.config.bounceMaxBytes,
     maxClients: 100,
+    // Each offer email has its own return path: a real report has one recipient.
+    maxRecipients: 1,
     // A sender that stops talking frees its slot (the default is a minute).
     socketTimeout: 30_000,
     closeTimeout: deps.config.shutdownGraceMs,
-    onRcptTo(address, _session, callback) {
+    onConnect(session, callback) {
+      const open = openPerAddress.get(session.remoteAddress) ?? 0;
+      if (open >= MAX_CONNECTIONS_PER_ADDRESS) {
+        return callback(reply(421, '4.7.0 Too many connections from your address; try again later'));
+      }
+      openPerAddress.set(session.remoteAddress, open + 1);
+      const deadline = setTimeout(() => {
+        // No handle on the session's connection in the handlers: found by its id.
+        const connections = (server as unknown as { connections: Set<{ id: string; close(): void }> }).connections;
+        for (const connection of connections) if (connection.id === session.id) connection.close();
+      }, deps.maxSessionMs ?? MAX_SESSION_MS);
+      deadline.unref();
+      sessions.set(session.id, { remoteAddress: session.remoteAddress, deadline, refused: 0 });
+      return callback();
+    },
+    onClose(session) {
+      const open = sessions.get(session.id);
+      if (!open) return; // refused at connect: never counted
+      sessions.delete(session.id);
+      clearTimeout(open.deadline);
+      const left = (openPerAddress.get(open.remoteAddress) ?? 1) - 1;
+      if (left > 0) openPerAddress.set(open.remoteAddress, left);
+      else openPerAddress.delete(open.remoteAddress);
+    },
+    onMailFrom(address, _session, callback) {
+      // Real reports come from the null sender (RFC 3464, RFC 5321 §4.5.5); others are taken
+      // (some forwarders rewrite it) but counted, to see who writes to these addresses.
+      if (address.address !== '') countBounce('not_null_sender');
+      return callback();
+    },
+    onRcptTo(address, session, callback) {
       const reading = readBounceAddress(deps.config.linkSecret, domain, address.address);
       if (!reading.ok) {
         countBounce(reading.reason);
+        const open = sessions.get(session.id);
+        if (open && ++open.refused >= MAX_REFUSED_RECIPIENTS) {
+          return callback(reply(421, '4.7.0 Too many refused recipients; closing'));
+        }
         return callback(
           reading.reason === 'foreign'
             ? reply(550, '5.7.1 This server takes bounces for its own domain only')
@@ -72,18 +120,18 @@ export async function startBounceListener(deps: BounceListenerDeps): Promise<Bou
       stream.on('error', callback);
       stream.on('end', () => {
         // The envelope holds only the recipients onRcptTo accepted.
-        const delegationIds = session.envelope.rcptTo.flatMap((r) => {
+        const targets = session.envelope.rcptTo.flatMap((r) => {
           const reading = readBounceAddress(deps.config.linkSecret, domain, r.address);
-          return reading.ok ? [reading.delegationId] : [];
+          return reading.ok ? [{ delegationId: reading.delegationId, attempt: reading.attempt }] : [];
         });
         if (stream.sizeExceeded) {
           countBounce('oversized');
           return callback(reply(552, '5.3.4 Message too big for this server'));
         }
-        receiveBounce({ db: deps.db, logger }, { raw: Buffer.concat(chunks), delegationIds }).then(
+        receiveBounce({ db: deps.db, logger }, { raw: Buffer.concat(chunks), targets }).then(
           () => callback(),
           (error: unknown) => {
-            logger.warn({ err: error, delegationIds }, 'bounce report not recorded; the sender will try again');
+            logger.warn({ err: error, targets }, 'bounce report not recorded; the sender will try again');
             callback(reply(451, '4.3.0 Could not record the report now; try again later'));
           },
         );

@@ -150,10 +150,19 @@ export async function startWorkers(
     });
   }
   // In the worker process, beside the jobs: it writes what a job would, with the workers'
-  // pool and timeouts, and stops with them (docs/adr/0024).
+  // pool and timeouts, and stops with them (docs/adr/0024). Its port taken (another worker
+  // process on this machine has it) is no reason to stop the jobs, already running: the
+  // process carries on without a listener, logged as an error — the reports wait with their
+  // senders until a listener runs.
   const bounceListener =
     (options.bounces ?? deps.config.bounceSmtpPort !== undefined)
-      ? await startBounceListener({ ...workerDeps, logger: deps.logger })
+      ? await startBounceListener({ ...workerDeps, logger: deps.logger }).catch((error: unknown) => {
+          deps.logger.error(
+            { err: error, port: deps.config.bounceSmtpPort },
+            'bounce listener could not start; running the jobs without it',
+          );
+          return undefined;
+        })
       : undefined;
 
   return {

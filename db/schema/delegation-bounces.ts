@@ -9,7 +9,8 @@ const kindList = sql.raw(keptBounceKinds.map((k) => `'${k}'`).join(', '));
  * Every delivery status notification received for a delegation's offer email, kept whether
  * it changed the delegation or not: a permanent one fails a delegation still waiting for its
  * answer (the `bounced` event), a delay or a report arriving after the client answered is
- * only kept. services/campaigns/bounces.ts writes it.
+ * only kept. At most 20 per delegation, their text cleaned and cut, pruned after
+ * BOUNCE_REPORT_RETENTION_DAYS. services/campaigns/bounces.ts writes it.
  */
 export const delegationBounces = pgTable(
   'delegation_bounces',
@@ -18,7 +19,10 @@ export const delegationBounces = pgTable(
     delegationId: text()
       .notNull()
       .references(() => delegations.id),
-    /** The report's Message-ID, or the SHA-256 of the whole report when it has none. */
+    /**
+     * `message-id:` and the SHA-256 of the report's Message-ID, or `sha256:` and the SHA-256
+     * of the whole report when it has none: a fixed length whatever the sender wrote.
+     */
     reportKey: text().notNull(),
     kind: text({ enum: keptBounceKinds }).notNull(),
     /** The enhanced status code, e.g. 5.1.1. */

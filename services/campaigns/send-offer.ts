@@ -218,7 +218,12 @@ export async function sendOffer(
   let recorded: boolean;
   try {
     recorded = await deps.mailer.sendAndRecord(
-      { to: row.recipient_email, messageId, returnPath: offerReturnPath(deps.config, delegationId), ...email },
+      {
+        to: row.recipient_email,
+        messageId,
+        returnPath: offerReturnPath(deps.config, delegationId, row.send_attempts),
+        ...email,
+      },
       record,
       { markInDoubt },
     );

@@ -3,6 +3,7 @@ import type { PgTable } from 'drizzle-orm/pg-core';
 import { delegationStates, delegationTransitions } from '../../core/delegation-machine.ts';
 import {
   auditEvents,
+  delegationBounces,
   delegationEvents,
   delegations,
   devMail,
@@ -35,6 +36,7 @@ interface RetentionPolicy {
     | 'operationRetentionDays'
     | 'delegationEventRetentionDays'
     | 'expiryNoticeRetentionDays'
+    | 'bounceReportRetentionDays'
     | 'signupRetentionDays'
     | 'devMailRetentionDays'
   >;
@@ -81,6 +83,14 @@ export const retentionPolicies = {
     expired: (cutoff) => sql`${delegationEvents.createdAt} < ${cutoff} and exists (
       select 1 from ${delegations} d where d.id = ${delegationEvents.delegationId}
         and d.state in (${endedList}) and coalesce(d.ended_at, d.updated_at) < ${cutoff})`,
+  },
+  // A report has done its work when it arrives (the `bounced` event and the reply stay on
+  // the delegation); kept a while for the operator to read. Bounded in rows per delegation too
+  // (services/campaigns/bounces.ts).
+  delegation_bounces: {
+    table: delegationBounces,
+    days: 'bounceReportRetentionDays',
+    expired: (cutoff) => sql`${delegationBounces.receivedAt} < ${cutoff}`,
   },
   // A notice is only ever due before its end date: past it, the claim guards nothing.
   expiry_notices: {

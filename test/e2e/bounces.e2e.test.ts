@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BOUNCED_REASON } from '../../services/campaigns/bounces.ts';
 import { type BouncingRelay, startBouncingRelay } from '../helpers/bouncing-relay.ts';
 import { createTestOffer, createTestPartner, waitFor } from '../helpers/factories.ts';
+import { freePort } from '../helpers/processes.ts';
 import { type SmtpSink, startSmtpSink } from '../helpers/smtp-sink.ts';
 import { createTestStack, type TestStack } from '../helpers/stack.ts';
 
@@ -22,7 +23,7 @@ beforeAll(async () => {
     env: {
       SMTP_URL: relay.url,
       MAIL_BOUNCE_DOMAIN: 'bounces.mandate.test',
-      BOUNCE_SMTP_PORT: '0',
+      BOUNCE_SMTP_PORT: String(await freePort()),
       BOUNCE_SMTP_HOST: '127.0.0.1',
     },
   });

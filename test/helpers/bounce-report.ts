@@ -11,6 +11,10 @@ export interface BounceReportInput {
   /** The report's own Message-ID; a relay sending it again keeps it. */
   messageId?: string;
   reportingMta?: string;
+  /** Final-Recipient when it is not `recipient` (an alias's or a forward's target). */
+  finalRecipient?: string;
+  /** Default: failed for 5.x.x, delayed otherwise. */
+  action?: string;
 }
 
 /**
@@ -45,9 +49,9 @@ export function bounceReport(input: BounceReportInput): string {
     `Reporting-MTA: dns; ${mta}`,
     'Arrival-Date: Thu,  3 Dec 2026 09:41:05 +0000 (UTC)',
     '',
-    `Final-Recipient: rfc822; ${input.recipient}`,
-    `Original-Recipient: rfc822;${input.recipient}`,
-    `Action: ${permanent ? 'failed' : 'delayed'}`,
+    `Final-Recipient: rfc822; ${input.finalRecipient ?? input.recipient}`,
+    ...(input.finalRecipient ? [] : [`Original-Recipient: rfc822;${input.recipient}`]),
+    `Action: ${input.action ?? (permanent ? 'failed' : 'delayed')}`,
     `Status: ${input.status}`,
     'Remote-MTA: dns; mx.client.test',
     `Diagnostic-Code: smtp; ${input.diagnostic ?? `550 ${input.status} <${input.recipient}>: Recipient address`}`,

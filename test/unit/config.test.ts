@@ -107,6 +107,9 @@ describe('loadConfig', () => {
     });
     expect(() => loadConfig({ BOUNCE_SMTP_PORT: '2525' })).toThrow(/BOUNCE_SMTP_PORT: needs MAIL_BOUNCE_DOMAIN/);
     expect(() => loadConfig({ MAIL_BOUNCE_DOMAIN: 'not a domain' })).toThrow(/MAIL_BOUNCE_DOMAIN/);
+    const domain = { MAIL_BOUNCE_DOMAIN: 'bounces.mandate.example' };
+    expect(() => loadConfig({ ...domain, BOUNCE_SMTP_PORT: '0' })).toThrow(/BOUNCE_SMTP_PORT/);
+    expect(() => loadConfig({ ...domain, BOUNCE_MAX_BYTES: String(10 * 1024 * 1024 + 1) })).toThrow(/BOUNCE_MAX_BYTES/);
   });
 
   it('names every bad variable in one error', () => {

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, createSql } from '../../../db/client.ts';
 import { bounceAddress } from '../../../lib/bounce-address.ts';
@@ -5,6 +6,7 @@ import { metricsRegistry } from '../../../lib/metrics.ts';
 import { BOUNCED_REASON } from '../../../services/campaigns/bounces.ts';
 import { applyTransition, systemActor } from '../../../services/delegations/transitions.ts';
 import { startBounceListener } from '../../../workers/bounce-listener.ts';
+import { startWorkers } from '../../../workers/run.ts';
 import { bounceReport, deliverBounce } from '../../helpers/bounce-report.ts';
 import { signedInClient } from '../../helpers/dashboard.ts';
 import { createTestOffer, createTestPartner, waitFor } from '../../helpers/factories.ts';
@@ -26,7 +28,7 @@ beforeAll(async () => {
     env: {
       SMTP_URL: sink.url,
       MAIL_BOUNCE_DOMAIN: domain,
-      BOUNCE_SMTP_PORT: '0',
+      BOUNCE_SMTP_PORT: String(await freePort()),
       BOUNCE_SMTP_HOST: '127.0.0.1',
       BOUNCE_MAX_BYTES: '65536',
     },
@@ -58,7 +60,8 @@ async function offered(emails: string[]): Promise<Map<string, string>> {
   return new Map(rows.map((r) => [r.recipient_email as string, r.id as string]));
 }
 
-const returnPath = (delegationId: string) => bounceAddress(stack.config.linkSecret, domain, delegationId);
+const returnPath = (delegationId: string, attempt = 1) =>
+  bounceAddress(stack.config.linkSecret, domain, delegationId, attempt);
 const delegation = async (id: string) => {
   const response = await stack.request(`/v1/delegations/${id}`, { token });
   return (await response.json()) as {
@@ -69,7 +72,8 @@ const delegation = async (id: string) => {
   };
 };
 const kept = async (id: string) =>
-  stack.deps.sql`select kind, status, failed_delegation from delegation_bounces where delegation_id = ${id}`;
+  stack.deps
+    .sql`select kind, status, failed_delegation from delegation_bounces where delegation_id = ${id} order by id`;
 
 async function bounceCount(outcome: string): Promise<number> {
   const metric = await metricsRegistry.getSingleMetric('mandate_bounces_total')?.get();
@@ -149,12 +153,89 @@ describe('bounces that come back later', () => {
     expect(await kept(id)).toEqual([{ kind: 'permanent', status: '5.2.1', failed_delegation: false }]);
   });
 
+  it('after a retry, keeps a late report of the first send and fails the delegation only on a report of the resend', async () => {
+    const ids = await offered(['retried@client.example']);
+    const id = ids.get('retried@client.example') as string;
+    const first = returnPath(id, 1);
+    const report = (to: string) => bounceReport({ to, recipient: 'retried@client.example', status: '5.1.1' });
+    expect(await deliverBounce(port, first, report(first))).toMatch(/^250/);
+    expect((await delegation(id)).state).toBe('failed');
+    // retry_send, and the resend (attempt 2) is out again.
+    const owner = await stack.deps.sql`select campaign_id from delegations where id = ${id}`;
+    const retried = await stack.request(`/v1/campaigns/${owner[0]?.campaign_id}/retry-failed`, {
+      method: 'POST',
+      token,
+      json: { delegationIds: [id] },
+    });
+    expect(retried.status).toBeLessThan(300);
+    await waitFor(async () => (await delegation(id)).state === 'offered');
+    const resent = sink.messages.filter((m) => m.to.includes('retried@client.example'));
+    expect(resent.map((m) => m.from)).toEqual([first, returnPath(id, 2)]);
+
+    // A late report of the first send, or that report replayed: kept, the delegation stays offered.
+    expect(await deliverBounce(port, first, report(first))).toMatch(/^250/);
+    expect((await delegation(id)).state).toBe('offered');
+    expect(await kept(id)).toHaveLength(2);
+
+    const second = returnPath(id, 2);
+    expect(await deliverBounce(port, second, report(second))).toMatch(/^250/);
+    expect((await delegation(id)).state).toBe('failed');
+  });
+
+  it('keeps, and fails nothing on, a report about another address or whose Action is not failed', async () => {
+    const ids = await offered(['alias@client.example']);
+    const id = ids.get('alias@client.example') as string;
+    const to = returnPath(id);
+    // The alias expanded to a mailbox that bounced; the offer reached the alias itself.
+    const expansion = bounceReport({
+      to,
+      recipient: 'alias@client.example',
+      finalRecipient: 'old-mailbox@forward.example',
+      status: '5.1.1',
+    });
+    expect(await deliverBounce(port, to, expansion)).toMatch(/^250/);
+    const relayed = bounceReport({ to, recipient: 'alias@client.example', status: '5.0.0', action: 'relayed' });
+    expect(await deliverBounce(port, to, relayed)).toMatch(/^250/);
+    expect((await delegation(id)).state).toBe('offered');
+    expect(await kept(id)).toEqual([
+      { kind: 'permanent', status: '5.1.1', failed_delegation: false },
+      { kind: 'permanent', status: '5.0.0', failed_delegation: false },
+    ]);
+    // The address written in another case still names it.
+    const upper = bounceReport({ to, recipient: 'ALIAS@Client.Example', status: '5.1.1' });
+    expect(await deliverBounce(port, to, upper)).toMatch(/^250/);
+    expect((await delegation(id)).state).toBe('failed');
+  });
+
+  it('keeps at most 20 reports per delegation, keyed on the SHA-256 of their Message-ID; a failure still counts past them', async () => {
+    const ids = await offered(['noisy@client.example']);
+    const id = ids.get('noisy@client.example') as string;
+    const to = returnPath(id);
+    const cappedBefore = await bounceCount('capped');
+    for (let i = 0; i < 22; i++) {
+      const raw = bounceReport({ to, recipient: 'noisy@client.example', status: '4.4.1', messageId: `<n${i}@x>` });
+      expect(await deliverBounce(port, to, raw)).toMatch(/^250/);
+    }
+    expect(await kept(id)).toHaveLength(20);
+    expect(await bounceCount('capped')).toBe(cappedBefore + 2);
+    const keys = await stack.deps.sql`select report_key from delegation_bounces where delegation_id = ${id}`;
+    expect(keys.every((k) => /^message-id:[0-9a-f]{64}$/.test(k.report_key as string))).toBe(true);
+    const failure = bounceReport({ to, recipient: 'noisy@client.example', status: '5.1.1' });
+    expect(await deliverBounce(port, to, failure)).toMatch(/^250/);
+    expect((await delegation(id)).state).toBe('failed');
+    expect(await kept(id)).toHaveLength(21);
+    // Final, and at the cap: nothing more is stored.
+    const late = bounceReport({ to, recipient: 'noisy@client.example', status: '5.1.1' });
+    expect(await deliverBounce(port, to, late)).toMatch(/^250/);
+    expect(await kept(id)).toHaveLength(21);
+  });
+
   it('refuses forged and foreign addresses at RCPT TO, and counts them', async () => {
     const ids = await offered(['target@client.example']);
     const id = ids.get('target@client.example') as string;
     const forgedBefore = await bounceCount('forged');
     const foreignBefore = await bounceCount('foreign');
-    const forged = `${id}-00000000000000000000@${domain}`;
+    const forged = `${id}.1-00000000000000000000@${domain}`;
     const raw = bounceReport({ to: forged, recipient: 'target@client.example', status: '5.1.1' });
     await expect(deliverBounce(port, forged, raw)).rejects.toMatchObject({ responseCode: 550 });
     await expect(deliverBounce(port, 'someone@elsewhere.example', raw)).rejects.toMatchObject({ responseCode: 550 });
@@ -182,6 +263,112 @@ describe('bounces that come back later', () => {
   });
 });
 
+describe("the bounce listener's limits", () => {
+  /** An SMTP client on raw sockets: sends `lines` one by one and collects every reply line. */
+  async function talk(p: number, lines: string[]): Promise<{ replies: string[]; closed: boolean }> {
+    const socket = net.connect(p, '127.0.0.1');
+    const replies: string[] = [];
+    let closed = false;
+    let buffered = '';
+    socket.on('data', (d) => {
+      buffered += d.toString();
+      const parts = buffered.split('\r\n');
+      buffered = parts.pop() ?? '';
+      replies.push(...parts);
+    });
+    socket.on('close', () => {
+      closed = true;
+    });
+    socket.on('error', () => {});
+    await waitFor(async () => replies.length > 0 || closed);
+    for (const line of lines) {
+      if (closed) break;
+      const before = replies.length;
+      socket.write(`${line}\r\n`);
+      await waitFor(async () => replies.length > before || closed);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    socket.destroy();
+    return { replies, closed };
+  }
+
+  it('takes one recipient per message, closes after 10 refused ones, and counts a sender other than <>', async () => {
+    const ids = await offered(['limits@client.example']);
+    const id = ids.get('limits@client.example') as string;
+    const notNullBefore = await bounceCount('not_null_sender');
+    const two = await talk(port, [
+      'EHLO relay.test',
+      'MAIL FROM:<someone@relay.test>',
+      `RCPT TO:<${returnPath(id)}>`,
+      `RCPT TO:<${returnPath(id)}x>`,
+    ]);
+    expect(two.replies.at(-1)).toMatch(/^452/);
+    expect(await bounceCount('not_null_sender')).toBe(notNullBefore + 1);
+    const guesses = Array.from({ length: 12 }, (_, i) => `RCPT TO:<guess${i}@${domain}>`);
+    const guessing = await talk(port, ['EHLO relay.test', 'MAIL FROM:<>', ...guesses]);
+    expect(guessing.replies.filter((r) => r.startsWith('550'))).toHaveLength(9);
+    expect(guessing.replies.at(-1)).toMatch(/^421/);
+    expect(guessing.closed).toBe(true);
+  });
+
+  it('takes at most 5 connections at once from one address, and ends a session past its time', async () => {
+    const listener = await startBounceListener({
+      db: stack.deps.db,
+      logger: stack.deps.logger,
+      config: { ...stack.config, bounceSmtpPort: await freePort(), bounceSmtpHost: '127.0.0.1' },
+      maxSessionMs: 1500,
+    });
+    const sockets: net.Socket[] = [];
+    try {
+      const greetings: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        const socket = net.connect(listener.port, '127.0.0.1');
+        sockets.push(socket);
+        socket.on('error', () => {});
+        await new Promise<void>((resolve) => socket.once('data', (d) => resolve(void greetings.push(d.toString()))));
+      }
+      expect(greetings.slice(0, 5).every((g) => g.startsWith('220'))).toBe(true);
+      expect(greetings[5]).toMatch(/^421/);
+      // A sender that keeps talking, slowly, is closed at the session's limit all the same.
+      const slow = sockets[0] as net.Socket;
+      let closedAt = 0;
+      slow.on('close', () => {
+        closedAt = Date.now();
+      });
+      const started = Date.now();
+      const drip = setInterval(() => slow.write('NOOP\r\n'), 200);
+      await waitFor(async () => closedAt > 0);
+      clearInterval(drip);
+      expect(closedAt - started).toBeLessThan(5000);
+      // Its slot is free again.
+      const again = net.connect(listener.port, '127.0.0.1');
+      sockets.push(again);
+      const greeting = await new Promise<string>((resolve) => again.once('data', (d) => resolve(d.toString())));
+      expect(greeting).toMatch(/^220/);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await listener.close();
+    }
+  });
+});
+
+describe('a worker whose bounce port is taken', () => {
+  it('runs its jobs without the listener, and says so', async () => {
+    // `port` is the running listener's: a second worker process on the same machine.
+    const second = await startWorkers(
+      { ...stack.deps, config: { ...stack.config, bounceSmtpPort: port } },
+      { queues: ['mail'], resume: false },
+    );
+    try {
+      expect(second.bounceListener).toBeUndefined();
+      expect(second.workers.length).toBeGreaterThan(0);
+      expect(second.workers.every((w) => w.isRunning())).toBe(true);
+    } finally {
+      await second.close();
+    }
+  });
+});
+
 describe('the bounce listener without its database', () => {
   it('answers 451, so the sending server keeps the report and tries again', async () => {
     const ids = await offered(['later@client.example']);
@@ -191,7 +378,7 @@ describe('the bounce listener without its database', () => {
     const listener = await startBounceListener({
       db: createDb(sql),
       logger: stack.deps.logger,
-      config: { ...stack.config, bounceSmtpPort: 0, bounceSmtpHost: '127.0.0.1' },
+      config: { ...stack.config, bounceSmtpPort: await freePort(), bounceSmtpHost: '127.0.0.1' },
     });
     try {
       const raw = bounceReport({ to: returnPath(id), recipient: 'later@client.example', status: '5.1.1' });

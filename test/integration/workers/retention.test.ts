@@ -19,6 +19,7 @@ beforeAll(async () => {
       OPERATION_RETENTION_DAYS: '40',
       DELEGATION_EVENT_RETENTION_DAYS: '50',
       EXPIRY_NOTICE_RETENTION_DAYS: '20',
+      BOUNCE_REPORT_RETENTION_DAYS: '15',
       SIGNUP_RETENTION_DAYS: '3',
       DEV_MAIL_RETENTION_DAYS: '5',
     },
@@ -49,6 +50,7 @@ describe('retention of finished rows', () => {
       operationRetentionDays: 40,
       delegationEventRetentionDays: 50,
       expiryNoticeRetentionDays: 20,
+      bounceReportRetentionDays: 15,
       signupRetentionDays: 3,
       devMailRetentionDays: 5,
     });
@@ -135,6 +137,19 @@ describe('retention of finished rows', () => {
     expect(await count(stack.deps.sql`select count(*)::int as n from expiry_notices where delegation_id = ${id}`)).toBe(
       2,
     );
+  });
+
+  it('bounce reports: those received longer ago than the retention go', async () => {
+    const id = await delegation('offered', null);
+    for (const [key, days] of [
+      ['old', 16],
+      ['new', 14],
+    ] as const)
+      await stack.deps.sql`insert into delegation_bounces (delegation_id, report_key, kind, status, received_at)
+        values (${id}, ${key}, 'delayed', '4.4.1', ${ago(days)})`;
+    await reconcile(stack.deps, { minAgeSeconds: 999_999 });
+    const left = await stack.deps.sql`select report_key from delegation_bounces where delegation_id = ${id}`;
+    expect(left.map((r) => r.report_key)).toEqual(['new']);
   });
 
   it('sign-ups: expired or used longer ago than the retention go; one still open stays', async () => {
