@@ -29,16 +29,11 @@ const BOUNDS = {
 };
 const REQUEST_BOUND_MS = 10_000 + 2_000;
 
-const target = (url: string) => {
-  const u = new URL(url);
-  return { host: u.hostname, port: Number(u.port) };
-};
-
 it('PostgreSQL and Redis each partitioned 20 s from a real API process under keyed POSTs: every request answers within its bound, nothing lost, the process serves again', async () => {
   const { stack, sink } = world;
   const started = Date.now();
-  proxies.postgres = await startFaultProxy(target(stack.config.databaseUrl));
-  proxies.redis = await startFaultProxy(target(stack.config.redisUrl));
+  proxies.postgres = await startFaultProxy(stack.config.databaseUrl);
+  proxies.redis = await startFaultProxy(stack.config.redisUrl);
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const api: Service = startTsx(

@@ -16,17 +16,12 @@ const world = chaosWorld({
 });
 const CUT_MS = 20_000;
 
-const target = (url: string) => {
-  const u = new URL(url);
-  return { host: u.hostname, port: Number(u.port) };
-};
-
 it('PostgreSQL, Redis and SMTP each partitioned from the worker for 20 s mid-campaign: nothing lost, the worker resumes', async () => {
   const { stack, sink } = world;
   const started = Date.now();
-  proxies.postgres = await startFaultProxy(target(stack.config.databaseUrl));
-  proxies.redis = await startFaultProxy(target(stack.config.redisUrl));
-  proxies.smtp = await startFaultProxy(target(sink.url));
+  proxies.postgres = await startFaultProxy(stack.config.databaseUrl);
+  proxies.redis = await startFaultProxy(stack.config.redisUrl);
+  proxies.smtp = await startFaultProxy(sink.url);
   const { campaignId, emails } = await recordCampaign(stack, 1200, 'cut');
   const worker = world.worker({
     DATABASE_URL: proxies.postgres.through(stack.config.databaseUrl),

@@ -43,8 +43,17 @@ interface Pair {
   held: { up: Buffer[]; down: Buffer[] };
 }
 
-/** A TCP proxy on loopback in front of `target`, whose faults the test sets. */
-export async function startFaultProxy(target: { host: string; port: number }): Promise<FaultProxy> {
+/** A TCP proxy on loopback in front of `to` (a dependency's URL, or host and port), whose faults the test sets. */
+const defaultPorts: Record<string, number> = { 'postgres:': 5432, 'postgresql:': 5432, 'redis:': 6379, 'smtp:': 25 };
+
+/** The server a dependency's URL names (its port, or the scheme's default). */
+function targetOf(url: string): { host: string; port: number } {
+  const u = new URL(url);
+  return { host: u.hostname, port: Number(u.port) || (defaultPorts[u.protocol] ?? 0) };
+}
+
+export async function startFaultProxy(to: string | { host: string; port: number }): Promise<FaultProxy> {
+  const target = typeof to === 'string' ? targetOf(to) : to;
   let mode: FaultMode = 'pass';
   let delayMs = 0;
   let accepted = 0;

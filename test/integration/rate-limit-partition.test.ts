@@ -16,8 +16,7 @@ let redis: Redis;
 const prefix = `t_${randomBytes(5).toString('hex')}`;
 
 beforeAll(async () => {
-  const u = new URL(testServices.redisUrl);
-  proxy = await startFaultProxy({ host: u.hostname, port: Number(u.port || 6379) });
+  proxy = await startFaultProxy(testServices.redisUrl);
   redis = createRedis(proxy.through(testServices.redisUrl), failFastOptions(300));
   redis.on('error', () => {});
 });

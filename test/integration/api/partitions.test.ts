@@ -32,15 +32,10 @@ let redis: FaultProxy;
 let token: string;
 let offerId: string;
 
-const address = (url: string) => {
-  const u = new URL(url);
-  return { host: u.hostname, port: Number(u.port) };
-};
-
 beforeAll(async () => {
   direct = await createTestStack();
-  postgres = await startFaultProxy(address(direct.config.databaseUrl));
-  redis = await startFaultProxy(address(direct.config.redisUrl));
+  postgres = await startFaultProxy(direct.config.databaseUrl);
+  redis = await startFaultProxy(direct.config.redisUrl);
   cut = await createTestStack({
     database: direct.database,
     env: {

@@ -118,8 +118,7 @@ describe('the bound on delivered-but-unrecorded messages (MAIL_UNCONFIRMED_MAX =
   it('holds while PostgreSQL is away longer than the short retry of a record', async () => {
     const emails = Array.from({ length: 12 }, (_, i) => `pg-away-${i}@x.example`);
     const { ids } = await campaignOf(emails);
-    const url = new URL(stack.config.databaseUrl);
-    proxy = await startFaultProxy({ host: url.hostname, port: Number(url.port) });
+    proxy = await startFaultProxy(stack.config.databaseUrl);
     const sql = createSql(proxy.through(stack.config.databaseUrl), { max: 4 });
     const mailer = createMailer(stack.config);
     try {
