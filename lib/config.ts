@@ -183,8 +183,8 @@ export const configSchema = z
       .max(10 * 1024 * 1024)
       .default(256 * 1024),
     /**
-     * Campaign emails (offers) per second across all workers (BullMQ limiter on the `mail`
-     * queue); 0 turns the limit off. Default 100.
+     * Campaign emails (offers) per second across all workers, paced in the send pipeline
+     * through one shared row (lib/send-pace.ts); 0 turns the limit off. Default 100.
      */
     SEND_RATE_PER_SECOND: z.coerce.number().int().min(0).max(100_000).default(100),
     /**
@@ -199,7 +199,21 @@ export const configSchema = z
      * exceed it is refused at creation (429 DAILY_SEND_LIMIT_EXCEEDED). Unset: no limit.
      */
     PARTNER_DAILY_SEND_LIMIT: z.coerce.number().int().min(1).max(100_000_000).optional(),
-    /** Jobs of each mail queue (campaign, transactional) one worker process runs at once. Default 20. */
+    /**
+     * Recipients per chunk of a campaign: a worker takes a chunk at a time and claims its
+     * recipients in one statement per group (docs/adr/0027). Default 200.
+     */
+    CAMPAIGN_CHUNK_SIZE: z.coerce.number().int().min(1).max(10_000).default(200),
+    /**
+     * A worker process that has not beaten (written its heartbeat, every third of this) for
+     * this many seconds is gone: the sends it held are free at once, not at the end of their
+     * lease. Default 15.
+     */
+    PROCESS_STALE_SECONDS: z.coerce.number().int().min(3).max(3600).default(15),
+    /**
+     * Emails one worker process has in flight at once, per mail queue (campaign chunks'
+     * recipients, transactional jobs). Default 20.
+     */
     MAIL_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(20),
     /** Jobs of the other queues one worker process runs at once. Default 10. */
     WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(10),
@@ -426,6 +440,8 @@ export const configSchema = z
       transactionalSendRatePerSecond: env.TRANSACTIONAL_SEND_RATE_PER_SECOND,
       partnerDailySendLimit: env.PARTNER_DAILY_SEND_LIMIT,
       mailConcurrency: env.MAIL_CONCURRENCY,
+      campaignChunkSize: env.CAMPAIGN_CHUNK_SIZE,
+      processStaleSeconds: env.PROCESS_STALE_SECONDS,
       workerConcurrency: env.WORKER_CONCURRENCY,
       mailAttempts: env.MAIL_ATTEMPTS,
       mailUnconfirmedMax: env.MAIL_UNCONFIRMED_MAX,

@@ -30,6 +30,8 @@ export interface Deps {
 /** What a worker process has: the app's dependencies plus an SMTP transport. */
 export interface WorkerDeps extends Deps {
   mailer: Mailer;
+  /** This process as the leases it holds name it (lib/worker-process.ts). */
+  processId: string;
 }
 
 export function createDeps(config: Config, options: { logger?: Logger } = {}): Deps {

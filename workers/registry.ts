@@ -3,6 +3,7 @@ import { handleDispatchCampaign } from './handlers/dispatch-campaign.ts';
 import { handleLifecycleTick, handleReconcile } from './handlers/maintenance.ts';
 import { operationJobHandlers } from './handlers/operation.ts';
 import { handleProcessAcceptance } from './handlers/process-acceptance.ts';
+import { handleSendChunk } from './handlers/send-chunk.ts';
 import { handleSendEmail } from './handlers/send-email.ts';
 import { handleSendOffer } from './handlers/send-offer.ts';
 import type { JobHandler } from './job.ts';
@@ -13,6 +14,7 @@ import type { JobHandler } from './job.ts';
  */
 export const jobHandlers: { [N in JobName]: JobHandler<N> } = {
   'send-offer': handleSendOffer,
+  'send-chunk': handleSendChunk,
   'dispatch-campaign': handleDispatchCampaign,
   'send-email': handleSendEmail,
   'process-acceptance': handleProcessAcceptance,

@@ -9,6 +9,8 @@ import { findJobContract, scheduledJobs } from '../lib/queues/contracts.ts';
 import { type QueueName, queueNames, retention, workerSettings } from '../lib/queues/names.ts';
 import { createQueueTransport } from '../lib/queues/transport.ts';
 import { assertNoEviction } from '../lib/redis-checks.ts';
+import { registerWorkerProcess } from '../lib/worker-process.ts';
+import { ChunkWaits } from '../services/campaigns/send-chunk.ts';
 import { reconcile } from '../services/maintenance/reconciler.ts';
 import { type BounceListener, startBounceListener } from './bounce-listener.ts';
 import { findJobHandler } from './registry.ts';
@@ -36,6 +38,11 @@ async function processJob(deps: WorkerDeps, job: Job): Promise<unknown> {
   try {
     return await handle(payload.data as never, { deps, job, logger, isFinalAttempt });
   } catch (error) {
+    if (error instanceof ChunkWaits) {
+      // A chunk token waiting its turn: routine, not a failure.
+      logger.debug({ reason: error.message, retryAfterMs: error.retryAfterMs }, 'chunk token waits');
+      throw error;
+    }
     if (error instanceof UnrecoverableError) {
       logger.warn({ reason: error.message }, 'job failed for good');
       throw error;
@@ -107,7 +114,11 @@ export async function startWorkers(
     connectTimeoutMs: deps.config.databaseConnectTimeoutMs,
     applicationName: 'mandate-workers',
   });
-  const workerDeps: WorkerDeps = { ...deps, sql, db: createDb(sql), mailer };
+  const db = createDb(sql);
+  // Named before any job runs: the leases this process takes name it, and end when it
+  // stops beating (docs/adr/0027).
+  const self = await registerWorkerProcess(db, { staleSeconds: deps.config.processStaleSeconds, logger: deps.logger });
+  const workerDeps: WorkerDeps = { ...deps, sql, db, mailer, processId: self.id };
   const transport = createQueueTransport(deps.config, deps.logger, { role: 'worker' });
 
   const workers = (options.queues ?? queueNames).map((queue) => {
@@ -187,6 +198,8 @@ export async function startWorkers(
         await Promise.all(workers.map((w) => w.close(true)));
       }
       if (!options.mailer) mailer.close();
+      // After the jobs: what this process still holds is free for others at once.
+      await self.stop();
       await transport.close();
       await sql.end({ timeout: 5 });
     },

@@ -32,16 +32,24 @@ export const delegations = pgTable(
     durationDays: integer().notNull(),
     autoExtend: boolean().notNull(),
     /**
-     * SHA-256 of the per-recipient link token (campaign delegations only). Written by
-     * the worker that sends the email, so the bulk insert of a campaign stays lean.
+     * SHA-256 of the per-recipient link token (campaign delegations only). Written with the
+     * row at the campaign's insert (before, by the worker that sent the email), so the
+     * send's claim touches no indexed column.
      */
     tokenHash: text(),
+    /** The campaign's chunk (`send_chunks`) this recipient is sent in; null before chunking. */
+    sendChunk: integer(),
     sendAttempts: integer().notNull().default(0),
     /**
      * While set and in the future, one worker holds the send of this delegation's email;
      * another run of the same job must not send it too.
      */
     sendLeaseUntil: timestamp({ withTimezone: true }),
+    /**
+     * The process (`worker_processes.id`) holding the send lease: once it stops beating, the
+     * lease has ended, whatever `send_lease_until` says. Null for leases taken before holders were named.
+     */
+    sendLeaseHolder: text(),
     /**
      * Set, in its own commit, just before the end of this email's data goes to the SMTP
      * server, and cleared with the outcome: while set, the server may have the message
@@ -50,6 +58,13 @@ export const delegations = pgTable(
      * MAIL_UNCONFIRMED_MAX rows of a process carry it at once (lib/mailer.ts).
      */
     sendInDoubt: boolean().notNull().default(false),
+    /**
+     * Claims of this email that ended without an outcome (the lease was still set when the
+     * next claim came: its worker died, or stalled past the lease). A recipient interrupted
+     * twice is sent alone, after the others of its chunk; three times, it fails — an email
+     * that stops every worker sending it must not stop its campaign (docs/adr/0027).
+     */
+    sendInterruptions: integer().notNull().default(0),
     /**
      * Sends that may or may not have reached the SMTP server (the attempt was in doubt and
      * no outcome came). Offer emails are resent after at most one such send; see docs/adr/0005.
@@ -86,6 +101,8 @@ export const delegations = pgTable(
     // The lifecycle scheduler's sweeps: ends of active delegations, unanswered offers.
     index('delegations_active_ends_idx').on(t.endsAt).where(sql`${t.state} = 'active'`),
     index('delegations_offered_at_idx').on(t.offeredAt).where(sql`${t.state} = 'offered'`),
+    // A chunk's claim: its recipients still waiting.
+    index('delegations_send_chunk_idx').on(t.campaignId, t.sendChunk, t.id).where(sql`${t.state} = 'invited'`),
     // The reconciler's sweep of recipients still waiting for their email.
     index('delegations_invited_updated_idx').on(t.updatedAt).where(sql`${t.state} = 'invited'`),
     index('delegations_accepting_idx').on(t.acceptedAt).where(sql`${t.state} = 'accepting'`),

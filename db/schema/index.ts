@@ -19,6 +19,7 @@ export * from './passkey-challenges.ts';
 export * from './passkeys.ts';
 export * from './rate-limits.ts';
 export * from './recovery-codes.ts';
+export * from './send-chunks.ts';
 export * from './sessions.ts';
 export * from './sign-in-challenges.ts';
 export * from './signups.ts';

@@ -55,7 +55,10 @@ const operationContracts = Object.fromEntries(operationJobs.map((job) => [job, o
 
 /** Every job Mandate runs, by name. `enqueue('send-offer', payload)` is checked against it. */
 export const jobContracts = {
-  /** Sends one recipient's offer email. One job per delegation. */
+  /**
+   * Sends one recipient's offer email: how campaigns were sent before chunks. Jobs queued
+   * then still run; nothing adds new ones.
+   */
   'send-offer': contract({
     queue: 'mail',
     payload: z.object({ delegationId: z.string().min(1) }),
@@ -63,9 +66,22 @@ export const jobContracts = {
     options: mailOptions,
   }),
   /**
-   * Fans a campaign out into one send-offer job per recipient. Doing this in a job keeps
-   * `POST /v1/campaigns` fast for 100,000 recipients, and a crash half-way is repaired by
-   * the retry (the jobs already added are not added twice).
+   * A token to send one chunk of campaign offers: one per chunk still to send, added when
+   * the chunks are recorded. Which chunk a token sends is chosen when it runs, in turn
+   * between partners (services/campaigns/send-chunk.ts, docs/adr/0027); a token ends only
+   * with a chunk it finished, or when no chunk is left, and waits (the `chunk` backoff)
+   * otherwise — attempts count waits, not failures of one email.
+   */
+  'send-chunk': contract({
+    queue: 'campaign-mail',
+    payload: z.object({ campaignId: z.string().min(1), chunk: z.number().int().min(0) }),
+    jobId: ({ campaignId, chunk }) => `send-chunk.${campaignId}.${chunk}`,
+    options: () => ({ attempts: 1_000_000, backoff: { type: 'chunk' } }),
+  }),
+  /**
+   * Records the chunks of a campaign's waiting recipients that have none (a campaign
+   * created before chunks) and adds the tokens of its chunks still to send. Safe to run
+   * again: the tokens' ids are the chunks'.
    */
   'dispatch-campaign': contract({
     queue: 'campaigns',

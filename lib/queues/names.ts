@@ -2,14 +2,16 @@ import type { WorkerOptions } from 'bullmq';
 import type { Config } from '../config.ts';
 
 /**
- * The queues. Kept apart so each has its own concurrency and limits: the `mail` queue
- * carries campaign emails under the send rate limit, which must not slow campaign fan-out
- * or the granting of accepted delegations; `transactional-mail` carries the outbox
+ * The queues. Kept apart so each has its own concurrency and limits: `campaign-mail`
+ * carries the campaigns' chunk tokens (docs/adr/0027), paced in the send pipeline; `mail`
+ * the one-recipient offer jobs queued before chunks, under the send rate limit, which must
+ * not slow campaign fan-out or the granting of accepted delegations; `transactional-mail` carries the outbox
  * (address confirmations that expire within the hour, notifications) under a limit of its
  * own, so it never waits behind a campaign (docs/adr/0025); `maintenance` runs the
  * lifecycle scheduler.
  */
 export const queueNames = [
+  'campaign-mail',
   'mail',
   'transactional-mail',
   'campaigns',
@@ -23,8 +25,23 @@ export type QueueName = (typeof queueNames)[number];
 export function workerSettings(
   queue: QueueName,
   config: Config,
-): Pick<WorkerOptions, 'concurrency' | 'limiter' | 'settings'> {
+): Pick<WorkerOptions, 'concurrency' | 'limiter' | 'settings' | 'maxStalledCount'> {
   switch (queue) {
+    case 'campaign-mail':
+      return {
+        // Chunks in flight per process: each sends up to MAIL_CONCURRENCY recipients at
+        // once; the second keeps the pipeline full while the first finishes.
+        concurrency: 2,
+        // A token whose process died goes back to the queue; a chunk that stops its worker
+        // every time is isolated by the engine (recipients interrupted twice go alone), so
+        // its token may stall a few times before the email fails.
+        maxStalledCount: 10,
+        settings: {
+          // `chunk`: the wait the engine asked for (ChunkWaits.retryAfterMs).
+          backoffStrategy: (_attemptsMade: number, type?: string, error?: Error) =>
+            type === 'chunk' ? ((error as { retryAfterMs?: number } | undefined)?.retryAfterMs ?? 5_000) : 0,
+        },
+      };
     case 'mail':
       return mailSettings(config.mailConcurrency, config.sendRatePerSecond);
     case 'transactional-mail':

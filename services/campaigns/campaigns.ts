@@ -12,6 +12,7 @@ import { assertCanSendOffers, assertOfferOpen, getOwnOffer } from '../offers/off
 import { decodeCursor, type Page, toPage } from '../shared/pagination.ts';
 import { assertSeesPartnerData } from '../shared/partner-data.ts';
 import type { PartnerPrincipal } from '../shared/principals.ts';
+import { enqueueChunks, linkTokenHash, recordChunks } from './chunks.ts';
 import { assertWithinDailySendLimit } from './daily-send-limit.ts';
 
 export interface CreateCampaignInput {
@@ -51,8 +52,9 @@ export async function createCampaign(
   }
   const { accepted, rejected } = screenRecipients(input.recipients);
   const campaignId = newId('campaign');
+  const size = deps.config.campaignChunkSize;
 
-  await deps.db.transaction(async (tx) => {
+  const chunks = await deps.db.transaction(async (tx) => {
     // Locked so that a concurrent revoke cannot slip between this check and the insert.
     const offer = await getOwnOffer(tx, principal.partnerId, input.offerId, { lock: 'share' });
     assertOfferOpen(offer);
@@ -74,17 +76,29 @@ export async function createCampaign(
       // without the 65,535-parameter limit of a multi-row VALUES list. sql.param keeps
       // each array one parameter (a bare array would be spread into a list). No event
       // rows: creation is not a transition, and the campaign records who created them.
+      // Each row comes with its chunk (in submission order) and its link token's hash, so
+      // the send's claim writes neither (docs/adr/0027).
+      const ids = accepted.map(() => newId('delegation'));
       await tx.execute(sql`
         insert into ${delegations} (id, partner_id, offer_id, campaign_id, recipient_email, recipient_name,
-                                   recipient_company, state, roles, duration_days, auto_extend)
+                                   recipient_company, state, roles, duration_days, auto_extend, send_chunk, token_hash)
         select r.id, ${principal.partnerId}, ${offer.id}, ${campaignId}, r.email, r.name, r.company, 'invited',
-               ${sql.param(offer.roles)}::text[], ${offer.durationDays}, ${offer.autoExtend}
-        from unnest(${sql.param(accepted.map(() => newId('delegation')))}::text[],
+               ${sql.param(offer.roles)}::text[], ${offer.durationDays}, ${offer.autoExtend},
+               ((r.n - 1) / ${size})::int, r.hash
+        from unnest(${sql.param(ids)}::text[],
                     ${sql.param(accepted.map((r) => r.email))}::text[],
                     ${sql.param(accepted.map((r) => r.name))}::text[],
-                    ${sql.param(accepted.map((r) => r.company))}::text[])
-             as r(id, email, name, company)`);
+                    ${sql.param(accepted.map((r) => r.company))}::text[],
+                    ${sql.param(ids.map((id) => linkTokenHash(deps.config.linkSecret, id)))}::text[])
+             with ordinality as r(id, email, name, company, hash, n)`);
     }
+    const recorded = await recordChunks(tx, {
+      campaignId,
+      partnerId: principal.partnerId,
+      first: 0,
+      recipients: accepted.length,
+      size,
+    });
 
     await recordAudit(tx, {
       actorUserId: principal.userId,
@@ -97,19 +111,14 @@ export async function createCampaign(
       requestId,
       detail: { offerId: offer.id, total: accepted.length, rejected: rejected.length },
     });
+    return recorded;
   });
 
-  if (accepted.length > 0) await startCampaignDispatch(deps, campaignId);
+  // One token per chunk, in one round trip. If the queue is unreachable the campaign is
+  // safe in PostgreSQL: the failure is logged, the request still succeeds, and the
+  // reconciler adds the tokens.
+  await enqueueChunks(deps, campaignId, chunks);
   return { id: campaignId, total: accepted.length, rejected };
-}
-
-/**
- * Enqueues the fan-out of a committed campaign. If the queue is unreachable the
- * campaign is already safe in PostgreSQL: the failure is logged and the request still
- * succeeds; enqueueing the same campaign again later is harmless (deterministic job id).
- */
-export async function startCampaignDispatch(deps: Pick<Deps, 'queues' | 'logger'>, campaignId: string) {
-  await deps.queues.enqueueAfterCommit('dispatch-campaign', { campaignId }, { campaignId });
 }
 
 export type StateCounts = Record<DelegationState, number>;

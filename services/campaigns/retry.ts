@@ -7,6 +7,7 @@ import { recordAudit } from '../audit/record.ts';
 import { applyTransitionToMany } from '../delegations/transitions.ts';
 import { assertCanSendOffers, assertOfferOpen, getOwnOffer } from '../offers/offers.ts';
 import type { PartnerPrincipal } from '../shared/principals.ts';
+import { chunkWaitingRecipients, enqueueChunks } from './chunks.ts';
 
 /** Most recipients one request names; "all failed" has no limit. */
 export const MAX_RETRY_IDS = 1000;
@@ -14,7 +15,7 @@ export const MAX_RETRY_IDS = 1000;
 /**
  * Sends the offer again to recipients whose email failed for good (`failed` after a
  * 5xx or the last retry): `failed → invited` through the state machine's `retry_send`,
- * with the send counters cleared, then a fresh `send-offer` job each. Without ids, every
+ * with the send counters cleared, in new chunks of the campaign with a token each. Without ids, every
  * failed recipient of the campaign; with ids, those of them. Delegations that failed
  * after an acceptance are not sends and are left alone, as are recipients in any other
  * state — retrying twice retries once. The offer must still be open.
@@ -22,7 +23,7 @@ export const MAX_RETRY_IDS = 1000;
  * If the queue is unreachable the rows are already `invited`: the reconciler sends them.
  */
 export async function retryFailedSends(
-  deps: Pick<Deps, 'db' | 'queues' | 'logger'>,
+  deps: Pick<Deps, 'db' | 'queues' | 'logger' | 'config'>,
   principal: PartnerPrincipal,
   campaignId: string,
   delegationIds?: string[],
@@ -50,8 +51,10 @@ export async function retryFailedSends(
       // send_attempts stays as it is: it fences the send's outcome (a late result of an
       // earlier attempt must not count for the new one), and uncertain_sends keeps ADR 5's
       // "resend at most once" honest across retries.
-      set: { sendLeaseUntil: null, sendInDoubt: false, smtpReply: null, failureReason: null },
+      // Out of the chunk they were sent in (which is done): into new chunks, below.
+      set: { sendLeaseUntil: null, sendInDoubt: false, smtpReply: null, failureReason: null, sendChunk: null },
     });
+    const chunks = await chunkWaitingRecipients(tx, deps.config, campaignId);
     if (ids.length > 0) {
       await recordAudit(tx, {
         actorUserId: principal.userId,
@@ -65,14 +68,9 @@ export async function retryFailedSends(
         detail: { retried: ids.length, ...(delegationIds ? { delegationIds } : {}) },
       });
     }
-    return ids;
+    return { ids, chunks };
   });
-  await deps.queues.enqueueAfterCommit(
-    'send-offer',
-    moved.map((delegationId) => ({ delegationId })),
-    { campaignId },
-    { replaceFinished: true },
-  );
-  deps.logger.info({ campaignId, retried: moved.length }, 'failed recipients retried');
-  return { retried: moved.length };
+  await enqueueChunks(deps, campaignId, moved.chunks);
+  deps.logger.info({ campaignId, retried: moved.ids.length }, 'failed recipients retried');
+  return { retried: moved.ids.length };
 }

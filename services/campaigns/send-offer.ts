@@ -1,27 +1,17 @@
-import { and, eq, sql } from 'drizzle-orm';
-import { renderOfferEmail } from '../../core/emails/offer-email.ts';
-import { interruptedTooOften } from '../../core/interrupted-sends.ts';
-import { campaignStopReason, type PartnerRoleView } from '../../core/partner-permissions.ts';
-import { sortRoles } from '../../core/roles.ts';
-import { classifySmtpError, deliveryInDoubt, isSmtpError, RetryableSendError } from '../../core/smtp-outcome.ts';
-import type { Db } from '../../db/client.ts';
+import { eq, sql } from 'drizzle-orm';
+import type { PartnerRoleView } from '../../core/partner-permissions.ts';
+import { RetryableSendError } from '../../core/smtp-outcome.ts';
 import { delegations } from '../../db/schema/index.ts';
-import { offerReturnPath } from '../../lib/bounce-address.ts';
-import { commitGroupOf } from '../../lib/commit-group.ts';
 import type { Config } from '../../lib/config.ts';
-import type { Logger } from '../../lib/logger.ts';
-import type { Mailer } from '../../lib/mailer.ts';
-import { countEmail } from '../../lib/metrics.ts';
 import { delegationLinkToken, sha256Hex } from '../../lib/secrets.ts';
-import { applyTransition, systemActor } from '../delegations/transitions.ts';
-import { stopCampaign } from './stop.ts';
+import {
+  type DeliverOfferDeps,
+  deliverOffer,
+  type SendOfferOutcome,
+  stopIfRequesterMayNotSend,
+} from './deliver-offer.ts';
 
-export type SendOfferOutcome =
-  | { outcome: 'sent'; attempt: number; messageId: string }
-  /** Nothing to do: the delegation is no longer waiting for its email (a redelivery). */
-  | { outcome: 'skipped'; state: string }
-  /** Failed for good; the delegation is now `failed` with the reason recorded. */
-  | { outcome: 'failed'; reason: string; reply: string | null };
+export { offerMessageId, type SendOfferOutcome } from './deliver-offer.ts';
 
 interface ClaimedRow extends Record<string, unknown> {
   recipient_email: string;
@@ -38,27 +28,17 @@ interface ClaimedRow extends Record<string, unknown> {
   partner_name: string;
   partner_id: string;
   campaign_id: string | null;
-  /**
-   * Who sent the campaign and their staff access now (`access` null: no longer staff);
-   * null for a delegation outside a campaign.
-   */
   requester: { userId: string; access: PartnerRoleView | null } | null;
 }
 
-/** The deterministic Message-ID of a delegation's offer email. */
-export function offerMessageId(delegationId: string, domain: string): string {
-  return `<${delegationId}.offer@${domain}>`;
-}
-
-export interface SendOfferDeps {
-  db: Db;
-  config: Pick<Config, 'linkSecret' | 'publicUrl' | 'leaseSeconds' | 'mailBounceDomain'>;
-  mailer: Mailer;
-  logger: Logger;
+export interface SendOfferDeps extends DeliverOfferDeps {
+  config: DeliverOfferDeps['config'] & Pick<Config, 'leaseSeconds'>;
 }
 
 /**
- * Sends the offer email of one `invited` delegation and records the outcome.
+ * Sends the offer email of one `invited` delegation and records the outcome: the
+ * `send-offer` job of one recipient, as campaigns were sent before chunks (jobs queued
+ * then still run; docs/adr/0027). Chunks send through services/campaigns/send-chunk.ts.
  *
  * Idempotent: a delegation that is no longer `invited` (already offered, accepted,
  * terminated…) sends nothing. The attempt is counted before the SMTP transaction so
@@ -77,7 +57,7 @@ export async function sendOffer(
   const [row] = await deps.db.execute<ClaimedRow>(sql`
     update delegations d
     set send_attempts = d.send_attempts + 1, token_hash = ${sha256Hex(token)}, updated_at = now(),
-        send_lease_until = now() + make_interval(secs => ${deps.config.leaseSeconds}),
+        send_lease_until = now() + make_interval(secs => ${deps.config.leaseSeconds}), send_lease_holder = null,
         -- Still in doubt means the previous attempt died after its mark and before its
         -- outcome: its email may or may not have reached the server. A lease alone does
         -- not: the process leases many rows, and only a marked one gets its end of data.
@@ -105,156 +85,32 @@ export async function sendOffer(
     if (current?.state === 'invited') throw new RetryableSendError('another attempt is sending this email');
     return { outcome: 'skipped', state: current?.state ?? 'missing' };
   }
-
-  // Outcomes are recorded only while this is still the latest attempt: a run that lost its
-  // lease (and was overtaken by another) cannot overwrite what the newer one did.
-  const ownAttempt = eq(delegations.sendAttempts, row.send_attempts);
-  const fail = async (reason: string, reply: string | null): Promise<SendOfferOutcome> => {
-    await applyTransition(deps.db, {
-      delegationId,
-      from: 'invited',
-      guard: ownAttempt,
-      event: 'send_failed',
-      actor: systemActor,
-      set: { failureReason: reason, smtpReply: reply, sendLeaseUntil: null, sendInDoubt: false },
-      detail: { reason, reply, attempt: row.send_attempts },
-    });
-    return { outcome: 'failed', reason, reply };
-  };
-
-  if (interruptedTooOften(row.uncertain_sends)) {
-    // Two attempts died mid-send: the email has probably gone out (twice, perhaps). The
-    // policy is to resend at most once (docs/adr/0005): count it as sent.
-    await applyTransition(deps.db, {
-      delegationId,
-      from: 'invited',
-      guard: ownAttempt,
-      event: 'send_succeeded',
-      actor: systemActor,
-      set: {
-        offeredAt: sql`now()`,
-        messageId: offerMessageId(delegationId, deps.mailer.messageIdDomain),
-        sendLeaseUntil: null,
-        sendInDoubt: false,
-      },
-      detail: { assumed: true, reason: 'two sends were interrupted; not resending again', attempt: row.send_attempts },
-    });
-    return { outcome: 'skipped', state: 'offered' };
-  }
-  // Checked again for every email, as a queued operation is when it runs: the staff member
-  // who sent the campaign may have been removed, or lost the right to send, since.
-  const stopReason = row.requester && row.campaign_id ? campaignStopReason(row.requester.access) : null;
-  if (stopReason && row.requester && row.campaign_id) {
-    const withdrawn = await stopCampaign(deps.db, {
-      campaignId: row.campaign_id,
-      partnerId: row.partner_id,
-      requestedBy: row.requester.userId,
-      reason: stopReason,
-    });
-    deps.logger.warn(
-      { delegationId, campaignId: row.campaign_id, withdrawn },
-      'campaign stopped: its requester may no longer send',
-    );
-    return { outcome: 'skipped', state: 'terminated' };
-  }
-  if (row.offer_revoked) return fail('The offer was revoked before the email was sent', null);
-  if (row.offer_expired) return fail('The offer expired before the email was sent', null);
-
-  const email = renderOfferEmail({
+  const facts = {
     partnerName: row.partner_name,
-    roles: sortRoles(row.roles),
-    durationDays: row.duration_days,
-    autoExtend: row.auto_extend,
-    link: `${deps.config.publicUrl}/offers/${token}`,
-    recipientName: row.recipient_name,
-    recipientCompany: row.recipient_company,
+    partnerId: row.partner_id,
+    campaignId: row.campaign_id,
     offerExpiresAt: new Date(row.offer_expires_at),
-  });
-  const messageId = offerMessageId(delegationId, deps.mailer.messageIdDomain);
-
-  // The mark, committed before the end of data: from here until the outcome, the server
-  // may have the message. Zero rows: this attempt was overtaken or the delegation moved
-  // on, so nothing is sent.
-  // Marks and outcomes of this process share commits (lib/commit-group.ts): one
-  // transaction records the outcomes received since the last and marks the next messages.
-  const group = commitGroupOf(deps.db, (error) =>
-    deps.logger.warn({ err: error }, 'send outcomes wait for the database'),
-  );
-  const markInDoubt = async () => {
-    const marked = await group.write(
-      async (tx) =>
-        (
-          await tx
-            .update(delegations)
-            .set({ sendInDoubt: true })
-            .where(and(eq(delegations.id, delegationId), eq(delegations.state, 'invited'), ownAttempt))
-            .returning({ id: delegations.id })
-        ).length === 1,
-    );
-    if (!marked) throw new RetryableSendError('this attempt no longer holds the send');
+    offerRevoked: row.offer_revoked,
+    offerExpired: row.offer_expired,
+    requester: row.requester,
   };
-  // The message is out once the server answers: its record joins the next commit, which
-  // is retried until it is written (Mailer.sendAndRecord) — no later message ends its
-  // data before it.
-  const record = (reply: string) =>
-    group.write((tx) =>
-      applyTransition(tx, {
-        delegationId,
-        from: 'invited',
-        guard: ownAttempt,
-        event: 'send_succeeded',
-        actor: systemActor,
-        set: {
-          offeredAt: sql`now()`,
-          messageId,
-          smtpReply: null,
-          failureReason: null,
-          sendLeaseUntil: null,
-          sendInDoubt: false,
-        },
-        detail: { messageId, attempt: row.send_attempts, reply },
-      }),
-    );
-  let recorded: boolean;
-  try {
-    recorded = await deps.mailer.sendAndRecord(
-      {
-        to: row.recipient_email,
-        messageId,
-        returnPath: offerReturnPath(deps.config, delegationId, row.send_attempts),
-        ...email,
-      },
-      record,
-      { markInDoubt },
-    );
-  } catch (error) {
-    if (!isSmtpError(error)) throw error; // no end of data without its mark: nothing went out
-    const failure = classifySmtpError(error);
-    // No answer after the end of data: the server may have the message. Counted as an
-    // interrupted send, so a recipient whose every attempt ends so gets at most two copies.
-    const inDoubt = deliveryInDoubt(error);
-    countEmail('offer', failure.permanent ? 'rejected' : options.isFinalAttempt ? 'failed' : 'deferred');
-    if (failure.permanent) return fail('The mail server refused the message', failure.reply);
-    if (options.isFinalAttempt) {
-      return fail(`Gave up after ${row.send_attempts} attempts; the last reply was temporary`, failure.reply);
-    }
-    await deps.db
-      .update(delegations)
-      .set({
-        smtpReply: failure.reply,
-        sendLeaseUntil: null,
-        sendInDoubt: false,
-        uncertainSends: sql`${delegations.uncertainSends} + ${inDoubt ? 1 : 0}`,
-        updatedAt: sql`now()`,
-      })
-      .where(and(eq(delegations.id, delegationId), eq(delegations.state, 'invited'), ownAttempt));
-    throw new RetryableSendError(failure.reply, { cause: error });
-  }
-  countEmail('offer', 'sent');
-  if (!recorded) {
-    // Accepted, declined or terminated while the email was on its way: the email went
-    // out and the newer state stands.
-    deps.logger.info({ delegationId }, 'offer email sent but the delegation moved on meanwhile');
-  }
-  return { outcome: 'sent', attempt: row.send_attempts, messageId };
+  if (await stopIfRequesterMayNotSend(deps, facts)) return { outcome: 'skipped', state: 'terminated' };
+  const result = await deliverOffer(
+    deps,
+    {
+      delegationId,
+      recipientEmail: row.recipient_email,
+      recipientName: row.recipient_name,
+      recipientCompany: row.recipient_company,
+      roles: row.roles,
+      durationDays: row.duration_days,
+      autoExtend: row.auto_extend,
+      sendAttempts: row.send_attempts,
+      uncertainSends: row.uncertain_sends,
+    },
+    facts,
+    options,
+  );
+  if (result.outcome === 'deferred') throw new RetryableSendError(result.reply, { cause: result.error });
+  return result;
 }

@@ -1,8 +1,11 @@
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import { type OperationKind, operationKinds } from '../../core/operation-kinds.ts';
 import { delegations, emails, operations } from '../../db/schema/index.ts';
 import type { Deps } from '../../lib/deps.ts';
+import { withTimeout } from '../../lib/retry.ts';
+import { holderAlive } from '../../lib/worker-process.ts';
 import { purgeEndedSessions } from '../accounts/sessions.ts';
+import { chunkWaitingRecipients } from '../campaigns/chunks.ts';
 import { purgeIdempotencyKeys } from '../shared/idempotency-keys.ts';
 import { pruneExpiredRows, retentionPolicies } from './retention.ts';
 
@@ -17,10 +20,49 @@ const CHUNK = 1000;
 const ENQUEUE_TIMEOUT_MS = 60_000;
 
 export interface ReconcileResult {
+  /** `send-chunk` tokens added for campaign chunks the queue had lost. */
   invited: number;
   accepting: number;
   emails: number;
   operations: number;
+}
+
+/**
+ * Campaign recipients: those waiting without a chunk (a campaign created before chunks, a
+ * chunking cut short) are put in chunks; then, if the queue holds fewer `send-chunk`
+ * tokens than there are chunks still to send (Redis flushed or restarted, a crash between
+ * commit and enqueue), the missing tokens are added under the ids of chunks no live
+ * process holds. Tokens are interchangeable (docs/adr/0027): counting them is enough.
+ * Returns the tokens added.
+ */
+async function resumeCampaignSends(deps: Pick<Deps, 'db' | 'queues' | 'config'>, age: SQL): Promise<number> {
+  const unchunked = await deps.db.execute<{ campaign_id: string }>(sql`
+    select distinct campaign_id from ${delegations}
+    where state = 'invited' and send_chunk is null and campaign_id is not null and updated_at <= ${age}
+    limit ${CHUNK}`);
+  for (const { campaign_id } of unchunked) {
+    await deps.db.transaction((tx) => chunkWaitingRecipients(tx, deps.config, campaign_id));
+  }
+  const [left] = await deps.db.execute<{ pending: number }>(sql`
+    select count(*)::int as pending from send_chunks where done_at is null`);
+  const pending = left?.pending ?? 0;
+  if (pending === 0) return 0;
+  const counts = await withTimeout(ENQUEUE_TIMEOUT_MS, () =>
+    deps.queues.queue('campaign-mail').getJobCounts('waiting', 'active', 'delayed', 'prioritized'),
+  );
+  const missing = pending - Object.values(counts).reduce((sum, n) => sum + n, 0);
+  if (missing <= 0) return 0;
+  const idle = await deps.db.execute<{ campaign_id: string; chunk: number }>(sql`
+    select campaign_id, chunk from send_chunks
+    where done_at is null and updated_at <= ${age}
+      and (lease_until is null or lease_until < now()
+           or not ${holderAlive(sql.raw('lease_holder'), deps.config.processStaleSeconds)})
+    order by updated_at limit ${Math.min(missing, BATCH)}`);
+  for (let i = 0; i < idle.length; i += CHUNK) {
+    const tokens = idle.slice(i, i + CHUNK).map((r) => ({ campaignId: r.campaign_id, chunk: r.chunk }));
+    await deps.queues.enqueueBulk('send-chunk', tokens, { replaceFinished: true, timeoutMs: ENQUEUE_TIMEOUT_MS });
+  }
+  return idle.length;
 }
 
 /**
@@ -39,13 +81,7 @@ export async function reconcile(
   const age = sql`now() - make_interval(secs => ${options.minAgeSeconds})`;
   const replace = { replaceFinished: true, timeoutMs: ENQUEUE_TIMEOUT_MS };
 
-  const invited = await deps.db.execute<{ id: string }>(sql`
-    select id from ${delegations} where state = 'invited' and updated_at <= ${age}
-    order by updated_at limit ${BATCH}`);
-  for (let i = 0; i < invited.length; i += CHUNK) {
-    const chunk = invited.slice(i, i + CHUNK).map((r) => ({ delegationId: r.id }));
-    await deps.queues.enqueueBulk('send-offer', chunk, replace);
-  }
+  const invited = await resumeCampaignSends(deps, age);
 
   const accepting = await deps.db.execute<{ id: string }>(sql`
     select id from ${delegations} where state = 'accepting' and accepted_at <= ${age}
@@ -80,8 +116,11 @@ export async function reconcile(
     deps.logger.info({ table, pruned: rows, days }, 'pruned rows past retention');
   }
 
+  // Processes gone for a day: their leases ended long ago.
+  await deps.db.execute(sql`delete from worker_processes where beat_at < now() - interval '1 day'`);
+
   const result = {
-    invited: invited.length,
+    invited,
     accepting: accepting.length,
     emails: pending.length,
     operations: unfinished.length,

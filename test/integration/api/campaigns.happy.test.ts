@@ -20,7 +20,7 @@ interface Created {
 }
 
 describe('POST /v1/campaigns (JSON)', () => {
-  it('records one invited delegation per valid recipient, reports the rest, and queues the fan-out', async () => {
+  it('records one invited delegation per valid recipient, reports the rest, and queues a token per chunk', async () => {
     const response = await stack.request('/v1/campaigns', {
       method: 'POST',
       token,
@@ -54,8 +54,10 @@ describe('POST /v1/campaigns (JSON)', () => {
       expect(row).toMatchObject({ state: 'invited', roles: ['global_admin'], duration_days: 365, auto_extend: false });
     }
 
-    const job = await stack.deps.queues.queue('campaigns').getJob(`dispatch-campaign.${created.id}`);
-    expect(job?.data).toEqual({ campaignId: created.id });
+    // One token per chunk of recipients (CAMPAIGN_CHUNK_SIZE, 200 by default).
+    const job = await stack.deps.queues.queue('campaign-mail').getJob(`send-chunk.${created.id}.0`);
+    expect(job?.data).toEqual({ campaignId: created.id, chunk: 0 });
+    expect(await stack.deps.queues.queue('campaign-mail').getJob(`send-chunk.${created.id}.1`)).toBeUndefined();
   });
 
   it('shows progress by state and pages recipients in submission order', async () => {

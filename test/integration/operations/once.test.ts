@@ -25,7 +25,7 @@ let faults = 0;
 beforeAll(async () => {
   sink = await startSmtpSink();
   stack = await createTestStack({ env: { SMTP_URL: sink.url } });
-  deps = { ...stack.deps, mailer: createMailer(stack.config) };
+  deps = { ...stack.deps, mailer: createMailer(stack.config), processId: 'once-test' };
   // Raises while the trigger's sequence (argument 1) is at most argument 2: a fault that
   // happens that many times, then clears. Sequences are not transactional, so the count
   // survives the rollback the fault causes.

@@ -78,6 +78,38 @@ describe.each(['redis', 'postgres'] as const)('transactional mail during a campa
     expect(RECIPIENTS - campaignBefore).toBeGreaterThan(RECIPIENTS / 2);
   });
 
+  it("partner B's small campaign goes out within a few chunks of partner A's, not after it", async () => {
+    const a = await createTestPartner(stack, 'Partner Big');
+    const b = await createTestPartner(stack, 'Partner Small');
+    const offerA = await createTestOffer(stack, a.token);
+    const offerB = await createTestOffer(stack, b.token);
+    const fromA = (m: { to: string[] }) => m.to[0]?.endsWith('@big.example') ?? false;
+    const fromB = (m: { to: string[] }) => m.to[0]?.endsWith('@small.example') ?? false;
+    const bigCampaign = await stack.request('/v1/campaigns', {
+      method: 'POST',
+      token: a.token,
+      json: { offerId: offerA.id, recipients: Array.from({ length: RECIPIENTS }, (_, i) => ({ email: `r${i}@big.example` })) },
+    });
+    expect(bigCampaign.status).toBe(202);
+    await waitFor(async () => sink.messages.filter(fromA).length >= RATE);
+
+    const aBefore = sink.messages.filter(fromA).length;
+    const smallCampaign = await stack.request('/v1/campaigns', {
+      method: 'POST',
+      token: b.token,
+      json: { offerId: offerB.id, recipients: Array.from({ length: 50 }, (_, i) => ({ email: `r${i}@small.example` })) },
+    });
+    expect(smallCampaign.status).toBe(202);
+    await waitFor(async () => sink.messages.filter(fromB).length >= 50, 60_000);
+    const aMeanwhile = sink.messages.filter(fromA).length - aBefore;
+
+    // First come, first served would put B's 50 after every one of A's. In turn, B waits
+    // for the chunks already taken (two per worker process) and one more of A's.
+    expect(aMeanwhile).toBeLessThanOrEqual(4 * 200);
+    expect(RECIPIENTS - aBefore - aMeanwhile).toBeGreaterThan(RECIPIENTS / 4);
+    expect(sink.messages.filter(fromB)).toHaveLength(50);
+  });
+
   it('a sign-up confirmation does not wait behind a burst of weekly digests either', async () => {
     // A week of its own, far from the real one the workers' lifecycle passes digest.
     const now = new Date('2031-01-08T12:00:00Z');

@@ -48,7 +48,7 @@ describe('logs', () => {
     });
 
     expect(lines).toContain('"msg":"request"');
-    expect(lines).toContain('job failed for good');
+    expect(lines).toContain('offer email failed for good');
     const secrets = [
       partner.password,
       partner.token,

@@ -1,0 +1,333 @@
+import { eq, sql } from 'drizzle-orm';
+import type { PartnerRoleView } from '../../core/partner-permissions.ts';
+import { delegations } from '../../db/schema/index.ts';
+import type { Config } from '../../lib/config.ts';
+import type { Mailer } from '../../lib/mailer.ts';
+import { paceSends } from '../../lib/send-pace.ts';
+import { holderAlive } from '../../lib/worker-process.ts';
+import { applyTransition, systemActor } from '../delegations/transitions.ts';
+import {
+  type ClaimedOffer,
+  type DeferredOutcome,
+  type DeliverOfferDeps,
+  deliverOffer,
+  type OfferFacts,
+  type SendOfferOutcome,
+  stopIfRequesterMayNotSend,
+} from './deliver-offer.ts';
+
+/**
+ * Claims of one recipient that may end without an outcome before it is sent alone, after
+ * the rest of its chunk; and before it fails for good (docs/adr/0027).
+ */
+export const SUSPECT_AFTER_INTERRUPTIONS = 2;
+export const INTERRUPTED_CLAIMS_CAP = 3;
+
+/** The token found no chunk it may send now, though some are still to send: try again after `retryAfterMs`. */
+export class ChunkWaits extends Error {
+  override name = 'ChunkWaits';
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface SendChunkDeps extends DeliverOfferDeps {
+  config: DeliverOfferDeps['config'] &
+    Pick<
+      Config,
+      | 'leaseSeconds'
+      | 'processStaleSeconds'
+      | 'campaignChunkSize'
+      | 'sendRatePerSecond'
+      | 'mailAttempts'
+      | 'mailBackoffMs'
+      | 'mailConcurrency'
+    >;
+  /** This process, as its leases name it (lib/worker-process.ts). */
+  processId: string;
+}
+
+export interface ChunkRun {
+  campaignId: string;
+  chunk: number;
+  sent: number;
+  failed: number;
+  deferred: number;
+  /** No recipient of the chunk waits any more. */
+  done: boolean;
+}
+
+interface PickedChunk extends Record<string, unknown> {
+  campaign_id: string;
+  chunk: number;
+}
+
+interface ClaimedRow extends Record<string, unknown> {
+  id: string;
+  recipient_email: string;
+  recipient_name: string | null;
+  recipient_company: string | null;
+  roles: string[];
+  duration_days: number;
+  auto_extend: boolean;
+  send_attempts: number;
+  uncertain_sends: number;
+  send_interruptions: number;
+}
+
+interface FactsRow extends Record<string, unknown> {
+  partner_name: string;
+  partner_id: string;
+  offer_expires_at: string;
+  offer_revoked: boolean;
+  offer_expired: boolean;
+  requester: { userId: string; access: PartnerRoleView | null };
+}
+
+const leaseEnded = (deps: SendChunkDeps, until: string, holder: string) =>
+  sql`(${sql.raw(until)} is null or ${sql.raw(until)} < now()
+       or (${sql.raw(holder)} is not null and not ${holderAlive(sql.raw(holder), deps.config.processStaleSeconds)}))`;
+
+/**
+ * Takes the next chunk to send, in turn between partners: a chunk of the partner whose turn
+ * is lowest (then its oldest campaign's first chunk), whose lease is free (never taken,
+ * lapsed, or held by a process no longer beating) and whose backoff has passed; the
+ * partner's turn moves on by the chunk's recipients. One statement; `skip locked` lets
+ * many workers take different chunks at once.
+ */
+async function takeChunk(deps: SendChunkDeps): Promise<PickedChunk | undefined> {
+  const [picked] = await deps.db.execute<PickedChunk>(sql`
+    with pick as (
+      select c.campaign_id, c.chunk, c.partner_id, c.recipients
+      from send_chunks c join partner_send_turns t on t.partner_id = c.partner_id
+      where c.done_at is null and c.not_before <= now() and ${leaseEnded(deps, 'c.lease_until', 'c.lease_holder')}
+      order by t.turn, c.campaign_id, c.chunk
+      limit 1
+      for update of c skip locked
+    ), turned as (
+      update partner_send_turns t set turn = t.turn + pick.recipients from pick where t.partner_id = pick.partner_id
+    )
+    update send_chunks c
+    set lease_until = now() + make_interval(secs => ${deps.config.leaseSeconds}), lease_holder = ${deps.processId},
+        updated_at = now()
+    from pick where c.campaign_id = pick.campaign_id and c.chunk = pick.chunk
+    returning c.campaign_id, c.chunk`);
+  return picked;
+}
+
+/**
+ * Claims up to `limit` recipients of the chunk after `after` (by id), in one statement: a
+ * lease naming this process and an attempt number each, the chunk's lease renewed. A claim
+ * that finds the previous one's lease still set counts an interruption; one that finds the
+ * row still marked in doubt counts an uncertain send (docs/adr/0005) — the mark, not the
+ * lease, says the server may have the message. `suspects`: only recipients interrupted
+ * {@link SUSPECT_AFTER_INTERRUPTIONS} times or more; otherwise only the others.
+ */
+async function claimRecipients(
+  deps: SendChunkDeps,
+  chunk: PickedChunk,
+  options: { after: string; limit: number; suspects: boolean },
+): Promise<ClaimedRow[]> {
+  const rows = await deps.db.execute<ClaimedRow>(sql`
+    with picked as (
+      select d.id from delegations d
+      where d.campaign_id = ${chunk.campaign_id} and d.send_chunk = ${chunk.chunk} and d.state = 'invited'
+        and d.id > ${options.after}
+        and (d.send_interruptions >= ${SUSPECT_AFTER_INTERRUPTIONS}) = ${options.suspects}
+        and ${leaseEnded(deps, 'd.send_lease_until', 'd.send_lease_holder')}
+      order by d.id limit ${options.limit}
+      for update of d skip locked
+    ), renewed as (
+      update send_chunks set lease_until = now() + make_interval(secs => ${deps.config.leaseSeconds}), updated_at = now()
+      where campaign_id = ${chunk.campaign_id} and chunk = ${chunk.chunk} and lease_holder = ${deps.processId}
+    )
+    update delegations d
+    set send_attempts = d.send_attempts + 1,
+        send_lease_until = now() + make_interval(secs => ${deps.config.leaseSeconds}),
+        send_lease_holder = ${deps.processId},
+        send_interruptions = d.send_interruptions + (d.send_lease_until is not null)::int,
+        uncertain_sends = d.uncertain_sends + d.send_in_doubt::int, send_in_doubt = false
+    from picked where d.id = picked.id
+    returning d.id, d.recipient_email, d.recipient_name, d.recipient_company, d.roles, d.duration_days,
+              d.auto_extend, d.send_attempts, d.uncertain_sends, d.send_interruptions`);
+  return [...rows].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/** What the chunk's recipients share, read once per claim. */
+async function readFacts(deps: SendChunkDeps, campaignId: string): Promise<OfferFacts | undefined> {
+  const [row] = await deps.db.execute<FactsRow>(sql`
+    select p.name as partner_name, c.partner_id, o.expires_at as offer_expires_at,
+           o.revoked_at is not null as offer_revoked, o.expires_at <= now() as offer_expired,
+           -- The requester's access as of this claim: a campaign goes out on their authority.
+           json_build_object('userId', c.created_by, 'access',
+             (select json_build_object('isOwner', s.is_owner, 'roles', s.roles) from staff_access s
+              where s.user_id = c.created_by and s.partner_id = c.partner_id)) as requester
+    from campaigns c join offers o on o.id = c.offer_id join organizations p on p.id = c.partner_id
+    where c.id = ${campaignId}`);
+  if (!row) return undefined;
+  return {
+    partnerName: row.partner_name,
+    partnerId: row.partner_id,
+    campaignId,
+    offerExpiresAt: new Date(row.offer_expires_at),
+    offerRevoked: row.offer_revoked,
+    offerExpired: row.offer_expired,
+    requester: row.requester,
+  };
+}
+
+/** Emails of this process in flight at once across its chunks (MAIL_CONCURRENCY). */
+const inFlight = new WeakMap<Mailer, (task: () => Promise<unknown>) => Promise<unknown>>();
+function limiterOf(mailer: Mailer, max: number) {
+  let limit = inFlight.get(mailer);
+  if (!limit) {
+    let running = 0;
+    const queue: (() => void)[] = [];
+    limit = async (task) => {
+      if (running >= max) await new Promise<void>((resolve) => queue.push(resolve));
+      else running++;
+      try {
+        return await task();
+      } finally {
+        const next = queue.shift();
+        if (next) next();
+        else running--;
+      }
+    };
+    inFlight.set(mailer, limit);
+  }
+  return limit;
+}
+
+/** Sends one claimed recipient: the failure of an interrupted-too-often one, or its email. */
+async function sendRecipient(
+  deps: SendChunkDeps,
+  row: ClaimedRow,
+  facts: OfferFacts,
+): Promise<SendOfferOutcome | DeferredOutcome> {
+  const offer: ClaimedOffer = {
+    delegationId: row.id,
+    recipientEmail: row.recipient_email,
+    recipientName: row.recipient_name,
+    recipientCompany: row.recipient_company,
+    roles: row.roles,
+    durationDays: row.duration_days,
+    autoExtend: row.auto_extend,
+    sendAttempts: row.send_attempts,
+    uncertainSends: row.uncertain_sends,
+  };
+  // In doubt twice counts as sent (deliverOffer, ADR 5) before this: those reached a server.
+  const stoppedWorkers = row.send_interruptions >= INTERRUPTED_CLAIMS_CAP && row.uncertain_sends < 2;
+  if (stoppedWorkers || row.send_attempts > deps.config.mailAttempts) {
+    const reason = stoppedWorkers
+      ? `Sending stopped before reaching the mail server ${row.send_interruptions} times; not trying again`
+      : `Gave up after ${row.send_attempts - 1} attempts`;
+    await applyTransition(deps.db, {
+      delegationId: row.id,
+      from: 'invited',
+      guard: eq(delegations.sendAttempts, row.send_attempts),
+      event: 'send_failed',
+      actor: systemActor,
+      set: { failureReason: reason, sendLeaseUntil: null, sendInDoubt: false },
+      detail: { reason, attempt: row.send_attempts, interruptions: row.send_interruptions },
+    });
+    deps.logger.warn({ delegationId: row.id, reason }, 'offer email failed for good');
+    return { outcome: 'failed', reason, reply: null };
+  }
+  const result = await deliverOffer(deps, offer, facts, {
+    isFinalAttempt: row.send_attempts >= deps.config.mailAttempts,
+  });
+  if (result.outcome === 'failed') {
+    deps.logger.warn({ delegationId: row.id, reason: result.reason, reply: result.reply }, 'offer email failed for good');
+  }
+  return result;
+}
+
+/**
+ * Sends the next chunk of campaign offers, whichever campaign's turn it is: the work of
+ * one `send-chunk` job. Returns the run, or null when no chunk is left to send at all;
+ * throws {@link ChunkWaits} when chunks remain but none may be taken now, and after a run
+ * that left recipients waiting (a temporary failure's backoff, another holder's lease).
+ *
+ * Recipients are claimed a group at a time — a second's worth of SEND_RATE_PER_SECOND, or
+ * the whole chunk when unlimited — paced by one shared statement per group, and sent
+ * through the process's pipeline (lib/mailer.ts), whose marks and outcomes share commits.
+ * Recipients interrupted twice are sent last and one at a time, so an email that stops
+ * the worker stops only itself.
+ */
+export async function sendNextChunk(deps: SendChunkDeps): Promise<ChunkRun | null> {
+  const chunk = await takeChunk(deps);
+  if (!chunk) {
+    const [left] = await deps.db.execute<{ pending: number; wait_ms: number | null }>(sql`
+      select count(*)::int as pending,
+             (extract(epoch from min(greatest(not_before, coalesce(lease_until, now()))) - now()) * 1000)::float8 as wait_ms
+      from send_chunks where done_at is null`);
+    if (!left || left.pending === 0) return null;
+    throw new ChunkWaits('every chunk still to send is held or backing off', clamp(left.wait_ms ?? 0, 1000, 30_000));
+  }
+  const run: ChunkRun = {
+    campaignId: chunk.campaign_id,
+    chunk: chunk.chunk,
+    sent: 0,
+    failed: 0,
+    deferred: 0,
+    done: false,
+  };
+  const perSecond = deps.config.sendRatePerSecond;
+  const groupSize = perSecond > 0 ? clamp(perSecond, 1, deps.config.campaignChunkSize) : deps.config.campaignChunkSize;
+  const limit = limiterOf(deps.mailer, deps.config.mailConcurrency);
+  // The soonest backoff of a recipient deferred by a temporary failure.
+  let backoffMs: number | undefined;
+  for (const suspects of [false, true]) {
+    let after = '';
+    for (;;) {
+      const rows = await claimRecipients(deps, chunk, { after, limit: suspects ? 1 : groupSize, suspects });
+      const last = rows.at(-1);
+      if (!last) break;
+      after = last.id;
+      const facts = await readFacts(deps, chunk.campaign_id);
+      if (!facts || (await stopIfRequesterMayNotSend(deps, facts))) break;
+      await paceSends(deps.db, perSecond, rows.length);
+      const outcomes = await Promise.all(rows.map((row) => limit(() => sendRecipient(deps, row, facts))));
+      outcomes.forEach((result, i) => {
+        const o = result as SendOfferOutcome | DeferredOutcome;
+        if (o.outcome === 'sent' || o.outcome === 'skipped') run.sent++;
+        else if (o.outcome === 'failed') run.failed++;
+        else {
+          run.deferred++;
+          const attempt = (rows[i] as ClaimedRow).send_attempts;
+          const wait = Math.min(3_600_000, deps.config.mailBackoffMs * 2 ** Math.max(0, attempt - 1));
+          backoffMs = Math.min(backoffMs ?? wait, wait);
+        }
+      });
+    }
+  }
+  // Done when none of its recipients waits; otherwise back off and let a token take it
+  // again (recipients left by another holder: a few seconds).
+  const retryAfterMs = backoffMs ?? 5_000;
+  const [finished] = await deps.db.execute<{ done: boolean }>(sql`
+    update send_chunks c
+    set done_at = case when exists (select 1 from delegations d where d.campaign_id = c.campaign_id
+                                     and d.send_chunk = c.chunk and d.state = 'invited') then null else now() end,
+        not_before = now() + make_interval(secs => ${retryAfterMs / 1000}),
+        lease_until = null, lease_holder = null, updated_at = now()
+    where c.campaign_id = ${chunk.campaign_id} and c.chunk = ${chunk.chunk} and c.lease_holder = ${deps.processId}
+    returning c.done_at is not null as done`);
+  run.done = finished?.done ?? false;
+  if (!run.done) {
+    // Overtaken (this process was thought gone) or recipients left waiting: this token
+    // stays, to take a chunk again later — tokens end only with the chunks they finish.
+    throw new ChunkWaits(
+      `chunk ${chunk.chunk} of campaign ${chunk.campaign_id} not finished`,
+      finished ? retryAfterMs : 1000,
+    );
+  }
+  return run;
+}
+
+function clamp(value: number, min: number, max: number): number {
+  return Math.min(max, Math.max(min, value));
+}
