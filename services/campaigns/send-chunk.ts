@@ -241,7 +241,10 @@ async function sendRecipient(
     isFinalAttempt: row.send_attempts >= deps.config.mailAttempts,
   });
   if (result.outcome === 'failed') {
-    deps.logger.warn({ delegationId: row.id, reason: result.reason, reply: result.reply }, 'offer email failed for good');
+    deps.logger.warn(
+      { delegationId: row.id, reason: result.reason, reply: result.reply },
+      'offer email failed for good',
+    );
   }
   return result;
 }

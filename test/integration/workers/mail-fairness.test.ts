@@ -88,7 +88,10 @@ describe.each(['redis', 'postgres'] as const)('transactional mail during a campa
     const bigCampaign = await stack.request('/v1/campaigns', {
       method: 'POST',
       token: a.token,
-      json: { offerId: offerA.id, recipients: Array.from({ length: RECIPIENTS }, (_, i) => ({ email: `r${i}@big.example` })) },
+      json: {
+        offerId: offerA.id,
+        recipients: Array.from({ length: RECIPIENTS }, (_, i) => ({ email: `r${i}@big.example` })),
+      },
     });
     expect(bigCampaign.status).toBe(202);
     await waitFor(async () => sink.messages.filter(fromA).length >= RATE);
@@ -97,7 +100,10 @@ describe.each(['redis', 'postgres'] as const)('transactional mail during a campa
     const smallCampaign = await stack.request('/v1/campaigns', {
       method: 'POST',
       token: b.token,
-      json: { offerId: offerB.id, recipients: Array.from({ length: 50 }, (_, i) => ({ email: `r${i}@small.example` })) },
+      json: {
+        offerId: offerB.id,
+        recipients: Array.from({ length: 50 }, (_, i) => ({ email: `r${i}@small.example` })),
+      },
     });
     expect(smallCampaign.status).toBe(202);
     await waitFor(async () => sink.messages.filter(fromB).length >= 50, 60_000);
