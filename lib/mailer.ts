@@ -1,9 +1,12 @@
 import { PassThrough } from 'node:stream';
 import nodemailer from 'nodemailer';
 import addressparser from 'nodemailer/lib/addressparser';
-import MailComposer from 'nodemailer/lib/mail-composer';
 import type { Config } from './config.ts';
 import { createDevMailTransport } from './dev/mailbox.ts';
+import { type MessageTemplate, messageTemplate } from './mail-template.ts';
+
+/** Message templates a mailer keeps, the oldest dropped first. */
+const TEMPLATES_KEPT = 256;
 
 export interface OutgoingEmail {
   to: string;
@@ -103,19 +106,22 @@ export function createMailer(
       else holders--;
     }
   };
+  // One template per subject (a campaign's messages share theirs): the static parts are
+  // built once, the recipient's fields per message (lib/mail-template.ts).
+  const templates = new Map<string, MessageTemplate>();
+  const templateFor = (subject: string) => {
+    let template = templates.get(subject);
+    if (!template) {
+      template = messageTemplate(config.mailFrom, subject);
+      if (templates.size >= TEMPLATES_KEPT) templates.delete(templates.keys().next().value as string);
+      templates.set(subject, template);
+    }
+    return template;
+  };
   return {
     messageIdDomain: senderDomain(config.mailFrom),
     async sendAndRecord(email, record, options) {
-      const raw = await new MailComposer({
-        from: config.mailFrom,
-        to: email.to,
-        subject: email.subject,
-        text: email.text,
-        html: email.html,
-        messageId: email.messageId,
-      })
-        .compile()
-        .build();
+      const raw = templateFor(email.subject).render(email);
       // The message is written now, but its end — after which the server may accept it —
       // only when it is this message's turn.
       const body = new PassThrough();
