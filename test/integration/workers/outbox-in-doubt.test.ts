@@ -7,6 +7,7 @@ import { createMailer, type Mailer } from '../../../lib/mailer.ts';
 import { sendOffer } from '../../../services/campaigns/send-offer.ts';
 import { recordEmails, sendEmail } from '../../../services/mail/outbox.ts';
 import { createTestOffer, createTestPartner, waitFor } from '../../helpers/factories.ts';
+import { type FaultProxy, startFaultProxy } from '../../helpers/fault-proxy.ts';
 import { type SmtpSink, startSmtpSink } from '../../helpers/smtp-sink.ts';
 import { createTestStack, type TestStack } from '../../helpers/stack.ts';
 
@@ -22,6 +23,7 @@ let sink: SmtpSink;
 let silent: net.Server;
 const silentSockets = new Set<net.Socket>();
 const abandoned: { mailer: Mailer; sends: Promise<unknown>[] }[] = [];
+let proxy: FaultProxy | undefined;
 
 beforeAll(async () => {
   sink = await startSmtpSink({
@@ -39,6 +41,7 @@ beforeAll(async () => {
   stack = await createTestStack({ env: { SMTP_URL: sink.url, LEASE_SECONDS: '1' } });
 });
 afterAll(async () => {
+  await proxy?.close();
   for (const { mailer, sends } of abandoned) {
     mailer.close();
     await Promise.allSettled(sends);
@@ -148,6 +151,53 @@ describe('a notification whose connection drops after the data on every attempt'
       .sql`select state, uncertain_sends, send_in_doubt from emails where id = ${id as string}`;
     expect(row).toMatchObject({ state: 'failed', uncertain_sends: 2, send_in_doubt: false });
   }, 30_000);
+});
+
+describe('the bound on delivered-but-unrecorded notifications (MAIL_UNCONFIRMED_MAX = 3)', () => {
+  it('holds while PostgreSQL is away', async () => {
+    const { emails, ids } = await outboxOf('pg-away', 15);
+    proxy = await startFaultProxy(stack.config.databaseUrl);
+    const sql = createSql(proxy.through(stack.config.databaseUrl), { max: 4 });
+    const config = { ...stack.config, mailUnconfirmedMax: 3, smtpPoolSize: 5 };
+    const mailer = createMailer(config);
+    try {
+      const deps = { db: createDb(sql), config, mailer, logger: stack.deps.logger };
+      const first = ids.map((id) => sendEmail(deps, id, { isFinalAttempt: false }).catch(() => undefined));
+      // Every send claimed; the first messages are on their way to the server.
+      await waitFor(async () => {
+        const [row] = await stack.deps
+          .sql`select count(*)::int as n from emails where id = any(${ids}) and attempts = 1`;
+        return row?.n === ids.length && sink.receiving > 0;
+      });
+      // PostgreSQL restarting for 4 s: every query fails at once.
+      proxy.set('pg-starting-up');
+      await new Promise((r) => setTimeout(r, 4_000));
+      proxy.set('pass');
+      await Promise.all(first);
+      // What a job's retries do: every email still pending is sent, once its lease is over.
+      await new Promise((r) => setTimeout(r, 1_500));
+      for (const id of ids) {
+        for (let attempt = 0; attempt < 10; attempt++) {
+          try {
+            await sendEmail(deps, id, { isFinalAttempt: false });
+            break;
+          } catch (error) {
+            if (!(error instanceof RetryableSendError)) throw error;
+            await new Promise((r) => setTimeout(r, 500));
+          }
+        }
+      }
+    } finally {
+      mailer.close();
+      await sql.end();
+    }
+    const counted = copies(emails);
+    const duplicates = [...counted.values()].reduce((sum, n) => sum + Math.max(0, n - 1), 0);
+    expect([...counted.values()].every((n) => n >= 1)).toBe(true);
+    expect(duplicates).toBeLessThanOrEqual(3);
+    const [row] = await stack.deps.sql`select count(*)::int as n from emails where id = any(${ids}) and state = 'sent'`;
+    expect(row?.n).toBe(ids.length);
+  }, 60_000);
 });
 
 describe('one commit group for offers and notifications', () => {
