@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { boolean, check, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 import type { DerivedLinks } from '../../core/emails/derived-links.ts';
 
 /**
@@ -33,8 +33,16 @@ export const emails = pgTable(
     /** While in the future, one worker holds the send; another run must not send it too. */
     leaseUntil: timestamp({ withTimezone: true }),
     /**
-     * Sends that may or may not have reached the SMTP server (an attempt claimed the email
-     * and never recorded an outcome). At the cap it is not sent again; see docs/adr/0005.
+     * Set, in its own commit, just before the end of this email's data goes to the SMTP
+     * server, and cleared with the outcome: while set, the server may have the message
+     * without Mandate knowing. Only a claim that finds it set counts an interrupted send —
+     * a lease alone says the row was claimed, not that anything reached the server. At most
+     * MAIL_UNCONFIRMED_MAX emails of a process (offers included) carry it at once (lib/mailer.ts).
+     */
+    sendInDoubt: boolean().notNull().default(false),
+    /**
+     * Sends that may or may not have reached the SMTP server (the attempt was in doubt and
+     * no outcome came). At the cap it is not sent again; see docs/adr/0005.
      */
     uncertainSends: integer().notNull().default(0),
     lastError: text(),

@@ -23,6 +23,14 @@ export interface TemporaryPasswordProgress {
   hash?: string;
   /** The password, sealed (lib/secret-box.ts), until its email has been taken. */
   sealed?: string;
+  /**
+   * Set, in its own commit, just before the end of the email's data goes to the SMTP server,
+   * and dropped when the email is recorded: while set, the server may have the message
+   * without Mandate knowing. Only a run that finds it set counts an interrupted send.
+   */
+  inDoubt?: boolean;
+  /** Sends that were in doubt and recorded no outcome; at the cap the email is not sent again (docs/adr/0005). */
+  uncertainSends?: number;
   emailedAt?: string;
   setAt?: string;
 }

@@ -3,15 +3,15 @@ import { type DerivedLinks, fillDerivedLinks } from '../../core/emails/derived-l
 import type { RenderedEmail } from '../../core/emails/offer-email.ts';
 import { newId } from '../../core/ids.ts';
 import { interruptedTooOften } from '../../core/interrupted-sends.ts';
-import { classifySmtpError, isSmtpError, RetryableSendError } from '../../core/smtp-outcome.ts';
+import { classifySmtpError, deliveryInDoubt, isSmtpError, RetryableSendError } from '../../core/smtp-outcome.ts';
 import type { Db, DbOrTx } from '../../db/client.ts';
 import { emails } from '../../db/schema/index.ts';
+import { commitGroupOf } from '../../lib/commit-group.ts';
 import type { Config } from '../../lib/config.ts';
 import type { Deps } from '../../lib/deps.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { Mailer } from '../../lib/mailer.ts';
 import { countEmail } from '../../lib/metrics.ts';
-import { withRetries } from '../../lib/retry.ts';
 import { derivedLinkUrl } from './derived-links.ts';
 
 export interface NewEmail {
@@ -96,8 +96,9 @@ export type SendEmailOutcome =
 /**
  * Sends one outbox email. Idempotent: only a `pending` row is sent. A permanent SMTP
  * failure, or a temporary one on the last attempt, marks it `failed` with the reply; so
- * does a second interrupted send (a claim whose attempt never recorded an outcome), with
- * that reason, instead of a third copy (docs/adr/0005).
+ * does a second interrupted send (an attempt that was marked in doubt — its end of data
+ * sent, or about to be — and recorded no outcome, or had no answer after its data), with
+ * that reason, instead of a third copy (docs/adr/0005, docs/adr/0026).
  * The row's link placeholders are replaced by their URLs, derived from LINK_SECRET and
  * PUBLIC_URL, in what goes out only: the row keeps the placeholders.
  */
@@ -117,9 +118,12 @@ export async function sendEmail(
     .set({
       attempts: sql`${emails.attempts} + 1`,
       leaseUntil: sql`now() + make_interval(secs => ${deps.config.leaseSeconds})`,
-      // A lease still set means the previous attempt died between claim and outcome (every
-      // outcome clears it): its email may or may not have reached the server.
-      uncertainSends: sql`${emails.uncertainSends} + (${emails.leaseUntil} is not null)::int`,
+      // Still in doubt means the previous attempt died after its mark and before its
+      // outcome: its email may or may not have reached the server. A lease alone does not:
+      // a process leases as many emails as it runs jobs, and only a marked one gets its end
+      // of data (docs/adr/0026).
+      uncertainSends: sql`${emails.uncertainSends} + ${emails.sendInDoubt}::int`,
+      sendInDoubt: false,
     })
     .where(
       sql`${emails.id} = ${emailId} and ${emails.state} = 'pending'
@@ -144,11 +148,30 @@ export async function sendEmail(
     deps.logger.warn({ emailId, interruptedSends: row.uncertainSends }, 'notification email not sent again');
     return { outcome: 'interrupted', reason };
   }
+  // Outcomes and marks are written only while this is still the latest attempt: a run that
+  // lost its lease (and was overtaken by another) must not clear the newer one's mark.
+  const ownAttempt = and(eq(emails.id, emailId), eq(emails.state, 'pending'), eq(emails.attempts, row.attempts));
+  // Marks and outcomes of this process share commits with the offers' (lib/commit-group.ts):
+  // the mark commits before the end of data, and a record that cannot be written yet stops
+  // every later end of data in the process until it is.
+  const group = commitGroupOf(deps.db, (error) =>
+    deps.logger.warn({ err: error }, 'send outcomes wait for the database'),
+  );
+  const markInDoubt = async () => {
+    const marked = await group.write(
+      async (tx) =>
+        (await tx.update(emails).set({ sendInDoubt: true }).where(ownAttempt).returning({ id: emails.id })).length ===
+        1,
+    );
+    if (!marked) throw new RetryableSendError('this attempt no longer holds the send');
+  };
+  // Whatever attempt it is: the server took the email, so it is sent (a newer attempt that
+  // sends it too records the same).
   const markSent = () =>
-    withRetries(() =>
-      deps.db
+    group.write((tx) =>
+      tx
         .update(emails)
-        .set({ state: 'sent', sentAt: sql`now()`, lastError: null, leaseUntil: null })
+        .set({ state: 'sent', sentAt: sql`now()`, lastError: null, leaseUntil: null, sendInDoubt: false })
         .where(eq(emails.id, emailId)),
     );
   const body = fillDerivedLinks({ text: row.textBody, html: row.htmlBody }, row.links, (link) =>
@@ -158,18 +181,29 @@ export async function sendEmail(
     await deps.mailer.sendAndRecord(
       { to: row.toEmail, subject: row.subject, text: body.text, html: body.html, messageId: row.messageId },
       markSent,
+      { markInDoubt },
     );
   } catch (error) {
-    if (!isSmtpError(error)) throw error;
+    if (!isSmtpError(error)) throw error; // no end of data without its mark: nothing went out
     const failure = classifySmtpError(error);
     const final = failure.permanent || options.isFinalAttempt;
     countEmail('notification', failure.permanent ? 'rejected' : final ? 'failed' : 'deferred');
-    // Guarded: if this attempt outlived its lease and another one sent the email, a late
-    // failure here must not turn `sent` back into `failed`.
+    // No answer after the end of data: the server may have the message. Counted as an
+    // interrupted send, so a recipient whose every attempt ends so gets at most two copies.
+    const inDoubt = deliveryInDoubt(error);
+    // Guarded: if this attempt outlived its lease and another one sent the email (or holds
+    // it now), a late failure here must not turn `sent` back into `failed`, nor clear the
+    // newer attempt's mark.
     await deps.db
       .update(emails)
-      .set({ ...(final ? { state: 'failed' as const } : {}), lastError: failure.reply, leaseUntil: null })
-      .where(and(eq(emails.id, emailId), eq(emails.state, 'pending')));
+      .set({
+        ...(final ? { state: 'failed' as const } : {}),
+        lastError: failure.reply,
+        leaseUntil: null,
+        sendInDoubt: false,
+        uncertainSends: sql`${emails.uncertainSends} + ${inDoubt ? 1 : 0}`,
+      })
+      .where(ownAttempt);
     if (final) return { outcome: 'failed', reply: failure.reply };
     throw new RetryableSendError(failure.reply, { cause: error });
   }

@@ -1,6 +1,9 @@
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDb, createSql } from '../../../db/client.ts';
+import { commitGroupOf } from '../../../lib/commit-group.ts';
 import type { WorkerDeps } from '../../../lib/deps.ts';
-import { createMailer } from '../../../lib/mailer.ts';
+import { createMailer, type Mailer } from '../../../lib/mailer.ts';
 import { verifyPassword } from '../../../lib/secrets.ts';
 import { provisionUser, resetPassword } from '../../../services/operations/handlers.ts';
 import { type OperationHandler, runOperation } from '../../../services/operations/runner.ts';
@@ -21,9 +24,21 @@ let stack: TestStack;
 let sink: SmtpSink;
 let deps: WorkerDeps;
 let faults = 0;
+let silent: net.Server;
+const silentSockets = new Set<net.Socket>();
+const abandoned: { mailer: Mailer; runs: Promise<unknown>[] }[] = [];
 
 beforeAll(async () => {
-  sink = await startSmtpSink();
+  sink = await startSmtpSink({
+    // Every attempt for these recipients: the data arrives, the connection drops unanswered.
+    dataRule: (to) => (to.startsWith('drop-always') ? 'drop' : undefined),
+  });
+  // Accepts connections and never says a word: no greeting, so no message can get through.
+  silent = net.createServer((socket) => {
+    silentSockets.add(socket);
+    socket.on('error', () => {});
+  });
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
   stack = await createTestStack({ env: { SMTP_URL: sink.url } });
   deps = { ...stack.deps, mailer: createMailer(stack.config), processId: 'once-test' };
   // Raises while the trigger's sequence (argument 1) is at most argument 2: a fault that
@@ -39,6 +54,12 @@ beforeAll(async () => {
     end $$`);
 });
 afterAll(async () => {
+  for (const { mailer, runs } of abandoned) {
+    mailer.close();
+    await Promise.allSettled(runs);
+  }
+  for (const socket of silentSockets) socket.destroy();
+  await new Promise((resolve) => silent.close(resolve));
   deps?.mailer.close();
   await stack.close();
   await sink.close();
@@ -59,6 +80,26 @@ function isInjectedFault(error: unknown): boolean {
   for (let e = error; e instanceof Error; e = e.cause) if (/injected fault/.test(e.message)) return true;
   return false;
 }
+
+class WorkerKilled extends Error {}
+
+/**
+ * The mailer of a worker that dies right after the server took the message: the email is
+ * marked in doubt, the data goes out and is accepted, the outcome is never recorded.
+ */
+const dyingMailer = (): Mailer => ({
+  messageIdDomain: deps.mailer.messageIdDomain,
+  send: (email) => deps.mailer.send(email),
+  sendAndRecord: (email, _record, options) =>
+    deps.mailer.sendAndRecord(
+      email,
+      async () => {
+        throw new WorkerKilled('killed before recording');
+      },
+      options,
+    ),
+  close: () => {},
+});
 
 async function fullDelegation() {
   const fixture = await createOfferFixture(stack, { offer: { access: 'full', durationDays: 365 } });
@@ -145,14 +186,15 @@ describe('reset-password runs once', () => {
     const { delegationId, owner, ownerEmail } = await fullDelegation();
     const userId = await provisioned(delegationId, owner, 'reset-unrecorded');
     const operationId = await ask(`/v1/delegations/${delegationId}/users/${userId}/password-reset`, owner);
-    // Every write of the operation's row that would record the email as sent fails.
-    const clear = await injectFault(
-      'operations',
-      `new.id = '${operationId}' and new.temporary_password ? 'emailedAt'`,
-      100,
-    );
-    await expect(run(operationId, resetPassword)).rejects.toSatisfy(isInjectedFault);
-    await clear();
+    // The worker dies as the server answers: the email was marked in doubt and went out,
+    // and its record never comes.
+    await expect(
+      runOperation({ ...deps, mailer: dyingMailer() }, operationId, resetPassword, {
+        isFinalAttempt: false,
+        logger: stack.deps.logger,
+      }),
+    ).rejects.toThrow(/killed before recording/);
+    await leaseRunsOut(operationId);
     expect(await run(operationId, resetPassword)).toMatchObject({ outcome: 'succeeded' });
 
     // The one duplicate such a stop can cause: the same message, which a receiver can drop by its Message-ID.
@@ -169,7 +211,27 @@ describe('reset-password runs once', () => {
       'sentTo',
       'setAt',
       'toClientAdmin',
+      'uncertainSends',
     ]);
+    expect(op?.temporary_password.uncertainSends).toBe(1);
+  });
+
+  it('a record of its email that fails for a while is retried until written: no second email', async () => {
+    const { delegationId, owner, ownerEmail } = await fullDelegation();
+    const userId = await provisioned(delegationId, owner, 'reset-record-retried');
+    const operationId = await ask(`/v1/delegations/${delegationId}/users/${userId}/password-reset`, owner);
+    // The first writes that would record the email as sent fail.
+    const clear = await injectFault(
+      'operations',
+      `new.id = '${operationId}' and new.temporary_password ? 'emailedAt'`,
+      3,
+    );
+    expect(await run(operationId, resetPassword)).toMatchObject({ outcome: 'succeeded' });
+    await clear();
+
+    const sent = temporaryPasswordsTo(ownerEmail);
+    expect(sent).toHaveLength(1);
+    expect(await verifyPassword((await userRow(userId)).password_hash, String(sent[0]?.password))).toBe(true);
   });
 
   it('two runs at once (a lease that ran out mid-send): one password, set once', async () => {
@@ -184,7 +246,12 @@ describe('reset-password runs once', () => {
         isFinalAttempt: false,
         logger: stack.deps.logger,
       });
-      await waitFor(async () => slowSink.receiving > 0);
+      // Its email marked in doubt, the end of its data at the server.
+      await waitFor(async () => {
+        const [op] = await stack.deps.sql`
+          select temporary_password ? 'inDoubt' as marked from operations where id = ${operationId}`;
+        return slowSink.receiving > 0 && op?.marked === true;
+      });
       await stack.deps.sql`update operations set lease_until = now() - interval '1 second' where id = ${operationId}`;
       expect(await run(operationId, resetPassword)).toMatchObject({ outcome: 'succeeded' });
       await stack.deps.sql`insert into sessions (id, user_id) values ('s-reset-race', ${userId})`;
@@ -307,5 +374,108 @@ describe('provision-user runs once', () => {
     const sent = temporaryPasswordsTo('prov-again-desk@partner.example');
     expect(sent).toHaveLength(1);
     expect(await verifyPassword(before.password_hash, String(sent[0]?.password))).toBe(true);
+  });
+});
+
+describe('a temporary password email in doubt', () => {
+  it('when the connection drops after the data on every attempt: two copies at most, then failed, not set', async () => {
+    const { delegationId, owner } = await fullDelegation();
+    const to = 'drop-always-prov@partner.example';
+    const operationId = await ask(`/v1/delegations/${delegationId}/users`, owner, {
+      displayName: 'Dropped',
+      userName: 'prov-dropped',
+      notifyEmail: to,
+    });
+    // What the job's attempts do: each failed attempt puts the operation back in the queue.
+    const outcomes: string[] = [];
+    for (let attempt = 1; attempt <= 6; attempt++) {
+      const outcome = await run(operationId, provisionUser, attempt === 6).catch(() => ({ outcome: 'retry' }));
+      outcomes.push(outcome.outcome);
+      if (outcome.outcome !== 'retry') break;
+    }
+
+    expect(temporaryPasswordsTo(to).length).toBeLessThanOrEqual(2);
+    expect(outcomes).toEqual(['retry', 'retry', 'failed']);
+    const [op] = await stack.deps
+      .sql`select state, error, temporary_password from operations where id = ${operationId}`;
+    expect(op?.state).toBe('failed');
+    expect(op?.error).toMatch(/not emailed again/);
+    expect(op?.temporary_password).toBeNull();
+    // Nothing set on assumption: the user still has no usable password.
+    const [user] = await stack.deps.sql`select password_hash from users where email like 'prov-dropped@%'`;
+    expect(user?.password_hash).toBe('!');
+  });
+
+  it('a crash while several are claimed counts only the one whose turn came, not every leased one', async () => {
+    const { delegationId, owner } = await fullDelegation();
+    const names = ['prov-claimed-0', 'prov-claimed-1', 'prov-claimed-2'];
+    const operationIds: string[] = [];
+    for (const name of names) {
+      operationIds.push(
+        await ask(`/v1/delegations/${delegationId}/users`, owner, {
+          displayName: name,
+          userName: name,
+          notifyEmail: `${name}-desk@partner.example`,
+        }),
+      );
+    }
+    const config = { ...stack.config, smtpUrl: `smtp://127.0.0.1:${(silent.address() as net.AddressInfo).port}` };
+    for (let crash = 1; crash <= 2; crash++) {
+      // A process runs every operation, its messages go nowhere, and it dies.
+      const mailer = createMailer(config);
+      const runs = operationIds.map((id) =>
+        runOperation({ ...deps, mailer }, id, provisionUser, {
+          isFinalAttempt: false,
+          logger: stack.deps.logger,
+        }).catch(() => undefined),
+      );
+      abandoned.push({ mailer, runs });
+      await waitFor(async () => {
+        const [row] = await stack.deps.sql`select
+          count(*) filter (where attempts = ${crash} and temporary_password ? 'messageId')::int as prepared,
+          count(*) filter (where temporary_password ? 'inDoubt')::int as marked,
+          coalesce(sum((temporary_password->>'uncertainSends')::int), 0)::int as counted
+          from operations where id = any(${operationIds})`;
+        // Every one claimed and prepared, the last crash's mark counted, one marked in its turn.
+        return row?.prepared === operationIds.length && row?.counted === crash - 1 && row?.marked === 1;
+      });
+      for (const id of operationIds) await leaseRunsOut(id);
+    }
+
+    for (const id of operationIds) await run(id, provisionUser);
+
+    const failed = await stack.deps.sql`
+      select input->>'notifyEmail' as to from operations where id = any(${operationIds}) and state = 'failed'`;
+    const failedNeverReceived = failed.map((r) => r.to as string).filter((to) => temporaryPasswordsTo(to).length === 0);
+    // Only the email whose turn to end its data had come can be in doubt: at most
+    // MAIL_UNCONFIRMED_MAX (1) per process, whether or not the server had it.
+    expect(failedNeverReceived.length).toBeLessThanOrEqual(1);
+    for (const name of names) {
+      const to = `${name}-desk@partner.example`;
+      if (!failedNeverReceived.includes(to)) expect(temporaryPasswordsTo(to)).toHaveLength(1);
+    }
+  });
+
+  it('its mark and its record go through the commit group of every email of the process', async () => {
+    const { delegationId, owner } = await fullDelegation();
+    const operationId = await ask(`/v1/delegations/${delegationId}/users`, owner, {
+      displayName: 'Grouped',
+      userName: 'prov-grouped',
+      notifyEmail: 'prov-grouped-desk@partner.example',
+    });
+    const sql = createSql(stack.config.databaseUrl, { max: 2 });
+    try {
+      const db = createDb(sql);
+      const outcome = await runOperation({ ...deps, db }, operationId, provisionUser, {
+        isFinalAttempt: false,
+        logger: stack.deps.logger,
+      });
+      expect(outcome).toMatchObject({ outcome: 'succeeded' });
+      // The mark (before the end of data) and the record (after the server's answer).
+      expect(commitGroupOf(db).commits).toBe(2);
+    } finally {
+      await sql.end();
+    }
+    expect(temporaryPasswordsTo('prov-grouped-desk@partner.example')).toHaveLength(1);
   });
 });

@@ -28,16 +28,21 @@ afterAll(async () => {
 class WorkerKilled extends Error {}
 
 /**
- * The mailer of a worker that dies right after the server took the message: the data goes
- * out and is accepted, the outcome is never recorded, and the claim's lease is left behind.
+ * The mailer of a worker that dies right after the server took the message: the email is
+ * marked in doubt, the data goes out and is accepted, the outcome is never recorded, and
+ * the mark and the claim's lease are left behind.
  */
 const dyingMailer = (): Mailer => ({
   messageIdDomain: mailer.messageIdDomain,
   send: (email) => mailer.send(email),
-  sendAndRecord: (email) =>
-    mailer.sendAndRecord(email, async () => {
-      throw new WorkerKilled('killed before recording');
-    }),
+  sendAndRecord: (email, _record, options) =>
+    mailer.sendAndRecord(
+      email,
+      async () => {
+        throw new WorkerKilled('killed before recording');
+      },
+      options,
+    ),
   close: () => {},
 });
 

@@ -1,0 +1,1 @@
+ALTER TABLE "emails" ADD COLUMN "send_in_doubt" boolean DEFAULT false NOT NULL;
