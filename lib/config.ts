@@ -220,9 +220,10 @@ export const configSchema = z
     /**
      * Emails one worker process may have delivered but not yet recorded at once — the most a
      * crash of that process can duplicate. 1 is the strictest; more trades that bound for
-     * throughput — up to SMTP_POOL_SIZE helps, more does not (docs/adr/0026). Default 1.
+     * throughput — up to SMTP_POOL_SIZE helps, more does not (docs/adr/0026). Default 5,
+     * the default pool: every pooled connection may have one message finishing.
      */
-    MAIL_UNCONFIRMED_MAX: z.coerce.number().int().min(1).max(100).default(1),
+    MAIL_UNCONFIRMED_MAX: z.coerce.number().int().min(1).max(100).default(5),
     /** Attempts at sending one email before it counts as failed for good. Default 10. */
     MAIL_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(10),
     /** First retry delay of an email in ms; doubles each attempt. Default 30000. */

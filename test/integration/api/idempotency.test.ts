@@ -70,6 +70,7 @@ describe('a claim left behind by a request that died', () => {
     expect(first.status).toBe(202);
     const { id } = (await first.json()) as { id: string };
     await stack.deps.sql`delete from delegations where campaign_id = ${id}`;
+    await stack.deps.sql`delete from send_chunks where campaign_id = ${id}`;
     await stack.deps.sql`delete from audit_events where target_id = ${id}`;
     await stack.deps.sql`delete from campaigns where id = ${id}`;
     await stack.deps.sql`

@@ -156,8 +156,12 @@ describe('a campaign with failed recipients', () => {
     const [event] = await stack.deps
       .sql`select actor_type, actor_id from delegation_events where delegation_id = ${failedIds[0] as string} and event = 'retry_send'`;
     expect(event).toMatchObject({ actor_type: 'partner_user', actor_id: owner.userId });
-    const jobs = await stack.deps.queues.queue('mail').getJob(`send-offer.${failedIds[0]}`);
-    expect(jobs).toBeTruthy();
+    // In a chunk of its own, with its token.
+    const [moved] = await stack.deps.sql`select send_chunk from delegations where id = ${failedIds[0] as string}`;
+    const token = await stack.deps.queues
+      .queue('campaign-mail')
+      .getJob(`send-chunk.${campaignId}.${moved?.send_chunk}`);
+    expect(token).toBeTruthy();
 
     const page = await browser.get(one.location as string);
     expect(page.html).toContain('1 recipient will be sent the offer again.');

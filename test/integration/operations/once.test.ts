@@ -39,7 +39,8 @@ beforeAll(async () => {
     socket.on('error', () => {});
   });
   await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-  stack = await createTestStack({ env: { SMTP_URL: sink.url } });
+  // K = 1, the strictest bound, unless a test says otherwise.
+  stack = await createTestStack({ env: { SMTP_URL: sink.url, MAIL_UNCONFIRMED_MAX: '1' } });
   deps = { ...stack.deps, mailer: createMailer(stack.config), processId: 'once-test' };
   // Raises while the trigger's sequence (argument 1) is at most argument 2: a fault that
   // happens that many times, then clears. Sequences are not transactional, so the count

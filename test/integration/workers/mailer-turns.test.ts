@@ -46,7 +46,7 @@ async function peakUnconfirmed(max: number, n: number): Promise<number> {
 }
 
 describe('Mailer.sendAndRecord', () => {
-  it('lets one message at a time be delivered-but-unrecorded by default', async () => {
+  it('lets one message at a time be delivered-but-unrecorded at K = 1', async () => {
     expect(await peakUnconfirmed(1, 12)).toBe(1);
   });
 

@@ -39,7 +39,8 @@ beforeAll(async () => {
     socket.on('error', () => {});
   });
   await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-  stack = await createTestStack({ env: { SMTP_URL: sink.url, LEASE_SECONDS: '1' } });
+  // K = 1, the strictest bound, unless a test says otherwise.
+  stack = await createTestStack({ env: { SMTP_URL: sink.url, LEASE_SECONDS: '1', MAIL_UNCONFIRMED_MAX: '1' } });
   ({ token } = await createTestPartner(stack));
   offerId = (await createTestOffer(stack, token)).id;
 });
