@@ -38,8 +38,15 @@ export function workerEnv(
     SHUTDOWN_GRACE_MS: '20000',
     LOG_LEVEL: 'error',
     LOG_PRETTY: 'false',
+    // Said, so a scenario's bound on duplicates (at most K per crash) reads it back.
+    MAIL_UNCONFIRMED_MAX: String(c.mailUnconfirmedMax),
     ...overrides,
   };
+}
+
+/** K of a worker environment: the most emails one crash of that worker may duplicate. */
+export function unconfirmedMax(env: Record<string, string>): number {
+  return Number(env.MAIL_UNCONFIRMED_MAX);
 }
 
 export function startWorker(env: Record<string, string>): Service {
