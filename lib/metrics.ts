@@ -37,7 +37,7 @@ const jobsFailed = new Counter({
 
 const jobDuration = new Histogram({
   name: 'mandate_job_duration_seconds',
-  help: 'Time one job attempt took in its handler, by queue, job name and outcome (completed or failed)',
+  help: 'Time one job attempt took in its handler, by queue, job name and outcome (completed, failed, or waited: a campaign's chunk token that found nothing it may send yet)',
   labelNames: ['queue', 'name', 'outcome'] as const,
   buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 180],
   registers: [metricsRegistry],
@@ -90,12 +90,16 @@ export function observeHttpRequest(method: string, route: string, status: number
 export function observeJobRun(
   queue: string,
   name: string,
-  result: 'completed' | 'retry' | 'final',
+  result: 'completed' | 'retry' | 'final' | 'waited',
   seconds: number,
 ): void {
-  jobDuration.observe({ queue, name, outcome: result === 'completed' ? 'completed' : 'failed' }, seconds);
+  // `waited`: a campaign's chunk token that found nothing it may send yet — routine, not a failure.
+  jobDuration.observe(
+    { queue, name, outcome: result === 'completed' || result === 'waited' ? result : 'failed' },
+    seconds,
+  );
   if (result === 'completed') jobsCompleted.inc({ queue, name });
-  else jobsFailed.inc({ queue, name, final: String(result === 'final') });
+  else if (result !== 'waited') jobsFailed.inc({ queue, name, final: String(result === 'final') });
 }
 
 export type EmailKind = 'offer' | 'notification';

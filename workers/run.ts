@@ -79,6 +79,10 @@ async function processAndObserveJob(deps: WorkerDeps, queue: QueueName, job: Job
     observeJobRun(queue, job.name, 'completed', seconds());
     return result;
   } catch (error) {
+    if (error instanceof ChunkWaits) {
+      observeJobRun(queue, job.name, 'waited', seconds());
+      throw error;
+    }
     // What BullMQ will do next: no retry after an UnrecoverableError or the last attempt.
     const final = error instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     observeJobRun(queue, job.name, final ? 'final' : 'retry', seconds());
