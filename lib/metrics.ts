@@ -37,7 +37,7 @@ const jobsFailed = new Counter({
 
 const jobDuration = new Histogram({
   name: 'mandate_job_duration_seconds',
-  help: 'Time one job attempt took in its handler, by queue, job name and outcome (completed, failed, or waited: a campaign's chunk token that found nothing it may send yet)',
+  help: 'Time one job attempt took in its handler, by queue, job name and outcome (completed, failed, or waited: a campaign chunk token that found nothing it may send yet)',
   labelNames: ['queue', 'name', 'outcome'] as const,
   buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 180],
   registers: [metricsRegistry],
