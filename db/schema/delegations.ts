@@ -41,6 +41,12 @@ export const delegations = pgTable(
     sendChunk: integer(),
     sendAttempts: integer().notNull().default(0),
     /**
+     * `send_attempts` when the recipient was last sent again after failing (`retry_send`):
+     * MAIL_ATTEMPTS counts the attempts since. `send_attempts` itself only grows — it fences
+     * each attempt's outcome.
+     */
+    sendAttemptsBase: integer().notNull().default(0),
+    /**
      * While set and in the future, one worker holds the send of this delegation's email;
      * another run of the same job must not send it too.
      */

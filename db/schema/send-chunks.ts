@@ -64,6 +64,16 @@ export const sendPace = pgTable('send_pace', {
 });
 
 /**
+ * The senders' virtual time: the turn of the partner whose chunk was taken last. A partner
+ * joining, or coming back from a backoff, starts from it — no credit for the time it was
+ * not sending, and no debt for what it sent last week (docs/adr/0027).
+ */
+export const sendTurnClock = pgTable('send_turn_clock', {
+  id: integer().primaryKey(),
+  turn: bigint({ mode: 'number' }).notNull(),
+});
+
+/**
  * The worker processes alive now: each writes `beat_at` every few seconds. A lease whose
  * holder has not beaten for PROCESS_STALE_SECONDS has ended, whatever its `lease_until`.
  */

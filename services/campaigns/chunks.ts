@@ -11,8 +11,9 @@ export function linkTokenHash(linkSecret: string, delegationId: string): string 
 /**
  * Records chunks `first`… of `recipients` rows of a campaign (the rows already carry their
  * chunk numbers) and gives the partner its place in the senders' turns: a partner starting
- * to send joins at the lowest turn of those sending now — not zero, which would let it send
- * alone until it caught up, and not the end of the line (docs/adr/0027).
+ * to send joins at the virtual time (the turn of the partner whose chunk was taken last) —
+ * not behind what it sent last week, nor ahead by what it did not send meanwhile; one
+ * already sending keeps its turn, or the virtual time if that is later (docs/adr/0027).
  */
 export async function recordChunks(
   tx: DbOrTx,
@@ -22,10 +23,10 @@ export async function recordChunks(
   const count = Math.ceil(chunk.recipients / chunk.size);
   await tx.execute(sql`
     insert into partner_send_turns as t (partner_id, turn)
-    values (${chunk.partnerId}, coalesce((
-      select min(o.turn) from partner_send_turns o
-      where exists (select 1 from send_chunks c where c.partner_id = o.partner_id and c.done_at is null)), 0))
-    on conflict (partner_id) do update set turn = greatest(t.turn, excluded.turn)`);
+    values (${chunk.partnerId}, (select turn from send_turn_clock where id = 1))
+    on conflict (partner_id) do update
+    set turn = case when exists (select 1 from send_chunks c where c.partner_id = t.partner_id and c.done_at is null)
+                    then greatest(t.turn, excluded.turn) else excluded.turn end`);
   await tx.execute(sql`
     insert into send_chunks (campaign_id, chunk, partner_id, recipients)
     select ${chunk.campaignId}, ${chunk.first} + i, ${chunk.partnerId},
@@ -46,6 +47,9 @@ export async function chunkWaitingRecipients(
   campaignId: string,
 ): Promise<number[]> {
   const created: number[] = [];
+  // The campaign's row first, as stopCampaign takes it (then its rows): the chunk numbers
+  // are taken under it, and the two never wait for each other in opposite orders.
+  await tx.execute(sql`select 1 from campaigns where id = ${campaignId} for update`);
   for (;;) {
     const rows = await tx.execute<{ id: string; partner_id: string }>(sql`
       select id, partner_id from delegations
@@ -53,8 +57,6 @@ export async function chunkWaitingRecipients(
       order by id limit ${config.campaignChunkSize} for update skip locked`);
     const first = rows[0];
     if (!first) return created;
-    // The campaign's chunk numbers are taken under its row's lock: two runs never share one.
-    await tx.execute(sql`select 1 from campaigns where id = ${campaignId} for update`);
     const [next] = await tx.execute<{ n: number }>(sql`
       select coalesce(max(chunk) + 1, 0)::int as n from send_chunks where campaign_id = ${campaignId}`);
     const chunk = next?.n ?? 0;

@@ -3,7 +3,7 @@ import { renderOfferEmail } from '../../core/emails/offer-email.ts';
 import { interruptedTooOften } from '../../core/interrupted-sends.ts';
 import { campaignStopReason, type PartnerRoleView } from '../../core/partner-permissions.ts';
 import { sortRoles } from '../../core/roles.ts';
-import { classifySmtpError, deliveryInDoubt, isSmtpError, RetryableSendError } from '../../core/smtp-outcome.ts';
+import { classifySmtpError, deliveryInDoubt, isSmtpError } from '../../core/smtp-outcome.ts';
 import type { Db } from '../../db/client.ts';
 import { delegations } from '../../db/schema/index.ts';
 import { offerReturnPath } from '../../lib/bounce-address.ts';
@@ -36,6 +36,8 @@ export interface ClaimedOffer {
   durationDays: number;
   autoExtend: boolean;
   sendAttempts: number;
+  /** `send_attempts` at the last retry of a failed send: MAIL_ATTEMPTS counts from it. */
+  sendAttemptsBase?: number;
   uncertainSends: number;
 }
 
@@ -52,6 +54,11 @@ export interface OfferFacts {
    * null for a delegation outside a campaign.
    */
   requester: { userId: string; access: PartnerRoleView | null } | null;
+}
+
+/** The in-doubt mark found the attempt overtaken or the delegation moved on: the message is abandoned unsent. */
+class MarkRefused extends Error {
+  override name = 'MarkRefused';
 }
 
 /** The deterministic Message-ID of a delegation's offer email. */
@@ -100,14 +107,21 @@ export async function deliverOffer(
 ): Promise<SendOfferOutcome | DeferredOutcome> {
   const { delegationId } = offer;
   const ownAttempt = eq(delegations.sendAttempts, offer.sendAttempts);
-  const fail = async (reason: string, reply: string | null): Promise<SendOfferOutcome> => {
+  const fail = async (reason: string, reply: string | null, inDoubt = false): Promise<SendOfferOutcome> => {
     await applyTransition(deps.db, {
       delegationId,
       from: 'invited',
       guard: ownAttempt,
       event: 'send_failed',
       actor: systemActor,
-      set: { failureReason: reason, smtpReply: reply, sendLeaseUntil: null, sendInDoubt: false },
+      set: {
+        failureReason: reason,
+        smtpReply: reply,
+        sendLeaseUntil: null,
+        sendInDoubt: false,
+        // Kept across a later retry: ADR 5's two copies count this one if it may have gone out.
+        uncertainSends: sql`${delegations.uncertainSends} + ${inDoubt ? 1 : 0}`,
+      },
       detail: { reason, reply, attempt: offer.sendAttempts },
     });
     return { outcome: 'failed', reason, reply };
@@ -162,7 +176,7 @@ export async function deliverOffer(
             .returning({ id: delegations.id })
         ).length === 1,
     );
-    if (!marked) throw new RetryableSendError('this attempt no longer holds the send');
+    if (!marked) throw new MarkRefused();
   };
   // The message is out once the server answers: its record joins the next commit, which
   // is retried until it is written (Mailer.sendAndRecord) — no later message ends its
@@ -199,15 +213,18 @@ export async function deliverOffer(
       { markInDoubt },
     );
   } catch (error) {
+    // Overtaken, or the delegation moved on (stopped, revoked, accepted): nothing went out.
+    if (error instanceof MarkRefused) return { outcome: 'skipped', state: 'moved on' };
     if (!isSmtpError(error)) throw error; // no end of data without its mark: nothing went out
     const failure = classifySmtpError(error);
     // No answer after the end of data: the server may have the message. Counted as an
     // interrupted send, so a recipient whose every attempt ends so gets at most two copies.
     const inDoubt = deliveryInDoubt(error);
     countEmail('offer', failure.permanent ? 'rejected' : options.isFinalAttempt ? 'failed' : 'deferred');
-    if (failure.permanent) return fail('The mail server refused the message', failure.reply);
+    if (failure.permanent) return fail('The mail server refused the message', failure.reply, inDoubt);
     if (options.isFinalAttempt) {
-      return fail(`Gave up after ${offer.sendAttempts} attempts; the last reply was temporary`, failure.reply);
+      const attempts = offer.sendAttempts - (offer.sendAttemptsBase ?? 0);
+      return fail(`Gave up after ${attempts} attempts; the last reply was temporary`, failure.reply, inDoubt);
     }
     await deps.db
       .update(delegations)

@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNull, type SQL } from 'drizzle-orm';
+import { and, eq, inArray, isNull, type SQL, sql } from 'drizzle-orm';
 import { AppError } from '../../core/errors.ts';
 import { requireId } from '../../core/ids.ts';
 import { campaigns, delegations } from '../../db/schema/index.ts';
@@ -50,9 +50,18 @@ export async function retryFailedSends(
       actor: { type: 'partner_user', id: principal.userId },
       // send_attempts stays as it is: it fences the send's outcome (a late result of an
       // earlier attempt must not count for the new one), and uncertain_sends keeps ADR 5's
-      // "resend at most once" honest across retries.
+      // "resend at most once" honest across retries. MAIL_ATTEMPTS counts again from here
+      // (send_attempts_base), and the interruptions start over.
       // Out of the chunk they were sent in (which is done): into new chunks, below.
-      set: { sendLeaseUntil: null, sendInDoubt: false, smtpReply: null, failureReason: null, sendChunk: null },
+      set: {
+        sendLeaseUntil: null,
+        sendInDoubt: false,
+        smtpReply: null,
+        failureReason: null,
+        sendChunk: null,
+        sendAttemptsBase: sql`${delegations.sendAttempts}`,
+        sendInterruptions: 0,
+      },
     });
     const chunks = await chunkWaitingRecipients(tx, deps.config, campaignId);
     if (ids.length > 0) {

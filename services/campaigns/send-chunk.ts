@@ -56,6 +56,8 @@ export interface ChunkRun {
   sent: number;
   failed: number;
   deferred: number;
+  /** Recipients whose send stopped on an error other than the mail server's (left leased). */
+  errors: number;
   /** No recipient of the chunk waits any more. */
   done: boolean;
 }
@@ -74,6 +76,7 @@ interface ClaimedRow extends Record<string, unknown> {
   duration_days: number;
   auto_extend: boolean;
   send_attempts: number;
+  send_attempts_base: number;
   uncertain_sends: number;
   send_interruptions: number;
 }
@@ -87,9 +90,23 @@ interface FactsRow extends Record<string, unknown> {
   requester: { userId: string; access: PartnerRoleView | null };
 }
 
-const leaseEnded = (deps: SendChunkDeps, until: string, holder: string) =>
-  sql`(${sql.raw(until)} is null or ${sql.raw(until)} < now()
-       or (${sql.raw(holder)} is not null and not ${holderAlive(sql.raw(holder), deps.config.processStaleSeconds)}))`;
+/**
+ * A lease has ended when it was never taken; when it names no holder (taken by a version
+ * before holders) and its time passed; or when its holder stopped beating — or, as a
+ * backstop, half an hour after its time. A live holder's lease does not run out while its
+ * recipients wait for the pace or the pool. Just after PostgreSQL restarted nobody has
+ * beaten yet: holders are not judged until PROCESS_STALE_SECONDS after its start, so live
+ * processes are not overtaken for the database's outage (their records still being retried).
+ */
+const leaseEnded = (deps: SendChunkDeps, until: string, holder: string) => {
+  const [u, h] = [sql.raw(until), sql.raw(holder)];
+  const stale = sql`make_interval(secs => ${deps.config.processStaleSeconds})`;
+  return sql`(${u} is null
+       or (${h} is null and ${u} < now())
+       or (${h} is not null and ${u} < now() - interval '30 minutes')
+       or (${h} is not null and pg_postmaster_start_time() < now() - ${stale}
+           and not ${holderAlive(h, deps.config.processStaleSeconds)}))`;
+};
 
 /**
  * Takes the next chunk to send, in turn between partners: a chunk of the partner whose turn
@@ -100,15 +117,20 @@ const leaseEnded = (deps: SendChunkDeps, until: string, holder: string) =>
  */
 async function takeChunk(deps: SendChunkDeps): Promise<PickedChunk | undefined> {
   const [picked] = await deps.db.execute<PickedChunk>(sql`
-    with pick as (
-      select c.campaign_id, c.chunk, c.partner_id, c.recipients
-      from send_chunks c join partner_send_turns t on t.partner_id = c.partner_id
+    with clock as (
+      select turn from send_turn_clock where id = 1
+    ), pick as (
+      select c.campaign_id, c.chunk, c.partner_id, c.recipients, greatest(t.turn, clock.turn) as turn
+      from send_chunks c join partner_send_turns t on t.partner_id = c.partner_id, clock
       where c.done_at is null and c.not_before <= now() and ${leaseEnded(deps, 'c.lease_until', 'c.lease_holder')}
-      order by t.turn, c.campaign_id, c.chunk
+      order by greatest(t.turn, clock.turn), c.campaign_id, c.chunk
       limit 1
       for update of c skip locked
     ), turned as (
-      update partner_send_turns t set turn = t.turn + pick.recipients from pick where t.partner_id = pick.partner_id
+      -- From the virtual time at least: a partner back from a backoff has no credit saved up.
+      update partner_send_turns t set turn = pick.turn + pick.recipients from pick where t.partner_id = pick.partner_id
+    ), ticked as (
+      update send_turn_clock k set turn = greatest(k.turn, pick.turn) from pick where k.id = 1
     )
     update send_chunks c
     set lease_until = now() + make_interval(secs => ${deps.config.leaseSeconds}), lease_holder = ${deps.processId},
@@ -152,7 +174,7 @@ async function claimRecipients(
         uncertain_sends = d.uncertain_sends + d.send_in_doubt::int, send_in_doubt = false
     from picked where d.id = picked.id
     returning d.id, d.recipient_email, d.recipient_name, d.recipient_company, d.roles, d.duration_days,
-              d.auto_extend, d.send_attempts, d.uncertain_sends, d.send_interruptions`);
+              d.auto_extend, d.send_attempts, d.send_attempts_base, d.uncertain_sends, d.send_interruptions`);
   return [...rows].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
@@ -217,14 +239,17 @@ async function sendRecipient(
     durationDays: row.duration_days,
     autoExtend: row.auto_extend,
     sendAttempts: row.send_attempts,
+    sendAttemptsBase: row.send_attempts_base,
     uncertainSends: row.uncertain_sends,
   };
+  // Attempts since the last retry of a failed send (send_attempts only grows: it is the fence).
+  const attempts = row.send_attempts - row.send_attempts_base;
   // In doubt twice counts as sent (deliverOffer, ADR 5) before this: those reached a server.
   const stoppedWorkers = row.send_interruptions >= INTERRUPTED_CLAIMS_CAP && row.uncertain_sends < 2;
-  if (stoppedWorkers || row.send_attempts > deps.config.mailAttempts) {
+  if (stoppedWorkers || attempts > deps.config.mailAttempts) {
     const reason = stoppedWorkers
       ? `Sending stopped before reaching the mail server ${row.send_interruptions} times; not trying again`
-      : `Gave up after ${row.send_attempts - 1} attempts`;
+      : `Gave up after ${attempts - 1} attempts`;
     await applyTransition(deps.db, {
       delegationId: row.id,
       from: 'invited',
@@ -238,7 +263,7 @@ async function sendRecipient(
     return { outcome: 'failed', reason, reply: null };
   }
   const result = await deliverOffer(deps, offer, facts, {
-    isFinalAttempt: row.send_attempts >= deps.config.mailAttempts,
+    isFinalAttempt: attempts >= deps.config.mailAttempts,
   });
   if (result.outcome === 'failed') {
     deps.logger.warn(
@@ -277,6 +302,7 @@ export async function sendNextChunk(deps: SendChunkDeps): Promise<ChunkRun | nul
     sent: 0,
     failed: 0,
     deferred: 0,
+    errors: 0,
     done: false,
   };
   const perSecond = deps.config.sendRatePerSecond;
@@ -294,14 +320,22 @@ export async function sendNextChunk(deps: SendChunkDeps): Promise<ChunkRun | nul
       const facts = await readFacts(deps, chunk.campaign_id);
       if (!facts || (await stopIfRequesterMayNotSend(deps, facts))) break;
       await paceSends(deps.db, perSecond, rows.length);
-      const outcomes = await Promise.all(rows.map((row) => limit(() => sendRecipient(deps, row, facts))));
-      outcomes.forEach((result, i) => {
-        const o = result as SendOfferOutcome | DeferredOutcome;
+      // Settled, every one: a recipient whose outcome could not be written (the database away
+      // past its retries) keeps its lease and is counted when next claimed; the others go on.
+      const settled = await Promise.allSettled(rows.map((row) => limit(() => sendRecipient(deps, row, facts))));
+      settled.forEach((result, i) => {
+        if (result.status === 'rejected') {
+          run.errors++;
+          deps.logger.warn({ err: result.reason, delegationId: (rows[i] as ClaimedRow).id }, 'offer send stopped');
+          return;
+        }
+        const o = result.value as SendOfferOutcome | DeferredOutcome;
         if (o.outcome === 'sent' || o.outcome === 'skipped') run.sent++;
         else if (o.outcome === 'failed') run.failed++;
         else {
           run.deferred++;
-          const attempt = (rows[i] as ClaimedRow).send_attempts;
+          const row = rows[i] as ClaimedRow;
+          const attempt = row.send_attempts - row.send_attempts_base;
           const wait = Math.min(3_600_000, deps.config.mailBackoffMs * 2 ** Math.max(0, attempt - 1));
           backoffMs = Math.min(backoffMs ?? wait, wait);
         }

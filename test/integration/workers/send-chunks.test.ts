@@ -151,6 +151,43 @@ describe('the chunked send engine', () => {
     expect(pace?.at).toBeGreaterThanOrEqual(started + 1900);
   });
 
+  it('sends again, on retry, a recipient that failed on its last attempt or after three interruptions', async () => {
+    const id = await campaign('retried', 2);
+    // As after MAIL_ATTEMPTS temporary replies, and after a message that stopped the worker three times.
+    await stack.deps.sql`
+      update delegations set state = 'failed', send_attempts = 10, send_interruptions = 3,
+        failure_reason = 'Gave up after 10 attempts; the last reply was temporary'
+      where campaign_id = ${id}`;
+    await stack.deps.sql`update send_chunks set done_at = now() where campaign_id = ${id}`;
+    const response = await stack.request(`/v1/campaigns/${id}/retry-failed`, { method: 'POST', token, json: {} });
+    expect(response.status).toBe(202);
+    await drain();
+    expect(copiesTo('retried').size).toBe(2);
+    const rows = await stack.deps.sql`select state from delegations where campaign_id = ${id}`;
+    expect(rows.map((r) => r.state)).toEqual(['offered', 'offered']);
+  });
+
+  it('a partner that sent much last week joins the turns now, not behind everything it sent', async () => {
+    const other = await createTestPartner(stack, 'Busy last week');
+    const otherOffer = await createTestOffer(stack, other.token);
+    await stack.deps.sql`
+      insert into partner_send_turns (partner_id, turn) values (${other.partnerId}, 10000000)
+      on conflict (partner_id) do update set turn = 10000000`;
+    const first = await campaign('turnsb', 600);
+    const recipients = Array.from({ length: 600 }, (_, i) => ({ email: `turnsa${i}@chunks.example` }));
+    const second = await stack.request('/v1/campaigns', {
+      method: 'POST',
+      token: other.token,
+      json: { offerId: otherOffer.id, recipients },
+    });
+    expect(second.status).toBe(202);
+    const { id: secondId } = (await second.json()) as { id: string };
+    const runs = await drain();
+    const order = runs.map((r) => (r.campaignId === first ? 'B' : r.campaignId === secondId ? 'A' : '?'));
+    // In turn, not all of one then all of the other.
+    expect(order.slice(0, 4).sort()).toEqual(['A', 'A', 'B', 'B']);
+  });
+
   it('finishes a campaign created before chunks, beside its one-recipient jobs still queued', async () => {
     const id = await campaign('legacy', 30);
     // As the rows of a campaign recorded by the previous version: no chunk, no token hash.
