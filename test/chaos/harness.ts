@@ -185,9 +185,9 @@ export async function recipientAsTold(stack: TestStack, token: string, campaignI
   if (response.status !== 200) throw new Error(`GET /v1/delegations/${row.id as string}: ${response.status}`);
   const body = (await response.json()) as {
     state: string;
-    events: { type: string; detail?: Record<string, unknown> | null }[];
+    events: { event: string; detail: Record<string, unknown> | null }[];
   };
-  const assumed = body.events.some((e) => e.type === 'send_succeeded' && e.detail?.assumed === true);
+  const assumed = body.events.some((e) => e.event === 'send_succeeded' && e.detail?.assumed === true);
   return { state: body.state, assumed, events: body.events };
 }
 
@@ -282,6 +282,7 @@ export function recoveryAfterKills(sink: SmtpSink, emails: string[], kills: Kill
     const lastStranded = stranded.reduce((t, e) => Math.max(t, first.get(e) ?? Number.POSITIVE_INFINITY), 0);
     return {
       stranded: stranded.length,
+      strandedRecipients: stranded,
       resumedSeconds: seconds(resumed === undefined ? undefined : first.get(resumed)),
       recoveredSeconds: stranded.length === 0 ? 0 : seconds(lastStranded),
       /** Whether the next kill came before this one's stranded recipients were delivered. */
