@@ -2,6 +2,7 @@ import { expect, it } from 'vitest';
 import {
   type ChaosWorld,
   chaosWorld,
+  firstArrivals,
   type KillMark,
   recordCampaign,
   recoveryAfterKills,
@@ -13,7 +14,7 @@ import {
 
 /**
  * kill -9 of the worker three times during a 5,000-recipient campaign, with the
- * production lease (LEASE_SECONDS=180, not the suite's 4 s): how long the work a dead
+ * production lease (LEASE_SECONDS=180, not the suite's 4 s) and reconciler: how long the work a dead
  * process held stays stranded, and that nothing is lost and at most K
  * (MAIL_UNCONFIRMED_MAX) messages are duplicated per kill. Once with K = 1 (the default)
  * and once with a larger K, each in a world of its own (database, queues), run side by
@@ -36,7 +37,15 @@ async function killThreeTimes(world: ChaosWorld, K: number) {
   const { stack, sink } = world;
   const started = Date.now();
   const { campaignId, emails } = await recordCampaign(stack, RECIPIENTS, `lease-k${K}`);
-  const env = { LEASE_SECONDS: '180', MAIL_UNCONFIRMED_MAX: String(K) };
+  const env = {
+    LEASE_SECONDS: '180',
+    // The production reconciler too (every 60 s, work untouched for 120 s): whatever
+    // recovers a dead process's work is measured as it would act in production. (The
+    // suite's pass every second over 5,000 unsent rows also takes much of two cores.)
+    RECONCILE_INTERVAL_MS: '60000',
+    RECONCILE_MIN_AGE_SECONDS: '120',
+    MAIL_UNCONFIRMED_MAX: String(K),
+  };
   const kills: KillMark[] = [];
   let worker = world.worker(env);
   for (let k = 0; k < KILLS; k++) {
@@ -58,7 +67,17 @@ async function killThreeTimes(world: ChaosWorld, K: number) {
         `resumed ${r.resumedSeconds.toFixed(1)} s, ${r.stranded} held recovered ${r.recoveredSeconds.toFixed(1)} s`,
     )
     .join('; ');
-  report(`kill -9 worker ×3, lease 180 s, K=${K} (${perKill}), ${RECIPIENTS} recipients`, t, started);
+  // When the rest of the campaign was in: a stranded recipient delivered then waited for
+  // the backlog (a retried job queues behind every waiting one), not only for its lease.
+  const stranded = new Set(recovery.flatMap((r) => r.strandedRecipients));
+  const first = firstArrivals(sink, emails);
+  const othersIn = Math.max(...emails.filter((e) => !stranded.has(e)).map((e) => first.get(e) ?? 0));
+  const lastRestart = (kills.at(-1) as KillMark).restartedAt;
+  report(
+    `kill -9 worker ×3, lease 180 s, K=${K} (${perKill}; the others all in ${((othersIn - lastRestart) / 1000).toFixed(1)} s after the last restart), ${RECIPIENTS} recipients`,
+    t,
+    started,
+  );
   await worker.stop();
   return { counts, t };
 }
