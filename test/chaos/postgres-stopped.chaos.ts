@@ -36,8 +36,12 @@ it('PostgreSQL stopped 10 s mid-campaign and started again: nothing lost, at mos
   const atStart = tally(sink, emails).delivered;
   const counts = await waitUntilSent(stack, campaignId, 180_000);
   const t = tally(sink, emails);
+  const states = Object.entries(counts)
+    .map(([state, n]) => `${state} ${n}`)
+    .join(', ');
+  const alive = workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null).length;
   report(
-    `PostgreSQL stopped ${DOWN_MS / 1000} s and started again, ${WORKERS} workers, K=${K} (${atStop} in at the stop, ${atStart - atStop} more while down), ${RECIPIENTS} recipients`,
+    `PostgreSQL stopped ${DOWN_MS / 1000} s and started again, ${WORKERS} workers, K=${K} (${atStop} in at the stop, ${atStart - atStop} more while down; ${states}; ${alive} of ${WORKERS} workers alive), ${RECIPIENTS} recipients`,
     t,
     started,
   );
