@@ -164,3 +164,136 @@ export function chaosWorld(options: {
   });
   return world;
 }
+
+/** When each of `emails` first reached the sink (Date.now()); absent: not yet. */
+export function firstArrivals(sink: SmtpSink, emails: string[]): Map<string, number> {
+  const wanted = new Set(emails);
+  const first = new Map<string, number>();
+  for (const m of sink.messages) {
+    for (const to of m.to) if (wanted.has(to) && !first.has(to)) first.set(to, m.receivedAt);
+  }
+  return first;
+}
+
+/** Copies of the email the sink holds for one recipient. */
+export function copiesFor(sink: SmtpSink, email: string): number {
+  return sink.messages.filter((m) => m.to.includes(email)).length;
+}
+
+/**
+ * One recipient's delegation as the partner's API tells it: its state, and whether its
+ * offer was recorded as sent on assumption (two interrupted sends, ADR 5).
+ */
+export async function recipientAsTold(stack: TestStack, token: string, campaignId: string, email: string) {
+  const [row] = await stack.deps
+    .sql`select id from delegations where campaign_id = ${campaignId} and recipient_email = ${email}`;
+  if (!row) throw new Error(`no delegation for ${email}`);
+  const response = await stack.request(`/v1/delegations/${row.id as string}`, { token });
+  if (response.status !== 200) throw new Error(`GET /v1/delegations/${row.id as string}: ${response.status}`);
+  const body = (await response.json()) as {
+    state: string;
+    events: { event: string; detail: Record<string, unknown> | null }[];
+  };
+  const assumed = body.events.some((e) => e.event === 'send_succeeded' && e.detail?.assumed === true);
+  return { state: body.state, assumed, events: body.events };
+}
+
+export interface Supervisor {
+  /** The worker running now (or the last one, once the supervisor gave up or stopped). */
+  readonly current: Service;
+  /** When each worker died (Date.now()), in order. */
+  readonly deaths: number[];
+  /** True once a death past `maxRestarts` was left without a restart. */
+  readonly gaveUp: boolean;
+  /** Stops supervising and ends the running worker with SIGTERM. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs one worker process and starts another whenever it dies, as a supervisor
+ * (systemd's `Restart=always`, a container's restart policy) would — up to `maxRestarts`.
+ */
+export function supervise(
+  world: ChaosWorld,
+  overrides: Record<string, string> = {},
+  options: { maxRestarts: number; restartDelayMs?: number },
+): Supervisor {
+  const deaths: number[] = [];
+  let stopped = false;
+  let gaveUp = false;
+  let current: Service;
+  const start = () => {
+    current = world.worker(overrides);
+    current.child.once('exit', () => {
+      if (stopped) return;
+      deaths.push(Date.now());
+      if (deaths.length > options.maxRestarts) {
+        gaveUp = true;
+        return;
+      }
+      setTimeout(() => {
+        if (!stopped) start();
+      }, options.restartDelayMs ?? 200);
+    });
+  };
+  start();
+  return {
+    get current() {
+      return current;
+    },
+    deaths,
+    get gaveUp() {
+      return gaveUp;
+    },
+    async stop() {
+      stopped = true;
+      await current.stop();
+    },
+  };
+}
+
+export interface KillMark {
+  /** When the worker was killed and its successor started (Date.now()). */
+  killedAt: number;
+  restartedAt: number;
+  /** The recipients the sink had not received when the kill came. */
+  undelivered: Set<string>;
+}
+
+/**
+ * What each kill left for later, measured from the sink once the campaign is done.
+ * The recipients a kill stranded — the ones the dead process held — are those the next
+ * process skipped over: not delivered at the kill, and before (in campaign order) the
+ * first recipients that process delivered; minus those an earlier kill stranded.
+ * `resumedSeconds`: restart → the next recipient delivered (new work flows again);
+ * `recoveredSeconds`: restart → the last stranded recipient delivered (the dead process's
+ * hold on its work is gone).
+ */
+export function recoveryAfterKills(sink: SmtpSink, emails: string[], kills: KillMark[]) {
+  const first = firstArrivals(sink, emails);
+  const order = new Map(emails.map((e, i) => [e, i]));
+  const alreadyStranded = new Set<string>();
+  return kills.map((kill, k) => {
+    const next = kills[k + 1];
+    const after = emails
+      .filter((e) => kill.undelivered.has(e) && (first.get(e) ?? Number.POSITIVE_INFINITY) >= kill.restartedAt)
+      .sort((a, b) => (first.get(a) ?? 0) - (first.get(b) ?? 0));
+    // The successor's first deliveries, before any lease could end: where it started.
+    const early = after.slice(0, 20).map((e) => order.get(e) ?? 0);
+    const front = early.length > 0 ? (early.sort((a, b) => a - b)[Math.floor(early.length / 2)] ?? 0) : 0;
+    const stranded = after.filter((e) => (order.get(e) ?? 0) < front && !alreadyStranded.has(e));
+    for (const e of stranded) alreadyStranded.add(e);
+    const resumed = after.find((e) => !stranded.includes(e) && (order.get(e) ?? 0) >= front);
+    const seconds = (at: number | undefined) =>
+      at === undefined || !Number.isFinite(at) ? Number.NaN : (at - kill.restartedAt) / 1000;
+    const lastStranded = stranded.reduce((t, e) => Math.max(t, first.get(e) ?? Number.POSITIVE_INFINITY), 0);
+    return {
+      stranded: stranded.length,
+      strandedRecipients: stranded,
+      resumedSeconds: seconds(resumed === undefined ? undefined : first.get(resumed)),
+      recoveredSeconds: stranded.length === 0 ? 0 : seconds(lastStranded),
+      /** Whether the next kill came before this one's stranded recipients were delivered. */
+      overlapped: next !== undefined && lastStranded > next.killedAt,
+    };
+  });
+}

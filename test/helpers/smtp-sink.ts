@@ -14,8 +14,11 @@ export interface ReceivedMail {
   receivedAt: number;
 }
 
-/** What the sink answers to a recipient; undefined accepts it. */
-export type RcptRule = (address: string, attempt: number) => { code: number; message: string } | undefined;
+/**
+ * What the sink answers to a recipient; undefined accepts it. `'hold'` never answers: the
+ * client is left waiting (a test that kills the client at that moment uses it).
+ */
+export type RcptRule = (address: string, attempt: number) => { code: number; message: string } | 'hold' | undefined;
 
 export interface SmtpSink {
   port: number;
@@ -43,9 +46,10 @@ export async function startSmtpSink(
     dataDelayMs?: number;
     /**
      * After a message's data has arrived (and been kept), `'drop'` closes the connection
-     * without answering: the client cannot know the message got through.
+     * without answering: the client cannot know the message got through. `'hold'` keeps the
+     * message and never answers (a test that kills the client at that moment uses it).
      */
-    dataRule?: (to: string, attempt: number) => 'drop' | undefined;
+    dataRule?: (to: string, attempt: number) => 'drop' | 'hold' | undefined;
   } = {},
 ): Promise<SmtpSink> {
   let mailFromAttempts = 0;
@@ -68,6 +72,7 @@ export async function startSmtpSink(
       const attempt = (attempts.get(key) ?? 0) + 1;
       attempts.set(key, attempt);
       const verdict = options.rule?.(key, attempt);
+      if (verdict === 'hold') return;
       if (!verdict) return callback();
       return callback(Object.assign(new Error(verdict.message), { responseCode: verdict.code }));
     },
@@ -90,7 +95,9 @@ export async function startSmtpSink(
             headers: mail.headers,
             receivedAt: Date.now(),
           });
-          if (options.dataRule?.(to, attempt) === 'drop') {
+          const verdict = options.dataRule?.(to, attempt);
+          if (verdict === 'hold') return;
+          if (verdict === 'drop') {
             const connection = [
               ...(server as unknown as { connections: Set<{ session: { id: string }; _socket: { destroy(): void } }> })
                 .connections,
