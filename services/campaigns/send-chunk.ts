@@ -158,7 +158,10 @@ async function claimRecipients(
       select d.id from delegations d
       where d.campaign_id = ${chunk.campaign_id} and d.send_chunk = ${chunk.chunk} and d.state = 'invited'
         and d.id > ${options.after}
-        and (d.send_interruptions >= ${SUSPECT_AFTER_INTERRUPTIONS}) = ${options.suspects}
+        -- Counting the interruption this claim records: a recipient becomes a suspect in the
+        -- claim after its second, so it is sent alone before a third can be counted.
+        and (d.send_interruptions + (d.send_lease_until is not null)::int >= ${SUSPECT_AFTER_INTERRUPTIONS})
+            = ${options.suspects}
         and ${leaseEnded(deps, 'd.send_lease_until', 'd.send_lease_holder')}
       order by d.id limit ${options.limit}
       for update of d skip locked
