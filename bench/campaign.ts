@@ -247,7 +247,16 @@ export async function mandate(
     if (response.status !== 202) throw new Error(`campaign refused: ${response.status} ${await response.text()}`);
     try {
       await waitForCampaign(sink, before, n, async () => ({
-        state: await campaignState(database.url),
+        state: `${await campaignState(database.url)}; ${
+          processes
+            .map((p, i) => ({ p, i }))
+            .filter(({ p }) => p.child.exitCode !== null || p.child.signalCode !== null)
+            .map(
+              ({ p, i }) =>
+                `process ${i} (pid ${p.child.pid}) has exited: ${p.child.signalCode ? `signal ${p.child.signalCode}` : `code ${p.child.exitCode}`}`,
+            )
+            .join('; ') || 'every Mandate process still runs'
+        }`,
         output: processes.map((p, i) => p.output().slice(outputAt[i])).join(''),
       }));
     } finally {

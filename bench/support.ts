@@ -195,9 +195,10 @@ export function spawnEntry(
   return {
     child,
     output: () => output,
+    // A child killed by a signal has no exit code but a signal code: it is gone all the same.
     stop: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
       }),
