@@ -27,6 +27,7 @@ import {
   fmt,
   freePort,
   median,
+  renderTable,
   rounds,
   spawnEntry,
   spread,
@@ -296,6 +297,7 @@ export async function benchApi(): Promise<BenchRow[]> {
       baseline: `${perSecond(bareRuns.withDb)} (p99 ${p(bareRuns.withDb, 'p99')} ms)`,
       ratio: ratio(rate(runs.mandateGet), rate(bareRuns.withDb)),
       target: '≥ 0.85',
+      id: 'api-get-db',
     },
     {
       benchmark: 'GET /v1/delegations/{id} p99 (ms, median)',
@@ -303,6 +305,7 @@ export async function benchApi(): Promise<BenchRow[]> {
       baseline: `${p(bareRuns.get, 'p99')} (p50 ${p(bareRuns.get, 'p50')})`,
       ratio: '—',
       target: '< 20',
+      id: 'api-get-p99',
     },
     {
       benchmark: 'POST /v1/delegations/{id}/users with Idempotency-Key (req/s, median)',
@@ -324,7 +327,6 @@ export async function benchApi(): Promise<BenchRow[]> {
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const started = performance.now();
   const rows = await benchApi();
-  console.log('| benchmark | Mandate | baseline | ratio | target |\n|---|---|---|---|---|');
-  for (const r of rows) console.log(`| ${r.benchmark} | ${r.mandate} | ${r.baseline} | ${r.ratio} | ${r.target} |`);
+  console.log(renderTable(rows));
   console.log(`(${fmt((performance.now() - started) / 1000)} s)`);
 }

@@ -120,6 +120,64 @@ export interface BenchRow {
   baseline: string;
   ratio: string;
   target: string;
+  /**
+   * Whether the target is met, where the target is not a plain `≥ ratio` or `< figure`
+   * ({@link targetMet} reads those); a missed one gets a note (bench/explanations.ts).
+   */
+  met?: boolean;
+  /** A stable name for the row's target: the key of its explanation in bench/explanations.ts. */
+  id?: string;
+}
+
+const leadingNumber = (text: string): number => Number(/^-?[\d,]+(\.\d+)?/.exec(text.trim())?.[0]?.replaceAll(',', ''));
+
+/**
+ * Whether a row meets its target: `met` when given; else `≥ x` against the ratio and
+ * `< x` against Mandate's figure (its first number); undefined where there is nothing to check.
+ */
+export function targetMet(row: BenchRow): boolean | undefined {
+  if (row.met !== undefined) return row.met;
+  const atLeast = /^≥\s*([\d.,]+)$/.exec(row.target.trim());
+  if (atLeast) {
+    const ratio = leadingNumber(row.ratio);
+    return Number.isNaN(ratio) ? undefined : ratio >= leadingNumber(atLeast[1] as string);
+  }
+  const below = /^<\s*([\d.,]+)$/.exec(row.target.trim());
+  if (below) {
+    const figure = leadingNumber(row.mandate);
+    return Number.isNaN(figure) ? undefined : figure < leadingNumber(below[1] as string);
+  }
+  return undefined;
+}
+
+/** The results table: each target beside its measured figure, and whether it is met. */
+export function renderTable(rows: readonly BenchRow[]): string {
+  const verdict = (row: BenchRow) => {
+    const met = targetMet(row);
+    return met === undefined ? '—' : met ? 'met' : 'missed (see the notes)';
+  };
+  return [
+    '| benchmark | Mandate | baseline | ratio | target | verdict |',
+    '|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.benchmark} | ${r.mandate} | ${r.baseline} | ${r.ratio} | ${r.target} | ${verdict(r)} |`),
+  ].join('\n');
+}
+
+/**
+ * A note for each missed target: what was measured against what, and why — the
+ * explanation kept in bench/explanations.ts under the row's id (written from a profile of
+ * the run), or a placeholder asking for one.
+ */
+export function missedTargetNotes(rows: readonly BenchRow[], explanations: Readonly<Record<string, string>>): string[] {
+  return rows
+    .filter((row) => targetMet(row) === false)
+    .map((row) => {
+      const measured = /^≥/.test(row.target.trim()) ? `ratio ${row.ratio}` : row.mandate;
+      const why =
+        (row.id && explanations[row.id]) ||
+        `Why: not explained yet — profile the run (BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=prof") and write the explanation into bench/explanations.ts${row.id ? ` under \`${row.id}\`` : ''}.`;
+      return `Target missed — ${row.benchmark}: ${measured} against ${row.target}. ${why}`;
+    });
 }
 
 export const fmt = (n: number, digits = 0) => n.toLocaleString('en', { maximumFractionDigits: digits });
@@ -137,9 +195,10 @@ export function spawnEntry(
   return {
     child,
     output: () => output,
+    // A child killed by a signal has no exit code but a signal code: it is gone all the same.
     stop: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
       }),
@@ -193,7 +252,8 @@ export async function machineLoad(ms = 3000): Promise<MachineLoad> {
  * of /proc/stat, at most BENCH_IDLE_MAX_BUSY (default 0.15) of all cores busy, and a
  * 1-minute load average of at most BENCH_IDLE_MAX_LOAD (default 0.5) per core. A run
  * started on a machine already busy measures the other work as much as ours: its numbers
- * are not recorded. BENCH_ALLOW_BUSY=1 (CI smoke runs) runs anyway, without recording.
+ * are not recorded. BENCH_ALLOW_BUSY=1 runs anyway, without recording; so does a smoke run
+ * (BENCH_SMOKE=1), which records nothing in any case.
  */
 export async function checkMachineIdle(log: (text: string) => void): Promise<{ record: boolean; load: MachineLoad }> {
   const maxBusy = Number(process.env.BENCH_IDLE_MAX_BUSY ?? 0.15);
@@ -207,6 +267,11 @@ export async function checkMachineIdle(log: (text: string) => void): Promise<{ r
     return { record: true, load };
   }
   const message = `The machine was already busy before the benchmark started (${described}; allowed: ${(maxBusy * 100).toFixed(0)}% busy, load ${maxLoad} per core). Its numbers would measure the other work too, so the run is refused. Wait until the machine is idle, or set BENCH_ALLOW_BUSY=1 to run anyway (a smoke run: nothing is recorded).`;
+  // A smoke run records nothing anyway: it only shows that every part runs.
+  if (process.env.BENCH_SMOKE === '1') {
+    log(`${message.split('. ')[0]}; BENCH_SMOKE=1: running anyway, not recording`);
+    return { record: false, load };
+  }
   if (process.env.BENCH_ALLOW_BUSY !== '1') throw new MachineBusyError(message);
   log(`${message.split('. ')[0]}; BENCH_ALLOW_BUSY=1: running anyway, not recording`);
   return { record: false, load };
