@@ -86,6 +86,11 @@ export function createMailer(
         pool: true,
         maxConnections: config.smtpPoolSize,
         maxMessages: Number.POSITIVE_INFINITY,
+        // No silent resend by the pool: a message refused for a passing reason before a byte
+        // went out is retried by its own job (its claim, its mark, its turn). The pool's
+        // requeue would put it back behind messages that hold their connections waiting for
+        // their turn to end their data, and re-read a body stream already read.
+        maxRequeues: 0,
         // Fail a stuck connection instead of holding a job forever.
         connectionTimeout: 15_000,
         greetingTimeout: 15_000,

@@ -48,6 +48,24 @@ export async function registerWorkerProcess(
 }
 
 /**
+ * SQL true when a lease (`until`, `holder`: column names) has ended: never taken; naming no
+ * holder (taken by a version before holders) and past its time; or naming a holder that
+ * stopped beating — or, as a backstop, half an hour past its time. A live holder's lease
+ * does not run out while its messages wait for the pace or the pool. Just after PostgreSQL
+ * restarted nobody has beaten yet: holders are not judged until `staleSeconds` after its
+ * start, so live processes are not overtaken for the database's outage (docs/adr/0027).
+ */
+export function leaseEnded(until: string, holder: string, staleSeconds: number) {
+  const [u, h] = [sql.raw(until), sql.raw(holder)];
+  const stale = sql`make_interval(secs => ${staleSeconds})`;
+  return sql`(${u} is null
+       or (${h} is null and ${u} < now())
+       or (${h} is not null and ${u} < now() - interval '30 minutes')
+       or (${h} is not null and pg_postmaster_start_time() < now() - ${stale}
+           and not ${holderAlive(h, staleSeconds)}))`;
+}
+
+/**
  * SQL true when the lease of `holder` (a column naming a `worker_processes` row) is held
  * by a process still beating.
  */

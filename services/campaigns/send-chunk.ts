@@ -4,7 +4,7 @@ import { delegations } from '../../db/schema/index.ts';
 import type { Config } from '../../lib/config.ts';
 import type { Mailer } from '../../lib/mailer.ts';
 import { paceSends } from '../../lib/send-pace.ts';
-import { holderAlive } from '../../lib/worker-process.ts';
+import { leaseEnded as leaseEndedSql } from '../../lib/worker-process.ts';
 import { applyTransition, systemActor } from '../delegations/transitions.ts';
 import {
   type ClaimedOffer,
@@ -90,23 +90,8 @@ interface FactsRow extends Record<string, unknown> {
   requester: { userId: string; access: PartnerRoleView | null };
 }
 
-/**
- * A lease has ended when it was never taken; when it names no holder (taken by a version
- * before holders) and its time passed; or when its holder stopped beating — or, as a
- * backstop, half an hour after its time. A live holder's lease does not run out while its
- * recipients wait for the pace or the pool. Just after PostgreSQL restarted nobody has
- * beaten yet: holders are not judged until PROCESS_STALE_SECONDS after its start, so live
- * processes are not overtaken for the database's outage (their records still being retried).
- */
-const leaseEnded = (deps: SendChunkDeps, until: string, holder: string) => {
-  const [u, h] = [sql.raw(until), sql.raw(holder)];
-  const stale = sql`make_interval(secs => ${deps.config.processStaleSeconds})`;
-  return sql`(${u} is null
-       or (${h} is null and ${u} < now())
-       or (${h} is not null and ${u} < now() - interval '30 minutes')
-       or (${h} is not null and pg_postmaster_start_time() < now() - ${stale}
-           and not ${holderAlive(h, deps.config.processStaleSeconds)}))`;
-};
+const leaseEnded = (deps: SendChunkDeps, until: string, holder: string) =>
+  leaseEndedSql(until, holder, deps.config.processStaleSeconds);
 
 /**
  * Takes the next chunk to send, in turn between partners: a chunk of the partner whose turn

@@ -4,6 +4,7 @@ import { RetryableSendError } from '../../core/smtp-outcome.ts';
 import { delegations } from '../../db/schema/index.ts';
 import type { Config } from '../../lib/config.ts';
 import { delegationLinkToken, sha256Hex } from '../../lib/secrets.ts';
+import { leaseEnded } from '../../lib/worker-process.ts';
 import {
   type DeliverOfferDeps,
   deliverOffer,
@@ -32,7 +33,7 @@ interface ClaimedRow extends Record<string, unknown> {
 }
 
 export interface SendOfferDeps extends DeliverOfferDeps {
-  config: DeliverOfferDeps['config'] & Pick<Config, 'leaseSeconds'>;
+  config: DeliverOfferDeps['config'] & Pick<Config, 'leaseSeconds' | 'processStaleSeconds'>;
 }
 
 /**
@@ -64,7 +65,8 @@ export async function sendOffer(
         uncertain_sends = d.uncertain_sends + d.send_in_doubt::int, send_in_doubt = false
     from offers o, organizations p
     where d.id = ${delegationId} and d.state = 'invited'
-      and (d.send_lease_until is null or d.send_lease_until < now())
+      -- A chunk's live holder keeps its rows whatever their time (lib/worker-process.ts).
+      and ${leaseEnded('d.send_lease_until', 'd.send_lease_holder', deps.config.processStaleSeconds)}
       and o.id = d.offer_id and p.id = d.partner_id
     returning d.recipient_email, d.recipient_name, d.recipient_company, d.roles, d.duration_days,
               d.auto_extend, d.send_attempts, d.uncertain_sends, o.expires_at as offer_expires_at,
