@@ -4,6 +4,7 @@ import addressparser from 'nodemailer/lib/addressparser';
 import type { Config } from './config.ts';
 import { createDevMailTransport } from './dev/mailbox.ts';
 import { type MessageTemplate, messageTemplate } from './mail-template.ts';
+import { semaphore } from './semaphore.ts';
 
 /** Message templates a mailer keeps, the oldest dropped first. */
 const TEMPLATES_KEPT = 256;
@@ -98,19 +99,7 @@ export function createMailer(
       })
     : nodemailer.createTransport(createDevMailTransport(requireDatabaseUrl(config.databaseUrl)));
   // The turn-taking of sendAndRecord: at most `mailUnconfirmedMax` holders at a time.
-  let holders = 0;
-  const waiting: (() => void)[] = [];
-  const inTurn = async <T>(step: () => Promise<T>): Promise<T> => {
-    if (holders >= config.mailUnconfirmedMax) await new Promise<void>((resolve) => waiting.push(resolve));
-    else holders++;
-    try {
-      return await step();
-    } finally {
-      const next = waiting.shift();
-      if (next) next();
-      else holders--;
-    }
-  };
+  const inTurn = semaphore(config.mailUnconfirmedMax);
   // One template per subject (a campaign's messages share theirs): the static parts are
   // built once, the recipient's fields per message (lib/mail-template.ts).
   const templates = new Map<string, MessageTemplate>();

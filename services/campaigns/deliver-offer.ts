@@ -61,6 +61,14 @@ class MarkRefused extends Error {
   override name = 'MarkRefused';
 }
 
+/**
+ * SQL: who sent the campaign aliased `c` and their staff access now, as
+ * {@link OfferFacts}' `requester` (`access` null when no longer staff).
+ */
+export const campaignRequesterJson = sql`json_build_object('userId', c.created_by, 'access',
+  (select json_build_object('isOwner', s.is_owner, 'roles', s.roles) from staff_access s
+   where s.user_id = c.created_by and s.partner_id = c.partner_id))`;
+
 /** The deterministic Message-ID of a delegation's offer email. */
 export function offerMessageId(delegationId: string, domain: string): string {
   return `<${delegationId}.offer@${domain}>`;

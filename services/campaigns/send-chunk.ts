@@ -3,11 +3,13 @@ import type { PartnerRoleView } from '../../core/partner-permissions.ts';
 import { delegations } from '../../db/schema/index.ts';
 import type { Config } from '../../lib/config.ts';
 import type { Mailer } from '../../lib/mailer.ts';
+import { semaphore } from '../../lib/semaphore.ts';
 import { paceSends } from '../../lib/send-pace.ts';
 import { leaseEnded as leaseEndedSql } from '../../lib/worker-process.ts';
 import { applyTransition, systemActor } from '../delegations/transitions.ts';
 import {
   type ClaimedOffer,
+  campaignRequesterJson,
   type DeferredOutcome,
   type DeliverOfferDeps,
   deliverOffer,
@@ -172,9 +174,7 @@ async function readFacts(deps: SendChunkDeps, campaignId: string): Promise<Offer
     select p.name as partner_name, c.partner_id, o.expires_at as offer_expires_at,
            o.revoked_at is not null as offer_revoked, o.expires_at <= now() as offer_expired,
            -- The requester's access as of this claim: a campaign goes out on their authority.
-           json_build_object('userId', c.created_by, 'access',
-             (select json_build_object('isOwner', s.is_owner, 'roles', s.roles) from staff_access s
-              where s.user_id = c.created_by and s.partner_id = c.partner_id)) as requester
+           ${campaignRequesterJson} as requester
     from campaigns c join offers o on o.id = c.offer_id join organizations p on p.id = c.partner_id
     where c.id = ${campaignId}`);
   if (!row) return undefined;
@@ -190,23 +190,11 @@ async function readFacts(deps: SendChunkDeps, campaignId: string): Promise<Offer
 }
 
 /** Emails of this process in flight at once across its chunks (MAIL_CONCURRENCY). */
-const inFlight = new WeakMap<Mailer, (task: () => Promise<unknown>) => Promise<unknown>>();
+const inFlight = new WeakMap<Mailer, ReturnType<typeof semaphore>>();
 function limiterOf(mailer: Mailer, max: number) {
   let limit = inFlight.get(mailer);
   if (!limit) {
-    let running = 0;
-    const queue: (() => void)[] = [];
-    limit = async (task) => {
-      if (running >= max) await new Promise<void>((resolve) => queue.push(resolve));
-      else running++;
-      try {
-        return await task();
-      } finally {
-        const next = queue.shift();
-        if (next) next();
-        else running--;
-      }
-    };
+    limit = semaphore(max);
     inFlight.set(mailer, limit);
   }
   return limit;

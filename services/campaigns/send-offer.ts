@@ -6,6 +6,7 @@ import type { Config } from '../../lib/config.ts';
 import { delegationLinkToken, sha256Hex } from '../../lib/secrets.ts';
 import { leaseEnded } from '../../lib/worker-process.ts';
 import {
+  campaignRequesterJson,
   type DeliverOfferDeps,
   deliverOffer,
   type SendOfferOutcome,
@@ -73,10 +74,7 @@ export async function sendOffer(
               o.revoked_at is not null as offer_revoked, o.expires_at <= now() as offer_expired,
               p.name as partner_name, d.partner_id, d.campaign_id,
               -- The requester's access as of this send: a campaign goes out on their authority.
-              (select json_build_object('userId', c.created_by, 'access',
-                  (select json_build_object('isOwner', s.is_owner, 'roles', s.roles) from staff_access s
-                   where s.user_id = c.created_by and s.partner_id = c.partner_id))
-               from campaigns c where c.id = d.campaign_id) as requester`);
+              (select ${campaignRequesterJson} from campaigns c where c.id = d.campaign_id) as requester`);
   if (!row) {
     const [current] = await deps.db
       .select({ state: delegations.state })
