@@ -96,6 +96,30 @@ const leaseEnded = (deps: SendChunkDeps, until: string, holder: string) =>
   leaseEndedSql(until, holder, deps.config.processStaleSeconds);
 
 /**
+ * The chunks each process is running now, as `campaign:chunk`. A chunk or recipient whose
+ * lease names this process but that no run of it holds is a leftover of a run that stopped
+ * on an error (the database away, say) — free to this process at once, not after the half
+ * hour a live holder's lease otherwise keeps (lib/worker-process.ts).
+ */
+const running = new Map<string, Set<string>>();
+const chunkKey = (campaignId: string, chunk: number) => `${campaignId}:${chunk}`;
+function runningHere(processId: string): Set<string> {
+  let keys = running.get(processId);
+  if (!keys) {
+    keys = new Set();
+    running.set(processId, keys);
+  }
+  return keys;
+}
+
+/**
+ * SQL true when the recipient row `d` has a lease left by an attempt that did not end: one
+ * naming another process (this process's own leftovers are errors, not interruptions).
+ */
+const interruptedSql = (processId: string) =>
+  sql`(d.send_lease_until is not null and d.send_lease_holder is distinct from ${processId})`;
+
+/**
  * Takes the next chunk to send, in turn between partners: a chunk of the partner whose turn
  * is lowest (then its oldest campaign's first chunk), whose lease is free (never taken,
  * lapsed, or held by a process no longer beating) and whose backoff has passed; the
@@ -103,13 +127,17 @@ const leaseEnded = (deps: SendChunkDeps, until: string, holder: string) =>
  * many workers take different chunks at once.
  */
 async function takeChunk(deps: SendChunkDeps): Promise<PickedChunk | undefined> {
+  const busy = [...runningHere(deps.processId)].join(',');
   const [picked] = await deps.db.execute<PickedChunk>(sql`
     with clock as (
       select turn from send_turn_clock where id = 1
     ), pick as (
       select c.campaign_id, c.chunk, c.partner_id, c.recipients, greatest(t.turn, clock.turn) as turn
       from send_chunks c join partner_send_turns t on t.partner_id = c.partner_id, clock
-      where c.done_at is null and c.not_before <= now() and ${leaseEnded(deps, 'c.lease_until', 'c.lease_holder')}
+      where c.done_at is null and c.not_before <= now()
+        and (${leaseEnded(deps, 'c.lease_until', 'c.lease_holder')}
+             or (c.lease_holder = ${deps.processId}
+                 and not (c.campaign_id::text || ':' || c.chunk::text) = any(string_to_array(${busy}, ','))))
       order by greatest(t.turn, clock.turn), c.campaign_id, c.chunk
       limit 1
       for update of c skip locked
@@ -147,9 +175,11 @@ async function claimRecipients(
         and d.id > ${options.after}
         -- Counting the interruption this claim records: a recipient becomes a suspect in the
         -- claim after its second, so it is sent alone before a third can be counted.
-        and (d.send_interruptions + (d.send_lease_until is not null)::int >= ${SUSPECT_AFTER_INTERRUPTIONS})
+        and (d.send_interruptions + ${interruptedSql(deps.processId)}::int >= ${SUSPECT_AFTER_INTERRUPTIONS})
             = ${options.suspects}
-        and ${leaseEnded(deps, 'd.send_lease_until', 'd.send_lease_holder')}
+        -- This process's own leases in the chunk it holds are leftovers: its run settles
+        -- every claimed recipient before it claims again.
+        and (${leaseEnded(deps, 'd.send_lease_until', 'd.send_lease_holder')} or d.send_lease_holder = ${deps.processId})
       order by d.id limit ${options.limit}
       for update of d skip locked
     ), renewed as (
@@ -160,7 +190,7 @@ async function claimRecipients(
     set send_attempts = d.send_attempts + 1,
         send_lease_until = now() + make_interval(secs => ${deps.config.leaseSeconds}),
         send_lease_holder = ${deps.processId},
-        send_interruptions = d.send_interruptions + (d.send_lease_until is not null)::int,
+        send_interruptions = d.send_interruptions + ${interruptedSql(deps.processId)}::int,
         uncertain_sends = d.uncertain_sends + d.send_in_doubt::int, send_in_doubt = false
     from picked where d.id = picked.id
     returning d.id, d.recipient_email, d.recipient_name, d.recipient_company, d.roles, d.duration_days,
@@ -272,6 +302,40 @@ export async function sendNextChunk(deps: SendChunkDeps): Promise<ChunkRun | nul
     if (!left || left.pending === 0) return null;
     throw new ChunkWaits('every chunk still to send is held or backing off', clamp(left.wait_ms ?? 0, 1000, 30_000));
   }
+  const key = chunkKey(chunk.campaign_id, chunk.chunk);
+  const here = runningHere(deps.processId);
+  here.add(key);
+  try {
+    return await runChunk(deps, chunk);
+  } catch (error) {
+    if (!(error instanceof ChunkWaits)) await releaseLeftovers(deps, chunk, error);
+    throw error;
+  } finally {
+    here.delete(key);
+  }
+}
+
+/**
+ * After a run stopped on an error: frees the chunk and the recipients this process still
+ * leases in it, so any process may take them at once. Best effort — when the database is
+ * still away, this process takes its leftovers itself (see `running`).
+ */
+async function releaseLeftovers(deps: SendChunkDeps, chunk: PickedChunk, cause: unknown): Promise<void> {
+  deps.logger.warn({ err: cause, campaignId: chunk.campaign_id, chunk: chunk.chunk }, 'chunk run stopped');
+  await deps.db
+    .execute(sql`
+      with rows as (
+        update delegations set send_lease_until = null, send_lease_holder = null
+        where campaign_id = ${chunk.campaign_id} and send_chunk = ${chunk.chunk} and state = 'invited'
+          and send_lease_holder = ${deps.processId}
+      )
+      update send_chunks set lease_until = null, lease_holder = null, updated_at = now()
+      where campaign_id = ${chunk.campaign_id} and chunk = ${chunk.chunk} and lease_holder = ${deps.processId}`)
+    .catch(() => undefined);
+}
+
+/** Sends the claimed recipients of one chunk this process holds; see {@link sendNextChunk}. */
+async function runChunk(deps: SendChunkDeps, chunk: PickedChunk): Promise<ChunkRun> {
   const run: ChunkRun = {
     campaignId: chunk.campaign_id,
     chunk: chunk.chunk,

@@ -215,4 +215,53 @@ describe('the chunked send engine', () => {
     // The legacy job's recipient may have been sent by its job (a hash, no chunk) or by a chunk.
     expect(hashes?.n).toBeGreaterThanOrEqual(29);
   });
+
+  it('takes back at once what this live process left leased when a run stopped on an error, counting no interruption', async () => {
+    const id = await campaign('leftover', 5);
+    // A run of this very process (still beating) that stopped after claiming: its chunk and
+    // rows are leased for another hour in its name.
+    await stack.deps.sql`
+      update send_chunks set lease_holder = ${self.id}, lease_until = now() + interval '1 hour' where campaign_id = ${id}`;
+    await stack.deps.sql`
+      update delegations set send_lease_holder = ${self.id}, send_lease_until = now() + interval '1 hour', send_attempts = 1
+      where campaign_id = ${id}`;
+    const runs = await drain();
+    expect(runs.map((r) => [r.sent, r.done])).toEqual([[5, true]]);
+    expect(copiesTo('leftover').size).toBe(5);
+    const rows = await stack.deps.sql`select send_interruptions, state from delegations where campaign_id = ${id}`;
+    expect(rows.every((r) => r.send_interruptions === 0 && r.state === 'offered')).toBe(true);
+  });
+
+  it('a run stopped by a database error frees its chunk and claimed rows: another process sends them at once', async () => {
+    const id = await campaign('dberror', 4);
+    // The real database, with its third statement of the run failing (take, claim, then the
+    // campaign's facts) as a dropped connection would.
+    let statements = 0;
+    const failing = new Proxy(stack.deps.db, {
+      get(target, prop, receiver) {
+        if (prop !== 'execute') return Reflect.get(target, prop, receiver);
+        return (...args: Parameters<typeof target.execute>) => {
+          statements++;
+          if (statements === 3) return Promise.reject(new Error('connection terminated'));
+          return target.execute(...args);
+        };
+      },
+    });
+    await expect(sendNextChunk({ ...deps, db: failing })).rejects.toThrow('connection terminated');
+    expect(statements).toBeGreaterThan(3);
+    const [chunk] = await stack.deps.sql`select lease_holder, done_at from send_chunks where campaign_id = ${id}`;
+    expect(chunk).toMatchObject({ lease_holder: null, done_at: null });
+    const [leased] = await stack.deps.sql`
+      select count(*)::int as n from delegations where campaign_id = ${id} and send_lease_until is not null`;
+    expect(leased?.n).toBe(0);
+
+    const other = await registerWorkerProcess(stack.deps.db, { staleSeconds: 15, logger: stack.deps.logger });
+    try {
+      const runs = await drain({ ...deps, processId: other.id });
+      expect(runs.map((r) => [r.sent, r.done])).toEqual([[4, true]]);
+    } finally {
+      await other.stop();
+    }
+    expect([...copiesTo('dberror').values()]).toEqual([1, 1, 1, 1]);
+  });
 });
