@@ -14,6 +14,7 @@ import type { Mailer } from '../../lib/mailer.ts';
 import { countEmail } from '../../lib/metrics.ts';
 import { delegationLinkToken } from '../../lib/secrets.ts';
 import { applyTransition, systemActor } from '../delegations/transitions.ts';
+import { markOffersInDoubt, recordOffersSent } from './offer-writes.ts';
 import { stopCampaign } from './stop.ts';
 
 export type SendOfferOutcome =
@@ -173,41 +174,14 @@ export async function deliverOffer(
   const group = commitGroupOf(deps.db, (error) =>
     deps.logger.warn({ err: error }, 'send outcomes wait for the database'),
   );
+  const attempt = { delegationId, attempt: offer.sendAttempts };
   const markInDoubt = async () => {
-    const marked = await group.write(
-      async (tx) =>
-        (
-          await tx
-            .update(delegations)
-            .set({ sendInDoubt: true })
-            .where(and(eq(delegations.id, delegationId), eq(delegations.state, 'invited'), ownAttempt))
-            .returning({ id: delegations.id })
-        ).length === 1,
-    );
-    if (!marked) throw new MarkRefused();
+    if (!(await group.writeOf(markOffersInDoubt, attempt))) throw new MarkRefused();
   };
   // The message is out once the server answers: its record joins the next commit, which
   // is retried until it is written (Mailer.sendAndRecord) — no later message ends its
   // data before it.
-  const record = (reply: string) =>
-    group.write((tx) =>
-      applyTransition(tx, {
-        delegationId,
-        from: 'invited',
-        guard: ownAttempt,
-        event: 'send_succeeded',
-        actor: systemActor,
-        set: {
-          offeredAt: sql`now()`,
-          messageId,
-          smtpReply: null,
-          failureReason: null,
-          sendLeaseUntil: null,
-          sendInDoubt: false,
-        },
-        detail: { messageId, attempt: offer.sendAttempts, reply },
-      }),
-    );
+  const record = (reply: string) => group.writeOf(recordOffersSent, { ...attempt, messageId, reply });
   let recorded: boolean;
   try {
     recorded = await deps.mailer.sendAndRecord(

@@ -188,34 +188,6 @@ describe('the chunked send engine', () => {
     expect(order.slice(0, 4).sort()).toEqual(['A', 'A', 'B', 'B']);
   });
 
-  it('finishes a campaign created before chunks, beside its one-recipient jobs still queued', async () => {
-    const id = await campaign('legacy', 30);
-    // As the rows of a campaign recorded by the previous version: no chunk, no token hash.
-    await stack.deps.sql`delete from send_chunks where campaign_id = ${id}`;
-    await stack.deps.sql`update delegations set send_chunk = null, token_hash = null where campaign_id = ${id}`;
-    await stack.deps.queues.queue('campaign-mail').obliterate({ force: true });
-    const [first] = await stack.deps.sql`select id from delegations where campaign_id = ${id} order by id limit 1`;
-    await stack.deps.queues.enqueue('send-offer', { delegationId: first?.id as string });
-
-    await stack.startWorkers();
-    await expect.poll(async () => copiesTo('legacy').size, { timeout: 30_000, interval: 200 }).toBe(30);
-    await expect
-      .poll(
-        async () =>
-          (
-            await stack.deps
-              .sql`select count(*)::int as n from delegations where campaign_id = ${id} and state = 'offered'`
-          )[0]?.n,
-        { timeout: 30_000 },
-      )
-      .toBe(30);
-    expect([...copiesTo('legacy').values()].every((n) => n === 1)).toBe(true);
-    const [hashes] = await stack.deps.sql`
-      select count(*)::int as n from delegations where campaign_id = ${id} and token_hash is not null and send_chunk is not null`;
-    // The legacy job's recipient may have been sent by its job (a hash, no chunk) or by a chunk.
-    expect(hashes?.n).toBeGreaterThanOrEqual(29);
-  });
-
   it('takes back at once what this live process left leased when a run stopped on an error, counting no interruption', async () => {
     const id = await campaign('leftover', 5);
     // A run of this very process (still beating) that stopped after claiming: its chunk and
@@ -263,5 +235,34 @@ describe('the chunked send engine', () => {
       await other.stop();
     }
     expect([...copiesTo('dberror').values()]).toEqual([1, 1, 1, 1]);
+  });
+
+  // Last: it starts the stack's workers, which take every chunk from then on.
+  it('finishes a campaign created before chunks, beside its one-recipient jobs still queued', async () => {
+    const id = await campaign('legacy', 30);
+    // As the rows of a campaign recorded by the previous version: no chunk, no token hash.
+    await stack.deps.sql`delete from send_chunks where campaign_id = ${id}`;
+    await stack.deps.sql`update delegations set send_chunk = null, token_hash = null where campaign_id = ${id}`;
+    await stack.deps.queues.queue('campaign-mail').obliterate({ force: true });
+    const [first] = await stack.deps.sql`select id from delegations where campaign_id = ${id} order by id limit 1`;
+    await stack.deps.queues.enqueue('send-offer', { delegationId: first?.id as string });
+
+    await stack.startWorkers();
+    await expect.poll(async () => copiesTo('legacy').size, { timeout: 30_000, interval: 200 }).toBe(30);
+    await expect
+      .poll(
+        async () =>
+          (
+            await stack.deps
+              .sql`select count(*)::int as n from delegations where campaign_id = ${id} and state = 'offered'`
+          )[0]?.n,
+        { timeout: 30_000 },
+      )
+      .toBe(30);
+    expect([...copiesTo('legacy').values()].every((n) => n === 1)).toBe(true);
+    const [hashes] = await stack.deps.sql`
+      select count(*)::int as n from delegations where campaign_id = ${id} and token_hash is not null and send_chunk is not null`;
+    // The legacy job's recipient may have been sent by its job (a hash, no chunk) or by a chunk.
+    expect(hashes?.n).toBeGreaterThanOrEqual(29);
   });
 });
