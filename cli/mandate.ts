@@ -12,7 +12,9 @@ import { reportCommandError } from './api-client.ts';
 import { campaignFailedUsage, runCampaignFailed } from './campaign-failed.ts';
 import { campaignSendUsage, runCampaignSend } from './campaign-send.ts';
 import { campaignStatusUsage, runCampaignStatus } from './campaign-status.ts';
+import { commandDatabaseUrl, databaseProblem } from './database.ts';
 import { formatCreatedPartner, parsePartnerCreateArgs, partnerCreateUsage } from './partner-create.ts';
+import { exitCodes } from './progress.ts';
 
 const usage = `Usage: mandate <command>
 
@@ -44,8 +46,12 @@ async function runCampaignCommand(command: string | undefined, argv: string[]): 
     const text = `Usage: mandate campaign send|status|failed …\n\n${Object.values(campaignCommands)
       .map((c) => c.usage)
       .join('\n\n')}\n`;
-    (help ? process.stdout : process.stderr).write(text);
-    return help ? 0 : 1;
+    if (help) {
+      process.stdout.write(text);
+      return exitCodes.ok;
+    }
+    process.stderr.write(`unknown command "campaign ${command}"\n\n${text}`);
+    return exitCodes.error;
   }
   try {
     return await entry.run(argv);
@@ -75,30 +81,44 @@ async function main(argv: string[]): Promise<number> {
       return 2;
     }
     const config = loadConfigOrExit();
+    const databaseUrl = await commandDatabaseUrl(config);
+    const unreachable = (error: unknown) => {
+      const problem = databaseProblem(error, databaseUrl);
+      if (!problem) throw error;
+      process.stderr.write(`${problem}\n`);
+      return 1;
+    };
     // Only `npm run db:migrate` and `npm start` migrate (ADR 20): a command that changed the
     // schema of a running system as a side effect would take its locks unannounced.
-    const pending = await pendingMigrations(config.databaseUrl);
+    let pending: string[];
+    try {
+      pending = await pendingMigrations(databaseUrl);
+    } catch (error) {
+      return unreachable(error);
+    }
     if (pending.length > 0) {
       process.stderr.write(`${schemaBehind(pending)}\n`);
       return 1;
     }
-    const sql = createSql(config.databaseUrl, { max: 2 });
+    const sql = createSql(databaseUrl, { max: 2 });
     try {
       const created = await createPartner(createDb(sql), args);
-      process.stdout.write(`${formatCreatedPartner(created, args.json)}\n`);
+      process.stdout.write(`${formatCreatedPartner(created, { json: args.json, publicUrl: config.publicUrl })}\n`);
       return 0;
     } catch (error) {
       if (isAppError(error)) {
         process.stderr.write(`${error.message}\n`);
         return 1;
       }
-      throw error;
+      return unreachable(error);
     } finally {
       await sql.end({ timeout: 5 });
     }
   }
+  const help = group === undefined || group === 'help' || group === '--help' || group === '-h';
+  if (!help) process.stderr.write(`unknown command "${[group, command].filter(Boolean).join(' ')}"\n\n`);
   process.stderr.write(`${usage}\n`);
-  return group === undefined || group === 'help' || group === '--help' ? 0 : 2;
+  return help ? 0 : 2;
 }
 
 process.exitCode = await main(process.argv.slice(2));

@@ -54,14 +54,17 @@ export function parsePartnerCreateArgs(argv: string[]): CreatePartnerInput & { j
 }
 
 /** What `partner create` prints on stdout. */
-export function formatCreatedPartner(created: CreatedPartner, json: boolean): string {
+export function formatCreatedPartner(
+  created: CreatedPartner,
+  { json, publicUrl }: { json: boolean; publicUrl: string },
+): string {
   if (json) {
     const { partnerId, userId, email, password, token, requireTwoFactor } = created;
     return JSON.stringify({ partnerId, userId, email, password, token, requireTwoFactor });
   }
   const policy = created.requireTwoFactor
     ? [
-        'Two-factor sign-in is required of this partner’s staff: sign in at <PUBLIC_URL>/sign-in',
+        `Two-factor sign-in is required of this partner’s staff: sign in at ${publicUrl}/sign-in`,
         'with this password and set it up; the token works once that is done.',
       ]
     : [];
@@ -73,6 +76,6 @@ export function formatCreatedPartner(created: CreatedPartner, json: boolean): st
     '',
     'The password and token are shown only now: store them in a password manager.',
     ...policy,
-    `Try it: curl -H "Authorization: Bearer ${created.token}" <PUBLIC_URL>/v1/offers`,
+    `Try it: curl -H "Authorization: Bearer ${created.token}" ${publicUrl}/v1/offers`,
   ].join('\n');
 }

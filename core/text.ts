@@ -31,3 +31,14 @@ export function plainText(max: number) {
     .max(max, `must be at most ${max} characters`)
     .refine((v) => !hasControlChars(v), 'must not contain control characters, line breaks or invisible formatting');
 }
+
+/** A URL as a message may show it: its password replaced by `***`, no trailing slash. */
+export function urlWithoutPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString().replace(/\/$/, '');
+  } catch {
+    return '(an unreadable URL)';
+  }
+}

@@ -1,3 +1,4 @@
+import { urlWithoutPassword } from '../../core/text.ts';
 import type { Sql } from '../../db/client.ts';
 import type { Config } from '../config.ts';
 import type { EmbeddedPostgres } from './embedded-postgres.ts';
@@ -9,7 +10,7 @@ import { isDevMailActive } from './mailbox.ts';
  * newcomer finds it above the request logs.
  */
 export async function startMessage(
-  config: Pick<Config, 'publicUrl' | 'smtpUrl'>,
+  config: Pick<Config, 'publicUrl' | 'smtpUrl' | 'queueBackend' | 'redisUrl'>,
   sql: Sql,
   embedded: EmbeddedPostgres | undefined,
 ): Promise<string> {
@@ -24,6 +25,7 @@ export async function startMessage(
     lines.push(`  Dev mailbox    ${base}/dev/mail  (no SMTP_URL: emails are kept there, not sent)`);
   }
   if (embedded) lines.push(`  Database       embedded PostgreSQL at ${embedded.url}, data in ${embedded.dataDir}`);
+  lines.push(...transportLines(config));
   if ((await countPartners(sql)) === 0) {
     // The CLI finds the database through DATABASE_URL like every entry point, so it needs
     // the embedded server's spelled out.
@@ -45,4 +47,18 @@ async function countPartners(sql: Sql): Promise<number | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/** Where the queues and the mail go, as `npm start` chose them (passwords left out). */
+export function transportLines(config: Pick<Config, 'smtpUrl' | 'queueBackend' | 'redisUrl'>): string[] {
+  const queues =
+    config.queueBackend === 'redis'
+      ? `Redis at ${urlWithoutPassword(config.redisUrl)}`
+      : config.queueBackend === 'postgres'
+        ? "PostgreSQL (BullMQ's tables in the schema `bullmq` of the database; no Redis answered)"
+        : 'chosen when the workers start (QUEUE_BACKEND=auto)';
+  const mail = isDevMailActive(config)
+    ? 'kept in the dev mailbox, not sent (SMTP_URL is unset)'
+    : `sent through SMTP at ${urlWithoutPassword(config.smtpUrl ?? '')}`;
+  return [`  Queues         ${queues}`, `  Mail           ${mail}`];
 }
