@@ -9,56 +9,74 @@ let client: Sql;
 beforeAll(async () => {
   stack = await createTestStack();
   client = createSql(stack.config.databaseUrl, { max: 2 });
+  await client`create table probe (id text primary key, v int not null default 0)`;
+  await client`insert into probe (id) select 'p' || i from generate_series(0, 9) as i`;
 });
 afterAll(async () => {
   await client.end();
   await stack.close();
 });
 
-it('writes of one kind handed over together run as one statement, each answered with its own result', async () => {
-  const db = createDb(client);
-  const group = createCommitGroup(db);
-  const calls: number[][] = [];
-  // Squares each number in PostgreSQL, in one statement for the whole batch.
-  const square: WriteKind<number, number> = {
-    name: 'square',
-    async run(tx, items) {
-      calls.push(items);
-      const rows = await tx.execute<{ n: number }>(
-        sql`select (v::int * v::int) as n from jsonb_array_elements_text(${JSON.stringify(items)}::jsonb) with ordinality as t(v, i) order by i`,
-      );
-      return rows.map((r) => r.n);
-    },
-  };
-  const plain: number[] = [];
+/** Adds one to each probe row named; written where the row exists. */
+const bump = (statements: string[][]): WriteKind<string> => ({
+  name: 'bump',
+  key: (id) => id,
+  ctes: (ids, name) => {
+    statements.push(ids);
+    return sql`${name('done')} as (
+      update probe set v = v + 1 where id in (${sql.join(
+        ids.map((id) => sql`${id}`),
+        sql`, `,
+      )}) returning id as key)`;
+  },
+});
+/** Sets each probe row named to -1. */
+const reset: WriteKind<string> = {
+  name: 'reset',
+  key: (id) => id,
+  ctes: (ids, name) => sql`${name('done')} as (
+    update probe set v = -1 where id = any(${`{${ids.join(',')}}`}::text[]) returning id as key)`,
+};
+
+it('writes of every kind handed over together are one statement, each answered whether it was written', async () => {
+  const group = createCommitGroup(createDb(client));
+  const statements: string[][] = [];
+  const kind = bump(statements);
+  const ids = ['p0', 'p1', 'p2', 'missing', 'p3'];
   const results = await Promise.all([
-    ...Array.from({ length: 20 }, (_, i) => group.writeOf(square, i)),
-    group.write(async (tx) => {
-      const [row] = await tx.execute<{ x: number }>(sql`select 7 as x`);
-      plain.push(row?.x ?? 0);
-      return -1;
-    }),
+    ...ids.map((id) => group.writeOf(kind, id)),
+    group.writeOf(reset, 'p9'),
+    group.writeOf(reset, 'nowhere'),
   ]);
-  expect(calls).toEqual([Array.from({ length: 20 }, (_, i) => i)]);
-  expect(results).toEqual([...Array.from({ length: 20 }, (_, i) => i * i), -1]);
-  expect(plain).toEqual([7]);
+  expect(statements).toEqual([ids]);
+  expect(results).toEqual([true, true, true, false, true, true, false]);
   expect(group.commits).toBe(1);
+  const rows = await client`select id, v from probe where id in ('p0', 'p3', 'p4', 'p9') order by id`;
+  expect(rows.map((r) => [r.id, r.v])).toEqual([
+    ['p0', 1],
+    ['p3', 1],
+    ['p4', 0],
+    ['p9', -1],
+  ]);
 });
 
-it('a kind answering the wrong number of results fails its transaction instead of answering the wrong writes', async () => {
-  const db = createDb(client);
+it('a plain write sharing the commit runs in the same transaction: when it fails, nothing of the commit stays', async () => {
   const errors: unknown[] = [];
+  const group = createCommitGroup(createDb(client), (error) => errors.push(error));
+  const kind = bump([]);
   let attempts = 0;
-  const group = createCommitGroup(db, (error) => errors.push(error));
-  const short: WriteKind<number, number> = {
-    name: 'short',
-    async run(_tx, items) {
+  const [bumped, plain] = await Promise.all([
+    group.writeOf(kind, 'p5'),
+    group.write(async (tx) => {
       attempts++;
-      // Wrong the first time only: the group runs the transaction again, whole.
-      return attempts === 1 ? items.slice(1) : items;
-    },
-  };
-  const results = await Promise.all([group.writeOf(short, 1), group.writeOf(short, 2)]);
-  expect(results).toEqual([1, 2]);
-  expect(String(errors[0])).toMatch(/short: 1 results for 2 writes/);
+      const [row] = await tx.execute<{ v: number }>(sql`select v from probe where id = 'p5'`);
+      // The first time, fail after the bump was written in this transaction: it must roll back.
+      if (attempts === 1) throw new Error(`failing with v = ${row?.v}`);
+      return row?.v;
+    }),
+  ]);
+  expect(String(errors[0])).toBe('Error: failing with v = 1');
+  expect(bumped).toBe(true);
+  expect(plain).toBe(1); // bumped once, not twice: the failed transaction left nothing
+  expect(group.commits).toBe(1);
 });
