@@ -220,10 +220,10 @@ export const configSchema = z
     /**
      * Emails one worker process may have delivered but not yet recorded at once — the most a
      * crash of that process can duplicate. 1 is the strictest; more trades that bound for
-     * throughput — up to SMTP_POOL_SIZE helps, more does not (docs/adr/0026). Default 5,
-     * the default pool: every pooled connection may have one message finishing.
+     * throughput, up to twice SMTP_POOL_SIZE (docs/adr/0026). Default twice SMTP_POOL_SIZE
+     * (10): every pooled connection may have one message finishing and the next one marked.
      */
-    MAIL_UNCONFIRMED_MAX: z.coerce.number().int().min(1).max(100).default(5),
+    MAIL_UNCONFIRMED_MAX: z.coerce.number().int().min(1).max(200).optional(),
     /** Attempts at sending one email before it counts as failed for good. Default 10. */
     MAIL_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(10),
     /** First retry delay of an email in ms; doubles each attempt. Default 30000. */
@@ -445,7 +445,7 @@ export const configSchema = z
       processStaleSeconds: env.PROCESS_STALE_SECONDS,
       workerConcurrency: env.WORKER_CONCURRENCY,
       mailAttempts: env.MAIL_ATTEMPTS,
-      mailUnconfirmedMax: env.MAIL_UNCONFIRMED_MAX,
+      mailUnconfirmedMax: env.MAIL_UNCONFIRMED_MAX ?? 2 * env.SMTP_POOL_SIZE,
       mailBackoffMs: env.MAIL_BACKOFF_MS,
       lifecycleIntervalMs: env.LIFECYCLE_INTERVAL_MS,
       trustProxy: env.TRUST_PROXY,

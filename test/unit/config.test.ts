@@ -32,6 +32,12 @@ describe('loadConfig', () => {
     expect(config.smtpUrl).toBeUndefined();
   });
 
+  it('lets a worker have twice its SMTP pool of emails delivered but unrecorded by default, or what it is told', () => {
+    expect(loadConfig({}).mailUnconfirmedMax).toBe(10);
+    expect(loadConfig({ SMTP_POOL_SIZE: '8' }).mailUnconfirmedMax).toBe(16);
+    expect(loadConfig({ SMTP_POOL_SIZE: '8', MAIL_UNCONFIRMED_MAX: '1' }).mailUnconfirmedMax).toBe(1);
+  });
+
   it('bounds browser sessions: 30 minutes idle and 12 hours in all by default', () => {
     expect(loadConfig({})).toMatchObject({ sessionIdleMinutes: 30, sessionMaxHours: 12 });
     expect(loadConfig({ SESSION_IDLE_MINUTES: '5', SESSION_MAX_HOURS: '1' })).toMatchObject({
