@@ -123,9 +123,13 @@ export function sendIdempotencyKey(offerId: string, fileSha256: string): string 
   return `campaign-csv-${createHash('sha256').update(`${offerId}\n${fileSha256}`).digest('hex')}`;
 }
 
-/** `line 12: not-an-address — email is not a valid address` (the address is already made safe by screenRecipients). */
+/**
+ * `row 11 (line 12): not-an-address — email is not a valid address`: the API's `row` (data
+ * rows, header not counted), and the file's line where it is known. The address is already
+ * made safe by screenRecipients.
+ */
 export function formatRejectedRow(r: RejectedRow): string {
-  const where = r.line === undefined ? `row ${r.row}` : `line ${r.line}`;
+  const where = r.line === undefined ? `row ${r.row}` : `row ${r.row} (line ${r.line})`;
   return `  ${where}: ${r.email === '' ? '(empty)' : r.email} — ${r.reason}`;
 }
 

@@ -11,6 +11,11 @@ export const errorCodes = {
   UNSUPPORTED_MEDIA_TYPE: { status: 415, retryable: false, title: 'Unsupported content type' },
   PAYLOAD_TOO_LARGE: { status: 413, retryable: false, title: 'The body is too large' },
   TOO_MANY_RECIPIENTS: { status: 422, retryable: false, title: 'Too many recipients in one campaign' },
+  NO_VALID_RECIPIENTS: {
+    status: 422,
+    retryable: false,
+    title: 'No recipient of this campaign is valid: nothing was created',
+  },
   UNAUTHENTICATED: { status: 401, retryable: false, title: 'Missing or invalid credentials' },
   NOT_AUTHORIZED: { status: 403, retryable: false, title: 'Not allowed' },
   INSUFFICIENT_SCOPE: { status: 403, retryable: false, title: "This API token's scopes do not allow this" },

@@ -15,8 +15,26 @@ export function decodeRecipientsCsv(bytes: ArrayBuffer | Uint8Array): string {
   }
 }
 
+/** What a header read as one column says when the file was separated by something else. */
+const otherSeparators: [string, string][] = [
+  [';', 'semicolons'],
+  ['\t', 'tabs'],
+  ['|', 'vertical bars'],
+];
+
 function checkHeader(header: string[]): string[] {
   const columns = header.map((h) => h.trim().toLowerCase());
+  const separator = columns.length === 1 ? otherSeparators.find(([c]) => columns[0]?.includes(c)) : undefined;
+  if (separator) {
+    throw new AppError('VALIDATION_FAILED', `The CSV is separated by ${separator[1]}: use commas`, {
+      issues: [
+        {
+          path: 'header',
+          message: `the columns are separated by ${separator[1]}, not commas; save the file as "CSV UTF-8 (comma delimited)"`,
+        },
+      ],
+    });
+  }
   const unknown = columns.filter((c) => !(allowedColumns as readonly string[]).includes(c));
   const repeated = columns.filter((c, i) => columns.indexOf(c) !== i);
   const issues = [

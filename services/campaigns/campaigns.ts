@@ -51,6 +51,13 @@ export async function createCampaign(
     });
   }
   const { accepted, rejected } = screenRecipients(input.recipients);
+  if (accepted.length === 0) {
+    throw new AppError(
+      'NO_VALID_RECIPIENTS',
+      `None of the ${rejected.length === 1 ? 'recipient' : `${rejected.length} recipients`} can be sent to; nothing was created`,
+      { details: { rejected } },
+    );
+  }
   const campaignId = newId('campaign');
   const size = deps.config.campaignChunkSize;
 

@@ -72,9 +72,9 @@ describe('mandate campaign', () => {
     expect(run.code, run.stderr).toBe(1);
 
     expect(run.stderr).toContain('2 of 50 rows rejected, not sent:');
-    expect(run.stderr).toContain('line 12: not-an-address — email is not a valid address');
+    expect(run.stderr).toContain('row 11 (line 12): not-an-address — email is not a valid address');
     expect(run.stderr).toContain(
-      'line 32: CLIENT0@Client.example — duplicate of an earlier recipient in this campaign',
+      'row 30 (line 32): CLIENT0@Client.example — duplicate of an earlier recipient in this campaign',
     );
     expect(run.stderr).toContain('48 recipients to send.');
     // Progress as plain lines (stderr is not a TTY here), the last one complete.

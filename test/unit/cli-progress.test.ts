@@ -184,7 +184,7 @@ describe('the failed-recipients CSV', () => {
 describe('checking the file before sending', () => {
   const bytes = (text: string) => new TextEncoder().encode(text);
 
-  it('reports rejected rows with the line they start on, counting blank lines and quoted line breaks', () => {
+  it("reports rejected rows by the API's row number and the line they start on, counting blank lines and quoted line breaks", () => {
     const text =
       'email,name\n\na@x.example,A\nnot-an-address\n"Two\nlines",b@x.example\nA@X.example\n  \nc@x.example\n';
     const file = checkRecipientsFile(bytes(text));
@@ -195,7 +195,7 @@ describe('checking the file before sending', () => {
       [7, 4, 'duplicate of an earlier recipient in this campaign'],
     ]);
     expect(formatRejectedRow(file.rejected[0] as (typeof file.rejected)[number])).toBe(
-      '  line 4: not-an-address — email is not a valid address',
+      '  row 2 (line 4): not-an-address — email is not a valid address',
     );
   });
 

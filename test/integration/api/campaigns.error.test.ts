@@ -116,6 +116,27 @@ describe('POST /v1/campaigns (CSV) with bad input', () => {
     await expectRefused(() => post(csv, 'text/csv', query()), status, code);
   });
 
+  it('every recipient invalid → 422 NO_VALID_RECIPIENTS listing the rows as a 202 would, and no campaign', async () => {
+    const recipients = [{ email: 'not-an-address' }, { email: 'also@bad' }, { email: 'not-an-address' }];
+    const problem = await expectRefused(
+      () => post(JSON.stringify({ offerId, recipients })),
+      422,
+      'NO_VALID_RECIPIENTS',
+    );
+    expect(problem.detail).toBe('None of the 3 recipients can be sent to; nothing was created');
+    const { rejected } = problem as unknown as { rejected: { row: number }[] };
+    expect(rejected.map((r) => r.row)).toEqual([1, 2, 3]);
+  });
+
+  it('a semicolon-separated CSV → 422 saying to use commas', async () => {
+    const problem = await expectRefused(
+      () => post('email;name;company\na@x.example;A;Contoso\n', 'text/csv', `?offerId=${offerId}`),
+      422,
+      'VALIDATION_FAILED',
+    );
+    expect(problem.detail).toBe('The CSV is separated by semicolons: use commas');
+  });
+
   it('a CSV without ?offerId= → 422 naming offerId', async () => {
     const problem = await expectRefused(() => post('email\na@x.example\n', 'text/csv'), 422, 'VALIDATION_FAILED');
     expect(problem.errors).toEqual([{ path: 'offerId', message: 'required with a text/csv body' }]);

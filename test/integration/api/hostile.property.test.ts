@@ -179,8 +179,10 @@ describe('injection attempts are only text', () => {
       token,
       json: { offerId, recipients: [{ email: 'b@x.example', name: 'Eve\r\nBcc: victim@evil.example' }] },
     });
-    const body = (await rejected.json()) as { total: number; rejected: { reason: string }[] };
-    expect(body.total).toBe(0);
+    // Its only recipient refused: no campaign at all (NO_VALID_RECIPIENTS), the row listed.
+    expect(rejected.status).toBe(422);
+    const body = (await rejected.json()) as { code: string; rejected: { reason: string }[] };
+    expect(body.code).toBe('NO_VALID_RECIPIENTS');
     expect(body.rejected[0]?.reason).toBe('name contains control characters');
   });
 });
