@@ -69,10 +69,22 @@ export function decide(capability: Capability, input: PermissionInput): Permissi
   }
   if (input.delegation.pastEnd) return { allowed: false, reason: 'the delegation has reached its end' };
   if (effectiveCapabilities(input).has(capability)) return { allowed: true };
-  return {
-    allowed: false,
-    reason: `the delegation and your staff access do not allow ${capability.replaceAll('_', ' ')} (it needs ${rolesAllowing(capability).join(' or ')})`,
-  };
+  return { allowed: false, reason: whichLimit(capability, input) };
+}
+
+/** Why `capability` is refused in an active delegation: the client's grant, the staff member's access, or both. */
+function whichLimit(capability: Capability, input: PermissionInput): string {
+  const what = capability.replaceAll('_', ' ');
+  const needs = `it needs ${rolesAllowing(capability).join(' or ')}`;
+  const granted = capabilitiesOf(input.delegation.roles).has(capability);
+  const staffed = capabilitiesOf(input.staffRoles).has(capability);
+  if (!granted && staffed) {
+    return `the client did not grant ${what} in this delegation (${needs}); propose an amendment for the client's yes`;
+  }
+  if (granted && !staffed) {
+    return `your staff access does not allow ${what} (${needs}); an owner of your partner can change it`;
+  }
+  return `neither the client's grant nor your staff access allows ${what} (${needs})`;
 }
 
 /** The capability a password reset needs, by whether its target is an administrator. */

@@ -97,4 +97,18 @@ describe('the role catalogue: what each role allows, written out by hand', () =>
     expect(decision.allowed).toBe(false);
     expect(decision.allowed ? '' : decision.reason).toContain('user_admin or global_admin');
   });
+
+  it("says which side is the limit: the client's grant, the staff member's access, or both", () => {
+    const reason = (granted: string[], staff: string[]) => {
+      const d = decide('provision_user', { delegation: { state: 'active', roles: granted }, staffRoles: staff });
+      return d.allowed ? 'allowed' : d.reason;
+    };
+    expect(reason(['password_admin'], ['user_admin'])).toMatch(
+      /^the client did not grant provision user in this delegation \(.*\); propose an amendment/,
+    );
+    expect(reason(['user_admin'], ['password_admin'])).toMatch(
+      /^your staff access does not allow provision user \(.*\); an owner of your partner can change it$/,
+    );
+    expect(reason(['password_admin'], ['directory_reader'])).toMatch(/^neither the client's grant nor your staff access/);
+  });
 });
