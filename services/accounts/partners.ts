@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { rolesForAccess } from '../../core/access.ts';
 import { AppError } from '../../core/errors.ts';
 import { newId } from '../../core/ids.ts';
@@ -82,4 +83,15 @@ export async function createPartner(db: Db, input: CreatePartnerInput): Promise<
     });
 
   return { partnerId, userId, email: input.ownerEmail, password, token, requireTwoFactor };
+}
+
+/** Whether any partner exists yet — true stays true, so it is asked until then only. */
+const somePartner = new WeakMap<Db, true>();
+export async function hasAnyPartner(db: Db): Promise<boolean> {
+  if (somePartner.has(db)) return true;
+  const [row] = await db.execute<{ some: boolean }>(
+    sql`select exists (select 1 from organizations where kind = 'partner') as some`,
+  );
+  if (row?.some) somePartner.set(db, true);
+  return row?.some ?? false;
 }

@@ -7,6 +7,7 @@ import {
   startPasskeySignIn,
   startSecondStepPasskey,
 } from '../../../services/accounts/passkey-sign-in.ts';
+import { hasAnyPartner } from '../../../services/accounts/partners.ts';
 import { secondFactorsOf } from '../../../services/accounts/second-factor.ts';
 import { endSession } from '../../../services/accounts/sessions.ts';
 import {
@@ -57,8 +58,15 @@ async function showSecondStep(
 }
 
 export function registerSessionPages(app: WebApp): void {
-  app.get('/sign-in', (c) =>
-    renderPage(c, <SignInPage csrf={csrfToken(c)} next={safeNext(c.req.query('next'), '/')} />),
+  app.get('/sign-in', async (c) =>
+    renderPage(
+      c,
+      <SignInPage
+        csrf={csrfToken(c)}
+        next={safeNext(c.req.query('next'), '/')}
+        noPartnerYet={!(await hasAnyPartner(c.var.deps.db))}
+      />,
+    ),
   );
 
   app.post('/sign-in', async (c) => {

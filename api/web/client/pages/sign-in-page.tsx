@@ -10,6 +10,8 @@ export function SignInPage(props: {
   /** A refusal of single sign-on: shown by its own form. */
   ssoError?: string | undefined;
   ssoEmail?: string;
+  /** A fresh instance: nobody can sign in until a partner is created on the server. */
+  noPartnerYet?: boolean;
 }) {
   return (
     <Layout title="Sign in" scripts={passkeyScriptPaths}>
@@ -17,6 +19,18 @@ export function SignInPage(props: {
       <p class="muted">
         For partner staff (the dashboard) and for client administrators (your organization's delegations).
       </p>
+      {props.noPartnerYet ? (
+        <div class="notice" role="note">
+          <p>
+            <strong>No partner yet.</strong> Nobody can sign in until the first partner is created, on the machine
+            running Mandate:
+          </p>
+          <pre>
+            npm run mandate -- partner create --name "Northwind Services" --owner-email you@northwind.example
+          </pre>
+          <p class="muted">It prints the owner's password once: sign in with it here.</p>
+        </div>
+      ) : null}
       {props.error ? (
         <p class="error" role="alert">
           {props.error}
