@@ -475,7 +475,9 @@ export const configSchema = z
       /** Where the development link key is kept, when it is (LINK_SECRET unset, see loadConfig). */
       linkSecretFile: undefined as string | undefined,
       logLevel: env.LOG_LEVEL,
-      logPretty: env.LOG_PRETTY ?? env.NODE_ENV === 'development',
+      // Pretty (colours, several lines a record) only for a person at a terminal: logs sent
+      // to a file or a collector stay JSON lines, one per record.
+      logPretty: env.LOG_PRETTY ?? (env.NODE_ENV === 'development' && process.stderr.isTTY === true),
       maxUploadBytes: env.MAX_UPLOAD_BYTES,
       requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
       metricsToken: env.METRICS_TOKEN,

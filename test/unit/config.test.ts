@@ -38,6 +38,12 @@ describe('loadConfig', () => {
     expect(loadConfig({ SMTP_POOL_SIZE: '8', MAIL_UNCONFIRMED_MAX: '1' }).mailUnconfirmedMax).toBe(1);
   });
 
+  it('logs JSON lines, one per record, when stderr is not a terminal, in development too; LOG_PRETTY forces', () => {
+    expect(process.stderr.isTTY).not.toBe(true); // the test runner's stderr is a pipe
+    expect(loadConfig({ NODE_ENV: 'development' }).logPretty).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'development', LOG_PRETTY: 'yes' }).logPretty).toBe(true);
+  });
+
   it('bounds browser sessions: 30 minutes idle and 12 hours in all by default', () => {
     expect(loadConfig({})).toMatchObject({ sessionIdleMinutes: 30, sessionMaxHours: 12 });
     expect(loadConfig({ SESSION_IDLE_MINUTES: '5', SESSION_MAX_HOURS: '1' })).toMatchObject({
