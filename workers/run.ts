@@ -11,6 +11,7 @@ import { createQueueTransport } from '../lib/queues/transport.ts';
 import { assertNoEviction } from '../lib/redis-checks.ts';
 import { registerWorkerProcess } from '../lib/worker-process.ts';
 import { ChunkWaits } from '../services/campaigns/send-chunk.ts';
+import { OperationWaits } from '../services/operations/runner.ts';
 import { reconcile } from '../services/maintenance/reconciler.ts';
 import { type BounceListener, startBounceListener } from './bounce-listener.ts';
 import { findJobHandler } from './registry.ts';
@@ -41,6 +42,11 @@ async function processJob(deps: WorkerDeps, job: Job): Promise<unknown> {
     if (error instanceof ChunkWaits) {
       // A chunk token waiting its turn: routine, not a failure.
       logger.debug({ reason: error.message, retryAfterMs: error.retryAfterMs }, 'chunk token waits');
+      throw error;
+    }
+    if (error instanceof OperationWaits) {
+      // Expected (a TXT record not published yet): checked again after the backoff.
+      logger.info({ reason: error.message }, 'operation waits; will check again');
       throw error;
     }
     if (error instanceof UnrecoverableError) {

@@ -239,5 +239,7 @@ export async function requestVerifyDomain(
   const found =
     'name' in normalized ? await findDomain(deps.db, delegation.clientOrgId as string, normalized.name) : null;
   if (!found || !('name' in normalized)) throw new AppError('NOT_FOUND', 'No such domain in this organization');
-  return recordOperation(deps, principal, delegation, 'verify_domain', { name: normalized.name }, ctx);
+  // The deadline in force now stays the operation's, whatever the setting becomes later.
+  const input = { name: normalized.name, deadlineSeconds: deps.config.domainVerifyDeadlineSeconds };
+  return recordOperation(deps, principal, delegation, 'verify_domain', input, ctx);
 }

@@ -20,6 +20,14 @@ export class OperationRejected extends Error {
   override name = 'OperationRejected';
 }
 
+/**
+ * What the operation waits for is not there yet (a TXT record not published): expected,
+ * retried with backoff, and logged as such — not as a failure with a stack.
+ */
+export class OperationWaits extends Error {
+  override name = 'OperationWaits';
+}
+
 /** Another worker holds this operation right now; try again later. */
 export class OperationBusy extends Error {
   override name = 'OperationBusy';
@@ -291,7 +299,7 @@ export async function runOperation(
     // The queue keeps what is thrown (its failed reason and stack, for days, on the job
     // board): the reason without the query's parameters, which may hold a password's hash
     // or its sealed copy.
-    throw redactedError(error, message);
+    throw error instanceof OperationWaits ? error : redactedError(error, message);
   }
   // The effect is done: failing to record that is not a failure of the operation, even on
   // the last attempt. Retried here; if the database stays away, this attempt fails with the

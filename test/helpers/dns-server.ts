@@ -3,9 +3,11 @@ import dns2 from 'dns2';
 const { Packet } = dns2;
 /** RFC 1035 name error (the types of this dns2 version lack Packet.RCODE). */
 const NXDOMAIN = 3;
+/** RFC 1035 server failure: the server could not answer (the lookup failed, not the name). */
+const SERVFAIL = 2;
 
-/** Per name: the TXT records to answer on the n-th query (1-based); undefined = NXDOMAIN. */
-export type TxtZone = Record<string, (query: number) => string[] | undefined>;
+/** Per name: the TXT records to answer on the n-th query (1-based); undefined = NXDOMAIN, `servfail` = SERVFAIL. */
+export type TxtZone = Record<string, (query: number) => string[] | undefined | 'servfail'>;
 
 export interface DnsTestServer {
   /** For DNS_SERVERS: `127.0.0.1:<port>`. */
@@ -33,6 +35,8 @@ export async function startDnsServer(zone: TxtZone): Promise<DnsTestServer> {
       const records = zone[name]?.(n);
       if (records === undefined) {
         response.header.rcode = NXDOMAIN;
+      } else if (records === 'servfail') {
+        response.header.rcode = SERVFAIL;
       } else {
         for (const data of records) {
           response.answers.push({ name, type: Packet.TYPE.TXT, class: Packet.CLASS.IN, ttl: 1, data } as never);

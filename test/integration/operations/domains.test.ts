@@ -21,6 +21,7 @@ beforeAll(async () => {
     'never.example.com': () => ['MS=ms12345678'],
     'stubborn.example.com': () => ['MS=ms87654321'],
     'covered.example.com': () => [record('covered.example.com')],
+    'lookup-fails.example.com': () => 'servfail',
   });
   stack = await createTestStack({
     env: { DNS_SERVERS: dns.address, DOMAIN_VERIFY_RETRY_MS: '50', DOMAIN_VERIFY_DEADLINE_SECONDS: '3' },
@@ -99,6 +100,20 @@ describe('domain verification', () => {
     expect(op.attempts).toBeGreaterThan(1);
     const [row] = await stack.deps.sql`select state, last_found from domains where name = 'never.example.com'`;
     expect(row).toEqual({ state: 'pending', last_found: 'MS=ms12345678' });
+    // The deadline in force when it was asked for is the operation's own.
+    const [asked] = await stack.deps.sql`
+      select input from operations where kind = 'verify_domain' and input->>'name' = 'never.example.com'`;
+    expect(asked?.input).toMatchObject({ name: 'never.example.com', deadlineSeconds: 3 });
+  });
+
+  it('a failure of our own DNS lookup is said to be ours, never shown as found at the domain', async () => {
+    const { delegationId, token } = await setup();
+    const op = await addAndVerify(delegationId, token, 'lookup-fails.example.com');
+    expect(op.state).toBe('failed');
+    expect(op.error).toContain('found: nothing yet: our DNS lookup failed (ESERVFAIL');
+    expect(op.error).toContain('not an answer from lookup-fails.example.com');
+    const [row] = await stack.deps.sql`select last_found from domains where name = 'lookup-fails.example.com'`;
+    expect(row?.last_found).toMatch(/^nothing yet: our DNS lookup failed/);
   });
 
   it("the trail reads in progress with the last check's reason while it retries, then failed — never done", async () => {
