@@ -11,8 +11,8 @@ import { createQueueTransport } from '../lib/queues/transport.ts';
 import { assertNoEviction } from '../lib/redis-checks.ts';
 import { registerWorkerProcess } from '../lib/worker-process.ts';
 import { ChunkWaits } from '../services/campaigns/send-chunk.ts';
-import { OperationWaits } from '../services/operations/runner.ts';
 import { reconcile } from '../services/maintenance/reconciler.ts';
+import { OperationWaits } from '../services/operations/runner.ts';
 import { type BounceListener, startBounceListener } from './bounce-listener.ts';
 import { findJobHandler } from './registry.ts';
 

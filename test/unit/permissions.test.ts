@@ -109,6 +109,8 @@ describe('the role catalogue: what each role allows, written out by hand', () =>
     expect(reason(['user_admin'], ['password_admin'])).toMatch(
       /^your staff access does not allow provision user \(.*\); an owner of your partner can change it$/,
     );
-    expect(reason(['password_admin'], ['directory_reader'])).toMatch(/^neither the client's grant nor your staff access/);
+    expect(reason(['password_admin'], ['directory_reader'])).toMatch(
+      /^neither the client's grant nor your staff access/,
+    );
   });
 });

@@ -1,13 +1,13 @@
 import type { Context } from 'hono';
 import { passkeyRefusalMessages } from '../../../core/passkeys.ts';
 import { refusalMessages } from '../../../core/second-factor.ts';
+import { hasAnyPartner } from '../../../services/accounts/partners.ts';
 import {
   completeSignInChallengeWithPasskey,
   finishPasskeySignIn,
   startPasskeySignIn,
   startSecondStepPasskey,
 } from '../../../services/accounts/passkey-sign-in.ts';
-import { hasAnyPartner } from '../../../services/accounts/partners.ts';
 import { secondFactorsOf } from '../../../services/accounts/second-factor.ts';
 import { endSession } from '../../../services/accounts/sessions.ts';
 import {

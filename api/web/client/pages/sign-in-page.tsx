@@ -25,9 +25,7 @@ export function SignInPage(props: {
             <strong>No partner yet.</strong> Nobody can sign in until the first partner is created, on the machine
             running Mandate:
           </p>
-          <pre>
-            npm run mandate -- partner create --name "Northwind Services" --owner-email you@northwind.example
-          </pre>
+          <pre>npm run mandate -- partner create --name "Northwind Services" --owner-email you@northwind.example</pre>
           <p class="muted">It prints the owner's password once: sign in with it here.</p>
         </div>
       ) : null}
