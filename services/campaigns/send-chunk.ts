@@ -101,15 +101,33 @@ const leaseEnded = (deps: SendChunkDeps, until: string, holder: string) =>
  * on an error (the database away, say) — free to this process at once, not after the half
  * hour a live holder's lease otherwise keeps (lib/worker-process.ts).
  */
-const running = new Map<string, Set<string>>();
+const running = new Map<string, Map<string, number>>();
 const chunkKey = (campaignId: string, chunk: number) => `${campaignId}:${chunk}`;
-function runningHere(processId: string): Set<string> {
+/** Runs of each chunk in this process now, by key: counted, as a run may take its chunk again while the last one ends. */
+function runningHere(processId: string): Map<string, number> {
   let keys = running.get(processId);
   if (!keys) {
-    keys = new Set();
+    keys = new Map();
     running.set(processId, keys);
   }
   return keys;
+}
+function ended(here: Map<string, number>, key: string): void {
+  const runs = (here.get(key) ?? 1) - 1;
+  if (runs > 0) here.set(key, runs);
+  else here.delete(key);
+}
+
+/** The take under way in each process: takes of one process run one after another. */
+const takes = new Map<string, Promise<unknown>>();
+function takingInTurn<T>(processId: string, take: () => Promise<T>): Promise<T> {
+  const previous = takes.get(processId) ?? Promise.resolve();
+  const mine = previous.then(take, take);
+  takes.set(
+    processId,
+    mine.catch(() => undefined),
+  );
+  return mine;
 }
 
 /**
@@ -127,7 +145,7 @@ const interruptedSql = (processId: string) =>
  * many workers take different chunks at once.
  */
 async function takeChunk(deps: SendChunkDeps): Promise<PickedChunk | undefined> {
-  const busy = [...runningHere(deps.processId)].join(',');
+  const busy = [...runningHere(deps.processId).keys()].join(',');
   const [picked] = await deps.db.execute<PickedChunk>(sql`
     with clock as (
       select turn from send_turn_clock where id = 1
@@ -293,7 +311,18 @@ async function sendRecipient(
  * the worker stops only itself.
  */
 export async function sendNextChunk(deps: SendChunkDeps): Promise<ChunkRun | null> {
-  const chunk = await takeChunk(deps);
+  const here = runningHere(deps.processId);
+  // One take at a time per process, each entered in `running` before the next take: a
+  // second run starting beside the first must not find the first's fresh lease a leftover
+  // of its own (two runs of one chunk sent its recipients twice).
+  const chunk = await takingInTurn(deps.processId, async () => {
+    const taken = await takeChunk(deps);
+    if (taken) {
+      const key = chunkKey(taken.campaign_id, taken.chunk);
+      here.set(key, (here.get(key) ?? 0) + 1);
+    }
+    return taken;
+  });
   if (!chunk) {
     const [left] = await deps.db.execute<{ pending: number; wait_ms: number | null }>(sql`
       select count(*)::int as pending,
@@ -303,16 +332,23 @@ export async function sendNextChunk(deps: SendChunkDeps): Promise<ChunkRun | nul
     throw new ChunkWaits('every chunk still to send is held or backing off', clamp(left.wait_ms ?? 0, 1000, 30_000));
   }
   const key = chunkKey(chunk.campaign_id, chunk.chunk);
-  const here = runningHere(deps.processId);
-  here.add(key);
+  let run: ChunkRun;
   try {
-    return await runChunk(deps, chunk);
+    run = await runChunk(deps, chunk);
   } catch (error) {
-    if (!(error instanceof ChunkWaits)) await releaseLeftovers(deps, chunk, error);
+    if (error instanceof ChunkWaits) ended(here, key);
+    else {
+      // Freed and forgotten in one turn of the takes: no take of this process comes between
+      // (one would find the chunk neither leased nor running, and its rows freed under it).
+      await takingInTurn(deps.processId, async () => {
+        await releaseLeftovers(deps, chunk, error);
+        ended(here, key);
+      });
+    }
     throw error;
-  } finally {
-    here.delete(key);
   }
+  ended(here, key);
+  return run;
 }
 
 /**

@@ -237,6 +237,22 @@ describe('the chunked send engine', () => {
     expect([...copiesTo('dberror').values()]).toEqual([1, 1, 1, 1]);
   });
 
+  it('two runs of one process never take the same chunk: one sends it, the other waits', async () => {
+    // Two tokens of one process start together (the queue's concurrency 2): the second's
+    // take must not find the first's fresh lease a leftover of its own.
+    for (let round = 0; round < 5; round++) {
+      const prefix = `twice${round}-`;
+      await campaign(prefix, 40);
+      const runs = await Promise.allSettled([sendNextChunk(deps), sendNextChunk(deps)]);
+      const took = runs.filter((r) => r.status === 'fulfilled' && r.value !== null);
+      expect(took).toHaveLength(1);
+      expect(runs.filter((r) => r.status === 'rejected').every((r) => r.reason instanceof ChunkWaits)).toBe(true);
+      const copies = copiesTo(prefix);
+      expect(copies.size).toBe(40);
+      expect([...copies.values()].every((n) => n === 1)).toBe(true);
+    }
+  });
+
   // Last: it starts the stack's workers, which take every chunk from then on.
   it('finishes a campaign created before chunks, beside its one-recipient jobs still queued', async () => {
     const id = await campaign('legacy', 30);
