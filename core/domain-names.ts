@@ -32,3 +32,21 @@ export function txtRecordsMatch(records: string[][], token: string): boolean {
   const expected = `${VERIFICATION_PREFIX}${token}`;
   return records.some((chunks) => chunks.join('').trim() === expected);
 }
+
+/** Longest pause between two looks for a verification record. */
+export const MAX_DOMAIN_CHECK_PAUSE_MS = 30 * 60_000;
+
+/**
+ * The pause before the next look for a verification record after `attemptsMade` looks:
+ * `retryMs`, doubling each time, at most 30 minutes (the operations queue's `dns` backoff).
+ */
+export function domainCheckPauseMs(retryMs: number, attemptsMade: number): number {
+  return Math.min(retryMs * 2 ** Math.max(0, attemptsMade - 1), MAX_DOMAIN_CHECK_PAUSE_MS);
+}
+
+/** "in a few seconds", "in about 4 minutes": when the next look comes, for the waiting reason. */
+export function inAbout(ms: number): string {
+  if (ms < 60_000) return 'in a few seconds';
+  const minutes = Math.round(ms / 60_000);
+  return `in about ${minutes} minute${minutes === 1 ? '' : 's'}`;
+}

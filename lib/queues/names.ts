@@ -1,4 +1,5 @@
 import type { WorkerOptions } from 'bullmq';
+import { domainCheckPauseMs } from '../../core/domain-names.ts';
 import type { Config } from '../config.ts';
 
 /**
@@ -55,7 +56,7 @@ export function workerSettings(
         // `dns`: DNS lookups that have not seen a record yet wait longer each time, up to 30 minutes.
         settings: {
           backoffStrategy: (attemptsMade: number, type?: string) =>
-            type === 'dns' ? Math.min(config.domainVerifyRetryMs * 2 ** Math.max(0, attemptsMade - 1), 30 * 60_000) : 0,
+            type === 'dns' ? domainCheckPauseMs(config.domainVerifyRetryMs, attemptsMade) : 0,
         },
       };
     case 'maintenance':

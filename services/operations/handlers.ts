@@ -1,5 +1,11 @@
 import { and, eq, ne, sql } from 'drizzle-orm';
-import { isSameOrSubdomain, txtRecordsMatch, VERIFICATION_PREFIX } from '../../core/domain-names.ts';
+import {
+  domainCheckPauseMs,
+  inAbout,
+  isSameOrSubdomain,
+  txtRecordsMatch,
+  VERIFICATION_PREFIX,
+} from '../../core/domain-names.ts';
 import { newId } from '../../core/ids.ts';
 import type { OperationKind } from '../../core/operation-kinds.ts';
 import { passwordResetCapability } from '../../core/permissions.ts';
@@ -298,7 +304,11 @@ export const verifyDomain: OperationHandler = {
         `No TXT record "${expected}" at ${name} before the deadline; found: ${seen.slice(0, 500)}`,
       );
     }
-    throw new OperationWaits(`TXT record "${expected}" not found at ${name} yet; found: ${seen.slice(0, 500)}`);
+    // When the queue looks again (its `dns` backoff after this attempt), so the page can say.
+    const next = inAbout(domainCheckPauseMs(deps.config.domainVerifyRetryMs, operation.attempts));
+    throw new OperationWaits(
+      `TXT record "${expected}" not found at ${name} yet; found: ${seen.slice(0, 500)}; looking again ${next}`,
+    );
   },
 };
 

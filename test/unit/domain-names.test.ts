@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { isSameOrSubdomain, normalizeDomainName, txtRecordsMatch } from '../../core/domain-names.ts';
+import {
+  domainCheckPauseMs,
+  inAbout,
+  isSameOrSubdomain,
+  normalizeDomainName,
+  txtRecordsMatch,
+} from '../../core/domain-names.ts';
 
 describe('normalizeDomainName', () => {
   it.each([
@@ -40,5 +46,15 @@ describe('domain helpers', () => {
     expect(txtRecordsMatch([['v=spf1 -all'], ['mandate-verification=', 'abc']], 'abc')).toBe(true);
     expect(txtRecordsMatch([['abc']], 'abc')).toBe(false);
     expect(txtRecordsMatch([], 'abc')).toBe(false);
+  });
+});
+
+describe('the pause before the next look for a verification record', () => {
+  it('doubles from DOMAIN_VERIFY_RETRY_MS up to 30 minutes, and reads in words', () => {
+    expect([1, 2, 3, 4].map((n) => domainCheckPauseMs(60_000, n))).toEqual([60_000, 120_000, 240_000, 480_000]);
+    expect(domainCheckPauseMs(60_000, 40)).toBe(30 * 60_000);
+    expect(inAbout(50)).toBe('in a few seconds');
+    expect(inAbout(60_000)).toBe('in about 1 minute');
+    expect(inAbout(240_000)).toBe('in about 4 minutes');
   });
 });
