@@ -47,7 +47,10 @@ export function renderErrorPage(c: Context<AppEnv>, error: AppError): Response {
     error.code === 'INTERNAL'
       ? `Something went wrong on our side. If it happens again, quote this reference: ${c.var.requestId}.`
       : error.message;
-  const home = homeLinks[c.var.pageHome ?? 'org'];
+  const area = homeLinks[c.var.pageHome ?? 'org'];
+  // Never back to the page just refused (a staff member the whole dashboard refuses).
+  const refusedHome = error.status === 403 && c.req.path.replace(/\/$/, '') === area.href;
+  const home = refusedHome ? { href: '/account', label: 'Your account' } : area;
   return renderPage(
     c,
     <MessagePage title={titles[error.code] ?? 'Cannot do that'} message={message} kind="error">

@@ -1,3 +1,4 @@
+import { FAVICON_PATH } from './favicon.ts';
 import type { Child } from 'hono/jsx';
 
 const css = `
@@ -61,6 +62,7 @@ export function Layout(props: {
         {props.refreshSeconds ? <meta http-equiv="refresh" content={String(props.refreshSeconds)} /> : null}
         {props.goTo ? <meta http-equiv="refresh" content={`0;url=${props.goTo}`} /> : null}
         <title>{`${props.title} · Mandate`}</title>
+        <link rel="icon" href={FAVICON_PATH} type="image/svg+xml" />
         {/* A constant of this file, not data: safe to insert as is. */}
         <style dangerouslySetInnerHTML={{ __html: css }} />
         {props.scripts?.map((src) => (
