@@ -11,4 +11,24 @@
  * campaign), `operations` (≥ 0.50 × bare), `api-get-db` (≥ 0.85 × bare Hono + postgres.js),
  * `api-get-p99` (< 20 ms).
  */
-export const explanations: Readonly<Record<string, string>> = {};
+export const explanations: Readonly<Record<string, string>> = {
+  'campaign-k1': [
+    'K = 1 is the strictest bound by design: one message at a time between the end of its data and its record,',
+    'so each message pays in series its mark’s commit (one statement and one WAL flush, shared with nothing),',
+    'the server’s reply to its end of data, and the event-loop turns between them. Traced per message',
+    '(the mailer’s turns timed, 5,000 recipients): a turn was ~5 ms before a commit became one statement, ~3 ms',
+    'after (339 msg/s). The whole machine spends 5.8 ms of CPU per message at K = 1 against 1.7 at K = 10 —',
+    'Mandate 1.5, PostgreSQL 1.3 and 3.0 elsewhere: the kernel switching between the three processes for',
+    'every serial round trip — which caps it at ~344 msg/s on 2 cores; it reached 263 (76% of that cap).',
+    'Tried: group commit as one statement without BEGIN/COMMIT (278 → 339 at 5,000), VALUES lists so each',
+    'row is found by its key. The default K (10) meets its target; K = 1 stays the opt-in for one duplicate per crash.',
+  ].join(' '),
+  'large-rss': [
+    'The worker’s RSS (88 one-second samples) rose from 184 to a peak of 276 MiB and ended at 173 MiB —',
+    'below its start after 100,000 messages and 500 chunk jobs, so it does not grow with the work done. The',
+    'peak is V8’s heap between major collections: a process runs two chunks at once, each claiming 200 rows',
+    'and rendering their messages (kept until their end of data), and old space is allowed to grow before a',
+    'mark-compact. Redis, whose growth would show retained jobs, stayed flat (2.9 → 3.6 MiB). A heap profile',
+    'per space was not taken in this run.',
+  ].join(' '),
+};
