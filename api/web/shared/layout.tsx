@@ -1,5 +1,5 @@
-import { FAVICON_PATH } from './favicon.ts';
 import type { Child } from 'hono/jsx';
+import { FAVICON_PATH } from './favicon.ts';
 
 const css = `
 :root { color-scheme: light; }
