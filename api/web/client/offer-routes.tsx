@@ -90,7 +90,13 @@ async function showOffer(
       who={view.who}
       viewer={viewer ? { email: viewer.email, orgName: viewer.orgName } : null}
       error={problem?.error}
-      values={{ newEmail: link.delegation?.recipientEmail ?? '', ...problem?.values }}
+      // A personal link knows whom it was sent to: the new organization's form starts filled in.
+      values={{
+        newEmail: link.delegation?.recipientEmail ?? '',
+        orgName: link.delegation?.recipientCompany ?? '',
+        adminName: link.delegation?.recipientName ?? '',
+        ...problem?.values,
+      }}
       terms={{
         partnerName: link.partnerName,
         roles: link.roles,
