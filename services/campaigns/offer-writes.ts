@@ -20,6 +20,12 @@ export interface OfferSent extends OfferAttempt {
 }
 
 /**
+ * A write's key is its row and attempt: two attempts of one row may share a commit (an
+ * overtaken run's and the newer one's), and only the one whose guard held is written.
+ */
+const attemptKey = (item: OfferAttempt) => `${item.delegationId}:${item.attempt}`;
+
+/**
  * Items as a VALUES list: the planner then knows how many rows come, and looks each one up
  * by its primary key. (A jsonb set is estimated at 100 rows; with the statistics of a table
  * just filled by a campaign, that made a hash join over every invited row: ~10 ms a commit.)
@@ -33,12 +39,12 @@ const values = <I>(items: I[], row: (item: I) => SQL) =>
 /** Marks each attempt's row in doubt; written where the row was still its attempt's, `invited`. */
 export const markOffersInDoubt: WriteKind<OfferAttempt> = {
   name: 'mark offers in doubt',
-  key: (item) => item.delegationId,
+  key: attemptKey,
   ctes: (items, name) => sql`${name('done')} as (
     update delegations d set send_in_doubt = true
     from (values ${values(items, (i) => sql`${i.delegationId}::text, ${i.attempt}::int`)}) as v(id, attempt)
     where d.id = v.id and d.state = 'invited' and d.send_attempts = v.attempt
-    returning d.id as key)`,
+    returning d.id || ':' || v.attempt as key)`,
 };
 
 const sentFrom = 'invited' as const;
@@ -50,7 +56,7 @@ const sentTo = nextDelegationState(sentFrom, 'send_succeeded');
  */
 export const recordOffersSent: WriteKind<OfferSent> = {
   name: 'record offers sent',
-  key: (item) => item.delegationId,
+  key: attemptKey,
   ctes: (items, name) => sql`${name('moved')} as (
     update delegations d
     set state = ${sentTo}, offered_at = now(), message_id = v.message_id, smtp_reply = null,
@@ -64,5 +70,5 @@ export const recordOffersSent: WriteKind<OfferSent> = {
     select id, 'send_succeeded', ${sentFrom}, ${sentTo}, ${systemActor.type}, ${systemActor.id},
            jsonb_build_object('messageId', message_id, 'attempt', attempt, 'reply', reply)
     from ${name('moved')}
-    returning delegation_id as key)`,
+    returning delegation_id || ':' || (detail->>'attempt') as key)`,
 };

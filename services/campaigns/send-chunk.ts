@@ -153,9 +153,10 @@ async function takeChunk(deps: SendChunkDeps): Promise<PickedChunk | undefined> 
       select c.campaign_id, c.chunk, c.partner_id, c.recipients, greatest(t.turn, clock.turn) as turn
       from send_chunks c join partner_send_turns t on t.partner_id = c.partner_id, clock
       where c.done_at is null and c.not_before <= now()
-        and (${leaseEnded(deps, 'c.lease_until', 'c.lease_holder')}
-             or (c.lease_holder = ${deps.processId}
-                 and not (c.campaign_id::text || ':' || c.chunk::text) = any(string_to_array(${busy}, ','))))
+        -- Never a chunk this process is running, whatever its lease says (its own heartbeat
+        -- may look stale while its pool is busy).
+        and not (c.campaign_id::text || ':' || c.chunk::text) = any(string_to_array(${busy}, ','))
+        and (${leaseEnded(deps, 'c.lease_until', 'c.lease_holder')} or c.lease_holder = ${deps.processId})
       order by greatest(t.turn, clock.turn), c.campaign_id, c.chunk
       limit 1
       for update of c skip locked

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCommitGroup } from '../../../lib/commit-group.ts';
 import { createMailer, type Mailer } from '../../../lib/mailer.ts';
 import { registerWorkerProcess, type WorkerProcess } from '../../../lib/worker-process.ts';
+import { markOffersInDoubt, recordOffersSent } from '../../../services/campaigns/offer-writes.ts';
 import {
   type ChunkRun,
   ChunkWaits,
@@ -251,6 +253,29 @@ describe('the chunked send engine', () => {
       expect(copies.size).toBe(40);
       expect([...copies.values()].every((n) => n === 1)).toBe(true);
     }
+  });
+
+  it('two attempts of one recipient in one commit: only the current attempt is reported written', async () => {
+    const id = await campaign('attempts', 1);
+    const [row] = await stack.deps.sql<{ id: string }[]>`
+      update delegations set send_attempts = 2 where campaign_id = ${id} returning id`;
+    const group = createCommitGroup(stack.deps.db);
+    const delegationId = row?.id as string;
+    const marks = await Promise.all([
+      group.writeOf(markOffersInDoubt, { delegationId, attempt: 1 }),
+      group.writeOf(markOffersInDoubt, { delegationId, attempt: 2 }),
+    ]);
+    expect(marks).toEqual([false, true]);
+    const sent = await Promise.all([
+      group.writeOf(recordOffersSent, { delegationId, attempt: 1, messageId: '<a@x>', reply: '250 old' }),
+      group.writeOf(recordOffersSent, { delegationId, attempt: 2, messageId: '<b@x>', reply: '250 new' }),
+    ]);
+    expect(sent).toEqual([false, true]);
+    expect(group.commits).toBe(2);
+    const events = await stack.deps.sql`
+      select detail->>'reply' as reply from delegation_events where delegation_id = ${delegationId}`;
+    expect(events.map((e) => e.reply)).toEqual(['250 new']);
+    await stack.deps.sql`update send_chunks set done_at = now() where campaign_id = ${id}`;
   });
 
   // Last: it starts the stack's workers, which take every chunk from then on.
