@@ -9,7 +9,9 @@ import type { Logger } from './logger.ts';
  * `beat_at` it writes every third of `staleSeconds`. Another process finding a lease whose
  * holder has not beaten for `staleSeconds` takes it over at once — a crash costs seconds,
  * not the lease (docs/adr/0027). A holder that merely lost the database for that long is
- * safe to overtake: every write of a send is fenced by its attempt number.
+ * overtaken too: every write of a send is fenced by its attempt number, so nothing is sent
+ * twice before its mark — a message already marked (its data perhaps ended) counts as in
+ * doubt for the new claim, and is resent at most once (docs/adr/0005).
  */
 export interface WorkerProcess {
   readonly id: string;
