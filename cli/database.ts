@@ -1,10 +1,9 @@
 import path from 'node:path';
 import { urlWithoutPassword } from '../core/text.ts';
 import type { Config } from '../lib/config.ts';
-import { DEFAULT_DATABASE_URL } from '../lib/config.ts';
 import { urlFor } from '../lib/dev/embedded-postgres/common.ts';
-import { answersAt } from '../lib/dev/embedded-postgres/ports.ts';
 import { runningServer } from '../lib/dev/embedded-postgres/server-process.ts';
+import { wantsEmbeddedPostgres } from '../lib/dev/embedded-postgres.ts';
 
 /**
  * The database a command that writes to it directly (`partner create`) uses: DATABASE_URL
@@ -13,11 +12,10 @@ import { runningServer } from '../lib/dev/embedded-postgres/server-process.ts';
  * beside `npm start` as it is, without copying a URL from its banner.
  */
 export async function commandDatabaseUrl(
-  config: Pick<Config, 'databaseUrl' | 'embeddedPostgres' | 'embeddedPostgresDir'>,
+  config: Pick<Config, 'databaseUrl' | 'embeddedPostgres' | 'embeddedPostgresDir' | 'env'>,
 ): Promise<string> {
-  if (config.embeddedPostgres !== 'auto') return config.databaseUrl;
-  const fallback = new URL(DEFAULT_DATABASE_URL);
-  if (await answersAt(fallback.hostname, Number(fallback.port || 5432))) return config.databaseUrl;
+  // The rule `npm start` follows (never in production, never with DATABASE_URL set).
+  if (config.embeddedPostgres !== 'auto' || !(await wantsEmbeddedPostgres(config))) return config.databaseUrl;
   const running = await runningServer(path.resolve(config.embeddedPostgresDir));
   return running ? urlFor(running.port) : config.databaseUrl;
 }

@@ -368,7 +368,12 @@ async function releaseLeftovers(deps: SendChunkDeps, chunk: PickedChunk, cause: 
       )
       update send_chunks set lease_until = null, lease_holder = null, updated_at = now()
       where campaign_id = ${chunk.campaign_id} and chunk = ${chunk.chunk} and lease_holder = ${deps.processId}`)
-    .catch(() => undefined);
+    .catch((error: unknown) =>
+      deps.logger.warn(
+        { err: error, campaignId: chunk.campaign_id, chunk: chunk.chunk },
+        'could not free the chunk now; this process takes it back itself',
+      ),
+    );
 }
 
 /** Sends the claimed recipients of one chunk this process holds; see {@link sendNextChunk}. */
