@@ -175,18 +175,36 @@ async function takeChunk(deps: SendChunkDeps): Promise<PickedChunk | undefined> 
 }
 
 /**
+ * The order a run sends its chunk in. `doubted`: recipients found still marked in doubt —
+ * a death came between their end of data and its answer — one at a time, first: such a
+ * recipient is either what killed the worker (the server has it; a second death there
+ * makes it assumed sent, ADR 5's two copies) or a bystander of a death caused by another
+ * recipient, which alone goes through. Sent among the others, a bystander was in flight
+ * again when the same culprit killed the next worker, and was assumed sent though the
+ * server never had it. `others`: the rest but suspects, a group at a time. `suspects`:
+ * recipients interrupted {@link SUSPECT_AFTER_INTERRUPTIONS} times or more, one at a
+ * time, last.
+ */
+type ClaimPhase = 'doubted' | 'others' | 'suspects';
+
+/**
  * Claims up to `limit` recipients of the chunk after `after` (by id), in one statement: a
  * lease naming this process and an attempt number each, the chunk's lease renewed. A claim
  * that finds the previous one's lease still set counts an interruption; one that finds the
  * row still marked in doubt counts an uncertain send (docs/adr/0005) — the mark, not the
- * lease, says the server may have the message. `suspects`: only recipients interrupted
- * {@link SUSPECT_AFTER_INTERRUPTIONS} times or more; otherwise only the others.
+ * lease, says the server may have the message. `phase`: see {@link ClaimPhase}; `except`:
+ * recipients this run has claimed already (one deferred is not claimed again in its run).
  */
 async function claimRecipients(
   deps: SendChunkDeps,
   chunk: PickedChunk,
-  options: { after: string; limit: number; suspects: boolean },
+  options: { after: string; limit: number; phase: ClaimPhase; except: readonly string[] },
 ): Promise<ClaimedRow[]> {
+  const suspect = sql`(d.send_interruptions + ${interruptedSql(deps.processId)}::int >= ${SUSPECT_AFTER_INTERRUPTIONS})`;
+  const inPhase =
+    options.phase === 'doubted'
+      ? sql`d.send_in_doubt`
+      : sql`not d.send_in_doubt and ${suspect} = ${options.phase === 'suspects'}`;
   const rows = await deps.db.execute<ClaimedRow>(sql`
     with picked as (
       select d.id from delegations d
@@ -194,8 +212,8 @@ async function claimRecipients(
         and d.id > ${options.after}
         -- Counting the interruption this claim records: a recipient becomes a suspect in the
         -- claim after its second, so it is sent alone before a third can be counted.
-        and (d.send_interruptions + ${interruptedSql(deps.processId)}::int >= ${SUSPECT_AFTER_INTERRUPTIONS})
-            = ${options.suspects}
+        and ${inPhase}
+        and d.id <> all(${sql.param(options.except)}::text[])
         -- This process's own leases in the chunk it holds are leftovers: its run settles
         -- every claimed recipient before it claims again.
         and (${leaseEnded(deps, 'd.send_lease_until', 'd.send_lease_holder')} or d.send_lease_holder = ${deps.processId})
@@ -392,13 +410,21 @@ async function runChunk(deps: SendChunkDeps, chunk: PickedChunk): Promise<ChunkR
   const limit = limiterOf(deps.mailer, deps.config.mailConcurrency);
   // The soonest backoff of a recipient deferred by a temporary failure.
   let backoffMs: number | undefined;
-  for (const suspects of [false, true]) {
+  // Claimed alone because found in doubt: not claimed again by this run after a deferral.
+  const doubted: string[] = [];
+  for (const phase of ['doubted', 'others', 'suspects'] as const) {
     let after = '';
     for (;;) {
-      const rows = await claimRecipients(deps, chunk, { after, limit: suspects ? 1 : groupSize, suspects });
+      const rows = await claimRecipients(deps, chunk, {
+        after,
+        limit: phase === 'others' ? groupSize : 1,
+        phase,
+        except: doubted,
+      });
       const last = rows.at(-1);
       if (!last) break;
       after = last.id;
+      if (phase === 'doubted') doubted.push(last.id);
       const facts = await readFacts(deps, chunk.campaign_id);
       if (!facts || (await stopIfRequesterMayNotSend(deps, facts))) break;
       await paceSends(deps.db, perSecond, rows.length);

@@ -88,8 +88,30 @@ async function poisonScenario(moment: Moment) {
     t,
     started,
   );
+  if (t.lost > 0) await describeLost(stack, campaignId, neighbours, sink);
   await supervisor.stop();
   return { timedOut, told, deaths, t, copies, gaveUp: supervisor.gaveUp };
+}
+
+/**
+ * For a scenario that lost a neighbour: what Mandate says of each one the sink never got
+ * (printed to explain the failure; the count above is the sink's).
+ */
+async function describeLost(
+  stack: ChaosWorld['stack'],
+  campaignId: string,
+  neighbours: string[],
+  sink: ChaosWorld['sink'],
+) {
+  const got = new Set(sink.messages.flatMap((m) => m.to));
+  const lost = neighbours.filter((e) => !got.has(e));
+  const rows = await stack.deps.sql`
+    select d.recipient_email, d.state, d.failure_reason, d.send_attempts, d.send_attempts_base,
+           d.send_interruptions, d.uncertain_sends, d.send_in_doubt, d.send_lease_until, d.send_lease_holder,
+           d.send_chunk, c.done_at, c.lease_holder as chunk_holder, c.lease_until as chunk_until, c.not_before
+    from delegations d left join send_chunks c on c.campaign_id = d.campaign_id and c.chunk = d.send_chunk
+    where d.campaign_id = ${campaignId} and d.recipient_email = any(${lost})`;
+  process.stdout.write(`\nlost neighbours, as Mandate records them: ${JSON.stringify(rows, null, 1)}\n`);
 }
 
 it.concurrent(

@@ -138,6 +138,31 @@ describe('the chunked send engine', () => {
     expect(failed?.failure_reason).toMatch(/stopped before reaching the mail server 3 times/);
   });
 
+  it('sends a recipient found in doubt first and alone, then the others: a bystander of a death goes through', async () => {
+    const id = await campaign('doubted', 5);
+    const ids = (await stack.deps.sql`select id from delegations where campaign_id = ${id} order by id`).map(
+      (r) => r.id as string,
+    );
+    const last = ids.at(-1) as string;
+    // As a worker killed between this recipient's end of data and its answer leaves it.
+    await stack.deps.sql`
+      update delegations set send_in_doubt = true, send_attempts = 1, send_interruptions = 0,
+             send_lease_until = now() - interval '1 second', send_lease_holder = 'gone'
+      where id = ${last}`;
+    await drain();
+
+    const order = sink.messages.map((m) => m.to[0] ?? '').filter((to) => to.startsWith('doubted'));
+    const lastEmail = `doubted${ids.length - 1}@chunks.example`;
+    const [row] = await stack.deps
+      .sql`select recipient_email, state, uncertain_sends from delegations where id = ${last}`;
+    expect(row?.recipient_email).toBe(lastEmail);
+    expect(order).toHaveLength(5);
+    expect(order[0]).toBe(lastEmail);
+    // Sent, not assumed: one uncertain send is not two.
+    expect(row?.state).toBe('offered');
+    expect(row?.uncertain_sends).toBe(1);
+  });
+
   it('paces a group by the shared send rate: 120 messages at 60/s take two seconds', async () => {
     await campaign('paced', 120);
     const paced = { ...deps, config: { ...deps.config, sendRatePerSecond: 60 } };
