@@ -67,6 +67,8 @@ export function toDelegationView(d: Delegation): DelegationView {
 export interface DelegationQuery {
   state?: DelegationState | undefined;
   campaignId?: string | undefined;
+  /** Only the delegations with this client organization. */
+  clientOrgId?: string | undefined;
   /** Only active delegations ending within this many days. */
   expiringWithinDays?: number | undefined;
   cursor?: string | undefined;
@@ -89,6 +91,7 @@ export async function listDelegations(
         eq(delegations.partnerId, principal.partnerId),
         query.state ? eq(delegations.state, query.state) : undefined,
         query.campaignId ? eq(delegations.campaignId, query.campaignId) : undefined,
+        query.clientOrgId ? eq(delegations.clientOrgId, query.clientOrgId) : undefined,
         query.expiringWithinDays !== undefined
           ? and(
               eq(delegations.state, 'active'),

@@ -1,6 +1,8 @@
-import { and, asc, desc, eq, lt } from 'drizzle-orm';
+import { and, asc, desc, eq, lt, sql } from 'drizzle-orm';
+import { VERIFICATION_PREFIX } from '../../core/domain-names.ts';
 import { AppError } from '../../core/errors.ts';
 import { requireId } from '../../core/ids.ts';
+import { type OperationFacts, operationInWords, operationSubject } from '../../core/operation-words.ts';
 import { maySeeOperation, seesAllOperations, seesClientOrganizations } from '../../core/partner-permissions.ts';
 import type { Db } from '../../db/client.ts';
 import { domains, type Operation, type OperationState, operations, users } from '../../db/schema/index.ts';
@@ -123,10 +125,69 @@ export async function listClientDomains(db: Db, principal: PartnerPrincipal, del
     items: rows.map((d) => ({
       name: d.name,
       state: d.state,
-      verification: { type: 'TXT' as const, name: d.name, value: `mandate-verification=${d.verificationToken}` },
+      verification: { type: 'TXT' as const, name: d.name, value: `${VERIFICATION_PREFIX}${d.verificationToken}` },
       verifiedAt: d.verifiedAt?.toISOString() ?? null,
       lastCheckedAt: d.lastCheckedAt?.toISOString() ?? null,
       lastFound: d.lastFound,
     })),
   };
+}
+
+/** An operation as the dashboard shows it: in words, with its client. */
+export interface OperationDescribed extends OperationView {
+  words: string;
+  subject: string;
+  client: { orgId: string | null; name: string };
+  /** The address of the staff member who asked for it. */
+  requestedBy: string | null;
+}
+
+/**
+ * The operations (already read under the principal's permissions) in words, with the
+ * client each happened in: one statement for the page, whatever its length.
+ */
+export async function describeOperations(db: Db, views: OperationView[]): Promise<OperationDescribed[]> {
+  if (views.length === 0) return [];
+  const rows = await db.execute<{
+    id: string;
+    input: Record<string, unknown>;
+    result: Record<string, unknown> | null;
+    error: string | null;
+    client_org_id: string | null;
+    org_name: string | null;
+    company: string | null;
+    recipient_email: string | null;
+    user_email: string | null;
+    requested_by: string | null;
+  }>(sql`
+    select o.id, o.input, o.result, o.error, o.client_org_id, g.name as org_name,
+           d.recipient_company as company, d.recipient_email, u.email as user_email,
+           r.email as requested_by
+    from operations o
+    join delegations d on d.id = o.delegation_id
+    left join organizations g on g.id = o.client_org_id
+    left join users u on u.id = o.input->>'userId' and u.org_id = o.client_org_id
+    left join users r on r.id = o.requested_by
+    where o.id = any(${sql.param(views.map((v) => v.id))}::text[])`);
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return views.map((view) => {
+    const row = byId.get(view.id);
+    const facts: OperationFacts = {
+      state: view.state,
+      input: row?.input ?? {},
+      result: view.result ?? null,
+      error: view.error ?? null,
+      userEmail: row?.user_email ?? null,
+    };
+    return {
+      ...view,
+      words: operationInWords(view.kind, facts),
+      subject: operationSubject(view.kind, facts),
+      client: {
+        orgId: row?.client_org_id ?? null,
+        name: row?.org_name ?? row?.company ?? row?.recipient_email ?? 'a client',
+      },
+      requestedBy: row?.requested_by ?? null,
+    };
+  });
 }

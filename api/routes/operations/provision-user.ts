@@ -1,9 +1,8 @@
-import { createRoute, z } from '@hono/zod-openapi';
-import { plainText } from '../../../core/text.ts';
+import { createRoute } from '@hono/zod-openapi';
 import { requestProvisionUser } from '../../../services/operations/requests.ts';
 import type { App } from '../../env.ts';
 import { IdempotencyHeaders, needsScope, problems } from '../../schemas.ts';
-import { Accepted, DelegationParam, requiredRoles } from './schemas.ts';
+import { Accepted, DelegationParam, ProvisionUserBody, requiredRoles } from './schemas.ts';
 
 const needs = requiredRoles('provision_user');
 
@@ -22,14 +21,7 @@ export const route = createRoute({
       required: true,
       content: {
         'application/json': {
-          schema: z
-            .object({
-              displayName: plainText(200),
-              userName: z.string().min(1).max(254).openapi({ example: 'jo' }),
-              notifyEmail: z.email().max(254).optional(),
-            })
-            .strict()
-            .openapi('ProvisionUser'),
+          schema: ProvisionUserBody,
         },
       },
     },

@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { operationKindNames } from '../../../core/operation-kinds.ts';
 import { type Capability, describeRolesAllowing, rolesAllowing } from '../../../core/permissions.ts';
+import { plainText } from '../../../core/text.ts';
 import { operationStates } from '../../../db/schema/index.ts';
 
 export const OperationSchema = z
@@ -17,6 +18,16 @@ export const OperationSchema = z
     finishedAt: z.string().nullable(),
   })
   .openapi('Operation');
+
+/** What provisioning a user takes: the API's body, and the dashboard's form. */
+export const ProvisionUserBody = z
+  .object({
+    displayName: plainText(200),
+    userName: z.string().min(1).max(254).openapi({ example: 'jo' }),
+    notifyEmail: z.email().max(254).optional(),
+  })
+  .strict()
+  .openapi('ProvisionUser');
 
 export const Accepted = z.object({ operationId: z.string() }).openapi('OperationAccepted');
 

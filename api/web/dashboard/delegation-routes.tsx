@@ -1,9 +1,10 @@
-import { canSendOffers, seesClientOrganizations } from '../../../core/partner-permissions.ts';
+import { canManageDelegations, canSendOffers, seesClientOrganizations } from '../../../core/partner-permissions.ts';
 import { delegationCounts } from '../../../services/dashboard/dashboard.ts';
 import { getDelegation, listDelegations } from '../../../services/delegations/delegations.ts';
-import { listOperations } from '../../../services/operations/views.ts';
+import { describeOperations, listOperations } from '../../../services/operations/views.ts';
 import type { WebApp } from '../../env.ts';
 import { csrfToken, renderPage } from '../shared/context.ts';
+import { clientWork } from './client-routes.tsx';
 import { DelegationPage } from './pages/delegation-page.tsx';
 import { DelegationListPage } from './pages/delegations.tsx';
 import { Filters, notice, PAGE, query } from './query.ts';
@@ -36,7 +37,7 @@ export function registerDelegationPages(app: WebApp): void {
     const p = c.var.principal;
     const delegation = await getDelegation(db, p, c.req.param('id'));
     const operations = seesClientOrganizations(p)
-      ? (await listOperations(db, p, { delegationId: delegation.id, limit: PAGE })).items
+      ? await describeOperations(db, (await listOperations(db, p, { delegationId: delegation.id, limit: PAGE })).items)
       : null;
     return renderPage(
       c,
@@ -44,6 +45,8 @@ export function registerDelegationPages(app: WebApp): void {
         principal={p}
         csrf={csrfToken(c)}
         delegation={delegation}
+        work={await clientWork(c, delegation)}
+        mayEnd={canManageDelegations(p)}
         operations={operations}
         mayRetry={canSendOffers(p)}
         notice={notice(c)}

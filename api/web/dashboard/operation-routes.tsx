@@ -1,13 +1,18 @@
 import { operationCounts } from '../../../services/dashboard/dashboard.ts';
 import { retryOperation } from '../../../services/operations/retry.ts';
-import { listOperations } from '../../../services/operations/views.ts';
+import {
+  describeOperations,
+  getOperation,
+  listOperations,
+  type OperationDescribed,
+} from '../../../services/operations/views.ts';
 import type { WebApp } from '../../env.ts';
 import { csrfToken, formFields, renderPage, verifyCsrf } from '../shared/context.ts';
 import { safeNext } from '../shared/sign-in.ts';
-import { OperationsPage } from './pages/operations.tsx';
+import { OperationPage, OperationsPage } from './pages/operations.tsx';
 import { notice, OperationFilters, PAGE, query, withNotice } from './query.ts';
 
-/** Operations inside clients: the list by state, and retrying a failed one. */
+/** Operations inside clients: the list by state, one operation, and retrying a failed one. */
 export function registerOperationPages(app: WebApp): void {
   app.get('/dashboard/operations', async (c) => {
     const { db } = c.var.deps;
@@ -22,8 +27,23 @@ export function registerOperationPages(app: WebApp): void {
         csrf={csrfToken(c)}
         state={filters.state}
         counts={await operationCounts(db, p)}
-        operations={page.items}
+        operations={await describeOperations(db, page.items)}
         nextCursor={page.nextCursor}
+        notice={notice(c)}
+      />,
+    );
+  });
+
+  app.get('/dashboard/operations/:id', async (c) => {
+    const { db } = c.var.deps;
+    const p = c.var.principal;
+    const [operation] = await describeOperations(db, [await getOperation(db, p, c.req.param('id'))]);
+    return renderPage(
+      c,
+      <OperationPage
+        principal={p}
+        csrf={csrfToken(c)}
+        operation={operation as OperationDescribed}
         notice={notice(c)}
       />,
     );

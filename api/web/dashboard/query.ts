@@ -41,6 +41,12 @@ export function notice(c: Context<AppEnv>): string | undefined {
       return n === 0
         ? 'Nothing to retry: no recipient is failed any more.'
         : `${n} ${n === 1 ? 'recipient' : 'recipients'} will be sent the offer again.`;
+    case 'operation-queued':
+      return 'Queued. Its result shows under Operations as soon as it is done.';
+    case 'already-submitted':
+      return 'That form had been sent already: nothing was done twice.';
+    case 'delegation-ended':
+      return 'Delegation ended: your staff have no access to this client any more.';
     case 'operation-retried':
       return 'The operation is queued again.';
     case 'access-saved':

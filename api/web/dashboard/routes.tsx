@@ -7,6 +7,7 @@ import { requireStepUp } from '../shared/step-up.ts';
 import { loadViewer } from '../shared/viewer.ts';
 import { registerAuditPages } from './audit-routes.tsx';
 import { registerCampaignPages } from './campaign-routes.tsx';
+import { registerClientPages } from './client-routes.tsx';
 import { registerDelegationPages } from './delegation-routes.tsx';
 import { registerOperationPages } from './operation-routes.tsx';
 import { registerOverviewPage } from './overview-routes.tsx';
@@ -46,6 +47,7 @@ export function createDashboard(): WebApp {
   registerOverviewPage(pages);
   registerCampaignPages(pages);
   registerDelegationPages(pages);
+  registerClientPages(pages);
   registerOperationPages(pages);
   registerStaffPages(pages);
   registerSecurityPages(pages);

@@ -24,3 +24,23 @@ export const hourMinute = (moment: Moment) => cut(moment, 11, 16);
 
 /** `03-14`: a chart's day axis. */
 export const monthDay = (moment: Moment) => cut(moment, 5, 10);
+
+/**
+ * A recorded detail as words, not JSON: "reason: …; reply: 550 …; attempt: 2" — its plain
+ * values, keys spelled out (`smtpReply` → "smtp reply"), nested values as lists.
+ */
+export function detailInWords(detail: Record<string, unknown> | null | undefined): string {
+  if (!detail) return '';
+  const words = (value: unknown): string =>
+    Array.isArray(value)
+      ? value.map(words).join(', ')
+      : value !== null && typeof value === 'object'
+        ? Object.entries(value)
+            .map(([k, v]) => `${k.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase()} ${words(v)}`)
+            .join(', ')
+        : String(value);
+  return Object.entries(detail)
+    .filter(([, value]) => value !== null && value !== undefined && value !== '')
+    .map(([key, value]) => `${key.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase()}: ${words(value)}`)
+    .join('; ');
+}

@@ -134,6 +134,15 @@ const pages: [string, () => string, Expect][] = [
   ['/dashboard/delegations', () => '/dashboard/delegations', withAccess],
   ['/dashboard/delegations/:id', () => `/dashboard/delegations/${alpha.delegationId}`, withAccess],
   ['/dashboard/operations', () => '/dashboard/operations', withAccess],
+  // Limited staff read only the operations they asked for themselves: the owner asked this one.
+  [
+    '/dashboard/operations/:id',
+    () => `/dashboard/operations/${alpha.operationId}`,
+    signedIn({ owner: 200, 'staff limited': 404 }),
+  ],
+  ['/dashboard/clients/:orgId', () => `/dashboard/clients/${alpha.clientOrgId}`, withAccess],
+  ['/dashboard/search', () => '/dashboard/search?q=alpha', withAccess],
+  ['/dashboard/delegations/:id/end', () => `/dashboard/delegations/${alpha.delegationId}/end`, ownersOnly],
   ['/dashboard/audit', () => '/dashboard/audit', ownersOnly],
   ['/dashboard/audit.csv', () => '/dashboard/audit.csv', ownersOnly],
   ['/dashboard/staff', () => '/dashboard/staff', ownersOnly],
@@ -156,6 +165,11 @@ const foreign: [string, () => string][] = [
   ['audit csv of a client', () => `/dashboard/audit.csv?clientOrgId=${bravo.clientOrgId}`],
   ['audit by actor', () => `/org/audit?actor=${encodeURIComponent(bravo.ownerEmail)}`],
   ['operations', () => `/dashboard/operations?state=queued`],
+  ['operation', () => `/dashboard/operations/${bravo.operationId}`],
+  ['client', () => `/dashboard/clients/${bravo.clientOrgId}`],
+  ['search for its client', () => `/dashboard/search?q=${encodeURIComponent('Bravo')}`],
+  ['search for its recipient', () => `/dashboard/search?q=${encodeURIComponent(bravo.recipient)}`],
+  ['ending its delegation', () => `/dashboard/delegations/${bravo.delegationId}/end`],
 ];
 
 /** B's words in a body — but those the caller sent in the address itself (a filter echoed back is not a leak). */
@@ -198,6 +212,10 @@ describe('tenant B’s forms, posted by tenant A’s people', () => {
     ['remove a staff member', () => `/dashboard/staff/${bravo.staffUserId}/remove`, {}],
     ['revoke a token', () => `/dashboard/tokens/${bravo.tokenId}/revoke`, {}],
     ['end a delegation', () => `/org/delegations/${bravo.delegationId}/end`, {}],
+    ['end a delegation from the dashboard', () => `/dashboard/delegations/${bravo.delegationId}/end`, {}],
+    ['add a user', () => `/dashboard/delegations/${bravo.delegationId}/users`, { displayName: 'X', userName: 'x' }],
+    ['add a domain', () => `/dashboard/delegations/${bravo.delegationId}/domains`, { name: 'x-marker.example' }],
+    ['verify a domain', () => `/dashboard/delegations/${bravo.delegationId}/domains/bravo-marker.example/verify`, {}],
   ];
   it.each(forms)('%s: refused, nothing changed', async (_name, path, fields) => {
     const before = await rowCounts(stack);

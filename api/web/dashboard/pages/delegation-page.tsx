@@ -1,10 +1,11 @@
 import type { DelegationEvent } from '../../../../core/delegation-machine.ts';
 import { seesClientOrganizations } from '../../../../core/partner-permissions.ts';
 import type { DelegationEventView, DelegationView } from '../../../../services/delegations/delegations.ts';
-import type { OperationView } from '../../../../services/operations/views.ts';
+import type { OperationDescribed } from '../../../../services/operations/views.ts';
 import type { PartnerPrincipal } from '../../../../services/shared/principals.ts';
-import { utcSecond } from '../../shared/format.ts';
+import { detailInWords, utcSecond } from '../../shared/format.ts';
 import { RetryRecipientForm } from './campaigns.tsx';
+import { ClientWork, type ClientWorkProps, EndDelegationForm } from './client-work.tsx';
 import { DashboardLayout, StatePill } from './layout.tsx';
 import { OperationsTable } from './operations.tsx';
 
@@ -29,7 +30,10 @@ export function DelegationPage(props: {
   principal: PartnerPrincipal;
   csrf: string;
   delegation: DelegationView & { events: DelegationEventView[] };
-  operations: OperationView[] | null;
+  /** The work card, for staff who see client organizations. */
+  work: Omit<ClientWorkProps, 'csrf' | 'next'> | null;
+  mayEnd: boolean;
+  operations: OperationDescribed[] | null;
   mayRetry: boolean;
   notice?: string | undefined;
 }) {
@@ -53,6 +57,14 @@ export function DelegationPage(props: {
           <dd>{[d.recipient.name, d.recipient.email].filter(Boolean).join(' · ') || '—'}</dd>
           <dt>Company</dt>
           <dd>{d.recipient.company ?? '—'}</dd>
+          <dt>Client organization</dt>
+          <dd>
+            {d.clientOrgId ? (
+              <a href={`/dashboard/clients/${d.clientOrgId}`}>Its page</a>
+            ) : (
+              'none until the offer is accepted'
+            )}
+          </dd>
           <dt>Access</dt>
           <dd>{`${d.access} (${d.roles.join(', ') || 'no roles'}) for ${d.durationDays} days${d.autoExtend ? ', renews automatically' : ''}`}</dd>
           <dt>Campaign</dt>
@@ -97,7 +109,15 @@ export function DelegationPage(props: {
             />
           </div>
         ) : null}
+        {props.mayEnd && d.state === 'active' ? (
+          <div class="actions">
+            <EndDelegationForm delegationId={d.id} csrf={props.csrf} next={`/dashboard/delegations/${d.id}`} />
+          </div>
+        ) : null}
       </section>
+      {props.work && d.state === 'active' ? (
+        <ClientWork {...props.work} csrf={props.csrf} next={`/dashboard/delegations/${d.id}`} />
+      ) : null}
       <section class="card" data-live="timeline">
         <h2>Timeline</h2>
         <table>
@@ -128,7 +148,7 @@ export function DelegationPage(props: {
                   {e.fromState ? <StatePill state={e.fromState} /> : null} → <StatePill state={e.toState} />
                 </td>
                 <td>{e.actor.type.replace('_', ' ')}</td>
-                <td class="reply">{e.detail ? JSON.stringify(e.detail) : ''}</td>
+                <td class="reply">{detailInWords(e.detail)}</td>
               </tr>
             ))}
           </tbody>

@@ -47,18 +47,51 @@ button.secondary { background: #fff; color: var(--blue); }
 form.filters { display: flex; gap: .8rem; flex-wrap: wrap; align-items: end; margin-bottom: 1rem; }
 form.filters label { display: flex; flex-direction: column; font-size: .85rem; font-weight: 600; }
 select, input { font: inherit; padding: .3rem; border: 1px solid #8c959f; border-radius: 4px; }
-.grid2 { display: grid; grid-template-columns: repeat(auto-fit, minmax(28rem, 1fr)); gap: 1.2rem; }
+.grid2 { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(28rem, 100%), 1fr)); gap: 1.2rem; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .3rem 1rem; margin: 0; }
 dl.facts dt { font-weight: 600; }
 dl.facts dd { margin: 0; }
-svg.chart { width: 100%; height: auto; }
-svg.chart .b { fill: #1f6feb; } svg.chart .axis { stroke: #8c959f; } svg.chart text { font-size: 10px; fill: #57606a; }
+figure.chart { margin: 0; display: grid; grid-template-columns: max-content 1fr; grid-template-rows: 8rem auto; gap: 0 .4rem; }
+figure.chart svg { width: 100%; height: 8rem; border-bottom: 1px solid #8c959f; }
+figure.chart .b { fill: #1f6feb; }
+.chart-y { display: flex; flex-direction: column; justify-content: space-between; text-align: right; font-size: .75rem; color: var(--muted); }
+.chart-x { grid-column: 2; position: relative; height: 1.2rem; font-size: .75rem; color: var(--muted); overflow: hidden; }
+.chart-x span { position: absolute; top: .1rem; white-space: nowrap; }
+.scroll { overflow-x: auto; }
+form.stack { display: flex; flex-direction: column; gap: .5rem; max-width: 28rem; margin-top: 1rem; }
+form.stack label { display: flex; flex-direction: column; font-size: .9rem; font-weight: 600; gap: .2rem; }
+form.stack button { align-self: flex-start; }
+h3 { font-size: 1rem; margin: 0; }
+button.danger { background: #cf222e; border-color: #cf222e; }
+ul.hits { margin: 0; padding-left: 1.2rem; } ul.hits li { margin: .3rem 0; }
+p.words { font-size: 1.05rem; margin: 0 0 1rem; }
+header.top nav { display: flex; gap: 1rem; flex-wrap: wrap; }
+header.top .menu-toggle { display: none; }
+@media (max-width: 48rem) {
+  header.top { padding: .5rem .9rem; gap: .6rem; }
+  header.top .brand { margin-right: auto; }
+  header.top input.menu-toggle { display: block; position: absolute; opacity: 0; width: 1px; height: 1px; }
+  header.top input.menu-toggle:focus-visible + label { outline: 2px solid #fff; }
+  header.top label.menu-toggle { display: block; cursor: pointer; border: 1px solid #8c959f; border-radius: 4px; padding: .15rem .6rem; }
+  header.top nav { order: 3; width: 100%; flex-direction: column; gap: .3rem; padding: .2rem 0 .4rem; }
+  header.top input.menu-toggle:not(:checked) ~ nav { display: none; }
+  header.top form { margin: 0; }
+  header.top form a { display: none; }
+  main { padding: 0 .7rem; margin-top: .8rem; }
+  section.card { padding: .9rem .8rem; }
+  table { display: block; overflow-x: auto; }
+  td.reply { max-width: none; }
+  .grid2 { grid-template-columns: 1fr; }
+  dl.facts { grid-template-columns: 1fr; } dl.facts dd { margin-bottom: .4rem; }
+  form.filters { flex-direction: column; align-items: stretch; }
+}
 .live-status { font-size: .8rem; }
 a.attention { color: #cf222e; font-weight: 700; }
 `;
 
 const nav = [
   { href: '/dashboard', label: 'Overview' },
+  { href: '/dashboard/search', label: 'Search', needsPartnerData: true },
   { href: '/dashboard/campaigns', label: 'Campaigns', needsPartnerData: true },
   { href: '/dashboard/delegations', label: 'Delegations', needsPartnerData: true },
   { href: '/dashboard/operations', label: 'Operations', needsClientAccess: true },
@@ -102,7 +135,12 @@ export function DashboardLayout(props: DashboardLayoutProps) {
       <body>
         <header class="top">
           <span class="brand">Mandate</span>
-          <nav aria-label="Dashboard" style="display:flex;gap:1rem;flex-wrap:wrap">
+          {/* A menu to open on a phone, without script: the box's state shows or hides the nav (CSS); on a wide screen both are hidden and the nav always shown. */}
+          <input type="checkbox" id="menu-toggle" class="menu-toggle" aria-label="Show the menu" />
+          <label for="menu-toggle" class="menu-toggle">
+            Menu
+          </label>
+          <nav aria-label="Dashboard">
             {nav
               .filter(
                 (n) =>
