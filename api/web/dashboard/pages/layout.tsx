@@ -12,7 +12,7 @@ header.top a[aria-current=page] { border-bottom: 2px solid #fff; }
 header.top .brand { font-weight: 700; margin-right: 1rem; }
 header.top form { margin: 0 0 0 auto; display: flex; gap: .6rem; align-items: center; }
 header.top button { margin: 0; padding: .25rem .7rem; background: transparent; border-color: #8c959f; }
-main { max-width: 78rem; margin: 1.2rem auto; padding: 0 1.5rem; }
+main { max-width: 78rem; margin: 1.2rem auto; padding: 0 1.5rem; overflow-wrap: break-word; }
 section.card { background: #fff; padding: 1.2rem 1.4rem; border-radius: 8px; box-shadow: 0 1px 3px rgba(0,0,0,.1); margin-bottom: 1.2rem; }
 h1 { font-size: 1.4rem; margin: .4rem 0 1rem; }
 h2 { font-size: 1.1rem; margin: 0 0 .8rem; }

@@ -1,0 +1,134 @@
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningServer, startServer } from '../../api/server.ts';
+import { launchBrowser, screenshotDir } from '../helpers/browser.ts';
+import { activateDelegation, createOfferFixture, type OfferFixture } from '../helpers/offer-fixtures.ts';
+import { freePort } from '../helpers/processes.ts';
+import { type SmtpSink, startSmtpSink } from '../helpers/smtp-sink.ts';
+import { createTestStack, type TestStack } from '../helpers/stack.ts';
+
+/**
+ * An operator's work done from the console in a real browser, on a desktop screen and on
+ * a 390 px phone: sign in, find a client by company, open its page, add a user, reset a
+ * password, add a domain, and read each operation's result in words. No page may scroll
+ * sideways on the phone. Screenshots land in test-results/screenshots/.
+ */
+let stack: TestStack;
+let sink: SmtpSink;
+let server: RunningServer;
+let browser: Browser;
+let base: string;
+
+const screens = {
+  desktop: { width: 1280, height: 800 },
+  phone: { width: 390, height: 844 },
+} as const;
+type Screen = keyof typeof screens;
+
+beforeAll(async () => {
+  sink = await startSmtpSink();
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  stack = await createTestStack({
+    env: { SMTP_URL: sink.url, PORT: String(port), PUBLIC_URL: base, HOST: '127.0.0.1' },
+    workers: true,
+  });
+  server = await startServer(stack.app, stack.config);
+  browser = await launchBrowser();
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await stack?.close();
+  await sink?.close();
+});
+
+/** The page's width beyond the viewport's: 0 when nothing scrolls sideways. */
+const sideways = (page: Page) =>
+  page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+
+/** Takes the screenshot and, on the phone, checks the page does not scroll sideways. */
+async function look(page: Page, screen: Screen, name: string) {
+  await page.screenshot({ path: join(screenshotDir, `console-${screen}-${name}.png`), fullPage: true });
+  expect(await sideways(page), `${name} on the ${screen} scrolls sideways`).toBeLessThanOrEqual(0);
+}
+
+/** Opens the nav (a menu on the phone) and follows `label`. */
+async function navigate(page: Page, screen: Screen, label: string) {
+  if (screen === 'phone') await page.locator('label.menu-toggle').click();
+  await page.getByRole('navigation', { name: 'Dashboard' }).getByRole('link', { name: label, exact: true }).click();
+}
+
+async function signIn(page: Page, fixture: OfferFixture) {
+  await page.goto(`${base}/dashboard`);
+  await page.getByLabel('Email').fill(fixture.partner.email);
+  await page.getByLabel('Password').fill(fixture.partner.password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.getByRole('heading', { name: 'Overview' }).waitFor();
+}
+
+/** Waits until the page (refreshed live) says `text`. */
+const says = (page: Page, text: string | RegExp) =>
+  page.locator('main').getByText(text).first().waitFor({ timeout: 30_000 });
+
+describe.each(Object.keys(screens) as Screen[])('the console on a %s', (screen) => {
+  it('find a client by company, add a user, reset a password, add a domain: each result in words', async () => {
+    const company = `Tailspin ${screen}`;
+    const fixture = await createOfferFixture(stack, {
+      partnerName: `Woodgrove ${screen}`,
+      offer: { access: 'full', durationDays: 365 },
+    });
+    await activateDelegation(stack, fixture, 'admin@client.example', company);
+    const context = await browser.newContext({ viewport: screens[screen] });
+    const page = await context.newPage();
+    try {
+      await signIn(page, fixture);
+      await look(page, screen, 'overview');
+
+      await navigate(page, screen, 'Search');
+      await page.getByLabel('Client email, company, organization or domain').fill(company.toLowerCase());
+      await page.getByRole('button', { name: 'Search' }).click();
+      await look(page, screen, 'search');
+      await page.getByRole('link', { name: company }).click();
+      await page.getByRole('heading', { name: company }).waitFor();
+      await look(page, screen, 'client');
+
+      const addUser = page.getByRole('form', { name: 'Add a user' });
+      await addUser.getByLabel('Name', { exact: true }).fill('Jordan Lee');
+      await addUser.getByLabel('User name or address').fill('jordan');
+      await addUser.getByRole('button', { name: 'Add user' }).click();
+      await says(page, 'Queued.');
+      await says(page, /Created jordan@\S+ — temporary password sent to/);
+      await page.reload();
+      await look(page, screen, 'user-added');
+
+      await page.getByRole('button', { name: /^Reset the password of jordan@/ }).click();
+      await says(page, /Reset the password of jordan@\S+ — temporary password sent to/);
+
+      const addDomain = page.getByRole('form', { name: 'Add a domain' });
+      await addDomain.getByLabel('Domain name').fill(`${screen}.tailspin.example`);
+      await addDomain.getByRole('button', { name: 'Add domain' }).click();
+      await says(page, new RegExp(`Added ${screen}\\.tailspin\\.example, not verified yet: publish a TXT record`));
+      await page.reload();
+      await look(page, screen, 'domain-added');
+
+      // Each operation's own page says the same in words, with who asked.
+      await page
+        .getByRole('link', { name: /^Created jordan@/ })
+        .first()
+        .click();
+      await says(page, fixture.partner.email);
+      await look(page, screen, 'operation');
+
+      await navigate(page, screen, 'Operations');
+      await says(page, /Reset the password of jordan@/);
+      await look(page, screen, 'operations');
+      await navigate(page, screen, 'Delegations');
+      await look(page, screen, 'delegations');
+    } finally {
+      await context.close();
+    }
+  });
+});
