@@ -47,7 +47,7 @@ afterAll(async () => {
 
 /** The page's width beyond the viewport's: 0 when nothing scrolls sideways. */
 const sideways = (page: Page) =>
-  page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth') as Promise<number>;
 
 /** Takes the screenshot and, on the phone, checks the page does not scroll sideways. */
 async function look(page: Page, screen: Screen, name: string) {
