@@ -1,0 +1,61 @@
+/**
+ * `npm run check:openapi` (`check`): lints the document /openapi.json serves with Redocly's
+ * recommended rules (redocly.yaml). Needs no database and no running server: the document
+ * is built from the routes.
+ */
+
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openApiDocument } from '../api/openapi.ts';
+
+/**
+ * The server the document names when it is built here: PUBLIC_URL's development default.
+ */
+const DOCUMENT_SERVER = 'http://localhost:3000';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * Runs `redocly lint` on the document; returns its exit code (0: no errors). Warnings are
+ * counted by rule (redocly.yaml says why those that remain do); on errors it runs again
+ * to show each problem where it is in the document.
+ */
+async function lintDocument(): Promise<number> {
+  const dir = await mkdtemp(join(tmpdir(), 'mandate-openapi-'));
+  try {
+    const file = join(dir, 'openapi.json');
+    // Indented, so the excerpts Redocly prints around each problem are readable.
+    await writeFile(file, `${JSON.stringify(openApiDocument(DOCUMENT_SERVER), null, 2)}\n`);
+    const summary = redoclyLint(file, 'summary');
+    return summary === 0 ? 0 : redoclyLint(file, 'codeframe') || summary;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function redoclyLint(file: string, format: 'summary' | 'codeframe'): number {
+  const cliPackage = createRequire(import.meta.url).resolve('@redocly/cli/package.json');
+  const lint = spawnSync(
+    process.execPath,
+    [join(dirname(cliPackage), 'bin/cli.js'), 'lint', file, '--config', join(root, 'redocly.yaml'), '--format', format],
+    {
+      stdio: 'inherit',
+      // No usage report and no look-up of newer versions: a check talks to no one.
+      env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_NOTIFICATIONS: 'true' },
+    },
+  );
+  if (lint.error) throw lint.error;
+  return lint.status ?? 1;
+}
+
+async function main(command: string | undefined): Promise<number> {
+  if (command === 'check') return lintDocument();
+  process.stderr.write('Usage: tsx bin/openapi.ts check\n');
+  return 2;
+}
+
+process.exitCode = await main(process.argv[2]);
