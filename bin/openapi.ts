@@ -1,21 +1,17 @@
 /**
  * `npm run check:openapi` (`check`): lints the document /openapi.json serves with Redocly's
- * recommended rules (redocly.yaml). Needs no database and no running server: the document
- * is built from the routes.
+ * recommended rules (redocly.yaml) and fails while cli/api-types.ts is not what the routes
+ * generate. `npm run openapi:types` (`types`): writes cli/api-types.ts again.
+ * Neither needs a database or a running server: the document is built from the routes.
  */
 
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openApiDocument } from '../api/openapi.ts';
-
-/**
- * The server the document names when it is built here: PUBLIC_URL's development default.
- */
-const DOCUMENT_SERVER = 'http://localhost:3000';
+import { API_TYPES_PATH, contractDocument, generateApiTypes } from './openapi-contract.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -29,7 +25,7 @@ async function lintDocument(): Promise<number> {
   try {
     const file = join(dir, 'openapi.json');
     // Indented, so the excerpts Redocly prints around each problem are readable.
-    await writeFile(file, `${JSON.stringify(openApiDocument(DOCUMENT_SERVER), null, 2)}\n`);
+    await writeFile(file, `${JSON.stringify(contractDocument(), null, 2)}\n`);
     const summary = redoclyLint(file, 'summary');
     return summary === 0 ? 0 : redoclyLint(file, 'codeframe') || summary;
   } finally {
@@ -52,9 +48,28 @@ function redoclyLint(file: string, format: 'summary' | 'codeframe'): number {
   return lint.status ?? 1;
 }
 
+/** 0 when the committed types are what the routes generate; else says how to fix it. */
+async function checkTypes(): Promise<number> {
+  const committed = await readFile(API_TYPES_PATH, 'utf8').catch(() => undefined);
+  if (committed === (await generateApiTypes())) return 0;
+  process.stderr.write(
+    `${relative(root, API_TYPES_PATH)} is not what the routes generate: run \`npm run openapi:types\` and commit it.\n`,
+  );
+  return 1;
+}
+
 async function main(command: string | undefined): Promise<number> {
-  if (command === 'check') return lintDocument();
-  process.stderr.write('Usage: tsx bin/openapi.ts check\n');
+  if (command === 'types') {
+    await writeFile(API_TYPES_PATH, await generateApiTypes());
+    process.stdout.write(`wrote ${relative(root, API_TYPES_PATH)}\n`);
+    return 0;
+  }
+  if (command === 'check') {
+    const linted = await lintDocument();
+    const typed = await checkTypes();
+    return linted === 0 && typed === 0 ? 0 : 1;
+  }
+  process.stderr.write('Usage: tsx bin/openapi.ts check|types\n');
   return 2;
 }
 

@@ -1,5 +1,6 @@
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { openApiDocument } from '../../api/openapi.ts';
+import { API_TYPES_PATH, contractDocument, generateApiTypes } from '../../bin/openapi-contract.ts';
 
 const methods = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 
@@ -10,10 +11,7 @@ interface Operation {
 
 /** Every operation of the document the routes build (the one /openapi.json serves). */
 function operations() {
-  const paths = openApiDocument('http://localhost:3000').paths as Record<
-    string,
-    Partial<Record<(typeof methods)[number], Operation>>
-  >;
+  const paths = contractDocument().paths as Record<string, Partial<Record<(typeof methods)[number], Operation>>>;
   return Object.entries(paths).flatMap(([path, item]) =>
     methods.flatMap((method) => {
       const operation = item[method];
@@ -40,5 +38,9 @@ describe('the OpenAPI contract', () => {
     expect(undeclared.map((o) => o.name)).toEqual([]);
     const open = operations().filter(({ operation }) => (operation.security as unknown[]).length === 0);
     expect(open.map((o) => o.name).sort()).toEqual(['GET /healthz', 'GET /readyz']);
+  });
+
+  it('cli/api-types.ts is what the current routes generate (`npm run openapi:types` writes it)', async () => {
+    expect(await readFile(API_TYPES_PATH, 'utf8')).toBe(await generateApiTypes());
   });
 });
