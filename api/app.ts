@@ -4,7 +4,6 @@ import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { routePath } from 'hono/route';
 import { AppError, isAppError } from '../core/errors.ts';
-import { tokenScopes, tokenScopeWords } from '../core/token-scopes.ts';
 import type { Deps } from '../lib/deps.ts';
 import type { Logger } from '../lib/logger.ts';
 import { recordAudit } from '../services/audit/record.ts';
@@ -12,43 +11,9 @@ import { type RouteScopes, requirePartnerToken, routeScopes } from './auth.ts';
 import { requestDeadline } from './deadline.ts';
 import type { App, AppEnv } from './env.ts';
 import { idempotency } from './idempotency.ts';
-import { observeHttpRequest, registerMetricsEndpoint } from './metrics.ts';
+import { observeHttpRequest } from './metrics.ts';
+import { openApiInfo, registerApiRoutes } from './openapi.ts';
 import { fieldIssues, logRequestError, problemResponse, toAppError } from './problem.ts';
-import { registerListAudit } from './routes/audit/list.ts';
-import { registerCreateCampaign } from './routes/campaigns/create.ts';
-import { registerGetCampaign } from './routes/campaigns/get.ts';
-import { registerListCampaigns } from './routes/campaigns/list.ts';
-import { registerListCampaignRecipients } from './routes/campaigns/recipients.ts';
-import { registerRetryFailedRecipients } from './routes/campaigns/retry-failed.ts';
-import { RecipientInput } from './routes/campaigns/schemas.ts';
-import { registerCreateAmendment } from './routes/delegations/amendments-create.ts';
-import { registerListAmendments } from './routes/delegations/amendments-list.ts';
-import { registerExtendDelegation } from './routes/delegations/extend.ts';
-import { registerGetDelegation } from './routes/delegations/get.ts';
-import { registerListDelegations } from './routes/delegations/list.ts';
-import { registerTerminateDelegation } from './routes/delegations/terminate.ts';
-import { registerHealth } from './routes/health.ts';
-import { registerCreateOffer } from './routes/offers/create.ts';
-import { registerListOffers } from './routes/offers/list.ts';
-import { registerRevokeOffer } from './routes/offers/revoke.ts';
-import { registerAddDomain } from './routes/operations/add-domain.ts';
-import { registerGetOperation } from './routes/operations/get.ts';
-import { registerListOperations } from './routes/operations/list.ts';
-import { registerListClientDomains } from './routes/operations/list-domains.ts';
-import { registerListClientUsers } from './routes/operations/list-users.ts';
-import { registerProvisionUser } from './routes/operations/provision-user.ts';
-import { registerResetPassword } from './routes/operations/reset-password.ts';
-import { registerRetryOperation } from './routes/operations/retry.ts';
-import { registerVerifyDomain } from './routes/operations/verify-domain.ts';
-import { registerCreateStaff } from './routes/staff/create.ts';
-import { registerListInvitations } from './routes/staff/invitations-list.ts';
-import { registerRevokeInvitation } from './routes/staff/invitations-revoke.ts';
-import { registerListStaff } from './routes/staff/list.ts';
-import { registerRemoveStaff } from './routes/staff/remove.ts';
-import { registerSetStaffAccess } from './routes/staff/set-access.ts';
-import { registerCreateToken } from './routes/tokens/create.ts';
-import { registerListTokens } from './routes/tokens/list.ts';
-import { registerRevokeToken } from './routes/tokens/revoke.ts';
 import { createWebApp } from './web/app.ts';
 import { notFoundPage } from './web/shared/error-page.tsx';
 
@@ -150,61 +115,9 @@ export function createApp(deps: Deps): App {
 
   // The HTML pages, with their own middleware and error pages (api/web/app.ts).
   app.route('/', createWebApp(deps));
-  registerMetricsEndpoint(app);
-
-  registerHealth(app);
-  registerCreateOffer(app);
-  registerListOffers(app);
-  registerRevokeOffer(app);
-  registerCreateCampaign(app);
-  registerListCampaigns(app);
-  registerGetCampaign(app);
-  registerListCampaignRecipients(app);
-  registerRetryFailedRecipients(app);
-  registerListDelegations(app);
-  registerGetDelegation(app);
-  registerTerminateDelegation(app);
-  registerExtendDelegation(app);
-  registerCreateAmendment(app);
-  registerListAmendments(app);
-  registerCreateStaff(app);
-  registerListInvitations(app);
-  registerRevokeInvitation(app);
-  registerListStaff(app);
-  registerSetStaffAccess(app);
-  registerRemoveStaff(app);
-  registerListClientUsers(app);
-  registerProvisionUser(app);
-  registerResetPassword(app);
-  registerListClientDomains(app);
-  registerAddDomain(app);
-  registerVerifyDomain(app);
-  registerGetOperation(app);
-  registerListOperations(app);
-  registerRetryOperation(app);
-  registerListAudit(app);
-  registerCreateToken(app);
-  registerListTokens(app);
-  registerRevokeToken(app);
+  registerApiRoutes(app);
   scopes = routeScopes(app);
-
-  // Described here because the route checks its items itself (parseRecipientItems).
-  app.openAPIRegistry.register('RecipientInput', RecipientInput);
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
-    type: 'http',
-    scheme: 'bearer',
-    description: `A partner API token (\`mdt_…\`), shown once when it is created. Each route names the one scope it needs; a token without it gets 403 \`INSUFFICIENT_SCOPE\`. Scopes:\n${tokenScopes.map((s) => `- \`${s}\`: ${tokenScopeWords[s]}`).join('\n')}`,
-  });
-  app.doc31('/openapi.json', {
-    openapi: '3.1.0',
-    info: {
-      title: 'Mandate partner API',
-      version: '1.0.0',
-      description:
-        'Delegated administration for IT service partners. Errors are RFC 9457 problem+json documents with a stable `code`.',
-    },
-    servers: [{ url: deps.config.publicUrl }],
-  });
+  app.doc31('/openapi.json', openApiInfo(deps.config.publicUrl));
 
   // Unmatched addresses under an HTML area's paths (the area claimed them: `pageArea`) get
   // that area's 404 page; Hono does not ask a mounted app's notFound.

@@ -41,6 +41,7 @@ const problem = (description: string) => ({
 const metricsRoute = createRoute({
   method: 'get',
   path: '/metrics',
+  operationId: 'getMetrics',
   tags: ['Health'],
   summary: 'Prometheus metrics of this process',
   description:

@@ -1,12 +1,16 @@
 /**
- * The partner API over HTTP, for the campaign commands: bearer token, JSON answers
+ * The partner API over HTTP, for the campaign commands: the client openapi-fetch makes
+ * from cli/api-types.ts (generated from the document /openapi.json serves, so paths,
+ * parameters and bodies cannot drift from the routes), with the bearer token; answers
  * checked against the server's own response schemas, problem+json turned into an error
  * that says its `code` and `detail`, and connection failures told apart from HTTP ones.
  */
 
 import type { ParseArgsConfig } from 'node:util';
+import createClient, { type Client, type Middleware } from 'openapi-fetch';
 import type { z } from 'zod';
 import { sanitizeEcho } from '../core/text.ts';
+import type { paths } from './api-types.ts';
 import { exitCodes } from './progress.ts';
 
 /** `MANDATE_URL` when neither it nor `--url` is given. */
@@ -109,19 +113,14 @@ export function resolveConnection(
   return { baseUrl, token };
 }
 
-export interface RequestOptions {
-  query?: Record<string, string | undefined>;
-  headers?: Record<string, string>;
-  body?: Uint8Array | string;
+export interface CallOptions {
   /** Gives up after this long (default 30 s). */
   timeoutMs?: number;
   signal?: AbortSignal;
 }
 
-export interface ApiResponse<T> {
-  data: T;
-  headers: Headers;
-}
+/** The partner API: paths, parameters, bodies and answers typed by cli/api-types.ts, generated from the document. */
+export type PartnerApi = Client<paths>;
 
 /** Reads the `cause` of undici's "fetch failed" into something a person can act on. */
 function connectionProblem(error: unknown, url: string, timeoutMs: number): ConnectionError {
@@ -165,58 +164,94 @@ async function readProblem(response: Response): Promise<ApiError> {
   return new ApiError(response.status, undefined, `${response.statusText || 'error'}${excerpt ? ` — ${excerpt}` : ''}`);
 }
 
-export interface ApiClient {
-  readonly baseUrl: string;
-  request<T>(
-    method: 'GET' | 'POST',
-    path: string,
-    schema: z.ZodType<T>,
-    options?: RequestOptions,
-  ): Promise<ApiResponse<T>>;
+const isJson = (contentType: string | null) => /^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(contentType ?? '');
+
+/**
+ * Every answer is judged here, before the generated client reads it: an error status
+ * becomes an ApiError with the problem's `code` and `detail`; a success that is not JSON
+ * (another server at that address, a captive portal) says so.
+ */
+function judgeAnswers(baseUrl: string): Middleware {
+  return {
+    async onResponse({ request, response }) {
+      if (!response.ok) throw await readProblem(response);
+      if (response.status !== 204 && !isJson(response.headers.get('content-type'))) {
+        await response.body?.cancel();
+        const path = new URL(request.url).pathname;
+        throw new ApiError(
+          response.status,
+          undefined,
+          `${request.method} ${path} did not answer JSON; is ${baseUrl} Mandate?`,
+        );
+      }
+      return undefined;
+    },
+  };
 }
 
-export function createApiClient(connection: Connection): ApiClient {
+/** What one call of the generated client gives back (openapi-fetch's `{ data, error, response }`). */
+interface CallResult<D> {
+  data?: D;
+  error?: unknown;
+  response: Response;
+}
+
+export interface ApiClient {
+  readonly baseUrl: string;
+  /**
+   * One call of the partner API through the generated client: `send` makes it with the
+   * signal it is given (the timeout, and `options.signal`). Returns the answer once it
+   * passes `schema` — the server's own schema of it, so a server of another version says
+   * so instead of printing nonsense — with its headers. Throws an ApiError for an error
+   * status or an unexpected answer, a ConnectionError when no answer came.
+   */
+  call<D>(
+    send: (api: PartnerApi, signal: AbortSignal) => Promise<CallResult<D>>,
+    schema: z.ZodType,
+    options?: CallOptions,
+  ): Promise<{ data: D; headers: Headers }>;
+}
+
+export interface ApiClientOptions {
+  /** Replaces the global fetch (tests). */
+  fetch?: typeof fetch;
+}
+
+export function createApiClient(connection: Connection, options: ApiClientOptions = {}): ApiClient {
+  const { baseUrl } = connection;
+  const api = createClient<paths>({
+    baseUrl,
+    headers: { accept: 'application/json', authorization: `Bearer ${connection.token}` },
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
+  api.use(judgeAnswers(baseUrl));
   return {
-    baseUrl: connection.baseUrl,
-    async request(method, path, schema, options = {}) {
-      const url = new URL(`${connection.baseUrl}${path}`);
-      for (const [key, value] of Object.entries(options.query ?? {})) {
-        if (value !== undefined) url.searchParams.set(key, value);
-      }
-      const timeoutMs = options.timeoutMs ?? 30_000;
+    baseUrl,
+    async call(send, schema, callOptions = {}) {
+      const timeoutMs = callOptions.timeoutMs ?? 30_000;
       const timeout = AbortSignal.timeout(timeoutMs);
-      let response: Response;
+      let result: Awaited<ReturnType<typeof send>>;
       try {
-        response = await fetch(url, {
-          method,
-          headers: { accept: 'application/json', authorization: `Bearer ${connection.token}`, ...options.headers },
-          ...(options.body === undefined ? {} : { body: options.body }),
-          signal: options.signal ? AbortSignal.any([timeout, options.signal]) : timeout,
-        });
+        result = await send(api, callOptions.signal ? AbortSignal.any([timeout, callOptions.signal]) : timeout);
       } catch (error) {
-        if (options.signal?.aborted) throw error;
-        throw connectionProblem(error, connection.baseUrl, timeoutMs);
+        if (error instanceof ApiError || callOptions.signal?.aborted) throw error;
+        // JSON announced but cut short or garbled on the way: as good as no answer.
+        if (error instanceof SyntaxError)
+          throw new ConnectionError(`${baseUrl} sent a broken answer: ${error.message}`);
+        throw connectionProblem(error, baseUrl, timeoutMs);
       }
-      if (!response.ok) throw await readProblem(response);
-      let body: unknown;
-      try {
-        body = await response.json();
-      } catch {
+      // An error status never gets here (judgeAnswers threw), so `data` is the answer.
+      const { data, response } = result;
+      const parsed = schema.safeParse(data);
+      if (data === undefined || !parsed.success) {
+        const path = response.url ? new URL(response.url).pathname : baseUrl;
         throw new ApiError(
           response.status,
           undefined,
-          `${method} ${path} did not answer JSON; is ${connection.baseUrl} Mandate?`,
+          `${path} answered something unexpected (${parsed.error?.issues[0]?.message ?? 'no body'}); is the CLI the same version as the server?`,
         );
       }
-      const parsed = schema.safeParse(body);
-      if (!parsed.success) {
-        throw new ApiError(
-          response.status,
-          undefined,
-          `${method} ${path} answered something unexpected (${parsed.error.issues[0]?.message ?? 'wrong shape'}); is the CLI the same version as the server?`,
-        );
-      }
-      return { data: parsed.data, headers: response.headers };
+      return { data, headers: response.headers };
     },
   };
 }

@@ -14,6 +14,7 @@ import {
   resolveConnection,
   UsageError,
 } from './api-client.ts';
+import type { components } from './api-types.ts';
 import { exitCodes } from './progress.ts';
 
 export const campaignFailedUsage = `Usage: mandate campaign failed <campaign id> [--csv <file>] [--json] [--url <url>] [--token <token>]
@@ -25,7 +26,7 @@ line of JSON on stdout ({"campaignId","failed","file"}).
 Exit code: 0 no recipient failed, 1 some did, 2 usage, connection or HTTP errors.
 Connection: --url or MANDATE_URL (default http://localhost:3000), --token or MANDATE_TOKEN.`;
 
-export type FailedRecipient = z.output<typeof RecipientSchema>;
+export type FailedRecipient = components['schemas']['Recipient'];
 
 const RecipientPage = z.object({ items: z.array(RecipientSchema), nextCursor: z.string().nullable() });
 
@@ -47,11 +48,13 @@ export async function fetchFailedPage(
   campaignId: string,
   page: { cursor?: string | undefined; limit: number },
 ) {
-  const { data } = await client.request(
-    'GET',
-    `/v1/campaigns/${encodeURIComponent(campaignId)}/recipients`,
+  const { data } = await client.call(
+    (api, signal) =>
+      api.GET('/v1/campaigns/{id}/recipients', {
+        params: { path: { id: campaignId }, query: { state: 'failed', limit: page.limit, cursor: page.cursor } },
+        signal,
+      }),
     RecipientPage,
-    { query: { state: 'failed', limit: String(page.limit), cursor: page.cursor } },
   );
   return data;
 }

@@ -154,20 +154,27 @@ function unreadable(path: string, error: NodeJS.ErrnoException): string {
  */
 async function postCampaign(
   client: ApiClient,
-  body: Uint8Array,
+  csv: string,
   query: { offerId: string; name: string | undefined },
   idempotencyKey: string,
 ) {
   const deadline = performance.now() + 120_000;
   for (let wait = 500; ; wait = Math.min(wait * 2, 5000)) {
     try {
-      return await client.request('POST', '/v1/campaigns', CreatedCampaignSchema, {
-        query,
-        body,
-        headers: { 'content-type': 'text/csv; charset=utf-8', 'idempotency-key': idempotencyKey },
+      return await client.call(
+        (api, signal) =>
+          api.POST('/v1/campaigns', {
+            params: { query, header: { 'idempotency-key': idempotencyKey } },
+            headers: { 'content-type': 'text/csv; charset=utf-8' },
+            body: csv,
+            // As it is: the default would send it as a JSON string.
+            bodySerializer: (body) => body,
+            signal,
+          }),
+        CreatedCampaignSchema,
         // The server reads, screens and inserts up to 100,000 rows in one request.
-        timeoutMs: 300_000,
-      });
+        { timeoutMs: 300_000 },
+      );
     } catch (error) {
       if (!(error instanceof ApiError && error.code === 'CONFLICT') || performance.now() > deadline) throw error;
       await sleep(wait);
@@ -247,7 +254,8 @@ export async function runCampaignSend(argv: string[]): Promise<number> {
   try {
     posted = await postCampaign(
       client,
-      bytes,
+      // The check decoded it as UTF-8 (or refused it): this text encodes back to the same bytes.
+      bytes.toString('utf8'),
       { offerId, name: values.name },
       sendIdempotencyKey(offerId, file.sha256),
     );

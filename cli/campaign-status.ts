@@ -35,9 +35,11 @@ Connection: --url or MANDATE_URL (default http://localhost:3000), --token or MAN
 
 /** Reads one campaign: `GET /v1/campaigns/{id}`. */
 export async function fetchCampaign(client: ApiClient, id: string, signal?: AbortSignal): Promise<CampaignView> {
-  const { data } = await client.request('GET', `/v1/campaigns/${encodeURIComponent(id)}`, CampaignSchema, {
-    ...(signal ? { signal } : {}),
-  });
+  const { data } = await client.call(
+    (api, deadline) => api.GET('/v1/campaigns/{id}', { params: { path: { id } }, signal: deadline }),
+    CampaignSchema,
+    signal ? { signal } : {},
+  );
   return data;
 }
 

@@ -4,10 +4,9 @@
  * No I/O and no clock: callers pass the time in.
  */
 
-import type { z } from 'zod';
-import type { CampaignSchema } from '../api/routes/campaigns/schemas.ts';
 import type { DelegationState } from '../core/delegation-machine.ts';
 import { sanitizeEcho } from '../core/text.ts';
+import type { components } from './api-types.ts';
 
 /** Exit codes of the campaign commands. */
 export const exitCodes = {
@@ -23,8 +22,8 @@ export const exitCodes = {
   interrupted: 130,
 } as const;
 
-/** A campaign as `GET /v1/campaigns/{id}` returns it: the schema the client checks the answer against. */
-export type CampaignView = z.output<typeof CampaignSchema>;
+/** A campaign as `GET /v1/campaigns/{id}` returns it (its type in the generated contract). */
+export type CampaignView = components['schemas']['Campaign'];
 
 export interface CampaignProgress {
   total: number;

@@ -16,8 +16,11 @@ const Readiness = z
 export const healthzRoute = createRoute({
   method: 'get',
   path: '/healthz',
+  operationId: 'getLiveness',
   tags: ['Health'],
   summary: 'The process is up',
+  // Public: probes (a load balancer, an orchestrator) carry no token.
+  security: [],
   responses: {
     200: { description: 'Up', content: { 'application/json': { schema: z.object({ ok: z.literal(true) }) } } },
   },
@@ -26,8 +29,10 @@ export const healthzRoute = createRoute({
 export const readyzRoute = createRoute({
   method: 'get',
   path: '/readyz',
+  operationId: 'getReadiness',
   tags: ['Health'],
   summary: 'PostgreSQL and the queue backend are reachable',
+  security: [],
   responses: {
     200: { description: 'Ready', content: { 'application/json': { schema: Readiness } } },
     503: { description: 'A dependency is unreachable', content: { 'application/json': { schema: Readiness } } },

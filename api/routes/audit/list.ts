@@ -65,6 +65,7 @@ export const AuditQuery = PageQuery.extend({
 export const route = createRoute({
   method: 'get',
   path: '/v1/audit',
+  operationId: 'listAuditEvents',
   tags: ['Audit'],
   summary: "What the partner's people and jobs did, newest first, filtered; or all of it as CSV (owners only)",
   security: needsScope('read'),

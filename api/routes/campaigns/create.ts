@@ -10,6 +10,7 @@ import { CreateCampaignBody, CreateCampaignCsvQuery, CreatedCampaignSchema } fro
 export const route = createRoute({
   method: 'post',
   path: '/v1/campaigns',
+  operationId: 'createCampaign',
   tags: ['Campaigns'],
   summary: 'Send an offer to many recipients by email',
   description:

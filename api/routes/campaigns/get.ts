@@ -7,6 +7,7 @@ import { CampaignSchema } from './schemas.ts';
 export const route = createRoute({
   method: 'get',
   path: '/v1/campaigns/{id}',
+  operationId: 'getCampaign',
   tags: ['Campaigns'],
   summary: 'Progress of a campaign: recipients by delegation state',
   security: needsScope('read'),

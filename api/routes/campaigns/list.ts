@@ -7,6 +7,7 @@ import { CampaignSummarySchema } from './schemas.ts';
 export const route = createRoute({
   method: 'get',
   path: '/v1/campaigns',
+  operationId: 'listCampaigns',
   tags: ['Campaigns'],
   summary: "List the partner's campaigns, newest first",
   security: needsScope('read'),

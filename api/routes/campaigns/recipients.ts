@@ -8,6 +8,7 @@ import { RecipientSchema } from './schemas.ts';
 export const route = createRoute({
   method: 'get',
   path: '/v1/campaigns/{id}/recipients',
+  operationId: 'listCampaignRecipients',
   tags: ['Campaigns'],
   summary: "A campaign's recipients with their delivery state, in submission order",
   security: needsScope('read'),

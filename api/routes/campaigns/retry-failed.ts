@@ -6,6 +6,7 @@ import { IdempotencyHeaders, IdParam, needsScope, problems } from '../../schemas
 export const route = createRoute({
   method: 'post',
   path: '/v1/campaigns/{id}/retry-failed',
+  operationId: 'retryFailedRecipients',
   tags: ['Campaigns'],
   summary: 'Send the offer again to recipients whose email failed',
   description:

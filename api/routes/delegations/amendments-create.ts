@@ -9,6 +9,7 @@ import { AmendmentRequestSchema, AmendmentSchema } from './amendment-schemas.ts'
 export const route = createRoute({
   method: 'post',
   path: '/v1/delegations/{id}/amendments',
+  operationId: 'proposeAmendment',
   tags: ['Delegations'],
   summary: 'Change an active delegation: reductions at once, additions with the client’s yes',
   description: [

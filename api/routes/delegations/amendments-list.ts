@@ -7,6 +7,7 @@ import { AmendmentSchema } from './amendment-schemas.ts';
 export const route = createRoute({
   method: 'get',
   path: '/v1/delegations/{id}/amendments',
+  operationId: 'listAmendments',
   tags: ['Delegations'],
   summary: "A delegation's amendments, newest first, with their state and the terms before and after",
   security: needsScope('read'),

@@ -7,6 +7,7 @@ import { IdempotencyHeaders, IdParam, needsScope, problems } from '../../schemas
 export const route = createRoute({
   method: 'post',
   path: '/v1/delegations/{id}/extend',
+  operationId: 'extendDelegation',
   tags: ['Delegations'],
   summary: 'Extend an active delegation (needs the client: answers 409 AMENDMENT_REQUIRED)',
   description:

@@ -7,6 +7,7 @@ import { DelegationEventSchema, DelegationSchema } from './schemas.ts';
 export const route = createRoute({
   method: 'get',
   path: '/v1/delegations/{id}',
+  operationId: 'getDelegation',
   tags: ['Delegations'],
   summary: 'One delegation with its timeline of events',
   security: needsScope('read'),

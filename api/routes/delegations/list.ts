@@ -9,6 +9,7 @@ import { DelegationSchema } from './schemas.ts';
 export const route = createRoute({
   method: 'get',
   path: '/v1/delegations',
+  operationId: 'listDelegations',
   tags: ['Delegations'],
   summary: "List the partner's delegations, newest first",
   security: needsScope('read'),

@@ -7,6 +7,7 @@ import { IdParam, needsScope, problems } from '../../schemas.ts';
 export const route = createRoute({
   method: 'delete',
   path: '/v1/delegations/{id}',
+  operationId: 'terminateDelegation',
   tags: ['Delegations'],
   summary: 'End a delegation',
   description:

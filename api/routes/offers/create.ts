@@ -7,6 +7,7 @@ import { CreatedOfferSchema, CreateOfferBody } from './schemas.ts';
 export const route = createRoute({
   method: 'post',
   path: '/v1/offers',
+  operationId: 'createOffer',
   tags: ['Offers'],
   summary: 'Create an offer with a reusable link',
   security: needsScope('offers:write'),

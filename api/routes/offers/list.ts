@@ -7,6 +7,7 @@ import { OfferSchema } from './schemas.ts';
 export const route = createRoute({
   method: 'get',
   path: '/v1/offers',
+  operationId: 'listOffers',
   tags: ['Offers'],
   summary: "List the partner's offers, newest first",
   security: needsScope('read'),

@@ -7,6 +7,7 @@ import { OfferSchema } from './schemas.ts';
 export const route = createRoute({
   method: 'delete',
   path: '/v1/offers/{id}',
+  operationId: 'revokeOffer',
   tags: ['Offers'],
   summary: 'Revoke an offer',
   description:

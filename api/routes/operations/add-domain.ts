@@ -17,6 +17,7 @@ const needs = requiredRoles('add_domain');
 export const route = createRoute({
   method: 'post',
   path: '/v1/delegations/{id}/domains',
+  operationId: 'addDomain',
   tags: ['Operations'],
   summary: 'Add a domain to the client organization',
   'x-roles': needs['x-roles'],

@@ -7,6 +7,7 @@ import { OperationSchema } from './schemas.ts';
 export const route = createRoute({
   method: 'get',
   path: '/v1/operations/{id}',
+  operationId: 'getOperation',
   tags: ['Operations'],
   summary: 'One operation: its state, attempts, result or error',
   security: needsScope('read'),

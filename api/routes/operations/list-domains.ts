@@ -20,6 +20,7 @@ const needs = requiredRoles('list_domains');
 export const route = createRoute({
   method: 'get',
   path: '/v1/delegations/{id}/domains',
+  operationId: 'listClientDomains',
   tags: ['Operations'],
   summary: "The client organization's domains",
   'x-roles': needs['x-roles'],

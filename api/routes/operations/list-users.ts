@@ -20,6 +20,7 @@ const needs = requiredRoles('list_users');
 export const route = createRoute({
   method: 'get',
   path: '/v1/delegations/{id}/users',
+  operationId: 'listClientUsers',
   tags: ['Operations'],
   summary: "The client organization's users",
   'x-roles': needs['x-roles'],

@@ -9,6 +9,7 @@ import { OperationSchema } from './schemas.ts';
 export const route = createRoute({
   method: 'get',
   path: '/v1/operations',
+  operationId: 'listOperations',
   tags: ['Operations'],
   summary: "The partner's operations, newest first",
   security: needsScope('read'),

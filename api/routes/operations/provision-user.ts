@@ -9,6 +9,7 @@ const needs = requiredRoles('provision_user');
 export const route = createRoute({
   method: 'post',
   path: '/v1/delegations/{id}/users',
+  operationId: 'provisionUser',
   tags: ['Operations'],
   summary: 'Provision a user in the client organization',
   'x-roles': needs['x-roles'],

@@ -9,6 +9,7 @@ const needs = requiredRoles('reset_password_non_admin', 'reset_password_admin');
 export const route = createRoute({
   method: 'post',
   path: '/v1/delegations/{id}/users/{userId}/password-reset',
+  operationId: 'resetPassword',
   tags: ['Operations'],
   summary: "Reset a client user's password",
   'x-roles': needs['x-roles'],

@@ -7,6 +7,7 @@ import { OperationSchema } from './schemas.ts';
 export const route = createRoute({
   method: 'post',
   path: '/v1/operations/{id}/retry',
+  operationId: 'retryOperation',
   tags: ['Operations'],
   summary: 'Run a failed operation again',
   description:

@@ -9,6 +9,7 @@ const needs = requiredRoles('verify_domain');
 export const route = createRoute({
   method: 'post',
   path: '/v1/delegations/{id}/domains/{name}/verify',
+  operationId: 'verifyDomain',
   tags: ['Operations'],
   summary: 'Verify a domain by its TXT record',
   'x-roles': needs['x-roles'],

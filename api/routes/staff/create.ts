@@ -7,6 +7,7 @@ import { CreateStaffBody, InvitationSentSchema } from './schemas.ts';
 export const route = createRoute({
   method: 'post',
   path: '/v1/staff',
+  operationId: 'inviteStaff',
   tags: ['Staff'],
   summary: 'Invite a staff member (owners only)',
   description:

@@ -7,6 +7,7 @@ import { InvitationSchema } from './schemas.ts';
 export const route = createRoute({
   method: 'get',
   path: '/v1/staff/invitations',
+  operationId: 'listStaffInvitations',
   tags: ['Staff'],
   summary: "The partner's pending staff invitations (owners only)",
   description: 'Invitations not yet accepted, withdrawn or expired, oldest first.',

@@ -6,6 +6,7 @@ import { IdParam, needsScope, problems } from '../../schemas.ts';
 export const route = createRoute({
   method: 'delete',
   path: '/v1/staff/invitations/{id}',
+  operationId: 'withdrawStaffInvitation',
   tags: ['Staff'],
   summary: 'Withdraw a pending staff invitation (owners only)',
   description:

@@ -7,6 +7,7 @@ import { StaffSchema } from './schemas.ts';
 export const route = createRoute({
   method: 'get',
   path: '/v1/staff',
+  operationId: 'listStaff',
   tags: ['Staff'],
   summary: "The partner's users and their access (owners only)",
   security: needsScope('read'),

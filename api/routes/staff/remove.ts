@@ -6,6 +6,7 @@ import { needsScope, problems } from '../../schemas.ts';
 export const route = createRoute({
   method: 'delete',
   path: '/v1/staff/{userId}',
+  operationId: 'removeStaff',
   tags: ['Staff'],
   summary: 'Remove a staff member (owners only)',
   description:

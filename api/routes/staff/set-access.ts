@@ -7,6 +7,7 @@ import { SetStaffAccessBody, StaffSchema } from './schemas.ts';
 export const route = createRoute({
   method: 'put',
   path: '/v1/staff/{userId}/access',
+  operationId: 'setStaffAccess',
   tags: ['Staff'],
   summary: "Change a staff member's access (owners only)",
   description:

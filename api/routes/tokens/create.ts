@@ -7,6 +7,7 @@ import { CreatedTokenSchema, CreateTokenBody } from './schemas.ts';
 export const route = createRoute({
   method: 'post',
   path: '/v1/tokens',
+  operationId: 'createToken',
   tags: ['Tokens'],
   summary: 'Create an API token for yourself (the secret is shown once)',
   description:

@@ -7,6 +7,7 @@ import { TokenSchema } from './schemas.ts';
 export const route = createRoute({
   method: 'get',
   path: '/v1/tokens',
+  operationId: 'listTokens',
   tags: ['Tokens'],
   summary: 'List your API tokens, or with `all=true` (owners) every token of the partner',
   description: 'Tokens not revoked, expired ones included, newest first. Never the secret.',

@@ -6,6 +6,7 @@ import { anyTokenSecurity, IdParam, problems } from '../../schemas.ts';
 export const route = createRoute({
   method: 'delete',
   path: '/v1/tokens/{id}',
+  operationId: 'revokeToken',
   tags: ['Tokens'],
   summary: 'Revoke an API token at once',
   description:

@@ -1,5 +1,6 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openApiDocument } from '../../../api/openapi.ts';
 import { createWebApp } from '../../../api/web/app.ts';
 import { tokenScopes } from '../../../core/token-scopes.ts';
 import { documentedRoutes } from '../../helpers/api-routes.ts';
@@ -44,6 +45,10 @@ describe('/openapi.json', () => {
       structuredClone(document) as unknown as Parameters<typeof SwaggerParser.validate>[0],
     )) as unknown as { openapi: string };
     expect(validated.openapi).toBe('3.1.0');
+  });
+
+  it('is the document built from the routes alone, which the lint and the CLI types read', () => {
+    expect(document).toEqual(JSON.parse(JSON.stringify(openApiDocument(stack.config.publicUrl))));
   });
 
   it('documents exactly the routes the app serves', async () => {
