@@ -64,11 +64,19 @@ export function toDelegationView(d: Delegation): DelegationView {
   };
 }
 
+export const delegationSorts = ['newest', 'ends', 'company'] as const;
+export type DelegationSort = (typeof delegationSorts)[number];
+
 export interface DelegationQuery {
   state?: DelegationState | undefined;
   campaignId?: string | undefined;
   /** Only the delegations with this client organization. */
   clientOrgId?: string | undefined;
+  /**
+   * `newest` (the default, paged by cursor); `ends`: soonest end first; `company`: by the
+   * client's company, A to Z — the first page only (`limit` rows), without a cursor.
+   */
+  sort?: DelegationSort | undefined;
   /** Only active delegations ending within this many days. */
   expiringWithinDays?: number | undefined;
   cursor?: string | undefined;
@@ -82,7 +90,8 @@ export async function listDelegations(
   query: DelegationQuery,
 ): Promise<Page<DelegationView>> {
   assertSeesPartnerData(principal);
-  const before = decodeCursor(query.cursor);
+  const sorted = query.sort !== undefined && query.sort !== 'newest';
+  const before = sorted ? undefined : decodeCursor(query.cursor);
   const rows = await db
     .select()
     .from(delegations)
@@ -101,10 +110,17 @@ export async function listDelegations(
         before ? lt(delegations.id, before) : undefined,
       ),
     )
-    .orderBy(desc(delegations.id))
+    .orderBy(
+      ...(query.sort === 'ends'
+        ? [sql`${delegations.endsAt} asc nulls last`]
+        : query.sort === 'company'
+          ? [sql`lower(${delegations.recipientCompany}) asc nulls last`]
+          : []),
+      desc(delegations.id),
+    )
     .limit(query.limit + 1);
   const page = toPage(rows, query.limit);
-  return { items: page.items.map(toDelegationView), nextCursor: page.nextCursor };
+  return { items: page.items.map(toDelegationView), nextCursor: sorted ? null : page.nextCursor };
 }
 
 export interface DelegationEventView {

@@ -1,5 +1,5 @@
 import { canManageDelegations, canSendOffers, seesClientOrganizations } from '../../../core/partner-permissions.ts';
-import { delegationCounts } from '../../../services/dashboard/dashboard.ts';
+import { delegationCounts, recentCampaigns } from '../../../services/dashboard/dashboard.ts';
 import { getDelegation, listDelegations } from '../../../services/delegations/delegations.ts';
 import { describeOperations, listOperations } from '../../../services/operations/views.ts';
 import type { WebApp } from '../../env.ts';
@@ -15,9 +15,10 @@ export function registerDelegationPages(app: WebApp): void {
     const { db } = c.var.deps;
     const p = c.var.principal;
     const filters = query(c, Filters);
-    const [counts, page] = await Promise.all([
+    const [counts, page, campaigns] = await Promise.all([
       delegationCounts(db, p),
       listDelegations(db, p, { ...filters, limit: PAGE }),
+      recentCampaigns(db, p, 200),
     ]);
     return renderPage(
       c,
@@ -28,6 +29,7 @@ export function registerDelegationPages(app: WebApp): void {
         filters={filters}
         delegations={page.items}
         nextCursor={page.nextCursor}
+        campaigns={campaigns}
       />,
     );
   });

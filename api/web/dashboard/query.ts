@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { delegationStates } from '../../../core/delegation-machine.ts';
 import { AppError } from '../../../core/errors.ts';
 import { operationStates } from '../../../db/schema/index.ts';
+import { delegationSorts } from '../../../services/delegations/delegations.ts';
 import type { AppEnv } from '../../env.ts';
 import { fieldIssues } from '../../problem.ts';
 
@@ -14,6 +15,7 @@ export const Filters = z.object({
   state: z.enum(delegationStates).optional(),
   campaignId: z.string().max(100).optional(),
   expiringWithinDays: z.coerce.number().int().min(0).max(3650).optional(),
+  sort: z.enum(delegationSorts).optional(),
   cursor: z.string().max(200).optional(),
 });
 /** The operations list's query parameters. */

@@ -1,15 +1,26 @@
 import { type DelegationState, delegationStates } from '../../../../core/delegation-machine.ts';
 import type { StateCounts } from '../../../../services/campaigns/campaigns.ts';
-import type { DelegationView } from '../../../../services/delegations/delegations.ts';
+import {
+  type DelegationSort,
+  type DelegationView,
+  delegationSorts,
+} from '../../../../services/delegations/delegations.ts';
 import type { PartnerPrincipal } from '../../../../services/shared/principals.ts';
-import { utcSecond } from '../../shared/format.ts';
+import { utcMinute, utcSecond } from '../../shared/format.ts';
 import { CountsByState, DashboardLayout, StatePill } from './layout.tsx';
 
 export interface DelegationFilters {
   state?: DelegationState | undefined;
   campaignId?: string | undefined;
   expiringWithinDays?: number | undefined;
+  sort?: DelegationSort | undefined;
 }
+
+const sortWords: Record<DelegationSort, string> = {
+  newest: 'newest first',
+  ends: 'ending soonest',
+  company: 'company, A to Z',
+};
 
 export function DelegationListPage(props: {
   principal: PartnerPrincipal;
@@ -18,6 +29,8 @@ export function DelegationListPage(props: {
   filters: DelegationFilters;
   delegations: DelegationView[];
   nextCursor: string | null;
+  /** The campaigns to pick from, newest first. */
+  campaigns: { id: string; name: string; createdAt: Date }[];
 }) {
   const f = props.filters;
   const query = (extra: Record<string, string>) =>
@@ -25,6 +38,7 @@ export function DelegationListPage(props: {
       ...(f.state ? { state: f.state } : {}),
       ...(f.campaignId ? { campaignId: f.campaignId } : {}),
       ...(f.expiringWithinDays !== undefined ? { expiringWithinDays: String(f.expiringWithinDays) } : {}),
+      ...(f.sort ? { sort: f.sort } : {}),
       ...extra,
     }).toString();
   return (
@@ -58,8 +72,30 @@ export function DelegationListPage(props: {
             </select>
           </label>
           <label>
-            Campaign id
-            <input type="text" name="campaignId" value={f.campaignId ?? ''} placeholder="cmp_…" size={40} />
+            Campaign
+            <select name="campaignId">
+              <option value="">any</option>
+              {f.campaignId && !props.campaigns.some((c) => c.id === f.campaignId) ? (
+                <option value={f.campaignId} selected>
+                  {f.campaignId}
+                </option>
+              ) : null}
+              {props.campaigns.map((c) => (
+                <option value={c.id} selected={f.campaignId === c.id}>
+                  {`${c.name} (${utcMinute(c.createdAt)})`}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Sort
+            <select name="sort">
+              {delegationSorts.map((s) => (
+                <option value={s} selected={(f.sort ?? 'newest') === s}>
+                  {sortWords[s]}
+                </option>
+              ))}
+            </select>
           </label>
           <label>
             Active and ending within (days)
@@ -89,7 +125,13 @@ export function DelegationListPage(props: {
                     <td>
                       <a href={`/dashboard/delegations/${d.id}`}>{d.recipient.email ?? d.id}</a>
                     </td>
-                    <td>{d.recipient.company ?? ''}</td>
+                    <td>
+                      {d.clientOrgId ? (
+                        <a href={`/dashboard/clients/${d.clientOrgId}`}>{d.recipient.company ?? 'its organization'}</a>
+                      ) : (
+                        (d.recipient.company ?? '')
+                      )}
+                    </td>
                     <td>
                       <StatePill state={d.state} />
                     </td>
@@ -101,6 +143,9 @@ export function DelegationListPage(props: {
               </tbody>
             </table>
           )}
+          {f.sort && f.sort !== 'newest' && props.delegations.length >= 100 ? (
+            <p class="muted">The first 100 by {sortWords[f.sort]}: narrow by state or campaign to see the rest.</p>
+          ) : null}
           {props.nextCursor ? (
             <p>
               <a href={`/dashboard/delegations?${query({ cursor: props.nextCursor })}`}>Next page</a>
