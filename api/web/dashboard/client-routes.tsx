@@ -3,8 +3,10 @@ import { z } from 'zod';
 import { AppError } from '../../../core/errors.ts';
 import { canManageDelegations, seesClientOrganizations } from '../../../core/partner-permissions.ts';
 import { effectiveCapabilities } from '../../../core/permissions.ts';
+import { roles } from '../../../core/roles.ts';
 import { partnerAuditScope, queryAudit } from '../../../services/audit/trail.ts';
 import { clientOrganization, searchPartnerData } from '../../../services/dashboard/clients.ts';
+import { proposeAmendment } from '../../../services/delegations/amendments.ts';
 import { type DelegationView, getDelegation } from '../../../services/delegations/delegations.ts';
 import { terminateByPartner } from '../../../services/delegations/termination.ts';
 import {
@@ -21,6 +23,7 @@ import {
 } from '../../../services/operations/views.ts';
 import type { AppEnv, WebApp } from '../../env.ts';
 import { fieldIssues } from '../../problem.ts';
+import { AmendmentRequestSchema } from '../../routes/delegations/amendment-schemas.ts';
 import { ProvisionUserBody } from '../../routes/operations/schemas.ts';
 import { csrfToken, formFields, renderPage, verifyCsrf } from '../shared/context.ts';
 import { safeNext } from '../shared/sign-in.ts';
@@ -182,6 +185,35 @@ export function registerClientPages(app: WebApp): void {
     return queueFrom(c, form, `/dashboard/delegations/${id}`, () =>
       requestVerifyDomain(c.var.deps, c.var.principal, id, c.req.param('name'), { requestId: c.var.requestId }),
     );
+  });
+
+  /** Proposes an amendment, like POST /v1/delegations/{id}/amendments: reductions at once, additions to the client. */
+  app.post('/dashboard/delegations/:id/amendments', async (c) => {
+    const form = await formFields(c);
+    verifyCsrf(c, form.csrf);
+    const id = c.req.param('id');
+    const picked = (prefix: string) => roles.filter((role) => form[`${prefix}.${role}`] === 'on');
+    const [addRoles, removeRoles] = [picked('add'), picked('remove')];
+    const parsed = AmendmentRequestSchema.safeParse({
+      ...(addRoles.length ? { addRoles } : {}),
+      ...(removeRoles.length ? { removeRoles } : {}),
+      ...(form.extendDays ? { extendDays: Number(form.extendDays) } : {}),
+      ...(form.autoExtend === 'on' || form.autoExtend === 'off' ? { autoExtend: form.autoExtend === 'on' } : {}),
+    });
+    if (!parsed.success) {
+      throw new AppError('VALIDATION_FAILED', 'The change is not valid', { issues: fieldIssues(parsed.error) });
+    }
+    const sent = await submitOnce(
+      c,
+      form[SUBMISSION_FIELD],
+      async () => {
+        const result = await proposeAmendment(c.var.deps, c.var.principal, id, parsed.data, c.var.requestId);
+        const code = result.state === 'applied' ? 'amendment-applied' : 'amendment-pending';
+        return withNotice(safeNext(form.next, `/dashboard/delegations/${id}`), { notice: code });
+      },
+      { inCommit: false },
+    );
+    return c.redirect(sent.repeated ? withNotice(sent.location, { notice: 'already-submitted' }) : sent.location, 303);
   });
 
   app.get('/dashboard/delegations/:id/end', async (c) => {

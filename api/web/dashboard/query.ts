@@ -47,6 +47,10 @@ export function notice(c: Context<AppEnv>): string | undefined {
       return 'Queued. Its result shows under Operations as soon as it is done.';
     case 'already-submitted':
       return 'That form had been sent already: nothing was done twice.';
+    case 'amendment-applied':
+      return 'Changed: what you gave up applies at once, and the client was told.';
+    case 'amendment-pending':
+      return "Asked: the client's global admins were emailed a link to accept or decline. Anything given up applies at once.";
     case 'delegation-ended':
       return 'Delegation ended: your staff have no access to this client any more.';
     case 'operation-retried':

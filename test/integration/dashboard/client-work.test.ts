@@ -130,6 +130,44 @@ describe('a client organization from the dashboard', () => {
     expect((await stack.deps.sql`select 1 from users where email like 'sneaky@%'`).length).toBe(0);
   });
 
+  it('changes a delegation: a reduction at once and once per submission, an addition left to the client', async () => {
+    const other = await createOfferFixture(stack, {
+      offer: { roles: [{ role: 'user_admin' }, { role: 'domain_admin' }], durationDays: 90 },
+    });
+    const { delegationId: id } = await activateDelegation(stack, other, 'admin@client.example', 'Northwind');
+    const browser = await signedInClient(stack, other.partner.userId);
+    const here = `/dashboard/delegations/${id}`;
+    const page = await browser.get(here);
+    const action = `${here}/amendments`;
+    expect(page.html).toContain('name="remove.domain_admin"');
+    expect(page.html).toContain('name="add.directory_reader"');
+    const fields = { 'remove.domain_admin': 'on', next: here, submission: formField(page.html, action, 'submission') };
+    const first = await browser.post(action, fields);
+    expect(first.location).toBe(`${here}?notice=amendment-applied`);
+    const again = await browser.post(action, fields);
+    expect(again.status).toBe(303);
+    expect(again.location).toContain('notice=already-submitted');
+    const [row] = await stack.deps.sql`select roles from delegations where id = ${id}`;
+    expect(row?.roles).toEqual(['user_admin']);
+    expect((await stack.deps.sql`select 1 from amendments where delegation_id = ${id}`).length).toBe(1);
+
+    const asked = await browser.post(action, {
+      'add.directory_reader': 'on',
+      extendDays: '30',
+      next: here,
+      submission: formField((await browser.get(here)).html, action, 'submission'),
+    });
+    expect(asked.location).toBe(`${here}?notice=amendment-pending`);
+    const [after] = await stack.deps.sql`select roles from delegations where id = ${id}`;
+    expect(after?.roles).toEqual(['user_admin']);
+    const [pending] = await stack.deps
+      .sql`select state from amendments where delegation_id = ${id} order by id desc limit 1`;
+    expect(pending?.state).toBe('pending');
+    // Nothing to change is refused and changes nothing.
+    const empty = await browser.post(action, { next: here });
+    expect(empty.status).toBe(422);
+  });
+
   it('ends the delegation only after asking', async () => {
     const other = await createOfferFixture(stack, { offer: { access: 'full', durationDays: 30 } });
     const { delegationId: id } = await activateDelegation(stack, other, 'admin@client.example', 'Fabrikam');

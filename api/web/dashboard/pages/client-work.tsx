@@ -1,4 +1,6 @@
+import { MAX_DURATION_DAYS } from '../../../../core/offer-rules.ts';
 import { type Capability, passwordResetCapability } from '../../../../core/permissions.ts';
+import { roleCatalogue, roles } from '../../../../core/roles.ts';
 import type { DelegationView } from '../../../../services/delegations/delegations.ts';
 import { utcSecond } from '../../shared/format.ts';
 import { SUBMISSION_FIELD } from '../submit-once.ts';
@@ -209,6 +211,57 @@ export function EndDelegationForm(props: { delegationId: string; csrf: string; n
       <button type="submit" class="danger">
         End this delegation…
       </button>
+    </form>
+  );
+}
+
+/**
+ * Changing an active delegation (owners and full-access staff): roles to give up and an
+ * auto-extend turned off apply at once; roles asked for, days added and auto-extend turned
+ * on wait for the client's global admin (the consent rule), who is emailed a link.
+ */
+export function AmendDelegationForm(props: {
+  delegation: DelegationView;
+  csrf: string;
+  submission: string;
+  next: string;
+}) {
+  const d = props.delegation;
+  const held = new Set<string>(d.roles);
+  return (
+    <form
+      method="post"
+      action={`/dashboard/delegations/${d.id}/amendments`}
+      class="stack"
+      aria-label="Change this delegation"
+    >
+      <FormFields csrf={props.csrf} submission={props.submission} next={props.next} />
+      <h3>Change this delegation</h3>
+      <p class="muted">
+        Giving something up applies at once. Asking for more — a role, more days, automatic renewal — applies only when
+        the client's global admin accepts.
+      </p>
+      <fieldset>
+        <legend>Roles</legend>
+        {roles.map((role) => (
+          <label class="check">
+            <input type="checkbox" name={held.has(role) ? `remove.${role}` : `add.${role}`} />
+            {held.has(role) ? `Give up ${roleCatalogue[role].label}` : `Ask for ${roleCatalogue[role].label}`}
+          </label>
+        ))}
+      </fieldset>
+      <label>
+        Days to add to the end <span class="muted">(asked of the client)</span>
+        <input name="extendDays" type="number" min={1} max={MAX_DURATION_DAYS} />
+      </label>
+      <label>
+        Automatic renewal
+        <select name="autoExtend">
+          <option value="">unchanged ({d.autoExtend ? 'on' : 'off'})</option>
+          {d.autoExtend ? <option value="off">turn off (at once)</option> : <option value="on">ask to turn on</option>}
+        </select>
+      </label>
+      <button type="submit">Change</button>
     </form>
   );
 }

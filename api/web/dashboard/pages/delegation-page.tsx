@@ -4,8 +4,9 @@ import type { DelegationEventView, DelegationView } from '../../../../services/d
 import type { OperationDescribed } from '../../../../services/operations/views.ts';
 import type { PartnerPrincipal } from '../../../../services/shared/principals.ts';
 import { detailInWords, utcSecond } from '../../shared/format.ts';
+import { newSubmission } from '../submit-once.ts';
 import { RetryRecipientForm } from './campaigns.tsx';
-import { ClientWork, type ClientWorkProps, EndDelegationForm } from './client-work.tsx';
+import { AmendDelegationForm, ClientWork, type ClientWorkProps, EndDelegationForm } from './client-work.tsx';
 import { DashboardLayout, StatePill } from './layout.tsx';
 import { OperationsTable } from './operations.tsx';
 
@@ -110,9 +111,17 @@ export function DelegationPage(props: {
           </div>
         ) : null}
         {props.mayEnd && d.state === 'active' ? (
-          <div class="actions">
-            <EndDelegationForm delegationId={d.id} csrf={props.csrf} next={`/dashboard/delegations/${d.id}`} />
-          </div>
+          <>
+            <div class="actions">
+              <EndDelegationForm delegationId={d.id} csrf={props.csrf} next={`/dashboard/delegations/${d.id}`} />
+            </div>
+            <AmendDelegationForm
+              delegation={d}
+              csrf={props.csrf}
+              submission={newSubmission()}
+              next={`/dashboard/delegations/${d.id}`}
+            />
+          </>
         ) : null}
       </section>
       {props.work && d.state === 'active' ? (
