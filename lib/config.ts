@@ -359,7 +359,10 @@ export const configSchema = z
     /** How often the lifecycle sweep (expiry, auto-extend, notices) runs, in ms. Default 60000. */
     LIFECYCLE_INTERVAL_MS: z.coerce.number().int().min(1000).default(60_000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    /** Pretty, human-readable logs instead of JSON lines. Default: on in development. */
+    /**
+     * Pretty, human-readable logs instead of JSON lines (to a file or a pipe: one line a
+     * record, no colours). Default: on in development at a terminal.
+     */
     LOG_PRETTY: envBool.optional(),
     /**
      * Longest an API request (/v1) may take to answer, in ms; then it answers 503
