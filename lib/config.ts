@@ -26,6 +26,8 @@ const url = (protocols: string[]) =>
 
 /** Where PostgreSQL is looked for when DATABASE_URL is unset. */
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/mandate';
+/** Where the embedded PostgreSQL's things go, as root, when its user cannot reach the project's (EMBEDDED_PG_SYSTEM_DIR). */
+export const DEFAULT_EMBEDDED_PG_SYSTEM_DIR = '/var/lib/mandate/embedded-postgres';
 
 const postgresUrl = url(['postgres:', 'postgresql:']);
 
@@ -82,6 +84,13 @@ export const configSchema = z
       .optional(),
     /** Data directory of the embedded PostgreSQL, kept between runs. Default `DATA_DIR/pg`. */
     EMBEDDED_PG_DIR: z.string().min(1).optional(),
+    /**
+     * Where `npm start` run as root keeps the embedded PostgreSQL's binaries (a copy, for the
+     * run) and data when the user `postgres` it runs as cannot reach the project's (a clone
+     * in a 0700 home). Must be root's and writable by root only. Default
+     * `/var/lib/mandate/embedded-postgres`.
+     */
+    EMBEDDED_PG_SYSTEM_DIR: z.string().min(1).default(DEFAULT_EMBEDDED_PG_SYSTEM_DIR),
     /** Port of the embedded PostgreSQL on 127.0.0.1; a free one if taken, or with 0. Default 54329. */
     EMBEDDED_PG_PORT: z.coerce.number().int().min(0).max(65535).default(54329),
     /** Connections in the PostgreSQL pool of each process. Default 10. */
@@ -350,7 +359,10 @@ export const configSchema = z
     /** How often the lifecycle sweep (expiry, auto-extend, notices) runs, in ms. Default 60000. */
     LIFECYCLE_INTERVAL_MS: z.coerce.number().int().min(1000).default(60_000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    /** Pretty, human-readable logs instead of JSON lines. Default: on in development. */
+    /**
+     * Pretty, human-readable logs instead of JSON lines (to a file or a pipe: one line a
+     * record, no colours). Default: on in development at a terminal.
+     */
     LOG_PRETTY: envBool.optional(),
     /**
      * Longest an API request (/v1) may take to answer, in ms; then it answers 503
@@ -402,6 +414,7 @@ export const configSchema = z
        */
       embeddedPostgres,
       embeddedPostgresDir: env.EMBEDDED_PG_DIR ?? path.join(env.DATA_DIR, 'pg'),
+      embeddedPostgresSystemDir: env.EMBEDDED_PG_SYSTEM_DIR,
       dataDir: env.DATA_DIR,
       allowDevModeOnNetwork: env.ALLOW_DEV_MODE_ON_NETWORK,
       embeddedPostgresPort: env.EMBEDDED_PG_PORT,

@@ -74,7 +74,9 @@ function stripParams(serialized: Record<string, unknown>, depth = 0): void {
 
 /**
  * One logger per process. JSON lines on stderr in production (stdout stays free for
- * command output such as the CLI's JSON), pretty in development.
+ * command output such as the CLI's JSON), pretty in development at a terminal. Pretty
+ * (LOG_PRETTY=true) to a file or a pipe stays one line per record and colourless: colour
+ * codes and a line per field belong to a person reading a terminal, not to a file.
  */
 export function createLogger(
   config: Pick<Config, 'logLevel' | 'logPretty'>,
@@ -90,8 +92,14 @@ export function createLogger(
   if (config.logPretty) {
     return pino({
       ...options,
-      transport: { target: 'pino-pretty', options: { destination: 2, colorize: true, ignore: 'pid,hostname' } },
+      transport: { target: 'pino-pretty', options: { destination: 2, ...prettyOptions(process.stderr.isTTY) } },
     });
   }
   return pino(options, pino.destination(2));
+}
+
+/** pino-pretty's options for a destination that is a terminal (`tty`) or not. */
+function prettyOptions(tty: boolean | undefined) {
+  const terminal = tty === true;
+  return { colorize: terminal, singleLine: !terminal, ignore: 'pid,hostname' };
 }

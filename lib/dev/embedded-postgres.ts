@@ -1,12 +1,18 @@
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type Config, DEFAULT_DATABASE_URL } from '../config.ts';
+import { type Config, DEFAULT_DATABASE_URL, DEFAULT_EMBEDDED_PG_SYSTEM_DIR } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { findBinaries } from './embedded-postgres/binaries.ts';
 import { STOP_TIMEOUT_MS, urlFor } from './embedded-postgres/common.ts';
 import { initialise } from './embedded-postgres/data-directory.ts';
 import { answersAt, pickPort } from './embedded-postgres/ports.ts';
+import {
+  type Binaries,
+  reachableBinaries,
+  reachableDataDir,
+  removeCopy,
+} from './embedded-postgres/reachable-places.ts';
 import {
   collectOutput,
   isAlive,
@@ -35,6 +41,13 @@ export interface EmbeddedPostgres {
   url: string;
   port: number;
   dataDir: string;
+  /**
+   * The configured data directory, when the server's user (as root: `postgres`) cannot
+   * reach it and `dataDir` stands in for it (embedded-postgres/reachable-places.ts).
+   */
+  outOfReach?: string;
+  /** Where the binaries were copied for this run (removed when it stops), when that user could not reach them. */
+  binariesDir?: string;
   /** True when this process started the server (and so stops it); false when it shares one. */
   owned: boolean;
   /** Stops the server (fast shutdown) if this process owns it; otherwise does nothing. */
@@ -58,11 +71,19 @@ export async function wantsEmbeddedPostgres(config: Pick<Config, 'embeddedPostgr
 
 /** Starts the embedded server when {@link wantsEmbeddedPostgres} says so; else undefined. */
 export async function startEmbeddedPostgresIfWanted(
-  config: Pick<Config, 'embeddedPostgres' | 'embeddedPostgresDir' | 'embeddedPostgresPort' | 'env'>,
+  config: Pick<
+    Config,
+    'embeddedPostgres' | 'embeddedPostgresDir' | 'embeddedPostgresSystemDir' | 'embeddedPostgresPort' | 'env'
+  >,
   logger: Logger,
 ): Promise<EmbeddedPostgres | undefined> {
   if (!(await wantsEmbeddedPostgres(config))) return undefined;
-  return startEmbeddedPostgres({ dataDir: config.embeddedPostgresDir, port: config.embeddedPostgresPort, logger });
+  return startEmbeddedPostgres({
+    dataDir: config.embeddedPostgresDir,
+    systemDir: config.embeddedPostgresSystemDir,
+    port: config.embeddedPostgresPort,
+    logger,
+  });
 }
 
 /**
@@ -73,14 +94,24 @@ export async function startEmbeddedPostgresIfWanted(
  */
 export async function startEmbeddedPostgres(options: {
   dataDir: string;
+  /**
+   * As root: where the binaries and the data go when the user `postgres` cannot reach the
+   * package's or `dataDir` (EMBEDDED_PG_SYSTEM_DIR). Default `/var/lib/mandate/embedded-postgres`.
+   */
+  systemDir?: string;
   port: number;
   logger: Logger;
   /** Added to the server's environment (the fault suite runs it under a shifted clock). */
   env?: Record<string, string>;
 }): Promise<EmbeddedPostgres> {
   const started = performance.now();
-  const dataDir = path.resolve(options.dataDir);
-  const { logger } = options;
+  const { logger, systemDir = DEFAULT_EMBEDDED_PG_SYSTEM_DIR } = options;
+  const configured = path.resolve(options.dataDir);
+  const runAs = await systemUser(logger);
+  const { dataDir, outOfReach } = runAs
+    ? await reachableDataDir(configured, runAs, systemDir, logger)
+    : { dataDir: configured, outOfReach: undefined };
+  const placed = { dataDir, outOfReach };
 
   const running = await runningServer(dataDir);
   if (running) {
@@ -90,7 +121,7 @@ export async function startEmbeddedPostgres(options: {
         { dataDir, port: running.port, postgresPid: running.pid, ownerPid: owner },
         'sharing the embedded PostgreSQL another running `npm start` started (that one stops it)',
       );
-      return { url: urlFor(running.port), port: running.port, dataDir, owned: false, stop: async () => {} };
+      return { url: urlFor(running.port), port: running.port, ...placed, owned: false, stop: async () => {} };
     }
     logger.warn(
       { dataDir, postgresPid: running.pid },
@@ -99,10 +130,17 @@ export async function startEmbeddedPostgres(options: {
     await stopPid(running.pid);
   }
 
-  const binaries = await findBinaries();
-  const runAs = await systemUser(logger);
-  const initialised = await initialise(dataDir, binaries.initdb, runAs);
-  const port = await pickPort(options.port);
+  const found = await findBinaries();
+  const binaries: Binaries = runAs ? await reachableBinaries(found, runAs, systemDir, configured) : found;
+  let initialised: boolean;
+  let port: number;
+  try {
+    initialised = await initialise(dataDir, binaries.initdb, runAs);
+    port = await pickPort(options.port);
+  } catch (error) {
+    removeCopy(binaries.copiedTo);
+    throw error;
+  }
   const child = spawn(
     binaries.postgres,
     // TCP on the loopback interface only, and no Unix socket (whose default directory
@@ -122,7 +160,11 @@ export async function startEmbeddedPostgres(options: {
   // Whatever way this process ends, the server must not outlive it: `exit` handlers run
   // on process.exit() too, and a signal is all that is needed (PostgreSQL finishes its
   // fast shutdown on its own).
-  const killOnExit = () => child.kill('SIGINT');
+  // The copied binaries go too: the stopping server keeps the files it has open.
+  const killOnExit = () => {
+    child.kill('SIGINT');
+    removeCopy(binaries.copiedTo);
+  };
   process.once('exit', killOnExit);
   // An uncaught exception ends the process without `exit` handlers unless someone handles it.
   process.on('uncaughtExceptionMonitor', killOnExit);
@@ -143,7 +185,7 @@ export async function startEmbeddedPostgres(options: {
   try {
     await waitUntilReady(port, child, output);
   } catch (error) {
-    child.kill('SIGINT');
+    killOnExit();
     forget();
     throw error;
   }
@@ -151,7 +193,7 @@ export async function startEmbeddedPostgres(options: {
   const ms = Math.round(performance.now() - started);
   const shown = dataDir.startsWith(`${process.cwd()}${path.sep}`) ? path.relative(process.cwd(), dataDir) : dataDir;
   logger.info(
-    { dataDir, port, postgresPid: child.pid, initialised, ms },
+    { dataDir, outOfReach, binariesDir: binaries.copiedTo, port, postgresPid: child.pid, initialised, ms },
     `embedded PostgreSQL started on 127.0.0.1:${port} (data in ${shown})`,
   );
 
@@ -167,7 +209,8 @@ export async function startEmbeddedPostgres(options: {
   return {
     url: urlFor(port),
     port,
-    dataDir,
+    ...placed,
+    binariesDir: binaries.copiedTo,
     owned: true,
     async stop() {
       stopping = true;
@@ -179,7 +222,8 @@ export async function startEmbeddedPostgres(options: {
         await exited;
         clearTimeout(timer);
       }
-      logger.info({ dataDir }, 'embedded PostgreSQL stopped');
+      removeCopy(binaries.copiedTo);
+      logger.info({ dataDir, removed: binaries.copiedTo }, 'embedded PostgreSQL stopped');
     },
   };
 }

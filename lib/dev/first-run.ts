@@ -24,7 +24,15 @@ export async function startMessage(
   if (isDevMailActive(config)) {
     lines.push(`  Dev mailbox    ${base}/dev/mail  (no SMTP_URL: emails are kept there, not sent)`);
   }
-  if (embedded) lines.push(`  Database       embedded PostgreSQL at ${embedded.url}, data in ${embedded.dataDir}`);
+  if (embedded) {
+    lines.push(`  Database       embedded PostgreSQL at ${embedded.url}, data in ${embedded.dataDir}`);
+    // As root from a directory its user cannot enter: say where its things went instead.
+    if (embedded.outOfReach)
+      lines.push(`                 (not ${embedded.outOfReach}: the user postgres cannot reach it)`);
+    if (embedded.binariesDir) {
+      lines.push(`                 binaries copied for this run to ${embedded.binariesDir} (removed when it stops)`);
+    }
+  }
   lines.push(...transportLines(config));
   if ((await countPartners(sql)) === 0) {
     // The CLI finds the database through DATABASE_URL like every entry point, so it needs

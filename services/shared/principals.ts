@@ -22,6 +22,11 @@ export interface PartnerPrincipal {
    * limited by the staff access alone.
    */
   token: { scopes: readonly TokenScope[]; expiresAt: Date; parentTokenId: string | null } | null;
+  /**
+   * Signed in on the dashboard: whether the job board opens to this user (the owners of
+   * the partner operating the instance; api/web/shared/staff-access.ts). Unset with a token.
+   */
+  opensJobBoard?: boolean;
 }
 
 /** What a bearer token resolves to: its principal, and what the middleware still has to judge. */

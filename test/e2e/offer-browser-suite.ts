@@ -93,10 +93,17 @@ export function describeOfferInBrowser(backend: 'redis' | 'postgres'): void {
       await page.close();
     });
 
-    it('declines without an account', async () => {
+    it('declines without an account, after a confirmation', async () => {
       const page = await browser.newPage();
       await page.goto(links.get('declines@client.example') as string);
       await page.getByRole('button', { name: 'Decline this offer' }).click();
+      // The first click only asks; nothing is declined yet.
+      await page.getByRole('heading', { name: /^Decline the offer from / }).waitFor();
+      await page.screenshot({ path: join(screenshotDir, `offer-${backend}-4-decline-confirm.png`), fullPage: true });
+      const [before] = await stack.deps
+        .sql`select state from delegations where recipient_email = 'declines@client.example'`;
+      expect(before?.state).toBe('offered');
+      await page.getByRole('button', { name: 'Decline the offer' }).click();
       await page.getByRole('heading', { name: 'Offer declined' }).waitFor();
       await page.screenshot({ path: join(screenshotDir, `offer-${backend}-4-offer-declined.png`), fullPage: true });
       const [row] = await stack.deps

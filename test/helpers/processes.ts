@@ -53,10 +53,13 @@ export interface Service {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts a long-running entry point (the API, a worker) in the background. */
-export function startTsx(entry: string, env: Record<string, string>): Service {
+/**
+ * Starts a long-running entry point (the API, a worker) in the background, in the project
+ * or in `cwd` (a copy of it).
+ */
+export function startTsx(entry: string, env: Record<string, string>, cwd = projectRoot): Service {
   const [command, argv] = node(entry);
-  const child = spawn(command, argv, { cwd: projectRoot, env: { ...process.env, ...env } });
+  const child = spawn(command, argv, { cwd, env: { ...process.env, ...env } });
   let output = '';
   child.stdout?.on('data', (d) => {
     output += d;

@@ -80,7 +80,7 @@ describe('the development mailbox', () => {
     expect(html).not.toContain('<IT>');
   });
 
-  it('shows one message with the offer link clickable and the HTML part only as escaped source', async () => {
+  it('shows one message: the offer link clickable, the HTML part rendered in a sandbox, and its source', async () => {
     const response = await stack.request(`/dev/mail/${mailId}`);
     expect(response.status).toBe(200);
     const html = await response.text();
@@ -88,10 +88,24 @@ describe('the development mailbox', () => {
     expect(html).toContain(`<a href="${link}">${link}</a>`);
     expect(html).toContain('Development only: these emails were not sent.');
     expect(html).toContain('Acme &lt;IT&gt; &amp; Co offers to act as delegated administrator.');
-    // The HTML part is shown as text: its tags arrive escaped, none of them as markup.
-    expect(html).toMatch(/&lt;a href=(&quot;|")http:\/\/mandate\.test\/offers\//);
     expect(html).not.toContain('<IT>');
-    expect(html).not.toMatch(/<(script|iframe|img|table)\b/i);
+    // Rendered: one frame whose document is the HTML part, escaped into its srcdoc attribute.
+    // Its sandbox runs no script and gives it no origin (no allow-scripts, no
+    // allow-same-origin); a link clicked in it opens outside, in a tab of its own.
+    const frames = [...html.matchAll(/<iframe\b[^>]*>/gi)].map((m) => m[0]);
+    expect(frames).toHaveLength(1);
+    const frame = frames[0] as string;
+    expect(frame).toMatch(/\ssandbox="allow-popups allow-popups-to-escape-sandbox"/);
+    expect(frame).not.toMatch(/allow-scripts|allow-same-origin|allow-top-navigation|allow-forms/);
+    expect(frame).toMatch(/\ssrcdoc="[^"]*&lt;a href=(&quot;|&#39;)http:\/\/mandate\.test\/offers\//);
+    expect(frame).toContain('&lt;base target=');
+    // And as source, escaped: none of its tags arrives as markup.
+    expect(html).toMatch(/<summary>[^<]*source[^<]*<\/summary>\s*<pre[^>]*>&lt;!doctype html&gt;/i);
+    expect(html).not.toMatch(/<(script|img|table|base)\b/i);
+    // The page's own policy, which the frame's document inherits: nothing loaded from elsewhere.
+    const policy = response.headers.get('content-security-policy') ?? '';
+    expect(policy).toContain("default-src 'none'");
+    expect(policy).not.toMatch(/frame-src|child-src|font-src/);
   });
 
   it('answers 404 for a message that does not exist', async () => {

@@ -25,7 +25,7 @@ import {
 import { MessagePage } from '../shared/layout.tsx';
 import { chosenPassword } from '../shared/password-rules.ts';
 import { attemptSignIn } from '../shared/sign-in.ts';
-import { OfferPage } from './pages/offer-page.tsx';
+import { DeclineOfferPage, OfferPage, type OfferTermsView } from './pages/offer-page.tsx';
 import { StatusPage } from './pages/status-page.tsx';
 
 const goneMessages: Record<Extract<OfferLinkView, { page: 'gone' }>['reason'], string> = {
@@ -97,18 +97,22 @@ async function showOffer(
         adminName: link.delegation?.recipientName ?? '',
         ...problem?.values,
       }}
-      terms={{
-        partnerName: link.partnerName,
-        roles: link.roles,
-        optionalRoles: link.optionalRoles,
-        durationDays: link.delegation?.durationDays ?? link.offer.durationDays,
-        autoExtend: link.delegation?.autoExtend ?? link.offer.autoExtend,
-        offerExpiresAt: link.offer.expiresAt,
-        personal: link.facts.kind === 'personal',
-      }}
+      terms={offerTerms(link)}
     />,
     problem?.status ?? 200,
   );
+}
+
+function offerTerms(link: ResolvedOfferLink): OfferTermsView {
+  return {
+    partnerName: link.partnerName,
+    roles: link.roles,
+    optionalRoles: link.optionalRoles,
+    durationDays: link.delegation?.durationDays ?? link.offer.durationDays,
+    autoExtend: link.delegation?.autoExtend ?? link.offer.autoExtend,
+    offerExpiresAt: link.offer.expiresAt,
+    personal: link.facts.kind === 'personal',
+  };
 }
 
 const newOrganization = z.object({
@@ -211,10 +215,25 @@ export function registerOfferPages(app: WebApp): void {
     }
   });
 
+  // Declining is two steps, the first changing nothing: this page says what it means,
+  // its button declines. Only where the offer page has the button (a personal link not
+  // answered yet, not to a signed-in user who may not answer); elsewhere, the offer page.
+  app.get('/offers/:token/decline', async (c) => {
+    const token = c.req.param('token');
+    const link = await resolve(c, token);
+    const view = offerLinkView(link.facts, c.var.viewer);
+    if (view.page !== 'offer' || view.who === 'not-allowed' || link.facts.kind !== 'personal') {
+      return showOffer(c, token);
+    }
+    return renderPage(c, <DeclineOfferPage token={token} csrf={csrfToken(c)} terms={offerTerms(link)} />);
+  });
+
   app.post('/offers/:token/decline', async (c) => {
     const token = c.req.param('token');
     const form = await formFields(c);
     verifyCsrf(c, form.csrf);
+    // Without the confirmation's field (a form from before, a stray post), ask first.
+    if (form.confirm !== 'yes') return c.redirect(`/offers/${token}/decline`, 303);
     await c.var.deps.rateLimits.consume('acceptPerIp', clientIp(c));
     const link = await resolve(c, token);
     await declineOffer(c.var.deps, token, c.var.viewer, c.var.requestId);

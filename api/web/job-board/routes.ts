@@ -18,9 +18,9 @@ export const JOB_BOARD_PATH = '/admin/queues';
 /**
  * bull-board's page: a React app from its own static files (scripts from here only), an
  * inline loading screen and React's style attributes (so inline styles), JSON from its
- * API, a syntax-highlighting worker. Its stylesheet link to Google Fonts is refused:
- * the board falls back to system fonts and loads nothing from elsewhere. `base-uri 'self'`
- * because the page locates everything through its `<base href>`.
+ * API, a syntax-highlighting worker. Nothing from elsewhere: its stylesheet link to Google
+ * Fonts is taken out of the page ({@link boardPage}), and would be refused if it came
+ * back. `base-uri 'self'` because the page locates everything through its `<base href>`.
  */
 const boardHeaders = secureHeaders({
   xFrameOptions: 'DENY',
@@ -36,6 +36,37 @@ const boardHeaders = secureHeaders({
     frameAncestors: ["'none'"],
     baseUri: ["'self'"],
   },
+});
+
+/** Where the board leads back to. */
+const DASHBOARD_PATH = '/dashboard';
+
+/**
+ * The board's page as bull-board renders it, less what would reach another site — its
+ * stylesheet link to Google Fonts (the board's CSS names system fonts after those) or any
+ * other `<link>` to an absolute address — and with a way back to the dashboard that does
+ * not wait for the board's scripts (its own menu has one too: `miscLinks`).
+ */
+export function boardPage(html: string): string {
+  const withoutElsewhere = html.replace(/<link\b[^>]*\bhref=["']?(?:https?:)?\/\/[^>]*>\s*/gi, '');
+  const back = `<a href="${DASHBOARD_PATH}" style="${backLinkStyle}">← Dashboard</a>`;
+  return withoutElsewhere.replace(/<body\b[^>]*>/i, (body) => `${body}\n${back}`);
+}
+
+/** Bottom left, at the foot of the queue list (above the board's version), clear of its header and actions. */
+const backLinkStyle =
+  'position:fixed;left:.75rem;bottom:2.25rem;z-index:1000;padding:.3rem .7rem;border-radius:6px;background:#24292f;color:#fff;font:14px/1.4 system-ui,sans-serif;text-decoration:none;box-shadow:0 1px 3px rgba(0,0,0,.3)';
+
+/** Serves the board's page through {@link boardPage}; its API answers and static files as they are. */
+const adjustBoardPage = createMiddleware<AppEnv>(async (c, next) => {
+  await next();
+  if (c.res.status !== 200 || !c.res.headers.get('content-type')?.startsWith('text/html')) return;
+  const headers = new Headers(c.res.headers);
+  headers.delete('content-length');
+  const page = boardPage(await c.res.text());
+  // Unset first: Hono would otherwise copy the old response's headers onto the new one.
+  c.res = undefined;
+  c.res = new Response(page, { status: 200, headers });
 });
 
 /** The board's page and API answers (job data of every partner) are kept out of caches; its static files are not. */
@@ -106,7 +137,10 @@ export function createJobBoard(deps: Deps): WebApp {
     queues: deps.queues.all().map((queue) => new BullMQAdapter(queue, { readOnlyMode: false })),
     serverAdapter: board,
     options: {
-      uiConfig: { boardTitle: 'Mandate jobs' },
+      uiConfig: {
+        boardTitle: 'Mandate jobs',
+        miscLinks: [{ text: 'Back to the dashboard', url: DASHBOARD_PATH }],
+      },
       handlerHooks: {
         // Reads stay open; the refused changes are refused whatever their method.
         before: ({ route, method }) =>
@@ -126,6 +160,7 @@ export function createJobBoard(deps: Deps): WebApp {
     loadViewer,
     requireStaffSession,
     requireOperatorSession,
+    adjustBoardPage,
   );
   // The board's client-side router links to its home with a trailing slash; routes here
   // are strict, so a reload there would otherwise be a 404.

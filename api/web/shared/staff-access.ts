@@ -2,7 +2,8 @@ import { count, eq } from 'drizzle-orm';
 import { createMiddleware } from 'hono/factory';
 import { AppError } from '../../../core/errors.ts';
 import { organizations } from '../../../db/schema/index.ts';
-import { findStaffPrincipal } from '../../../services/shared/principals.ts';
+import type { Deps } from '../../../lib/deps.ts';
+import { findStaffPrincipal, type PartnerPrincipal } from '../../../services/shared/principals.ts';
 import type { AppEnv } from '../../env.ts';
 
 /**
@@ -20,7 +21,9 @@ export const requireStaffSession = createMiddleware<AppEnv>(async (c, next) => {
   }
   const principal = viewer.orgKind === 'partner' ? await findStaffPrincipal(c.var.deps.db, viewer.userId) : null;
   if (!principal) throw new AppError('NOT_AUTHORIZED', 'The dashboard is for the staff of a partner.');
-  c.set('principal', principal);
+  // Decided once, here: the job board's gate reads it, and the dashboard's nav lists the
+  // board only to those it opens to.
+  c.set('principal', { ...principal, opensJobBoard: await opensJobBoard(c.var.deps, principal) });
   c.set('logger', c.var.logger.child({ userId: principal.userId, partnerId: principal.partnerId }));
   await next();
 });
@@ -32,23 +35,23 @@ export const requireOwnerSession = createMiddleware<AppEnv>(async (c, next) => {
 });
 
 /**
- * The owners of the partner operating the instance (after `requireStaffSession`): the job
- * board shows every partner's jobs, so on an instance with several partners only the one
- * named by OPERATOR_PARTNER_ID may open it; with a single partner, that partner's owners.
+ * Whether the job board opens to `principal`: it shows every partner's jobs, so only to
+ * the owners of the partner operating the instance — the one named by
+ * OPERATOR_PARTNER_ID, or, when that is unset, the only partner (with several, nobody).
  */
+async function opensJobBoard(deps: Pick<Deps, 'db' | 'config'>, principal: PartnerPrincipal): Promise<boolean> {
+  if (!principal.isOwner) return false;
+  const operator = deps.config.operatorPartnerId;
+  if (operator) return principal.partnerId === operator;
+  const [row] = await deps.db.select({ n: count() }).from(organizations).where(eq(organizations.kind, 'partner'));
+  return row?.n === 1;
+}
+
+/** The owners of the partner operating the instance (after `requireStaffSession`, which decides it). */
 export const requireOperatorSession = createMiddleware<AppEnv>(async (c, next) => {
   const principal = c.var.principal;
   const operator = c.var.deps.config.operatorPartnerId;
-  let allowed = principal?.isOwner === true;
-  if (allowed && operator) allowed = principal.partnerId === operator;
-  else if (allowed) {
-    const [row] = await c.var.deps.db
-      .select({ n: count() })
-      .from(organizations)
-      .where(eq(organizations.kind, 'partner'));
-    allowed = row?.n === 1;
-  }
-  if (!allowed) {
+  if (principal?.opensJobBoard !== true) {
     throw new AppError(
       'NOT_AUTHORIZED',
       operator || !principal?.isOwner

@@ -1,4 +1,6 @@
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../../lib/logger.ts';
 import { type DnsTestServer, startDnsServer } from '../../helpers/dns-server.ts';
 import { readProblem, waitFor } from '../../helpers/factories.ts';
 import { activateDelegation, createOfferFixture } from '../../helpers/offer-fixtures.ts';
@@ -13,6 +15,8 @@ let stack: TestStack;
 let dns: DnsTestServer;
 const tokens = new Map<string, string>();
 const record = (name: string) => `mandate-verification=${tokens.get(name)}`;
+/** What the app and its workers log at info level, as JSON lines. */
+let logged = '';
 
 beforeAll(async () => {
   dns = await startDnsServer({
@@ -23,9 +27,16 @@ beforeAll(async () => {
     'covered.example.com': () => [record('covered.example.com')],
     'lookup-fails.example.com': () => 'servfail',
   });
+  const capture = new Writable({
+    write(chunk, _encoding, done) {
+      logged += chunk.toString();
+      done();
+    },
+  });
   stack = await createTestStack({
     env: { DNS_SERVERS: dns.address, DOMAIN_VERIFY_RETRY_MS: '50', DOMAIN_VERIFY_DEADLINE_SECONDS: '3' },
     workers: true,
+    logger: createLogger({ logLevel: 'info', logPretty: false }, capture),
   });
 });
 afterAll(async () => {
@@ -104,6 +115,19 @@ describe('domain verification', () => {
     const [asked] = await stack.deps.sql`
       select input from operations where kind = 'verify_domain' and input->>'name' = 'never.example.com'`;
     expect(asked?.input).toMatchObject({ name: 'never.example.com', deadlineSeconds: 3 });
+    // A record not there yet is what DNS propagation looks like: each look is logged as a
+    // wait, at info level, without an error or a stack; only the deadline is a failure.
+    const lines = logged
+      .split('\n')
+      .filter((line) => line.includes('never.example.com'))
+      .map((line) => JSON.parse(line) as { level: number; msg: string; reason?: string; err?: unknown });
+    const waits = lines.filter((line) => line.reason?.includes('not found at never.example.com yet'));
+    expect(waits.length).toBe(op.attempts - 1);
+    for (const line of waits) expect(line).toMatchObject({ level: 30, msg: 'operation waits; will check again' });
+    expect(lines.filter((line) => line.err !== undefined)).toEqual([]);
+    expect(lines.filter((line) => line.level >= 40)).toEqual([
+      expect.objectContaining({ msg: 'job failed for good', reason: expect.stringMatching(/before the deadline/) }),
+    ]);
   });
 
   it('a failure of our own DNS lookup is said to be ours, never shown as found at the domain', async () => {

@@ -43,14 +43,16 @@ describe('a declined offer', () => {
     await browser.get(`/offers/${token}`);
     // Two answers at once (the page and a second tab): one declines, the other is refused.
     const outcomes = await Promise.all([
-      browser.post(`/offers/${token}/decline`).then((r) => (r.status === 200 ? 'declined' : r.status)),
+      browser
+        .post(`/offers/${token}/decline`, { confirm: 'yes' })
+        .then((r) => (r.status === 200 ? 'declined' : r.status)),
       declineOffer(stack.deps, token, null).then(
         () => 'declined',
         (error: { code?: string }) => error.code,
       ),
     ]);
     expect(outcomes.filter((o) => o === 'declined')).toHaveLength(1);
-    expect((await browser.post(`/offers/${token}/decline`)).status).toBeGreaterThanOrEqual(400);
+    expect((await browser.post(`/offers/${token}/decline`, { confirm: 'yes' })).status).toBeGreaterThanOrEqual(400);
 
     const [mail] = await waitFor(async () => {
       const found = declinedMails(fixture.partner.email);

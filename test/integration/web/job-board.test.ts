@@ -1,3 +1,6 @@
+import { readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queueNames } from '../../../lib/queues/names.ts';
 import { PageClient } from '../../helpers/browser-client.ts';
@@ -38,6 +41,18 @@ function boardRequest(
   return stack.request(path, { ...init, headers: { cookie, ...init.headers } });
 }
 
+/** Whether the dashboard's nav, as `browser` sees it, lists the job board. */
+async function navListsBoard(browser: PageClient): Promise<boolean> {
+  const page = await browser.get('/dashboard/tokens');
+  expect(page.status).toBe(200);
+  const nav = page.html.slice(page.html.indexOf('<nav aria-label="Dashboard"'), page.html.indexOf('</nav>'));
+  expect(nav).toContain('API tokens');
+  return nav.includes('href="/admin/queues"');
+}
+
+/** An address of another site: what no page may make a browser fetch (fonts above all). */
+const external = /(?:https?:)?\/\/(?!mandate\.test\/)[a-z0-9.-]+\.[a-z]{2,}[^"')\s]*/gi;
+
 describe('the job board at /admin/queues', () => {
   it('sends someone not signed in to the sign-in page, and back', async () => {
     for (const path of ['/admin/queues', '/admin/queues/api/queues', '/admin/queues/queue/mail']) {
@@ -50,6 +65,7 @@ describe('the job board at /admin/queues', () => {
   it("refuses a client organization's user and a partner's staff member who is not an owner", async () => {
     const client = await createClientAdmin(stack);
     const member = await createStaffMember(stack, partner.token, 'full');
+    expect(await navListsBoard(await signedIn(member.email, member.password))).toBe(false);
     for (const browser of [await signedIn(client.email, PASSWORD), await signedIn(member.email, member.password)]) {
       for (const path of ['/admin/queues', '/admin/queues/api/queues']) {
         const page = await browser.get(path);
@@ -62,6 +78,8 @@ describe('the job board at /admin/queues', () => {
   });
 
   it('shows an owner the board, its scripts and every queue', async () => {
+    // The only partner of the instance: its owners are the operators, and the nav says so.
+    expect(await navListsBoard(owner)).toBe(true);
     const page = await owner.get('/admin/queues');
     expect(page.status).toBe(200);
     expect(page.html).toContain('<base href="/admin/queues/"');
@@ -89,6 +107,40 @@ describe('the job board at /admin/queues', () => {
     const slash = await owner.get('/admin/queues/');
     expect(slash.status).toBe(301);
     expect(slash.response.headers.get('location')).toBe('/admin/queues');
+  });
+
+  it('leads back to the dashboard', async () => {
+    const page = await owner.get('/admin/queues');
+    const config = JSON.parse(
+      /<script id="__UI_CONFIG__" type="application\/json">([^<]*)<\/script>/.exec(page.html)?.[1] ?? '{}',
+    ) as { miscLinks?: { text: string; url: string }[] };
+    expect(config.miscLinks).toContainEqual({ text: 'Back to the dashboard', url: '/dashboard' });
+    // Also without its scripts, and before they have drawn the page.
+    expect(page.html).toMatch(/<a [^>]*href="\/dashboard"[^>]*>[^<]*Dashboard<\/a>/);
+  });
+
+  it('loads no web font, nor anything else from another site: its page and stylesheets name none', async () => {
+    const page = await owner.get('/admin/queues');
+    expect(page.status).toBe(200);
+    expect(page.html).not.toMatch(/fonts\.googleapis|fonts\.gstatic/);
+    // No stylesheet, script, icon or preload from elsewhere.
+    const links = [...page.html.matchAll(/<(?:link|script)\b[^>]*>/gi)].map((m) => m[0]);
+    for (const tag of links) expect(tag, tag).not.toMatch(/(?:href|src)="(?:https?:)?\/\//);
+    // The board's stylesheets (the page's and the ones its scripts add later): no @import,
+    // and no url() outside the board.
+    const ui = path.dirname(createRequire(import.meta.url).resolve('@bull-board/ui/package.json'));
+    const css = [...page.html.matchAll(/<link href="([^"]+\.css)"/g)].map((m) => m[1] as string);
+    const later = readdirSync(path.join(ui, 'dist/static/css/async')).map((f) => `static/css/async/${f}`);
+    expect(css.length).toBeGreaterThan(0);
+    for (const file of [...css, ...later]) {
+      const sheet = await owner.get(`/admin/queues/${file}`);
+      expect(sheet.status, file).toBe(200);
+      expect(sheet.html, file).not.toMatch(/@import|@font-face/);
+      expect(sheet.html.match(external) ?? [], file).toEqual([]);
+    }
+    // The fonts named are the machine's own (a name, never a file to fetch).
+    const policy = page.response.headers.get('content-security-policy') ?? '';
+    expect(policy).toMatch(/font-src 'self'(;|$)/);
   });
 
   it('refuses actions from another origin, and changes nothing', async () => {
@@ -150,6 +202,8 @@ describe('the job board at /admin/queues', () => {
       const page = await browser.get('/admin/queues/api/queues');
       expect(page.status).toBe(403);
       expect(page.html).toContain('OPERATOR_PARTNER_ID');
+      // And the nav does not offer what it would refuse.
+      expect(await navListsBoard(browser)).toBe(false);
     }
     const operated = await createTestStack({
       database: stack.database,
@@ -159,11 +213,13 @@ describe('the job board at /admin/queues', () => {
       const asOperator = new PageClient(operated);
       asOperator.cookies.set('mandate_session', owner.cookies.get('mandate_session') as string);
       expect((await asOperator.get('/admin/queues/api/queues')).status).toBe(200);
+      expect(await navListsBoard(asOperator)).toBe(true);
       const asOther = new PageClient(operated);
       asOther.cookies.set('mandate_session', otherOwner.cookies.get('mandate_session') as string);
       const refused = await asOther.get('/admin/queues/api/queues');
       expect(refused.status).toBe(403);
       expect(refused.html).toContain('operating this instance');
+      expect(await navListsBoard(asOther)).toBe(false);
     } finally {
       await operated.close();
     }

@@ -143,20 +143,53 @@ describe('accepting', () => {
     expect(live[0]?.n).toBe(1);
   });
 
-  it('declining needs no account and makes the link unusable', async () => {
+  it('declining needs no account, takes a confirmation that says what it means, and makes the link unusable', async () => {
     const fixture = await createOfferFixture(stack, { partnerName: 'Contoso Partners' });
     const { token, delegationId } = fixture.links.get('admin@client.example') as {
       token: string;
       delegationId: string;
     };
+    const state = async () =>
+      (await stack.deps.sql`select state from delegations where id = ${delegationId}`)[0]?.state as string;
     const browser = new PageClient(stack);
-    await browser.get(`/offers/${token}`);
-    const declined = await browser.post(`/offers/${token}/decline`);
+    const offer = await browser.get(`/offers/${token}`);
+    // The offer page's button only asks: it opens the confirmation (a GET, no JavaScript).
+    expect(offer.html).toContain(`<form method="get" action="/offers/${token}/decline">`);
+    expect(offer.html).not.toContain(`<form method="post" action="/offers/${token}/decline">`);
+
+    const confirmation = await browser.get(`/offers/${token}/decline`);
+    expect(confirmation.status).toBe(200);
+    expect(confirmation.html).toContain('<h1>Decline the offer from Contoso Partners?</h1>');
+    expect(confirmation.html).toContain('Contoso Partners gets no access to your organization');
+    expect(confirmation.html).toContain('This link stops working');
+    expect(confirmation.html).toContain('Contoso Partners is told that you declined');
+    expect(confirmation.html).toContain(`<form method="post" action="/offers/${token}/decline">`);
+    expect(confirmation.html).toContain('<input type="hidden" name="confirm" value="yes"/>');
+    expect(confirmation.html).toContain(`<a href="/offers/${token}">Back to the offer</a>`);
+    expect(await state()).toBe('offered');
+
+    // A post without the confirmation (a page from before, a stray click) only asks again.
+    const unconfirmed = await browser.post(`/offers/${token}/decline`);
+    expect(unconfirmed.status).toBe(303);
+    expect(unconfirmed.location).toBe(`/offers/${token}/decline`);
+    expect(await state()).toBe('offered');
+
+    const declined = await browser.post(`/offers/${token}/decline`, { confirm: 'yes' });
     expect(declined.status).toBe(200);
     expect(declined.html).toContain('You declined the offer from Contoso Partners');
-    expect((await stack.deps.sql`select state from delegations where id = ${delegationId}`)[0]?.state).toBe('declined');
+    expect(await state()).toBe('declined');
     const after = await browser.get(`/offers/${token}`);
     expect(after.status).toBe(410);
+    // Nor is there anything left to confirm.
+    expect((await browser.get(`/offers/${token}/decline`)).status).toBe(410);
+  });
+
+  it('a shared link has nothing to decline: its confirmation address shows the offer', async () => {
+    const { reusableToken } = await createOfferFixture(stack);
+    const page = await new PageClient(stack).get(`/offers/${reusableToken}/decline`);
+    expect(page.status).toBe(200);
+    expect(page.html).not.toContain('Decline this offer');
+    expect(page.html).not.toContain('name="confirm"');
   });
 });
 
@@ -218,8 +251,8 @@ describe('refusals', () => {
     };
     const browser = new PageClient(stack);
     await browser.get(`/offers/${token}`);
-    expect((await browser.post(`/offers/${token}/decline`, {}, null)).status).toBe(403);
-    expect((await browser.post(`/offers/${token}/decline`, {}, 'x'.repeat(43))).status).toBe(403);
+    expect((await browser.post(`/offers/${token}/decline`, { confirm: 'yes' }, null)).status).toBe(403);
+    expect((await browser.post(`/offers/${token}/decline`, { confirm: 'yes' }, 'x'.repeat(43))).status).toBe(403);
     expect((await stack.deps.sql`select state from delegations where id = ${delegationId}`)[0]?.state).toBe('offered');
   });
 

@@ -43,7 +43,8 @@ describe('partner-supplied text on pages', () => {
     const no = fixture.links.get('no@client.example') as { token: string };
     const other = new PageClient(stack);
     await other.get(`/offers/${no.token}`);
-    expectEscaped((await other.post(`/offers/${no.token}/decline`)).html);
+    expectEscaped((await other.get(`/offers/${no.token}/decline`)).html);
+    expectEscaped((await other.post(`/offers/${no.token}/decline`, { confirm: 'yes' })).html);
 
     const emails = await stack.deps
       .sql`select html_body, text_body from emails where delegation_id = ${yes.delegationId}`;

@@ -79,6 +79,46 @@ function Csrf({ token }: { token: string }) {
   return <input type="hidden" name="csrf" value={token} />;
 }
 
+/**
+ * The second step of declining a personal link: what declining means, and the button
+ * that does it (a POST with `confirm=yes`). Opening it changes nothing.
+ */
+export function DeclineOfferPage(props: { token: string; csrf: string; terms: OfferTermsView }) {
+  const { terms, token } = props;
+  const partner = terms.partnerName;
+  const title = `Decline the offer from ${partner}?`;
+  return (
+    <Layout title={title}>
+      <h1>{title}</h1>
+      <dl>
+        <dt>Partner</dt>
+        <dd>{partner}</dd>
+        <dt>It asks for</dt>
+        <dd>{describeRoles(terms.roles)}</dd>
+      </dl>
+      <p>If you decline:</p>
+      <ul>
+        <li>{partner} gets no access to your organization.</li>
+        <li>
+          This link stops working: nobody can accept it afterwards, and it cannot be undone. To work with {partner}{' '}
+          later, ask them for a new offer.
+        </li>
+        <li>{partner} is told that you declined.</li>
+      </ul>
+      <form method="post" action={`/offers/${token}/decline`}>
+        <Csrf token={props.csrf} />
+        <input type="hidden" name="confirm" value="yes" />
+        <button type="submit" class="danger">
+          Decline the offer
+        </button>
+      </form>
+      <p>
+        <a href={`/offers/${token}`}>Back to the offer</a>
+      </p>
+    </Layout>
+  );
+}
+
 export interface OfferPageProps {
   token: string;
   csrf: string;
@@ -192,8 +232,8 @@ export function OfferPage(props: OfferPageProps) {
       ) : null}
 
       {terms.personal && props.who !== 'not-allowed' ? (
-        <form method="post" action={action('decline')}>
-          <Csrf token={csrf} />
+        // Only asks: the confirmation page says what declining means and declines.
+        <form method="get" action={action('decline')}>
           <button type="submit" class="secondary">
             Decline this offer
           </button>

@@ -100,7 +100,7 @@ const nav = [
   { href: '/dashboard/audit', label: 'Audit trail', ownersOnly: true },
   { href: '/dashboard/tokens', label: 'API tokens' },
   { href: '/dashboard/single-sign-on', label: 'Single sign-on', ownersOnly: true },
-  { href: '/admin/queues', label: 'Job board', ownersOnly: true },
+  { href: '/admin/queues', label: 'Job board', opensJobBoard: true },
   { href: '/docs', label: 'API reference' },
 ];
 
@@ -145,6 +145,7 @@ export function DashboardLayout(props: DashboardLayoutProps) {
               .filter(
                 (n) =>
                   (!n.ownersOnly || principal.isOwner) &&
+                  (!n.opensJobBoard || principal.opensJobBoard === true) &&
                   (!n.needsPartnerData || seesPartnerData(principal)) &&
                   (!n.needsClientAccess || seesClientOrganizations(principal)),
               )

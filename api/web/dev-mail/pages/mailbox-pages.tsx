@@ -73,18 +73,59 @@ export function DevMailMessagePage(props: { message: DevMail }) {
           <small>{m.messageId}</small>
         </dd>
       </dl>
+      {m.htmlBody ? (
+        <>
+          <h2>HTML</h2>
+          <p class="muted">
+            Rendered in a sandbox: no script in it runs, nothing is loaded from another site (images, fonts,
+            stylesheets), and a link opens in a new tab.
+          </p>
+          <RenderedHtml html={m.htmlBody} />
+          <details>
+            <summary>HTML part (source)</summary>
+            <pre style={preStyle}>{m.htmlBody}</pre>
+          </details>
+        </>
+      ) : null}
       <h2>Text</h2>
       <pre style={preStyle}>
         <TextWithLinks text={m.textBody} />
       </pre>
-      {m.htmlBody ? (
-        <details>
-          <summary>HTML part (source)</summary>
-          <pre style={preStyle}>{m.htmlBody}</pre>
-        </details>
-      ) : null}
     </Layout>
   );
+}
+
+/**
+ * The HTML part as a mail client shows it, in a frame that cannot hurt the page: its
+ * document is the `srcdoc` attribute (escaped like any attribute), and its sandbox allows
+ * no script and gives it no origin — it cannot read this page, its cookies or the other
+ * messages, nor submit a form or navigate the page. What it may do is open a link the
+ * reader clicks in a tab of its own (outside the sandbox, so the offer page works there).
+ * The frame's document inherits this page's Content-Security-Policy (pageHeaders):
+ * nothing from another site is loaded — no tracking pixel, web font or stylesheet.
+ */
+function RenderedHtml(props: { html: string }) {
+  return (
+    <iframe
+      title="The HTML part, rendered"
+      sandbox="allow-popups allow-popups-to-escape-sandbox"
+      srcdoc={withLinksInNewTabs(props.html)}
+      style="width: 100%; height: 32rem; border: 1px solid #d0d7de; border-radius: 6px; background: #fff;"
+    />
+  );
+}
+
+/**
+ * The document with `<base target="_blank">` in its head, so that a link opens a new tab
+ * instead of navigating the frame (which this page's policy would block). Put after the
+ * `<head>` tag or the doctype, whichever comes first, so the document keeps its mode.
+ */
+export function withLinksInNewTabs(html: string): string {
+  const base = '<base target="_blank">';
+  const after = /<head\b[^>]*>/i.exec(html) ?? /^\s*<!doctype[^>]*>/i.exec(html);
+  if (!after) return `${base}${html}`;
+  const at = after.index + after[0].length;
+  return `${html.slice(0, at)}${base}${html.slice(at)}`;
 }
 
 /** Web addresses in a message's text, up to (not including) trailing punctuation. */
