@@ -128,6 +128,9 @@ export function problemResponse(c: Context<AppEnv>, error: AppError): Response {
     ...(error.issues ? { errors: error.issues } : {}),
   };
   const headers: Record<string, string> = { 'content-type': 'application/problem+json' };
+  // A new Response keeps none of the context's headers: the id a client quotes goes again.
+  const requestId = c.get('requestId');
+  if (requestId) headers['x-request-id'] = requestId;
   if (error.code === 'UNAUTHENTICATED') headers['www-authenticate'] = 'Bearer';
   const retryAfter = error.details?.retryAfterSeconds;
   if (typeof retryAfter === 'number') headers['retry-after'] = String(retryAfter);
