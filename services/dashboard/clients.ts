@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { AppError } from '../../core/errors.ts';
 import { requireId } from '../../core/ids.ts';
 import { seesAllOperations, seesClientOrganizations } from '../../core/partner-permissions.ts';
+import { decide, rolesAllowing } from '../../core/permissions.ts';
 import type { Db } from '../../db/client.ts';
 import { type DelegationView, listDelegations } from '../delegations/delegations.ts';
 import { assertSeesPartnerData } from '../shared/partner-data.ts';
@@ -68,6 +69,12 @@ export async function searchPartnerData(
 ): Promise<SearchHit[]> {
   assertSeesPartnerData(principal);
   const pattern = containing(text.trim().toLowerCase());
+  // A client's domains are found only by those who may list them now: through an active
+  // delegation that grants it, by staff whose own access allows it.
+  const mayListDomains = decide('list_domains', {
+    delegation: { state: 'active', roles: ['global_admin'] },
+    staffRoles: principal.roles,
+  }).allowed;
   const delegations = await db.execute<{
     id: string;
     state: string;
@@ -85,7 +92,9 @@ export async function searchPartnerData(
     where d.partner_id = ${principal.partnerId}
       and (lower(d.recipient_email) like ${pattern} or lower(d.recipient_company) like ${pattern}
            or lower(g.name) like ${pattern}
-           or exists (select 1 from domains m where m.org_id = d.client_org_id and m.name like ${pattern}))
+           or (${mayListDomains} and d.state = 'active' and coalesce(d.ends_at > now(), true)
+               and d.roles && ${sql.param(rolesAllowing('list_domains'))}::text[]
+               and exists (select 1 from domains m where m.org_id = d.client_org_id and m.name like ${pattern})))
     order by d.id desc
     limit ${limit}`);
   const hits: SearchHit[] = delegations.map((d) => {
@@ -116,7 +125,9 @@ export async function searchPartnerData(
     }>(sql`
       select o.id, o.state, o.kind, coalesce(o.input->>'email', o.input->>'name', u.email) as about, g.name as org
       from operations o
+      -- A user's address as it is now, only while the delegation it was reset through is active.
       left join users u on u.id = o.input->>'userId' and u.org_id = o.client_org_id
+        and exists (select 1 from delegations d where d.id = o.delegation_id and d.state = 'active')
       left join organizations g on g.id = o.client_org_id
       where o.partner_id = ${principal.partnerId}
         ${seesAllOperations(principal) ? sql`` : sql`and o.requested_by = ${principal.userId}`}

@@ -87,7 +87,7 @@ export interface CampaignSummary {
 }
 
 /** The partner's latest campaigns with their recipients by state, in two queries. */
-export function recentCampaigns(db: Db, reader: Reader, limit = 50): Promise<CampaignSummary[]> {
+export async function recentCampaigns(db: Db, reader: Reader, limit = 50): Promise<CampaignSummary[]> {
   assertSeesPartnerData(reader);
   const { partnerId } = reader;
   return sharedAggregate(db, `campaigns:${partnerId}:${limit}`, () => readRecentCampaigns(db, partnerId, limit));
@@ -149,7 +149,7 @@ export async function sendsPerMinute(db: Db, reader: Reader, campaignId?: string
 }
 
 /** Acceptances per day over the last `days` days (oldest first), by `accepted_at`. */
-export function acceptancesPerDay(db: Db, reader: Reader, days = 30): Promise<Bucket[]> {
+export async function acceptancesPerDay(db: Db, reader: Reader, days = 30): Promise<Bucket[]> {
   assertSeesPartnerData(reader);
   const { partnerId } = reader;
   return sharedAggregate(db, `accepted:${partnerId}:${days}`, () => readAcceptancesPerDay(db, partnerId, days));
@@ -220,7 +220,7 @@ export interface RecentDecline {
  * (the owners are emailed each one too). A declined delegation never changes again, so its
  * `updated_at` is the moment of the decline.
  */
-export function recentDeclines(db: Db, reader: Reader, limit = 10): Promise<RecentDecline[]> {
+export async function recentDeclines(db: Db, reader: Reader, limit = 10): Promise<RecentDecline[]> {
   assertSeesPartnerData(reader);
   const { partnerId } = reader;
   return sharedAggregate(db, `declines:${partnerId}:${limit}`, () => readRecentDeclines(db, partnerId, limit));

@@ -146,7 +146,11 @@ export interface OperationDescribed extends OperationView {
  * The operations (already read under the principal's permissions) in words, with the
  * client each happened in: one statement for the page, whatever its length.
  */
-export async function describeOperations(db: Db, views: OperationView[]): Promise<OperationDescribed[]> {
+export async function describeOperations(
+  db: Db,
+  principal: PartnerPrincipal,
+  views: OperationView[],
+): Promise<OperationDescribed[]> {
   if (views.length === 0) return [];
   const rows = await db.execute<{
     id: string;
@@ -168,7 +172,7 @@ export async function describeOperations(db: Db, views: OperationView[]): Promis
     left join organizations g on g.id = o.client_org_id
     left join users u on u.id = o.input->>'userId' and u.org_id = o.client_org_id
     left join users r on r.id = o.requested_by
-    where o.id = any(${sql.param(views.map((v) => v.id))}::text[])`);
+    where o.id = any(${sql.param(views.map((v) => v.id))}::text[]) and o.partner_id = ${principal.partnerId}`);
   const byId = new Map(rows.map((r) => [r.id, r]));
   return views.map((view) => {
     const row = byId.get(view.id);

@@ -98,6 +98,9 @@ describe.each(Object.keys(screens) as Screen[])('the console on a %s', (screen) 
       const addUser = page.getByRole('form', { name: 'Add a user' });
       await addUser.getByLabel('Name', { exact: true }).fill('Jordan Lee');
       await addUser.getByLabel('User name or address').fill('jordan');
+      // The page refreshes its live parts every 3 s: what is typed in a form survives it.
+      await page.locator('[data-live-status]').getByText('Updated').waitFor({ timeout: 10_000 });
+      expect(await addUser.getByLabel('Name', { exact: true }).inputValue()).toBe('Jordan Lee');
       await addUser.getByRole('button', { name: 'Add user' }).click();
       await says(page, 'Queued.');
       await says(page, /Created jordan@\S+ — temporary password sent to/);

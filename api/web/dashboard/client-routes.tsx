@@ -111,6 +111,7 @@ export function registerClientPages(app: WebApp): void {
           ).then((lists) =>
             describeOperations(
               db,
+              p,
               lists
                 .flat()
                 .sort((a, b) => (a.id < b.id ? 1 : -1))

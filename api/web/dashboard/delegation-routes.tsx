@@ -39,7 +39,11 @@ export function registerDelegationPages(app: WebApp): void {
     const p = c.var.principal;
     const delegation = await getDelegation(db, p, c.req.param('id'));
     const operations = seesClientOrganizations(p)
-      ? await describeOperations(db, (await listOperations(db, p, { delegationId: delegation.id, limit: PAGE })).items)
+      ? await describeOperations(
+          db,
+          p,
+          (await listOperations(db, p, { delegationId: delegation.id, limit: PAGE })).items,
+        )
       : null;
     return renderPage(
       c,

@@ -27,7 +27,7 @@ export function registerOperationPages(app: WebApp): void {
         csrf={csrfToken(c)}
         state={filters.state}
         counts={await operationCounts(db, p)}
-        operations={await describeOperations(db, page.items)}
+        operations={await describeOperations(db, p, page.items)}
         nextCursor={page.nextCursor}
         notice={notice(c)}
       />,
@@ -37,7 +37,7 @@ export function registerOperationPages(app: WebApp): void {
   app.get('/dashboard/operations/:id', async (c) => {
     const { db } = c.var.deps;
     const p = c.var.principal;
-    const [operation] = await describeOperations(db, [await getOperation(db, p, c.req.param('id'))]);
+    const [operation] = await describeOperations(db, p, [await getOperation(db, p, c.req.param('id'))]);
     return renderPage(
       c,
       <OperationPage

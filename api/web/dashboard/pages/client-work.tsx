@@ -68,50 +68,53 @@ export function ClientWork(props: ClientWorkProps) {
   }
   return (
     <>
-      <section class="card" data-live="users">
+      {/* Only the lists refresh live: a form being filled in is never swapped under its user. */}
+      <section class="card">
         <h2>Users</h2>
-        {props.users === null ? (
-          <p class="muted">Listing users needs a role this delegation or your staff access does not include.</p>
-        ) : props.users.length === 0 ? (
-          <p class="muted">No users yet.</p>
-        ) : (
-          <div class="scroll">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Address</th>
-                  <th scope="col">Admin</th>
-                  <th scope="col">
-                    <span class="muted">Action</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {props.users.map((u) => (
-                  <tr data-user={u.email}>
-                    <td>{u.displayName}</td>
-                    <td>
-                      {u.email}
-                      {u.mustChangePassword ? <div class="muted">must change the temporary password</div> : null}
-                    </td>
-                    <td>{u.isGlobalAdmin ? 'global admin' : ''}</td>
-                    <td>
-                      {props.may.has(passwordResetCapability(u.isGlobalAdmin)) ? (
-                        <form method="post" action={`${base}/users/${u.id}/password-reset`} class="inline">
-                          <FormFields csrf={props.csrf} submission={props.submission()} next={props.next} />
-                          <button type="submit" class="secondary" aria-label={`Reset the password of ${u.email}`}>
-                            Reset password
-                          </button>
-                        </form>
-                      ) : null}
-                    </td>
+        <div data-live="users">
+          {props.users === null ? (
+            <p class="muted">Listing users needs a role this delegation or your staff access does not include.</p>
+          ) : props.users.length === 0 ? (
+            <p class="muted">No users yet.</p>
+          ) : (
+            <div class="scroll">
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">Name</th>
+                    <th scope="col">Address</th>
+                    <th scope="col">Admin</th>
+                    <th scope="col">
+                      <span class="muted">Action</span>
+                    </th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+                </thead>
+                <tbody>
+                  {props.users.map((u) => (
+                    <tr data-user={u.email}>
+                      <td>{u.displayName}</td>
+                      <td>
+                        {u.email}
+                        {u.mustChangePassword ? <div class="muted">must change the temporary password</div> : null}
+                      </td>
+                      <td>{u.isGlobalAdmin ? 'global admin' : ''}</td>
+                      <td>
+                        {props.may.has(passwordResetCapability(u.isGlobalAdmin)) ? (
+                          <form method="post" action={`${base}/users/${u.id}/password-reset`} class="inline">
+                            <FormFields csrf={props.csrf} submission={props.submission()} next={props.next} />
+                            <button type="submit" class="secondary" aria-label={`Reset the password of ${u.email}`}>
+                              Reset password
+                            </button>
+                          </form>
+                        ) : null}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </div>
         {props.may.has('provision_user') ? (
           <form method="post" action={`${base}/users`} class="stack" aria-label="Add a user">
             <FormFields csrf={props.csrf} submission={props.submission()} next={props.next} />
@@ -134,57 +137,59 @@ export function ClientWork(props: ClientWorkProps) {
           <p class="muted">Adding users needs user_admin, granted by the client and held by you.</p>
         )}
       </section>
-      <section class="card" data-live="domains">
+      <section class="card">
         <h2>Domains</h2>
-        {props.domains === null ? (
-          <p class="muted">Listing domains needs a role this delegation or your staff access does not include.</p>
-        ) : props.domains.length === 0 ? (
-          <p class="muted">No domains added yet.</p>
-        ) : (
-          <div class="scroll">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Domain</th>
-                  <th scope="col">State</th>
-                  <th scope="col">TXT record to publish</th>
-                  <th scope="col">Last checked</th>
-                  <th scope="col">
-                    <span class="muted">Action</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {props.domains.map((m) => (
-                  <tr data-domain={m.name}>
-                    <td>{m.name}</td>
-                    <td>
-                      <StatePill state={m.state} />
-                    </td>
-                    <td class="reply">
-                      {m.state === 'verified' ? '' : `${m.verification.name} TXT "${m.verification.value}"`}
-                    </td>
-                    <td class="date">{utcSecond(m.lastCheckedAt)}</td>
-                    <td>
-                      {m.state !== 'verified' && props.may.has('verify_domain') ? (
-                        <form
-                          method="post"
-                          action={`${base}/domains/${encodeURIComponent(m.name)}/verify`}
-                          class="inline"
-                        >
-                          <FormFields csrf={props.csrf} submission={props.submission()} next={props.next} />
-                          <button type="submit" class="secondary" aria-label={`Verify ${m.name}`}>
-                            Verify
-                          </button>
-                        </form>
-                      ) : null}
-                    </td>
+        <div data-live="domains">
+          {props.domains === null ? (
+            <p class="muted">Listing domains needs a role this delegation or your staff access does not include.</p>
+          ) : props.domains.length === 0 ? (
+            <p class="muted">No domains added yet.</p>
+          ) : (
+            <div class="scroll">
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">Domain</th>
+                    <th scope="col">State</th>
+                    <th scope="col">TXT record to publish</th>
+                    <th scope="col">Last checked</th>
+                    <th scope="col">
+                      <span class="muted">Action</span>
+                    </th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+                </thead>
+                <tbody>
+                  {props.domains.map((m) => (
+                    <tr data-domain={m.name}>
+                      <td>{m.name}</td>
+                      <td>
+                        <StatePill state={m.state} />
+                      </td>
+                      <td class="reply">
+                        {m.state === 'verified' ? '' : `${m.verification.name} TXT "${m.verification.value}"`}
+                      </td>
+                      <td class="date">{utcSecond(m.lastCheckedAt)}</td>
+                      <td>
+                        {m.state !== 'verified' && props.may.has('verify_domain') ? (
+                          <form
+                            method="post"
+                            action={`${base}/domains/${encodeURIComponent(m.name)}/verify`}
+                            class="inline"
+                          >
+                            <FormFields csrf={props.csrf} submission={props.submission()} next={props.next} />
+                            <button type="submit" class="secondary" aria-label={`Verify ${m.name}`}>
+                              Verify
+                            </button>
+                          </form>
+                        ) : null}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </div>
         {props.may.has('add_domain') ? (
           <form method="post" action={`${base}/domains`} class="stack" aria-label="Add a domain">
             <FormFields csrf={props.csrf} submission={props.submission()} next={props.next} />

@@ -111,19 +111,22 @@ export function DelegationPage(props: {
           </div>
         ) : null}
         {props.mayEnd && d.state === 'active' ? (
-          <>
-            <div class="actions">
-              <EndDelegationForm delegationId={d.id} csrf={props.csrf} next={`/dashboard/delegations/${d.id}`} />
-            </div>
-            <AmendDelegationForm
-              delegation={d}
-              csrf={props.csrf}
-              submission={newSubmission()}
-              next={`/dashboard/delegations/${d.id}`}
-            />
-          </>
+          <div class="actions">
+            <EndDelegationForm delegationId={d.id} csrf={props.csrf} next={`/dashboard/delegations/${d.id}`} />
+          </div>
         ) : null}
       </section>
+      {/* Outside the live parts: a form being filled in is never swapped under its user. */}
+      {props.mayEnd && d.state === 'active' ? (
+        <section class="card">
+          <AmendDelegationForm
+            delegation={d}
+            csrf={props.csrf}
+            submission={newSubmission()}
+            next={`/dashboard/delegations/${d.id}`}
+          />
+        </section>
+      ) : null}
       {props.work && d.state === 'active' ? (
         <ClientWork {...props.work} csrf={props.csrf} next={`/dashboard/delegations/${d.id}`} />
       ) : null}
