@@ -4,17 +4,15 @@ import { AppError } from '../core/errors.ts';
 import type { Db } from '../db/client.ts';
 import { sha256Hex } from '../lib/secrets.ts';
 import {
+  answerRepeatedKey,
   claimKey,
   currentClaim,
-  effectOf,
   endClaim,
   type IdempotencyClaim,
   IdempotencyKeyTaken,
+  keepClaim,
   releaseKey,
-  renewKey,
-  storedKey,
   storeResponse,
-  takeOverAbandonedKey,
 } from '../services/shared/idempotency-keys.ts';
 import type { AppEnv } from './env.ts';
 
@@ -78,25 +76,18 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
   const holds = () => !claim.inCommit || claim.inCommit.claimed;
 
   // Renewed while the request runs, so a slow request is not mistaken for an abandoned one.
-  const renewal = setInterval(
-    () => {
-      if (!holds()) return;
-      renewKey(db)
-        .execute({ userId, key, requestId, leaseSeconds })
-        .then((renewed) => {
-          // Taken over: this request's changes will be refused by the fence.
-          if (renewed.count === 0) c.var.logger.warn('an Idempotency-Key claim was taken over while its request ran');
-        })
-        .catch((error: unknown) => c.var.logger.warn({ err: error }, 'could not renew an Idempotency-Key claim'));
-    },
-    (leaseSeconds * 1000) / 3,
+  const stopRenewal = keepClaim(
+    db,
+    { userId, key, requestId, leaseSeconds },
+    ({ message, error }) => c.var.logger.warn(error ? { err: error } : {}, message),
+    holds,
   );
   try {
     // The claim goes with the request to every change it makes: each checks, in its own
     // transaction, that the request still holds it (the fence of ADR 19).
     await currentClaim.run(claim, () => next());
   } finally {
-    clearInterval(renewal);
+    stopRenewal();
     if (holds()) await settle(db, { userId, key, requestId }, c.req.path, c.res);
   }
   // Claimed in the change's commit, and found taken there: a repeat after all.
@@ -117,32 +108,17 @@ async function answerRepeat(
   db: Db,
   claim: { userId: string; key: string; requestHash: string; requestId: string; leaseSeconds: number },
 ): Promise<Response | null> {
-  const [stored] = await storedKey(db).execute(claim);
-  if (!stored) throw new AppError('CONFLICT', 'Retry the request');
-  if (stored.requestHash !== claim.requestHash) {
-    throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used with a different request');
-  }
-  if (stored.status === null) {
-    if (stored.leasePast) {
-      const [taken] = await takeOverAbandonedKey(db).execute(claim);
-      if (taken) return null;
-      const effect = stored.requestId ? await effectOf(db, stored.requestId) : null;
-      if (effect) {
-        throw new AppError(
-          'IDEMPOTENT_RESPONSE_LOST',
-          `The first request with this Idempotency-Key took effect (${effect.targetType} ${effect.targetId}) but its answer was lost; read the result instead of sending it again`,
-          { details: { effect } },
-        );
-      }
-    }
+  const repeated = await answerRepeatedKey(db, claim);
+  if (repeated.kind === 'taken-over') return null;
+  if (repeated.kind === 'running') {
     throw new AppError('CONFLICT', 'A request with this Idempotency-Key is still in progress');
   }
-  if (stored.body === null) {
+  if (repeated.body === null) {
     throw new AppError('CONFLICT', 'The request with this Idempotency-Key succeeded; its secrets were shown only once');
   }
-  return new Response(stored.body, {
-    status: stored.status,
-    headers: { 'content-type': stored.contentType ?? 'application/json', 'idempotent-replayed': 'true' },
+  return new Response(repeated.body, {
+    status: repeated.status,
+    headers: { 'content-type': repeated.contentType ?? 'application/json', 'idempotent-replayed': 'true' },
   });
 }
 

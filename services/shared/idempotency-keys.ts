@@ -170,6 +170,79 @@ export const endClaim = preparedPerDb((db) =>
     .prepare('end_idempotency_claim'),
 );
 
+/** What a request whose key is already taken is to do (see {@link answerRepeatedKey}). */
+export type RepeatedKey =
+  /** The first request succeeded: answer with its stored response (`body` null: it held a secret, not kept). */
+  | { kind: 'stored'; status: number; contentType: string | null; body: string | null }
+  /** The first request is still running. */
+  | { kind: 'running' }
+  /** The first request abandoned its claim without effect; this one took it over and should run. */
+  | { kind: 'taken-over' };
+
+/**
+ * Judges a request whose key is taken, by the key's row: the stored response of a first
+ * request that succeeded, a first request still running, or an abandoned claim taken over
+ * (its lease past and nothing audited under its request id). Throws
+ * IDEMPOTENCY_KEY_REUSED for another request under the same key, IDEMPOTENT_RESPONSE_LOST
+ * for an abandoned claim that took effect (naming what it changed, ADR 19), and CONFLICT
+ * when the row went away meanwhile. The API's middleware (api/idempotency.ts) and the
+ * dashboard's forms (api/web/shared/form-key.ts) both answer repeats through this.
+ */
+export async function answerRepeatedKey(
+  db: Db,
+  claim: { userId: string; key: string; requestHash: string; requestId: string; leaseSeconds: number },
+): Promise<RepeatedKey> {
+  const [stored] = await storedKey(db).execute(claim);
+  if (!stored) throw new AppError('CONFLICT', 'Retry the request');
+  if (stored.requestHash !== claim.requestHash) {
+    throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used with a different request');
+  }
+  if (stored.status !== null) {
+    return { kind: 'stored', status: stored.status, contentType: stored.contentType, body: stored.body };
+  }
+  if (stored.leasePast) {
+    const [taken] = await takeOverAbandonedKey(db).execute(claim);
+    if (taken) return { kind: 'taken-over' };
+    const effect = stored.requestId ? await effectOf(db, stored.requestId) : null;
+    if (effect) {
+      throw new AppError(
+        'IDEMPOTENT_RESPONSE_LOST',
+        `The first request with this Idempotency-Key took effect (${effect.targetType} ${effect.targetId}) but its answer was lost; read the result instead of sending it again`,
+        { details: { effect } },
+      );
+    }
+  }
+  return { kind: 'running' };
+}
+
+/**
+ * Renews a running request's claim every third of its lease, so a slow request is not
+ * taken for an abandoned one; `holds` says whether the request holds the key yet (a claim
+ * made in the change's own commit does not, before it). Returns the function that stops it.
+ */
+export function keepClaim(
+  db: Db,
+  claim: { userId: string; key: string; requestId: string; leaseSeconds: number },
+  onProblem: (problem: { message: string; error?: unknown }) => void,
+  holds: () => boolean = () => true,
+): () => void {
+  const renewal = setInterval(
+    () => {
+      if (!holds()) return;
+      renewKey(db)
+        .execute(claim)
+        .then((renewed) => {
+          // Taken over: this request's changes will be refused by the fence.
+          if (renewed.count === 0)
+            onProblem({ message: 'an idempotency key claim was taken over while its request ran' });
+        })
+        .catch((error: unknown) => onProblem({ message: 'could not renew an idempotency key claim', error }));
+    },
+    (claim.leaseSeconds * 1000) / 3,
+  );
+  return () => clearInterval(renewal);
+}
+
 /** The claim of the request being served, when it came with an `Idempotency-Key`. */
 export interface IdempotencyClaim {
   userId: string;
