@@ -163,7 +163,7 @@ export interface paths {
         put?: never;
         /**
          * Send the offer again to recipients whose email failed
-         * @description Moves failed recipients back to `invited` and sends their email again: all of the campaign’s failed recipients, or those named in `delegationIds`. Recipients in any other state are left alone, so a repeat retries nothing twice. The offer must still be open (409 `OFFER_REVOKED` / `OFFER_EXPIRED`). Needs the right to send offers.
+         * @description Moves failed recipients back to `invited` and sends their email again: all of the campaign’s failed recipients, or those named in `delegationIds`. Recipients a mail server refused for good (a 5xx reply to their address or message, or a bounce report) are left out and counted in `skippedPermanent`, unless `includePermanent` is true: the same email would fail the same way until the address is fixed. Recipients in any other state are left alone, so a repeat retries nothing twice. The offer must still be open (409 `OFFER_REVOKED` / `OFFER_EXPIRED`). Needs the right to send offers.
          */
         post: operations["retryFailedRecipients"];
         delete?: never;
@@ -767,10 +767,20 @@ export interface components {
         RetriedRecipients: {
             /** @example 3 */
             retried: number;
+            /**
+             * @description Failed recipients left out because a mail server refused them for good
+             * @example 1
+             */
+            skippedPermanent: number;
         };
         RetryFailed: {
             /** @description Only these recipients (their delegation ids); all failed ones if left out. */
             delegationIds?: string[];
+            /**
+             * @description Also retry the recipients a mail server refused for good (5xx, bounces); left out unless true.
+             * @default false
+             */
+            includePermanent: boolean;
         };
         DelegationPage: {
             items: components["schemas"]["Delegation"][];

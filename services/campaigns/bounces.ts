@@ -8,6 +8,7 @@ import {
   parseDeliveryStatus,
   provesFailure,
 } from '../../core/delivery-status.ts';
+import { permanentSendFailures } from '../../core/send-failures.ts';
 import type { Db } from '../../db/client.ts';
 import { isDataError } from '../../db/errors.ts';
 import { delegationBounces, delegations } from '../../db/schema/index.ts';
@@ -43,7 +44,7 @@ export interface ReceivedBounce {
  */
 export const MAX_REPORTS_PER_DELEGATION = 20;
 
-export const BOUNCED_REASON = 'A mail server refused the offer email after it had been sent (a bounce report)';
+export const BOUNCED_REASON = permanentSendFailures.bounced;
 
 /**
  * Reads the report of a delivery status notification (RFC 3464: a multipart/report whose

@@ -3,6 +3,7 @@ import { renderOfferEmail } from '../../core/emails/offer-email.ts';
 import { interruptedTooOften } from '../../core/interrupted-sends.ts';
 import { campaignStopReason, type PartnerRoleView } from '../../core/partner-permissions.ts';
 import { sortRoles } from '../../core/roles.ts';
+import { permanentSendFailures } from '../../core/send-failures.ts';
 import { classifySmtpError, deliveryInDoubt, isSmtpError } from '../../core/smtp-outcome.ts';
 import type { Db } from '../../db/client.ts';
 import { delegations } from '../../db/schema/index.ts';
@@ -203,7 +204,7 @@ export async function deliverOffer(
     // interrupted send, so a recipient whose every attempt ends so gets at most two copies.
     const inDoubt = deliveryInDoubt(error);
     countEmail('offer', failure.permanent ? 'rejected' : options.isFinalAttempt ? 'failed' : 'deferred');
-    if (failure.permanent) return fail('The mail server refused the message', failure.reply, inDoubt);
+    if (failure.permanent) return fail(permanentSendFailures.refused, failure.reply, inDoubt);
     if (options.isFinalAttempt) {
       const attempts = offer.sendAttempts - (offer.sendAttemptsBase ?? 0);
       return fail(`Gave up after ${attempts} attempts; the last reply was temporary`, failure.reply, inDoubt);

@@ -10,7 +10,7 @@ export const route = createRoute({
   tags: ['Campaigns'],
   summary: 'Send the offer again to recipients whose email failed',
   description:
-    'Moves failed recipients back to `invited` and sends their email again: all of the campaign’s failed recipients, or those named in `delegationIds`. Recipients in any other state are left alone, so a repeat retries nothing twice. The offer must still be open (409 `OFFER_REVOKED` / `OFFER_EXPIRED`). Needs the right to send offers.',
+    'Moves failed recipients back to `invited` and sends their email again: all of the campaign’s failed recipients, or those named in `delegationIds`. Recipients a mail server refused for good (a 5xx reply to their address or message, or a bounce report) are left out and counted in `skippedPermanent`, unless `includePermanent` is true: the same email would fail the same way until the address is fixed. Recipients in any other state are left alone, so a repeat retries nothing twice. The offer must still be open (409 `OFFER_REVOKED` / `OFFER_EXPIRED`). Needs the right to send offers.',
   security: needsScope('campaigns:write'),
   request: {
     params: IdParam('CampaignId', 'cmp_0193a0c4a7f47c2a9d1e5b3f6a8c9d0e'),
@@ -27,6 +27,10 @@ export const route = createRoute({
                 .max(MAX_RETRY_IDS)
                 .optional()
                 .openapi({ description: 'Only these recipients (their delegation ids); all failed ones if left out.' }),
+              includePermanent: z.boolean().default(false).openapi({
+                description:
+                  'Also retry the recipients a mail server refused for good (5xx, bounces); left out unless true.',
+              }),
             })
             .strict()
             .openapi('RetryFailed'),
@@ -39,7 +43,15 @@ export const route = createRoute({
       description: 'The recipients moved back to `invited`; their emails are on their way',
       content: {
         'application/json': {
-          schema: z.object({ retried: z.number().int().openapi({ example: 3 }) }).openapi('RetriedRecipients'),
+          schema: z
+            .object({
+              retried: z.number().int().openapi({ example: 3 }),
+              skippedPermanent: z.number().int().openapi({
+                example: 1,
+                description: 'Failed recipients left out because a mail server refused them for good',
+              }),
+            })
+            .openapi('RetriedRecipients'),
         },
       },
     },
@@ -49,13 +61,13 @@ export const route = createRoute({
 
 export const registerRetryFailedRecipients = (app: App) =>
   app.openapi(route, async (c) => {
-    const body = c.req.valid('json') as { delegationIds?: string[] } | undefined;
+    const body = c.req.valid('json') as { delegationIds?: string[]; includePermanent?: boolean } | undefined;
     return c.json(
       await retryFailedSends(
         c.var.deps,
         c.var.principal,
         c.req.valid('param').id,
-        body?.delegationIds,
+        { delegationIds: body?.delegationIds, includePermanent: body?.includePermanent },
         c.var.requestId,
       ),
       202,

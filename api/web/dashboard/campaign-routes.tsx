@@ -1,15 +1,13 @@
 import { canSendOffers } from '../../../core/partner-permissions.ts';
 import { getCampaign, listCampaignRecipients } from '../../../services/campaigns/campaigns.ts';
-import { retryFailedSends } from '../../../services/campaigns/retry.ts';
 import { campaignSendRate, recentCampaigns, sendsPerMinute } from '../../../services/dashboard/dashboard.ts';
 import type { WebApp } from '../../env.ts';
-import { csrfToken, formFields, renderPage, verifyCsrf } from '../shared/context.ts';
-import { safeNext } from '../shared/sign-in.ts';
+import { csrfToken, renderPage } from '../shared/context.ts';
 import { recipientsCsv } from './csv.ts';
 import { CampaignListPage, CampaignPage } from './pages/campaigns.tsx';
-import { Filters, notice, PAGE, query, withNotice } from './query.ts';
+import { Filters, notice, PAGE, query } from './query.ts';
 
-/** Campaigns: the list, one campaign with its recipients, their CSV, and retrying failed sends. */
+/** Campaigns: the list, one campaign with its recipients and their CSV. */
 export function registerCampaignPages(app: WebApp): void {
   app.get('/dashboard/campaigns', async (c) =>
     renderPage(
@@ -59,15 +57,5 @@ export function registerCampaignPages(app: WebApp): void {
     );
     c.header('Cache-Control', 'no-store');
     return c.body(recipientsCsv(c.var.deps.db, c.var.principal, campaign.id, filters.state));
-  });
-
-  app.post('/dashboard/campaigns/:id/retry', async (c) => {
-    const form = await formFields(c);
-    verifyCsrf(c, form.csrf);
-    const id = c.req.param('id');
-    const ids = form.delegationId ? [form.delegationId] : undefined;
-    const { retried } = await retryFailedSends(c.var.deps, c.var.principal, id, ids, c.var.requestId);
-    const back = safeNext(form.next, `/dashboard/campaigns/${id}`);
-    return c.redirect(withNotice(back, { notice: 'retried', n: String(retried) }), 303);
   });
 }

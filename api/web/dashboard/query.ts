@@ -39,10 +39,16 @@ export function query<T extends z.ZodType>(c: Context<AppEnv>, schema: T): z.out
 export function notice(c: Context<AppEnv>): string | undefined {
   const n = Number(c.req.query('n') ?? 0);
   switch (c.req.query('notice')) {
-    case 'retried':
-      return n === 0
-        ? 'Nothing to retry: no recipient is failed any more.'
-        : `${n} ${n === 1 ? 'recipient' : 'recipients'} will be sent the offer again.`;
+    case 'retried': {
+      const skipped = Number(c.req.query('skipped') ?? 0);
+      const left =
+        skipped > 0
+          ? ` ${skipped} ${skipped === 1 ? 'recipient a mail server refused for good was' : 'recipients mail servers refused for good were'} left alone (tick “Also retry the permanent refusals” to send them too).`
+          : '';
+      if (n === 0)
+        return skipped > 0 ? `Nothing was retried.${left}` : 'Nothing to retry: no recipient is failed any more.';
+      return `${n} ${n === 1 ? 'recipient' : 'recipients'} will be sent the offer again.${left}`;
+    }
     case 'operation-queued':
       return 'Queued. Its result shows under Operations as soon as it is done.';
     case 'already-submitted':

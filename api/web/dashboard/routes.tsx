@@ -6,6 +6,7 @@ import { requireOwnerSession, requireStaffSession } from '../shared/staff-access
 import { requireStepUp } from '../shared/step-up.ts';
 import { loadViewer } from '../shared/viewer.ts';
 import { registerAuditPages } from './audit-routes.tsx';
+import { registerCampaignCarePages } from './campaign-care-routes.tsx';
 import { registerCampaignPages } from './campaign-routes.tsx';
 import { registerClientPages } from './client-routes.tsx';
 import { registerDelegationPages } from './delegation-routes.tsx';
@@ -46,6 +47,7 @@ export function createDashboard(): WebApp {
 
   registerOverviewPage(pages);
   registerCampaignPages(pages);
+  registerCampaignCarePages(pages);
   registerDelegationPages(pages);
   registerClientPages(pages);
   registerOperationPages(pages);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { permanentSendFailures } from '../../../core/send-failures.ts';
 import { recentCampaigns } from '../../../services/dashboard/dashboard.ts';
 import { applyTransition, systemActor } from '../../../services/delegations/transitions.ts';
 import { PageClient } from '../../helpers/browser-client.ts';
@@ -37,7 +38,11 @@ async function campaignWithFailures(token: string, offerId: string): Promise<str
       event: failed ? 'send_failed' : 'send_succeeded',
       actor: systemActor,
       set: failed
-        ? { smtpReply: `550 5.1.1 <${email}>: mailbox unavailable`, failureReason: 'rejected', sendAttempts: 1 }
+        ? {
+            smtpReply: `550 5.1.1 <${email}>: mailbox unavailable`,
+            failureReason: permanentSendFailures.refused,
+            sendAttempts: 1,
+          }
         : { offeredAt: new Date(), sendAttempts: 1 },
     });
     if (failed) failedIds.push(row.id as string);
@@ -142,10 +147,12 @@ describe('a campaign with failed recipients', () => {
     expect(row?.n).toBe(3);
   });
 
-  it('retries one failed recipient, then the rest; a repeat retries nothing', async () => {
+  it('retries one failed recipient, then the rest once asked to include permanent refusals; a repeat retries nothing', async () => {
     const browser = await signedInClient(stack, owner.userId);
+    // As the row's button sends it: one recipient named, refused or not.
     const one = await browser.post(`/dashboard/campaigns/${campaignId}/retry`, {
       delegationId: failedIds[0] as string,
+      includePermanent: 'on',
       next: `/dashboard/delegations/${failedIds[0]}`,
     });
     expect(one.status).toBe(303);
@@ -166,9 +173,17 @@ describe('a campaign with failed recipients', () => {
     const page = await browser.get(one.location as string);
     expect(page.html).toContain('1 recipient will be sent the offer again.');
 
-    const rest = await browser.post(`/dashboard/campaigns/${campaignId}/retry`, {});
+    // The other two were refused for good (550): the confirmation says so, and they are left
+    // alone unless ticked.
+    const confirm = await browser.get(`/dashboard/campaigns/${campaignId}/retry`);
+    expect(confirm.html).toMatch(/data-testid="retry-permanent">2 recipients/);
+    expect(confirm.html).toMatch(/data-testid="retry-temporary">0 recipients/);
+    const unticked = await browser.post(`/dashboard/campaigns/${campaignId}/retry`, {});
+    expect(unticked.location).toBe(`/dashboard/campaigns/${campaignId}?notice=retried&n=0&skipped=2`);
+    expect((await browser.get(unticked.location as string)).html).toContain('Nothing was retried. 2 recipients');
+    const rest = await browser.post(`/dashboard/campaigns/${campaignId}/retry`, { includePermanent: 'on' });
     expect(rest.location).toBe(`/dashboard/campaigns/${campaignId}?notice=retried&n=2`);
-    const again = await browser.post(`/dashboard/campaigns/${campaignId}/retry`, {});
+    const again = await browser.post(`/dashboard/campaigns/${campaignId}/retry`, { includePermanent: 'on' });
     expect(again.location).toBe(`/dashboard/campaigns/${campaignId}?notice=retried&n=0`);
     const [left] = await stack.deps
       .sql`select count(*)::int as n from delegations where campaign_id = ${campaignId} and state = 'failed'`;

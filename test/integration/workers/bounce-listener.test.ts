@@ -165,7 +165,8 @@ describe('bounces that come back later', () => {
     const retried = await stack.request(`/v1/campaigns/${owner[0]?.campaign_id}/retry-failed`, {
       method: 'POST',
       token,
-      json: { delegationIds: [id] },
+      // A bounce is a permanent refusal: retried only when asked.
+      json: { delegationIds: [id], includePermanent: true },
     });
     expect(retried.status).toBeLessThan(300);
     await waitFor(async () => (await delegation(id)).state === 'offered');

@@ -2,6 +2,7 @@ import { type DelegationState, delegationStates } from '../../../../core/delegat
 import type { CampaignView, RecipientView } from '../../../../services/campaigns/campaigns.ts';
 import type { Bucket, CampaignSummary, SendRate } from '../../../../services/dashboard/dashboard.ts';
 import type { PartnerPrincipal } from '../../../../services/shared/principals.ts';
+import { newFormKey } from '../../shared/form-key.ts';
 import { hourMinute, utcSecond } from '../../shared/format.ts';
 import { BarChart } from './charts.tsx';
 import { CountsByState, DashboardLayout, StatePill } from './layout.tsx';
@@ -159,10 +160,9 @@ export function CampaignPage(props: CampaignPageProps) {
             Export CSV
           </a>
           {props.mayRetry && campaign.counts.failed > 0 ? (
-            <form method="post" action={`${base}/retry`} class="inline">
-              <input type="hidden" name="csrf" value={props.csrf} />
-              <button type="submit">Retry all failed sends</button>
-            </form>
+            <a class="button" href={`${base}/retry`}>
+              Retry all failed sends…
+            </a>
           ) : null}
         </div>
         {props.recipients.length === 0 ? (
@@ -225,6 +225,7 @@ export function CampaignPage(props: CampaignPageProps) {
   );
 }
 
+/** Sends one failed recipient's offer again, even one a mail server refused for good. */
 export function RetryRecipientForm(props: {
   campaignId: string;
   delegationId: string;
@@ -234,9 +235,12 @@ export function RetryRecipientForm(props: {
   label?: string;
 }) {
   return (
-    <form method="post" action={`/dashboard/campaigns/${props.campaignId}/retry`} class="inline">
+    <form method="post" action={`/dashboard/campaigns/${props.campaignId}/retry`} class="inline" autocomplete="off">
       <input type="hidden" name="csrf" value={props.csrf} />
+      <input type="hidden" name="formKey" value={newFormKey()} />
       <input type="hidden" name="delegationId" value={props.delegationId} />
+      {/* One recipient named: asked for, whatever its server answered (its reply is on the same row). */}
+      <input type="hidden" name="includePermanent" value="on" />
       <input type="hidden" name="next" value={props.next} />
       <button type="submit" class="secondary">
         {props.label ?? 'Retry'}
