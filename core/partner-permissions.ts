@@ -27,6 +27,15 @@ export function canSendOffers(user: PartnerRoleView): boolean {
 }
 
 /**
+ * An offer's reusable link is a way in for any client that gets it: shown again to the
+ * partner's owners, and to the staff member who made the offer (who saw it at creation),
+ * while they may still send offers — not to every colleague who may read the offer's terms.
+ */
+export function seesOfferLink(user: PartnerRoleView & { userId: string }, offerCreatedBy: string): boolean {
+  return user.isOwner || (canSendOffers(user) && user.userId === offerCreatedBy);
+}
+
+/**
  * Why a campaign must stop sending, or null while it may go on: a campaign is sent on its
  * requester's authority, judged again for each email (services/campaigns/send-offer.ts), as
  * a queued operation is when it runs. `requester` null: no longer on the partner's staff.

@@ -25,6 +25,15 @@ export function delegationLinkToken(secret: string, delegationId: string): strin
 }
 
 /**
+ * The reusable link token of an offer: derived like the delegation links (docs/adr/0002),
+ * so only its SHA-256 is stored and the partner's owners can be shown the link again
+ * (docs/adr/0029). Offers made before this have a random token, shown once.
+ */
+export function offerLinkToken(secret: string, offerId: string): string {
+  return createHmac('sha256', secret).update(`offer-link:${offerId}`).digest('base64url');
+}
+
+/**
  * The personal link token of one client admin for one amendment: derived like the offer
  * links (docs/adr/0002), so only its SHA-256 is stored, and personal, so each admin's
  * email carries a link of its own.

@@ -9,12 +9,13 @@ import {
   offerRolesFrom,
   type RoleRequest,
 } from '../../core/offer-rules.ts';
-import { canSendOffers } from '../../core/partner-permissions.ts';
+import { canSendOffers, seesOfferLink } from '../../core/partner-permissions.ts';
 import { type Role, sortRoles } from '../../core/roles.ts';
 import type { Db, DbOrTx } from '../../db/client.ts';
 import { delegations, type Offer, offers } from '../../db/schema/index.ts';
+import type { Config } from '../../lib/config.ts';
 import type { Deps } from '../../lib/deps.ts';
-import { randomToken, sha256Hex } from '../../lib/secrets.ts';
+import { offerLinkToken, sha256Hex } from '../../lib/secrets.ts';
 import { recordAudit } from '../audit/record.ts';
 import { applyTransitionToMany } from '../delegations/transitions.ts';
 import { decodeCursor, toPage } from '../shared/pagination.ts';
@@ -69,8 +70,9 @@ export interface CreateOfferInput {
 }
 
 /**
- * Creates an offer with a fresh reusable link. The link's token is returned once
- * (inside `url`); only its SHA-256 is kept.
+ * Creates an offer with its reusable link. The link's token is derived from LINK_SECRET and
+ * the offer's id (lib/secrets.ts `offerLinkToken`, docs/adr/0029): only its SHA-256 is kept,
+ * and the partner's owners can be shown the link again ({@link getOffer}).
  */
 export async function createOffer(
   deps: Pick<Deps, 'db' | 'config'>,
@@ -85,8 +87,8 @@ export async function createOffer(
     throw new AppError('VALIDATION_FAILED', 'The offer terms are not allowed', { issues });
   }
 
-  const token = randomToken(32);
   const id = newId('offer');
+  const token = offerLinkToken(deps.config.linkSecret, id);
   const expiryDays = input.expiresInDays ?? DEFAULT_OFFER_EXPIRY_DAYS;
   const offer = await deps.db.transaction(async (tx) => {
     const [row] = await tx
@@ -122,7 +124,50 @@ export async function createOffer(
     });
     return row as Offer;
   });
-  return { ...toOfferView(offer), url: `${deps.config.publicUrl}/offers/${token}` };
+  return { ...toOfferView(offer), url: offerUrl(deps.config, token) };
+}
+
+const offerUrl = (config: Pick<Config, 'publicUrl'>, token: string) => `${config.publicUrl}/offers/${token}`;
+
+/**
+ * An offer's reusable link, when it can be shown again: its token is the one derived from
+ * LINK_SECRET (checked against the stored hash). Null for an offer made before links were
+ * derived (a random token, shown once) or under another LINK_SECRET (the link no longer works).
+ */
+function derivableOfferUrl(config: Pick<Config, 'publicUrl' | 'linkSecret'>, offer: Offer): string | null {
+  const token = offerLinkToken(config.linkSecret, offer.id);
+  return sha256Hex(token) === offer.tokenHash ? offerUrl(config, token) : null;
+}
+
+/** One offer as its page shows it: with its link, or why the link is not shown. */
+export interface OfferDetails extends OfferView {
+  /** Still open to new recipients (neither revoked nor expired). */
+  open: boolean;
+  link:
+    | { shown: true; url: string }
+    /** `not-yours`: for owners and whoever made the offer; `not-kept`: shown once, when it was made. */
+    | { shown: false; why: 'not-yours' | 'not-kept' };
+}
+
+/**
+ * One offer of the partner, for whoever may read its data; its reusable link only for the
+ * partner's owners and the offer's maker (core/partner-permissions.ts `seesOfferLink`).
+ */
+export async function getOffer(
+  deps: Pick<Deps, 'db' | 'config'>,
+  principal: PartnerPrincipal,
+  offerId: string,
+): Promise<OfferDetails> {
+  assertSeesPartnerData(principal);
+  const offer = await getOwnOffer(deps.db, principal.partnerId, offerId);
+  const url = seesOfferLink(principal, offer.createdBy) ? derivableOfferUrl(deps.config, offer) : null;
+  return {
+    ...toOfferView(offer),
+    open: offer.revokedAt === null && !offer.expired,
+    link: url
+      ? { shown: true, url }
+      : { shown: false, why: seesOfferLink(principal, offer.createdBy) ? 'not-kept' : 'not-yours' },
+  };
 }
 
 export async function listOffers(db: Db, principal: PartnerPrincipal, page: { cursor?: string; limit: number }) {

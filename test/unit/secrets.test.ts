@@ -6,6 +6,7 @@ import {
   hashPassword,
   newApiToken,
   newTemporaryPassword,
+  offerLinkToken,
   sha256Hex,
   TEMPORARY_PASSWORD_LENGTH,
   verifyPassword,
@@ -38,6 +39,16 @@ describe('secrets', () => {
     expect(delegationLinkToken(secret, 'dlg_2')).not.toBe(a);
     expect(delegationLinkToken('t'.repeat(32), 'dlg_1')).not.toBe(a);
     // 256 bits, URL-safe.
+    expect(a).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+
+  it('derives an offer’s reusable link apart from any delegation’s, even under the same id', () => {
+    const secret = 's'.repeat(32);
+    const a = offerLinkToken(secret, 'ofr_1');
+    expect(offerLinkToken(secret, 'ofr_1')).toBe(a);
+    expect(offerLinkToken(secret, 'ofr_2')).not.toBe(a);
+    expect(offerLinkToken('t'.repeat(32), 'ofr_1')).not.toBe(a);
+    expect(delegationLinkToken(secret, 'ofr_1')).not.toBe(a);
     expect(a).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
 

@@ -59,6 +59,10 @@ export function notice(c: Context<AppEnv>): string | undefined {
       return "Asked: the client's global admins were emailed a link to accept or decline. Anything given up applies at once.";
     case 'delegation-ended':
       return 'Delegation ended: your staff have no access to this client any more.';
+    case 'offer-created':
+      return 'Offer created. Send its link to your clients, or send the offer to a list of recipients.';
+    case 'offer-revoked':
+      return `Offer withdrawn: its link no longer works${n > 0 ? `, and ${n} ${n === 1 ? 'recipient' : 'recipients'} still waiting for an answer ${n === 1 ? 'was' : 'were'} withdrawn` : ''}.`;
     case 'operation-retried':
       return 'The operation is queued again.';
     case 'access-saved':

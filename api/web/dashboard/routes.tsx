@@ -10,6 +10,7 @@ import { registerCampaignCarePages } from './campaign-care-routes.tsx';
 import { registerCampaignPages } from './campaign-routes.tsx';
 import { registerClientPages } from './client-routes.tsx';
 import { registerDelegationPages } from './delegation-routes.tsx';
+import { registerOfferPages } from './offer-routes.tsx';
 import { registerOperationPages } from './operation-routes.tsx';
 import { registerOverviewPage } from './overview-routes.tsx';
 import { liveScript } from './pages/layout.tsx';
@@ -46,6 +47,7 @@ export function createDashboard(): WebApp {
   pages.on('POST', '/dashboard/single-sign-on', requireStepUp('/dashboard/single-sign-on'));
 
   registerOverviewPage(pages);
+  registerOfferPages(pages);
   registerCampaignPages(pages);
   registerCampaignCarePages(pages);
   registerDelegationPages(pages);

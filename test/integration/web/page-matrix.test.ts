@@ -124,6 +124,8 @@ const pages: [string, () => string, Expect][] = [
   ['/org/audit', () => '/org/audit', clientAdmins],
   ['/org/audit.csv', () => '/org/audit.csv', clientAdmins],
   ['/dashboard', () => '/dashboard', staff],
+  ['/dashboard/offers', () => '/dashboard/offers', withAccess],
+  ['/dashboard/offers/:id', () => `/dashboard/offers/${alpha.offerId}`, withAccess],
   ['/dashboard/campaigns', () => '/dashboard/campaigns', withAccess],
   ['/dashboard/campaigns/:id', () => `/dashboard/campaigns/${alpha.campaignId}`, withAccess],
   [
@@ -157,7 +159,9 @@ const pages: [string, () => string, Expect][] = [
 
 /** The same pages asked with tenant B's ids: never shown, whoever asks. */
 const foreign: [string, () => string][] = [
+  ['offer', () => `/dashboard/offers/${bravo.offerId}`],
   ['campaign', () => `/dashboard/campaigns/${bravo.campaignId}`],
+  ['retry confirmation', () => `/dashboard/campaigns/${bravo.campaignId}/retry`],
   ['recipients', () => `/dashboard/campaigns/${bravo.campaignId}/recipients.csv`],
   ['delegation', () => `/dashboard/delegations/${bravo.delegationId}`],
   ['delegations of a campaign', () => `/dashboard/delegations?campaignId=${bravo.campaignId}`],
@@ -207,6 +211,7 @@ describe('the pages × callers of tenant A', () => {
 describe('tenant B’s forms, posted by tenant A’s people', () => {
   const forms: [string, () => string, Record<string, string>][] = [
     ['retry a campaign', () => `/dashboard/campaigns/${bravo.campaignId}/retry`, {}],
+    ['withdraw an offer', () => `/dashboard/offers/${bravo.offerId}/revoke`, { formKey: 'k'.repeat(22) }],
     ['retry an operation', () => `/dashboard/operations/${bravo.operationId}/retry`, {}],
     ['change a staff member’s access', () => `/dashboard/staff/${bravo.staffUserId}/access`, { access: 'full' }],
     ['remove a staff member', () => `/dashboard/staff/${bravo.staffUserId}/remove`, {}],
@@ -231,5 +236,7 @@ describe('tenant B’s forms, posted by tenant A’s people', () => {
     expect(after?.state).toBe(state?.state);
     const [token] = await stack.deps.sql`select revoked_at from api_tokens where id = ${bravo.tokenId}`;
     expect(token?.revoked_at).toBeNull();
+    const [offer] = await stack.deps.sql`select revoked_at from offers where id = ${bravo.offerId}`;
+    expect(offer?.revoked_at).toBeNull();
   });
 });

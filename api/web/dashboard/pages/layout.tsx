@@ -92,6 +92,7 @@ a.attention { color: #cf222e; font-weight: 700; }
 const nav = [
   { href: '/dashboard', label: 'Overview' },
   { href: '/dashboard/search', label: 'Search', needsPartnerData: true },
+  { href: '/dashboard/offers', label: 'Offers', needsPartnerData: true },
   { href: '/dashboard/campaigns', label: 'Campaigns', needsPartnerData: true },
   { href: '/dashboard/delegations', label: 'Delegations', needsPartnerData: true },
   { href: '/dashboard/operations', label: 'Operations', needsClientAccess: true },
