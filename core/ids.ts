@@ -12,6 +12,7 @@ export const idPrefixes = {
   apiToken: 'tok',
   offer: 'ofr',
   campaign: 'cmp',
+  campaignUpload: 'upl',
   delegation: 'dlg',
   email: 'eml',
   operation: 'op',

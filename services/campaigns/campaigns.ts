@@ -1,10 +1,11 @@
 import { and, asc, count, desc, eq, getTableColumns, gt, lt, sql } from 'drizzle-orm';
+import { defaultCampaignName, firstFreeName } from '../../core/campaign-names.ts';
 import { type DelegationState, delegationStates } from '../../core/delegation-machine.ts';
 import { AppError } from '../../core/errors.ts';
 import { newId, requireId } from '../../core/ids.ts';
 import type { ExportedRecipient } from '../../core/recipient-export.ts';
 import { MAX_RECIPIENTS, type RawRecipient, type RejectedRecipient, screenRecipients } from '../../core/recipients.ts';
-import type { Db } from '../../db/client.ts';
+import type { Db, Tx } from '../../db/client.ts';
 import { campaigns, delegations } from '../../db/schema/index.ts';
 import type { Deps } from '../../lib/deps.ts';
 import { recordAudit } from '../audit/record.ts';
@@ -13,7 +14,7 @@ import { decodeCursor, type Page, toPage } from '../shared/pagination.ts';
 import { assertSeesPartnerData } from '../shared/partner-data.ts';
 import type { PartnerPrincipal } from '../shared/principals.ts';
 import { enqueueChunks, linkTokenHash, recordChunks } from './chunks.ts';
-import { assertWithinDailySendLimit } from './daily-send-limit.ts';
+import { assertWithinDailySendLimit, lockCampaignCreation } from './daily-send-limit.ts';
 
 export interface CreateCampaignInput {
   offerId: string;
@@ -28,28 +29,50 @@ export interface CreatedCampaign {
 }
 
 /**
+ * The default name of a new campaign of the partner (core/campaign-names.ts), not taken by
+ * any of its campaigns: read under the partner's creation lock, so two campaigns created at
+ * once get two names.
+ */
+async function freeDefaultName(tx: Tx, partnerId: string, offerName: string): Promise<string> {
+  await lockCampaignCreation(tx, partnerId);
+  const base = defaultCampaignName(offerName, new Date());
+  const taken = await tx
+    .select({ name: campaigns.name })
+    .from(campaigns)
+    .where(and(eq(campaigns.partnerId, partnerId), sql`starts_with(${campaigns.name}, ${base})`));
+  return firstFreeName(base, new Set(taken.map((t) => t.name)));
+}
+
+/** A list a campaign can be made of: at least one row, at most MAX_RECIPIENTS (before screening). */
+export function assertListSize(recipients: readonly RawRecipient[]): void {
+  if (recipients.length === 0) {
+    throw new AppError('VALIDATION_FAILED', 'A campaign needs at least one recipient', {
+      issues: [{ path: 'recipients', message: 'no recipients' }],
+    });
+  }
+  if (recipients.length > MAX_RECIPIENTS) {
+    throw new AppError('TOO_MANY_RECIPIENTS', `A campaign takes at most ${MAX_RECIPIENTS} recipients`, {
+      details: { max: MAX_RECIPIENTS, received: recipients.length },
+    });
+  }
+}
+
+/**
  * Records a campaign and one `invited` delegation per valid recipient, then hands the
  * sending to the workers. Everything is written in one transaction (one statement for
  * all delegations) and the fan-out job is enqueued after commit, so the request
- * returns quickly whatever the size of the list.
+ * returns quickly whatever the size of the list. `options.recordedWith` writes what must
+ * commit with the campaign or not at all (an upload marked sent), inside that transaction.
  */
 export async function createCampaign(
   deps: Pick<Deps, 'db' | 'config' | 'queues' | 'logger'>,
   principal: PartnerPrincipal,
   input: CreateCampaignInput,
   requestId?: string,
+  options: { recordedWith?: (tx: Tx, campaignId: string) => Promise<void> } = {},
 ): Promise<CreatedCampaign> {
   assertCanSendOffers(principal);
-  if (input.recipients.length === 0) {
-    throw new AppError('VALIDATION_FAILED', 'A campaign needs at least one recipient', {
-      issues: [{ path: 'recipients', message: 'no recipients' }],
-    });
-  }
-  if (input.recipients.length > MAX_RECIPIENTS) {
-    throw new AppError('TOO_MANY_RECIPIENTS', `A campaign takes at most ${MAX_RECIPIENTS} recipients`, {
-      details: { max: MAX_RECIPIENTS, received: input.recipients.length },
-    });
-  }
+  assertListSize(input.recipients);
   const { accepted, rejected } = screenRecipients(input.recipients);
   if (accepted.length === 0) {
     throw new AppError(
@@ -71,7 +94,7 @@ export async function createCampaign(
       id: campaignId,
       partnerId: principal.partnerId,
       offerId: offer.id,
-      name: input.name ?? `${offer.name} – ${new Date().toISOString().slice(0, 10)}`,
+      name: input.name ?? (await freeDefaultName(tx, principal.partnerId, offer.name)),
       total: accepted.length,
       rejectedCount: rejected.length,
       rejected,
@@ -107,6 +130,7 @@ export async function createCampaign(
       size,
     });
 
+    await options.recordedWith?.(tx, campaignId);
     await recordAudit(tx, {
       actorUserId: principal.userId,
       partnerId: principal.partnerId,
@@ -179,6 +203,24 @@ export async function getCampaign(db: Db, principal: PartnerPrincipal, campaignI
     done: counts.invited === 0,
     createdAt: campaign.createdAt.toISOString(),
   };
+}
+
+/** Rows refused when a campaign was created (row number, address as sent, reason), the first `limit` of them. */
+export async function listRejectedRows(
+  db: Db,
+  principal: PartnerPrincipal,
+  campaignId: string,
+  limit: number,
+): Promise<RejectedRecipient[]> {
+  assertSeesPartnerData(principal);
+  const campaign = await getOwnCampaign(db, principal.partnerId, campaignId);
+  if (campaign.rejectedCount === 0) return [];
+  // Cut in the database: a list of 100,000 bad rows is not shipped to show its first few.
+  const [row] = await db.execute<{ rows: RejectedRecipient[] | null }>(sql`
+    select (select jsonb_agg(r order by n) from jsonb_array_elements(${campaigns.rejected}) with ordinality as e(r, n)
+            where n <= ${limit}) as rows
+    from ${campaigns} where ${campaigns.id} = ${campaignId}`);
+  return row?.rows ?? [];
 }
 
 export async function listCampaigns(db: Db, principal: PartnerPrincipal, page: { cursor?: string; limit: number }) {

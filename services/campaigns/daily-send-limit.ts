@@ -10,6 +10,17 @@ const WINDOW = sql`interval '24 hours'`;
 const count = (n: number) => n.toLocaleString('en-US');
 
 /**
+ * Orders the campaign creations of one partner until the end of the transaction: what one
+ * reads of the partner's campaigns (the day's count, the names taken) the next sees with
+ * its own. A transaction-scoped advisory lock, not a row lock on the partner: it blocks only
+ * other campaign creations of this partner, never the writes that reference the partner's
+ * row. Taking it twice in one transaction is harmless.
+ */
+export async function lockCampaignCreation(tx: Tx, partnerId: string): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`campaign-quota.${partnerId}`}, 0))`);
+}
+
+/**
  * Refuses, with DAILY_SEND_LIMIT_EXCEEDED, a campaign of `requested` recipients that would
  * take the partner's campaign recipients of the last 24 hours over PARTNER_DAILY_SEND_LIMIT
  * (unset: no limit). Call it inside the transaction that inserts the campaign: it takes a
@@ -24,9 +35,7 @@ export async function assertWithinDailySendLimit(
 ): Promise<void> {
   const limit = config.partnerDailySendLimit;
   if (limit === undefined) return;
-  // A transaction-scoped advisory lock, not a row lock on the partner: it blocks only other
-  // campaign creations of this partner, never the writes that reference the partner's row.
-  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`campaign-quota.${partnerId}`}, 0))`);
+  await lockCampaignCreation(tx, partnerId);
   // Read after the lock (read committed: a new snapshot per statement), so a campaign
   // committed by the creation this one waited for is counted. Served by campaigns_partner_idx:
   // a partner's campaigns are few.

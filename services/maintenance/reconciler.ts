@@ -6,6 +6,7 @@ import { withTimeout } from '../../lib/retry.ts';
 import { holderAlive } from '../../lib/worker-process.ts';
 import { purgeEndedSessions } from '../accounts/sessions.ts';
 import { chunkWaitingRecipients } from '../campaigns/chunks.ts';
+import { purgeCampaignUploads } from '../campaigns/uploads.ts';
 import { purgeIdempotencyKeys } from '../shared/idempotency-keys.ts';
 import { pruneExpiredRows, retentionPolicies } from './retention.ts';
 
@@ -108,6 +109,7 @@ export async function reconcile(
 
   // Housekeeping of the same kind: what has outlived its use.
   await purgeIdempotencyKeys(deps.db);
+  await purgeCampaignUploads(deps.db);
   await purgeEndedSessions(deps);
   const pruned = await pruneExpiredRows(deps);
   for (const [table, rows] of Object.entries(pruned)) {

@@ -57,6 +57,47 @@ export class PageClient {
   }
 }
 
+/** A file as a page's file input sends it. */
+export interface FormFile {
+  name: string;
+  content: string | Uint8Array;
+  type?: string;
+}
+
+/**
+ * Posts a form with files (multipart/form-data) as `browser`; `csrf` defaults to the
+ * cookie's value, as in {@link PageClient.post}.
+ */
+export async function postFiles(
+  browser: PageClient,
+  path: string,
+  fields: Record<string, string>,
+  files: Record<string, FormFile>,
+  csrf?: string | null,
+) {
+  const body = new FormData();
+  const token = csrf === undefined ? (browser.cookies.get('mandate_csrf') ?? '') : csrf;
+  for (const [name, value] of Object.entries({ ...fields, ...(token === null ? {} : { csrf: token }) })) {
+    body.append(name, value);
+  }
+  for (const [name, file] of Object.entries(files)) {
+    body.append(name, new File([file.content], file.name, { type: file.type ?? 'text/csv' }));
+  }
+  const cookie = [...browser.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  const response = await browser.stack.request(path, {
+    method: 'POST',
+    body,
+    headers: cookie ? { cookie } : {},
+    ip: browser.ip,
+  });
+  return {
+    status: response.status,
+    html: await response.text(),
+    location: response.headers.get('location'),
+    response,
+  };
+}
+
 /**
  * Makes a campaign delegation's personal link resolvable and moves it to `offered`, as
  * the send-offer worker does after sending. Returns the link's token.

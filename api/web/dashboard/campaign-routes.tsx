@@ -1,10 +1,11 @@
 import { canSendOffers } from '../../../core/partner-permissions.ts';
-import { getCampaign, listCampaignRecipients } from '../../../services/campaigns/campaigns.ts';
+import { getCampaign, listCampaignRecipients, listRejectedRows } from '../../../services/campaigns/campaigns.ts';
 import { campaignSendRate, recentCampaigns, sendsPerMinute } from '../../../services/dashboard/dashboard.ts';
 import type { WebApp } from '../../env.ts';
 import { csrfToken, renderPage } from '../shared/context.ts';
 import { recipientsCsv } from './csv.ts';
 import { CampaignListPage, CampaignPage } from './pages/campaigns.tsx';
+import { REJECTED_ROWS_SHOWN } from './pages/rejected-rows.tsx';
 import { Filters, notice, PAGE, query } from './query.ts';
 
 /** Campaigns: the list, one campaign with its recipients and their CSV. */
@@ -16,6 +17,7 @@ export function registerCampaignPages(app: WebApp): void {
         principal={c.var.principal}
         csrf={csrfToken(c)}
         campaigns={await recentCampaigns(c.var.deps.db, c.var.principal, 200)}
+        mayCreate={canSendOffers(c.var.principal)}
       />,
     ),
   );
@@ -25,10 +27,11 @@ export function registerCampaignPages(app: WebApp): void {
     const p = c.var.principal;
     const filters = query(c, Filters);
     const campaign = await getCampaign(db, p, c.req.param('id'));
-    const [rate, sends, recipients] = await Promise.all([
+    const [rate, sends, recipients, rejected] = await Promise.all([
       campaignSendRate(db, p, campaign.id),
       sendsPerMinute(db, p, campaign.id),
       listCampaignRecipients(db, p, campaign.id, { state: filters.state, cursor: filters.cursor, limit: PAGE }),
+      listRejectedRows(db, p, campaign.id, REJECTED_ROWS_SHOWN),
     ]);
     return renderPage(
       c,
@@ -41,6 +44,7 @@ export function registerCampaignPages(app: WebApp): void {
         state={filters.state}
         recipients={recipients.items}
         nextCursor={recipients.nextCursor}
+        rejected={rejected}
         mayRetry={canSendOffers(p)}
         notice={notice(c)}
       />,

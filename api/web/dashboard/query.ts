@@ -59,6 +59,10 @@ export function notice(c: Context<AppEnv>): string | undefined {
       return "Asked: the client's global admins were emailed a link to accept or decline. Anything given up applies at once.";
     case 'delegation-ended':
       return 'Delegation ended: your staff have no access to this client any more.';
+    case 'campaign-sent':
+      return `Campaign started: ${n} ${n === 1 ? 'recipient' : 'recipients'} will be sent the offer. Its progress shows here as it goes.`;
+    case 'campaign-already-sent':
+      return 'This list was already sent: here is its campaign.';
     case 'offer-created':
       return 'Offer created. Send its link to your clients, or send the offer to a list of recipients.';
     case 'offer-revoked':

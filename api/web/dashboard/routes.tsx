@@ -1,13 +1,14 @@
 import { Hono } from 'hono';
 import type { AppEnv, WebApp } from '../../env.ts';
 import { pageArea } from '../shared/error-page.tsx';
-import { formLimit, scriptedPageHeaders } from '../shared/page-headers.ts';
+import { formLimit, scriptedPageHeaders, uploadLimit } from '../shared/page-headers.ts';
 import { requireOwnerSession, requireStaffSession } from '../shared/staff-access.ts';
 import { requireStepUp } from '../shared/step-up.ts';
 import { loadViewer } from '../shared/viewer.ts';
 import { registerAuditPages } from './audit-routes.tsx';
 import { registerCampaignCarePages } from './campaign-care-routes.tsx';
 import { registerCampaignPages } from './campaign-routes.tsx';
+import { CAMPAIGN_UPLOAD_PATH, registerCampaignUploadPages } from './campaign-upload-routes.tsx';
 import { registerClientPages } from './client-routes.tsx';
 import { registerDelegationPages } from './delegation-routes.tsx';
 import { registerOfferPages } from './offer-routes.tsx';
@@ -32,7 +33,10 @@ export function createDashboard(): WebApp {
   });
   // '/dashboard/*' matches '/dashboard' itself too.
   pages.use('/dashboard/*', pageArea('dashboard'), scriptedPageHeaders, loadViewer, requireStaffSession);
-  pages.on('POST', '/dashboard/*', formLimit);
+  // Forms are a few short fields; the one that uploads a recipient list is a file.
+  pages.on('POST', '/dashboard/*', (c, next) =>
+    c.req.path === CAMPAIGN_UPLOAD_PATH ? uploadLimit(c, next) : formLimit(c, next),
+  );
   for (const ownersOnly of ['/dashboard/staff/*', '/dashboard/security/*', '/dashboard/single-sign-on/*']) {
     pages.use(ownersOnly, requireOwnerSession);
   }
@@ -48,6 +52,8 @@ export function createDashboard(): WebApp {
 
   registerOverviewPage(pages);
   registerOfferPages(pages);
+  // Before the campaign's own pages: `/dashboard/campaigns/new` is not a campaign's id.
+  registerCampaignUploadPages(pages);
   registerCampaignPages(pages);
   registerCampaignCarePages(pages);
   registerDelegationPages(pages);

@@ -157,10 +157,7 @@ export const MAX_FORM_BYTES = 16 * 1024;
  * (its Origin says so) is refused before its body is read.
  */
 export async function formFields(c: Context<AppEnv>): Promise<Record<string, string>> {
-  const origin = c.req.header('origin');
-  if (origin && origin !== 'null' && origin !== new URL(c.var.deps.config.publicUrl).origin) {
-    throw new AppError('CSRF_FAILED', 'This form was not sent from this site.');
-  }
+  assertSameOrigin(c);
   if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(c.req.header('content-type') ?? '')) {
     throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the form as the page does (application/x-www-form-urlencoded).');
   }
@@ -168,6 +165,41 @@ export async function formFields(c: Context<AppEnv>): Promise<Record<string, str
   const fields: Record<string, string> = {};
   for (const [key, value] of Object.entries(body)) if (typeof value === 'string') fields[key] = value;
   return fields;
+}
+
+/** Refuses a form posted from another site (its Origin says so) before its body is read. */
+function assertSameOrigin(c: Context<AppEnv>): void {
+  const origin = c.req.header('origin');
+  if (origin && origin !== 'null' && origin !== new URL(c.var.deps.config.publicUrl).origin) {
+    throw new AppError('CSRF_FAILED', 'This form was not sent from this site.');
+  }
+}
+
+/**
+ * A form with a file (multipart/form-data): its text fields as {@link formFields} reads
+ * them, and its files. Only the pages that take a file accept it; the body's size is the
+ * route's own limit (the dashboard's upload limit, not the forms' 16 KiB).
+ */
+export async function multipartFields(
+  c: Context<AppEnv>,
+): Promise<{ fields: Record<string, string>; files: Record<string, File> }> {
+  assertSameOrigin(c);
+  if (!/^multipart\/form-data\s*;/i.test(c.req.header('content-type') ?? '')) {
+    throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the form as the page does (multipart/form-data).');
+  }
+  let body: Record<string, string | File | (string | File)[]>;
+  try {
+    body = await c.req.parseBody();
+  } catch {
+    throw new AppError('MALFORMED_BODY', 'The form could not be read: send it again from the page.');
+  }
+  const fields: Record<string, string> = {};
+  const files: Record<string, File> = {};
+  for (const [key, value] of Object.entries(body)) {
+    if (typeof value === 'string') fields[key] = value;
+    else if (value instanceof File) files[key] = value;
+  }
+  return { fields, files };
 }
 
 /** Sends a page with its doctype and the given status. */

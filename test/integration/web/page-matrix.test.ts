@@ -127,6 +127,7 @@ const pages: [string, () => string, Expect][] = [
   ['/dashboard/offers', () => '/dashboard/offers', withAccess],
   ['/dashboard/offers/:id', () => `/dashboard/offers/${alpha.offerId}`, withAccess],
   ['/dashboard/campaigns', () => '/dashboard/campaigns', withAccess],
+  ['/dashboard/campaigns/new', () => '/dashboard/campaigns/new', withAccess],
   ['/dashboard/campaigns/:id', () => `/dashboard/campaigns/${alpha.campaignId}`, withAccess],
   [
     '/dashboard/campaigns/:id/recipients.csv',

@@ -1,4 +1,5 @@
 import { type DelegationState, delegationStates } from '../../../../core/delegation-machine.ts';
+import type { RejectedRecipient } from '../../../../core/recipients.ts';
 import type { CampaignView, RecipientView } from '../../../../services/campaigns/campaigns.ts';
 import type { Bucket, CampaignSummary, SendRate } from '../../../../services/dashboard/dashboard.ts';
 import type { PartnerPrincipal } from '../../../../services/shared/principals.ts';
@@ -7,8 +8,15 @@ import { hourMinute, utcSecond } from '../../shared/format.ts';
 import { BarChart } from './charts.tsx';
 import { CountsByState, DashboardLayout, StatePill } from './layout.tsx';
 import { ProgressBar, progressOf } from './progress.tsx';
+import { RejectedRows } from './rejected-rows.tsx';
 
-export function CampaignListPage(props: { principal: PartnerPrincipal; csrf: string; campaigns: CampaignSummary[] }) {
+export function CampaignListPage(props: {
+  principal: PartnerPrincipal;
+  csrf: string;
+  campaigns: CampaignSummary[];
+  /** May send offers: the "New campaign" link. */
+  mayCreate: boolean;
+}) {
   return (
     <DashboardLayout
       title="Campaigns"
@@ -17,10 +25,18 @@ export function CampaignListPage(props: { principal: PartnerPrincipal; csrf: str
       section="/dashboard/campaigns"
       live
     >
+      {props.mayCreate ? (
+        <div class="actions">
+          <a class="button" href="/dashboard/campaigns/new">
+            New campaign from a CSV file…
+          </a>
+        </div>
+      ) : null}
       <section class="card" data-live="campaigns">
         {props.campaigns.length === 0 ? (
           <p>
-            No campaign yet. Send one with <code>POST /v1/campaigns</code> (see the <a href="/docs">API reference</a>).
+            No campaign yet.{props.mayCreate ? ' Send one from a CSV file, or' : ' Campaigns are sent'} with{' '}
+            <code>POST /v1/campaigns</code> (see the <a href="/docs">API reference</a>).
           </p>
         ) : (
           <table>
@@ -82,6 +98,8 @@ export interface CampaignPageProps {
   state: string | undefined;
   recipients: RecipientView[];
   nextCursor: string | null;
+  /** The first rows refused when the campaign was created (`campaign.rejectedCount` in all). */
+  rejected: RejectedRecipient[];
   mayRetry: boolean;
   notice?: string | undefined;
 }
@@ -131,6 +149,13 @@ export function CampaignPage(props: CampaignPageProps) {
           <dd>{utcSecond(props.rate.lastSentAt)}</dd>
         </dl>
       </section>
+      {campaign.rejectedCount > 0 ? (
+        <section class="card">
+          <h2>{`Rows refused when the campaign was created (${campaign.rejectedCount})`}</h2>
+          <p class="muted">These were not sent: their addresses were not valid, or repeated an earlier row.</p>
+          <RejectedRows rows={props.rejected} total={campaign.rejectedCount} />
+        </section>
+      ) : null}
       <section class="card">
         <h2>Emails sent per minute, last hour</h2>
         <div data-live="sends">

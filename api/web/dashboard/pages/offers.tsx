@@ -267,6 +267,13 @@ export function OfferPage(props: {
         )}
       </section>
       {props.mayChange && state === 'open' ? (
+        <div class="actions">
+          <a class="button" href={`/dashboard/campaigns/new?${new URLSearchParams({ offerId: offer.id })}`}>
+            Send this offer to a list of recipients…
+          </a>
+        </div>
+      ) : null}
+      {props.mayChange && state === 'open' ? (
         <section class="card">
           <h2>Withdraw</h2>
           <p>
