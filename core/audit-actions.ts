@@ -16,6 +16,7 @@ const fixedActions = {
   'offer.revoke': 'Withdrew an offer',
   'campaign.create': 'Started a campaign',
   'campaign.retry_failed': 'Sent failed offers again',
+  'campaign.remind': 'Reminded the recipients of a campaign who had not answered',
   'campaign.stop': 'Stopped a campaign: whoever sent it may no longer send offers',
   'delegation.accept': 'Accepted the delegation',
   'delegation.decline': 'Declined the offer',

@@ -3,6 +3,7 @@ import { handleDispatchCampaign } from './handlers/dispatch-campaign.ts';
 import { handleLifecycleTick, handleReconcile } from './handlers/maintenance.ts';
 import { operationJobHandlers } from './handlers/operation.ts';
 import { handleProcessAcceptance } from './handlers/process-acceptance.ts';
+import { handleRemindCampaign } from './handlers/remind-campaign.ts';
 import { handleSendChunk } from './handlers/send-chunk.ts';
 import { handleSendEmail } from './handlers/send-email.ts';
 import { handleSendOffer } from './handlers/send-offer.ts';
@@ -16,6 +17,7 @@ export const jobHandlers: { [N in JobName]: JobHandler<N> } = {
   'send-offer': handleSendOffer,
   'send-chunk': handleSendChunk,
   'dispatch-campaign': handleDispatchCampaign,
+  'remind-campaign': handleRemindCampaign,
   'send-email': handleSendEmail,
   'process-acceptance': handleProcessAcceptance,
   'lifecycle-tick': handleLifecycleTick,

@@ -10,7 +10,9 @@ export type DerivedLink =
   /** One client admin's personal link to answer an amendment: `<PUBLIC_URL>/amendments/<token>`. */
   | { kind: 'amendment'; amendmentId: string; userId: string }
   /** An invitation to a partner's staff: `<PUBLIC_URL>/invitations/<token>`. */
-  | { kind: 'staff-invitation'; invitationId: string };
+  | { kind: 'staff-invitation'; invitationId: string }
+  /** A campaign recipient's own offer link, the one of its offer email: `<PUBLIC_URL>/offers/<token>`. */
+  | { kind: 'offer'; delegationId: string };
 
 /** Placeholder → the link it stands for, as `emails.links` keeps it. */
 export type DerivedLinks = Record<string, DerivedLink>;

@@ -13,6 +13,8 @@ export interface OfferEmailInput {
   recipientCompany: string | null;
   /** Last day the link can be accepted. */
   offerExpiresAt: Date;
+  /** A reminder of the offer sent earlier (the same link), not the first email. */
+  reminder?: boolean | undefined;
 }
 
 export interface RenderedEmail {
@@ -45,11 +47,14 @@ export function renderOfferEmail(input: OfferEmailInput): RenderedEmail {
     'You can end the delegation at any time.',
   ];
 
-  const subject = `${input.partnerName} offers to administer your organization`;
+  const subject = `${input.reminder ? 'Reminder: ' : ''}${input.partnerName} offers to administer your organization`;
+  const opening = input.reminder
+    ? `A reminder: ${input.partnerName} offered to act as delegated administrator${forCompany}, and is waiting for your answer.`
+    : `${input.partnerName} offers to act as delegated administrator${forCompany}.`;
   const text = [
     greeting,
     '',
-    `${input.partnerName} offers to act as delegated administrator${forCompany}.`,
+    opening,
     '',
     ...facts.map((f) => `- ${f}`),
     '',
@@ -63,7 +68,11 @@ export function renderOfferEmail(input: OfferEmailInput): RenderedEmail {
   const html = `<!doctype html>
 <html><body style="font-family:sans-serif;line-height:1.5">
 <p>${e(greeting)}</p>
-<p><strong>${e(input.partnerName)}</strong> offers to act as delegated administrator${e(forCompany)}.</p>
+<p>${
+    input.reminder
+      ? `A reminder: <strong>${e(input.partnerName)}</strong> offered to act as delegated administrator${e(forCompany)}, and is waiting for your answer.`
+      : `<strong>${e(input.partnerName)}</strong> offers to act as delegated administrator${e(forCompany)}.`
+  }</p>
 <ul>${facts.map((f) => `<li>${e(f)}</li>`).join('')}</ul>
 <p><a href="${e(input.link)}">Review the offer</a></p>
 <p>Or paste this link into your browser: ${e(input.link)}</p>

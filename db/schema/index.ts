@@ -2,6 +2,7 @@ export * from './amendment-links.ts';
 export * from './amendments.ts';
 export * from './api-tokens.ts';
 export * from './audit-events.ts';
+export * from './campaign-reminders.ts';
 export * from './campaign-uploads.ts';
 export * from './campaigns.ts';
 export * from './delegation-bounces.ts';

@@ -90,6 +90,18 @@ export const jobContracts = {
     options: () => ({ attempts: 10, backoff: { type: 'exponential', delay: 1000 } }),
   }),
   /**
+   * Writes one campaign reminder's emails to the outbox, in batches, each enqueued as it
+   * commits: a job because a campaign may have a hundred thousand recipients still offered,
+   * and the click that asked for it returns at once. Safe to run again: each email's dedupe
+   * key is its recipient's and the reminder's, and a reminder marked recorded is done.
+   */
+  'remind-campaign': contract({
+    queue: 'campaigns',
+    payload: z.object({ campaignId: z.string().min(1), number: z.number().int().min(1) }),
+    jobId: ({ campaignId, number }) => `remind-campaign.${campaignId}.${number}`,
+    options: () => ({ attempts: 10, backoff: { type: 'exponential', delay: 1000 } }),
+  }),
+  /**
    * Sends one notification email from the outbox (the `emails` table), on a queue of its
    * own so that no campaign delays it. Jobs added to `mail` before that change are still
    * run there: workers find handlers by job name, whatever the queue.

@@ -1,6 +1,6 @@
 import type { DerivedLink, DerivedLinks } from '../../core/emails/derived-links.ts';
 import type { Config } from '../../lib/config.ts';
-import { amendmentLinkToken, randomToken, staffInvitationToken } from '../../lib/secrets.ts';
+import { amendmentLinkToken, delegationLinkToken, randomToken, staffInvitationToken } from '../../lib/secrets.ts';
 import { endDelegationUrl } from './end-links.ts';
 
 /**
@@ -37,6 +37,8 @@ export function derivedLinkUrl(config: Pick<Config, 'linkSecret' | 'publicUrl'>,
       return `${config.publicUrl}/amendments/${amendmentLinkToken(config.linkSecret, link.amendmentId, link.userId)}`;
     case 'staff-invitation':
       return `${config.publicUrl}/invitations/${staffInvitationToken(config.linkSecret, link.invitationId)}`;
+    case 'offer':
+      return `${config.publicUrl}/offers/${delegationLinkToken(config.linkSecret, link.delegationId)}`;
     default:
       // The column is jsonb: a kind this version does not know must not go out as "undefined".
       throw new Error(`unknown derived link kind ${JSON.stringify((link as { kind?: unknown }).kind)}`);

@@ -6,6 +6,7 @@ import { withTimeout } from '../../lib/retry.ts';
 import { holderAlive } from '../../lib/worker-process.ts';
 import { purgeEndedSessions } from '../accounts/sessions.ts';
 import { chunkWaitingRecipients } from '../campaigns/chunks.ts';
+import { unrecordedReminders } from '../campaigns/reminders.ts';
 import { purgeCampaignUploads } from '../campaigns/uploads.ts';
 import { purgeIdempotencyKeys } from '../shared/idempotency-keys.ts';
 import { pruneExpiredRows, retentionPolicies } from './retention.ts';
@@ -25,6 +26,8 @@ export interface ReconcileResult {
   invited: number;
   accepting: number;
   emails: number;
+  /** `remind-campaign` jobs added for reminders whose emails were not all written. */
+  reminders: number;
   operations: number;
 }
 
@@ -68,7 +71,8 @@ async function resumeCampaignSends(deps: Pick<Deps, 'db' | 'queues' | 'config'>,
 
 /**
  * Finds every row whose work is due but not finished — recipients still `invited`,
- * acceptances still `accepting`, emails still `pending`, operations `queued` or `running`
+ * acceptances still `accepting`, emails still `pending`, campaign reminders not yet
+ * written, operations `queued` or `running`
  * past their lease — untouched for `minAgeSeconds`, and re-enqueues its job under its
  * deterministic id. A job still waiting, delayed or running is left alone; a missing one
  * (Redis flushed, restarted without persistence, down when the work was recorded, a
@@ -98,6 +102,10 @@ export async function reconcile(
     await deps.queues.enqueueBulk('send-email', chunk, replace);
   }
 
+  // Reminders whose emails are not all in the outbox (the queue lost the job, or was down at the click).
+  const reminders = await unrecordedReminders(deps.db, age, BATCH);
+  for (const reminder of reminders) await deps.queues.enqueue('remind-campaign', reminder, replace);
+
   const unfinished = await deps.db.execute<{ id: string; kind: OperationKind }>(sql`
     select id, kind from ${operations}
     where updated_at <= ${age}
@@ -125,6 +133,7 @@ export async function reconcile(
     invited,
     accepting: accepting.length,
     emails: pending.length,
+    reminders: reminders.length,
     operations: unfinished.length,
   };
   if (Object.values(result).some((n) => n > 0)) deps.logger.info(result, 'reconciler re-enqueued unfinished work');

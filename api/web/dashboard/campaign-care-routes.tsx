@@ -1,4 +1,5 @@
 import { getCampaign } from '../../../services/campaigns/campaigns.ts';
+import { remindCampaign } from '../../../services/campaigns/reminders.ts';
 import { countFailedSends, retryFailedSends } from '../../../services/campaigns/retry.ts';
 import { assertCanSendOffers } from '../../../services/offers/offers.ts';
 import type { WebApp } from '../../env.ts';
@@ -9,7 +10,8 @@ import { RetryConfirmPage } from './pages/campaign-retry.tsx';
 import { withNotice } from './query.ts';
 
 /**
- * Looking after a campaign once it is sent: sending failed offers again. Through the
+ * Looking after a campaign once it is sent: reminding those who have not answered, sending
+ * failed offers again. Through the
  * services the partner API uses (services/campaigns/), with their permission checks.
  */
 export function registerCampaignCarePages(app: WebApp): void {
@@ -28,6 +30,34 @@ export function registerCampaignCarePages(app: WebApp): void {
         campaign={campaign}
         failed={await countFailedSends(db, p, campaign.id)}
       />,
+    );
+  });
+
+  // "Remind everyone still offered after N days": the number the page showed makes a
+  // second click of the same form the same reminder.
+  app.post('/dashboard/campaigns/:id/remind', async (c) => {
+    const form = await formFields(c);
+    verifyCsrf(c, form.csrf);
+    const id = c.req.param('id');
+    return submitOnce(
+      c,
+      form,
+      async () => {
+        const reminded = await remindCampaign(
+          c.var.deps,
+          c.var.principal,
+          id,
+          { afterDays: Number(form.afterDays), number: form.number ? Number(form.number) : undefined },
+          c.var.requestId,
+        );
+        return withNotice(`/dashboard/campaigns/${id}`, {
+          notice: 'reminded',
+          n: String(reminded.recipients),
+          ...(reminded.number === null ? {} : { r: String(reminded.number) }),
+          days: form.afterDays ?? '',
+        });
+      },
+      { required: true },
     );
   });
 

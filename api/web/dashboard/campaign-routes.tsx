@@ -1,8 +1,10 @@
 import { canSendOffers } from '../../../core/partner-permissions.ts';
 import { getCampaign, listCampaignRecipients, listRejectedRows } from '../../../services/campaigns/campaigns.ts';
+import { listCampaignReminders } from '../../../services/campaigns/reminders.ts';
 import { campaignSendRate, recentCampaigns, sendsPerMinute } from '../../../services/dashboard/dashboard.ts';
 import type { WebApp } from '../../env.ts';
 import { csrfToken, renderPage } from '../shared/context.ts';
+import { newFormKey } from '../shared/form-key.ts';
 import { recipientsCsv } from './csv.ts';
 import { CampaignListPage, CampaignPage } from './pages/campaigns.tsx';
 import { REJECTED_ROWS_SHOWN } from './pages/rejected-rows.tsx';
@@ -27,11 +29,12 @@ export function registerCampaignPages(app: WebApp): void {
     const p = c.var.principal;
     const filters = query(c, Filters);
     const campaign = await getCampaign(db, p, c.req.param('id'));
-    const [rate, sends, recipients, rejected] = await Promise.all([
+    const [rate, sends, recipients, rejected, reminders] = await Promise.all([
       campaignSendRate(db, p, campaign.id),
       sendsPerMinute(db, p, campaign.id),
       listCampaignRecipients(db, p, campaign.id, { state: filters.state, cursor: filters.cursor, limit: PAGE }),
       listRejectedRows(db, p, campaign.id, REJECTED_ROWS_SHOWN),
+      listCampaignReminders(db, p, campaign.id),
     ]);
     return renderPage(
       c,
@@ -45,6 +48,8 @@ export function registerCampaignPages(app: WebApp): void {
         recipients={recipients.items}
         nextCursor={recipients.nextCursor}
         rejected={rejected}
+        reminders={reminders}
+        formKey={newFormKey()}
         mayRetry={canSendOffers(p)}
         notice={notice(c)}
       />,

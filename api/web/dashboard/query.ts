@@ -59,6 +59,11 @@ export function notice(c: Context<AppEnv>): string | undefined {
       return "Asked: the client's global admins were emailed a link to accept or decline. Anything given up applies at once.";
     case 'delegation-ended':
       return 'Delegation ended: your staff have no access to this client any more.';
+    case 'reminded': {
+      const days = Number(c.req.query('days') ?? 0);
+      if (n === 0) return `Nobody to remind: no recipient has waited ${days} days or more without answering.`;
+      return `Reminder ${Number(c.req.query('r') ?? 0)} is on its way to ${n} ${n === 1 ? 'recipient' : 'recipients'} still offered after ${days} days, each once, with the link of their offer email.`;
+    }
     case 'campaign-sent':
       return `Campaign started: ${n} ${n === 1 ? 'recipient' : 'recipients'} will be sent the offer. Its progress shows here as it goes.`;
     case 'campaign-already-sent':

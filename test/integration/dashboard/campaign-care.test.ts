@@ -1,8 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newFormKey } from '../../../api/web/shared/form-key.ts';
 import { permanentSendFailures } from '../../../core/send-failures.ts';
+import { delegationLinkToken } from '../../../lib/secrets.ts';
+import { recordReminderEmails } from '../../../services/campaigns/reminders.ts';
 import { applyTransition, systemActor } from '../../../services/delegations/transitions.ts';
+import { reconcile } from '../../../services/maintenance/reconciler.ts';
 import type { PageClient } from '../../helpers/browser-client.ts';
-import { createStaffMember, signedInClient } from '../../helpers/dashboard.ts';
+import { createStaffMember, deliveredText, signedInClient } from '../../helpers/dashboard.ts';
 import { createTestOffer, createTestPartner } from '../../helpers/factories.ts';
 import { createTestStack, type TestStack } from '../../helpers/stack.ts';
 
@@ -138,5 +142,140 @@ describe('retrying failed sends from the campaign page', () => {
     expect((await noAccess.get(`/dashboard/campaigns/${id}/retry`)).status).toBe(403);
     expect((await noAccess.post(`/dashboard/campaigns/${id}/retry`, {})).status).toBe(403);
     expect(await states(id)).toEqual({ failed: 1 });
+  });
+});
+
+describe('reminding everyone still offered after N days', () => {
+  let browser: PageClient;
+  beforeAll(async () => {
+    browser = await signedInClient(stack, owner.userId);
+  });
+
+  /** A campaign whose `old…` recipients were offered ten days ago, `new…` ones two days ago; `refused…` failed. */
+  async function offeredCampaign(emails: string[]): Promise<string> {
+    const id = await campaignOf(emails);
+    await stack.deps.sql`update delegations set offered_at = now() - interval '10 days'
+      where campaign_id = ${id} and recipient_email like 'old%'`;
+    await stack.deps.sql`update delegations set offered_at = now() - interval '2 days'
+      where campaign_id = ${id} and recipient_email like 'new%'`;
+    return id;
+  }
+
+  const remindForm = async (id: string) =>
+    formOf((await browser.get(`/dashboard/campaigns/${id}`)).html, `/dashboard/campaigns/${id}/remind`);
+  const reminders = (id: string) =>
+    stack.deps
+      .sql`select number, after_days, recipients, created_by from campaign_reminders where campaign_id = ${id} order by number`;
+  const reminderEmails = (id: string) => stack.deps.sql`
+    select e.to_email, e.subject, e.text_body, e.links, e.dedupe_key from emails e
+    join delegations d on d.id = e.delegation_id
+    where d.campaign_id = ${id} and e.kind = 'campaign-reminder' order by e.dedupe_key`;
+
+  it('reminds, once per click, those offered long enough ago, with the link of their offer email', async () => {
+    const id = await offeredCampaign(['old1@x.example', 'old2@x.example', 'new@x.example', 'refused@x.example']);
+    const fields: Record<string, string> = { ...(await remindForm(id)), afterDays: '7' };
+    expect(fields.number).toBe('1');
+    const [first, second] = await Promise.all([
+      browser.post(`/dashboard/campaigns/${id}/remind`, fields),
+      browser.post(`/dashboard/campaigns/${id}/remind`, fields),
+    ]);
+    expect(first.location).toBe(`/dashboard/campaigns/${id}?notice=reminded&n=2&r=1&days=7`);
+    expect(second.location).toBe(first.location);
+    const page = await browser.get(first.location as string);
+    expect(page.html).toContain('Reminder 1 is on its way to 2 recipients still offered after 7 days');
+    expect(page.html).toContain('data-reminder="1"');
+    expect(await reminders(id)).toEqual([{ number: 1, after_days: 7, recipients: 2, created_by: owner.userId }]);
+    const [audit] = await stack.deps.sql`
+      select count(*)::int as n, max(detail::text) as detail from audit_events where action = 'campaign.remind' and target_id = ${id}`;
+    expect(audit?.n).toBe(1);
+    expect(JSON.parse(audit?.detail as string)).toEqual({ number: 1, afterDays: 7, recipients: 2 });
+    expect(await stack.deps.queues.queue('campaigns').getJob(`remind-campaign.${id}.1`)).toBeTruthy();
+
+    // The job (as a worker runs it), twice: each recipient's email written once.
+    expect(await recordReminderEmails(stack.deps, id, 1)).toBe(2);
+    expect(await recordReminderEmails(stack.deps, id, 1)).toBe(0);
+    const written = await reminderEmails(id);
+    expect(written.map((e) => e.to_email)).toEqual(['old1@x.example', 'old2@x.example']);
+    for (const email of written) {
+      expect(email.subject).toBe('Reminder: Northwind offers to administer your organization');
+      const delegationId = String(email.dedupe_key).split('.')[1] as string;
+      // No key in the outbox: a placeholder, the link derived when the email goes out.
+      expect(email.text_body).not.toContain(delegationLinkToken(stack.config.linkSecret, delegationId));
+      const text = await deliveredText(stack, email.to_email as string, 'campaign-reminder');
+      expect(text).toContain(`/offers/${delegationLinkToken(stack.config.linkSecret, delegationId)}`);
+    }
+    const [row] = await stack.deps
+      .sql`select recorded_at from campaign_reminders where campaign_id = ${id} and number = 1`;
+    expect(row?.recorded_at).not.toBeNull();
+
+    // A later click is the next reminder: the same recipients once more, each once.
+    const next: Record<string, string> = { ...(await remindForm(id)), afterDays: '7' };
+    expect(next.number).toBe('2');
+    await browser.post(`/dashboard/campaigns/${id}/remind`, next);
+    expect(await recordReminderEmails(stack.deps, id, 2)).toBe(2);
+    expect(await reminderEmails(id)).toHaveLength(4);
+    // A stale page (another tab) naming reminder 2 again, with a form key of its own: nothing new.
+    const stale = await browser.post(`/dashboard/campaigns/${id}/remind`, { ...next, formKey: newFormKey() });
+    expect(stale.location).toBe(`/dashboard/campaigns/${id}?notice=reminded&n=2&r=2&days=7`);
+    expect(await reminders(id)).toHaveLength(2);
+  });
+
+  it('tells when nobody has waited that long, and records nothing', async () => {
+    const id = await offeredCampaign(['new1@x.example', 'new2@x.example']);
+    const answer = await browser.post(`/dashboard/campaigns/${id}/remind`, {
+      ...(await remindForm(id)),
+      afterDays: '7',
+    });
+    expect(answer.location).toBe(`/dashboard/campaigns/${id}?notice=reminded&n=0&days=7`);
+    expect((await browser.get(answer.location as string)).html).toContain('Nobody to remind');
+    expect(await reminders(id)).toHaveLength(0);
+  });
+
+  it('refuses a reminder of a withdrawn offer, a wait out of range, and staff without access', async () => {
+    const id = await offeredCampaign(['old@x.example']);
+    const form = await remindForm(id);
+    expect((await browser.post(`/dashboard/campaigns/${id}/remind`, { ...form, afterDays: '0' })).status).toBe(422);
+    expect((await browser.post(`/dashboard/campaigns/${id}/remind`, { ...form, afterDays: '90' })).status).toBe(422);
+    const none = await signedInClient(stack, (await createStaffMember(stack, owner.token, 'none')).userId);
+    expect((await none.post(`/dashboard/campaigns/${id}/remind`, { ...form, afterDays: '7' })).status).toBe(403);
+    const outsider = await signedInClient(stack, (await createTestPartner(stack)).userId);
+    expect((await outsider.post(`/dashboard/campaigns/${id}/remind`, { ...form, afterDays: '7' })).status).toBe(404);
+    const offer = await createTestOffer(stack, owner.token);
+    const response = await stack.request('/v1/campaigns', {
+      method: 'POST',
+      token: owner.token,
+      json: { offerId: offer.id, recipients: [{ email: 'old@y.example' }] },
+    });
+    const { id: other } = (await response.json()) as { id: string };
+    await stack.deps
+      .sql`update delegations set state = 'offered', offered_at = now() - interval '10 days' where campaign_id = ${other}`;
+    const fields = { ...(await remindForm(other)), afterDays: '7' };
+    await stack.request(`/v1/offers/${offer.id}`, { method: 'DELETE', token: owner.token });
+    const refused = await browser.post(`/dashboard/campaigns/${other}/remind`, fields);
+    expect(refused.status).toBe(409);
+    expect(await reminders(id)).toHaveLength(0);
+    expect(await reminders(other)).toHaveLength(0);
+  });
+
+  it('writes nothing when whoever asked may no longer send offers, and the reconciler runs a lost job again', async () => {
+    const id = await offeredCampaign(['old1@x.example', 'old2@x.example']);
+    const staff = await createStaffMember(stack, owner.token, 'limited');
+    const staffBrowser = await signedInClient(stack, staff.userId);
+    const page = await staffBrowser.get(`/dashboard/campaigns/${id}`);
+    const asked = await staffBrowser.post(`/dashboard/campaigns/${id}/remind`, {
+      ...formOf(page.html, `/dashboard/campaigns/${id}/remind`),
+      afterDays: '7',
+    });
+    expect(asked.location).toContain('notice=reminded&n=2&r=1');
+    // The queue lost the job: the reconciler adds it again while the reminder is not written.
+    await stack.deps.queues.queue('campaigns').remove(`remind-campaign.${id}.1`);
+    expect((await reconcile(stack.deps, { minAgeSeconds: 0 })).reminders).toBeGreaterThanOrEqual(1);
+    expect(await stack.deps.queues.queue('campaigns').getJob(`remind-campaign.${id}.1`)).toBeTruthy();
+    // Their access went to none before the job ran: nothing is written, and the reminder is done with.
+    await stack.deps.sql`update staff_access set roles = '{}' where user_id = ${staff.userId}`;
+    expect(await recordReminderEmails(stack.deps, id, 1)).toBe(0);
+    expect(await reminderEmails(id)).toHaveLength(0);
+    const [row] = await stack.deps.sql`select recorded_at from campaign_reminders where campaign_id = ${id}`;
+    expect(row?.recorded_at).not.toBeNull();
   });
 });

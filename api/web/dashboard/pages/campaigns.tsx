@@ -1,6 +1,7 @@
 import { type DelegationState, delegationStates } from '../../../../core/delegation-machine.ts';
 import type { RejectedRecipient } from '../../../../core/recipients.ts';
 import type { CampaignView, RecipientView } from '../../../../services/campaigns/campaigns.ts';
+import { MAX_REMIND_AFTER_DAYS, type ReminderView } from '../../../../services/campaigns/reminders.ts';
 import type { Bucket, CampaignSummary, SendRate } from '../../../../services/dashboard/dashboard.ts';
 import type { PartnerPrincipal } from '../../../../services/shared/principals.ts';
 import { newFormKey } from '../../shared/form-key.ts';
@@ -100,6 +101,9 @@ export interface CampaignPageProps {
   nextCursor: string | null;
   /** The first rows refused when the campaign was created (`campaign.rejectedCount` in all). */
   rejected: RejectedRecipient[];
+  reminders: { reminders: ReminderView[]; next: number };
+  /** The key of this rendering's reminder form. */
+  formKey: string;
   mayRetry: boolean;
   notice?: string | undefined;
 }
@@ -126,6 +130,15 @@ export function CampaignPage(props: CampaignPageProps) {
           <strong data-testid="campaign-status">{p.done ? 'Done' : 'Sending'}</strong>
           {' — '}
           <span data-testid="campaign-progress">{`${p.sent + p.failed} of ${campaign.total} recipients handled (${p.percent}%)`}</span>
+          {props.mayRetry && (campaign.counts.offered > 0 || props.reminders.reminders.length > 0) ? (
+            <Reminders
+              base={base}
+              csrf={props.csrf}
+              formKey={props.formKey}
+              offered={campaign.counts.offered}
+              {...props.reminders}
+            />
+          ) : null}
           {campaign.rejectedCount > 0 ? (
             <span class="muted">{` · ${campaign.rejectedCount} rows refused when the campaign was created`}</span>
           ) : null}
@@ -149,6 +162,15 @@ export function CampaignPage(props: CampaignPageProps) {
           <dd>{utcSecond(props.rate.lastSentAt)}</dd>
         </dl>
       </section>
+      {props.mayRetry && (campaign.counts.offered > 0 || props.reminders.reminders.length > 0) ? (
+        <Reminders
+          base={base}
+          csrf={props.csrf}
+          formKey={props.formKey}
+          offered={campaign.counts.offered}
+          {...props.reminders}
+        />
+      ) : null}
       {campaign.rejectedCount > 0 ? (
         <section class="card">
           <h2>{`Rows refused when the campaign was created (${campaign.rejectedCount})`}</h2>
@@ -247,6 +269,79 @@ export function CampaignPage(props: CampaignPageProps) {
         ) : null}
       </section>
     </DashboardLayout>
+  );
+}
+
+/**
+ * "Remind everyone still offered after N days" (not refreshed live: it holds an input), and
+ * the reminders sent so far. The form carries the next reminder's number.
+ */
+function Reminders(props: {
+  base: string;
+  csrf: string;
+  formKey: string;
+  offered: number;
+  reminders: ReminderView[];
+  next: number;
+}) {
+  return (
+    <section class="card">
+      <h2>Reminders</h2>
+      {props.offered > 0 ? (
+        <form method="post" action={`${props.base}/remind`} class="actions" autocomplete="off">
+          <input type="hidden" name="csrf" value={props.csrf} />
+          <input type="hidden" name="formKey" value={props.formKey} />
+          <input type="hidden" name="number" value={String(props.next)} />
+          <label>
+            {'Remind everyone still offered after '}
+            <input
+              type="number"
+              name="afterDays"
+              min={1}
+              max={MAX_REMIND_AFTER_DAYS}
+              value="7"
+              required
+              style="width:5rem"
+            />
+            {' days'}
+          </label>
+          <button type="submit">{`Send reminder ${props.next}`}</button>
+          <span class="muted">{`${props.offered} recipients have not answered yet; each is emailed once per reminder, with their offer's link.`}</span>
+        </form>
+      ) : null}
+      {props.reminders.length > 0 ? (
+        <table>
+          <thead>
+            <tr>
+              <th scope="col" class="num">
+                Reminder
+              </th>
+              <th scope="col">Asked</th>
+              <th scope="col">By</th>
+              <th scope="col" class="num">
+                After days
+              </th>
+              <th scope="col" class="num">
+                Recipients
+              </th>
+              <th scope="col">Emails</th>
+            </tr>
+          </thead>
+          <tbody>
+            {props.reminders.map((r) => (
+              <tr data-reminder={r.number}>
+                <td class="num">{r.number}</td>
+                <td class="date">{utcSecond(r.createdAt)}</td>
+                <td>{r.createdBy}</td>
+                <td class="num">{r.afterDays}</td>
+                <td class="num">{r.recipients}</td>
+                <td>{r.recorded ? 'written to the outbox' : 'being written'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+    </section>
   );
 }
 
