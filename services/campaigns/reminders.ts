@@ -10,6 +10,7 @@ import {
   campaignReminders,
   campaigns,
   delegations,
+  emails,
   offers,
   organizations,
   staffAccess,
@@ -29,6 +30,9 @@ export const MAX_REMIND_AFTER_DAYS = ANSWER_TIMEOUT_DAYS - 1;
 
 /** Reminder emails written (and enqueued) per transaction. */
 const BATCH = 500;
+
+/** The outbox's kind of a reminder email. */
+const REMINDER_EMAIL_KIND = 'campaign-reminder';
 
 /** The outbox's key of one recipient's email of one reminder: what makes it once-only. */
 export const reminderDedupeKey = (delegationId: string, number: number) =>
@@ -107,7 +111,7 @@ export async function remindCampaign(
     const [due] = await tx
       .select({ n: sql<number>`count(*)::int` })
       .from(delegations)
-      .where(stillOffered(campaignId, offeredBefore));
+      .where(dueForReminder(campaignId, offeredBefore));
     const recipients = due?.n ?? 0;
     if (recipients === 0) return { number: null, recipients: 0, repeated: false };
     await tx.insert(campaignReminders).values({
@@ -138,12 +142,22 @@ export async function remindCampaign(
   return result;
 }
 
-/** Recipients of the campaign who have not answered and whose email went out before `offeredBefore`. */
-const stillOffered = (campaignId: string, offeredBefore: SQL | Date) =>
+/**
+ * Recipients of the campaign who have not answered, whose offer email went out before
+ * `offeredBefore`, and who were sent no reminder since: "after N days" counts from the
+ * last email they got, so a second click the same day reminds nobody twice. (An email row
+ * past its retention is forgotten; retention is longer than any N.)
+ */
+const dueForReminder = (campaignId: string, offeredBefore: SQL | Date) =>
   and(
     eq(delegations.campaignId, campaignId),
     eq(delegations.state, 'offered'),
     lte(delegations.offeredAt, offeredBefore),
+    sql`not exists (select 1 from ${emails} where ${and(
+      eq(emails.delegationId, delegations.id),
+      eq(emails.kind, REMINDER_EMAIL_KIND),
+      gt(emails.createdAt, offeredBefore),
+    )})`,
   );
 
 export interface ReminderView {
@@ -258,18 +272,18 @@ export async function recordReminderEmails(
         autoExtend: delegations.autoExtend,
       })
       .from(delegations)
-      .where(and(stillOffered(campaignId, reminder.offeredBefore), gt(delegations.id, after)))
+      .where(and(dueForReminder(campaignId, reminder.offeredBefore), gt(delegations.id, after)))
       .orderBy(asc(delegations.id))
       .limit(BATCH);
     if (rows.length === 0) break;
-    const emails: NewEmail[] = rows.flatMap((r) => {
+    const batch: NewEmail[] = rows.flatMap((r) => {
       if (!r.email) return [];
       // The recipient's own link, as in its offer email: derived when the email is sent.
       const { placeholder, links } = linkPlaceholder({ kind: 'offer', delegationId: r.id });
       return [
         {
           dedupeKey: reminderDedupeKey(r.id, number),
-          kind: 'campaign-reminder',
+          kind: REMINDER_EMAIL_KIND,
           delegationId: r.id,
           toEmail: r.email,
           links,
@@ -287,7 +301,7 @@ export async function recordReminderEmails(
         },
       ];
     });
-    const ids = await recordEmails(deps.db, messageIdDomain, emails);
+    const ids = await recordEmails(deps.db, messageIdDomain, batch);
     await enqueueEmails(deps, ids, { background: true });
     written += ids.length;
     after = rows.at(-1)?.id ?? after;

@@ -61,7 +61,8 @@ export function notice(c: Context<AppEnv>): string | undefined {
       return 'Delegation ended: your staff have no access to this client any more.';
     case 'reminded': {
       const days = Number(c.req.query('days') ?? 0);
-      if (n === 0) return `Nobody to remind: no recipient has waited ${days} days or more without answering.`;
+      if (n === 0)
+        return `Nobody to remind: no recipient has waited ${days} days or more since their last email without answering.`;
       return `Reminder ${Number(c.req.query('r') ?? 0)} is on its way to ${n} ${n === 1 ? 'recipient' : 'recipients'} still offered after ${days} days, each once, with the link of their offer email.`;
     }
     case 'campaign-sent':

@@ -208,10 +208,18 @@ describe('reminding everyone still offered after N days', () => {
       .sql`select recorded_at from campaign_reminders where campaign_id = ${id} and number = 1`;
     expect(row?.recorded_at).not.toBeNull();
 
-    // A later click is the next reminder: the same recipients once more, each once.
+    // Another click the same day: "after 7 days" counts from the reminder they just got.
+    const sameDay = await browser.post(`/dashboard/campaigns/${id}/remind`, {
+      ...(await remindForm(id)),
+      afterDays: '7',
+    });
+    expect(sameDay.location).toBe(`/dashboard/campaigns/${id}?notice=reminded&n=0&days=7`);
+    // A week later, the next reminder: the same recipients once more, each once.
+    await stack.deps.sql`update emails set created_at = now() - interval '8 days'
+      where kind = 'campaign-reminder' and delegation_id in (select id from delegations where campaign_id = ${id})`;
     const next: Record<string, string> = { ...(await remindForm(id)), afterDays: '7' };
     expect(next.number).toBe('2');
-    await browser.post(`/dashboard/campaigns/${id}/remind`, next);
+    expect((await browser.post(`/dashboard/campaigns/${id}/remind`, next)).location).toContain('n=2&r=2');
     expect(await recordReminderEmails(stack.deps, id, 2)).toBe(2);
     expect(await reminderEmails(id)).toHaveLength(4);
     // A stale page (another tab) naming reminder 2 again, with a form key of its own: nothing new.

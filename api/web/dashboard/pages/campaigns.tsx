@@ -306,7 +306,7 @@ function Reminders(props: {
             {' days'}
           </label>
           <button type="submit">{`Send reminder ${props.next}`}</button>
-          <span class="muted">{`${props.offered} recipients have not answered yet; each is emailed once per reminder, with their offer's link.`}</span>
+          <span class="muted">{`${props.offered} ${props.offered === 1 ? 'recipient has' : 'recipients have'} not answered yet. The days count from each one's last email (the offer or a reminder); each gets one email per reminder, with the link of their offer.`}</span>
         </form>
       ) : null}
       {props.reminders.length > 0 ? (
