@@ -173,6 +173,12 @@ describe('reminding everyone still offered after N days', () => {
 
   it('reminds, once per click, those offered long enough ago, with the link of their offer email', async () => {
     const id = await offeredCampaign(['old1@x.example', 'old2@x.example', 'new@x.example', 'refused@x.example']);
+    // One form, outside the parts the page refreshes live (it holds an input being typed in).
+    const page0 = (await browser.get(`/dashboard/campaigns/${id}`)).html;
+    expect(page0.match(/action="[^"]*\/remind"/g)).toHaveLength(1);
+    for (const live of page0.matchAll(/<section class="card" data-live="[^"]+">(.*?)<\/section>/gs)) {
+      expect(live[1]).not.toContain('/remind"');
+    }
     const fields: Record<string, string> = { ...(await remindForm(id)), afterDays: '7' };
     expect(fields.number).toBe('1');
     const [first, second] = await Promise.all([

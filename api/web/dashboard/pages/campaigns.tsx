@@ -130,15 +130,6 @@ export function CampaignPage(props: CampaignPageProps) {
           <strong data-testid="campaign-status">{p.done ? 'Done' : 'Sending'}</strong>
           {' — '}
           <span data-testid="campaign-progress">{`${p.sent + p.failed} of ${campaign.total} recipients handled (${p.percent}%)`}</span>
-          {props.mayRetry && (campaign.counts.offered > 0 || props.reminders.reminders.length > 0) ? (
-            <Reminders
-              base={base}
-              csrf={props.csrf}
-              formKey={props.formKey}
-              offered={campaign.counts.offered}
-              {...props.reminders}
-            />
-          ) : null}
           {campaign.rejectedCount > 0 ? (
             <span class="muted">{` · ${campaign.rejectedCount} rows refused when the campaign was created`}</span>
           ) : null}
