@@ -4,10 +4,10 @@ import { countFailedSends, retryFailedSends } from '../../../services/campaigns/
 import { assertCanSendOffers } from '../../../services/offers/offers.ts';
 import type { WebApp } from '../../env.ts';
 import { csrfToken, formFields, renderPage, verifyCsrf } from '../shared/context.ts';
-import { newFormKey, submitOnce } from '../shared/form-key.ts';
 import { safeNext } from '../shared/sign-in.ts';
 import { RetryConfirmPage } from './pages/campaign-retry.tsx';
 import { withNotice } from './query.ts';
+import { newSubmission, SUBMISSION_FIELD, submitOnce } from './submit-once.ts';
 
 /**
  * Looking after a campaign once it is sent: reminding those who have not answered, sending
@@ -26,7 +26,7 @@ export function registerCampaignCarePages(app: WebApp): void {
       <RetryConfirmPage
         principal={p}
         csrf={csrfToken(c)}
-        formKey={newFormKey()}
+        submission={newSubmission()}
         campaign={campaign}
         failed={await countFailedSends(db, p, campaign.id)}
       />,
@@ -39,9 +39,9 @@ export function registerCampaignCarePages(app: WebApp): void {
     const form = await formFields(c);
     verifyCsrf(c, form.csrf);
     const id = c.req.param('id');
-    return submitOnce(
+    const sent = await submitOnce(
       c,
-      form,
+      form[SUBMISSION_FIELD],
       async () => {
         const reminded = await remindCampaign(
           c.var.deps,
@@ -57,8 +57,9 @@ export function registerCampaignCarePages(app: WebApp): void {
           days: form.afterDays ?? '',
         });
       },
-      { required: true },
+      { inCommit: false },
     );
+    return c.redirect(sent.location, 303);
   });
 
   // All failed recipients (those a server refused for good only when ticked), or the one
@@ -68,9 +69,9 @@ export function registerCampaignCarePages(app: WebApp): void {
     verifyCsrf(c, form.csrf);
     const id = c.req.param('id');
     const back = safeNext(form.next, `/dashboard/campaigns/${id}`);
-    return submitOnce(
+    const sent = await submitOnce(
       c,
-      form,
+      form[SUBMISSION_FIELD],
       async () => {
         const { retried, skippedPermanent } = await retryFailedSends(
           c.var.deps,
@@ -85,7 +86,8 @@ export function registerCampaignCarePages(app: WebApp): void {
         const skipped: Record<string, string> = skippedPermanent > 0 ? { skipped: String(skippedPermanent) } : {};
         return withNotice(back, { notice: 'retried', n: String(retried), ...skipped });
       },
-      { required: false },
+      { inCommit: false },
     );
+    return c.redirect(sent.location, 303);
   });
 }

@@ -4,11 +4,11 @@ import { listCampaignReminders } from '../../../services/campaigns/reminders.ts'
 import { campaignSendRate, recentCampaigns, sendsPerMinute } from '../../../services/dashboard/dashboard.ts';
 import type { WebApp } from '../../env.ts';
 import { csrfToken, renderPage } from '../shared/context.ts';
-import { newFormKey } from '../shared/form-key.ts';
 import { recipientsCsv } from './csv.ts';
 import { CampaignListPage, CampaignPage } from './pages/campaigns.tsx';
 import { REJECTED_ROWS_SHOWN } from './pages/rejected-rows.tsx';
 import { Filters, notice, PAGE, query } from './query.ts';
+import { newSubmission } from './submit-once.ts';
 
 /** Campaigns: the list, one campaign with its recipients and their CSV. */
 export function registerCampaignPages(app: WebApp): void {
@@ -49,7 +49,7 @@ export function registerCampaignPages(app: WebApp): void {
         nextCursor={recipients.nextCursor}
         rejected={rejected}
         reminders={reminders}
-        formKey={newFormKey()}
+        submission={newSubmission()}
         mayRetry={canSendOffers(p)}
         notice={notice(c)}
       />,

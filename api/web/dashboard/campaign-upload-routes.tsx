@@ -7,9 +7,9 @@ import type { AppEnv, WebApp } from '../../env.ts';
 import { fieldIssues } from '../../problem.ts';
 import { CreateCampaignCsvQuery } from '../../routes/campaigns/schemas.ts';
 import { csrfToken, formFields, multipartFields, renderPage, verifyCsrf } from '../shared/context.ts';
-import { newFormKey, submitOnce } from '../shared/form-key.ts';
 import { NewCampaignPage, UploadPreviewPage } from './pages/campaign-upload.tsx';
 import { withNotice } from './query.ts';
+import { newSubmission, SUBMISSION_FIELD, submitOnce } from './submit-once.ts';
 
 /** Where the recipient list is posted: the one dashboard form with a file (its body limit is the upload's). */
 export const CAMPAIGN_UPLOAD_PATH = '/dashboard/campaigns/new';
@@ -83,7 +83,7 @@ export function registerCampaignUploadPages(app: WebApp): void {
     const upload = await getCampaignUpload(c.var.deps.db, p, c.req.param('id'));
     return renderPage(
       c,
-      <UploadPreviewPage principal={p} csrf={csrfToken(c)} formKey={newFormKey()} upload={upload} />,
+      <UploadPreviewPage principal={p} csrf={csrfToken(c)} submission={newSubmission()} upload={upload} />,
     );
   });
 
@@ -91,17 +91,18 @@ export function registerCampaignUploadPages(app: WebApp): void {
     const form = await formFields(c);
     verifyCsrf(c, form.csrf);
     const id = c.req.param('id');
-    return submitOnce(
+    const sent = await submitOnce(
       c,
-      form,
+      form[SUBMISSION_FIELD],
       async () => {
-        const sent = await sendCampaignUpload(c.var.deps, c.var.principal, id, c.var.requestId);
-        return withNotice(`/dashboard/campaigns/${sent.campaignId}`, {
-          notice: sent.alreadySent ? 'campaign-already-sent' : 'campaign-sent',
-          n: String(sent.total),
+        const created = await sendCampaignUpload(c.var.deps, c.var.principal, id, c.var.requestId);
+        return withNotice(`/dashboard/campaigns/${created.campaignId}`, {
+          notice: created.alreadySent ? 'campaign-already-sent' : 'campaign-sent',
+          n: String(created.total),
         });
       },
-      { required: true },
+      { inCommit: false },
     );
+    return c.redirect(sent.location, 303);
   });
 }

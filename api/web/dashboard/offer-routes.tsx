@@ -8,9 +8,9 @@ import type { AppEnv, WebApp } from '../../env.ts';
 import { fieldIssues } from '../../problem.ts';
 import { CreateOfferBody } from '../../routes/offers/schemas.ts';
 import { csrfToken, formFields, renderPage, verifyCsrf } from '../shared/context.ts';
-import { FORM_KEY_FIELD, newFormKey, submitOnce } from '../shared/form-key.ts';
 import { type OfferFormValues, OfferListPage, OfferPage } from './pages/offers.tsx';
 import { notice, PAGE, query, withNotice } from './query.ts';
+import { newSubmission, SUBMISSION_FIELD, submitOnce } from './submit-once.ts';
 
 const OfferListQuery = z.object({ cursor: z.string().max(200).optional() });
 
@@ -43,7 +43,7 @@ async function offerListPage(
     <OfferListPage
       principal={p}
       csrf={csrfToken(c)}
-      formKey={newFormKey()}
+      submission={newSubmission()}
       offers={page.items}
       nextCursor={page.nextCursor}
       mayCreate={canSendOffers(p)}
@@ -65,22 +65,22 @@ export function registerOfferPages(app: WebApp): void {
     const form = await formFields(c);
     verifyCsrf(c, form.csrf);
     const body = CreateOfferBody.safeParse(offerBodyOf(form));
-    const { csrf: _csrf, formKey: _key, ...values } = form;
+    const { csrf: _csrf, [SUBMISSION_FIELD]: _submission, ...values } = form;
     if (!body.success) return offerListPage(c, { issues: fieldIssues(body.error), values }, 422);
     try {
-      return await submitOnce(
+      const sent = await submitOnce(
         c,
-        form,
+        form[SUBMISSION_FIELD],
         async () => {
           const offer = await createOffer(c.var.deps, c.var.principal, body.data, c.var.requestId);
           return withNotice(`/dashboard/offers/${offer.id}`, { notice: 'offer-created' });
         },
-        { required: true },
+        { inCommit: false },
       );
+      return c.redirect(sent.location, 303);
     } catch (error) {
       // The terms' own rules (auto-extend with full access…): shown beside the form.
-      const terms = isAppError(error, 'VALIDATION_FAILED') && !error.issues?.some((i) => i.path === FORM_KEY_FIELD);
-      if (terms && error.issues) {
+      if (isAppError(error, 'VALIDATION_FAILED') && error.issues) {
         return offerListPage(c, { issues: error.issues, values }, 422);
       }
       throw error;
@@ -94,7 +94,7 @@ export function registerOfferPages(app: WebApp): void {
       <OfferPage
         principal={p}
         csrf={csrfToken(c)}
-        formKey={newFormKey()}
+        submission={newSubmission()}
         offer={await getOffer(c.var.deps, p, c.req.param('id'))}
         mayChange={canSendOffers(p)}
         notice={notice(c)}
@@ -106,9 +106,9 @@ export function registerOfferPages(app: WebApp): void {
     const form = await formFields(c);
     verifyCsrf(c, form.csrf);
     const id = c.req.param('id');
-    return submitOnce(
+    const sent = await submitOnce(
       c,
-      form,
+      form[SUBMISSION_FIELD],
       async () => {
         const revoked = await revokeOffer(c.var.deps, c.var.principal, id, c.var.requestId);
         return withNotice(`/dashboard/offers/${id}`, {
@@ -116,7 +116,8 @@ export function registerOfferPages(app: WebApp): void {
           n: String(revoked.terminatedDelegations),
         });
       },
-      { required: true },
+      { inCommit: false },
     );
+    return c.redirect(sent.location, 303);
   });
 }

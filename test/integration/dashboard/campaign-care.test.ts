@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newFormKey } from '../../../api/web/shared/form-key.ts';
+import { newSubmission } from '../../../api/web/dashboard/submit-once.ts';
 import { permanentSendFailures } from '../../../core/send-failures.ts';
 import { delegationLinkToken } from '../../../lib/secrets.ts';
 import { recordReminderEmails } from '../../../services/campaigns/reminders.ts';
@@ -118,10 +118,12 @@ describe('retrying failed sends from the campaign page', () => {
     const [audits] = await stack.deps.sql`
       select count(*)::int as n from audit_events where action = 'campaign.retry_failed' and target_id = ${id}`;
     expect(audits?.n).toBe(1);
-    // The same key with other values is another submission: refused, nothing retried.
+    // The same submission with its boxes changed afterwards (the back button) is still that submission.
     const other = await browser.post(`/dashboard/campaigns/${id}/retry`, { ...fields, includePermanent: 'on' });
-    expect(other.status).toBe(422);
-    expect(other.html).toContain('already sent, with other values');
+    expect(other.location).toBe(first.location);
+    const [stillOne] = await stack.deps.sql`
+      select count(*)::int as n from audit_events where action = 'campaign.retry_failed' and target_id = ${id}`;
+    expect(stillOne?.n).toBe(1);
   });
 
   it('offers the row’s retry to each failed recipient, refused or not, and sends it with its key', async () => {
@@ -129,7 +131,7 @@ describe('retrying failed sends from the campaign page', () => {
     const page = await browser.get(`/dashboard/campaigns/${id}?state=failed`);
     const fields = formOf(page.html, `/dashboard/campaigns/${id}/retry`);
     expect(fields).toMatchObject({ includePermanent: 'on' });
-    expect(fields.formKey).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(fields.submission).toMatch(/^[A-Za-z0-9_-]{22}$/);
     const sent = await browser.post(`/dashboard/campaigns/${id}/retry`, fields);
     expect(sent.location).toBe(`/dashboard/campaigns/${id}?state=failed&notice=retried&n=1`);
     expect(await states(id)).toEqual({ offered: 1, invited: 1 });
@@ -229,7 +231,7 @@ describe('reminding everyone still offered after N days', () => {
     expect(await recordReminderEmails(stack.deps, id, 2)).toBe(2);
     expect(await reminderEmails(id)).toHaveLength(4);
     // A stale page (another tab) naming reminder 2 again, with a form key of its own: nothing new.
-    const stale = await browser.post(`/dashboard/campaigns/${id}/remind`, { ...next, formKey: newFormKey() });
+    const stale = await browser.post(`/dashboard/campaigns/${id}/remind`, { ...next, submission: newSubmission() });
     expect(stale.location).toBe(`/dashboard/campaigns/${id}?notice=reminded&n=2&r=2&days=7`);
     expect(await reminders(id)).toHaveLength(2);
   });

@@ -36,7 +36,7 @@ const count = async (table: 'campaigns' | 'campaign_uploads' | 'delegations') =>
   (await stack.deps.sql`select count(*)::int as n from ${stack.deps.sql(table)}`)[0]?.n as number;
 
 /** The form key of the page's send form. */
-const sendKeyOf = (html: string) => /name="formKey" value="([^"]+)"/.exec(html)?.[1] as string;
+const sendKeyOf = (html: string) => /name="submission" value="([^"]+)"/.exec(html)?.[1] as string;
 
 describe('a campaign from a CSV file, checked before it is sent', () => {
   let previewPath: string;
@@ -88,7 +88,7 @@ describe('a campaign from a CSV file, checked before it is sent', () => {
 
   it('sends to the valid rows once, from the rows shown, and the campaign page lists the refused ones', async () => {
     const preview = await browser.get(previewPath);
-    const fields = { formKey: sendKeyOf(preview.html) };
+    const fields = { submission: sendKeyOf(preview.html) };
     const sendPath = `${previewPath}/send`;
     const [first, second] = await Promise.all([browser.post(sendPath, fields), browser.post(sendPath, fields)]);
     expect(first.status).toBe(303);
@@ -121,7 +121,7 @@ describe('a campaign from a CSV file, checked before it is sent', () => {
 
     // The same list sent again from a fresh page (another tab): its campaign, not a second one.
     const again = await browser.post(sendPath, {
-      formKey: sendKeyOf((await browser.get(previewPath)).html) ?? 'k'.repeat(22),
+      submission: sendKeyOf((await browser.get(previewPath)).html) ?? 'k'.repeat(22),
     });
     expect(again.location).toBe(`/dashboard/campaigns/${campaignId}?notice=campaign-already-sent&n=3`);
     const [n] = await stack.deps.sql`select count(*)::int as n from campaigns where name = 'Spring rollout'`;
@@ -181,7 +181,7 @@ describe('a campaign from a CSV file, checked before it is sent', () => {
     const colleague = await createStaffMember(stack, owner.token, 'full');
     const other = await signedInClient(stack, colleague.userId);
     expect((await other.get(path)).status).toBe(404);
-    expect((await other.post(`${path}/send`, { formKey: 'k'.repeat(22) })).status).toBe(404);
+    expect((await other.post(`${path}/send`, { submission: 'k'.repeat(22) })).status).toBe(404);
     const outsider = await signedInClient(stack, (await createTestPartner(stack)).userId);
     expect((await outsider.get(path)).status).toBe(404);
     const none = await signedInClient(stack, (await createStaffMember(stack, owner.token, 'none')).userId);
@@ -192,7 +192,7 @@ describe('a campaign from a CSV file, checked before it is sent', () => {
     const id = path.split('/').at(-1) as string;
     await stack.deps.sql`update campaign_uploads set expires_at = now() - interval '1 second' where id = ${id}`;
     const late = await browser.post(`${path}/send`, {
-      formKey: sendKeyOf((await browser.get(path)).html) ?? 'l'.repeat(22),
+      submission: sendKeyOf((await browser.get(path)).html) ?? 'l'.repeat(22),
     });
     expect(late.status).toBe(404);
     expect(late.html).toContain('upload it again');

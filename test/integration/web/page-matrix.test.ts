@@ -212,11 +212,11 @@ describe('the pages × callers of tenant A', () => {
 describe('tenant B’s forms, posted by tenant A’s people', () => {
   const forms: [string, () => string, Record<string, string>][] = [
     ['retry a campaign', () => `/dashboard/campaigns/${bravo.campaignId}/retry`, {}],
-    ['withdraw an offer', () => `/dashboard/offers/${bravo.offerId}/revoke`, { formKey: 'k'.repeat(22) }],
+    ['withdraw an offer', () => `/dashboard/offers/${bravo.offerId}/revoke`, { submission: 'k'.repeat(22) }],
     [
       'remind a campaign',
       () => `/dashboard/campaigns/${bravo.campaignId}/remind`,
-      { formKey: 'k'.repeat(22), afterDays: '1', number: '1' },
+      { submission: 'k'.repeat(22), afterDays: '1', number: '1' },
     ],
     ['retry an operation', () => `/dashboard/operations/${bravo.operationId}/retry`, {}],
     ['change a staff member’s access', () => `/dashboard/staff/${bravo.staffUserId}/access`, { access: 'full' }],

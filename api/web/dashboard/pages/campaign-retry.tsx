@@ -1,5 +1,6 @@
 import type { CampaignView } from '../../../../services/campaigns/campaigns.ts';
 import type { PartnerPrincipal } from '../../../../services/shared/principals.ts';
+import { SUBMISSION_FIELD } from '../submit-once.ts';
 import { DashboardLayout } from './layout.tsx';
 
 /**
@@ -9,7 +10,8 @@ import { DashboardLayout } from './layout.tsx';
 export function RetryConfirmPage(props: {
   principal: PartnerPrincipal;
   csrf: string;
-  formKey: string;
+  /** A fresh submission key for the form (../submit-once.ts). */
+  submission: string;
   campaign: CampaignView;
   failed: { permanent: number; temporary: number };
 }) {
@@ -29,7 +31,7 @@ export function RetryConfirmPage(props: {
         ) : (
           <form method="post" action={`${base}/retry`} autocomplete="off">
             <input type="hidden" name="csrf" value={props.csrf} />
-            <input type="hidden" name="formKey" value={props.formKey} />
+            <input type="hidden" name={SUBMISSION_FIELD} value={props.submission} />
             <dl class="facts">
               <dt>Failed for a reason that may pass</dt>
               <dd data-testid="retry-temporary">

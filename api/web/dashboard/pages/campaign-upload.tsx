@@ -4,6 +4,7 @@ import type { CampaignUploadView } from '../../../../services/campaigns/uploads.
 import type { OfferView } from '../../../../services/offers/offers.ts';
 import type { PartnerPrincipal } from '../../../../services/shared/principals.ts';
 import { utcMinute } from '../../shared/format.ts';
+import { SUBMISSION_FIELD } from '../submit-once.ts';
 import { DashboardLayout } from './layout.tsx';
 import { RejectedRows } from './rejected-rows.tsx';
 
@@ -79,7 +80,8 @@ export function NewCampaignPage(props: {
 export function UploadPreviewPage(props: {
   principal: PartnerPrincipal;
   csrf: string;
-  formKey: string;
+  /** A fresh submission key for the form (../submit-once.ts). */
+  submission: string;
   upload: CampaignUploadView;
 }) {
   const { upload } = props;
@@ -123,7 +125,7 @@ export function UploadPreviewPage(props: {
           ) : (
             <form method="post" action={`/dashboard/campaigns/uploads/${upload.id}/send`} autocomplete="off">
               <input type="hidden" name="csrf" value={props.csrf} />
-              <input type="hidden" name="formKey" value={props.formKey} />
+              <input type="hidden" name={SUBMISSION_FIELD} value={props.submission} />
               <button type="submit">{`Send to ${upload.valid} ${upload.valid === 1 ? 'recipient' : 'recipients'}`}</button>{' '}
               <a href="/dashboard/campaigns/new">Upload another file instead</a>
               <span class="muted">{` · kept until ${utcMinute(upload.expiresAt)} UTC`}</span>

@@ -4,8 +4,8 @@ import type { CampaignView, RecipientView } from '../../../../services/campaigns
 import { MAX_REMIND_AFTER_DAYS, type ReminderView } from '../../../../services/campaigns/reminders.ts';
 import type { Bucket, CampaignSummary, SendRate } from '../../../../services/dashboard/dashboard.ts';
 import type { PartnerPrincipal } from '../../../../services/shared/principals.ts';
-import { newFormKey } from '../../shared/form-key.ts';
 import { hourMinute, utcSecond } from '../../shared/format.ts';
+import { newSubmission, SUBMISSION_FIELD } from '../submit-once.ts';
 import { BarChart } from './charts.tsx';
 import { CountsByState, DashboardLayout, StatePill } from './layout.tsx';
 import { ProgressBar, progressOf } from './progress.tsx';
@@ -102,8 +102,8 @@ export interface CampaignPageProps {
   /** The first rows refused when the campaign was created (`campaign.rejectedCount` in all). */
   rejected: RejectedRecipient[];
   reminders: { reminders: ReminderView[]; next: number };
-  /** The key of this rendering's reminder form. */
-  formKey: string;
+  /** The submission key of this rendering's reminder form (../submit-once.ts). */
+  submission: string;
   mayRetry: boolean;
   notice?: string | undefined;
 }
@@ -157,7 +157,7 @@ export function CampaignPage(props: CampaignPageProps) {
         <Reminders
           base={base}
           csrf={props.csrf}
-          formKey={props.formKey}
+          submission={props.submission}
           offered={campaign.counts.offered}
           {...props.reminders}
         />
@@ -270,7 +270,7 @@ export function CampaignPage(props: CampaignPageProps) {
 function Reminders(props: {
   base: string;
   csrf: string;
-  formKey: string;
+  submission: string;
   offered: number;
   reminders: ReminderView[];
   next: number;
@@ -281,7 +281,7 @@ function Reminders(props: {
       {props.offered > 0 ? (
         <form method="post" action={`${props.base}/remind`} class="actions" autocomplete="off">
           <input type="hidden" name="csrf" value={props.csrf} />
-          <input type="hidden" name="formKey" value={props.formKey} />
+          <input type="hidden" name={SUBMISSION_FIELD} value={props.submission} />
           <input type="hidden" name="number" value={String(props.next)} />
           <label>
             {'Remind everyone still offered after '}
@@ -348,7 +348,7 @@ export function RetryRecipientForm(props: {
   return (
     <form method="post" action={`/dashboard/campaigns/${props.campaignId}/retry`} class="inline" autocomplete="off">
       <input type="hidden" name="csrf" value={props.csrf} />
-      <input type="hidden" name="formKey" value={newFormKey()} />
+      <input type="hidden" name={SUBMISSION_FIELD} value={newSubmission()} />
       <input type="hidden" name="delegationId" value={props.delegationId} />
       {/* One recipient named: asked for, whatever its server answered (its reply is on the same row). */}
       <input type="hidden" name="includePermanent" value="on" />

@@ -9,6 +9,7 @@ import { roleCatalogue, roles } from '../../../../core/roles.ts';
 import type { OfferDetails, OfferView } from '../../../../services/offers/offers.ts';
 import type { PartnerPrincipal } from '../../../../services/shared/principals.ts';
 import { utcMinute } from '../../shared/format.ts';
+import { SUBMISSION_FIELD } from '../submit-once.ts';
 import { DashboardLayout } from './layout.tsx';
 
 /** Open, withdrawn or expired, in words (the page's clock: a minute off changes nothing shown). */
@@ -34,7 +35,8 @@ export type OfferFormValues = Record<string, string>;
 export function OfferListPage(props: {
   principal: PartnerPrincipal;
   csrf: string;
-  formKey: string;
+  /** A fresh submission key for the form (../submit-once.ts). */
+  submission: string;
   offers: OfferView[];
   nextCursor: string | null;
   mayCreate: boolean;
@@ -87,7 +89,7 @@ export function OfferListPage(props: {
         ) : null}
       </section>
       {props.mayCreate ? (
-        <CreateOfferForm csrf={props.csrf} formKey={props.formKey} issues={props.issues} values={props.values} />
+        <CreateOfferForm csrf={props.csrf} submission={props.submission} issues={props.issues} values={props.values} />
       ) : null}
     </DashboardLayout>
   );
@@ -95,7 +97,8 @@ export function OfferListPage(props: {
 
 function CreateOfferForm(props: {
   csrf: string;
-  formKey: string;
+  /** A fresh submission key for the form (../submit-once.ts). */
+  submission: string;
   issues?: FieldIssue[] | undefined;
   values?: OfferFormValues | undefined;
 }) {
@@ -120,7 +123,7 @@ function CreateOfferForm(props: {
       ) : null}
       <form method="post" action="/dashboard/offers" autocomplete="off">
         <input type="hidden" name="csrf" value={props.csrf} />
-        <input type="hidden" name="formKey" value={props.formKey} />
+        <input type="hidden" name={SUBMISSION_FIELD} value={props.submission} />
         <div class="filters">
           <label>
             Name (what your clients read)
@@ -206,7 +209,8 @@ function CreateOfferForm(props: {
 export function OfferPage(props: {
   principal: PartnerPrincipal;
   csrf: string;
-  formKey: string;
+  /** A fresh submission key for the form (../submit-once.ts). */
+  submission: string;
   offer: OfferDetails;
   mayChange: boolean;
   notice?: string | undefined;
@@ -282,7 +286,7 @@ export function OfferPage(props: {
           </p>
           <form method="post" action={`/dashboard/offers/${offer.id}/revoke`} autocomplete="off">
             <input type="hidden" name="csrf" value={props.csrf} />
-            <input type="hidden" name="formKey" value={props.formKey} />
+            <input type="hidden" name={SUBMISSION_FIELD} value={props.submission} />
             <button type="submit" class="secondary">
               Withdraw this offer
             </button>
