@@ -37,37 +37,35 @@ export function NewCampaignPage(props: {
             No offer is open to new recipients: <a href="/dashboard/offers">create an offer</a> first.
           </p>
         ) : (
-          <form method="post" action="/dashboard/campaigns/new" enctype="multipart/form-data">
+          <form method="post" action="/dashboard/campaigns/new" enctype="multipart/form-data" class="filters">
             <input type="hidden" name="csrf" value={props.csrf} />
-            <p class="muted">
+            <p class="muted" style="flex-basis:100%">
               {`A CSV file (UTF-8, comma-separated) with a header row: an email column, and optionally name and company — at most ${MAX_RECIPIENTS.toLocaleString('en')} rows. The next page lists the rows that would not be sent, before anything is sent.`}
             </p>
-            <div class="filters">
-              <label>
-                Offer
-                <select name="offerId" required>
-                  {props.offers.map((o) => (
-                    <option value={o.id} selected={props.values?.offerId === o.id}>
-                      {o.name}
-                    </option>
-                  ))}
-                </select>
-              </label>
-              <label>
-                Campaign name (optional)
-                <input
-                  type="text"
-                  name="name"
-                  maxlength={200}
-                  value={props.values?.name ?? ''}
-                  placeholder="The offer's name and the time"
-                />
-              </label>
-              <label>
-                Recipients (CSV)
-                <input type="file" name="file" accept=".csv,text/csv" required />
-              </label>
-            </div>
+            <label>
+              Offer
+              <select name="offerId" required>
+                {props.offers.map((o) => (
+                  <option value={o.id} selected={props.values?.offerId === o.id}>
+                    {o.name}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label>
+              Campaign name (optional)
+              <input
+                type="text"
+                name="name"
+                maxlength={200}
+                value={props.values?.name ?? ''}
+                placeholder="The offer's name and the time"
+              />
+            </label>
+            <label>
+              Recipients (CSV)
+              <input type="file" name="file" accept=".csv,text/csv" required />
+            </label>
             <button type="submit">Upload and check</button>
           </form>
         )}

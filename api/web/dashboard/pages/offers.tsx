@@ -29,6 +29,9 @@ function RolesAsked(props: { roles: OfferView['roles'] }) {
   );
 }
 
+/** A label that reads as text, inside a form whose field labels are headings (form.filters). */
+const plainLabel = 'display:inline;font-size:inherit;font-weight:400';
+
 /** What the create form was sent with, to show again beside its problems. */
 export type OfferFormValues = Record<string, string>;
 
@@ -121,38 +124,36 @@ function CreateOfferForm(props: {
           </ul>
         </div>
       ) : null}
-      <form method="post" action="/dashboard/offers" autocomplete="off">
+      <form method="post" action="/dashboard/offers" autocomplete="off" class="filters">
         <input type="hidden" name="csrf" value={props.csrf} />
         <input type="hidden" name={SUBMISSION_FIELD} value={props.submission} />
-        <div class="filters">
-          <label>
-            Name (what your clients read)
-            <input type="text" name="name" required maxlength={200} value={v?.name ?? ''} />
-          </label>
-          <label>
-            {`Lasts, once accepted (days, 1–${MAX_DURATION_DAYS})`}
-            <input
-              type="number"
-              name="durationDays"
-              min={1}
-              max={MAX_DURATION_DAYS}
-              value={v?.durationDays ?? String(DEFAULT_DURATION_DAYS)}
-              required
-            />
-          </label>
-          <label>
-            {`Link works for (days, 1–${MAX_OFFER_EXPIRY_DAYS})`}
-            <input
-              type="number"
-              name="expiresInDays"
-              min={1}
-              max={MAX_OFFER_EXPIRY_DAYS}
-              value={v?.expiresInDays ?? String(DEFAULT_OFFER_EXPIRY_DAYS)}
-              required
-            />
-          </label>
-        </div>
-        <fieldset>
+        <label>
+          Name (what your clients read)
+          <input type="text" name="name" required maxlength={200} value={v?.name ?? ''} />
+        </label>
+        <label>
+          {`Lasts, once accepted (days, 1–${MAX_DURATION_DAYS})`}
+          <input
+            type="number"
+            name="durationDays"
+            min={1}
+            max={MAX_DURATION_DAYS}
+            value={v?.durationDays ?? String(DEFAULT_DURATION_DAYS)}
+            required
+          />
+        </label>
+        <label>
+          {`Link works for (days, 1–${MAX_OFFER_EXPIRY_DAYS})`}
+          <input
+            type="number"
+            name="expiresInDays"
+            min={1}
+            max={MAX_OFFER_EXPIRY_DAYS}
+            value={v?.expiresInDays ?? String(DEFAULT_OFFER_EXPIRY_DAYS)}
+            required
+          />
+        </label>
+        <fieldset style="flex-basis:100%">
           <legend>Roles asked for (at least one required)</legend>
           <table>
             <thead>
@@ -175,7 +176,8 @@ function CreateOfferForm(props: {
                     />
                   </td>
                   <td>
-                    <label for={`role-${role}`}>
+                    {/* A plain label: the form's own labels (form.filters) are small column headings. */}
+                    <label for={`role-${role}`} style={plainLabel}>
                       <strong>{roleCatalogue[role].label}</strong>
                       <span class="muted">{` — ${roleCatalogue[role].description}`}</span>
                     </label>
@@ -194,8 +196,8 @@ function CreateOfferForm(props: {
             </tbody>
           </table>
         </fieldset>
-        <p>
-          <label>
+        <p style="flex-basis:100%">
+          <label style={plainLabel}>
             <input type="checkbox" name="autoExtend" value="on" checked={ticked('autoExtend')} />
             {' Renew by 180 days at the end (not with Global administrator)'}
           </label>
@@ -258,7 +260,13 @@ export function OfferPage(props: {
             <p>
               <label>
                 {'Link '}
-                <input type="text" readonly size={90} value={offer.link.url} data-testid="offer-link" />
+                <input
+                  type="text"
+                  readonly
+                  value={offer.link.url}
+                  data-testid="offer-link"
+                  style="width:100%;max-width:48rem"
+                />
               </label>
             </p>
           </>
