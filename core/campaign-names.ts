@@ -1,9 +1,11 @@
 /**
- * A campaign's name when its sender gives none: its offer's name and the minute it was
- * created (UTC) — `Managed IT 2027 – 2026-12-03 14:05`.
+ * A campaign's name when its sender gives none: its offer's name and the day it was
+ * created (UTC) — `Managed IT 2027 – 2026-12-03`; a second one that day is numbered
+ * ({@link firstFreeName}). The lists show each campaign's time beside its name, so the name
+ * stays short (a picker of campaigns must fit a phone).
  */
 export function defaultCampaignName(offerName: string, at: Date): string {
-  return `${offerName} – ${at.toISOString().slice(0, 16).replace('T', ' ')}`;
+  return `${offerName} – ${at.toISOString().slice(0, 10)}`;
 }
 
 /**
