@@ -74,6 +74,56 @@ const says = (page: Page, text: string | RegExp) =>
   page.locator('main').getByText(text).first().waitFor({ timeout: 30_000 });
 
 describe.each(Object.keys(screens) as Screen[])('the console on a %s', (screen) => {
+  it('create an offer, upload a 500-row CSV campaign, see the refused rows before sending, watch it finish', async () => {
+    const fixture = await createOfferFixture(stack, { partnerName: `Contoso IT ${screen}` });
+    const context = await browser.newContext({ viewport: screens[screen] });
+    const page = await context.newPage();
+    try {
+      await signIn(page, fixture);
+      await navigate(page, screen, 'Offers');
+      await page.getByLabel('Name (what your clients read)').fill(`Managed IT ${screen}`);
+      await page.locator('#role-user_admin').check();
+      await page.locator('#role-domain_admin').check();
+      await look(page, screen, 'offer-form');
+      await page.getByRole('button', { name: 'Create the offer' }).click();
+      await expect(page.getByTestId('offer-link').inputValue()).resolves.toMatch(
+        /^http:\/\/127\.0\.0\.1:\d+\/offers\//,
+      );
+      await look(page, screen, 'offer');
+
+      await page.getByRole('link', { name: 'Send this offer to a list of recipients…' }).click();
+      const rows = Array.from({ length: 500 }, (_, i) => `client-${screen}-${i}@client.example,Admin ${i},Client ${i}`);
+      const csv = [
+        'email,name,company',
+        ...rows,
+        'not-an-address,Broken,Row',
+        `client-${screen}-7@client.example,Twice,Again`,
+      ];
+      await page.getByLabel('Recipients (CSV)').setInputFiles({
+        name: 'clients.csv',
+        mimeType: 'text/csv',
+        buffer: Buffer.from(`${csv.join('\n')}\n`),
+      });
+      await page.getByRole('button', { name: 'Upload and check' }).click();
+      const send = page.getByRole('button', { name: 'Send to 500 recipients' });
+      await send.waitFor();
+      await says(page, 'not-an-address');
+      await look(page, screen, 'upload-checked');
+      await send.click();
+      await page.getByTestId('campaign-status').filter({ hasText: 'Done' }).waitFor({ timeout: 90_000 });
+      await expect(page.getByTestId('campaign-progress').textContent()).resolves.toBe(
+        '500 of 500 recipients handled (100%)',
+      );
+      await look(page, screen, 'campaign-done');
+      // The mail server's own count: each of the 500 once.
+      const got = sink.messages.flatMap((m) => m.to).filter((to) => to.startsWith(`client-${screen}-`));
+      expect(new Set(got).size).toBe(500);
+      expect(got).toHaveLength(500);
+    } finally {
+      await context.close();
+    }
+  }, 180_000);
+
   it('find a client by company, add a user, reset a password, add a domain: each result in words', async () => {
     const company = `Tailspin ${screen}`;
     const fixture = await createOfferFixture(stack, {
