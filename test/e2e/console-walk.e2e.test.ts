@@ -3,6 +3,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../../api/server.ts';
 import { launchBrowser, screenshotDir } from '../helpers/browser.ts';
+import { signedInClient } from '../helpers/dashboard.ts';
 import { activateDelegation, createOfferFixture, type OfferFixture } from '../helpers/offer-fixtures.ts';
 import { freePort } from '../helpers/processes.ts';
 import { type SmtpSink, startSmtpSink } from '../helpers/smtp-sink.ts';
@@ -180,6 +181,46 @@ describe.each(Object.keys(screens) as Screen[])('the console on a %s', (screen) 
       await look(page, screen, 'operations');
       await navigate(page, screen, 'Delegations');
       await look(page, screen, 'delegations');
+      // The rest of the console, as its owner sees it.
+      for (const path of [
+        'campaigns',
+        'offers',
+        'campaigns/new',
+        'staff',
+        'security',
+        'audit',
+        'tokens',
+        'single-sign-on',
+      ]) {
+        const response = await page.goto(`${base}/dashboard/${path}`);
+        expect(response?.status(), path).toBe(200);
+        await look(page, screen, path.replace('/', '-'));
+      }
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+describe("the client's own pages on a phone", () => {
+  it('delegations, audit trail, account and security: nothing scrolls sideways at 390 px', async () => {
+    const fixture = await createOfferFixture(stack, { partnerName: 'Litware Managed Services for Very Long Names' });
+    const { admin } = await activateDelegation(stack, fixture, 'admin@client.example', 'Fourth Coffee Roasters');
+    const signedIn = await signedInClient(stack, admin.userId);
+    const context = await browser.newContext({ viewport: screens.phone });
+    await context.addCookies([...signedIn.cookies].map(([name, value]) => ({ name, value, url: base })));
+    const page = await context.newPage();
+    try {
+      for (const [name, path] of [
+        ['org-delegations', '/org/delegations'],
+        ['org-audit', '/org/audit'],
+        ['org-security', '/org/security'],
+        ['account', '/account'],
+      ] as const) {
+        const response = await page.goto(`${base}${path}`);
+        expect(response?.status(), path).toBe(200);
+        await look(page, 'phone', name);
+      }
     } finally {
       await context.close();
     }

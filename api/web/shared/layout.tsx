@@ -36,6 +36,16 @@ form.filters input, form.filters select { display: block; font: inherit; padding
 .actions { display: flex; gap: 1rem; flex-wrap: wrap; }
 .state { white-space: nowrap; font-weight: 600; }
 .state-failed, .state-rejected { color: #cf222e; }
+main { overflow-wrap: break-word; }
+@media (max-width: 40rem) {
+  main, main.wide { margin: 0; padding: 1rem .8rem; border-radius: 0; box-shadow: none; }
+  table { display: block; overflow-x: auto; }
+  dl { grid-template-columns: 1fr; } dd { margin-bottom: .4rem; }
+  form.filters { flex-direction: column; align-items: stretch; }
+  form.filters label { min-width: 0; }
+  form.filters input, form.filters select { width: 100%; }
+  select, input { max-width: 100%; }
+}
 `;
 
 /**

@@ -84,6 +84,8 @@ header.top .menu-toggle { display: none; }
   .grid2 { grid-template-columns: 1fr; }
   dl.facts { grid-template-columns: 1fr; } dl.facts dd { margin-bottom: .4rem; }
   form.filters { flex-direction: column; align-items: stretch; }
+  form.filters label { min-width: 0; }
+  form.filters input, form.filters select { width: 100%; }
 }
 .live-status { font-size: .8rem; }
 a.attention { color: #cf222e; font-weight: 700; }
