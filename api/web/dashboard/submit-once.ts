@@ -82,8 +82,10 @@ export async function submitOnce(
       await releaseKey(db).execute({ userId, key, requestId });
       throw new AppError('CONFLICT', 'This form could not be sent just now: send it again.');
     }
-    if (!options.inCommit) {
-      // Freed only if the change took no effect; otherwise its claim stays, judged at once.
+    // Claimed first, or claimed in a commit that then refused (an address already in use:
+    // the claim commits with the refusal) — freed only if the change took no effect;
+    // otherwise its claim stays, judged at once.
+    if (!options.inCommit || claim.inCommit?.claimed) {
       const released = await releaseKey(db).execute({ userId, key, requestId });
       if (released.count === 0) await endClaim(db).execute({ userId, key, requestId });
     }

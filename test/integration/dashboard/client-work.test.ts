@@ -115,6 +115,26 @@ describe('a client organization from the dashboard', () => {
     await waitFor(async () => sink.messages.filter((m) => /password/i.test(m.subject ?? '')).length >= 2);
   });
 
+  it('a form refused (the address taken) can be sent again at once with another name', async () => {
+    const browser = await signedInClient(stack, fixture.partner.userId);
+    const here = `/dashboard/delegations/${delegationId}`;
+    const action = `${here}/users`;
+    const submission = formField((await browser.get(here)).html, action, 'submission');
+    const taken = await browser.post(action, {
+      displayName: 'Jordan Again',
+      userName: 'jordan',
+      next: here,
+      submission,
+    });
+    expect(taken.status).toBe(409);
+    const other = await browser.post(action, { displayName: 'Sam Roe', userName: 'sam', next: here, submission });
+    expect(other.status).toBe(303);
+    expect(other.location).toBe(`${here}?notice=operation-queued`);
+    const provisions = await stack.deps.sql`
+      select input->>'email' as email from operations where delegation_id = ${delegationId} and kind = 'provision_user'`;
+    expect(provisions.map((p) => String(p.email).split('@')[0]).sort()).toEqual(['jordan', 'sam']);
+  });
+
   it('offers only the forms the viewer may use, and the service refuses the rest', async () => {
     const limited = await createStaffMember(stack, fixture.partner.token, 'limited');
     const browser = await signedInClient(stack, limited.userId);
