@@ -64,6 +64,8 @@ export async function listOperations(
   query: {
     state?: OperationState | undefined;
     delegationId?: string | undefined;
+    /** Only those in this client organization (through any of the partner's delegations with it). */
+    clientOrgId?: string | undefined;
     cursor?: string | undefined;
     limit: number;
   },
@@ -80,6 +82,7 @@ export async function listOperations(
         seesAllOperations(principal) ? undefined : eq(operations.requestedBy, principal.userId),
         query.state ? eq(operations.state, query.state) : undefined,
         query.delegationId ? eq(operations.delegationId, query.delegationId) : undefined,
+        query.clientOrgId ? eq(operations.clientOrgId, query.clientOrgId) : undefined,
         before ? lt(operations.id, before) : undefined,
       ),
     )

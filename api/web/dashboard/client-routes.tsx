@@ -104,20 +104,7 @@ export function registerClientPages(app: WebApp): void {
     const [work, operations, audit] = await Promise.all([
       current ? clientWork(c, current) : null,
       seesClientOrganizations(p)
-        ? Promise.all(
-            client.delegations.map((d) =>
-              listOperations(db, p, { delegationId: d.id, limit: PAGE }).then((r) => r.items),
-            ),
-          ).then((lists) =>
-            describeOperations(
-              db,
-              p,
-              lists
-                .flat()
-                .sort((a, b) => (a.id < b.id ? 1 : -1))
-                .slice(0, PAGE),
-            ),
-          )
+        ? listOperations(db, p, { clientOrgId: client.id, limit: PAGE }).then((r) => describeOperations(db, p, r.items))
         : null,
       p.isOwner ? queryAudit(db, partnerAuditScope(p, client.id), {}, { limit: 20 }).then((r) => r.items) : null,
     ]);
