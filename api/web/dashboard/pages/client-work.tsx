@@ -209,7 +209,7 @@ export function ClientWork(props: ClientWorkProps) {
 }
 
 /** Ending a delegation: a button that asks first (a second page without JavaScript). */
-export function EndDelegationForm(props: { delegationId: string; csrf: string; next: string }) {
+export function EndDelegationForm(props: { delegationId: string; next: string }) {
   return (
     <form method="get" action={`/dashboard/delegations/${props.delegationId}/end`} class="inline">
       <input type="hidden" name="next" value={props.next} />

@@ -72,7 +72,7 @@ export function ClientPage(props: {
         </div>
         {props.mayEnd && current?.state === 'active' ? (
           <div class="actions">
-            <EndDelegationForm delegationId={current.id} csrf={props.csrf} next={here} />
+            <EndDelegationForm delegationId={current.id} next={here} />
           </div>
         ) : null}
       </section>

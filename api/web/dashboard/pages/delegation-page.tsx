@@ -112,7 +112,7 @@ export function DelegationPage(props: {
         ) : null}
         {props.mayEnd && d.state === 'active' ? (
           <div class="actions">
-            <EndDelegationForm delegationId={d.id} csrf={props.csrf} next={`/dashboard/delegations/${d.id}`} />
+            <EndDelegationForm delegationId={d.id} next={`/dashboard/delegations/${d.id}`} />
           </div>
         ) : null}
       </section>
