@@ -24,6 +24,7 @@ const serviceFolders = [
   'audit',
   'mail',
   'accounts',
+  'webhooks',
   'delegations',
   'offers',
   'campaigns',

@@ -53,6 +53,13 @@ const fixedActions = {
   'organization.weekly_digest': 'Turned the weekly email of partner actions on or off',
   'api_token.create': 'Created an API token',
   'api_token.revoke': 'Revoked an API token',
+  'webhook.create': 'Added a webhook',
+  'webhook.update': 'Changed a webhook',
+  'webhook.delete': 'Deleted a webhook',
+  'webhook.rotate_secret': "Replaced a webhook's signing secret",
+  'webhook.test': 'Sent a test event to a webhook',
+  'webhook.redeliver': 'Sent a webhook delivery again',
+  'webhook.disable': 'A webhook was turned off: its receiver was gone or kept failing',
 } as const;
 
 /**

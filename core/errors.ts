@@ -28,6 +28,7 @@ export const errorCodes = {
   OFFER_LINK_GONE: { status: 410, retryable: false, title: 'This offer link can no longer be used' },
   INVITATION_GONE: { status: 410, retryable: false, title: 'This invitation can no longer be used' },
   NOT_FOUND: { status: 404, retryable: false, title: 'Not found' },
+  WEBHOOK_URL_REFUSED: { status: 422, retryable: false, title: 'This webhook URL cannot be used' },
   OFFER_REVOKED: { status: 409, retryable: false, title: 'The offer has been revoked' },
   OFFER_EXPIRED: { status: 409, retryable: false, title: 'The offer has expired' },
   INVALID_TRANSITION: { status: 409, retryable: false, title: 'Not possible in the current state' },

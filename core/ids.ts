@@ -22,6 +22,9 @@ export const idPrefixes = {
   staffInvitation: 'inv',
   passkey: 'pky',
   ssoProvider: 'sso',
+  webhookEndpoint: 'whe',
+  webhookDelivery: 'whd',
+  webhookEvent: 'evt',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

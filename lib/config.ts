@@ -284,6 +284,23 @@ export const configSchema = z
      * Days a bounce report (delegation_bounces) is kept after it was received. Default 90.
      */
     BOUNCE_REPORT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(90),
+    /** Days a finished webhook delivery (delivered or failed) is kept. Default 30. */
+    WEBHOOK_DELIVERY_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(30),
+    /**
+     * Let webhooks go to private, loopback and link-local addresses, and over plain `http`
+     * to them: for tests and receivers inside the operator's own network. Default false:
+     * only `https` to public addresses, checked at every delivery.
+     */
+    WEBHOOK_ALLOW_PRIVATE: envBool.default(false),
+    /** How long a receiver has to answer a delivery, in milliseconds. Default 10 000. */
+    WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+    /**
+     * Multiplies the waits between a delivery's tries (5 s … 12 h, about three days in all,
+     * core/webhook-events.ts). Default 1; tests shrink it.
+     */
+    WEBHOOK_RETRY_SCALE: z.coerce.number().positive().max(100).default(1),
+    /** Deliveries a worker process makes at once (they mostly wait on receivers). Default 10. */
+    WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(10),
     /** Days an expiry notice's claim is kept after the end date it was for. Default 30. */
     EXPIRY_NOTICE_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(30),
     /** Days an unconfirmed sign-up (with its password hash) is kept after it expired or was used. Default 7. */
@@ -473,6 +490,11 @@ export const configSchema = z
       delegationEventRetentionDays: env.DELEGATION_EVENT_RETENTION_DAYS,
       expiryNoticeRetentionDays: env.EXPIRY_NOTICE_RETENTION_DAYS,
       bounceReportRetentionDays: env.BOUNCE_REPORT_RETENTION_DAYS,
+      webhookDeliveryRetentionDays: env.WEBHOOK_DELIVERY_RETENTION_DAYS,
+      webhookAllowPrivate: env.WEBHOOK_ALLOW_PRIVATE,
+      webhookTimeoutMs: env.WEBHOOK_TIMEOUT_MS,
+      webhookRetryScale: env.WEBHOOK_RETRY_SCALE,
+      webhookConcurrency: env.WEBHOOK_CONCURRENCY,
       signupRetentionDays: env.SIGNUP_RETENTION_DAYS,
       devMailRetentionDays: env.DEV_MAIL_RETENTION_DAYS,
       migrationAttempts: env.DATABASE_MIGRATION_ATTEMPTS,

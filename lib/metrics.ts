@@ -131,6 +131,21 @@ export function countBounce(outcome: BounceOutcome): void {
   bouncesTotal.inc({ outcome });
 }
 
+export const webhookOutcomes = ['delivered', 'retrying', 'failed', 'gone', 'refused', 'endpoint_off'] as const;
+export type WebhookOutcome = (typeof webhookOutcomes)[number];
+
+const webhookDeliveriesTotal = new Counter({
+  name: 'mandate_webhook_deliveries_total',
+  help: 'Webhook delivery tries by outcome: delivered (a 2xx), retrying (failed, will try again), failed (failed for good: its last try, or a 410), gone (a 410 Gone turned its endpoint off), refused (the address is not allowed; counted besides retrying or failed), endpoint_off (its endpoint was turned off before the try)',
+  labelNames: ['outcome'] as const,
+  registers: [metricsRegistry],
+});
+
+/** Counts one webhook delivery try's outcome. */
+export function countWebhookDelivery(outcome: WebhookOutcome): void {
+  webhookDeliveriesTotal.inc({ outcome });
+}
+
 /** How long a scrape waits for Redis or PostgreSQL before reporting it as an error. */
 const SOURCE_TIMEOUT_MS = 3000;
 

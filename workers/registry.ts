@@ -1,4 +1,5 @@
 import type { JobName } from '../lib/queues/contracts.ts';
+import { handleDeliverWebhook } from './handlers/deliver-webhook.ts';
 import { handleDispatchCampaign } from './handlers/dispatch-campaign.ts';
 import { handleLifecycleTick, handleReconcile } from './handlers/maintenance.ts';
 import { operationJobHandlers } from './handlers/operation.ts';
@@ -19,6 +20,7 @@ export const jobHandlers: { [N in JobName]: JobHandler<N> } = {
   'dispatch-campaign': handleDispatchCampaign,
   'remind-campaign': handleRemindCampaign,
   'send-email': handleSendEmail,
+  'deliver-webhook': handleDeliverWebhook,
   'process-acceptance': handleProcessAcceptance,
   'lifecycle-tick': handleLifecycleTick,
   reconcile: handleReconcile,

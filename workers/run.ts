@@ -13,6 +13,8 @@ import { registerWorkerProcess } from '../lib/worker-process.ts';
 import { ChunkWaits } from '../services/campaigns/send-chunk.ts';
 import { reconcile } from '../services/maintenance/reconciler.ts';
 import { OperationWaits } from '../services/operations/runner.ts';
+import { WebhookWaits } from '../services/webhooks/deliver.ts';
+import { startWebhookDispatcher, type WebhookDispatcher } from '../services/webhooks/dispatch.ts';
 import { type BounceListener, startBounceListener } from './bounce-listener.ts';
 import { findJobHandler } from './registry.ts';
 
@@ -42,6 +44,11 @@ async function processJob(deps: WorkerDeps, job: Job): Promise<unknown> {
     if (error instanceof ChunkWaits) {
       // A chunk token waiting its turn: routine, not a failure.
       logger.debug({ reason: error.message, retryAfterMs: error.retryAfterMs }, 'chunk token waits');
+      throw error;
+    }
+    if (error instanceof WebhookWaits) {
+      // A receiver that failed this try, or a try not due yet: its schedule says when.
+      logger.info({ reason: error.message, retryAfterMs: error.retryAfterMs }, 'webhook delivery waits');
       throw error;
     }
     if (error instanceof OperationWaits) {
@@ -85,7 +92,7 @@ async function processAndObserveJob(deps: WorkerDeps, queue: QueueName, job: Job
     observeJobRun(queue, job.name, 'completed', seconds());
     return result;
   } catch (error) {
-    if (error instanceof ChunkWaits) {
+    if (error instanceof ChunkWaits || error instanceof WebhookWaits) {
       observeJobRun(queue, job.name, 'waited', seconds());
       throw error;
     }
@@ -186,11 +193,17 @@ export async function startWorkers(
         })
       : undefined;
 
+  // New webhook deliveries go to the queue as their commit notifies; only where they are delivered.
+  const dispatcher: WebhookDispatcher | undefined = queues.includes('webhooks')
+    ? await startWebhookDispatcher(workerDeps)
+    : undefined;
+
   return {
     workers,
     bounceListener,
     async close(graceMs = deps.config.shutdownGraceMs) {
       clearInterval(keepSchedulers);
+      await dispatcher?.close();
       // First, so no report is taken that the closing pool could not record.
       await bounceListener?.close();
       // Stop taking jobs and let the running ones finish; past the grace period, stop

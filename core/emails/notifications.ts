@@ -343,3 +343,15 @@ export function weeklyDigestNotice(p: {
     { label: 'Your organization’s page', url: p.pageUrl },
   );
 }
+
+/** To a partner's owners when Mandate turned one of their webhook endpoints off. */
+export function webhookDisabledNotice(p: { url: string; reason: string; endpointUrl: string }): RenderedEmail {
+  return renderNotice(
+    'Mandate turned off one of your webhooks',
+    [
+      `Mandate stopped sending events to ${p.url}: ${p.reason}.`,
+      'Events that happen while it is off are not kept for it. Once the receiver works again, turn the webhook back on; deliveries that failed can be sent again from its page.',
+    ],
+    { label: 'See the webhook and its deliveries', url: p.endpointUrl },
+  );
+}

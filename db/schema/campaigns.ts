@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { foreignKey, index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 import type { RejectedRecipient } from '../../core/recipients.ts';
 import { offers } from './offers.ts';
@@ -23,9 +24,15 @@ export const campaigns = pgTable(
       .notNull()
       .references(() => users.id),
     createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    /**
+     * When its last recipient left `invited` (sent, failed for good, or ended): set once,
+     * with the `campaign.completed` webhook (services/campaigns/completion.ts).
+     */
+    completedAt: timestamp({ withTimezone: true }),
   },
   (t) => [
     index('campaigns_partner_idx').on(t.partnerId, t.id),
+    index('campaigns_incomplete_idx').on(t.createdAt).where(sql`${t.completedAt} is null`),
     // The offer must be this partner's, as for delegations.
     foreignKey({ columns: [t.offerId, t.partnerId], foreignColumns: [offers.id, offers.partnerId] }),
   ],

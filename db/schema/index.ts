@@ -32,3 +32,5 @@ export * from './staff-access.ts';
 export * from './staff-invitations.ts';
 export * from './user-factors.ts';
 export * from './users.ts';
+export * from './webhook-deliveries.ts';
+export * from './webhook-endpoints.ts';

@@ -112,6 +112,17 @@ export const jobContracts = {
     jobId: ({ emailId }) => `send-email.${emailId}`,
     options: mailOptions,
   }),
+  /**
+   * Delivers one webhook delivery (the `webhook_deliveries` outbox), signed. A failed try
+   * waits as the delivery's own schedule says (about three days in all, the `webhook`
+   * backoff); the row counts the tries, so attempts here only have to be enough.
+   */
+  'deliver-webhook': contract({
+    queue: 'webhooks',
+    payload: z.object({ deliveryId: z.string().min(1) }),
+    jobId: ({ deliveryId }) => `deliver-webhook.${deliveryId}`,
+    options: () => ({ attempts: 1_000, backoff: { type: 'webhook' } }),
+  }),
   /** Grants an accepted delegation (accepting → active, or failed with a reason). */
   'process-acceptance': contract({
     queue: 'delegations',

@@ -8,8 +8,9 @@ import type { Config } from '../config.ts';
  * the one-recipient offer jobs queued before chunks, under the send rate limit, which must
  * not slow campaign fan-out or the granting of accepted delegations; `transactional-mail` carries the outbox
  * (address confirmations that expire within the hour, notifications) under a limit of its
- * own, so it never waits behind a campaign (docs/adr/0025); `maintenance` runs the
- * lifecycle scheduler.
+ * own, so it never waits behind a campaign (docs/adr/0025); `webhooks` delivers events to
+ * the partners' receivers, whose slowness must not hold up anything else; `maintenance`
+ * runs the lifecycle scheduler.
  */
 export const queueNames = [
   'campaign-mail',
@@ -18,6 +19,7 @@ export const queueNames = [
   'campaigns',
   'delegations',
   'operations',
+  'webhooks',
   'maintenance',
 ] as const;
 export type QueueName = (typeof queueNames)[number];
@@ -57,6 +59,16 @@ export function workerSettings(
         settings: {
           backoffStrategy: (attemptsMade: number, type?: string) =>
             type === 'dns' ? domainCheckPauseMs(config.domainVerifyRetryMs, attemptsMade) : 0,
+        },
+      };
+    case 'webhooks':
+      return {
+        // Mostly waiting on receivers (up to WEBHOOK_TIMEOUT_MS each).
+        concurrency: config.webhookConcurrency,
+        // `webhook`: the wait the delivery asked for (WebhookWaits.retryAfterMs).
+        settings: {
+          backoffStrategy: (_attemptsMade: number, type?: string, error?: Error) =>
+            type === 'webhook' ? ((error as { retryAfterMs?: number } | undefined)?.retryAfterMs ?? 5_000) : 0,
         },
       };
     case 'maintenance':

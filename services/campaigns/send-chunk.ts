@@ -7,6 +7,7 @@ import { semaphore } from '../../lib/semaphore.ts';
 import { paceSends } from '../../lib/send-pace.ts';
 import { leaseEnded as leaseEndedSql } from '../../lib/worker-process.ts';
 import { applyTransition, systemActor } from '../delegations/transitions.ts';
+import { completeCampaigns } from './completion.ts';
 import {
   type ClaimedOffer,
   campaignRequesterJson,
@@ -462,6 +463,12 @@ async function runChunk(deps: SendChunkDeps, chunk: PickedChunk): Promise<ChunkR
     where c.campaign_id = ${chunk.campaign_id} and c.chunk = ${chunk.chunk} and c.lease_holder = ${deps.processId}
     returning c.done_at is not null as done`);
   run.done = finished?.done ?? false;
+  if (run.done) {
+    // The campaign may be complete now; if this check fails, the lifecycle sweep makes it.
+    await completeCampaigns(deps.db, [chunk.campaign_id]).catch((error: unknown) =>
+      deps.logger.warn({ err: error, campaignId: chunk.campaign_id }, 'campaign completion left to the sweep'),
+    );
+  }
   if (!run.done) {
     // Overtaken (this process was thought gone) or recipients left waiting: this token
     // stays, to take a chunk again later — tokens end only with the chunks they finish.

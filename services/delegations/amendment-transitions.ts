@@ -4,6 +4,7 @@ import { type AmendmentEvent, type AmendmentState, nextAmendmentState } from '..
 import type { AuditAction } from '../../core/audit-actions.ts';
 import type { DbOrTx } from '../../db/client.ts';
 import { type Amendment, amendments, auditEvents } from '../../db/schema/index.ts';
+import { recordDelegationNotice } from '../webhooks/record.ts';
 import type { Actor } from './transitions.ts';
 
 /** The audit action each event is recorded as: one per event, so the trail says what happened. */
@@ -58,6 +59,19 @@ export async function moveAmendments(
           detail: { amendmentId: a.id, from, to, before: a.before, after: a.after, ...change.detail },
         })),
       );
+      // A refusal is the partner's to hear about (an acceptance is, as the delegation's `amend`).
+      if (change.event === 'decline') {
+        for (const a of moved) {
+          await recordDelegationNotice(
+            tx,
+            a.delegationId,
+            'delegation.amendment_declined',
+            `amendment:${a.id}:declined`,
+            { amendmentId: a.id, before: a.before, after: a.after },
+            change.actor,
+          );
+        }
+      }
     }
     return moved;
   };

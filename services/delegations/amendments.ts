@@ -20,6 +20,7 @@ import { notifyAmendmentProposed, notifyAmendmentReduced } from '../mail/amendme
 import { clientAdmins, type NotifyContext, notifyContext } from '../mail/notifications.ts';
 import { enqueueEmails } from '../mail/outbox.ts';
 import type { PartnerPrincipal } from '../shared/principals.ts';
+import { recordDelegationNotice } from '../webhooks/record.ts';
 import { type AmendmentView, toAmendmentView, toStoredTerms } from './amendment-views.ts';
 import { type Actor, applyTransition } from './transitions.ts';
 
@@ -114,6 +115,14 @@ async function applyReduction(p: Proposal) {
 async function proposeAddition(p: Proposal) {
   const a = await insertAmendment(p, 'addition');
   await audit(p, a, 'amendment.propose');
+  await recordDelegationNotice(
+    p.tx,
+    p.delegation.id,
+    'delegation.amendment_proposed',
+    `amendment:${a.id}:proposed`,
+    { amendmentId: a.id, before: a.before, after: a.after, expiresAt: a.expiresAt },
+    { type: 'partner_user', id: p.principal.userId },
+  );
   const admins = await clientAdmins(p.tx, p.delegation.clientOrgId);
   const links = admins.map((admin) => ({ ...admin, token: amendmentLinkToken(p.linkSecret, a.id, admin.userId) }));
   if (links.length > 0) {

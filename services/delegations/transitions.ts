@@ -1,8 +1,10 @@
 import { and, eq, type SQL, sql } from 'drizzle-orm';
 import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import { type DelegationEvent, type DelegationState, nextDelegationState } from '../../core/delegation-machine.ts';
+import { delegationWebhookEvent } from '../../core/webhook-events.ts';
 import type { DbOrTx } from '../../db/client.ts';
 import { type ActorType, delegationEvents, delegations } from '../../db/schema/index.ts';
+import { delegationWebhookDeliveries } from '../webhooks/record.ts';
 
 export interface Actor {
   type: ActorType;
@@ -22,22 +24,29 @@ interface Change {
 /**
  * Moves every delegation matching `where` that is still in `from`, and writes one
  * event row per moved delegation, in a single statement: neither can exist without
- * the other. Throws `INVALID_TRANSITION` when the table forbids the event in `from`.
+ * the other, nor the webhook deliveries that report it. Throws `INVALID_TRANSITION` when the table forbids the event in `from`.
  */
 async function moveDelegations(db: DbOrTx, where: SQL, from: DelegationState, change: Change): Promise<string[]> {
   const to = nextDelegationState(from, change.event);
+  const webhookType = delegationWebhookEvent[change.event];
   const update = db
     .update(delegations)
     .set({ ...change.set, state: to, updatedAt: sql`now()` })
-    .where(and(where, eq(delegations.state, from)))
-    .returning({ id: delegations.id });
+    .where(and(where, eq(delegations.state, from)));
+  // The webhook deliveries, when the event is one, in the same statement (./../webhooks/record.ts):
+  // they read the rows as updated.
+  const updated = webhookType ? update.returning() : update.returning({ id: delegations.id });
+  const hooks = webhookType ? delegationWebhookDeliveries(webhookType, change, from) : sql``;
   const result = await db.execute(sql`
-    with updated as (${update.getSQL()})
-    insert into ${delegationEvents} (delegation_id, event, from_state, to_state, actor_type, actor_id, detail)
-    select id, ${change.event}, ${from}, ${to}, ${change.actor.type}, ${change.actor.id},
-           ${change.detail ? JSON.stringify(change.detail) : null}::jsonb
-    from updated
-    returning delegation_id`);
+    with updated as (${updated.getSQL()}),
+    events as (
+      insert into ${delegationEvents} (delegation_id, event, from_state, to_state, actor_type, actor_id, detail)
+      select id, ${change.event}, ${from}, ${to}, ${change.actor.type}, ${change.actor.id},
+             ${change.detail ? JSON.stringify(change.detail) : null}::jsonb
+      from updated
+      returning id, delegation_id
+    ) ${hooks}
+    select delegation_id from events`);
   return result.map((row) => row.delegation_id as string);
 }
 

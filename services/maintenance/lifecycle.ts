@@ -2,10 +2,12 @@ import { lte, sql } from 'drizzle-orm';
 import { ANSWER_TIMEOUT_DAYS, AUTO_EXTEND_DAYS } from '../../core/offer-rules.ts';
 import { delegations, expiryNotices } from '../../db/schema/index.ts';
 import type { Deps } from '../../lib/deps.ts';
+import { completeCampaigns } from '../campaigns/completion.ts';
 import { sweepAmendments } from '../delegations/amendment-sweep.ts';
 import { applyTransitionToMany, systemActor } from '../delegations/transitions.ts';
 import { notifyContext, notifyExpired, notifyExpiry } from '../mail/notifications.ts';
 import { enqueueEmails } from '../mail/outbox.ts';
+import { recordDelegationNotice } from '../webhooks/record.ts';
 import { sendWeeklyDigests } from './weekly-digest.ts';
 
 /**
@@ -28,6 +30,8 @@ export interface LifecycleResult {
   amendmentsCancelled: number;
   /** Weekly digest emails recorded (services/maintenance/weekly-digest.ts). */
   digests: number;
+  /** Campaigns found complete (services/campaigns/completion.ts). */
+  campaignsCompleted: number;
 }
 
 /**
@@ -87,20 +91,28 @@ export async function runLifecycle(deps: Pick<Deps, 'db' | 'queues' | 'logger' |
         // The notice row is the claim, taken only while the notice is still due for the
         // end date as it is now (an extension may have moved it since the list above);
         // a second run, or another worker, inserts nothing.
-        const [claimed] = await tx.execute<{ days_left: number }>(sql`
+        const [claimed] = await tx.execute<{ days_left: number; ends_at: string }>(sql`
           insert into ${expiryNotices} (delegation_id, threshold_days, ends_at)
           select id, ${days}, ends_at from ${delegations}
           where id = ${id} and state = 'active'
             and ends_at > now() + make_interval(days => ${until})
             and ends_at <= now() + make_interval(days => ${days})
           on conflict do nothing
-          returning ceil(extract(epoch from ends_at - now()) / 86400)::int as days_left`);
-        return claimed ? notifyExpiry(tx, ctx, id, days, claimed.days_left) : [];
+          returning ceil(extract(epoch from ends_at - now()) / 86400)::int as days_left, ends_at::text`);
+        if (!claimed) return [];
+        await recordDelegationNotice(tx, id, 'delegation.expiring', `expiry_notice:${id}:${days}:${claimed.ends_at}`, {
+          thresholdDays: days,
+          daysLeft: claimed.days_left,
+        });
+        return notifyExpiry(tx, ctx, id, days, claimed.days_left);
       });
       if (emailIds.length > 0) notices++;
       await enqueueEmails(deps, emailIds, { background: true });
     }
   }
+
+  // Campaigns whose last recipient left `invited` without a chunk's check seeing it.
+  const completed = await completeCampaigns(deps.db);
 
   // Last: by now every delegation past its end has been expired or extended.
   const amendments = await sweepAmendments(deps);
@@ -116,5 +128,6 @@ export async function runLifecycle(deps: Pick<Deps, 'db' | 'queues' | 'logger' |
     amendmentsExpired: amendments.expired,
     amendmentsCancelled: amendments.cancelled,
     digests,
+    campaignsCompleted: completed.length,
   };
 }

@@ -1,6 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { type OperationKind, operationKinds } from '../../core/operation-kinds.ts';
-import { delegations, emails, operations } from '../../db/schema/index.ts';
+import { delegations, emails, operations, webhookDeliveries } from '../../db/schema/index.ts';
 import type { Deps } from '../../lib/deps.ts';
 import { withTimeout } from '../../lib/retry.ts';
 import { holderAlive } from '../../lib/worker-process.ts';
@@ -29,6 +29,8 @@ export interface ReconcileResult {
   /** `remind-campaign` jobs added for reminders whose emails were not all written. */
   reminders: number;
   operations: number;
+  /** `deliver-webhook` jobs for deliveries due whose job the queue had lost. */
+  webhooks: number;
 }
 
 /**
@@ -73,7 +75,7 @@ async function resumeCampaignSends(deps: Pick<Deps, 'db' | 'queues' | 'config'>,
  * Finds every row whose work is due but not finished — recipients still `invited`,
  * acceptances still `accepting`, emails still `pending`, campaign reminders not yet
  * written, operations `queued` or `running`
- * past their lease — untouched for `minAgeSeconds`, and re-enqueues its job under its
+ * past their lease, webhook deliveries due — untouched for `minAgeSeconds`, and re-enqueues its job under its
  * deterministic id. A job still waiting, delayed or running is left alone; a missing one
  * (Redis flushed, restarted without persistence, down when the work was recorded, a
  * crash between commit and enqueue) is added; a finished one is replaced. PostgreSQL is
@@ -115,6 +117,16 @@ export async function reconcile(
     await deps.queues.enqueue(operationKinds[kind].job, { operationId: id }, replace);
   }
 
+  // Webhook deliveries due (a try whose wait is over, or one never handed over) with no try running.
+  const deliveries = await deps.db.execute<{ id: string }>(sql`
+    select id from ${webhookDeliveries} where state = 'pending' and next_attempt_at <= ${age}
+      and (lease_until is null or lease_until < now())
+    order by next_attempt_at limit ${BATCH}`);
+  for (let i = 0; i < deliveries.length; i += CHUNK) {
+    const chunk = deliveries.slice(i, i + CHUNK).map((r) => ({ deliveryId: r.id }));
+    await deps.queues.enqueueBulk('deliver-webhook', chunk, replace);
+  }
+
   // Housekeeping of the same kind: what has outlived its use.
   await purgeIdempotencyKeys(deps.db);
   await purgeCampaignUploads(deps.db);
@@ -135,6 +147,7 @@ export async function reconcile(
     emails: pending.length,
     reminders: reminders.length,
     operations: unfinished.length,
+    webhooks: deliveries.length,
   };
   if (Object.values(result).some((n) => n > 0)) deps.logger.info(result, 'reconciler re-enqueued unfinished work');
   return result;

@@ -11,6 +11,7 @@ import {
   expiryNotices,
   operations,
   signups,
+  webhookDeliveries,
 } from '../../db/schema/index.ts';
 import type { Config } from '../../lib/config.ts';
 import type { Deps } from '../../lib/deps.ts';
@@ -39,6 +40,7 @@ interface RetentionPolicy {
     | 'bounceReportRetentionDays'
     | 'signupRetentionDays'
     | 'devMailRetentionDays'
+    | 'webhookDeliveryRetentionDays'
   >;
   /**
    * The rows past `cutoff` (now − days) that nothing needs any more. Each condition
@@ -67,6 +69,13 @@ export const retentionPolicies = {
     table: emails,
     days: 'emailRetentionDays',
     expired: (cutoff) => sql`${emails.createdAt} < ${cutoff} and ${emails.state} in ('sent', 'failed')`,
+  },
+  // Delivered or failed for good: no worker takes it again. A redelivery is a new row.
+  webhook_deliveries: {
+    table: webhookDeliveries,
+    days: 'webhookDeliveryRetentionDays',
+    expired: (cutoff) =>
+      sql`${webhookDeliveries.createdAt} < ${cutoff} and ${webhookDeliveries.state} in ('delivered', 'failed')`,
   },
   // Finished: no worker will take it again; its audit row keeps the record.
   operations: {

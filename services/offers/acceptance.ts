@@ -11,6 +11,7 @@ import { recordAudit } from '../audit/record.ts';
 import { applyTransition, systemActor } from '../delegations/transitions.ts';
 import { notifyAccepted, notifyContext, notifyDeclined } from '../mail/notifications.ts';
 import { enqueueEmails } from '../mail/outbox.ts';
+import { recordNewDelegationWebhook } from '../webhooks/record.ts';
 import { findLiveDelegation, resolveOfferLink } from './offer-links.ts';
 
 export interface AcceptResult {
@@ -98,15 +99,19 @@ export async function acceptOffer(
           autoExtend: link.offer.autoExtend,
           ...accepted,
         });
-        await tx.insert(delegationEvents).values({
-          delegationId,
-          event: 'accept',
-          fromState: null,
-          toState: 'accepting',
-          actorType: actor.type,
-          actorId: actor.id,
-          detail: { via: 'reusable link', ...granted },
-        });
+        const [event] = await tx
+          .insert(delegationEvents)
+          .values({
+            delegationId,
+            event: 'accept',
+            fromState: null,
+            toState: 'accepting',
+            actorType: actor.type,
+            actorId: actor.id,
+            detail: { via: 'reusable link', ...granted },
+          })
+          .returning({ id: delegationEvents.id });
+        if (event) await recordNewDelegationWebhook(tx, event.id, 'delegation.accepted', { event: 'accept', actor });
       }
       await recordAudit(tx, {
         actorUserId: viewer.userId,

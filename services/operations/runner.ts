@@ -9,6 +9,7 @@ import type { WorkerDeps } from '../../lib/deps.ts';
 import { type Logger, redactQueryParams } from '../../lib/logger.ts';
 import { withRetries } from '../../lib/retry.ts';
 import { operationAttemptAudit, operationOutcomeAudit, operationProgress } from '../audit/operation-trail.ts';
+import { operationWebhookDeliveries } from '../webhooks/record.ts';
 
 /** A failure no retry can change; the operation becomes `failed` with this message. */
 export class OperationFailure extends Error {
@@ -227,7 +228,7 @@ export async function runOperation(
   }
   const { operation } = claim;
 
-  // The outcome and its audit in one statement (atomic, one round trip), committed only
+  // The outcome, its audit and its webhook deliveries in one statement (atomic, one round trip), committed only
   // while the attempt is still this run's: a newer attempt owns it otherwise, and its
   // outcome will be recorded instead. Without a new result, the effect's recorded progress
   // stays. The audit is the operation's own row (services/audit/operation-trail.ts). A
@@ -249,6 +250,7 @@ export async function runOperation(
         where id = ${operationId} and state = 'running' and attempts = ${operation.attempts}
         returning id, result
       )
+      ${operationWebhookDeliveries(deps.sql, operation, state, error)}
       ${operationOutcomeAudit(deps.sql, operation, state, error)}`;
   };
 
