@@ -65,6 +65,8 @@ export function workerSettings(
       return {
         // Mostly waiting on receivers (up to WEBHOOK_TIMEOUT_MS each).
         concurrency: config.webhookConcurrency,
+        // A job whose process died goes back to the queue; the row's lease keeps two tries apart.
+        maxStalledCount: 10,
         // `webhook`: the wait the delivery asked for (WebhookWaits.retryAfterMs).
         settings: {
           backoffStrategy: (_attemptsMade: number, type?: string, error?: Error) =>
