@@ -56,6 +56,7 @@ describe('the webhook pages', () => {
     expect(page.html).toContain('name="event:delegation.activated"');
     expect(page.html).toContain('The delegated access was granted');
     expect(page.html).not.toContain('name="event:webhook.test"');
+    expect(page.html).not.toMatch(/name="event:[^"]+" value="on" checked/);
     expect(page.html).toContain('href="/dashboard/webhooks"');
   });
 
@@ -64,6 +65,8 @@ describe('the webhook pages', () => {
     expect(refused.page.status).toBe(422);
     expect(refused.page.html).toContain('Only http and https URLs are accepted');
     expect(refused.page.html).toContain('value="ftp://127.0.0.1/x"');
+    expect(refused.page.html).toMatch(/name="event:delegation.activated" value="on" checked/);
+    expect(refused.page.html).not.toMatch(/name="event:operation.failed" value="on" checked/);
     const none = await addEndpoint(owner, 'http://127.0.0.1:9/x', []);
     expect(none.page.status).toBe(422);
     expect(none.page.html).toContain('Choose at least one event type');
@@ -140,6 +143,10 @@ describe('the webhook pages', () => {
     expect(saved.status).toBe(303);
     const [row] = await stack.deps.sql`select events, description from webhook_endpoints where id = ${id}`;
     expect(row?.events).toEqual(['campaign.completed']);
+    expect((await owner.get(`/dashboard/webhooks/${id}`)).html).toMatch(
+      /name="event:campaign.completed" value="on" checked/,
+    );
+    expect((await owner.get('/dashboard/webhooks/whe_nothing')).status).toBe(404);
     const none = await owner.post(`/dashboard/webhooks/${id}/settings`, { url: 'http://127.0.0.1:9/x' });
     expect(none.status).toBe(422);
     expect(none.html).toContain('Choose at least one event type');

@@ -127,7 +127,8 @@ export function WebhookPage(props: {
         </div>
         {e.enabled ? null : (
           <p class="muted">
-            While it is off, nothing is sent to it and events are not kept for it; a test event waits until it is on.
+            While it is off, nothing is sent to it and events are not kept for it; a test event sent now fails at once,
+            saying so.
           </p>
         )}
       </section>
