@@ -76,7 +76,7 @@ export function WebhookPage(props: {
     return `${base}${s ? `?${s}` : ''}#deliveries`;
   };
   return (
-    <DashboardLayout title="Webhook" principal={props.principal} csrf={props.csrf} section="/dashboard/webhooks">
+    <DashboardLayout title="Webhook" principal={props.principal} csrf={props.csrf} section="/dashboard/webhooks" live>
       <p>
         <a href="/dashboard/webhooks">← All webhooks</a>
       </p>
@@ -156,7 +156,7 @@ export function WebhookPage(props: {
           </p>
         </form>
       </section>
-      <section class="card" id="deliveries">
+      <section class="card" id="deliveries" data-live="deliveries">
         <h2>Recent deliveries</h2>
         <p>
           <a href={listHref()} aria-current={props.filter ? undefined : 'page'}>
