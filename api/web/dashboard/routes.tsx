@@ -19,6 +19,7 @@ import { registerSecurityPages } from './security-routes.tsx';
 import { registerSsoSettingsPages } from './sso-settings-routes.tsx';
 import { registerStaffPages } from './staff-routes.tsx';
 import { registerTokenPages } from './token-routes.tsx';
+import { registerWebhookPages } from './webhook-routes.tsx';
 
 /**
  * The operator dashboard under /dashboard: partner staff only, through the same service
@@ -37,7 +38,12 @@ export function createDashboard(): WebApp {
   pages.on('POST', '/dashboard/*', (c, next) =>
     c.req.path === CAMPAIGN_UPLOAD_PATH ? uploadLimit(c, next) : formLimit(c, next),
   );
-  for (const ownersOnly of ['/dashboard/staff/*', '/dashboard/security/*', '/dashboard/single-sign-on/*']) {
+  for (const ownersOnly of [
+    '/dashboard/staff/*',
+    '/dashboard/security/*',
+    '/dashboard/single-sign-on/*',
+    '/dashboard/webhooks/*',
+  ]) {
     pages.use(ownersOnly, requireOwnerSession);
   }
   // Changes that give someone a way in need a second factor within the last minutes (after
@@ -62,6 +68,7 @@ export function createDashboard(): WebApp {
   registerStaffPages(pages);
   registerSecurityPages(pages);
   registerTokenPages(pages);
+  registerWebhookPages(pages);
   registerSsoSettingsPages(pages);
   registerAuditPages(pages);
   return pages;

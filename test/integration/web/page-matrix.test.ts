@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClientOrganization } from '../../../services/accounts/client-accounts.ts';
+import { findStaffPrincipal } from '../../../services/shared/principals.ts';
+import { createWebhookEndpoint, sendWebhookTest } from '../../../services/webhooks/endpoints.ts';
 import type { PageClient } from '../../helpers/browser-client.ts';
 import { PageClient as Anonymous } from '../../helpers/browser-client.ts';
 import { signedInClient, stepUp } from '../../helpers/dashboard.ts';
@@ -43,6 +45,16 @@ async function tenant(name: string, recipient: string) {
   const [staff] = await stack.deps.sql`select user_id from api_tokens where org_id = ${fixture.partner.partnerId}
     and user_id <> ${fixture.partner.userId} limit 1`;
   const [token] = await stack.deps.sql`select id from api_tokens where user_id = ${fixture.partner.userId} limit 1`;
+  // A webhook with a delivery no longer being tried (so one that could be sent again).
+  const ownerPrincipal = await findStaffPrincipal(stack.deps.db, fixture.partner.userId);
+  if (!ownerPrincipal) throw new Error('the owner is not staff');
+  const webhookUrl = `https://93.184.215.14/${name.toLowerCase()}-hook`;
+  const webhook = await createWebhookEndpoint(stack.deps, ownerPrincipal, {
+    url: webhookUrl,
+    events: ['delegation.activated'],
+  });
+  const { deliveryId } = await sendWebhookTest(stack.deps, ownerPrincipal, webhook.id);
+  await stack.deps.sql`update webhook_deliveries set state = 'failed' where id = ${deliveryId}`;
   return {
     fixture,
     admin,
@@ -62,6 +74,9 @@ async function tenant(name: string, recipient: string) {
       operationId: op.operationId,
       staffUserId: String(staff?.user_id),
       tokenId: String(token?.id),
+      webhookId: webhook.id,
+      webhookUrl,
+      webhookDeliveryId: deliveryId,
     },
   };
 }
@@ -152,6 +167,16 @@ const pages: [string, () => string, Expect][] = [
   ['/dashboard/security', () => '/dashboard/security', ownersOnly],
   ['/dashboard/single-sign-on', () => '/dashboard/single-sign-on', ownersOnly],
   ['/dashboard/tokens', () => '/dashboard/tokens', staff],
+  ['/dashboard/webhooks', () => '/dashboard/webhooks', ownersOnly],
+  ['/dashboard/webhooks/:id', () => `/dashboard/webhooks/${alpha.webhookId}`, ownersOnly],
+  ['/dashboard/webhooks/:id?state=failed', () => `/dashboard/webhooks/${alpha.webhookId}?state=failed`, ownersOnly],
+  ['/dashboard/webhooks/:id/rotate', () => `/dashboard/webhooks/${alpha.webhookId}/rotate`, ownersOnly],
+  ['/dashboard/webhooks/:id/delete', () => `/dashboard/webhooks/${alpha.webhookId}/delete`, ownersOnly],
+  [
+    '/dashboard/webhooks/:id/deliveries/:deliveryId',
+    () => `/dashboard/webhooks/${alpha.webhookId}/deliveries/${alpha.webhookDeliveryId}`,
+    ownersOnly,
+  ],
   // Two partners on this instance and none named the operator: nobody sees every partner's jobs.
   ['/admin/queues', () => '/admin/queues', signedIn({})],
   // Development mode is off: the dev mailbox is not there.
@@ -175,6 +200,14 @@ const foreign: [string, () => string][] = [
   ['search for its client', () => `/dashboard/search?q=${encodeURIComponent('Bravo')}`],
   ['search for its recipient', () => `/dashboard/search?q=${encodeURIComponent(bravo.recipient)}`],
   ['ending its delegation', () => `/dashboard/delegations/${bravo.delegationId}/end`],
+  ['webhook', () => `/dashboard/webhooks/${bravo.webhookId}`],
+  ['rotating its webhook’s secret', () => `/dashboard/webhooks/${bravo.webhookId}/rotate`],
+  ['deleting its webhook', () => `/dashboard/webhooks/${bravo.webhookId}/delete`],
+  ['webhook delivery', () => `/dashboard/webhooks/${bravo.webhookId}/deliveries/${bravo.webhookDeliveryId}`],
+  [
+    'its delivery under A’s webhook',
+    () => `/dashboard/webhooks/${alpha.webhookId}/deliveries/${bravo.webhookDeliveryId}`,
+  ],
 ];
 
 /** B's words in a body — but those the caller sent in the address itself (a filter echoed back is not a leak). */
@@ -198,6 +231,7 @@ describe('the pages × callers of tenant A', () => {
     expect((await browsers.owner.get(`/dashboard/campaigns/${alpha.campaignId}`)).html).toContain(alpha.recipient);
     expect((await browsers['client admin'].get('/org/delegations')).html).toContain(alpha.partnerName);
     expect((await browsers.owner.get('/dashboard/audit')).html).toContain('alpha-marker.example');
+    expect((await browsers.owner.get('/dashboard/webhooks')).html).toContain(alpha.webhookUrl);
   });
 
   it.each(foreign)('asked with tenant B’s ids (%s): refused or empty, and not a word of B', async (_name, path) => {
@@ -227,10 +261,32 @@ describe('tenant B’s forms, posted by tenant A’s people', () => {
     ['add a user', () => `/dashboard/delegations/${bravo.delegationId}/users`, { displayName: 'X', userName: 'x' }],
     ['add a domain', () => `/dashboard/delegations/${bravo.delegationId}/domains`, { name: 'x-marker.example' }],
     ['verify a domain', () => `/dashboard/delegations/${bravo.delegationId}/domains/bravo-marker.example/verify`, {}],
+    [
+      'change a webhook',
+      () => `/dashboard/webhooks/${bravo.webhookId}/settings`,
+      { url: 'https://93.184.215.14/x', 'event:operation.failed': 'on' },
+    ],
+    ['turn a webhook off', () => `/dashboard/webhooks/${bravo.webhookId}/enabled`, { enabled: 'off' }],
+    ['send a webhook test', () => `/dashboard/webhooks/${bravo.webhookId}/test`, { submission: 'k'.repeat(22) }],
+    ['rotate a webhook secret', () => `/dashboard/webhooks/${bravo.webhookId}/rotate`, {}],
+    ['delete a webhook', () => `/dashboard/webhooks/${bravo.webhookId}/delete`, {}],
+    [
+      'send a webhook delivery again',
+      () => `/dashboard/webhooks/${bravo.webhookId}/deliveries/${bravo.webhookDeliveryId}/redeliver`,
+      { submission: 'k'.repeat(22) },
+    ],
+    [
+      'send its delivery again under A’s webhook',
+      () => `/dashboard/webhooks/${alpha.webhookId}/deliveries/${bravo.webhookDeliveryId}/redeliver`,
+      { submission: 'k'.repeat(22) },
+    ],
   ];
   it.each(forms)('%s: refused, nothing changed', async (_name, path, fields) => {
     const before = await rowCounts(stack);
     const [state] = await stack.deps.sql`select state from delegations where id = ${bravo.delegationId}`;
+    const webhook = () => stack.deps.sql`select url, events, enabled, secret_sealed, updated_at from webhook_endpoints
+      where id = ${bravo.webhookId}`;
+    const webhookBefore = await webhook();
     for (const caller of callers) {
       const response = await browsers[caller].post(path(), fields);
       expect([303, 403, 404], `${caller} ${path()}`).toContain(response.status);
@@ -244,5 +300,6 @@ describe('tenant B’s forms, posted by tenant A’s people', () => {
     expect(token?.revoked_at).toBeNull();
     const [offer] = await stack.deps.sql`select revoked_at from offers where id = ${bravo.offerId}`;
     expect(offer?.revoked_at).toBeNull();
+    expect(await webhook()).toEqual(webhookBefore);
   });
 });

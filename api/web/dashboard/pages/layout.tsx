@@ -102,6 +102,7 @@ const nav = [
   { href: '/dashboard/security', label: 'Security', ownersOnly: true },
   { href: '/dashboard/audit', label: 'Audit trail', ownersOnly: true },
   { href: '/dashboard/tokens', label: 'API tokens' },
+  { href: '/dashboard/webhooks', label: 'Webhooks', ownersOnly: true },
   { href: '/dashboard/single-sign-on', label: 'Single sign-on', ownersOnly: true },
   { href: '/admin/queues', label: 'Job board', opensJobBoard: true },
   { href: '/docs', label: 'API reference' },
