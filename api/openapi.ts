@@ -37,6 +37,17 @@ import { registerSetStaffAccess } from './routes/staff/set-access.ts';
 import { registerCreateToken } from './routes/tokens/create.ts';
 import { registerListTokens } from './routes/tokens/list.ts';
 import { registerRevokeToken } from './routes/tokens/revoke.ts';
+import { registerCreateWebhook } from './routes/webhooks/create.ts';
+import { registerDeleteWebhook } from './routes/webhooks/delete.ts';
+import { registerListWebhookDeliveries } from './routes/webhooks/deliveries-list.ts';
+import { registerGetWebhookDelivery } from './routes/webhooks/delivery-get.ts';
+import { registerWebhookEvents } from './routes/webhooks/event-schemas.ts';
+import { registerGetWebhook } from './routes/webhooks/get.ts';
+import { registerListWebhooks } from './routes/webhooks/list.ts';
+import { registerRedeliverWebhook } from './routes/webhooks/redeliver.ts';
+import { registerRotateWebhookSecret } from './routes/webhooks/rotate-secret.ts';
+import { registerTestWebhook } from './routes/webhooks/test.ts';
+import { registerUpdateWebhook } from './routes/webhooks/update.ts';
 
 /**
  * Every route of the OpenAPI document, in the document's order: /metrics, the health
@@ -79,6 +90,18 @@ export function registerApiRoutes(app: App): void {
   registerCreateToken(app);
   registerListTokens(app);
   registerRevokeToken(app);
+  registerCreateWebhook(app);
+  registerListWebhooks(app);
+  registerGetWebhook(app);
+  registerUpdateWebhook(app);
+  registerDeleteWebhook(app);
+  registerRotateWebhookSecret(app);
+  registerTestWebhook(app);
+  registerListWebhookDeliveries(app);
+  registerGetWebhookDelivery(app);
+  registerRedeliverWebhook(app);
+  // The events Mandate sends (the document's top-level `webhooks`), from core/webhook-events.ts.
+  registerWebhookEvents(app);
 
   // Described here because the route checks its items itself (parseRecipientItems).
   app.openAPIRegistry.register('RecipientInput', RecipientInput);

@@ -561,10 +561,1116 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The partner's webhook endpoints
+         * @description Owners only. Never the signing secret.
+         */
+        get: operations["listWebhooks"];
+        put?: never;
+        /**
+         * Register a webhook endpoint (its signing secret is shown once)
+         * @description Owners only (403 `NOT_AUTHORIZED` for other staff). The URL must be `https` on a public address: a private, loopback or link-local one, or one with credentials, is refused with 422 `WEBHOOK_URL_REFUSED`; an unknown event type with 422 `VALIDATION_FAILED`. At most 20 endpoints per partner.
+         */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One webhook endpoint
+         * @description Owners only. Never the signing secret. Another partner's: 404.
+         */
+        get: operations["getWebhook"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a webhook endpoint and its deliveries
+         * @description Owners only. Nothing more is sent to it, pending deliveries included.
+         */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a webhook endpoint's URL, events or description, or turn it off or on
+         * @description Owners only. A new URL is checked as at registration (422 `WEBHOOK_URL_REFUSED`). Turning an endpoint on again starts its count of failures afresh; events that happened while it was off are not sent.
+         */
+        patch: operations["updateWebhook"];
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace the signing secret (the new one is shown once)
+         * @description Owners only. For 24 hours (until `previousSecretUntil`) deliveries carry two signatures, by the old secret and the new, so the receiver can switch without a gap; rotating again within that time drops the oldest.
+         */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a `webhook.test` event to this endpoint
+         * @description Owners only. Queued for this endpoint alone, whatever its events (and even when it is turned off); follow it in its deliveries.
+         */
+        post: operations["testWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An endpoint's deliveries, newest first
+         * @description Owners only. Each with its state, tries, the receiver's last status and the first 2 KiB of its answer, and when the next try is due; `state` filters. Deliveries are kept for a limited time.
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/deliveries/{deliveryId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One delivery, with the body it sends
+         * @description Owners only.
+         */
+        get: operations["getWebhookDelivery"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a delivered or failed delivery again
+         * @description Owners only. A new delivery of the same event: the same body and `webhook-id` (a receiver that has it can drop it), with its own tries. One still pending, or an endpoint turned off: 409 `CONFLICT`.
+         */
+        post: operations["redeliverWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    "delegation.accepted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A client's admin accepted an offer; the access is being granted
+         * @description Sent as a signed POST to each enabled endpoint subscribed to `delegation.accepted`. Answer 2xx within a few seconds; anything else is tried again for about three days. A `410 Gone` turns the endpoint off, as do 20 deliveries in a row that failed for good.
+         */
+        post: operations["webhookDelegationAccepted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "delegation.declined": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A client's admin declined an offer
+         * @description Sent as a signed POST to each enabled endpoint subscribed to `delegation.declined`. Answer 2xx within a few seconds; anything else is tried again for about three days. A `410 Gone` turns the endpoint off, as do 20 deliveries in a row that failed for good.
+         */
+        post: operations["webhookDelegationDeclined"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "delegation.activated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The delegated access was granted: the delegation is active
+         * @description Sent as a signed POST to each enabled endpoint subscribed to `delegation.activated`. Answer 2xx within a few seconds; anything else is tried again for about three days. A `410 Gone` turns the endpoint off, as do 20 deliveries in a row that failed for good.
+         */
+        post: operations["webhookDelegationActivated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "delegation.activation_failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The delegated access could not be granted
+         * @description Sent as a signed POST to each enabled endpoint subscribed to `delegation.activation_failed`. Answer 2xx within a few seconds; anything else is tried again for about three days. A `410 Gone` turns the endpoint off, as do 20 deliveries in a row that failed for good.
+         */
+        post: operations["webhookDelegationActivationFailed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "delegation.terminated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The partner or the client ended a delegation (`endedBy` says which)
+         * @description Sent as a signed POST to each enabled endpoint subscribed to `delegation.terminated`. Answer 2xx within a few seconds; anything else is tried again for about three days. A `410 Gone` turns the endpoint off, as do 20 deliveries in a row that failed for good.
+         */
+        post: operations["webhookDelegationTerminated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "delegation.expiring": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A delegation ends in 30, 7 or 1 days and will not renew by itself
+         * @description Sent as a signed POST to each enabled endpoint subscribed to `delegation.expiring`. Answer 2xx within a few seconds; anything else is tried again for about three days. A `410 Gone` turns the endpoint off, as do 20 deliveries in a row that failed for good.
+         */
+        post: operations["webhookDelegationExpiring"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "delegation.expired": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A delegation reached its end, or an offer went unanswered for 90 days
+         * @description Sent as a signed POST to each enabled endpoint subscribed to `delegation.expired`. Answer 2xx within a few seconds; anything else is tried again for about three days. A `410 Gone` turns the endpoint off, as do 20 deliveries in a row that failed for good.
+         */
+        post: operations["webhookDelegationExpired"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "delegation.extended": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A delegation was extended (by the partner, or renewed automatically)
+         * @description Sent as a signed POST to each enabled endpoint subscribed to `delegation.extended`. Answer 2xx within a few seconds; anything else is tried again for about three days. A `410 Gone` turns the endpoint off, as do 20 deliveries in a row that failed for good.
+         */
+        post: operations["webhookDelegationExtended"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "delegation.amended": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The terms of an active delegation changed (a reduction, or an addition the client agreed to)
+         * @description Sent as a signed POST to each enabled endpoint subscribed to `delegation.amended`. Answer 2xx within a few seconds; anything else is tried again for about three days. A `410 Gone` turns the endpoint off, as do 20 deliveries in a row that failed for good.
+         */
+        post: operations["webhookDelegationAmended"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "delegation.amendment_proposed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The partner asked a client for more delegated access
+         * @description Sent as a signed POST to each enabled endpoint subscribed to `delegation.amendment_proposed`. Answer 2xx within a few seconds; anything else is tried again for about three days. A `410 Gone` turns the endpoint off, as do 20 deliveries in a row that failed for good.
+         */
+        post: operations["webhookDelegationAmendmentProposed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "delegation.amendment_declined": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A client refused to give more delegated access
+         * @description Sent as a signed POST to each enabled endpoint subscribed to `delegation.amendment_declined`. Answer 2xx within a few seconds; anything else is tried again for about three days. A `410 Gone` turns the endpoint off, as do 20 deliveries in a row that failed for good.
+         */
+        post: operations["webhookDelegationAmendmentDeclined"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "campaign.completed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Every offer of a campaign was sent or failed for good
+         * @description Sent as a signed POST to each enabled endpoint subscribed to `campaign.completed`. Answer 2xx within a few seconds; anything else is tried again for about three days. A `410 Gone` turns the endpoint off, as do 20 deliveries in a row that failed for good.
+         */
+        post: operations["webhookCampaignCompleted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "campaign.recipient_failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A campaign's offer could not be delivered to its recipient
+         * @description Sent as a signed POST to each enabled endpoint subscribed to `campaign.recipient_failed`. Answer 2xx within a few seconds; anything else is tried again for about three days. A `410 Gone` turns the endpoint off, as do 20 deliveries in a row that failed for good.
+         */
+        post: operations["webhookCampaignRecipientFailed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "operation.succeeded": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An operation in a client's organization succeeded
+         * @description Sent as a signed POST to each enabled endpoint subscribed to `operation.succeeded`. Answer 2xx within a few seconds; anything else is tried again for about three days. A `410 Gone` turns the endpoint off, as do 20 deliveries in a row that failed for good.
+         */
+        post: operations["webhookOperationSucceeded"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "operation.failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An operation in a client's organization failed
+         * @description Sent as a signed POST to each enabled endpoint subscribed to `operation.failed`. Answer 2xx within a few seconds; anything else is tried again for about three days. A `410 Gone` turns the endpoint off, as do 20 deliveries in a row that failed for good.
+         */
+        post: operations["webhookOperationFailed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "operation.rejected": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An operation was refused when it ran: the access no longer allowed it
+         * @description Sent as a signed POST to each enabled endpoint subscribed to `operation.rejected`. Answer 2xx within a few seconds; anything else is tried again for about three days. A `410 Gone` turns the endpoint off, as do 20 deliveries in a row that failed for good.
+         */
+        post: operations["webhookOperationRejected"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "webhook.test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A test event, sent when asked for
+         * @description Sent as a signed POST to each enabled endpoint subscribed to `webhook.test`. Answer 2xx within a few seconds; anything else is tried again for about three days. A `410 Gone` turns the endpoint off, as do 20 deliveries in a row that failed for good.
+         */
+        post: operations["webhookWebhookTest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
+        DelegationAcceptedEvent: {
+            /**
+             * @description The event id, as `webhook-id`
+             * @example evt_0193a0c4a7f47c2a9d1e5b3f6a8c9d0e
+             */
+            id: string;
+            /** @enum {string} */
+            type: "delegation.accepted";
+            /** @description When it happened, ISO 8601 in UTC */
+            occurredAt: string;
+            partnerId: string;
+            data: components["schemas"]["DelegationAcceptedData"];
+        };
+        DelegationAcceptedData: {
+            delegationId: string;
+            /**
+             * @description The state after the event
+             * @enum {string}
+             */
+            state: "invited" | "offered" | "accepting" | "active" | "declined" | "expired" | "terminated" | "failed";
+            /**
+             * @description The state before it (null for notices that change nothing)
+             * @enum {string|null}
+             */
+            previousState: "invited" | "offered" | "accepting" | "active" | "declined" | "expired" | "terminated" | "failed" | null;
+            offerId: string | null;
+            campaignId: string | null;
+            recipientEmail: string | null;
+            clientOrganization: components["schemas"]["WebhookClientOrganization"];
+            roles: components["schemas"]["Role"][];
+            endsAt: string | null;
+            autoExtend: boolean;
+            /** @description Why it failed, when it did */
+            reason: string | null;
+            actor: components["schemas"]["WebhookActor"];
+        };
+        /** @description Null until a client has accepted */
+        WebhookClientOrganization: {
+            id: string;
+            name: string;
+        } | null;
+        /**
+         * @description A role of the catalogue:
+         *     - `directory_reader`: Can see the users and domains of your organization, and change nothing.
+         *     - `password_admin`: Can reset the passwords of users who are not administrators.
+         *     - `helpdesk_admin`: Can reset the passwords of users who are not administrators, as a help desk does.
+         *     - `user_admin`: Can create users, and reset the passwords of users who are not administrators.
+         *     - `domain_admin`: Can add domains to your organization and verify them.
+         *     - `privileged_auth_admin`: Can reset the password of any user, administrators included.
+         *     - `global_admin`: The same rights as your global administrators, for everything delegation allows.
+         * @enum {string}
+         */
+        Role: "directory_reader" | "password_admin" | "helpdesk_admin" | "user_admin" | "domain_admin" | "privileged_auth_admin" | "global_admin";
+        /** @description Who caused the event */
+        WebhookActor: {
+            /** @enum {string} */
+            type: "partner_user" | "client_user" | "system";
+            /** @description The user, or null for the system */
+            id: string | null;
+        };
+        DelegationDeclinedEvent: {
+            /**
+             * @description The event id, as `webhook-id`
+             * @example evt_0193a0c4a7f47c2a9d1e5b3f6a8c9d0e
+             */
+            id: string;
+            /** @enum {string} */
+            type: "delegation.declined";
+            /** @description When it happened, ISO 8601 in UTC */
+            occurredAt: string;
+            partnerId: string;
+            data: components["schemas"]["DelegationDeclinedData"];
+        };
+        DelegationDeclinedData: {
+            delegationId: string;
+            /**
+             * @description The state after the event
+             * @enum {string}
+             */
+            state: "invited" | "offered" | "accepting" | "active" | "declined" | "expired" | "terminated" | "failed";
+            /**
+             * @description The state before it (null for notices that change nothing)
+             * @enum {string|null}
+             */
+            previousState: "invited" | "offered" | "accepting" | "active" | "declined" | "expired" | "terminated" | "failed" | null;
+            offerId: string | null;
+            campaignId: string | null;
+            recipientEmail: string | null;
+            clientOrganization: components["schemas"]["WebhookClientOrganization"];
+            roles: components["schemas"]["Role"][];
+            endsAt: string | null;
+            autoExtend: boolean;
+            /** @description Why it failed, when it did */
+            reason: string | null;
+            actor: components["schemas"]["WebhookActor"];
+        };
+        DelegationActivatedEvent: {
+            /**
+             * @description The event id, as `webhook-id`
+             * @example evt_0193a0c4a7f47c2a9d1e5b3f6a8c9d0e
+             */
+            id: string;
+            /** @enum {string} */
+            type: "delegation.activated";
+            /** @description When it happened, ISO 8601 in UTC */
+            occurredAt: string;
+            partnerId: string;
+            data: components["schemas"]["DelegationActivatedData"];
+        };
+        DelegationActivatedData: {
+            delegationId: string;
+            /**
+             * @description The state after the event
+             * @enum {string}
+             */
+            state: "invited" | "offered" | "accepting" | "active" | "declined" | "expired" | "terminated" | "failed";
+            /**
+             * @description The state before it (null for notices that change nothing)
+             * @enum {string|null}
+             */
+            previousState: "invited" | "offered" | "accepting" | "active" | "declined" | "expired" | "terminated" | "failed" | null;
+            offerId: string | null;
+            campaignId: string | null;
+            recipientEmail: string | null;
+            clientOrganization: components["schemas"]["WebhookClientOrganization"];
+            roles: components["schemas"]["Role"][];
+            endsAt: string | null;
+            autoExtend: boolean;
+            /** @description Why it failed, when it did */
+            reason: string | null;
+            actor: components["schemas"]["WebhookActor"];
+        };
+        DelegationActivationFailedEvent: {
+            /**
+             * @description The event id, as `webhook-id`
+             * @example evt_0193a0c4a7f47c2a9d1e5b3f6a8c9d0e
+             */
+            id: string;
+            /** @enum {string} */
+            type: "delegation.activation_failed";
+            /** @description When it happened, ISO 8601 in UTC */
+            occurredAt: string;
+            partnerId: string;
+            data: components["schemas"]["DelegationActivationFailedData"];
+        };
+        DelegationActivationFailedData: {
+            delegationId: string;
+            /**
+             * @description The state after the event
+             * @enum {string}
+             */
+            state: "invited" | "offered" | "accepting" | "active" | "declined" | "expired" | "terminated" | "failed";
+            /**
+             * @description The state before it (null for notices that change nothing)
+             * @enum {string|null}
+             */
+            previousState: "invited" | "offered" | "accepting" | "active" | "declined" | "expired" | "terminated" | "failed" | null;
+            offerId: string | null;
+            campaignId: string | null;
+            recipientEmail: string | null;
+            clientOrganization: components["schemas"]["WebhookClientOrganization"];
+            roles: components["schemas"]["Role"][];
+            endsAt: string | null;
+            autoExtend: boolean;
+            /** @description Why it failed, when it did */
+            reason: string | null;
+            actor: components["schemas"]["WebhookActor"];
+        };
+        DelegationTerminatedEvent: {
+            /**
+             * @description The event id, as `webhook-id`
+             * @example evt_0193a0c4a7f47c2a9d1e5b3f6a8c9d0e
+             */
+            id: string;
+            /** @enum {string} */
+            type: "delegation.terminated";
+            /** @description When it happened, ISO 8601 in UTC */
+            occurredAt: string;
+            partnerId: string;
+            data: components["schemas"]["DelegationTerminatedData"];
+        };
+        DelegationTerminatedData: {
+            delegationId: string;
+            /**
+             * @description The state after the event
+             * @enum {string}
+             */
+            state: "invited" | "offered" | "accepting" | "active" | "declined" | "expired" | "terminated" | "failed";
+            /**
+             * @description The state before it (null for notices that change nothing)
+             * @enum {string|null}
+             */
+            previousState: "invited" | "offered" | "accepting" | "active" | "declined" | "expired" | "terminated" | "failed" | null;
+            offerId: string | null;
+            campaignId: string | null;
+            recipientEmail: string | null;
+            clientOrganization: components["schemas"]["WebhookClientOrganization"];
+            roles: components["schemas"]["Role"][];
+            endsAt: string | null;
+            autoExtend: boolean;
+            /** @description The reason given, if any */
+            reason?: string | null;
+            actor: components["schemas"]["WebhookActor"];
+            /**
+             * @description Which side ended it
+             * @enum {string}
+             */
+            endedBy: "partner" | "client";
+        };
+        DelegationExpiringEvent: {
+            /**
+             * @description The event id, as `webhook-id`
+             * @example evt_0193a0c4a7f47c2a9d1e5b3f6a8c9d0e
+             */
+            id: string;
+            /** @enum {string} */
+            type: "delegation.expiring";
+            /** @description When it happened, ISO 8601 in UTC */
+            occurredAt: string;
+            partnerId: string;
+            data: components["schemas"]["DelegationExpiringData"];
+        };
+        DelegationExpiringData: {
+            delegationId: string;
+            /**
+             * @description The state after the event
+             * @enum {string}
+             */
+            state: "invited" | "offered" | "accepting" | "active" | "declined" | "expired" | "terminated" | "failed";
+            /**
+             * @description The state before it (null for notices that change nothing)
+             * @enum {string|null}
+             */
+            previousState: "invited" | "offered" | "accepting" | "active" | "declined" | "expired" | "terminated" | "failed" | null;
+            offerId: string | null;
+            campaignId: string | null;
+            recipientEmail: string | null;
+            clientOrganization: components["schemas"]["WebhookClientOrganization"];
+            roles: components["schemas"]["Role"][];
+            endsAt: string | null;
+            autoExtend: boolean;
+            /** @description Why it failed, when it did */
+            reason: string | null;
+            actor: components["schemas"]["WebhookActor"];
+            /** @description The notice: 30, 7 or 1 days before the end */
+            thresholdDays: number;
+            daysLeft: number;
+        };
+        DelegationExpiredEvent: {
+            /**
+             * @description The event id, as `webhook-id`
+             * @example evt_0193a0c4a7f47c2a9d1e5b3f6a8c9d0e
+             */
+            id: string;
+            /** @enum {string} */
+            type: "delegation.expired";
+            /** @description When it happened, ISO 8601 in UTC */
+            occurredAt: string;
+            partnerId: string;
+            data: components["schemas"]["DelegationExpiredData"];
+        };
+        DelegationExpiredData: {
+            delegationId: string;
+            /**
+             * @description The state after the event
+             * @enum {string}
+             */
+            state: "invited" | "offered" | "accepting" | "active" | "declined" | "expired" | "terminated" | "failed";
+            /**
+             * @description The state before it (null for notices that change nothing)
+             * @enum {string|null}
+             */
+            previousState: "invited" | "offered" | "accepting" | "active" | "declined" | "expired" | "terminated" | "failed" | null;
+            offerId: string | null;
+            campaignId: string | null;
+            recipientEmail: string | null;
+            clientOrganization: components["schemas"]["WebhookClientOrganization"];
+            roles: components["schemas"]["Role"][];
+            endsAt: string | null;
+            autoExtend: boolean;
+            /**
+             * @description `end_reached`: the delegation reached its end; `no_answer`: the offer went unanswered
+             * @enum {string}
+             */
+            reason: "end_reached" | "no_answer";
+            actor: components["schemas"]["WebhookActor"];
+        };
+        DelegationExtendedEvent: {
+            /**
+             * @description The event id, as `webhook-id`
+             * @example evt_0193a0c4a7f47c2a9d1e5b3f6a8c9d0e
+             */
+            id: string;
+            /** @enum {string} */
+            type: "delegation.extended";
+            /** @description When it happened, ISO 8601 in UTC */
+            occurredAt: string;
+            partnerId: string;
+            data: components["schemas"]["DelegationExtendedData"];
+        };
+        DelegationExtendedData: {
+            delegationId: string;
+            /**
+             * @description The state after the event
+             * @enum {string}
+             */
+            state: "invited" | "offered" | "accepting" | "active" | "declined" | "expired" | "terminated" | "failed";
+            /**
+             * @description The state before it (null for notices that change nothing)
+             * @enum {string|null}
+             */
+            previousState: "invited" | "offered" | "accepting" | "active" | "declined" | "expired" | "terminated" | "failed" | null;
+            offerId: string | null;
+            campaignId: string | null;
+            recipientEmail: string | null;
+            clientOrganization: components["schemas"]["WebhookClientOrganization"];
+            roles: components["schemas"]["Role"][];
+            endsAt: string | null;
+            autoExtend: boolean;
+            /** @description Why it failed, when it did */
+            reason: string | null;
+            actor: components["schemas"]["WebhookActor"];
+            /** @description Renewed by itself rather than by the partner */
+            automatic: boolean;
+        };
+        DelegationAmendedEvent: {
+            /**
+             * @description The event id, as `webhook-id`
+             * @example evt_0193a0c4a7f47c2a9d1e5b3f6a8c9d0e
+             */
+            id: string;
+            /** @enum {string} */
+            type: "delegation.amended";
+            /** @description When it happened, ISO 8601 in UTC */
+            occurredAt: string;
+            partnerId: string;
+            data: components["schemas"]["DelegationAmendedData"];
+        };
+        DelegationAmendedData: {
+            delegationId: string;
+            /**
+             * @description The state after the event
+             * @enum {string}
+             */
+            state: "invited" | "offered" | "accepting" | "active" | "declined" | "expired" | "terminated" | "failed";
+            /**
+             * @description The state before it (null for notices that change nothing)
+             * @enum {string|null}
+             */
+            previousState: "invited" | "offered" | "accepting" | "active" | "declined" | "expired" | "terminated" | "failed" | null;
+            offerId: string | null;
+            campaignId: string | null;
+            recipientEmail: string | null;
+            clientOrganization: components["schemas"]["WebhookClientOrganization"];
+            roles: components["schemas"]["Role"][];
+            endsAt: string | null;
+            autoExtend: boolean;
+            /** @description Why it failed, when it did */
+            reason: string | null;
+            actor: components["schemas"]["WebhookActor"];
+            amendmentId: string | null;
+            /** @description A delegation's terms */
+            before: {
+                [key: string]: unknown;
+            } | null;
+            /** @description A delegation's terms */
+            after: {
+                [key: string]: unknown;
+            } | null;
+        };
+        DelegationAmendmentProposedEvent: {
+            /**
+             * @description The event id, as `webhook-id`
+             * @example evt_0193a0c4a7f47c2a9d1e5b3f6a8c9d0e
+             */
+            id: string;
+            /** @enum {string} */
+            type: "delegation.amendment_proposed";
+            /** @description When it happened, ISO 8601 in UTC */
+            occurredAt: string;
+            partnerId: string;
+            data: components["schemas"]["DelegationAmendmentProposedData"];
+        };
+        DelegationAmendmentProposedData: {
+            delegationId: string;
+            /**
+             * @description The state after the event
+             * @enum {string}
+             */
+            state: "invited" | "offered" | "accepting" | "active" | "declined" | "expired" | "terminated" | "failed";
+            /**
+             * @description The state before it (null for notices that change nothing)
+             * @enum {string|null}
+             */
+            previousState: "invited" | "offered" | "accepting" | "active" | "declined" | "expired" | "terminated" | "failed" | null;
+            offerId: string | null;
+            campaignId: string | null;
+            recipientEmail: string | null;
+            clientOrganization: components["schemas"]["WebhookClientOrganization"];
+            roles: components["schemas"]["Role"][];
+            endsAt: string | null;
+            autoExtend: boolean;
+            /** @description Why it failed, when it did */
+            reason: string | null;
+            actor: components["schemas"]["WebhookActor"];
+            amendmentId: string | null;
+            /** @description A delegation's terms */
+            before: {
+                [key: string]: unknown;
+            } | null;
+            /** @description A delegation's terms */
+            after: {
+                [key: string]: unknown;
+            } | null;
+            /** @description When the request lapses unanswered */
+            expiresAt: string | null;
+        };
+        DelegationAmendmentDeclinedEvent: {
+            /**
+             * @description The event id, as `webhook-id`
+             * @example evt_0193a0c4a7f47c2a9d1e5b3f6a8c9d0e
+             */
+            id: string;
+            /** @enum {string} */
+            type: "delegation.amendment_declined";
+            /** @description When it happened, ISO 8601 in UTC */
+            occurredAt: string;
+            partnerId: string;
+            data: components["schemas"]["DelegationAmendmentDeclinedData"];
+        };
+        DelegationAmendmentDeclinedData: {
+            delegationId: string;
+            /**
+             * @description The state after the event
+             * @enum {string}
+             */
+            state: "invited" | "offered" | "accepting" | "active" | "declined" | "expired" | "terminated" | "failed";
+            /**
+             * @description The state before it (null for notices that change nothing)
+             * @enum {string|null}
+             */
+            previousState: "invited" | "offered" | "accepting" | "active" | "declined" | "expired" | "terminated" | "failed" | null;
+            offerId: string | null;
+            campaignId: string | null;
+            recipientEmail: string | null;
+            clientOrganization: components["schemas"]["WebhookClientOrganization"];
+            roles: components["schemas"]["Role"][];
+            endsAt: string | null;
+            autoExtend: boolean;
+            /** @description Why it failed, when it did */
+            reason: string | null;
+            actor: components["schemas"]["WebhookActor"];
+            amendmentId: string | null;
+            /** @description A delegation's terms */
+            before: {
+                [key: string]: unknown;
+            } | null;
+            /** @description A delegation's terms */
+            after: {
+                [key: string]: unknown;
+            } | null;
+        };
+        CampaignCompletedEvent: {
+            /**
+             * @description The event id, as `webhook-id`
+             * @example evt_0193a0c4a7f47c2a9d1e5b3f6a8c9d0e
+             */
+            id: string;
+            /** @enum {string} */
+            type: "campaign.completed";
+            /** @description When it happened, ISO 8601 in UTC */
+            occurredAt: string;
+            partnerId: string;
+            data: components["schemas"]["CampaignCompletedData"];
+        };
+        CampaignCompletedData: {
+            campaignId: string;
+            name: string;
+            offerId: string;
+            recipients: number;
+            rejectedAtSubmission: number;
+            /** @description How many of the campaign's delegations are in each state */
+            byState: {
+                [key: string]: number;
+            };
+            actor: components["schemas"]["WebhookActor"];
+        };
+        CampaignRecipientFailedEvent: {
+            /**
+             * @description The event id, as `webhook-id`
+             * @example evt_0193a0c4a7f47c2a9d1e5b3f6a8c9d0e
+             */
+            id: string;
+            /** @enum {string} */
+            type: "campaign.recipient_failed";
+            /** @description When it happened, ISO 8601 in UTC */
+            occurredAt: string;
+            partnerId: string;
+            data: components["schemas"]["CampaignRecipientFailedData"];
+        };
+        CampaignRecipientFailedData: {
+            delegationId: string;
+            /**
+             * @description The state after the event
+             * @enum {string}
+             */
+            state: "invited" | "offered" | "accepting" | "active" | "declined" | "expired" | "terminated" | "failed";
+            /**
+             * @description The state before it (null for notices that change nothing)
+             * @enum {string|null}
+             */
+            previousState: "invited" | "offered" | "accepting" | "active" | "declined" | "expired" | "terminated" | "failed" | null;
+            offerId: string | null;
+            campaignId: string | null;
+            recipientEmail: string | null;
+            clientOrganization: components["schemas"]["WebhookClientOrganization"];
+            roles: components["schemas"]["Role"][];
+            endsAt: string | null;
+            autoExtend: boolean;
+            /** @description Why it failed, when it did */
+            reason: string | null;
+            actor: components["schemas"]["WebhookActor"];
+        };
+        OperationSucceededEvent: {
+            /**
+             * @description The event id, as `webhook-id`
+             * @example evt_0193a0c4a7f47c2a9d1e5b3f6a8c9d0e
+             */
+            id: string;
+            /** @enum {string} */
+            type: "operation.succeeded";
+            /** @description When it happened, ISO 8601 in UTC */
+            occurredAt: string;
+            partnerId: string;
+            data: components["schemas"]["OperationSucceededData"];
+        };
+        OperationSucceededData: {
+            operationId: string;
+            /** @enum {string} */
+            kind: "provision_user" | "reset_password" | "add_domain" | "verify_domain";
+            delegationId: string;
+            clientOrganization: components["schemas"]["WebhookClientOrganization"] & unknown;
+            actor: components["schemas"]["WebhookActor"];
+            /** @description The operation's result, when it has one */
+            result?: unknown;
+        };
+        OperationFailedEvent: {
+            /**
+             * @description The event id, as `webhook-id`
+             * @example evt_0193a0c4a7f47c2a9d1e5b3f6a8c9d0e
+             */
+            id: string;
+            /** @enum {string} */
+            type: "operation.failed";
+            /** @description When it happened, ISO 8601 in UTC */
+            occurredAt: string;
+            partnerId: string;
+            data: components["schemas"]["OperationFailedData"];
+        };
+        OperationFailedData: {
+            operationId: string;
+            /** @enum {string} */
+            kind: "provision_user" | "reset_password" | "add_domain" | "verify_domain";
+            delegationId: string;
+            clientOrganization: components["schemas"]["WebhookClientOrganization"] & unknown;
+            actor: components["schemas"]["WebhookActor"];
+            /** @description The operation's result, when it has one */
+            result?: unknown;
+            /** @description Why it did not succeed */
+            error: string;
+        };
+        OperationRejectedEvent: {
+            /**
+             * @description The event id, as `webhook-id`
+             * @example evt_0193a0c4a7f47c2a9d1e5b3f6a8c9d0e
+             */
+            id: string;
+            /** @enum {string} */
+            type: "operation.rejected";
+            /** @description When it happened, ISO 8601 in UTC */
+            occurredAt: string;
+            partnerId: string;
+            data: components["schemas"]["OperationRejectedData"];
+        };
+        OperationRejectedData: {
+            operationId: string;
+            /** @enum {string} */
+            kind: "provision_user" | "reset_password" | "add_domain" | "verify_domain";
+            delegationId: string;
+            clientOrganization: components["schemas"]["WebhookClientOrganization"] & unknown;
+            actor: components["schemas"]["WebhookActor"];
+            /** @description The operation's result, when it has one */
+            result?: unknown;
+            /** @description Why it did not succeed */
+            error: string;
+        };
+        WebhookTestEvent: {
+            /**
+             * @description The event id, as `webhook-id`
+             * @example evt_0193a0c4a7f47c2a9d1e5b3f6a8c9d0e
+             */
+            id: string;
+            /** @enum {string} */
+            type: "webhook.test";
+            /** @description When it happened, ISO 8601 in UTC */
+            occurredAt: string;
+            partnerId: string;
+            data: components["schemas"]["WebhookTestData"];
+        };
+        WebhookTestData: {
+            message: string;
+            actor: components["schemas"]["WebhookActor"];
+        };
         RecipientInput: {
             /** @example admin@contoso.example */
             email: string;
@@ -618,18 +1724,6 @@ export interface components {
              */
             url: string;
         };
-        /**
-         * @description A role of the catalogue:
-         *     - `directory_reader`: Can see the users and domains of your organization, and change nothing.
-         *     - `password_admin`: Can reset the passwords of users who are not administrators.
-         *     - `helpdesk_admin`: Can reset the passwords of users who are not administrators, as a help desk does.
-         *     - `user_admin`: Can create users, and reset the passwords of users who are not administrators.
-         *     - `domain_admin`: Can add domains to your organization and verify them.
-         *     - `privileged_auth_admin`: Can reset the password of any user, administrators included.
-         *     - `global_admin`: The same rights as your global administrators, for everything delegation allows.
-         * @enum {string}
-         */
-        Role: "directory_reader" | "password_admin" | "helpdesk_admin" | "user_admin" | "domain_admin" | "privileged_auth_admin" | "global_admin";
         Offer: {
             /** @example ofr_0193a0c4a7f47c2a9d1e5b3f6a8c9d0e */
             id: string;
@@ -1142,6 +2236,118 @@ export interface components {
         };
         TokenList: {
             items: components["schemas"]["Token"][];
+        };
+        WebhookEndpointWithSecret: components["schemas"]["WebhookEndpoint"] & {
+            /**
+             * @description The signing secret (`whsec_` and base64): shown here once, never again
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+             */
+            secret: string;
+        };
+        /**
+         * @description An event an endpoint may subscribe to:
+         *     - `delegation.accepted`: A client's admin accepted an offer; the access is being granted
+         *     - `delegation.declined`: A client's admin declined an offer
+         *     - `delegation.activated`: The delegated access was granted: the delegation is active
+         *     - `delegation.activation_failed`: The delegated access could not be granted
+         *     - `delegation.terminated`: The partner or the client ended a delegation (`endedBy` says which)
+         *     - `delegation.expiring`: A delegation ends in 30, 7 or 1 days and will not renew by itself
+         *     - `delegation.expired`: A delegation reached its end, or an offer went unanswered for 90 days
+         *     - `delegation.extended`: A delegation was extended (by the partner, or renewed automatically)
+         *     - `delegation.amended`: The terms of an active delegation changed (a reduction, or an addition the client agreed to)
+         *     - `delegation.amendment_proposed`: The partner asked a client for more delegated access
+         *     - `delegation.amendment_declined`: A client refused to give more delegated access
+         *     - `campaign.completed`: Every offer of a campaign was sent or failed for good
+         *     - `campaign.recipient_failed`: A campaign's offer could not be delivered to its recipient
+         *     - `operation.succeeded`: An operation in a client's organization succeeded
+         *     - `operation.failed`: An operation in a client's organization failed
+         *     - `operation.rejected`: An operation was refused when it ran: the access no longer allowed it
+         * @enum {string}
+         */
+        WebhookEventType: "delegation.accepted" | "delegation.declined" | "delegation.activated" | "delegation.activation_failed" | "delegation.terminated" | "delegation.expiring" | "delegation.expired" | "delegation.extended" | "delegation.amended" | "delegation.amendment_proposed" | "delegation.amendment_declined" | "campaign.completed" | "campaign.recipient_failed" | "operation.succeeded" | "operation.failed" | "operation.rejected";
+        WebhookEndpoint: {
+            /** @example whe_0193a0c4a7f47c2a9d1e5b3f6a8c9d0e */
+            id: string;
+            url: string;
+            description: string;
+            events: components["schemas"]["WebhookEventType"][];
+            enabled: boolean;
+            /** @description Why it is off: a `410 Gone`, 20 deliveries in a row failed for good, or a person */
+            disabledReason: string | null;
+            /** @description While set, the secret before the last rotation still signs beside the new one, until then */
+            previousSecretUntil: string | null;
+            createdAt: string;
+            updatedAt: string;
+        };
+        CreateWebhook: {
+            /**
+             * @description An `https` URL on a public address (no credentials, no private, loopback or link-local address); refused: 422 `WEBHOOK_URL_REFUSED`
+             * @example https://hooks.example.com/mandate
+             */
+            url: string;
+            /** @description The event types to receive, at least one (`webhook.test` is sent only when asked for) */
+            events: components["schemas"]["WebhookEventType"][];
+            /**
+             * @description What the endpoint is for
+             * @example Ticketing sync
+             */
+            description?: string;
+        };
+        WebhookEndpointList: {
+            items: components["schemas"]["WebhookEndpoint"][];
+        };
+        UpdateWebhook: {
+            /**
+             * @description An `https` URL on a public address (no credentials, no private, loopback or link-local address); refused: 422 `WEBHOOK_URL_REFUSED`
+             * @example https://hooks.example.com/mandate
+             */
+            url?: string;
+            /** @description The event types to receive, at least one (`webhook.test` is sent only when asked for) */
+            events?: components["schemas"]["WebhookEventType"][];
+            /** @description What the endpoint is for; empty to clear it */
+            description?: string | "";
+            /** @description false turns it off; true turns it on again and starts its count of failures afresh */
+            enabled?: boolean;
+        };
+        WebhookTestSent: {
+            /** @example whd_0193a0c4a7f47c2a9d1e5b3f6a8c9d0e */
+            deliveryId: string;
+            /** @example evt_0193a0c4a7f47c2a9d1e5b3f6a8c9d0e */
+            eventId: string;
+        };
+        WebhookDeliveryPage: {
+            items: components["schemas"]["WebhookDelivery"][];
+            nextCursor: string | null;
+        };
+        WebhookDelivery: {
+            /** @example whd_0193a0c4a7f47c2a9d1e5b3f6a8c9d0e */
+            id: string;
+            /** @description The `webhook-id` header: the same on every try and on a redelivery */
+            eventId: string;
+            /**
+             * @description A `WebhookEventType`, or `webhook.test`
+             * @example delegation.accepted
+             */
+            eventType: string;
+            /** @enum {string} */
+            state: "pending" | "delivered" | "failed";
+            attempts: number;
+            /** @description When the next try is due (pending only) */
+            nextAttemptAt: string | null;
+            /** @description The receiver's last HTTP status */
+            lastStatus: number | null;
+            lastError: string | null;
+            /** @description The first 2 KiB of the receiver's last answer */
+            responseExcerpt: string | null;
+            /** @description The delivery this one sends again */
+            redeliveryOf: string | null;
+            createdAt: string;
+            lastAttemptAt: string | null;
+            deliveredAt: string | null;
+        };
+        WebhookDeliveryDetail: components["schemas"]["WebhookDelivery"] & {
+            /** @description The body sent: the event envelope (see the `webhooks` section) */
+            payload?: unknown;
         };
     };
     responses: never;
@@ -3562,6 +4768,1283 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
+            };
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoints */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointList"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`UNAUTHENTICATED`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Your staff access does not allow this (`NOT_AUTHORIZED`), or the token lacks the scope (`INSUFFICIENT_SCOPE`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Repeat the request with the same key to get the first response again instead of a second effect (kept 24 hours); the same key with another request → 422 IDEMPOTENCY_KEY_REUSED. */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateWebhook"];
+            };
+        };
+        responses: {
+            /** @description Registered */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointWithSecret"];
+                };
+            };
+            /** @description Malformed body (`MALFORMED_JSON`, `MALFORMED_CSV`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`UNAUTHENTICATED`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Your staff access does not allow this (`NOT_AUTHORIZED`), or the token lacks the scope (`INSUFFICIENT_SCOPE`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not possible in the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large (`PAYLOAD_TOO_LARGE`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type (`UNSUPPORTED_MEDIA_TYPE`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (`VALIDATION_FAILED`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`UNAUTHENTICATED`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Your staff access does not allow this (`NOT_AUTHORIZED`), or the token lacks the scope (`INSUFFICIENT_SCOPE`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for your partner (`NOT_FOUND`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (`VALIDATION_FAILED`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing or invalid bearer token (`UNAUTHENTICATED`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Your staff access does not allow this (`NOT_AUTHORIZED`), or the token lacks the scope (`INSUFFICIENT_SCOPE`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for your partner (`NOT_FOUND`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (`VALIDATION_FAILED`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateWebhook"];
+            };
+        };
+        responses: {
+            /** @description Changed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            /** @description Malformed body (`MALFORMED_JSON`, `MALFORMED_CSV`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`UNAUTHENTICATED`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Your staff access does not allow this (`NOT_AUTHORIZED`), or the token lacks the scope (`INSUFFICIENT_SCOPE`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for your partner (`NOT_FOUND`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large (`PAYLOAD_TOO_LARGE`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type (`UNSUPPORTED_MEDIA_TYPE`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (`VALIDATION_FAILED`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Repeat the request with the same key to get the first response again instead of a second effect (kept 24 hours); the same key with another request → 422 IDEMPOTENCY_KEY_REUSED. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Rotated */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointWithSecret"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`UNAUTHENTICATED`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Your staff access does not allow this (`NOT_AUTHORIZED`), or the token lacks the scope (`INSUFFICIENT_SCOPE`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for your partner (`NOT_FOUND`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not possible in the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (`VALIDATION_FAILED`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    testWebhook: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Repeat the request with the same key to get the first response again instead of a second effect (kept 24 hours); the same key with another request → 422 IDEMPOTENCY_KEY_REUSED. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Queued */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookTestSent"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`UNAUTHENTICATED`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Your staff access does not allow this (`NOT_AUTHORIZED`), or the token lacks the scope (`INSUFFICIENT_SCOPE`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for your partner (`NOT_FOUND`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not possible in the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (`VALIDATION_FAILED`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /** @description The `nextCursor` of the previous page */
+                cursor?: string;
+                /** @description Page size, 1–1000 */
+                limit?: number;
+                state?: "pending" | "delivered" | "failed";
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of deliveries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryPage"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`UNAUTHENTICATED`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Your staff access does not allow this (`NOT_AUTHORIZED`), or the token lacks the scope (`INSUFFICIENT_SCOPE`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for your partner (`NOT_FOUND`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (`VALIDATION_FAILED`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                deliveryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The delivery */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryDetail"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`UNAUTHENTICATED`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Your staff access does not allow this (`NOT_AUTHORIZED`), or the token lacks the scope (`INSUFFICIENT_SCOPE`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for your partner (`NOT_FOUND`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (`VALIDATION_FAILED`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    redeliverWebhook: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Repeat the request with the same key to get the first response again instead of a second effect (kept 24 hours); the same key with another request → 422 IDEMPOTENCY_KEY_REUSED. */
+                "idempotency-key"?: string;
+            };
+            path: {
+                id: string;
+                deliveryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Queued */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`UNAUTHENTICATED`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Your staff access does not allow this (`NOT_AUTHORIZED`), or the token lacks the scope (`INSUFFICIENT_SCOPE`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource for your partner (`NOT_FOUND`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not possible in the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input (`VALIDATION_FAILED`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    webhookDelegationAccepted: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id (`evt_…`): the same on every try and redelivery; drop what you already have */
+                "webhook-id": string;
+                /** @description Unix seconds when this try was signed; reject ones far from your clock */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{body}` with the secret (after `whsec_`, base64-decoded); two while a rotated-out secret still signs (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DelegationAcceptedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: turns the endpoint off */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhookDelegationDeclined: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id (`evt_…`): the same on every try and redelivery; drop what you already have */
+                "webhook-id": string;
+                /** @description Unix seconds when this try was signed; reject ones far from your clock */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{body}` with the secret (after `whsec_`, base64-decoded); two while a rotated-out secret still signs (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DelegationDeclinedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: turns the endpoint off */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhookDelegationActivated: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id (`evt_…`): the same on every try and redelivery; drop what you already have */
+                "webhook-id": string;
+                /** @description Unix seconds when this try was signed; reject ones far from your clock */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{body}` with the secret (after `whsec_`, base64-decoded); two while a rotated-out secret still signs (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DelegationActivatedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: turns the endpoint off */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhookDelegationActivationFailed: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id (`evt_…`): the same on every try and redelivery; drop what you already have */
+                "webhook-id": string;
+                /** @description Unix seconds when this try was signed; reject ones far from your clock */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{body}` with the secret (after `whsec_`, base64-decoded); two while a rotated-out secret still signs (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DelegationActivationFailedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: turns the endpoint off */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhookDelegationTerminated: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id (`evt_…`): the same on every try and redelivery; drop what you already have */
+                "webhook-id": string;
+                /** @description Unix seconds when this try was signed; reject ones far from your clock */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{body}` with the secret (after `whsec_`, base64-decoded); two while a rotated-out secret still signs (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DelegationTerminatedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: turns the endpoint off */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhookDelegationExpiring: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id (`evt_…`): the same on every try and redelivery; drop what you already have */
+                "webhook-id": string;
+                /** @description Unix seconds when this try was signed; reject ones far from your clock */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{body}` with the secret (after `whsec_`, base64-decoded); two while a rotated-out secret still signs (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DelegationExpiringEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: turns the endpoint off */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhookDelegationExpired: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id (`evt_…`): the same on every try and redelivery; drop what you already have */
+                "webhook-id": string;
+                /** @description Unix seconds when this try was signed; reject ones far from your clock */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{body}` with the secret (after `whsec_`, base64-decoded); two while a rotated-out secret still signs (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DelegationExpiredEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: turns the endpoint off */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhookDelegationExtended: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id (`evt_…`): the same on every try and redelivery; drop what you already have */
+                "webhook-id": string;
+                /** @description Unix seconds when this try was signed; reject ones far from your clock */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{body}` with the secret (after `whsec_`, base64-decoded); two while a rotated-out secret still signs (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DelegationExtendedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: turns the endpoint off */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhookDelegationAmended: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id (`evt_…`): the same on every try and redelivery; drop what you already have */
+                "webhook-id": string;
+                /** @description Unix seconds when this try was signed; reject ones far from your clock */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{body}` with the secret (after `whsec_`, base64-decoded); two while a rotated-out secret still signs (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DelegationAmendedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: turns the endpoint off */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhookDelegationAmendmentProposed: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id (`evt_…`): the same on every try and redelivery; drop what you already have */
+                "webhook-id": string;
+                /** @description Unix seconds when this try was signed; reject ones far from your clock */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{body}` with the secret (after `whsec_`, base64-decoded); two while a rotated-out secret still signs (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DelegationAmendmentProposedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: turns the endpoint off */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhookDelegationAmendmentDeclined: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id (`evt_…`): the same on every try and redelivery; drop what you already have */
+                "webhook-id": string;
+                /** @description Unix seconds when this try was signed; reject ones far from your clock */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{body}` with the secret (after `whsec_`, base64-decoded); two while a rotated-out secret still signs (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DelegationAmendmentDeclinedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: turns the endpoint off */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhookCampaignCompleted: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id (`evt_…`): the same on every try and redelivery; drop what you already have */
+                "webhook-id": string;
+                /** @description Unix seconds when this try was signed; reject ones far from your clock */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{body}` with the secret (after `whsec_`, base64-decoded); two while a rotated-out secret still signs (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CampaignCompletedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: turns the endpoint off */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhookCampaignRecipientFailed: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id (`evt_…`): the same on every try and redelivery; drop what you already have */
+                "webhook-id": string;
+                /** @description Unix seconds when this try was signed; reject ones far from your clock */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{body}` with the secret (after `whsec_`, base64-decoded); two while a rotated-out secret still signs (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CampaignRecipientFailedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: turns the endpoint off */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhookOperationSucceeded: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id (`evt_…`): the same on every try and redelivery; drop what you already have */
+                "webhook-id": string;
+                /** @description Unix seconds when this try was signed; reject ones far from your clock */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{body}` with the secret (after `whsec_`, base64-decoded); two while a rotated-out secret still signs (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OperationSucceededEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: turns the endpoint off */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhookOperationFailed: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id (`evt_…`): the same on every try and redelivery; drop what you already have */
+                "webhook-id": string;
+                /** @description Unix seconds when this try was signed; reject ones far from your clock */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{body}` with the secret (after `whsec_`, base64-decoded); two while a rotated-out secret still signs (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OperationFailedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: turns the endpoint off */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhookOperationRejected: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id (`evt_…`): the same on every try and redelivery; drop what you already have */
+                "webhook-id": string;
+                /** @description Unix seconds when this try was signed; reject ones far from your clock */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{body}` with the secret (after `whsec_`, base64-decoded); two while a rotated-out secret still signs (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OperationRejectedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: turns the endpoint off */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhookWebhookTest: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id (`evt_…`): the same on every try and redelivery; drop what you already have */
+                "webhook-id": string;
+                /** @description Unix seconds when this try was signed; reject ones far from your clock */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>` of `{webhook-id}.{webhook-timestamp}.{body}` with the secret (after `whsec_`, base64-decoded); two while a rotated-out secret still signs (Standard Webhooks) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookTestEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: turns the endpoint off */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

@@ -95,7 +95,25 @@ beforeAll(async () => {
   for (const scope of tokenScopes) lacking[scope] = (await ownerToken(tokenScopes.filter((s) => s !== scope))).token;
   spoiled.expired = (await ownerToken(tokenScopes, '2026-01-01T00:00:00Z')).token;
   spoiled.revoked = (await ownerToken(tokenScopes, 'now()', new Date().toISOString())).token;
+  const webhook = async () => {
+    const made = await stack.request('/v1/webhooks', {
+      method: 'POST',
+      token: owner.token,
+      json: { url: 'https://8.8.8.8/matrix', events: ['delegation.accepted'] },
+    });
+    if (made.status !== 201) throw new Error(`webhook not registered: ${made.status}`);
+    return ((await made.json()) as { id: string }).id;
+  };
+  const webhookId = await webhook();
+  const tested = await stack.request(`/v1/webhooks/${webhookId}/test`, { method: 'POST', token: owner.token });
+  if (tested.status !== 202) throw new Error(`webhook test not queued: ${tested.status}`);
+  const { deliveryId } = (await tested.json()) as { deliveryId: string };
+  // Failed for good, so it may be redelivered.
+  await stack.deps.sql`update webhook_deliveries set state = 'failed', attempts = 12 where id = ${deliveryId}`;
   Object.assign(ids, {
+    webhook: webhookId,
+    deletableWebhook: await webhook(),
+    webhookDelivery: deliveryId,
     spareToken: (await ownerToken(['read'])).id,
     invitation: invitation?.id,
     offer: fixture.offer.id,
@@ -368,6 +386,77 @@ const table: Row[] = [
     null,
     // The owner's token: staff may not revoke it (404, as for anything not theirs); the owner may.
     { 'other partner': 404, 'staff none': 404, 'staff limited': 404, 'staff full': 404, owner: 204 },
+  ],
+  // Webhooks: the partner's owners only.
+  [
+    'GET',
+    '/v1/webhooks',
+    () => `/v1/webhooks`,
+    null,
+    { 'other partner': 200, 'staff none': 403, 'staff limited': 403, 'staff full': 403, owner: 200 },
+  ],
+  [
+    'POST',
+    '/v1/webhooks',
+    () => `/v1/webhooks`,
+    () => ({ url: 'https://8.8.8.8/matrix', events: ['operation.failed'] }),
+    { 'other partner': 201, 'staff none': 403, 'staff limited': 403, 'staff full': 403, owner: 201 },
+  ],
+  [
+    'GET',
+    '/v1/webhooks/{id}',
+    () => `/v1/webhooks/${ids.webhook}`,
+    null,
+    { 'other partner': 404, 'staff none': 403, 'staff limited': 403, 'staff full': 403, owner: 200 },
+  ],
+  [
+    'PATCH',
+    '/v1/webhooks/{id}',
+    () => `/v1/webhooks/${ids.webhook}`,
+    () => ({ description: 'M' }),
+    { 'other partner': 404, 'staff none': 403, 'staff limited': 403, 'staff full': 403, owner: 200 },
+  ],
+  [
+    'POST',
+    '/v1/webhooks/{id}/rotate-secret',
+    () => `/v1/webhooks/${ids.webhook}/rotate-secret`,
+    null,
+    { 'other partner': 404, 'staff none': 403, 'staff limited': 403, 'staff full': 403, owner: 200 },
+  ],
+  [
+    'POST',
+    '/v1/webhooks/{id}/test',
+    () => `/v1/webhooks/${ids.webhook}/test`,
+    null,
+    { 'other partner': 404, 'staff none': 403, 'staff limited': 403, 'staff full': 403, owner: 202 },
+  ],
+  [
+    'GET',
+    '/v1/webhooks/{id}/deliveries',
+    () => `/v1/webhooks/${ids.webhook}/deliveries`,
+    null,
+    { 'other partner': 404, 'staff none': 403, 'staff limited': 403, 'staff full': 403, owner: 200 },
+  ],
+  [
+    'GET',
+    '/v1/webhooks/{id}/deliveries/{deliveryId}',
+    () => `/v1/webhooks/${ids.webhook}/deliveries/${ids.webhookDelivery}`,
+    null,
+    { 'other partner': 404, 'staff none': 403, 'staff limited': 403, 'staff full': 403, owner: 200 },
+  ],
+  [
+    'POST',
+    '/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver',
+    () => `/v1/webhooks/${ids.webhook}/deliveries/${ids.webhookDelivery}/redeliver`,
+    null,
+    { 'other partner': 404, 'staff none': 403, 'staff limited': 403, 'staff full': 403, owner: 202 },
+  ],
+  [
+    'DELETE',
+    '/v1/webhooks/{id}',
+    () => `/v1/webhooks/${ids.deletableWebhook}`,
+    null,
+    { 'other partner': 404, 'staff none': 403, 'staff limited': 403, 'staff full': 403, owner: 204 },
   ],
   // Last: it ends a delegation (a second end is a no-op).
   [
