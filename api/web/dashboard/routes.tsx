@@ -54,6 +54,11 @@ export function createDashboard(): WebApp {
     pages.on('POST', path, requireStepUp('/dashboard/staff'));
   }
   pages.on('POST', '/dashboard/tokens', requireStepUp('/dashboard/tokens'));
+  // A webhook sends the partner's data about its clients to the URL given, signed with a
+  // secret the page shows: adding one, pointing it elsewhere, or a new secret is a way in.
+  for (const path of ['/dashboard/webhooks', '/dashboard/webhooks/:id/settings', '/dashboard/webhooks/:id/rotate']) {
+    pages.on('POST', path, requireStepUp('/dashboard/webhooks'));
+  }
   pages.on('POST', '/dashboard/single-sign-on', requireStepUp('/dashboard/single-sign-on'));
 
   registerOverviewPage(pages);

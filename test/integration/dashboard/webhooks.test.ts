@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PageClient } from '../../helpers/browser-client.ts';
-import { signedInClient } from '../../helpers/dashboard.ts';
+import { signedInClient, stepUp } from '../../helpers/dashboard.ts';
 import { createTestPartner, createTestStaff } from '../../helpers/factories.ts';
 import { createTestStack, type TestStack } from '../../helpers/stack.ts';
 
@@ -48,6 +48,15 @@ afterAll(() => stack.close());
 
 describe('the webhook pages', () => {
   let id: string;
+
+  it('asks for a second factor before adding a webhook, and adds nothing meanwhile', async () => {
+    const { page } = await addEndpoint(owner, 'http://127.0.0.1:9/x', ['delegation.accepted']);
+    expect(page.status).toBe(303);
+    expect(page.location).toContain('/account/confirm');
+    expect(await endpointCount()).toBe(0);
+    await stepUp(owner);
+    await stepUp(otherOwner);
+  });
 
   it('lists no webhook at first, with the form and every subscribable event type in words', async () => {
     const page = await owner.get('/dashboard/webhooks');
