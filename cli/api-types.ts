@@ -825,7 +825,7 @@ export interface webhooks {
         get?: never;
         put?: never;
         /**
-         * A delegation ends in 30, 7 or 1 days and will not renew by itself
+         * A delegation ends in 30, 7 or 1 days (`autoExtend` says whether it renews by itself)
          * @description Sent as a signed POST to each enabled endpoint subscribed to `delegation.expiring`. Answer 2xx within a few seconds; anything else is tried again for about three days. A `410 Gone` turns the endpoint off, as do 20 deliveries in a row that failed for good.
          */
         post: operations["webhookDelegationExpiring"];
@@ -2251,7 +2251,7 @@ export interface components {
          *     - `delegation.activated`: The delegated access was granted: the delegation is active
          *     - `delegation.activation_failed`: The delegated access could not be granted
          *     - `delegation.terminated`: The partner or the client ended a delegation (`endedBy` says which)
-         *     - `delegation.expiring`: A delegation ends in 30, 7 or 1 days and will not renew by itself
+         *     - `delegation.expiring`: A delegation ends in 30, 7 or 1 days (`autoExtend` says whether it renews by itself)
          *     - `delegation.expired`: A delegation reached its end, or an offer went unanswered for 90 days
          *     - `delegation.extended`: A delegation was extended (by the partner, or renewed automatically)
          *     - `delegation.amended`: The terms of an active delegation changed (a reduction, or an addition the client agreed to)
