@@ -123,11 +123,18 @@ async function answerRepeat(
 }
 
 /**
- * Responses that carry a secret shown only once (an offer's link, a new API token): their
- * bodies are not kept, and a repeat is told the first succeeded. A staff invitation's answer holds no
- * secret (the link goes by email), so its repeat gets the stored 202 and sends nothing.
+ * Responses that carry a secret shown only once (an offer's link, a new API token, a
+ * webhook's signing secret at creation and rotation): their bodies are not kept, and a
+ * repeat is told the first succeeded. A staff invitation's answer holds no secret (the link
+ * goes by email), so its repeat gets the stored 202 and sends nothing.
  */
-const secretResponses = new Set(['/v1/offers', '/v1/tokens']);
+const secretResponsePaths = [
+  /^\/v1\/offers$/,
+  /^\/v1\/tokens$/,
+  /^\/v1\/webhooks$/,
+  /^\/v1\/webhooks\/[^/]+\/rotate-secret$/,
+];
+const isSecretResponse = (path: string) => secretResponsePaths.some((pattern) => pattern.test(path));
 
 async function settle(
   db: Db,
@@ -136,7 +143,7 @@ async function settle(
   response: Response | undefined,
 ): Promise<void> {
   if (response && response.status >= 200 && response.status < 300) {
-    const body = secretResponses.has(path) ? null : await response.clone().text();
+    const body = isSecretResponse(path) ? null : await response.clone().text();
     await storeResponse(db).execute({
       ...claim,
       status: response.status,

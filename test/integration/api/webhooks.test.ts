@@ -104,7 +104,7 @@ describe('registering an endpoint', () => {
     expect(await endpointCount()).toBe(before);
   });
 
-  it('with the same Idempotency-Key twice, registers once and answers the same', async () => {
+  it('with the same Idempotency-Key twice, registers once; the repeat is told so, and the secret is kept nowhere', async () => {
     const key = `wh-${randomBytes(4).toString('hex')}`;
     const before = await endpointCount();
     const send = () =>
@@ -117,10 +117,28 @@ describe('registering an endpoint', () => {
     const first = await send();
     const second = await send();
     expect(first.status).toBe(201);
-    expect(second.status).toBe(201);
-    expect(second.headers.get('idempotent-replayed')).toBe('true');
-    expect(((await second.json()) as Endpoint).id).toBe(((await first.json()) as Endpoint).id);
+    const { secret } = (await first.json()) as { secret: string };
+    expect(second.status).toBe(409);
+    expect((await readProblem(second)).code).toBe('CONFLICT');
     expect(await endpointCount()).toBe(before + 1);
+    const kept = await stack.deps.sql`select count(*)::int as n from idempotency_keys
+      where position(${secret.slice(6, 30)} in coalesce(body, '')) > 0`;
+    expect(Number(kept[0]?.n)).toBe(0);
+  });
+
+  it('a rotation with an Idempotency-Key keeps no copy of the new secret', async () => {
+    const made = await register(owner.token);
+    const key = `rot-${randomBytes(4).toString('hex')}`;
+    const rotated = await stack.request(`/v1/webhooks/${made.id}/rotate-secret`, {
+      method: 'POST',
+      token: owner.token,
+      headers: { 'Idempotency-Key': key },
+    });
+    expect(rotated.status).toBe(200);
+    const { secret } = (await rotated.json()) as { secret: string };
+    const kept = await stack.deps.sql`select count(*)::int as n from idempotency_keys
+      where position(${secret.slice(6, 30)} in coalesce(body, '')) > 0`;
+    expect(Number(kept[0]?.n)).toBe(0);
   });
 });
 
