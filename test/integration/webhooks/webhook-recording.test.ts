@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subscribableEventTypes } from '../../../core/webhook-events.ts';
+import { completeCampaigns } from '../../../services/campaigns/completion.ts';
 import type { PartnerPrincipal } from '../../../services/shared/principals.ts';
 import { createWebhookEndpoint, updateWebhookEndpoint } from '../../../services/webhooks/endpoints.ts';
 import { recordWebhookEvents } from '../../../services/webhooks/record.ts';
@@ -90,5 +91,20 @@ describe('recording webhook deliveries', () => {
     const eventIds = await stack.deps.sql`select distinct event_id from webhook_deliveries
       where partner_id = ${fixture.partner.partnerId} and event_type = 'delegation.terminated'`;
     expect(eventIds).toHaveLength(1);
+  });
+
+  it("writes a campaign's completion with the completion, once, for the campaigns named", async () => {
+    const fixture = await createOfferFixture(stack, { recipients: ['a@client.example', 'b@client.example'] });
+    const partnerId = fixture.partner.partnerId;
+    await createWebhookEndpoint(stack.deps, owner(fixture.partner), { url, events: ['campaign.completed'] });
+    const [campaign] = await stack.deps.sql`select id from campaigns where partner_id = ${partnerId}`;
+    const campaignId = campaign?.id as string;
+    expect(await completeCampaigns(stack.deps.db, [])).toEqual([]);
+    // Named, as a chunk's sender names its campaign.
+    expect(await completeCampaigns(stack.deps.db, [campaignId])).toEqual([campaignId]);
+    expect(await completeCampaigns(stack.deps.db, [campaignId])).toEqual([]);
+    expect(await completeCampaigns(stack.deps.db)).not.toContain(campaignId);
+    const rows = await deliveries(partnerId);
+    expect(rows.map((r) => r.event_type)).toEqual(['campaign.completed']);
   });
 });
