@@ -22,7 +22,12 @@ beforeAll(async () => {
     rule: (address) => (address.startsWith('nobody') ? { code: 550, message: 'No such mailbox' } : undefined),
   });
   stack = await createTestStack({
-    env: { SMTP_URL: sink.url, WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_RETRY_SCALE: '0.0002', WEBHOOK_TIMEOUT_MS: '3000' },
+    env: {
+      SMTP_URL: sink.url,
+      WEBHOOK_ALLOW_PRIVATE: 'true',
+      WEBHOOK_RETRY_SCALE: '0.0002',
+      WEBHOOK_TIMEOUT_MS: '3000',
+    },
     workers: true,
   });
   plain = await startWebhookReceiver();
@@ -36,11 +41,22 @@ afterAll(async () => {
   await flaky.close();
 });
 
+interface Delivered {
+  type: string;
+  partnerId: string;
+  data: {
+    delegationId?: string;
+    endedBy?: string;
+    clientOrganization?: { id: string; name: string } | null;
+    error?: string;
+    [key: string]: unknown;
+  };
+}
+
 /** Every string of `value`'s keys, at any depth. */
 function keysOf(value: unknown): string[] {
   if (Array.isArray(value)) return value.flatMap(keysOf);
-  if (value && typeof value === 'object')
-    return Object.entries(value).flatMap(([k, v]) => [k, ...keysOf(v)]);
+  if (value && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => [k, ...keysOf(v)]);
   return [];
 }
 
@@ -148,14 +164,17 @@ it('sends each event once, verified and signed, to every endpoint subscribed; a 
   const flakyIds = flaky.byId();
   expect(flakyIds.size).toBe(total);
   for (const [id, copies] of flakyIds) {
-    expect(copies.map((c) => c.status), id).toEqual([500, 200]);
+    expect(
+      copies.map((c) => c.status),
+      id,
+    ).toEqual([500, 200]);
     expect(copies[1]?.body).toBe(copies[0]?.body);
   }
   expect(byType(delivered(flaky))).toEqual(expected);
   // The same events on both endpoints.
   expect([...flakyIds.keys()].sort()).toEqual([...plain.byId().keys()].sort());
 
-  const events = plain.requests.map((r) => r.json as { type: string; partnerId: string; data: Record<string, any> });
+  const events = plain.requests.map((r) => r.json as unknown as Delivered);
   for (const e of events) expect(e.partnerId).toBe(partner.partnerId);
   const terminated = events.filter((e) => e.type === 'delegation.terminated');
   expect(Object.fromEntries(terminated.map((e) => [e.data.delegationId, e.data.endedBy]))).toEqual({
@@ -174,7 +193,9 @@ it('sends each event once, verified and signed, to every endpoint subscribed; a 
   expect(events.find((e) => e.type === 'campaign.completed')?.data).toMatchObject({ campaignId });
 
   // Nothing secret in any body: no key says so, and no known secret value appears.
-  const temporaryPasswords = sink.messages.map((m) => /Temporary password: (\S+)/.exec(m.text ?? '')?.[1]).filter(Boolean);
+  const temporaryPasswords = sink.messages
+    .map((m) => /Temporary password: (\S+)/.exec(m.text ?? '')?.[1])
+    .filter(Boolean);
   expect(temporaryPasswords.length).toBeGreaterThan(0);
   const secrets = [first.secret, second.secret, partner.token, partner.password, one.token, two.token, three.token];
   for (const r of [...plain.requests, ...flaky.requests]) {

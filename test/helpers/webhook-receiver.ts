@@ -32,6 +32,8 @@ export interface WebhookReceiver {
   /** The secrets requests are verified with (replace to follow a rotation). */
   secrets: string[];
   behaviour: Behaviour;
+  /** Waits this long before answering each request (a slow receiver). */
+  delayMs: number;
   /** Verified requests, by `webhook-id`: how many copies of each event arrived. */
   byId(): Map<string, ReceivedWebhook[]>;
   /** Closes the server (open connections destroyed): connections are refused until `up()`. */
@@ -57,7 +59,7 @@ export function verifies(secret: string, body: string, headers: IncomingHttpHead
  * and answers as told: 200, 500 for each event's first tries, a fixed status, or never.
  */
 export async function startWebhookReceiver(
-  options: { secrets?: string[]; behaviour?: Behaviour } = {},
+  options: { secrets?: string[]; behaviour?: Behaviour; delayMs?: number } = {},
 ): Promise<WebhookReceiver> {
   const sockets = new Set<Socket>();
   const hanging = new Set<ServerResponse>();
@@ -71,6 +73,7 @@ export async function startWebhookReceiver(
     requests: [],
     secrets: options.secrets ?? [],
     behaviour: options.behaviour ?? { kind: 'ok' },
+    delayMs: options.delayMs ?? 0,
     byId() {
       const map = new Map<string, ReceivedWebhook[]>();
       for (const r of receiver.requests) {
@@ -121,9 +124,14 @@ export async function startWebhookReceiver(
           res.on('close', () => hanging.delete(res));
           return;
         }
-        if (behaviour.kind === 'status' && behaviour.location) res.setHeader('location', behaviour.location);
-        res.statusCode = status;
-        res.end(status < 300 ? 'ok' : 'no');
+        const answer = () => {
+          if (res.destroyed) return;
+          if (behaviour.kind === 'status' && behaviour.location) res.setHeader('location', behaviour.location);
+          res.statusCode = status;
+          res.end(status < 300 ? 'ok' : 'no');
+        };
+        if (receiver.delayMs > 0) setTimeout(answer, receiver.delayMs);
+        else answer();
       });
     });
     s.on('connection', (socket) => {

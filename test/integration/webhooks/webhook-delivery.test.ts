@@ -1,5 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { subscribableEventTypes, WEBHOOK_DISABLE_AFTER_FAILURES, WEBHOOK_MAX_ATTEMPTS } from '../../../core/webhook-events.ts';
+import {
+  subscribableEventTypes,
+  WEBHOOK_DISABLE_AFTER_FAILURES,
+  WEBHOOK_MAX_ATTEMPTS,
+} from '../../../core/webhook-events.ts';
 import { reconcile } from '../../../services/maintenance/reconciler.ts';
 import type { PartnerPrincipal } from '../../../services/shared/principals.ts';
 import { deliverWebhook, WebhookWaits } from '../../../services/webhooks/deliver.ts';
@@ -188,14 +192,11 @@ describe('the reconciler', () => {
     const hook = await receiver();
     const { principal, endpoint } = await partnerWithEndpoint(hook.url);
     hook.secrets = [endpoint.secret];
-    await stack.startWorkers();
     // Handed over already (so no dispatcher takes it), due, but no job: the queue lost it.
-    const { deliveryId, eventId } = await stack.deps.db.transaction(async (tx) => {
-      const sent = await sendWebhookTest(stack.deps, principal, endpoint.id);
-      return sent;
-    });
-    await stack.deps.sql`update webhook_deliveries set dispatched = true, next_attempt_at = now() - interval '10 seconds'
-      where id = ${deliveryId}`;
+    const { deliveryId, eventId } = await sendWebhookTest(stack.deps, principal, endpoint.id);
+    await stack.deps.sql`update webhook_deliveries set dispatched = true,
+      next_attempt_at = now() - interval '10 seconds' where id = ${deliveryId}`;
+    await stack.startWorkers();
     await new Promise((r) => setTimeout(r, 6_000)); // past a dispatcher poll
     expect(hook.requests).toHaveLength(0);
     const result = await reconcile(stack.deps, { minAgeSeconds: 1 });
