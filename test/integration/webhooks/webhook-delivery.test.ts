@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   subscribableEventTypes,
@@ -13,7 +14,7 @@ import {
   rotateWebhookSecret,
   sendWebhookTest,
 } from '../../../services/webhooks/endpoints.ts';
-import { recordWebhookEvents } from '../../../services/webhooks/record.ts';
+import { recordTestEvent, recordWebhookEvents } from '../../../services/webhooks/record.ts';
 import { createTestPartner, waitFor } from '../../helpers/factories.ts';
 import { createTestStack, type TestStack } from '../../helpers/stack.ts';
 import { startWebhookReceiver, verifies, type WebhookReceiver } from '../../helpers/webhook-receiver.ts';
@@ -192,11 +193,15 @@ describe('the reconciler', () => {
     const hook = await receiver();
     const { principal, endpoint } = await partnerWithEndpoint(hook.url);
     hook.secrets = [endpoint.secret];
-    // Handed over already (so no dispatcher takes it), due, but no job: the queue lost it.
-    const { deliveryId, eventId } = await sendWebhookTest(stack.deps, principal, endpoint.id);
-    await stack.deps.sql`update webhook_deliveries set dispatched = true,
-      next_attempt_at = now() - interval '10 seconds' where id = ${deliveryId}`;
-    await stack.startWorkers();
+    await stack.startWorkers(); // their start-up reconciliation done before the delivery exists
+    // Written already handed over (so no dispatcher takes it), due, but with no job: the queue lost it.
+    const { deliveryId, eventId } = await stack.deps.db.transaction(async (tx) => {
+      const sent = await recordTestEvent(tx, endpoint.id, principal.partnerId, { type: 'system', id: null });
+      if (!sent) throw new Error('no delivery written');
+      await tx.execute(sql`update webhook_deliveries set dispatched = true,
+        next_attempt_at = now() - interval '10 seconds' where id = ${sent.deliveryId}`);
+      return sent;
+    });
     await new Promise((r) => setTimeout(r, 6_000)); // past a dispatcher poll
     expect(hook.requests).toHaveLength(0);
     const result = await reconcile(stack.deps, { minAgeSeconds: 1 });
