@@ -13,7 +13,14 @@ import { WEBHOOK_CHANNEL } from '../webhooks/record.ts';
  * the last recipient ended by a stop or an acceptance). `campaignIds` limits it to those.
  */
 export async function completeCampaigns(db: DbOrTx, campaignIds?: string[]): Promise<string[]> {
-  const only = campaignIds ? sql`and c.id = any(${campaignIds}::text[])` : sql``;
+  if (campaignIds?.length === 0) return [];
+  // Each id its own parameter: drizzle spreads an array into a list, which `::text[]` cannot cast.
+  const only = campaignIds
+    ? sql`and c.id in (${sql.join(
+        campaignIds.map((id) => sql`${id}`),
+        sql`, `,
+      )})`
+    : sql``;
   const rows = await db.execute<{ id: string }>(sql`
     with done as (
       update campaigns c set completed_at = now()
