@@ -5,6 +5,7 @@ import {
   WEBHOOK_DISABLE_AFTER_FAILURES,
   WEBHOOK_MAX_ATTEMPTS,
 } from '../../../core/webhook-events.ts';
+import { metricsRegistry } from '../../../lib/metrics.ts';
 import { reconcile } from '../../../services/maintenance/reconciler.ts';
 import type { PartnerPrincipal } from '../../../services/shared/principals.ts';
 import { deliverWebhook, WebhookWaits } from '../../../services/webhooks/deliver.ts';
@@ -61,7 +62,25 @@ async function endpointRow(id: string) {
   return r as Record<string, unknown>;
 }
 
+/** The delivery counter's value for one outcome, as /metrics shows it. */
+async function counted(outcome: string): Promise<number> {
+  const metric = await metricsRegistry.getSingleMetric('mandate_webhook_deliveries_total')?.get();
+  return metric?.values.find((v) => v.labels.outcome === outcome)?.value ?? 0;
+}
+
 describe('delivering', () => {
+  it('counts every try by outcome in mandate_webhook_deliveries_total', async () => {
+    const hook = await receiver({ behaviour: { kind: 'fail-first', tries: 1 } });
+    const { principal, endpoint } = await partnerWithEndpoint(hook.url);
+    const before = { delivered: await counted('delivered'), retrying: await counted('retrying') };
+    const { deliveryId } = await sendWebhookTest(stack.deps, principal, endpoint.id);
+    expect(await tryOnce(deliveryId)).toMatchObject({ outcome: 'waits' });
+    await stack.deps.sql`update webhook_deliveries set next_attempt_at = now() where id = ${deliveryId}`;
+    expect(await tryOnce(deliveryId)).toMatchObject({ outcome: 'delivered' });
+    expect(await counted('retrying')).toBe(before.retrying + 1);
+    expect(await counted('delivered')).toBe(before.delivered + 1);
+  });
+
   it('a 410 fails the delivery, turns the endpoint off and writes its owners an email', async () => {
     const hook = await receiver({ behaviour: { kind: 'status', status: 410 } });
     const { partner, principal, endpoint } = await partnerWithEndpoint(hook.url);
