@@ -32,7 +32,13 @@ for (const [net, prefix] of [
   ['fc00::', 7],
   ['fe80::', 10],
   ['ff00::', 8],
+  ['::', 96], // IPv4-compatible (deprecated): an IPv4 address in disguise
+  ['::ffff:0:0:0', 96], // IPv4-translated (SIIT)
   ['64:ff9b::', 96],
+  ['64:ff9b:1::', 48], // local-use NAT64: reaches IPv4 addresses of the local network
+  ['2001::', 32], // Teredo: tunnels to an embedded IPv4 address
+  ['2002::', 16], // 6to4: likewise
+  ['fec0::', 10], // site-local (deprecated)
   ['2001:db8::', 32],
 ] as const) {
   notPublic.addSubnet(net, prefix, 'ipv6');

@@ -77,6 +77,12 @@ export const rateLimitRules = {
   staffInvitationsPerPartner: { points: 100, duration: 60 * 60 },
   /** Confirmations on "End this delegation" pages (no account: counted per address only). */
   endLinkPerIp: { points: 30, duration: 15 * 60 },
+  /**
+   * Test events and redeliveries asked for, per webhook endpoint: each is a delivery tried
+   * for up to three days, so a loop of them would fill the webhook queue for everyone and
+   * aim Mandate's requests at a URL of the asker's choosing.
+   */
+  webhookSendsPerEndpoint: { points: 30, duration: 60 * 60 },
 } as const;
 
 export interface GrowingDelayRule {

@@ -1,10 +1,27 @@
-import { type LookupAddress, lookup } from 'node:dns';
+import type { LookupAddress } from 'node:dns';
 import { lookup as lookupAll } from 'node:dns/promises';
 import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import { StringDecoder } from 'node:string_decoder';
 import { isPublicAddress } from './public-address.ts';
+import { semaphore } from './semaphore.ts';
+
+/**
+ * Host names of webhooks are resolved by the system's resolver, which runs on libuv's small
+ * shared thread pool (4 threads) and cannot be cancelled: a name whose nameserver never
+ * answers holds a thread until the system gives up. At most this many webhook lookups run
+ * at once, so a partner's slow name can never take the threads the rest of the process
+ * needs (database and Redis reconnections, SMTP, files, crypto).
+ */
+const WEBHOOK_LOOKUPS_AT_ONCE = 2;
+const lookupTurns = semaphore(WEBHOOK_LOOKUPS_AT_ONCE);
+/** How long a registration waits for a name to resolve (its lookup keeps its turn until it ends). */
+const REGISTRATION_LOOKUP_MS = 5_000;
+
+function resolveAll(host: string): Promise<LookupAddress[]> {
+  return lookupTurns(() => lookupAll(host, { all: true }));
+}
 
 /**
  * Webhook delivery: a request to an address a customer typed, from inside Mandate's network.
@@ -67,9 +84,10 @@ function addressProblem(host: string, addresses: string[], allowPrivate: boolean
   if (allowPrivate) return null;
   const inside = addresses.find((a) => !isPublicAddress(a));
   if (inside === undefined) return null;
+  // Not which address: an owner must not learn what an internal name resolves to.
   return inside === host
     ? `${host} is not on the public internet`
-    : `${host} resolves to ${inside}, which is not on the public internet`;
+    : `${host} resolves to an address that is not on the public internet`;
 }
 
 /** Why a webhook URL may not be registered (null when it may): scheme, credentials, fragment, host resolving to a non-public address. */
@@ -82,7 +100,16 @@ export async function webhookUrlProblem(
   const host = hostOf(shape.url);
   let addresses: string[];
   try {
-    addresses = isIP(host) ? [host] : (await lookupAll(host, { all: true })).map((a) => a.address);
+    if (isIP(host)) addresses = [host];
+    else {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('timeout')), REGISTRATION_LOOKUP_MS);
+      });
+      addresses = (await Promise.race([resolveAll(host), late]).finally(() => clearTimeout(timer))).map(
+        (a) => a.address,
+      );
+    }
   } catch {
     return `${host} does not resolve`;
   }
@@ -96,7 +123,11 @@ export async function webhookUrlProblem(
  */
 function checkedLookup(allowPrivate: boolean): NonNullable<RequestOptions['lookup']> {
   return (hostname, options, callback) => {
-    lookup(hostname, { all: true }, (error, found: LookupAddress[]) => {
+    resolveAll(hostname).then(
+      (found) => answer(null, found),
+      (error: NodeJS.ErrnoException) => answer(error, []),
+    );
+    function answer(error: NodeJS.ErrnoException | null, found: LookupAddress[]) {
       if (error) return callback(error, '', 0);
       const problem = addressProblem(
         hostname,
@@ -109,7 +140,7 @@ function checkedLookup(allowPrivate: boolean): NonNullable<RequestOptions['looku
       if (options.all) return (callback as (e: null, a: LookupAddress[]) => void)(null, found);
       const first = found[0] as LookupAddress;
       callback(null, first.address, first.family);
-    });
+    }
   };
 }
 
@@ -212,7 +243,11 @@ export async function postWebhook(
       const chunks: Buffer[] = [];
       let kept = 0;
       // A multi-byte character cut at the limit is left out, not turned into U+FFFD.
-      const text = () => new StringDecoder('utf8').write(Buffer.concat(chunks).subarray(0, options.maxResponseBytes));
+      // NUL is replaced: the excerpt is stored as text, which PostgreSQL refuses it in.
+      const text = () =>
+        new StringDecoder('utf8')
+          .write(Buffer.concat(chunks).subarray(0, options.maxResponseBytes))
+          .replaceAll('\u0000', '\uFFFD');
       res.on('data', (chunk: Buffer) => {
         chunks.push(chunk);
         kept += chunk.length;

@@ -24,6 +24,7 @@ export const webhookEndpoints = pgTable(
     /** Why it was turned off, in words: a `410 Gone`, deliveries failing for good, or a person. */
     disabledReason: text(),
     secretSealed: text().notNull(),
+    /** The secrets rotated out within the overlap, sealed, space-separated, newest first. */
     previousSecretSealed: text(),
     previousSecretUntil: timestamp({ withTimezone: true }),
     /** Deliveries in a row that failed for good; a delivered one sets it back to 0. */

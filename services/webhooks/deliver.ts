@@ -47,16 +47,17 @@ export function signatureHeader(secrets: string[], eventId: string, timestamp: D
   return secrets.map((secret) => new Webhook(secret).sign(eventId, timestamp, body)).join(' ');
 }
 
-/** The secrets that sign now: the current one, and the previous one until its overlap ends. */
+/** The secrets that sign now: the current one, and those rotated out until their overlap ends. */
 export function signingSecrets(endpoint: WebhookEndpoint, linkSecret: string, now: Date): string[] {
   const open = (sealed: string) => openSecret(linkSecret, sealed, webhookSecretContext(endpoint.id));
   const current = open(endpoint.secretSealed);
   if (!current) throw new Error(`webhook endpoint ${endpoint.id}: its secret cannot be opened with LINK_SECRET`);
+  // Space-separated: the secrets rotated out within the overlap, newest first.
   const previous =
     endpoint.previousSecretSealed && endpoint.previousSecretUntil && endpoint.previousSecretUntil > now
-      ? open(endpoint.previousSecretSealed)
-      : null;
-  return previous ? [current, previous] : [current];
+      ? endpoint.previousSecretSealed.split(' ').map(open)
+      : [];
+  return [current, ...previous.filter((secret): secret is string => secret !== null)];
 }
 
 export type DeliverOutcome =
@@ -159,11 +160,13 @@ export async function deliverWebhook(deps: DeliverDeps, deliveryId: string, logg
 
   if (status === 410) {
     const emailIds = await deps.db.transaction(async (tx) => {
-      await tx
+      const [failed] = await tx
         .update(webhookDeliveries)
         .set({ state: 'failed', lastStatus: status, lastError: reason, responseExcerpt: excerpt, leaseUntil: null })
-        .where(ownTry);
-      return turnOff(deps, tx, endpoint, 'its receiver answered 410 Gone');
+        .where(ownTry)
+        .returning({ id: webhookDeliveries.id });
+      // A try overtaken by a newer one (its lease ran out) decides nothing.
+      return failed ? turnOff(deps, tx, endpoint, 'its receiver answered 410 Gone') : [];
     });
     await enqueueEmails(deps, emailIds);
     countWebhookDelivery('gone');

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { and, count, desc, eq, sql } from 'drizzle-orm';
 import { AppError } from '../../core/errors.ts';
 import { newId, requireId } from '../../core/ids.ts';
+import { hasControlChars } from '../../core/text.ts';
 import {
   isWebhookEventType,
   subscribableEventTypes,
@@ -132,6 +133,17 @@ export function checkEventTypes(events: readonly string[]): WebhookEventType[] {
   return chosen;
 }
 
+/** What a description may be: what the API's schema says, for the dashboard's forms too. */
+export const WEBHOOK_DESCRIPTION_MAX = 200;
+
+function checkDescription(description: string | undefined): void {
+  if (description === undefined) return;
+  if (description.length > WEBHOOK_DESCRIPTION_MAX || hasControlChars(description)) {
+    const message = `A description is one line of at most ${WEBHOOK_DESCRIPTION_MAX} characters, without control characters`;
+    throw new AppError('VALIDATION_FAILED', message, { issues: [{ path: 'description', message }] });
+  }
+}
+
 async function checkUrl(config: EndpointDeps['config'], url: string): Promise<string> {
   const problem = await webhookUrlProblem(url, { allowPrivate: config.webhookAllowPrivate });
   if (problem) {
@@ -190,6 +202,7 @@ export async function createWebhookEndpoint(
 ): Promise<WebhookEndpointView & { secret: string }> {
   requireOwner(principal);
   const events = checkEventTypes(input.events);
+  checkDescription(input.description);
   const url = await checkUrl(deps.config, input.url);
   const id = newId('webhookEndpoint');
   const secret = newSigningSecret();
@@ -263,6 +276,7 @@ export async function updateWebhookEndpoint(
   requireOwner(principal);
   await findEndpoint(deps, principal, id);
   const events = change.events === undefined ? undefined : checkEventTypes(change.events);
+  checkDescription(change.description);
   const url = change.url === undefined ? undefined : await checkUrl(deps.config, change.url);
   return deps.db.transaction(async (tx) => {
     const [row] = await tx
@@ -314,10 +328,14 @@ export async function deleteWebhookEndpoint(
   });
 }
 
+/** Rotated-out secrets that may sign at once beside the current one. */
+const WEBHOOK_PREVIOUS_SECRETS_MAX = 2;
+
 /**
  * Replaces the signing secret. For WEBHOOK_SECRET_OVERLAP_HOURS the old one signs beside
- * it (two signatures in `webhook-signature`), so the receiver can switch without a gap;
- * a second rotation within that time drops the oldest. Returns the new secret, once.
+ * it (two signatures in `webhook-signature`), so the receiver can switch without a gap; a
+ * second rotation within that time keeps both older ones signing (three signatures), and
+ * a third drops the oldest. Returns the new secret, once.
  */
 export async function rotateWebhookSecret(
   deps: EndpointDeps,
@@ -332,7 +350,13 @@ export async function rotateWebhookSecret(
     const [row] = await tx
       .update(webhookEndpoints)
       .set({
-        previousSecretSealed: sql`${webhookEndpoints.secretSealed}`,
+        // The secret replaced, and those replaced within the overlap before it (at most
+        // WEBHOOK_PREVIOUS_SECRETS_MAX): a second rotation soon after the first (a double
+        // click, a retried request) must not stop the secret the receiver holds from signing.
+        previousSecretSealed: sql`array_to_string((string_to_array(
+          case when ${webhookEndpoints.previousSecretUntil} > now()
+               then concat_ws(' ', ${webhookEndpoints.secretSealed}, ${webhookEndpoints.previousSecretSealed})
+               else ${webhookEndpoints.secretSealed} end, ' '))[1:${WEBHOOK_PREVIOUS_SECRETS_MAX}], ' ')`,
         previousSecretUntil: sql`now() + make_interval(hours => ${WEBHOOK_SECRET_OVERLAP_HOURS})`,
         secretSealed: sealSecret(deps.config.linkSecret, secret, webhookSecretContext(id)),
         updatedAt: sql`now()`,
@@ -354,13 +378,14 @@ export async function rotateWebhookSecret(
 
 /** Queues a `webhook.test` event to this endpoint alone, whatever its events (and even when off: it says so). */
 export async function sendWebhookTest(
-  deps: Pick<Deps, 'db'>,
+  deps: Pick<Deps, 'db' | 'rateLimits'>,
   principal: PartnerPrincipal,
   id: string,
   requestId?: string,
 ): Promise<{ deliveryId: string; eventId: string }> {
   requireOwner(principal);
   await findEndpoint(deps, principal, id);
+  await deps.rateLimits.consume('webhookSendsPerEndpoint', id);
   return deps.db.transaction(async (tx) => {
     const sent = await recordTestEvent(tx, id, principal.partnerId, { type: 'partner_user', id: principal.userId });
     if (!sent) throw new AppError('NOT_FOUND', 'No such webhook');
@@ -442,7 +467,7 @@ async function findDelivery(
  * pending is being delivered already (CONFLICT); so is one whose endpoint is off.
  */
 export async function redeliverWebhook(
-  deps: Pick<Deps, 'db'>,
+  deps: Pick<Deps, 'db' | 'rateLimits'>,
   principal: PartnerPrincipal,
   endpointId: string,
   deliveryId: string,
@@ -453,6 +478,7 @@ export async function redeliverWebhook(
   if (original.state === 'pending') throw new AppError('CONFLICT', 'This delivery is still being tried');
   const endpoint = await findEndpoint(deps, principal, endpointId);
   if (!endpoint.enabled) throw new AppError('CONFLICT', 'This webhook is turned off: turn it on first');
+  await deps.rateLimits.consume('webhookSendsPerEndpoint', endpointId);
   return deps.db.transaction(async (tx) => {
     const [row] = await tx
       .insert(webhookDeliveries)

@@ -23,6 +23,19 @@ describe('addresses an identity provider may be fetched at', () => {
     }
   });
 
+  it('refuses IPv6 forms that carry an IPv4 address or reach the local network: compatible, translated, local NAT64, Teredo, 6to4, site-local', () => {
+    for (const address of [
+      '::7f00:1',
+      '::ffff:0:7f00:1',
+      '64:ff9b:1::a00:1',
+      '2001:0:4136:e378::1',
+      '2002:7f00:1::1',
+      'fec0::1',
+    ]) {
+      expect(isPublicAddress(address), address).toBe(false);
+    }
+  });
+
   it('allows public addresses', () => {
     for (const address of ['8.8.8.8', '1.1.1.1', '2606:4700:4700::1111', '::ffff:8.8.8.8']) {
       expect(isPublicAddress(address), address).toBe(true);

@@ -11,12 +11,12 @@ export const route = createRoute({
   tags: ['Webhooks'],
   summary: 'Send a delivered or failed delivery again',
   description:
-    'Owners only. A new delivery of the same event: the same body and `webhook-id` (a receiver that has it can drop it), with its own tries. One still pending, or an endpoint turned off: 409 `CONFLICT`.',
+    'Owners only. A new delivery of the same event: the same body and `webhook-id` (a receiver that has it can drop it), with its own tries. One still pending, or an endpoint turned off: 409 `CONFLICT`. Test events and redeliveries together: 30 an hour per endpoint (429 `RATE_LIMITED`).',
   security: needsScope('webhooks:write'),
   request: { params: WebhookDeliveryParams, headers: IdempotencyHeaders },
   responses: {
     202: { description: 'Queued', content: { 'application/json': { schema: WebhookDeliverySchema } } },
-    ...problems(401, 403, 404, 409, 422),
+    ...problems(401, 403, 404, 409, 422, 429),
   },
 });
 

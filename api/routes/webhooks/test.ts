@@ -11,12 +11,12 @@ export const route = createRoute({
   tags: ['Webhooks'],
   summary: 'Send a `webhook.test` event to this endpoint',
   description:
-    'Owners only. Queued for this endpoint alone, whatever its events (and even when it is turned off); follow it in its deliveries.',
+    'Owners only. Queued for this endpoint alone, whatever its events (and even when it is turned off); follow it in its deliveries. Test events and redeliveries together: 30 an hour per endpoint (429 `RATE_LIMITED`).',
   security: needsScope('webhooks:write'),
   request: { params: WebhookIdParam, headers: IdempotencyHeaders },
   responses: {
     202: { description: 'Queued', content: { 'application/json': { schema: TestSentSchema } } },
-    ...problems(401, 403, 404, 409, 422),
+    ...problems(401, 403, 404, 409, 422, 429),
   },
 });
 

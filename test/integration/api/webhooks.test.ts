@@ -327,6 +327,20 @@ describe('tests and deliveries', () => {
     expect((await readProblem(redeliver)).code).toBe('CONFLICT');
   });
 
+  it('test events are limited per endpoint (30 an hour): the next is 429 RATE_LIMITED and queues nothing', async () => {
+    const made = await register(owner.token);
+    for (let i = 0; i < 30; i++) {
+      const ok = await stack.request(`/v1/webhooks/${made.id}/test`, { method: 'POST', token: owner.token });
+      expect(ok.status).toBe(202);
+    }
+    const refused = await stack.request(`/v1/webhooks/${made.id}/test`, { method: 'POST', token: owner.token });
+    expect(refused.status).toBe(429);
+    expect((await readProblem(refused)).code).toBe('RATE_LIMITED');
+    const [row] = await stack.deps
+      .sql`select count(*)::int as n from webhook_deliveries where endpoint_id = ${made.id}`;
+    expect(Number(row?.n)).toBe(30);
+  });
+
   it('lists deliveries newest first, page by page, filtered by state; redelivers a failed one', async () => {
     const made = await register(owner.token);
     const ids: string[] = [];

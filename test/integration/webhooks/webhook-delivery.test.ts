@@ -162,6 +162,29 @@ describe('delivering', () => {
     expect(after && verifies(newSecret, after.body, after.headers)).toBe(true);
   });
 
+  it('a second rotation within the overlap (a double click) keeps the secret the receiver holds signing', async () => {
+    const hook = await receiver();
+    const { principal, endpoint } = await partnerWithEndpoint(hook.url);
+    const original = endpoint.secret;
+    const unseen = (await rotateWebhookSecret(stack.deps, principal, endpoint.id)).secret;
+    const shown = (await rotateWebhookSecret(stack.deps, principal, endpoint.id)).secret;
+    const sent = await sendWebhookTest(stack.deps, principal, endpoint.id);
+    expect(await tryOnce(sent.deliveryId)).toMatchObject({ outcome: 'delivered' });
+    const request = hook.requests.at(-1);
+    for (const secret of [original, unseen, shown]) {
+      expect(request && verifies(secret, request.body, request.headers)).toBe(true);
+    }
+    // A third drops the oldest: at most two rotated-out secrets sign beside the current one.
+    const third = (await rotateWebhookSecret(stack.deps, principal, endpoint.id)).secret;
+    const next = await sendWebhookTest(stack.deps, principal, endpoint.id);
+    expect(await tryOnce(next.deliveryId)).toMatchObject({ outcome: 'delivered' });
+    const later = hook.requests.at(-1);
+    expect(later && verifies(original, later.body, later.headers)).toBe(false);
+    for (const secret of [unseen, shown, third]) {
+      expect(later && verifies(secret, later.body, later.headers)).toBe(true);
+    }
+  });
+
   it('a redelivery sends the same event: same webhook-id and body', async () => {
     const hook = await receiver();
     const { principal, endpoint } = await partnerWithEndpoint(hook.url);
