@@ -644,7 +644,7 @@ export interface paths {
         put?: never;
         /**
          * Send a `webhook.test` event to this endpoint
-         * @description Owners only. Queued for this endpoint alone, whatever its events (and even when it is turned off); follow it in its deliveries.
+         * @description Owners only. Queued for this endpoint alone, whatever its events (and even when it is turned off); follow it in its deliveries. Test events and redeliveries together: 30 an hour per endpoint (429 `RATE_LIMITED`).
          */
         post: operations["testWebhook"];
         delete?: never;
@@ -704,7 +704,7 @@ export interface paths {
         put?: never;
         /**
          * Send a delivered or failed delivery again
-         * @description Owners only. A new delivery of the same event: the same body and `webhook-id` (a receiver that has it can drop it), with its own tries. One still pending, or an endpoint turned off: 409 `CONFLICT`.
+         * @description Owners only. A new delivery of the same event: the same body and `webhook-id` (a receiver that has it can drop it), with its own tries. One still pending, or an endpoint turned off: 409 `CONFLICT`. Test events and redeliveries together: 30 an hour per endpoint (429 `RATE_LIMITED`).
          */
         post: operations["redeliverWebhook"];
         delete?: never;
@@ -5240,6 +5240,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests (`RATE_LIMITED`), or a campaign over the partner's daily send limit (`DAILY_SEND_LIMIT_EXCEEDED`); `Retry-After` says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     listWebhookDeliveries: {
@@ -5427,6 +5436,15 @@ export interface operations {
             };
             /** @description Invalid input (`VALIDATION_FAILED`) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (`RATE_LIMITED`), or a campaign over the partner's daily send limit (`DAILY_SEND_LIMIT_EXCEEDED`); `Retry-After` says when to try again */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
