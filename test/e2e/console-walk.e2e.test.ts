@@ -2,6 +2,8 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../../api/server.ts';
+import { findStaffPrincipal } from '../../services/shared/principals.ts';
+import { createWebhookEndpoint, sendWebhookTest } from '../../services/webhooks/endpoints.ts';
 import { launchBrowser, screenshotDir } from '../helpers/browser.ts';
 import { signedInClient } from '../helpers/dashboard.ts';
 import { activateDelegation, createOfferFixture, type OfferFixture } from '../helpers/offer-fixtures.ts';
@@ -181,6 +183,18 @@ describe.each(Object.keys(screens) as Screen[])('the console on a %s', (screen) 
       await look(page, screen, 'operations');
       await navigate(page, screen, 'Delegations');
       await look(page, screen, 'delegations');
+      // A webhook whose delivery failed with a long answer: its page must fit the screen too.
+      const owner = await findStaffPrincipal(stack.deps.db, fixture.partner.userId);
+      if (!owner) throw new Error('the owner is not staff');
+      const webhook = await createWebhookEndpoint(stack.deps, owner, {
+        url: `https://93.184.215.14/hooks/${'mandate-events-'.repeat(6)}${screen}`,
+        events: ['delegation.activated', 'operation.failed'],
+      });
+      const { deliveryId } = await sendWebhookTest(stack.deps, owner, webhook.id);
+      await stack.deps.sql`update webhook_deliveries
+        set state = 'failed', attempts = 12, last_status = 500, last_error = 'Answered 500',
+            response_excerpt = ${`{"error":"${'x'.repeat(400)}"}`}
+        where id = ${deliveryId}`;
       // The rest of the console, as its owner sees it.
       for (const path of [
         'campaigns',
@@ -191,10 +205,20 @@ describe.each(Object.keys(screens) as Screen[])('the console on a %s', (screen) 
         'audit',
         'tokens',
         'single-sign-on',
+        'webhooks',
+        `webhooks/${webhook.id}`,
+        `webhooks/${webhook.id}/deliveries/${deliveryId}`,
       ]) {
         const response = await page.goto(`${base}/dashboard/${path}`);
         expect(response?.status(), path).toBe(200);
-        await look(page, screen, path.replace('/', '-'));
+        await look(
+          page,
+          screen,
+          path
+            .replace(/whe_\w+/, 'endpoint')
+            .replace(/whd_\w+/, 'delivery')
+            .replaceAll('/', '-'),
+        );
       }
     } finally {
       await context.close();

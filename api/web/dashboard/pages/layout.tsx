@@ -46,6 +46,8 @@ button.secondary { background: #fff; color: var(--blue); }
 .actions a.button { border: 1px solid var(--blue); border-radius: 4px; padding: .35rem .9rem; text-decoration: none; }
 form.filters { display: flex; gap: .8rem; flex-wrap: wrap; align-items: end; margin-bottom: 1rem; }
 form.filters label { display: flex; flex-direction: column; font-size: .85rem; font-weight: 600; }
+fieldset.choices label { display: block; margin: .35rem 0; font-weight: 400; }
+fieldset.choices input[type=checkbox] { margin-right: .4rem; }
 select, input { font: inherit; padding: .3rem; border: 1px solid #8c959f; border-radius: 4px; max-width: 100%; }
 .grid2 { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(28rem, 100%), 1fr)); gap: 1.2rem; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .3rem 1rem; margin: 0; }

@@ -77,7 +77,7 @@ export function TokensPage(props: {
               required
             />
           </label>
-          <fieldset>
+          <fieldset class="choices">
             <legend>Scopes (what it may do)</legend>
             {props.allowedScopes.map((scope) => (
               <label>

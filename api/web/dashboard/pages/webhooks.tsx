@@ -26,7 +26,7 @@ export function EndpointState(props: { endpoint: WebhookEndpointView }) {
 /** The event types as checkboxes named `event:<type>`, each with its words. */
 export function EventCheckboxes(props: { checked: readonly string[] }) {
   return (
-    <fieldset>
+    <fieldset class="choices">
       <legend>Events (what is sent to it)</legend>
       {subscribableEventTypes.map((type: WebhookEventType) => (
         <label>
