@@ -8,12 +8,7 @@ import {
   webhookRetryDelay,
 } from '../../core/webhook-events.ts';
 import type { Db } from '../../db/client.ts';
-import {
-  type WebhookDelivery,
-  type WebhookEndpoint,
-  webhookDeliveries,
-  webhookEndpoints,
-} from '../../db/schema/index.ts';
+import { type WebhookEndpoint, webhookDeliveries, webhookEndpoints } from '../../db/schema/index.ts';
 import type { Config } from '../../lib/config.ts';
 import type { Deps } from '../../lib/deps.ts';
 import type { Logger } from '../../lib/logger.ts';
@@ -47,11 +42,14 @@ export function signatureHeader(secrets: string[], eventId: string, timestamp: D
   return secrets.map((secret) => new Webhook(secret).sign(eventId, timestamp, body)).join(' ');
 }
 
-/** The secrets that sign now: the current one, and those rotated out until their overlap ends. */
-export function signingSecrets(endpoint: WebhookEndpoint, linkSecret: string, now: Date): string[] {
+/**
+ * The secrets that sign now: the current one, and those rotated out until their overlap
+ * ends. Null when the current one does not open (LINK_SECRET changed since it was sealed).
+ */
+export function signingSecrets(endpoint: WebhookEndpoint, linkSecret: string, now: Date): string[] | null {
   const open = (sealed: string) => openSecret(linkSecret, sealed, webhookSecretContext(endpoint.id));
   const current = open(endpoint.secretSealed);
-  if (!current) throw new Error(`webhook endpoint ${endpoint.id}: its secret cannot be opened with LINK_SECRET`);
+  if (!current) return null;
   // Space-separated: the secrets rotated out within the overlap, newest first.
   const previous =
     endpoint.previousSecretSealed && endpoint.previousSecretUntil && endpoint.previousSecretUntil > now
@@ -59,6 +57,8 @@ export function signingSecrets(endpoint: WebhookEndpoint, linkSecret: string, no
       : [];
   return [current, ...previous.filter((secret): secret is string => secret !== null)];
 }
+
+type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
 export type DeliverOutcome =
   | { outcome: 'delivered'; status: number }
@@ -111,17 +111,22 @@ export async function deliverWebhook(deps: DeliverDeps, deliveryId: string, logg
     return { outcome: 'failed', reason };
   }
 
-  const body = JSON.stringify(claimed.payload);
   const now = new Date();
+  const secrets = signingSecrets(endpoint, deps.config.linkSecret, now);
+  if (!secrets) {
+    // No later try can sign either: failed now, with what to do, rather than retried for days.
+    const reason =
+      "Not sent: the webhook's signing secret cannot be opened (LINK_SECRET changed since it was made); rotate the secret";
+    await deps.db.update(webhookDeliveries).set({ state: 'failed', lastError: reason, leaseUntil: null }).where(ownTry);
+    countWebhookDelivery('failed');
+    logger.error({ deliveryId, endpointId: endpoint.id }, 'webhook signing secret does not open with LINK_SECRET');
+    return { outcome: 'failed', reason };
+  }
+  const body = JSON.stringify(claimed.payload);
   const headers = {
     'webhook-id': claimed.eventId,
     'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
-    'webhook-signature': signatureHeader(
-      signingSecrets(endpoint, deps.config.linkSecret, now),
-      claimed.eventId,
-      now,
-      body,
-    ),
+    'webhook-signature': signatureHeader(secrets, claimed.eventId, now, body),
   };
   const answer = await postWebhook(endpoint.url, headers, body, {
     allowPrivate: deps.config.webhookAllowPrivate,
@@ -141,7 +146,6 @@ export async function deliverWebhook(deps: DeliverDeps, deliveryId: string, logg
           lastError: null,
           responseExcerpt: answer.excerpt,
           leaseUntil: null,
-          nextAttemptAt: sql`now()`,
         })
         .where(and(eq(webhookDeliveries.id, deliveryId), eq(webhookDeliveries.state, 'pending')));
       await tx
@@ -158,13 +162,19 @@ export async function deliverWebhook(deps: DeliverDeps, deliveryId: string, logg
   const reason = failureReason(answer);
   if (answer.kind === 'refused') countWebhookDelivery('refused');
 
-  if (status === 410) {
-    const emailIds = await deps.db.transaction(async (tx) => {
-      const [failed] = await tx
+  /** Fails the delivery for good with this try's answer, if the try is still the latest. */
+  const failTry = async (tx: Tx) =>
+    (
+      await tx
         .update(webhookDeliveries)
         .set({ state: 'failed', lastStatus: status, lastError: reason, responseExcerpt: excerpt, leaseUntil: null })
         .where(ownTry)
-        .returning({ id: webhookDeliveries.id });
+        .returning({ id: webhookDeliveries.id })
+    ).length === 1;
+
+  if (status === 410) {
+    const emailIds = await deps.db.transaction(async (tx) => {
+      const failed = await failTry(tx);
       // A try overtaken by a newer one (its lease ran out) decides nothing.
       return failed ? turnOff(deps, tx, endpoint, 'its receiver answered 410 Gone') : [];
     });
@@ -179,11 +189,7 @@ export async function deliverWebhook(deps: DeliverDeps, deliveryId: string, logg
       : webhookRetryDelay(claimed.attempts, deps.config.webhookRetryScale);
   if (delay === null) {
     const emailIds = await deps.db.transaction(async (tx) => {
-      const [failed] = await tx
-        .update(webhookDeliveries)
-        .set({ state: 'failed', lastStatus: status, lastError: reason, responseExcerpt: excerpt, leaseUntil: null })
-        .where(ownTry)
-        .returning({ id: webhookDeliveries.id });
+      const failed = await failTry(tx);
       if (!failed) return [];
       const [counted] = await tx
         .update(webhookEndpoints)
@@ -244,12 +250,7 @@ function failureReason(answer: Awaited<ReturnType<typeof postWebhook>>): string 
  * Turns an endpoint off, with the reason, and writes the emails to the partner's owners —
  * in the caller's transaction; the caller enqueues the returned ids after its commit.
  */
-async function turnOff(
-  deps: DeliverDeps,
-  tx: Parameters<Parameters<Db['transaction']>[0]>[0],
-  endpoint: WebhookEndpoint,
-  reason: string,
-): Promise<string[]> {
+async function turnOff(deps: DeliverDeps, tx: Tx, endpoint: WebhookEndpoint, reason: string): Promise<string[]> {
   const [off] = await tx
     .update(webhookEndpoints)
     .set({ enabled: false, disabledReason: reason, updatedAt: sql`now()` })
@@ -285,5 +286,3 @@ async function turnOff(
   );
   return ids;
 }
-
-export type { WebhookDelivery };

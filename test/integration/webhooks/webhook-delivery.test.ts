@@ -185,6 +185,18 @@ describe('delivering', () => {
     }
   });
 
+  it('a secret LINK_SECRET no longer opens fails the delivery at once, saying to rotate, and sends nothing', async () => {
+    const hook = await receiver();
+    const { principal, endpoint } = await partnerWithEndpoint(hook.url);
+    const { deliveryId } = await sendWebhookTest(stack.deps, principal, endpoint.id);
+    const otherKey = { ...stack.deps, config: { ...stack.deps.config, linkSecret: 'x'.repeat(48) } };
+    expect(await tryOnce(deliveryId, otherKey)).toMatchObject({ outcome: 'failed' });
+    expect(hook.requests).toHaveLength(0);
+    const failed = await row(deliveryId);
+    expect(failed.state).toBe('failed');
+    expect(String(failed.last_error)).toContain('rotate the secret');
+  });
+
   it('a redelivery sends the same event: same webhook-id and body', async () => {
     const hook = await receiver();
     const { principal, endpoint } = await partnerWithEndpoint(hook.url);
