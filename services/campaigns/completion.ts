@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.ts';
-import { WEBHOOK_CHANNEL } from '../webhooks/record.ts';
+import { deliveryIdSql, occurredAtSql, WEBHOOK_CHANNEL } from '../webhooks/record.ts';
 
 /**
  * Marks complete the campaigns none of whose recipients is still `invited` (each offer
@@ -36,11 +36,11 @@ export async function completeCampaigns(db: DbOrTx, campaignIds?: string[]): Pro
     ),
     hooks as (
       insert into webhook_deliveries (id, endpoint_id, partner_id, event_id, event_type, payload)
-      select 'whd_' || replace(gen_random_uuid()::text, '-', ''), e.id, e.partner_id,
+      select ${deliveryIdSql}, e.id, e.partner_id,
              'evt_' || md5('campaign_completed:' || done.id), 'campaign.completed',
              jsonb_build_object(
                'id', 'evt_' || md5('campaign_completed:' || done.id), 'type', 'campaign.completed',
-               'occurredAt', to_char(now() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+               'occurredAt', ${occurredAtSql},
                'partnerId', done.partner_id,
                'data', jsonb_build_object(
                  'campaignId', done.id, 'name', done.name, 'offerId', done.offer_id,

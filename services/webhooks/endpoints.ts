@@ -278,13 +278,17 @@ export async function updateWebhookEndpoint(
   const events = change.events === undefined ? undefined : checkEventTypes(change.events);
   checkDescription(change.description);
   const url = change.url === undefined ? undefined : await checkUrl(deps.config, change.url);
+  // What changes, as the audit records it.
+  const changed = {
+    ...(url !== undefined ? { url } : {}),
+    ...(events !== undefined ? { events } : {}),
+    ...(change.description !== undefined ? { description: change.description } : {}),
+  };
   return deps.db.transaction(async (tx) => {
     const [row] = await tx
       .update(webhookEndpoints)
       .set({
-        ...(url !== undefined ? { url } : {}),
-        ...(events !== undefined ? { events } : {}),
-        ...(change.description !== undefined ? { description: change.description } : {}),
+        ...changed,
         ...(change.enabled === true ? { enabled: true, disabledReason: null, failedInARow: 0 } : {}),
         ...(change.enabled === false ? { enabled: false, disabledReason: `Turned off by ${principal.email}` } : {}),
         updatedAt: sql`now()`,
@@ -297,12 +301,7 @@ export async function updateWebhookEndpoint(
       principal,
       'webhook.update',
       id,
-      {
-        ...(url !== undefined ? { url } : {}),
-        ...(events !== undefined ? { events } : {}),
-        ...(change.description !== undefined ? { description: change.description } : {}),
-        ...(change.enabled !== undefined ? { enabled: change.enabled } : {}),
-      },
+      { ...changed, ...(change.enabled !== undefined ? { enabled: change.enabled } : {}) },
       requestId,
     );
     return endpointView(row);

@@ -15,6 +15,9 @@ export const WEBHOOK_CHANNEL = 'mandate_webhooks';
 const occurredAt = `to_char(now() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 /** A delivery's id: the event and the endpoint are known only in the statement. */
 const deliveryId = `'whd_' || replace(gen_random_uuid()::text, '-', '')`;
+/** The two, for statements written elsewhere (services/campaigns/completion.ts). */
+export const occurredAtSql = sql.raw(occurredAt);
+export const deliveryIdSql = sql.raw(deliveryId);
 
 export interface NewWebhookEvent {
   type: WebhookEventType;
@@ -63,7 +66,7 @@ export async function recordTestEvent(db: DbOrTx, endpointId: string, partnerId:
  */
 function delegationExtra(
   type: WebhookEventType,
-  event: DelegationEvent,
+  event: DelegationEvent | undefined,
   actor: EventActor,
   detail?: Record<string, unknown>,
 ) {
@@ -90,7 +93,8 @@ function delegationExtra(
  */
 export function delegationWebhookDeliveries(
   type: WebhookEventType,
-  change: { event: DelegationEvent; actor: EventActor; detail?: Record<string, unknown> | undefined },
+  /** `event`: the transition, none for a notice. */
+  change: { event?: DelegationEvent; actor: EventActor; detail?: Record<string, unknown> | undefined },
   from: DelegationState | null,
   more: Record<string, unknown> = {},
 ): SQL {
@@ -162,8 +166,8 @@ export function operationWebhookDeliveries(
 
 /**
  * A webhook about a delegation that is not a transition (an expiry notice, an amendment asked
- * for or refused): `eventKey`
- * names the occurrence, so recording it twice gives the same event id.
+ * for or refused): `eventKey` names the occurrence, so recording it twice gives the same
+ * event id.
  */
 export async function recordDelegationNotice(
   db: DbOrTx,
@@ -176,7 +180,7 @@ export async function recordDelegationNotice(
   await db.execute(sql`
     with events as (select ${eventKey}::text as id, ${delegationId}::text as delegation_id),
     updated as (select d.* from delegations d where d.id = ${delegationId})
-    ${delegationWebhookDeliveries(type, { event: 'end_reached', actor }, null, more)}
+    ${delegationWebhookDeliveries(type, { actor }, null, more)}
     select 1`);
 }
 
